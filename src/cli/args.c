@@ -1,0 +1,125 @@
+/* Comma lists and ranges (see args.h). */
+#include "args.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+
+#define MAX_EXPANSION 100000
+
+static void push(struct int_list *l, int v)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(int));
+    l->v[l->n++] = v;
+}
+
+static int item(struct int_list *l, const char *flag, const char *it, int min, int max, char *err)
+{
+    int64_t a, b, s = 1;
+    char op = '+';
+    /* a range has a '-' after the first character (a leading '-' is a sign) */
+    const char *dash = *it ? strchr(it + 1, '-') : NULL;
+    if (!dash) {
+        if (parse_i64(it, min, max, &a) < 0)
+            return set_err(err, "invalid value '%s' for %s (expected an integer in %d..%d)", it,
+                           flag, min, max);
+        push(l, (int)a);
+        return 0;
+    }
+    char *lo = xstrndup(it, (size_t)(dash - it));
+    const char *rest = dash + 1;
+    const char *stepc = strpbrk(rest, "+*");
+    char *hi = xstrndup(rest, stepc ? (size_t)(stepc - rest) : strlen(rest));
+    int bad = parse_i64(lo, min, max, &a) < 0 || parse_i64(hi, min, max, &b) < 0;
+    if (!bad && stepc) {
+        op = *stepc;
+        bad = parse_i64(stepc + 1, 1, INT32_MAX, &s) < 0 || (op == '*' && s < 2);
+    }
+    free(lo);
+    free(hi);
+    if (bad)
+        return set_err(err, "invalid range '%s' for %s (forms: a-b, a-b+step, a-b*mult; values "
+                       "in %d..%d)", it, flag, min, max);
+    if (op == '*' && a <= 0)
+        return set_err(err, "invalid range '%s' for %s: a multiplied range must start above 0",
+                       it, flag);
+    size_t before = l->n;
+    for (int64_t v = a; v <= b; v = op == '+' ? v + s : v * s) {
+        if (l->n - before >= MAX_EXPANSION)
+            return set_err(err, "range '%s' for %s expands to more than %d values", it, flag,
+                           MAX_EXPANSION);
+        push(l, (int)v);
+    }
+    if (l->n == before)
+        return set_err(err, "range '%s' for %s expands to nothing", it, flag);
+    return 0;
+}
+
+int int_list_parse(struct int_list *l, const char *flag, const char *spec, int min, int max,
+                   char *err)
+{
+    if (!spec || !*spec)
+        return set_err(err, "empty value for %s", flag);
+    char *copy = xstrdup(spec);
+    int ret = 0;
+    char *p = copy;
+    for (;;) {
+        char *comma = strchr(p, ',');
+        if (comma)
+            *comma = '\0';
+        if (!*p) {
+            ret = set_err(err, "empty item in '%s' for %s", spec, flag);
+            break;
+        }
+        if (item(l, flag, p, min, max, err) < 0) {
+            ret = -1;
+            break;
+        }
+        if (!comma)
+            break;
+        p = comma + 1;
+    }
+    free(copy);
+    return ret;
+}
+
+void int_list_release(struct int_list *l)
+{
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
+
+void str_list_add(struct str_list *l, const char *s)
+{
+    l->v = xrealloc(l->v, (l->n + 1) * sizeof(char *));
+    l->v[l->n++] = xstrdup(s);
+}
+
+void str_list_split(struct str_list *l, const char *spec, char sep)
+{
+    const char *p = spec;
+    while (*p) {
+        const char *e = strchr(p, sep);
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (n) {
+            char *s = xstrndup(p, n);
+            str_list_add(l, s);
+            free(s);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+}
+
+void str_list_release(struct str_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}

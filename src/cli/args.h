@@ -1,0 +1,28 @@
+/* Flag values as llama-bench reads them: comma lists whose items may be ranges
+ * "a-b" (step 1), "a-b+s" (step s) or "a-b*m" (multiply by m). Lists may repeat,
+ * appending. Parsing only: errors fill err, nothing is printed. */
+#ifndef QB_ARGS_H
+#define QB_ARGS_H
+
+#include <stddef.h>
+
+struct int_list {
+    int *v;
+    size_t n;
+};
+
+struct str_list {
+    char **v;
+    size_t n;
+};
+
+/* Append the values of spec to l; each must lie in [min,max]. 0 ok, -1 with err. */
+int int_list_parse(struct int_list *l, const char *flag, const char *spec, int min, int max,
+                   char *err);
+void int_list_release(struct int_list *l);
+/* Split on sep (',' usually) and append each non-empty item. */
+void str_list_split(struct str_list *l, const char *spec, char sep);
+void str_list_add(struct str_list *l, const char *s);
+void str_list_release(struct str_list *l);
+
+#endif

@@ -1,0 +1,206 @@
+/* quantbench info: facts about a GGUF model read from its metadata and tensor
+ * directory with our own parser (no model is loaded, nothing from llama.cpp). */
+#include <cjson/cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gguf/gguf.h"
+#include "cmd.h"
+
+static const char info_help[] =
+    "usage: quantbench info MODEL [-o md|json]\n"
+    "\n"
+    "Shows a GGUF model's architecture, parameter count, file size, file type, tensor-\n"
+    "type histogram, layers, heads, KV heads, head sizes, training context, experts,\n"
+    "vocabulary size and bytes per parameter. Reads only the file's header.\n"
+    "\n"
+    "Flags:\n"
+    "  -o, --output FMT   md (default, a readable table) or json\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+struct type_row {
+    uint32_t type;
+    uint64_t n_tensors, n_params, n_bytes;
+};
+
+struct model_facts {
+    const char *arch, *name, *ftype_name;
+    int64_t ftype;
+    uint64_t n_params, n_bytes, file_size;
+    int64_t n_layer, n_embd, n_head, n_head_kv, head_k, head_v, n_ctx_train, n_ff, n_expert,
+        n_expert_used, n_vocab;
+    struct type_row rows[GGML_TYPE_ID_COUNT];
+    int n_rows;
+};
+
+static int64_t arch_int(const struct gf_file *f, const char *arch, const char *key, int64_t def)
+{
+    char k[160];
+    snprintf(k, sizeof(k), "%s.%s", arch, key);
+    const struct gf_kv *kv = gf_find(f, k);
+    /* per-layer arrays (e.g. head_count_kv on some archs): take the first element */
+    if (kv && kv->val.type == GF_VT_ARRAY && kv->val.v.arr.n > 0 &&
+        (kv->val.v.arr.type == GF_VT_UINT32 || kv->val.v.arr.type == GF_VT_INT32)) {
+        int32_t v;
+        memcpy(&v, kv->val.v.arr.data, 4);
+        return v;
+    }
+    return gf_get_int(f, k, def);
+}
+
+static void facts(const struct gf_file *f, struct model_facts *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->arch = gf_get_str(f, "general.architecture");
+    if (!m->arch)
+        m->arch = "unknown";
+    m->name = gf_get_str(f, "general.name");
+    m->ftype = gf_get_int(f, "general.file_type", -1);
+    m->ftype_name = llama_ftype_name_short((int)m->ftype);
+    m->file_size = f->file_size;
+    for (uint64_t i = 0; i < f->n_tensors; i++) {
+        const struct gf_tensor *t = &f->tensors[i];
+        uint64_t n = 1;
+        for (uint32_t d = 0; d < t->n_dims; d++)
+            n *= (uint64_t)t->ne[d];
+        m->n_params += n;
+        m->n_bytes += t->n_bytes;
+        int r;
+        for (r = 0; r < m->n_rows && m->rows[r].type != t->type; r++)
+            ;
+        if (r == m->n_rows) {
+            m->rows[r].type = t->type;
+            m->n_rows++;
+        }
+        m->rows[r].n_tensors++;
+        m->rows[r].n_params += n;
+        m->rows[r].n_bytes += t->n_bytes;
+    }
+    m->n_layer = arch_int(f, m->arch, "block_count", 0);
+    m->n_embd = arch_int(f, m->arch, "embedding_length", 0);
+    m->n_head = arch_int(f, m->arch, "attention.head_count", 0);
+    m->n_head_kv = arch_int(f, m->arch, "attention.head_count_kv", m->n_head);
+    int64_t hd = m->n_head ? m->n_embd / m->n_head : 0;
+    m->head_k = arch_int(f, m->arch, "attention.key_length", hd);
+    m->head_v = arch_int(f, m->arch, "attention.value_length", hd);
+    m->n_ctx_train = arch_int(f, m->arch, "context_length", 0);
+    m->n_ff = arch_int(f, m->arch, "feed_forward_length", 0);
+    m->n_expert = arch_int(f, m->arch, "expert_count", 0);
+    m->n_expert_used = arch_int(f, m->arch, "expert_used_count", 0);
+    m->n_vocab = (int64_t)gf_get_arr_n(f, "tokenizer.ggml.tokens");
+    if (!m->n_vocab)
+        m->n_vocab = arch_int(f, m->arch, "vocab_size", 0);
+}
+
+static void print_md(const char *path, const struct model_facts *m)
+{
+    char b1[32], b2[32];
+    double bpp = m->n_params ? (double)m->n_bytes / (double)m->n_params : 0;
+    printf("| field | value |\n|---|---|\n");
+    printf("| file | %s |\n", path);
+    printf("| file size | %s (%llu bytes) |\n", fmt_bytes(b1, sizeof(b1), m->file_size),
+           (unsigned long long)m->file_size);
+    printf("| architecture | %s |\n", m->arch);
+    if (m->name)
+        printf("| name | %s |\n", m->name);
+    printf("| file type | %s (%lld) |\n", m->ftype_name ? m->ftype_name : "unknown",
+           (long long)m->ftype);
+    printf("| parameters | %.2f M (%llu) |\n", (double)m->n_params / 1e6,
+           (unsigned long long)m->n_params);
+    printf("| weights size | %s |\n", fmt_bytes(b2, sizeof(b2), m->n_bytes));
+    printf("| bytes per parameter | %.4f (%.2f bits) |\n", bpp, bpp * 8);
+    printf("| layers | %lld |\n| embedding | %lld |\n| feed-forward | %lld |\n",
+           (long long)m->n_layer, (long long)m->n_embd, (long long)m->n_ff);
+    printf("| heads | %lld |\n| kv heads | %lld |\n| head size k/v | %lld/%lld |\n",
+           (long long)m->n_head, (long long)m->n_head_kv, (long long)m->head_k,
+           (long long)m->head_v);
+    printf("| training context | %lld |\n| vocab size | %lld |\n", (long long)m->n_ctx_train,
+           (long long)m->n_vocab);
+    printf("| experts | %lld (used %lld) |\n", (long long)m->n_expert,
+           (long long)m->n_expert_used);
+    printf("\n| tensor type | tensors | parameters | size |\n|---|---:|---:|---:|\n");
+    for (int r = 0; r < m->n_rows; r++)
+        printf("| %s | %llu | %llu | %s |\n", ggml_type_info(m->rows[r].type)->name,
+               (unsigned long long)m->rows[r].n_tensors, (unsigned long long)m->rows[r].n_params,
+               fmt_bytes(b1, sizeof(b1), m->rows[r].n_bytes));
+}
+
+static void print_json(const char *path, const struct model_facts *m)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "file", path);
+    cJSON_AddNumberToObject(o, "file_size", (double)m->file_size);
+    cJSON_AddStringToObject(o, "architecture", m->arch);
+    if (m->name)
+        cJSON_AddStringToObject(o, "name", m->name);
+    cJSON_AddNumberToObject(o, "file_type_id", (double)m->ftype);
+    cJSON_AddStringToObject(o, "file_type", m->ftype_name ? m->ftype_name : "unknown");
+    cJSON_AddNumberToObject(o, "n_params", (double)m->n_params);
+    cJSON_AddNumberToObject(o, "weights_bytes", (double)m->n_bytes);
+    cJSON_AddNumberToObject(o, "bytes_per_param",
+                            m->n_params ? (double)m->n_bytes / (double)m->n_params : 0);
+    cJSON_AddNumberToObject(o, "n_layer", (double)m->n_layer);
+    cJSON_AddNumberToObject(o, "n_embd", (double)m->n_embd);
+    cJSON_AddNumberToObject(o, "n_ff", (double)m->n_ff);
+    cJSON_AddNumberToObject(o, "n_head", (double)m->n_head);
+    cJSON_AddNumberToObject(o, "n_head_kv", (double)m->n_head_kv);
+    cJSON_AddNumberToObject(o, "head_size_k", (double)m->head_k);
+    cJSON_AddNumberToObject(o, "head_size_v", (double)m->head_v);
+    cJSON_AddNumberToObject(o, "n_ctx_train", (double)m->n_ctx_train);
+    cJSON_AddNumberToObject(o, "n_vocab", (double)m->n_vocab);
+    cJSON_AddNumberToObject(o, "n_expert", (double)m->n_expert);
+    cJSON_AddNumberToObject(o, "n_expert_used", (double)m->n_expert_used);
+    cJSON *h = cJSON_AddArrayToObject(o, "tensor_types");
+    for (int r = 0; r < m->n_rows; r++) {
+        cJSON *e = cJSON_CreateObject();
+        cJSON_AddStringToObject(e, "type", ggml_type_info(m->rows[r].type)->name);
+        cJSON_AddNumberToObject(e, "n_tensors", (double)m->rows[r].n_tensors);
+        cJSON_AddNumberToObject(e, "n_params", (double)m->rows[r].n_params);
+        cJSON_AddNumberToObject(e, "n_bytes", (double)m->rows[r].n_bytes);
+        cJSON_AddItemToArray(h, e);
+    }
+    char *s = cJSON_Print(o);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(o);
+}
+
+int cmd_info(int argc, char **argv)
+{
+    const char *path = NULL, *fmt = "md";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            fputs(info_help, stdout);
+            return QB_EXIT_OK;
+        } else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
+            if (i + 1 >= argc)
+                return usage_error("info", "%s needs a value", argv[i]);
+            fmt = argv[++i];
+            if (strcmp(fmt, "md") && strcmp(fmt, "json"))
+                return usage_error("info", "invalid output format '%s' (md or json)", fmt);
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return usage_error("info", "unknown flag '%s'", argv[i]);
+        } else if (path) {
+            return usage_error("info", "more than one model given ('%s')", argv[i]);
+        } else {
+            path = argv[i];
+        }
+    }
+    if (!path)
+        return usage_error("info", "missing MODEL");
+    struct gf_file *f;
+    char err[QB_ERR_LEN];
+    if (gf_read_file(path, &f, err) < 0) {
+        error("%s", err);
+        return QB_EXIT_INPUT;
+    }
+    struct model_facts m;
+    facts(f, &m);
+    if (strcmp(fmt, "json") == 0)
+        print_json(path, &m);
+    else
+        print_md(path, &m);
+    gf_free(f);
+    return fflush(stdout) == 0 ? QB_EXIT_OK : error("cannot write to stdout");
+}

@@ -1,0 +1,107 @@
+/* OUR model API. The rest of quantbench runs models only through this header;
+ * src/engine/llama.c implements it on llama.cpp (the only file that includes
+ * llama.h) and tests/unit/fake_engine.c implements it without any model.
+ * Errors: functions return 0 / -1 and fill err (QB_ERR_LEN bytes) with a
+ * message; llama.cpp's own return codes never leave the implementation. */
+#ifndef QB_ENGINE_H
+#define QB_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ENGINE_MAX_DEVICES 16
+#define ENGINE_MAX_OVERRIDES 32
+
+enum engine_split_mode {
+    ENGINE_SPLIT_NONE = 0,
+    ENGINE_SPLIT_LAYER = 1,
+    ENGINE_SPLIT_ROW = 2,
+    ENGINE_SPLIT_TENSOR = 3,
+};
+
+struct engine_model_params {
+    int n_gpu_layers;                       /* layers on GPU; -1 = all */
+    enum engine_split_mode split_mode;      /* how to split over GPUs */
+    int main_gpu;                           /* GPU for split mode none */
+    float tensor_split[ENGINE_MAX_DEVICES]; /* proportions per device; all 0 = default */
+    char devices[256];                      /* comma list of device names; "" = all, "none" = CPU */
+    int use_mmap;                           /* 1 mmap, 0 read into memory, -1 llama.cpp's choice */
+    char overrides[512];                    /* "regex=BUFT;regex=BUFT" (e.g. "exps=CPU"); "" none */
+    /* called during load with progress in [0,1]; may be NULL */
+    void (*progress)(float p, void *ud);
+    void *progress_ud;                      /* passed to progress */
+};
+
+struct engine_ctx_params {
+    uint32_t n_ctx;       /* context size in tokens */
+    uint32_t n_batch;     /* logical batch */
+    uint32_t n_ubatch;    /* physical batch */
+    uint32_t n_seq_max;   /* parallel sequences */
+    int flash_attn;       /* -1 auto, 0 off, 1 on */
+    char type_k[16];      /* K cache ggml type name ("f16") */
+    char type_v[16];      /* V cache ggml type name */
+    int n_threads;        /* threads for generation */
+    int n_threads_batch;  /* threads for batches */
+    int poll;             /* threadpool polling level 0..100 (llama-bench: 50) */
+    bool no_kv_offload;   /* keep KV cache on the CPU */
+};
+
+struct engine_model_info {
+    char desc[128];       /* llama.cpp's description, e.g. "llama 150M Q4_K - Medium" */
+    uint64_t size;        /* bytes of weights */
+    uint64_t n_params;    /* parameters */
+    int32_t n_vocab;      /* vocabulary size */
+    bool add_bos;         /* the vocabulary adds BOS to prompts */
+    int32_t bos;          /* BOS token id */
+    int32_t n_layer;      /* transformer blocks */
+    int32_t n_ctx_train;  /* training context */
+};
+
+struct engine_build_info {
+    char version[64];     /* llama.cpp version string */
+    char commit[64];      /* llama.cpp commit (from the build) */
+    int build_number;     /* llama.cpp build number (commit count) */
+    char backends[128];   /* llama-bench's "backends" value, e.g. "CPU" or "CUDA" */
+    char cpu_info[256];   /* CPU description */
+    char gpu_info[256];   /* GPU descriptions joined with ", "; "" if none */
+    char system_info[512]; /* llama_print_system_info() */
+};
+
+struct engine;
+
+struct engine_model_params engine_model_params_default(void);
+struct engine_ctx_params engine_ctx_params_default(void);
+
+/* Initialize backends and route llama.cpp's log into ours; call once per process. */
+void engine_global_init(int verbosity);
+void engine_build_info(struct engine_build_info *bi);
+
+/* Load a model. Returns a handle (free with engine_close) or NULL with err. */
+struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err);
+void engine_close(struct engine *e); /* frees the context, then the model; accepts NULL */
+void engine_model_info(const struct engine *e, struct engine_model_info *mi);
+
+/* Create the (single) context, replacing an earlier one. */
+int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char *err);
+void engine_ctx_free(struct engine *e);
+void engine_set_threads(struct engine *e, int n_threads, int n_threads_batch);
+
+/* Decode n tokens of sequence 0 continuing its positions (no logits kept but the last). */
+int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err);
+/* Wait for queued work to finish. */
+void engine_synchronize(struct engine *e);
+/* Drop all KV cache / memory contents. */
+void engine_memory_clear(struct engine *e);
+
+/* Snapshot sequence seq into a new buffer (*buf is the caller's, free()); restore it. */
+int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err);
+int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err);
+
+/* Quantize a GGUF with llama.cpp's quantizer to a llama file type id. */
+int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err);
+
+/* Compare gguf/types.c with the linked ggml; -1 with err naming the first mismatch. */
+int engine_check_types(char *err);
+
+#endif

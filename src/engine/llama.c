@@ -1,0 +1,454 @@
+/* engine.h on llama.cpp: the only file that includes llama.h. It translates our
+ * parameters into llama.cpp's, owns the model/context/threadpool lifetimes (context
+ * before model), converts llama.cpp's return codes into messages, and routes
+ * llama.cpp's log into ours. It does not time anything. */
+#include "engine.h"
+
+#include <ggml-backend.h>
+#include <ggml-cpu.h>
+#include <ggml.h>
+#include <llama.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gguf/gguf.h"
+#include "../util/log.h"
+#include "../util/util.h"
+
+#ifndef QB_LLAMA_COMMIT
+#define QB_LLAMA_COMMIT "unknown"
+#endif
+#ifndef QB_LLAMA_BUILD_NUMBER
+#define QB_LLAMA_BUILD_NUMBER 0
+#endif
+
+struct engine {
+    struct llama_model *model;
+    struct llama_context *ctx;
+    struct ggml_threadpool *tp;
+    ggml_backend_dev_t devs[ENGINE_MAX_DEVICES + 1];
+    struct llama_model_tensor_buft_override ovr[ENGINE_MAX_OVERRIDES + 1];
+    char *ovr_patterns[ENGINE_MAX_OVERRIDES];
+    float tensor_split[ENGINE_MAX_DEVICES];
+    void (*progress)(float, void *);
+    void *progress_ud;
+};
+
+static int log_verbosity;
+static enum ggml_log_level log_last = GGML_LOG_LEVEL_INFO;
+
+static void log_cb(enum ggml_log_level level, const char *text, void *ud)
+{
+    (void)ud;
+    if (level == GGML_LOG_LEVEL_CONT)
+        level = log_last;
+    else
+        log_last = level;
+    enum log_level ours;
+    switch (level) {
+    case GGML_LOG_LEVEL_ERROR: ours = LOG_LEVEL_ERROR; break;
+    case GGML_LOG_LEVEL_WARN: ours = LOG_LEVEL_WARN; break;
+    case GGML_LOG_LEVEL_INFO: ours = LOG_LEVEL_INFO; break;
+    default: ours = LOG_LEVEL_DEBUG; break;
+    }
+    /* llama.cpp's info is chatty: show it only when asked twice (-v -v) */
+    if (ours == LOG_LEVEL_INFO && log_verbosity < 2)
+        return;
+    if (ours == LOG_LEVEL_WARN && log_verbosity < 1)
+        return;
+    log_raw(ours <= LOG_LEVEL_WARN ? LOG_LEVEL_ERROR : ours, text);
+}
+
+void engine_global_init(int verbosity)
+{
+    log_verbosity = verbosity;
+    llama_log_set(log_cb, NULL);
+    ggml_backend_load_all();
+    llama_backend_init();
+}
+
+struct engine_model_params engine_model_params_default(void)
+{
+    struct engine_model_params p;
+    memset(&p, 0, sizeof(p));
+    p.n_gpu_layers = -1;
+    p.split_mode = ENGINE_SPLIT_LAYER;
+    p.use_mmap = -1;
+    return p;
+}
+
+struct engine_ctx_params engine_ctx_params_default(void)
+{
+    struct engine_ctx_params p;
+    memset(&p, 0, sizeof(p));
+    p.n_ctx = 4096;
+    p.n_batch = 2048;
+    p.n_ubatch = 512;
+    p.n_seq_max = 1;
+    p.flash_attn = -1;
+    snprintf(p.type_k, sizeof(p.type_k), "f16");
+    snprintf(p.type_v, sizeof(p.type_v), "f16");
+    p.n_threads = 4;
+    p.n_threads_batch = 4;
+    p.poll = 50;
+    return p;
+}
+
+static void join_dev_descs(char *out, size_t n, int want_gpu)
+{
+    out[0] = '\0';
+    size_t used = 0;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        enum ggml_backend_dev_type t = ggml_backend_dev_type(dev);
+        int is_gpu = t == GGML_BACKEND_DEVICE_TYPE_GPU || t == GGML_BACKEND_DEVICE_TYPE_IGPU;
+        int is_cpu = t == GGML_BACKEND_DEVICE_TYPE_CPU || t == GGML_BACKEND_DEVICE_TYPE_ACCEL;
+        if ((want_gpu && !is_gpu) || (!want_gpu && !is_cpu))
+            continue;
+        int k = snprintf(out + used, n - used, "%s%s", used ? ", " : "",
+                         ggml_backend_dev_description(dev));
+        if (k < 0 || (size_t)k >= n - used)
+            break;
+        used += (size_t)k;
+    }
+}
+
+void engine_build_info(struct engine_build_info *bi)
+{
+    memset(bi, 0, sizeof(*bi));
+    snprintf(bi->version, sizeof(bi->version), "%s", llama_version());
+    snprintf(bi->commit, sizeof(bi->commit), "%s", QB_LLAMA_COMMIT);
+    bi->build_number = QB_LLAMA_BUILD_NUMBER;
+    /* llama-bench's rule: every registered backend but CPU, or "CPU" alone */
+    size_t used = 0;
+    for (size_t i = 0; i < ggml_backend_reg_count(); i++) {
+        const char *name = ggml_backend_reg_name(ggml_backend_reg_get(i));
+        if (strcmp(name, "CPU") == 0)
+            continue;
+        if (strncmp(name, "RPC", 3) == 0 && ggml_backend_reg_dev_count(ggml_backend_reg_get(i)) == 0)
+            continue;
+        int k = snprintf(bi->backends + used, sizeof(bi->backends) - used, "%s%s",
+                         used ? "," : "", name);
+        if (k < 0 || (size_t)k >= sizeof(bi->backends) - used)
+            break;
+        used += (size_t)k;
+    }
+    if (!used)
+        snprintf(bi->backends, sizeof(bi->backends), "CPU");
+    join_dev_descs(bi->cpu_info, sizeof(bi->cpu_info), 0);
+    join_dev_descs(bi->gpu_info, sizeof(bi->gpu_info), 1);
+    snprintf(bi->system_info, sizeof(bi->system_info), "%s", llama_print_system_info());
+}
+
+static bool progress_tramp(float p, void *ud)
+{
+    struct engine *e = ud;
+    if (e->progress)
+        e->progress(p, e->progress_ud);
+    return true;
+}
+
+static int parse_devices(struct engine *e, const char *list, char *err)
+{
+    int n = 0;
+    if (!*list)
+        return 0;
+    if (strcmp(list, "none") == 0) {
+        e->devs[0] = NULL;
+        return 1;
+    }
+    char *copy = xstrdup(list), *save = NULL;
+    for (char *tok = strtok_r(copy, ",/", &save); tok; tok = strtok_r(NULL, ",/", &save)) {
+        ggml_backend_dev_t dev = ggml_backend_dev_by_name(tok);
+        if (!dev || ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
+            set_err(err, "unknown or non-offload device '%s'", tok);
+            free(copy);
+            return -1;
+        }
+        if (n == ENGINE_MAX_DEVICES) {
+            set_err(err, "too many devices in '%s'", list);
+            free(copy);
+            return -1;
+        }
+        e->devs[n++] = dev;
+    }
+    free(copy);
+    e->devs[n] = NULL;
+    return 1;
+}
+
+static ggml_backend_buffer_type_t buft_by_name(const char *name)
+{
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        ggml_backend_buffer_type_t b = ggml_backend_dev_buffer_type(dev);
+        if (strcasecmp(ggml_backend_buft_name(b), name) == 0 ||
+            strcasecmp(ggml_backend_dev_name(dev), name) == 0)
+            return b;
+    }
+    return NULL;
+}
+
+static int parse_overrides(struct engine *e, const char *spec, char *err)
+{
+    int n = 0;
+    char *copy = xstrdup(spec), *save = NULL;
+    for (char *tok = strtok_r(copy, ";,", &save); tok; tok = strtok_r(NULL, ";,", &save)) {
+        char *eq = strrchr(tok, '=');
+        if (!eq || eq == tok || !eq[1]) {
+            set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
+            goto fail;
+        }
+        *eq = '\0';
+        ggml_backend_buffer_type_t b = buft_by_name(eq + 1);
+        if (!b) {
+            set_err(err, "tensor override '%s': unknown buffer type '%s'", tok, eq + 1);
+            goto fail;
+        }
+        if (n == ENGINE_MAX_OVERRIDES) {
+            set_err(err, "too many tensor overrides");
+            goto fail;
+        }
+        e->ovr_patterns[n] = xstrdup(tok);
+        e->ovr[n].pattern = e->ovr_patterns[n];
+        e->ovr[n].buft = b;
+        n++;
+    }
+    e->ovr[n].pattern = NULL;
+    e->ovr[n].buft = NULL;
+    free(copy);
+    return n;
+fail:
+    free(copy);
+    return -1;
+}
+
+struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err)
+{
+    struct engine *e = xcalloc(1, sizeof(*e));
+    struct llama_model_params p = llama_model_default_params();
+    p.n_gpu_layers = mp->n_gpu_layers;
+    p.split_mode = (enum llama_split_mode)mp->split_mode;
+    p.main_gpu = mp->main_gpu;
+    if (mp->use_mmap == 1)
+        p.load_mode = LLAMA_LOAD_MODE_MMAP;
+    else if (mp->use_mmap == 0)
+        p.load_mode = LLAMA_LOAD_MODE_NONE;
+    bool any_split = false;
+    for (int i = 0; i < ENGINE_MAX_DEVICES; i++) {
+        e->tensor_split[i] = mp->tensor_split[i];
+        any_split |= mp->tensor_split[i] > 0;
+    }
+    if (any_split)
+        p.tensor_split = e->tensor_split;
+    int nd = parse_devices(e, mp->devices, err);
+    if (nd < 0)
+        goto fail;
+    if (nd > 0)
+        p.devices = e->devs;
+    if (mp->overrides[0]) {
+        if (parse_overrides(e, mp->overrides, err) < 0)
+            goto fail;
+        p.tensor_buft_overrides = e->ovr;
+    }
+    e->progress = mp->progress;
+    e->progress_ud = mp->progress_ud;
+    p.progress_callback = progress_tramp;
+    p.progress_callback_user_data = e;
+    e->model = llama_model_load_from_file(path, p);
+    if (!e->model) {
+        set_err(err, "llama.cpp failed to load model '%s' (run with -v for its log)", path);
+        goto fail;
+    }
+    return e;
+fail:
+    engine_close(e);
+    return NULL;
+}
+
+void engine_close(struct engine *e)
+{
+    if (!e)
+        return;
+    engine_ctx_free(e);
+    if (e->model)
+        llama_model_free(e->model);
+    for (int i = 0; i < ENGINE_MAX_OVERRIDES; i++)
+        free(e->ovr_patterns[i]);
+    free(e);
+}
+
+void engine_model_info(const struct engine *e, struct engine_model_info *mi)
+{
+    memset(mi, 0, sizeof(*mi));
+    const struct llama_vocab *v = llama_model_get_vocab(e->model);
+    llama_model_desc(e->model, mi->desc, sizeof(mi->desc));
+    mi->size = llama_model_size(e->model);
+    mi->n_params = llama_model_n_params(e->model);
+    mi->n_vocab = llama_vocab_n_tokens(v);
+    mi->add_bos = llama_vocab_get_add_bos(v);
+    mi->bos = llama_vocab_bos(v);
+    mi->n_layer = llama_model_n_layer(e->model);
+    mi->n_ctx_train = llama_model_n_ctx_train(e->model);
+}
+
+static int kv_type(const char *name, enum ggml_type *out, char *err)
+{
+    int id = ggml_type_by_name(name);
+    if (id < 0)
+        return set_err(err, "unknown KV cache type '%s'", name);
+    *out = (enum ggml_type)id;
+    return 0;
+}
+
+int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char *err)
+{
+    engine_ctx_free(e);
+    struct llama_context_params p = llama_context_default_params();
+    p.n_ctx = cp->n_ctx;
+    p.n_batch = cp->n_batch;
+    p.n_ubatch = cp->n_ubatch;
+    p.n_seq_max = cp->n_seq_max ? cp->n_seq_max : 1;
+    p.n_threads = cp->n_threads;
+    p.n_threads_batch = cp->n_threads_batch;
+    p.flash_attn_type = (enum llama_flash_attn_type)cp->flash_attn;
+    p.offload_kqv = !cp->no_kv_offload;
+    p.swa_full = false;
+    p.no_perf = true;
+    if (kv_type(cp->type_k, &p.type_k, err) < 0 || kv_type(cp->type_v, &p.type_v, err) < 0)
+        return -1;
+    e->ctx = llama_init_from_model(e->model, p);
+    if (!e->ctx)
+        return set_err(err, "llama.cpp failed to create a context (n_ctx=%u, n_batch=%u, "
+                       "n_ubatch=%u): likely out of memory", cp->n_ctx, cp->n_batch, cp->n_ubatch);
+    /* a persistent threadpool as llama-bench attaches one: without it every graph
+     * compute would start its own threads */
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (cpu) {
+        ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
+        typedef struct ggml_threadpool *(*tp_new_fn)(struct ggml_threadpool_params *);
+        tp_new_fn tp_new;
+        void *sym = ggml_backend_reg_get_proc_address(reg, "ggml_threadpool_new");
+        memcpy(&tp_new, &sym, sizeof(tp_new)); /* object to function pointer, as dlsym */
+        if (tp_new) {
+            struct ggml_threadpool_params tpp = ggml_threadpool_params_default(cp->n_threads);
+            tpp.poll = (uint32_t)cp->poll;
+            e->tp = tp_new(&tpp);
+            if (!e->tp) {
+                engine_ctx_free(e);
+                return set_err(err, "cannot create a threadpool of %d threads", cp->n_threads);
+            }
+            llama_attach_threadpool(e->ctx, e->tp, NULL);
+        }
+    }
+    llama_set_n_threads(e->ctx, cp->n_threads, cp->n_threads_batch);
+    return 0;
+}
+
+void engine_ctx_free(struct engine *e)
+{
+    if (e->ctx) {
+        llama_free(e->ctx);
+        e->ctx = NULL;
+    }
+    if (e->tp) {
+        ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+        typedef void (*tp_free_fn)(struct ggml_threadpool *);
+        tp_free_fn tp_free = NULL;
+        void *sym = cpu ? ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(cpu),
+                                                            "ggml_threadpool_free")
+                        : NULL;
+        memcpy(&tp_free, &sym, sizeof(tp_free));
+        if (tp_free)
+            tp_free(e->tp);
+        e->tp = NULL;
+    }
+}
+
+void engine_set_threads(struct engine *e, int n_threads, int n_threads_batch)
+{
+    llama_set_n_threads(e->ctx, n_threads, n_threads_batch);
+}
+
+int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err)
+{
+    if (!e->ctx)
+        return set_err(err, "no context");
+    int rc = llama_decode(e->ctx, llama_batch_get_one((llama_token *)tokens, n));
+    switch (rc) {
+    case 0: return 0;
+    case 1: return set_err(err, "decode: no KV cache slot for a batch of %d tokens", n);
+    case 2: return set_err(err, "decode: aborted");
+    case -1: return set_err(err, "decode: invalid batch of %d tokens", n);
+    default: return set_err(err, "decode: failed (llama_decode returned %d)", rc);
+    }
+}
+
+void engine_synchronize(struct engine *e)
+{
+    if (e->ctx)
+        llama_synchronize(e->ctx);
+}
+
+void engine_memory_clear(struct engine *e)
+{
+    if (e->ctx)
+        llama_memory_clear(llama_get_memory(e->ctx), false);
+}
+
+int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err)
+{
+    size_t size = llama_state_seq_get_size(e->ctx, seq);
+    if (size == 0)
+        return set_err(err, "sequence %d has no state to save", seq);
+    uint8_t *b = xmalloc(size);
+    size_t got = llama_state_seq_get_data(e->ctx, b, size, seq);
+    if (got == 0) {
+        free(b);
+        return set_err(err, "cannot save the state of sequence %d", seq);
+    }
+    *buf = b;
+    *n = got;
+    return 0;
+}
+
+int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err)
+{
+    if (llama_state_seq_set_data(e->ctx, buf, n, seq) == 0)
+        return set_err(err, "cannot restore the state of sequence %d", seq);
+    return 0;
+}
+
+int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err)
+{
+    llama_model_quantize_params p = llama_model_quantize_default_params();
+    p.ftype = (enum llama_ftype)ftype;
+    p.nthread = n_threads;
+    if (llama_model_quantize(in, out, &p) != 0)
+        return set_err(err, "llama.cpp failed to quantize '%s' to %s", in,
+                       llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?");
+    return 0;
+}
+
+int engine_check_types(char *err)
+{
+    for (uint32_t id = 0; id < GGML_TYPE_COUNT && id < GGML_TYPE_ID_COUNT; id++) {
+        const struct ggml_type_info *t = ggml_type_info(id);
+        size_t size = ggml_type_size((enum ggml_type)id);
+        int64_t blck = ggml_blck_size((enum ggml_type)id);
+        if (!t) {
+            if (size != 0 && blck != 0 && strcmp(ggml_type_name((enum ggml_type)id), "DEPRECATED"))
+                return set_err(err, "type %u (%s) is missing from our table", id,
+                               ggml_type_name((enum ggml_type)id));
+            continue;
+        }
+        if (strcmp(t->name, ggml_type_name((enum ggml_type)id)) != 0 || t->size != size ||
+            (int64_t)t->blck != blck)
+            return set_err(err, "type %u: ours %s/%u/%u, ggml %s/%lld/%zu", id, t->name, t->blck,
+                           t->size, ggml_type_name((enum ggml_type)id), (long long)blck, size);
+    }
+    if (GGML_TYPE_COUNT != GGML_TYPE_ID_COUNT)
+        return set_err(err, "ggml has %d types, our table %d", GGML_TYPE_COUNT, GGML_TYPE_ID_COUNT);
+    return 0;
+}

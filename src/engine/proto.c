@@ -1,0 +1,174 @@
+/* Protocol encoding and decoding (see proto.h). */
+#include "proto.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+
+cJSON *proto_u64_array(const uint64_t *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+    return a;
+}
+
+int proto_get_int(const cJSON *o, const char *key, int64_t *out, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble != floor(it->valuedouble) ||
+        fabs(it->valuedouble) > 9007199254740992.0)
+        return set_err(err, "protocol: field '%s' is missing or not an integer", key);
+    *out = (int64_t)it->valuedouble;
+    return 0;
+}
+
+static int get_i32(const cJSON *o, const char *key, int64_t lo, int64_t hi, int *out, char *err)
+{
+    int64_t v;
+    if (proto_get_int(o, key, &v, err) < 0)
+        return -1;
+    if (v < lo || v > hi)
+        return set_err(err, "protocol: field '%s' out of range", key);
+    *out = (int)v;
+    return 0;
+}
+
+static int get_str(const cJSON *o, const char *key, char *dst, size_t n, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(it) || strlen(it->valuestring) >= n)
+        return set_err(err, "protocol: field '%s' is missing or too long", key);
+    snprintf(dst, n, "%s", it->valuestring);
+    return 0;
+}
+
+int proto_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n, char *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsArray(a))
+        return set_err(err, "protocol: field '%s' is not an array", key);
+    int k = cJSON_GetArraySize(a);
+    uint64_t *v = xcalloc((size_t)(k ? k : 1), sizeof(uint64_t));
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, a)
+    {
+        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || !isfinite(it->valuedouble)) {
+            free(v);
+            return set_err(err, "protocol: field '%s' holds a non-number", key);
+        }
+        v[i++] = (uint64_t)it->valuedouble;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+cJSON *proto_load_req(const char *model, const struct engine_model_params *mp)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "op", "load");
+    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddNumberToObject(o, "n_gpu_layers", mp->n_gpu_layers);
+    cJSON_AddNumberToObject(o, "split_mode", mp->split_mode);
+    cJSON_AddNumberToObject(o, "main_gpu", mp->main_gpu);
+    cJSON_AddNumberToObject(o, "use_mmap", mp->use_mmap);
+    cJSON_AddStringToObject(o, "devices", mp->devices);
+    cJSON_AddStringToObject(o, "overrides", mp->overrides);
+    cJSON *ts = cJSON_AddArrayToObject(o, "tensor_split");
+    for (int i = 0; i < ENGINE_MAX_DEVICES; i++)
+        cJSON_AddItemToArray(ts, cJSON_CreateNumber(mp->tensor_split[i]));
+    return o;
+}
+
+int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
+                     char *err)
+{
+    *mp = engine_model_params_default();
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(req, "model");
+    if (!cJSON_IsString(m))
+        return set_err(err, "protocol: load without a model");
+    *model = m->valuestring;
+    int sm = 1;
+    if (get_i32(req, "n_gpu_layers", -1, 1 << 20, &mp->n_gpu_layers, err) < 0 ||
+        get_i32(req, "split_mode", 0, 3, &sm, err) < 0 ||
+        get_i32(req, "main_gpu", 0, ENGINE_MAX_DEVICES, &mp->main_gpu, err) < 0 ||
+        get_i32(req, "use_mmap", -1, 1, &mp->use_mmap, err) < 0 ||
+        get_str(req, "devices", mp->devices, sizeof(mp->devices), err) < 0 ||
+        get_str(req, "overrides", mp->overrides, sizeof(mp->overrides), err) < 0)
+        return -1;
+    mp->split_mode = (enum engine_split_mode)sm;
+    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(req, "tensor_split"), *it;
+    int i = 0;
+    cJSON_ArrayForEach(it, ts)
+    {
+        if (i < ENGINE_MAX_DEVICES && cJSON_IsNumber(it))
+            mp->tensor_split[i] = (float)it->valuedouble;
+        i++;
+    }
+    return 0;
+}
+
+cJSON *proto_run_req(const struct work_test *t)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "op", "run");
+    cJSON_AddNumberToObject(o, "id", t->id);
+    cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
+    cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
+    cJSON_AddNumberToObject(o, "n_ubatch", t->cp.n_ubatch);
+    cJSON_AddNumberToObject(o, "n_seq_max", t->cp.n_seq_max);
+    cJSON_AddNumberToObject(o, "flash_attn", t->cp.flash_attn);
+    cJSON_AddStringToObject(o, "type_k", t->cp.type_k);
+    cJSON_AddStringToObject(o, "type_v", t->cp.type_v);
+    cJSON_AddNumberToObject(o, "n_threads", t->cp.n_threads);
+    cJSON_AddNumberToObject(o, "poll", t->cp.poll);
+    cJSON_AddBoolToObject(o, "no_kv_offload", t->cp.no_kv_offload);
+    cJSON_AddNumberToObject(o, "n_prompt", t->pt.n_prompt);
+    cJSON_AddNumberToObject(o, "n_gen", t->pt.n_gen);
+    cJSON_AddNumberToObject(o, "n_depth", t->pt.n_depth);
+    cJSON_AddNumberToObject(o, "reps", t->pt.reps);
+    cJSON_AddBoolToObject(o, "no_warmup", t->pt.no_warmup);
+    cJSON_AddNumberToObject(o, "seed", (double)(t->pt.seed & ((1ull << 53) - 1)));
+    return o;
+}
+
+int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
+{
+    int n_ctx = 0, n_batch = 0, n_ubatch = 0, n_seq = 1;
+    int64_t seed;
+    memset(t, 0, sizeof(*t));
+    t->cp = engine_ctx_params_default();
+    const int big = 1 << 30;
+    if (get_i32(req, "id", 0, big, &t->id, err) < 0 ||
+        get_i32(req, "n_ctx", 1, big, &n_ctx, err) < 0 ||
+        get_i32(req, "n_batch", 1, big, &n_batch, err) < 0 ||
+        get_i32(req, "n_ubatch", 1, big, &n_ubatch, err) < 0 ||
+        get_i32(req, "n_seq_max", 1, 4096, &n_seq, err) < 0 ||
+        get_i32(req, "flash_attn", -1, 1, &t->cp.flash_attn, err) < 0 ||
+        get_str(req, "type_k", t->cp.type_k, sizeof(t->cp.type_k), err) < 0 ||
+        get_str(req, "type_v", t->cp.type_v, sizeof(t->cp.type_v), err) < 0 ||
+        get_i32(req, "n_threads", 1, 4096, &t->cp.n_threads, err) < 0 ||
+        get_i32(req, "poll", 0, 100, &t->cp.poll, err) < 0 ||
+        get_i32(req, "n_prompt", 0, big, &t->pt.n_prompt, err) < 0 ||
+        get_i32(req, "n_gen", 0, big, &t->pt.n_gen, err) < 0 ||
+        get_i32(req, "n_depth", 0, big, &t->pt.n_depth, err) < 0 ||
+        get_i32(req, "reps", 1, 1 << 20, &t->pt.reps, err) < 0 ||
+        proto_get_int(req, "seed", &seed, err) < 0)
+        return -1;
+    t->cp.n_ctx = (uint32_t)n_ctx;
+    t->cp.n_batch = (uint32_t)n_batch;
+    t->cp.n_ubatch = (uint32_t)n_ubatch;
+    t->cp.n_seq_max = (uint32_t)n_seq;
+    t->cp.n_threads_batch = t->cp.n_threads;
+    t->cp.no_kv_offload = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_kv_offload"));
+    t->pt.no_warmup = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_warmup"));
+    t->pt.n_batch = n_batch;
+    t->pt.n_threads = t->cp.n_threads;
+    t->pt.seed = (uint64_t)seed;
+    return 0;
+}

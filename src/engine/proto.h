@@ -1,0 +1,37 @@
+/* The JSON-lines protocol between the parent and a worker process. One JSON
+ * object per line. Parent -> worker: {"op":"load",...}, {"op":"run",...},
+ * {"op":"quit"}. Worker -> parent: {"ev":"loaded",...}, {"ev":"result",...},
+ * {"ev":"error","msg":...}. This file converts our structs to and from those
+ * objects; it does no I/O. */
+#ifndef QB_PROTO_H
+#define QB_PROTO_H
+
+#include <cjson/cJSON.h>
+
+#include "../measure/pp_tg.h"
+#include "engine.h"
+
+#define PROTO_MAX_LINE (16u << 20) /* longest line either side accepts */
+
+/* One test to run in a loaded worker: the context it needs and what to measure. */
+struct work_test {
+    int id;                      /* echoed back in the result */
+    struct engine_ctx_params cp; /* context to create for this test */
+    struct pp_tg_params pt;      /* what to measure */
+};
+
+/* Returned cJSON objects are the caller's (cJSON_Delete). */
+cJSON *proto_load_req(const char *model, const struct engine_model_params *mp);
+cJSON *proto_run_req(const struct work_test *t);
+
+/* Parse requests; 0 ok, -1 with err. model is borrowed from req. */
+int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
+                     char *err);
+int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
+
+/* Helpers for reading fields: 0 ok, -1 with err naming the field. */
+int proto_get_int(const cJSON *o, const char *key, int64_t *out, char *err);
+int proto_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n, char *err);
+cJSON *proto_u64_array(const uint64_t *v, int n);
+
+#endif

@@ -1,0 +1,545 @@
+/* Worker processes, both sides (see worker.h). */
+#include "worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../measure/pp_tg.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/util.h"
+#include "engine.h"
+#include "proto.h"
+
+/* ------------------------------------------------------------ line buffer */
+
+struct lines {
+    char *buf;
+    size_t len, cap;
+};
+
+static void lines_add(struct lines *l, const char *p, size_t n)
+{
+    if (l->len + n + 1 > l->cap) {
+        l->cap = (l->len + n + 1) * 2;
+        l->buf = xrealloc(l->buf, l->cap);
+    }
+    memcpy(l->buf + l->len, p, n);
+    l->len += n;
+    l->buf[l->len] = '\0';
+}
+
+/* Pop one complete line (without '\n') into a new string, or NULL. */
+static char *lines_pop(struct lines *l)
+{
+    char *nl = l->len ? memchr(l->buf, '\n', l->len) : NULL;
+    if (!nl)
+        return NULL;
+    size_t n = (size_t)(nl - l->buf);
+    char *line = xstrndup(l->buf, n);
+    memmove(l->buf, nl + 1, l->len - n - 1);
+    l->len -= n + 1;
+    l->buf[l->len] = '\0';
+    return line;
+}
+
+/* ------------------------------------------------------------ parent side */
+
+struct worker {
+    pid_t pid;
+    int fd_req;  /* we write requests */
+    int fd_resp; /* we read responses */
+    int fd_err;  /* we read its stdout+stderr */
+    bool alive;
+    bool echo;
+    struct lines resp;
+    char tail[WORKER_TAIL_BYTES]; /* ring of the last stderr bytes, kept linear */
+    size_t tail_len;
+};
+
+static void tail_add(struct worker *w, const char *p, size_t n)
+{
+    if (w->echo && n)
+        (void)!write(STDERR_FILENO, p, n);
+    if (n >= sizeof(w->tail) - 1) {
+        p += n - (sizeof(w->tail) - 1);
+        n = sizeof(w->tail) - 1;
+    }
+    if (w->tail_len + n > sizeof(w->tail) - 1) {
+        size_t drop = w->tail_len + n - (sizeof(w->tail) - 1);
+        memmove(w->tail, w->tail + drop, w->tail_len - drop);
+        w->tail_len -= drop;
+    }
+    memcpy(w->tail + w->tail_len, p, n);
+    w->tail_len += n;
+    w->tail[w->tail_len] = '\0';
+}
+
+const char *worker_stderr_tail(const struct worker *w)
+{
+    return w->tail;
+}
+
+bool worker_alive(const struct worker *w)
+{
+    return w && w->alive;
+}
+
+void worker_describe_status(int status, char *buf, size_t n)
+{
+    if (WIFSIGNALED(status)) {
+        int sig = WTERMSIG(status);
+        const char *abbrev = sigabbrev_np(sig);
+        snprintf(buf, n, "killed by signal %d (SIG%s%s)", sig, abbrev ? abbrev : "?",
+                 sig == SIGKILL ? ", possibly the out-of-memory killer" : "");
+    } else if (WIFEXITED(status)) {
+        snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
+    } else {
+        snprintf(buf, n, "stopped (status 0x%x)", status);
+    }
+}
+
+static int self_exe(char *buf, size_t n)
+{
+    ssize_t k = readlink("/proc/self/exe", buf, n - 1);
+    if (k <= 0)
+        return -1;
+    buf[k] = '\0';
+    return 0;
+}
+
+struct worker *worker_start(int verbosity, bool echo_stderr, char *err)
+{
+    int req[2] = {-1, -1}, resp[2] = {-1, -1}, errp[2] = {-1, -1};
+    char exe[PATH_MAX];
+    if (self_exe(exe, sizeof(exe)) < 0) {
+        set_err(err, "cannot find our own executable: %s", strerror(errno));
+        return NULL;
+    }
+    if (pipe2(req, O_CLOEXEC) < 0 || pipe2(resp, O_CLOEXEC) < 0 || pipe2(errp, O_CLOEXEC) < 0) {
+        set_err(err, "cannot create pipes: %s", strerror(errno));
+        goto fail;
+    }
+    char vbuf[16];
+    snprintf(vbuf, sizeof(vbuf), "%d", verbosity);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        set_err(err, "cannot fork a worker: %s", strerror(errno));
+        goto fail;
+    }
+    if (pid == 0) {
+        /* child: only async-signal-safe calls until exec */
+        int in = dup(req[0]), out = dup(resp[1]), e = dup(errp[1]);
+        if (in < 0 || out < 0 || e < 0 || dup2(in, WORKER_FD_IN) < 0 ||
+            dup2(out, WORKER_FD_OUT) < 0 || dup2(e, STDERR_FILENO) < 0 ||
+            dup2(e, STDOUT_FILENO) < 0)
+            _exit(127);
+        int devnull = open("/dev/null", O_RDONLY);
+        if (devnull >= 0)
+            dup2(devnull, STDIN_FILENO);
+        char *argv[] = {exe, (char *)"__worker", vbuf, NULL};
+        execv(exe, argv);
+        _exit(127);
+    }
+    close(req[0]);
+    close(resp[1]);
+    close(errp[1]);
+    struct worker *w = xcalloc(1, sizeof(*w));
+    w->pid = pid;
+    w->fd_req = req[1];
+    w->fd_resp = resp[0];
+    w->fd_err = errp[0];
+    w->alive = true;
+    w->echo = echo_stderr;
+    signal(SIGPIPE, SIG_IGN);
+    return w;
+fail:
+    for (int i = 0; i < 2; i++) {
+        if (req[i] >= 0) close(req[i]);
+        if (resp[i] >= 0) close(resp[i]);
+        if (errp[i] >= 0) close(errp[i]);
+    }
+    return NULL;
+}
+
+static void drain_err(struct worker *w)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t k = read(w->fd_err, buf, sizeof(buf));
+        if (k <= 0)
+            break;
+        tail_add(w, buf, (size_t)k);
+    }
+}
+
+/* The last non-empty line of the stderr tail, for one-line messages. */
+static void tail_last_line(const struct worker *w, char *buf, size_t n)
+{
+    size_t end = w->tail_len;
+    while (end && (w->tail[end - 1] == '\n' || w->tail[end - 1] == '\r'))
+        end--;
+    size_t start = end;
+    while (start && w->tail[start - 1] != '\n')
+        start--;
+    snprintf(buf, n, "%.*s", (int)(end - start), w->tail + start);
+}
+
+static int reap(struct worker *w, bool kill_it, char *cause, size_t n)
+{
+    int status = 0;
+    if (kill_it)
+        kill(w->pid, SIGKILL);
+    for (int i = 0; i < 200; i++) {
+        pid_t r = waitpid(w->pid, &status, kill_it ? 0 : WNOHANG);
+        if (r == w->pid) {
+            worker_describe_status(status, cause, n);
+            w->alive = false;
+            return 0;
+        }
+        if (r < 0) {
+            snprintf(cause, n, "vanished");
+            w->alive = false;
+            return 0;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    kill(w->pid, SIGKILL);
+    waitpid(w->pid, &status, 0);
+    worker_describe_status(status, cause, n);
+    w->alive = false;
+    return 0;
+}
+
+static int died(struct worker *w, bool kill_it, const char *what, char *err)
+{
+    char cause[128], last[256];
+    reap(w, kill_it, cause, sizeof(cause));
+    /* collect what it wrote before dying */
+    fcntl(w->fd_err, F_SETFL, O_NONBLOCK);
+    drain_err(w);
+    tail_last_line(w, last, sizeof(last));
+    if (last[0])
+        return set_err(err, "worker %s%s%s; its last words: %s", what, *what ? ", " : "", cause,
+                       last);
+    return set_err(err, "worker %s%s%s", what, *what ? ", " : "", cause);
+}
+
+int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **resp, char *err)
+{
+    *resp = NULL;
+    if (!w->alive)
+        return set_err(err, "worker is not running");
+    char *line = cJSON_PrintUnformatted(req);
+    size_t n = strlen(line);
+    line = xrealloc(line, n + 2);
+    line[n++] = '\n';
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = write(w->fd_req, line + off, n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            free(line);
+            return died(w, true, "stopped reading requests", err);
+        }
+        off += (size_t)k;
+    }
+    free(line);
+
+    uint64_t deadline = timeout_s > 0 ? monotime_ns() + (uint64_t)(timeout_s * 1e9) : 0;
+    bool err_open = true;
+    for (;;) {
+        char *got = lines_pop(&w->resp);
+        if (got) {
+            cJSON *o = cJSON_Parse(got);
+            if (!o || !cJSON_IsObject(o)) {
+                cJSON_Delete(o);
+                char head[80];
+                snprintf(head, sizeof(head), "%s", got);
+                free(got);
+                died(w, true, "sent a malformed response", err);
+                return set_err(err, "worker sent a malformed response: '%s'", head);
+            }
+            free(got);
+            *resp = o;
+            return 0;
+        }
+        if (w->resp.len > PROTO_MAX_LINE)
+            return died(w, true, "sent an over-long response", err);
+        struct pollfd pf[2] = {{w->fd_resp, POLLIN, 0}, {err_open ? w->fd_err : -1, POLLIN, 0}};
+        int wait_ms = 1000;
+        if (deadline) {
+            uint64_t now = monotime_ns();
+            if (now >= deadline) {
+                char what[64];
+                snprintf(what, sizeof(what), "timed out after %.0f s", timeout_s);
+                return died(w, true, what, err);
+            }
+            uint64_t left = (deadline - now) / 1000000 + 1;
+            wait_ms = left < 1000 ? (int)left : 1000;
+        }
+        int r = poll(pf, 2, wait_ms);
+        if (r < 0 && errno != EINTR)
+            return died(w, true, "could not be polled", err);
+        if (r <= 0)
+            continue;
+        if (pf[1].revents) {
+            char buf[4096];
+            ssize_t k = read(w->fd_err, buf, sizeof(buf));
+            if (k > 0)
+                tail_add(w, buf, (size_t)k);
+            else
+                err_open = false;
+        }
+        if (pf[0].revents) {
+            char buf[65536];
+            ssize_t k = read(w->fd_resp, buf, sizeof(buf));
+            if (k > 0)
+                lines_add(&w->resp, buf, (size_t)k);
+            else if (k == 0 || errno != EINTR)
+                return died(w, false, "", err);
+        }
+    }
+}
+
+void worker_stop(struct worker *w)
+{
+    if (!w)
+        return;
+    if (w->alive) {
+        static const char quit[] = "{\"op\":\"quit\"}\n";
+        (void)!write(w->fd_req, quit, sizeof(quit) - 1);
+        close(w->fd_req);
+        w->fd_req = -1;
+        char cause[128];
+        int status;
+        bool done = false;
+        for (int i = 0; i < 500 && !done; i++) { /* up to 5 s to exit cleanly */
+            fcntl(w->fd_err, F_SETFL, O_NONBLOCK);
+            drain_err(w);
+            if (waitpid(w->pid, &status, WNOHANG) == w->pid)
+                done = true;
+            else {
+                struct timespec ts = {0, 10 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+        }
+        if (!done)
+            reap(w, true, cause, sizeof(cause));
+    }
+    if (w->fd_req >= 0)
+        close(w->fd_req);
+    close(w->fd_resp);
+    close(w->fd_err);
+    free(w->resp.buf);
+    free(w);
+}
+
+/* ------------------------------------------------------------ worker side */
+
+static int send_obj(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    size_t n = strlen(s);
+    s = xrealloc(s, n + 2);
+    s[n++] = '\n';
+    size_t off = 0;
+    int ret = 0;
+    while (off < n) {
+        ssize_t k = write(WORKER_FD_OUT, s + off, n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            ret = -1;
+            break;
+        }
+        off += (size_t)k;
+    }
+    free(s);
+    cJSON_Delete(o);
+    return ret;
+}
+
+static int send_error(int id, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "error");
+    if (id >= 0)
+        cJSON_AddNumberToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "msg", msg);
+    return send_obj(o);
+}
+
+/* Test-only fault injection: QB_TEST_FAULT="KIND:SUBSTRING" makes a worker whose model
+ * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang. */
+static void maybe_fault(const char *model)
+{
+    const char *spec = getenv("QB_TEST_FAULT");
+    if (!spec || !model)
+        return;
+    const char *colon = strchr(spec, ':');
+    if (!colon || !strstr(model, colon + 1))
+        return;
+    size_t k = (size_t)(colon - spec);
+    fprintf(stderr, "test fault '%.*s' injected\n", (int)k, spec);
+    fflush(stderr);
+    if (k == 4 && strncmp(spec, "segv", 4) == 0) {
+        raise(SIGSEGV);
+    } else if (k == 5 && strncmp(spec, "abort", 5) == 0) {
+        abort();
+    } else if (k == 4 && strncmp(spec, "exit", 4) == 0) {
+        _exit(3);
+    } else if (k == 4 && strncmp(spec, "hang", 4) == 0) {
+        for (;;)
+            pause();
+    }
+}
+
+static cJSON *model_json(struct engine *e)
+{
+    struct engine_model_info mi;
+    engine_model_info(e, &mi);
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", mi.desc);
+    cJSON_AddNumberToObject(m, "size", (double)mi.size);
+    cJSON_AddNumberToObject(m, "n_params", (double)mi.n_params);
+    cJSON_AddNumberToObject(m, "n_vocab", mi.n_vocab);
+    cJSON_AddNumberToObject(m, "n_layer", mi.n_layer);
+    cJSON_AddNumberToObject(m, "n_ctx_train", mi.n_ctx_train);
+    return m;
+}
+
+static cJSON *build_json(void)
+{
+    struct engine_build_info bi;
+    engine_build_info(&bi);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "version", bi.version);
+    cJSON_AddStringToObject(b, "commit", bi.commit);
+    cJSON_AddNumberToObject(b, "build_number", bi.build_number);
+    cJSON_AddStringToObject(b, "backends", bi.backends);
+    cJSON_AddStringToObject(b, "cpu_info", bi.cpu_info);
+    cJSON_AddStringToObject(b, "gpu_info", bi.gpu_info);
+    return b;
+}
+
+static int do_run(struct engine *e, const cJSON *req, const char *model)
+{
+    char err[QB_ERR_LEN];
+    struct work_test t;
+    if (proto_parse_run(req, &t, err) < 0)
+        return send_error(-1, err);
+    maybe_fault(model);
+    uint64_t t0 = monotime_ns();
+    if (engine_ctx_create(e, &t.cp, err) < 0)
+        return send_error(t.id, err);
+    uint64_t ctx_ns = monotime_ns() - t0;
+    struct pp_tg_result r;
+    int rc = pp_tg_run(e, &t.pt, &r, err);
+    engine_ctx_free(e);
+    if (rc < 0) {
+        pp_tg_result_release(&r);
+        return send_error(t.id, err);
+    }
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "result");
+    cJSON_AddNumberToObject(o, "id", t.id);
+    cJSON_AddNumberToObject(o, "ctx_ns", (double)ctx_ns);
+    cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
+    cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
+    cJSON_AddItemToObject(o, "samples_ns", proto_u64_array(r.total_ns, r.n));
+    cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
+    cJSON_AddItemToObject(o, "tg_ns", proto_u64_array(r.tg_ns, r.n));
+    cJSON_AddItemToObject(o, "ttft_ns", proto_u64_array(r.ttft_ns, r.n));
+    pp_tg_result_release(&r);
+    return send_obj(o);
+}
+
+static int do_load(struct engine **e, const cJSON *req, char **model_out)
+{
+    char err[QB_ERR_LEN];
+    const char *model;
+    struct engine_model_params mp;
+    if (proto_parse_load(req, &model, &mp, err) < 0)
+        return send_error(-1, err);
+    engine_close(*e);
+    *e = NULL;
+    free(*model_out);
+    *model_out = xstrdup(model);
+    uint64_t t0 = monotime_ns();
+    *e = engine_open(model, &mp, err);
+    if (!*e)
+        return send_error(-1, err);
+    uint64_t load_ns = monotime_ns() - t0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "loaded");
+    cJSON_AddNumberToObject(o, "load_ns", (double)load_ns);
+    cJSON_AddItemToObject(o, "model", model_json(*e));
+    cJSON_AddItemToObject(o, "build", build_json());
+    return send_obj(o);
+}
+
+int worker_main(int verbosity)
+{
+    struct lines in = {0};
+    struct engine *e = NULL;
+    char *model = NULL;
+    int ret = 0;
+    engine_global_init(verbosity);
+    for (;;) {
+        char *line = lines_pop(&in);
+        if (!line) {
+            char buf[65536];
+            ssize_t k = read(WORKER_FD_IN, buf, sizeof(buf));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break; /* parent went away */
+            lines_add(&in, buf, (size_t)k);
+            if (in.len > PROTO_MAX_LINE) {
+                ret = 2;
+                break;
+            }
+            continue;
+        }
+        cJSON *req = cJSON_Parse(line);
+        free(line);
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
+        int rc;
+        if (!cJSON_IsString(op)) {
+            rc = send_error(-1, "protocol: request without an op");
+        } else if (strcmp(op->valuestring, "quit") == 0) {
+            cJSON_Delete(req);
+            break;
+        } else if (strcmp(op->valuestring, "load") == 0) {
+            rc = do_load(&e, req, &model);
+        } else if (strcmp(op->valuestring, "run") == 0) {
+            rc = e ? do_run(e, req, model) : send_error(-1, "protocol: run before load");
+        } else {
+            rc = send_error(-1, "protocol: unknown op");
+        }
+        cJSON_Delete(req);
+        if (rc < 0) {
+            ret = 1;
+            break;
+        }
+    }
+    engine_close(e);
+    free(model);
+    free(in.buf);
+    return ret;
+}

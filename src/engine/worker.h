@@ -1,0 +1,39 @@
+/* Worker processes. The parent never loads a model: it starts /proc/self/exe in
+ * the hidden worker mode (fork+exec, never a bare fork) and talks JSON lines to it
+ * on two pipes (requests on the worker's fd 3, responses on its fd 4; its stdout
+ * and stderr go to a third pipe the parent keeps the tail of). A worker that dies
+ * or overruns its timeout is reported with the cause and that tail. */
+#ifndef QB_WORKER_H
+#define QB_WORKER_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#define WORKER_FD_IN 3
+#define WORKER_FD_OUT 4
+#define WORKER_TAIL_BYTES 4096
+
+struct worker;
+
+/* Start a worker. verbosity is passed on; echo_stderr copies its stderr to ours live.
+ * NULL with err on failure. */
+struct worker *worker_start(int verbosity, bool echo_stderr, char *err);
+
+/* Send req and wait up to timeout_s (0 = forever) for one response object
+ * (*resp is the caller's). -1 with err when the worker died, timed out (it is then
+ * killed) or spoke nonsense; after that worker_alive() is false. */
+int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **resp, char *err);
+
+bool worker_alive(const struct worker *w);
+/* Last bytes of the worker's stderr (static to w, do not free). */
+const char *worker_stderr_tail(const struct worker *w);
+/* Ask it to quit, wait briefly, kill if needed, reap; accepts NULL. */
+void worker_stop(struct worker *w);
+
+/* The worker's side: serve requests until quit or EOF; returns the exit code. */
+int worker_main(int verbosity);
+
+/* Describe a wait() status: "killed by signal 11 (SIGSEGV)"; into buf. */
+void worker_describe_status(int status, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,100 @@
+/* quantbench: argv[1] selects a command from commands[]; each command parses its
+ * own flags. The hidden "__worker" mode is the worker process (see
+ * engine/worker.h) and "__check-types" checks our ggml type table. */
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cmd.h"
+#include "engine/engine.h"
+#include "engine/worker.h"
+#include "util/util.h"
+
+#ifndef QB_VERSION
+#define QB_VERSION "0.1.0"
+#endif
+
+struct command {
+    const char *name;
+    int (*fn)(int argc, char **argv);
+    const char *help; /* one line for the list */
+};
+
+static const struct command commands[] = {
+    {"bench", cmd_bench, "prompt (pp) and generation (tg) speed, llama-bench compatible"},
+    {"info", cmd_info, "show a GGUF model's architecture, size, types and shape"},
+    {"synth", cmd_synth, "write a random-weight GGUF model (llama architecture, dense or MoE)"},
+    {"version", cmd_version, "print quantbench's and llama.cpp's versions and backends"},
+};
+
+static void print_help(FILE *fp)
+{
+    fprintf(fp, "usage: quantbench <command> [flags]   (quantbench <command> --help for more)\n\n"
+                "Benchmarks GGUF models through llama.cpp: speed, memory, context, quality.\n\n"
+                "Commands:\n");
+    for (size_t i = 0; i < QB_ARRAY_LEN(commands); i++)
+        fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].help);
+    fprintf(fp, "\nGlobal flags:\n  --help, -h     this help\n  --version      same as "
+                "'quantbench version'\n\n%s", QB_EXIT_CODES_HELP);
+}
+
+int cmd_version(int argc, char **argv)
+{
+    if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        printf("usage: quantbench version\n\nPrints quantbench's version, the llama.cpp it was "
+               "built with (version, commit, build number) and the backends it can use.\n\n%s",
+               QB_EXIT_CODES_HELP);
+        return QB_EXIT_OK;
+    }
+    if (argc > 1)
+        return usage_error("version", "unexpected argument '%s'", argv[1]);
+    engine_global_init(0);
+    struct engine_build_info bi;
+    engine_build_info(&bi);
+    printf("quantbench %s\n", QB_VERSION);
+    printf("llama.cpp %s (commit %s, build %d)\n", bi.version, bi.commit, bi.build_number);
+    printf("backends: %s\n", bi.backends);
+    printf("cpu: %s\n", bi.cpu_info);
+    printf("gpu: %s\n", bi.gpu_info[0] ? bi.gpu_info : "none");
+    printf("system: %s\n", bi.system_info);
+    return QB_EXIT_OK;
+}
+
+static int check_types(void)
+{
+    char err[QB_ERR_LEN];
+    engine_global_init(0);
+    if (engine_check_types(err) < 0)
+        return error("type table mismatch: %s", err);
+    printf("type table matches ggml\n");
+    return QB_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+    setlocale(LC_NUMERIC, "C");
+    if (argc >= 2 && strcmp(argv[1], "__worker") == 0) {
+        int v = 0;
+        if (argc >= 3)
+            parse_int(argv[2], 0, 9, &v);
+        return worker_main(v);
+    }
+    if (argc >= 2 && strcmp(argv[1], "__check-types") == 0)
+        return check_types();
+    if (argc < 2) {
+        print_help(stderr);
+        return QB_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_help(stdout);
+        return QB_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0)
+        return cmd_version(1, argv + 1);
+    for (size_t i = 0; i < QB_ARRAY_LEN(commands); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
+    return QB_EXIT_USAGE;
+}

@@ -1,0 +1,54 @@
+/* One row of `bench` results: the settings it ran with, the model, build and host
+ * it came from, its outcome and every raw sample. Filled by the CLI from worker
+ * messages, printed by report/bench_report.c. */
+#ifndef QB_BENCH_ROW_H
+#define QB_BENCH_ROW_H
+
+#include <stdint.h>
+
+#include "../engine/engine.h"
+#include "../engine/proto.h"
+#include "../util/stats.h"
+#include "../util/util.h"
+
+enum bench_status {
+    BENCH_STATUS_OK = 0,
+    BENCH_STATUS_ERROR,      /* the worker reported a failure (context, decode) */
+    BENCH_STATUS_CRASHED,    /* the worker died (signal, abort, OOM kill) */
+    BENCH_STATUS_TIMEOUT,    /* the worker overran --timeout and was killed */
+    BENCH_STATUS_LOAD_FAILED /* the model could not be loaded */
+};
+
+struct bench_row {
+    char *model_filename;             /* as given on the command line */
+    struct engine_model_params mp;    /* load settings */
+    struct work_test t;               /* context settings and test */
+    struct engine_model_info model;   /* from the worker (desc, size, params) */
+    struct engine_build_info build;   /* llama.cpp build and devices, from the worker */
+    char host[128];                   /* host name */
+    char test_time[32];               /* RFC 3339 UTC start time */
+    enum bench_status status;         /* outcome */
+    char error[QB_ERR_LEN];           /* reason when status != OK */
+    uint64_t load_ns;                 /* model load time of the worker that ran it */
+    uint64_t ctx_ns;                  /* context creation time */
+    uint64_t warmup_ns;               /* untimed warm-up duration */
+    uint64_t depth_ns;                /* time to fill the depth once */
+    int n;                            /* samples */
+    uint64_t *samples_ns;             /* per repetition total time */
+    uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */
+};
+
+void bench_row_release(struct bench_row *r);
+const char *bench_status_name(enum bench_status s); /* static, do not free */
+
+/* Per-repetition t/s as llama-bench: (n_prompt+n_gen)/sample; out has r->n entries. */
+void bench_row_ts(const struct bench_row *r, double *out);
+/* t/s of the parts: n/part for each repetition (0 when the part is absent). */
+void bench_row_part_ts(const struct bench_row *r, int tokens, const uint64_t *ns, double *out);
+/* Summary of the per-repetition t/s */
+struct stats bench_row_stats(const struct bench_row *r);
+/* llama-bench's integer avg_ns / stddev_ns */
+uint64_t bench_row_avg_ns(const struct bench_row *r);
+uint64_t bench_row_stddev_ns(const struct bench_row *r);
+
+#endif

@@ -1,0 +1,66 @@
+/* Summary statistics (see stats.h). */
+#include "stats.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+double stats_t975(size_t df)
+{
+    static const double t[] = {
+        0,      12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+        2.201,  2.179,  2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080,
+        2.074,  2.069,  2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+    };
+    if (df == 0)
+        return 0;
+    if (df < QB_ARRAY_LEN(t))
+        return t[df];
+    if (df <= 40)
+        return 2.021;
+    if (df <= 60)
+        return 2.000;
+    if (df <= 120)
+        return 1.980;
+    return 1.960;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+struct stats stats_compute(const double *x, size_t n)
+{
+    struct stats s;
+    memset(&s, 0, sizeof(s));
+    s.n = n;
+    if (n == 0)
+        return s;
+    double sum = 0;
+    s.min = s.max = x[0];
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i];
+        if (x[i] < s.min)
+            s.min = x[i];
+        if (x[i] > s.max)
+            s.max = x[i];
+    }
+    s.mean = sum / (double)n;
+    if (n > 1) {
+        double ss = 0;
+        for (size_t i = 0; i < n; i++)
+            ss += (x[i] - s.mean) * (x[i] - s.mean);
+        s.stddev = sqrt(ss / (double)(n - 1));
+        s.ci95 = stats_t975(n - 1) * s.stddev / sqrt((double)n);
+    }
+    double *sorted = xmalloc(n * sizeof(double));
+    memcpy(sorted, x, n * sizeof(double));
+    qsort(sorted, n, sizeof(double), cmp_double);
+    s.median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    free(sorted);
+    return s;
+}

@@ -1,0 +1,184 @@
+/* A fake engine for unit tests: implements engine.h with no model. Decodes cost
+ * a fixed simulated time, calls are counted, and failures can be injected, so
+ * measurement code can be checked exactly. */
+#include "fake_engine.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../src/util/util.h"
+
+struct fake_engine_stats fake_stats;
+struct fake_engine_cfg fake_cfg = {.n_vocab = 1000, .add_bos = true, .bos = 1, .fail_decode_after = -1};
+
+struct engine {
+    int has_ctx;
+    int pos;
+};
+
+static void spin_ns(long ns)
+{
+    struct timespec ts = {0, ns};
+    if (ns > 0)
+        nanosleep(&ts, NULL);
+}
+
+void fake_engine_reset(void)
+{
+    memset(&fake_stats, 0, sizeof(fake_stats));
+}
+
+struct engine_model_params engine_model_params_default(void)
+{
+    struct engine_model_params p;
+    memset(&p, 0, sizeof(p));
+    p.n_gpu_layers = -1;
+    p.split_mode = ENGINE_SPLIT_LAYER;
+    p.use_mmap = -1;
+    return p;
+}
+
+struct engine_ctx_params engine_ctx_params_default(void)
+{
+    struct engine_ctx_params p;
+    memset(&p, 0, sizeof(p));
+    p.n_ctx = 4096;
+    p.n_batch = 2048;
+    p.n_ubatch = 512;
+    p.n_seq_max = 1;
+    p.flash_attn = -1;
+    snprintf(p.type_k, sizeof(p.type_k), "f16");
+    snprintf(p.type_v, sizeof(p.type_v), "f16");
+    p.n_threads = p.n_threads_batch = 4;
+    p.poll = 50;
+    return p;
+}
+
+void engine_global_init(int verbosity)
+{
+    (void)verbosity;
+}
+
+void engine_build_info(struct engine_build_info *bi)
+{
+    memset(bi, 0, sizeof(*bi));
+    snprintf(bi->version, sizeof(bi->version), "fake");
+    snprintf(bi->commit, sizeof(bi->commit), "0000000");
+    snprintf(bi->backends, sizeof(bi->backends), "CPU");
+}
+
+struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err)
+{
+    (void)mp;
+    if (fake_cfg.fail_open) {
+        set_err(err, "fake: cannot open '%s'", path);
+        return NULL;
+    }
+    return xcalloc(1, sizeof(struct engine));
+}
+
+void engine_close(struct engine *e)
+{
+    free(e);
+}
+
+void engine_model_info(const struct engine *e, struct engine_model_info *mi)
+{
+    (void)e;
+    memset(mi, 0, sizeof(*mi));
+    snprintf(mi->desc, sizeof(mi->desc), "fake 1M F16");
+    mi->n_vocab = fake_cfg.n_vocab;
+    mi->add_bos = fake_cfg.add_bos;
+    mi->bos = fake_cfg.bos;
+    mi->n_layer = 2;
+}
+
+int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char *err)
+{
+    (void)cp;
+    (void)err;
+    e->has_ctx = 1;
+    e->pos = 0;
+    fake_stats.ctx_creates++;
+    return 0;
+}
+
+void engine_ctx_free(struct engine *e)
+{
+    e->has_ctx = 0;
+}
+
+void engine_set_threads(struct engine *e, int n_threads, int n_threads_batch)
+{
+    (void)e;
+    (void)n_threads_batch;
+    fake_stats.last_threads = n_threads;
+}
+
+int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err)
+{
+    if (fake_cfg.fail_decode_after >= 0 && fake_stats.decodes >= fake_cfg.fail_decode_after)
+        return set_err(err, "fake: decode failed");
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= fake_cfg.n_vocab)
+            fake_stats.bad_tokens++;
+    if (e->pos == 0 && n > 0)
+        fake_stats.first_tokens[fake_stats.n_first++ % 64] = tokens[0];
+    e->pos += n;
+    fake_stats.decodes++;
+    fake_stats.tokens += n;
+    if (n > fake_stats.max_batch)
+        fake_stats.max_batch = n;
+    spin_ns(fake_cfg.ns_per_token * n);
+    return 0;
+}
+
+void engine_synchronize(struct engine *e)
+{
+    (void)e;
+    fake_stats.syncs++;
+}
+
+void engine_memory_clear(struct engine *e)
+{
+    e->pos = 0;
+    fake_stats.clears++;
+}
+
+int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err)
+{
+    (void)seq;
+    (void)err;
+    int *p = xmalloc(sizeof(int));
+    *p = e->pos;
+    *buf = p;
+    *n = sizeof(int);
+    fake_stats.saves++;
+    return 0;
+}
+
+int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err)
+{
+    (void)seq;
+    if (n != sizeof(int))
+        return set_err(err, "fake: bad state");
+    memcpy(&e->pos, buf, sizeof(int));
+    fake_stats.restores++;
+    return 0;
+}
+
+int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err)
+{
+    (void)out;
+    (void)ftype;
+    (void)n_threads;
+    return set_err(err, "fake: cannot quantize '%s'", in);
+}
+
+int engine_check_types(char *err)
+{
+    (void)err;
+    return 0;
+}

@@ -1,0 +1,29 @@
+/* Controls and counters of the fake engine (tests/unit/fake_engine.c). */
+#ifndef QB_FAKE_ENGINE_H
+#define QB_FAKE_ENGINE_H
+
+#include <stdbool.h>
+
+#include "../../src/engine/engine.h"
+
+struct fake_engine_cfg {
+    int n_vocab;            /* vocabulary size reported */
+    bool add_bos;           /* vocabulary adds BOS */
+    int bos;                /* BOS id */
+    long ns_per_token;      /* simulated decode time per token */
+    int fail_decode_after;  /* fail once this many decodes happened; -1 never */
+    bool fail_open;         /* engine_open fails */
+};
+
+struct fake_engine_stats {
+    int decodes, tokens, syncs, clears, saves, restores, ctx_creates, max_batch, last_threads;
+    int bad_tokens;         /* tokens outside the vocabulary */
+    int first_tokens[64];   /* first token of each decode at position 0 */
+    int n_first;
+};
+
+extern struct fake_engine_cfg fake_cfg;
+extern struct fake_engine_stats fake_stats;
+void fake_engine_reset(void);
+
+#endif

@@ -1,0 +1,55 @@
+/* Unit test runner: runs every registered test (or those named on the command
+ * line), prints "ok - name" / "FAIL - name" per test and a summary line. Also
+ * serves as a worker process (with the fake engine) for the worker tests. */
+#include <stdio.h>
+#include <string.h>
+
+#include "../../src/engine/worker.h"
+#include "test.h"
+
+int test_failures;
+
+#define TESTS(X)                                                                                   \
+    X(stats_basic) X(stats_ci) X(args_lists) X(args_ranges) X(args_errors) X(gguf_roundtrip)       \
+    X(gguf_corrupt) X(gguf_types) X(proto_roundtrip) X(proto_bad) X(pp_tg_counts)                  \
+    X(pp_tg_depth) X(pp_tg_decode_error) X(worker_roundtrip) X(worker_death) X(bench_row_stats)    \
+    X(bench_report_md) X(bench_report_json)
+
+#define DECL(name) void test_##name(void);
+TESTS(DECL)
+
+struct test_entry {
+    const char *name;
+    void (*fn)(void);
+};
+
+#define ENTRY(name) {#name, test_##name},
+static const struct test_entry tests[] = {TESTS(ENTRY)};
+
+int main(int argc, char **argv)
+{
+    if (argc >= 2 && strcmp(argv[1], "__worker") == 0)
+        return worker_main(0);
+    int passed = 0, failed = 0;
+    for (size_t i = 0; i < sizeof(tests) / sizeof(tests[0]); i++) {
+        if (argc > 1) {
+            int want = 0;
+            for (int k = 1; k < argc; k++)
+                want |= strcmp(argv[k], tests[i].name) == 0;
+            if (!want)
+                continue;
+        }
+        int before = test_failures;
+        tests[i].fn();
+        if (test_failures == before) {
+            printf("ok - unit %s\n", tests[i].name);
+            passed++;
+        } else {
+            printf("FAIL - unit %s\n", tests[i].name);
+            failed++;
+        }
+        fflush(stdout);
+    }
+    printf("unit: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,72 @@
+/* worker protocol encoding */
+#include <stdlib.h>
+
+#include "../../src/engine/proto.h"
+#include "../../src/util/util.h"
+#include "test.h"
+
+void test_proto_roundtrip(void)
+{
+    char err[QB_ERR_LEN];
+    struct engine_model_params mp = engine_model_params_default(), mp2;
+    mp.n_gpu_layers = 12;
+    mp.use_mmap = 0;
+    snprintf(mp.overrides, sizeof(mp.overrides), "exps=CPU");
+    mp.tensor_split[1] = 0.5f;
+    cJSON *req = proto_load_req("m.gguf", &mp);
+    char *s = cJSON_PrintUnformatted(req);
+    cJSON *back = cJSON_Parse(s);
+    const char *model;
+    CHECK(proto_parse_load(back, &model, &mp2, err) == 0);
+    CHECK_STR(model, "m.gguf");
+    CHECK(mp2.n_gpu_layers == 12 && mp2.use_mmap == 0);
+    CHECK_STR(mp2.overrides, "exps=CPU");
+    CHECK_NEAR(mp2.tensor_split[1], 0.5, 1e-6);
+    cJSON_Delete(back);
+    cJSON_Delete(req);
+    free(s);
+
+    struct work_test t, t2;
+    memset(&t, 0, sizeof(t));
+    t.id = 7;
+    t.cp = engine_ctx_params_default();
+    t.cp.n_ctx = 2688;
+    t.cp.n_threads = 3;
+    snprintf(t.cp.type_k, sizeof(t.cp.type_k), "q8_0");
+    t.pt.n_prompt = 512;
+    t.pt.n_gen = 128;
+    t.pt.n_depth = 2048;
+    t.pt.reps = 5;
+    t.pt.seed = 99;
+    t.pt.no_warmup = true;
+    req = proto_run_req(&t);
+    CHECK(proto_parse_run(req, &t2, err) == 0);
+    CHECK(t2.id == 7 && t2.cp.n_ctx == 2688 && t2.cp.n_threads == 3 && t2.pt.n_threads == 3);
+    CHECK_STR(t2.cp.type_k, "q8_0");
+    CHECK(t2.pt.n_prompt == 512 && t2.pt.n_gen == 128 && t2.pt.n_depth == 2048);
+    CHECK(t2.pt.reps == 5 && t2.pt.seed == 99 && t2.pt.no_warmup);
+    CHECK(t2.pt.n_batch == (int)t.cp.n_batch);
+    cJSON_Delete(req);
+}
+
+void test_proto_bad(void)
+{
+    char err[QB_ERR_LEN];
+    struct work_test t;
+    cJSON *o = cJSON_Parse("{\"op\":\"run\",\"id\":1}");
+    CHECK(proto_parse_run(o, &t, err) < 0);
+    CHECK(strstr(err, "n_ctx") != NULL);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"op\":\"run\",\"id\":1.5}");
+    CHECK(proto_parse_run(o, &t, err) < 0);
+    cJSON_Delete(o);
+    uint64_t *v;
+    int n;
+    o = cJSON_Parse("{\"a\":[1,\"x\"]}");
+    CHECK(proto_get_u64_array(o, "a", &v, &n, err) < 0);
+    cJSON_Delete(o);
+    o = cJSON_Parse("{\"a\":[1,2,3]}");
+    CHECK(proto_get_u64_array(o, "a", &v, &n, err) == 0 && n == 3 && v[2] == 3);
+    free(v);
+    cJSON_Delete(o);
+}

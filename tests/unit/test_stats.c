@@ -1,0 +1,89 @@
+/* util/stats and util/args */
+#include "../../src/cli/args.h"
+#include "../../src/util/stats.h"
+#include "../../src/util/util.h"
+#include "test.h"
+
+void test_stats_basic(void)
+{
+    double x[] = {4, 1, 3, 2};
+    struct stats s = stats_compute(x, 4);
+    CHECK(s.n == 4);
+    CHECK_NEAR(s.mean, 2.5, 1e-12);
+    CHECK_NEAR(s.median, 2.5, 1e-12);
+    CHECK_NEAR(s.min, 1, 0);
+    CHECK_NEAR(s.max, 4, 0);
+    CHECK_NEAR(s.stddev, 1.2909944487358056, 1e-12); /* sample (n-1) stddev */
+    struct stats one = stats_compute(x, 1);
+    CHECK(one.stddev == 0 && one.ci95 == 0 && one.median == 4);
+    struct stats none = stats_compute(NULL, 0);
+    CHECK(none.n == 0 && none.mean == 0);
+}
+
+void test_stats_ci(void)
+{
+    double x[] = {10, 12, 11, 13, 9};
+    struct stats s = stats_compute(x, 5);
+    /* t(0.975, 4) = 2.776; sd = 1.5811; half-width = 2.776 * 1.5811 / sqrt(5) */
+    CHECK_NEAR(s.ci95, 2.776 * 1.5811388300841898 / 2.23606797749979, 1e-9);
+    CHECK_NEAR(stats_t975(1), 12.706, 1e-9);
+    CHECK_NEAR(stats_t975(1000), 1.96, 1e-9);
+}
+
+void test_args_lists(void)
+{
+    char err[QB_ERR_LEN];
+    struct int_list l = {0};
+    CHECK(int_list_parse(&l, "-t", "1,2,8", 1, 64, err) == 0);
+    CHECK(l.n == 3 && l.v[0] == 1 && l.v[2] == 8);
+    CHECK(int_list_parse(&l, "-t", "16", 1, 64, err) == 0); /* repeats append */
+    CHECK(l.n == 4 && l.v[3] == 16);
+    int_list_release(&l);
+    struct int_list neg = {0};
+    CHECK(int_list_parse(&neg, "-ngl", "-1,0", -1, 100, err) == 0);
+    CHECK(neg.n == 2 && neg.v[0] == -1 && neg.v[1] == 0);
+    int_list_release(&neg);
+    struct str_list s = {0};
+    str_list_split(&s, "a.gguf,,b.gguf", ',');
+    CHECK(s.n == 2);
+    CHECK_STR(s.v[1], "b.gguf");
+    str_list_release(&s);
+}
+
+void test_args_ranges(void)
+{
+    char err[QB_ERR_LEN];
+    struct int_list l = {0};
+    CHECK(int_list_parse(&l, "-t", "8-32+8", 1, 64, err) == 0);
+    CHECK(l.n == 4 && l.v[0] == 8 && l.v[3] == 32);
+    int_list_release(&l);
+    CHECK(int_list_parse(&l, "-p", "64-512*2", 0, 4096, err) == 0);
+    CHECK(l.n == 4 && l.v[0] == 64 && l.v[1] == 128 && l.v[3] == 512);
+    int_list_release(&l);
+    CHECK(int_list_parse(&l, "-d", "1-3", 0, 4096, err) == 0);
+    CHECK(l.n == 3 && l.v[1] == 2);
+    int_list_release(&l);
+}
+
+void test_args_errors(void)
+{
+    char err[QB_ERR_LEN];
+    struct int_list l = {0};
+    CHECK(int_list_parse(&l, "-t", "abc", 1, 64, err) < 0);
+    CHECK_STR(err, "invalid value 'abc' for -t (expected an integer in 1..64)");
+    CHECK(int_list_parse(&l, "-t", "0", 1, 64, err) < 0);
+    CHECK(int_list_parse(&l, "-t", "-5", 1, 64, err) < 0);
+    CHECK(int_list_parse(&l, "-t", "8-4", 1, 64, err) < 0);
+    CHECK_STR(err, "range '8-4' for -t expands to nothing");
+    CHECK(int_list_parse(&l, "-t", "1-8*1", 1, 64, err) < 0);
+    CHECK(int_list_parse(&l, "-t", "1,,2", 1, 64, err) < 0);
+    CHECK(int_list_parse(&l, "-t", "", 1, 64, err) < 0);
+    CHECK(int_list_parse(&l, "-p", "0-2000000000", 0, 2000000000, err) < 0); /* too many */
+    CHECK(int_list_parse(&l, "-t", "99999999999999999999", 1, 64, err) < 0);
+    int_list_release(&l);
+    uint64_t sz;
+    CHECK(parse_size("2G", &sz) == 0 && sz == 2ull << 30);
+    CHECK(parse_size("-1", &sz) < 0);
+    int v;
+    CHECK(parse_int("12x", 0, 100, &v) < 0);
+}
