@@ -561,9 +561,10 @@ int cmd_bench(int argc, char **argv)
         gf_free(f);
         for (size_t k = 0; k < o.ngl.n; k++)
             if (n_layer > 0 && o.ngl.v[k] > n_layer + 1) {
+                int rc = usage_error("bench", "-ngl %d is more than the %lld layers (+ output) "
+                                     "of '%s'", o.ngl.v[k], (long long)n_layer, o.models.v[i]);
                 opts_release(&o);
-                return usage_error("bench", "-ngl %d is more than the %lld layers (+ output) of "
-                                   "'%s'", o.ngl.v[k], (long long)n_layer, o.models.v[i]);
+                return rc;
             }
     }
     log_set_level(o.verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);

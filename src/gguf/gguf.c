@@ -219,13 +219,15 @@ static int parse(struct src *s, struct gf_file **out)
     if (rd_u64(s, &n_tensors, "tensor count") < 0 || rd_u64(s, &n_kv, "key/value count") < 0)
         goto fail;
     if (n_kv > src_left(s) / MIN_KV_BYTES) {
-        set_err(s->err, "'%s': corrupt GGUF: header claims %llu key/value pairs, more than "
-                "the file can hold", s->name, (unsigned long long)n_kv);
+        set_err(s->err, "'%s': truncated or corrupt GGUF: header claims %llu key/value pairs, "
+                "more than the %llu bytes that follow can hold", s->name,
+                (unsigned long long)n_kv, (unsigned long long)src_left(s));
         goto fail;
     }
     if (n_tensors > src_left(s) / MIN_TENSOR_BYTES) {
-        set_err(s->err, "'%s': corrupt GGUF: header claims %llu tensors, more than the file "
-                "can hold", s->name, (unsigned long long)n_tensors);
+        set_err(s->err, "'%s': truncated or corrupt GGUF: header claims %llu tensors, more "
+                "than the %llu bytes that follow can hold", s->name,
+                (unsigned long long)n_tensors, (unsigned long long)src_left(s));
         goto fail;
     }
     f->kv = xcalloc((size_t)n_kv, sizeof(*f->kv));
