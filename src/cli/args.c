@@ -7,11 +7,12 @@
 
 #include "../util/util.h"
 
-#define MAX_EXPANSION 100000
-
-static void push(struct int_list *l, int v)
+void int_list_push(struct int_list *l, int v)
 {
-    l->v = xrealloc(l->v, (l->n + 1) * sizeof(int));
+    if (l->n == l->cap) {
+        l->cap = l->cap ? 2 * l->cap : 8;
+        l->v = xrealloc(l->v, l->cap * sizeof(int));
+    }
     l->v[l->n++] = v;
 }
 
@@ -25,7 +26,9 @@ static int item(struct int_list *l, const char *flag, const char *it, int min, i
         if (parse_i64(it, min, max, &a) < 0)
             return set_err(err, "invalid value '%s' for %s (expected an integer in %d..%d)", it,
                            flag, min, max);
-        push(l, (int)a);
+        if (l->n >= INT_LIST_MAX)
+            return set_err(err, "too many values for %s (at most %d)", flag, INT_LIST_MAX);
+        int_list_push(l, (int)a);
         return 0;
     }
     char *lo = xstrndup(it, (size_t)(dash - it));
@@ -47,10 +50,10 @@ static int item(struct int_list *l, const char *flag, const char *it, int min, i
                        it, flag);
     size_t before = l->n;
     for (int64_t v = a; v <= b; v = op == '+' ? v + s : v * s) {
-        if (l->n - before >= MAX_EXPANSION)
+        if (l->n >= INT_LIST_MAX)
             return set_err(err, "range '%s' for %s expands to more than %d values", it, flag,
-                           MAX_EXPANSION);
-        push(l, (int)v);
+                           INT_LIST_MAX);
+        int_list_push(l, (int)v);
     }
     if (l->n == before)
         return set_err(err, "range '%s' for %s expands to nothing", it, flag);
@@ -90,6 +93,7 @@ void int_list_release(struct int_list *l)
     free(l->v);
     l->v = NULL;
     l->n = 0;
+    l->cap = 0;
 }
 
 void str_list_add(struct str_list *l, const char *s)

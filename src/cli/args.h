@@ -9,7 +9,10 @@
 struct int_list {
     int *v;
     size_t n;
+    size_t cap; /* allocated entries */
 };
+
+#define INT_LIST_MAX 100000 /* values one flag may expand to, in all */
 
 struct str_list {
     char **v;
@@ -19,6 +22,7 @@ struct str_list {
 /* Append the values of spec to l; each must lie in [min,max]. 0 ok, -1 with err. */
 int int_list_parse(struct int_list *l, const char *flag, const char *spec, int min, int max,
                    char *err);
+void int_list_push(struct int_list *l, int v);
 void int_list_release(struct int_list *l);
 /* Split on sep (',' usually) and append each non-empty item. */
 void str_list_split(struct str_list *l, const char *spec, char sep);

@@ -77,11 +77,8 @@ static void opts_release(struct bench_opts *o)
 
 static void default_ints(struct int_list *l, int v)
 {
-    if (l->n == 0) {
-        l->v = xmalloc(sizeof(int));
-        l->v[0] = v;
-        l->n = 1;
-    }
+    if (l->n == 0)
+        int_list_push(l, v);
 }
 
 static int parse_named(struct int_list *l, const char *flag, const char *spec,
@@ -100,8 +97,7 @@ static int parse_named(struct int_list *l, const char *flag, const char *spec,
             ret = set_err(err, "invalid value '%s' for %s", items.v[i], flag);
             break;
         }
-        l->v = xrealloc(l->v, (l->n + 1) * sizeof(int));
-        l->v[l->n++] = values[k];
+        int_list_push(l, values[k]);
     }
     str_list_release(&items);
     return ret;
@@ -162,9 +158,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             if (rc == 0 && (pair.n != 2 || pair.v[0] <= 0 || pair.v[1] <= 0))
                 rc = set_err(err, "invalid value '%s' for -pg (expected PP,TG, both above 0)", v);
             if (rc == 0) {
-                o->pg.v = xrealloc(o->pg.v, (o->pg.n + 2) * sizeof(int));
-                o->pg.v[o->pg.n++] = pair.v[0];
-                o->pg.v[o->pg.n++] = pair.v[1];
+                int_list_push(&o->pg, pair.v[0]);
+                int_list_push(&o->pg, pair.v[1]);
             }
             int_list_release(&pair);
         } else if (!strcmp(a, "-d") || !strcmp(a, "--n-depth"))

@@ -397,9 +397,12 @@ static void maybe_fault(const char *model)
     size_t k = (size_t)(colon - spec);
     fprintf(stderr, "test fault '%.*s' injected\n", (int)k, spec);
     fflush(stderr);
+    /* default dispositions, so a sanitizer's handler does not turn the death into an exit */
     if (k == 4 && strncmp(spec, "segv", 4) == 0) {
+        signal(SIGSEGV, SIG_DFL);
         raise(SIGSEGV);
     } else if (k == 5 && strncmp(spec, "abort", 5) == 0) {
+        signal(SIGABRT, SIG_DFL);
         abort();
     } else if (k == 4 && strncmp(spec, "exit", 4) == 0) {
         _exit(3);

@@ -1,0 +1,29 @@
+/* libFuzzer target: comma lists and ranges of flag values, and number parsers. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../../src/cli/args.h"
+#include "../../src/util/util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[QB_ERR_LEN];
+    char *s = xstrndup((const char *)data, size);
+    struct int_list l = {0};
+    int_list_parse(&l, "-t", s, -1000000, 1000000, err);
+    int_list_release(&l);
+    struct str_list sl = {0};
+    str_list_split(&sl, s, ',');
+    str_list_release(&sl);
+    uint64_t u;
+    double d;
+    int i;
+    parse_size(s, &u);
+    parse_double(s, &d);
+    parse_int(s, -5, 5, &i);
+    free(s);
+    return 0;
+}

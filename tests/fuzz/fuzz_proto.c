@@ -1,0 +1,30 @@
+/* libFuzzer target: worker protocol messages as a worker or the parent parses them. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "../../src/engine/proto.h"
+#include "../../src/util/util.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    char err[QB_ERR_LEN];
+    char *s = xstrndup((const char *)data, size);
+    cJSON *o = cJSON_Parse(s);
+    if (o) {
+        struct work_test t;
+        struct engine_model_params mp;
+        const char *model;
+        proto_parse_run(o, &t, err);
+        proto_parse_load(o, &model, &mp, err);
+        uint64_t *v;
+        int n;
+        if (proto_get_u64_array(o, "samples_ns", &v, &n, err) == 0)
+            free(v);
+        cJSON_Delete(o);
+    }
+    free(s);
+    return 0;
+}
