@@ -82,6 +82,7 @@ asan:
 # libFuzzer targets for every parser of outside input (needs clang)
 FUZZ_TARGETS := gguf proto args
 fuzz:
+	@command -v clang >/dev/null || { echo "fuzz: clang not installed, skipped"; exit 0; }
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "  FUZZ $$t"; \

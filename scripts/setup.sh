@@ -64,6 +64,13 @@ install_pkgs() {
 
 PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev python3)
 install_pkgs "${PKGS[@]}"
+# clang with its libFuzzer runtime, for `make fuzz` (optional: the build does not need it)
+if [ "${QB_NO_FUZZ_DEPS:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; then
+    clang_ver=$(apt-cache depends clang 2>/dev/null | sed -n 's/.*Depends: clang-\([0-9][0-9]*\)$/\1/p' | head -1)
+    if [ -n "$clang_ver" ]; then
+        (install_pkgs clang "libclang-rt-$clang_ver-dev") || say "clang/libFuzzer not installed; make fuzz will be skipped"
+    fi
+fi
 
 # ---------------------------------------------------------------- flags
 cmake_flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON

@@ -34,8 +34,10 @@ static void print_help(FILE *fp)
                 "Commands:\n");
     for (size_t i = 0; i < QB_ARRAY_LEN(commands); i++)
         fprintf(fp, "  %-9s %s\n", commands[i].name, commands[i].help);
-    fprintf(fp, "\nGlobal flags:\n  --help, -h     this help\n  --version      same as "
-                "'quantbench version'\n\n%s", QB_EXIT_CODES_HELP);
+    fprintf(fp,
+            "\nGlobal flags:\n  --help, -h     this help\n  --version      same as "
+            "'quantbench version'\n\n%s",
+            QB_EXIT_CODES_HELP);
 }
 
 int cmd_version(int argc, char **argv)

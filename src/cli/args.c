@@ -43,11 +43,13 @@ static int item(struct int_list *l, const char *flag, const char *it, int min, i
     free(lo);
     free(hi);
     if (bad)
-        return set_err(err, "invalid range '%s' for %s (forms: a-b, a-b+step, a-b*mult; values "
-                       "in %d..%d)", it, flag, min, max);
+        return set_err(err,
+                       "invalid range '%s' for %s (forms: a-b, a-b+step, a-b*mult; values "
+                       "in %d..%d)",
+                       it, flag, min, max);
     if (op == '*' && a <= 0)
-        return set_err(err, "invalid range '%s' for %s: a multiplied range must start above 0",
-                       it, flag);
+        return set_err(err, "invalid range '%s' for %s: a multiplied range must start above 0", it,
+                       flag);
     size_t before = l->n;
     for (int64_t v = a; v <= b; v = op == '+' ? v + s : v * s) {
         if (l->n >= INT_LIST_MAX)

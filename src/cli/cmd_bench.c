@@ -52,8 +52,8 @@ static const char bench_help[] =
 
 struct bench_opts {
     struct str_list models;
-    struct int_list n_prompt, n_gen, pg, n_depth, n_threads, ngl, n_batch, n_ubatch, fa, nkvo,
-        lm, poll;
+    struct int_list n_prompt, n_gen, pg, n_depth, n_threads, ngl, n_batch, n_ubatch, fa, nkvo, lm,
+        poll;
     struct str_list ctk, ctv;
     int reps;
     bool no_warmup;
@@ -66,9 +66,9 @@ struct bench_opts {
 static void opts_release(struct bench_opts *o)
 {
     str_list_release(&o->models);
-    struct int_list *ils[] = {&o->n_prompt, &o->n_gen,   &o->pg, &o->n_depth, &o->n_threads,
-                              &o->ngl,      &o->n_batch, &o->n_ubatch, &o->fa, &o->nkvo,
-                              &o->lm,       &o->poll};
+    struct int_list *ils[] = {&o->n_prompt,  &o->n_gen, &o->pg,      &o->n_depth,
+                              &o->n_threads, &o->ngl,   &o->n_batch, &o->n_ubatch,
+                              &o->fa,        &o->nkvo,  &o->lm,      &o->poll};
     for (size_t i = 0; i < QB_ARRAY_LEN(ils); i++)
         int_list_release(ils[i]);
     str_list_release(&o->ctk);
@@ -105,15 +105,17 @@ static int parse_named(struct int_list *l, const char *flag, const char *spec,
 
 static int check_kv_types(const struct str_list *l, const char *flag, char *err)
 {
-    static const char *ok[] = {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0",
-                               "q5_1"};
+    static const char *ok[] = {"f32",  "f16",    "bf16", "q8_0", "q4_0",
+                               "q4_1", "iq4_nl", "q5_0", "q5_1"};
     for (size_t i = 0; i < l->n; i++) {
         size_t k;
         for (k = 0; k < QB_ARRAY_LEN(ok) && strcasecmp(l->v[i], ok[k]) != 0; k++)
             ;
         if (k == QB_ARRAY_LEN(ok))
-            return set_err(err, "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, "
-                           "q4_1, iq4_nl, q5_0, q5_1)", l->v[i], flag);
+            return set_err(err,
+                           "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, "
+                           "q4_1, iq4_nl, q5_0, q5_1)",
+                           l->v[i], flag);
         snprintf(l->v[i], strlen(l->v[i]) + 1, "%s", ok[k]);
     }
     return 0;
@@ -166,8 +168,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             rc = int_list_parse(&o->n_depth, a, v, 0, big, err);
         else if (!strcmp(a, "-r") || !strcmp(a, "--repetitions")) {
             if (parse_int(v, 1, 100000, &o->reps) < 0)
-                rc = set_err(err, "invalid value '%s' for %s (expected an integer in 1..100000)",
-                             v, a);
+                rc = set_err(err, "invalid value '%s' for %s (expected an integer in 1..100000)", v,
+                             a);
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
             rc = int_list_parse(&o->n_threads, a, v, 1, 4096, err);
         else if (!strcmp(a, "-ngl") || !strcmp(a, "--n-gpu-layers"))
@@ -282,40 +284,45 @@ static struct group *build_grid(const struct bench_opts *o, size_t *n_groups)
                 g->mp.n_gpu_layers = o->ngl.v[a];
                 g->mp.use_mmap = o->lm.v[b];
                 for (size_t ib = 0; ib < o->n_batch.n; ib++)
-                for (size_t iu = 0; iu < o->n_ubatch.n; iu++)
-                for (size_t ik = 0; ik < o->ctk.n; ik++)
-                for (size_t iv = 0; iv < o->ctv.n; iv++)
-                for (size_t inv = 0; inv < o->nkvo.n; inv++)
-                for (size_t ifa = 0; ifa < o->fa.n; ifa++)
-                for (size_t ipl = 0; ipl < o->poll.n; ipl++)
-                for (size_t it = 0; it < o->n_threads.n; it++)
-                for (size_t id = 0; id < o->n_depth.n; id++) {
-                    struct work_test t;
-                    memset(&t, 0, sizeof(t));
-                    t.cp = engine_ctx_params_default();
-                    t.cp.n_batch = (uint32_t)o->n_batch.v[ib];
-                    t.cp.n_ubatch = (uint32_t)o->n_ubatch.v[iu];
-                    snprintf(t.cp.type_k, sizeof(t.cp.type_k), "%s", o->ctk.v[ik]);
-                    snprintf(t.cp.type_v, sizeof(t.cp.type_v), "%s", o->ctv.v[iv]);
-                    t.cp.no_kv_offload = o->nkvo.v[inv];
-                    t.cp.flash_attn = o->fa.v[ifa];
-                    t.cp.poll = o->poll.v[ipl];
-                    t.cp.n_threads = t.cp.n_threads_batch = o->n_threads.v[it];
-                    t.pt.n_depth = o->n_depth.v[id];
-                    t.pt.n_batch = o->n_batch.v[ib];
-                    t.pt.n_threads = o->n_threads.v[it];
-                    t.pt.reps = o->reps;
-                    t.pt.no_warmup = o->no_warmup;
-                    t.pt.seed = o->seed;
-                    for (size_t ip = 0; ip < o->n_prompt.n; ip++)
-                        if (o->n_prompt.v[ip] > 0)
-                            add_pp_tg(g, &t, o->n_prompt.v[ip], 0);
-                    for (size_t ig = 0; ig < o->n_gen.n; ig++)
-                        if (o->n_gen.v[ig] > 0)
-                            add_pp_tg(g, &t, 0, o->n_gen.v[ig]);
-                    for (size_t ipg = 0; ipg + 1 < o->pg.n; ipg += 2)
-                        add_pp_tg(g, &t, o->pg.v[ipg], o->pg.v[ipg + 1]);
-                }
+                    for (size_t iu = 0; iu < o->n_ubatch.n; iu++)
+                        for (size_t ik = 0; ik < o->ctk.n; ik++)
+                            for (size_t iv = 0; iv < o->ctv.n; iv++)
+                                for (size_t inv = 0; inv < o->nkvo.n; inv++)
+                                    for (size_t ifa = 0; ifa < o->fa.n; ifa++)
+                                        for (size_t ipl = 0; ipl < o->poll.n; ipl++)
+                                            for (size_t it = 0; it < o->n_threads.n; it++)
+                                                for (size_t id = 0; id < o->n_depth.n; id++) {
+                                                    struct work_test t;
+                                                    memset(&t, 0, sizeof(t));
+                                                    t.cp = engine_ctx_params_default();
+                                                    t.cp.n_batch = (uint32_t)o->n_batch.v[ib];
+                                                    t.cp.n_ubatch = (uint32_t)o->n_ubatch.v[iu];
+                                                    snprintf(t.cp.type_k, sizeof(t.cp.type_k), "%s",
+                                                             o->ctk.v[ik]);
+                                                    snprintf(t.cp.type_v, sizeof(t.cp.type_v), "%s",
+                                                             o->ctv.v[iv]);
+                                                    t.cp.no_kv_offload = o->nkvo.v[inv];
+                                                    t.cp.flash_attn = o->fa.v[ifa];
+                                                    t.cp.poll = o->poll.v[ipl];
+                                                    t.cp.n_threads = t.cp.n_threads_batch =
+                                                        o->n_threads.v[it];
+                                                    t.pt.n_depth = o->n_depth.v[id];
+                                                    t.pt.n_batch = o->n_batch.v[ib];
+                                                    t.pt.n_threads = o->n_threads.v[it];
+                                                    t.pt.reps = o->reps;
+                                                    t.pt.no_warmup = o->no_warmup;
+                                                    t.pt.seed = o->seed;
+                                                    for (size_t ip = 0; ip < o->n_prompt.n; ip++)
+                                                        if (o->n_prompt.v[ip] > 0)
+                                                            add_pp_tg(g, &t, o->n_prompt.v[ip], 0);
+                                                    for (size_t ig = 0; ig < o->n_gen.n; ig++)
+                                                        if (o->n_gen.v[ig] > 0)
+                                                            add_pp_tg(g, &t, 0, o->n_gen.v[ig]);
+                                                    for (size_t ipg = 0; ipg + 1 < o->pg.n;
+                                                         ipg += 2)
+                                                        add_pp_tg(g, &t, o->pg.v[ipg],
+                                                                  o->pg.v[ipg + 1]);
+                                                }
             }
     *n_groups = n;
     return gs;
@@ -369,8 +376,8 @@ static bool is_ev(const cJSON *o, const char *ev)
     return cJSON_IsString(it) && strcmp(it->valuestring, ev) == 0;
 }
 
-static int load_model(struct worker *w, const struct group *g, double timeout_s,
-                      struct loaded *ld, char *err)
+static int load_model(struct worker *w, const struct group *g, double timeout_s, struct loaded *ld,
+                      char *err)
 {
     cJSON *req = proto_load_req(g->model, &g->mp), *resp = NULL;
     int rc = worker_call(w, req, timeout_s, &resp, err);
@@ -556,8 +563,10 @@ int cmd_bench(int argc, char **argv)
         gf_free(f);
         for (size_t k = 0; k < o.ngl.n; k++)
             if (n_layer > 0 && o.ngl.v[k] > n_layer + 1) {
-                int rc = usage_error("bench", "-ngl %d is more than the %lld layers (+ output) "
-                                     "of '%s'", o.ngl.v[k], (long long)n_layer, o.models.v[i]);
+                int rc = usage_error("bench",
+                                     "-ngl %d is more than the %lld layers (+ output) "
+                                     "of '%s'",
+                                     o.ngl.v[k], (long long)n_layer, o.models.v[i]);
                 opts_release(&o);
                 return rc;
             }

@@ -117,8 +117,7 @@ static void print_md(const char *path, const struct model_facts *m)
            (long long)m->head_v);
     printf("| training context | %lld |\n| vocab size | %lld |\n", (long long)m->n_ctx_train,
            (long long)m->n_vocab);
-    printf("| experts | %lld (used %lld) |\n", (long long)m->n_expert,
-           (long long)m->n_expert_used);
+    printf("| experts | %lld (used %lld) |\n", (long long)m->n_expert, (long long)m->n_expert_used);
     printf("\n| tensor type | tensors | parameters | size |\n|---|---:|---:|---:|\n");
     for (int r = 0; r < m->n_rows; r++)
         printf("| %s | %llu | %llu | %s |\n", ggml_type_info(m->rows[r].type)->name,

@@ -246,9 +246,19 @@ static int need_int(const char *flag, const char *v, int min, int max, int *out,
 int cmd_synth(int argc, char **argv)
 {
     struct synth_params p = {
-        .vocab = QB_DEFAULT_VOCAB, .name = "quantbench-synth", .n_layer = 2, .n_embd = 256,
-        .n_head = 4, .n_head_kv = 0, .n_ff = 0, .n_ctx = 4096, .n_expert = 0,
-        .n_expert_used = 0, .ftype = 1, .n_threads = 2, .seed = 42,
+        .vocab = QB_DEFAULT_VOCAB,
+        .name = "quantbench-synth",
+        .n_layer = 2,
+        .n_embd = 256,
+        .n_head = 4,
+        .n_head_kv = 0,
+        .n_ff = 0,
+        .n_ctx = 4096,
+        .n_expert = 0,
+        .n_expert_used = 0,
+        .ftype = 1,
+        .n_threads = 2,
+        .seed = 42,
     };
     int rc = QB_EXIT_USAGE;
     if (getenv("QB_VOCAB") && *getenv("QB_VOCAB"))
@@ -325,7 +335,8 @@ int cmd_synth(int argc, char **argv)
     if (p.n_ff == 0)
         p.n_ff = 4 * p.n_embd;
     if (p.n_embd % p.n_head)
-        return usage_error("synth", "--embd %d is not a multiple of --heads %d", p.n_embd, p.n_head);
+        return usage_error("synth", "--embd %d is not a multiple of --heads %d", p.n_embd,
+                           p.n_head);
     if (p.n_head % p.n_head_kv)
         return usage_error("synth", "--heads %d is not a multiple of --kv-heads %d", p.n_head,
                            p.n_head_kv);

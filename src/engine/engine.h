@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENGINE_MAX_DEVICES 16
+#define ENGINE_MAX_DEVICES   16
 #define ENGINE_MAX_OVERRIDES 32
 
 enum engine_split_mode {
@@ -30,41 +30,41 @@ struct engine_model_params {
     char overrides[512];                    /* "regex=BUFT;regex=BUFT" (e.g. "exps=CPU"); "" none */
     /* called during load with progress in [0,1]; may be NULL */
     void (*progress)(float p, void *ud);
-    void *progress_ud;                      /* passed to progress */
+    void *progress_ud; /* passed to progress */
 };
 
 struct engine_ctx_params {
-    uint32_t n_ctx;       /* context size in tokens */
-    uint32_t n_batch;     /* logical batch */
-    uint32_t n_ubatch;    /* physical batch */
-    uint32_t n_seq_max;   /* parallel sequences */
-    int flash_attn;       /* -1 auto, 0 off, 1 on */
-    char type_k[16];      /* K cache ggml type name ("f16") */
-    char type_v[16];      /* V cache ggml type name */
-    int n_threads;        /* threads for generation */
-    int n_threads_batch;  /* threads for batches */
-    int poll;             /* threadpool polling level 0..100 (llama-bench: 50) */
-    bool no_kv_offload;   /* keep KV cache on the CPU */
+    uint32_t n_ctx;      /* context size in tokens */
+    uint32_t n_batch;    /* logical batch */
+    uint32_t n_ubatch;   /* physical batch */
+    uint32_t n_seq_max;  /* parallel sequences */
+    int flash_attn;      /* -1 auto, 0 off, 1 on */
+    char type_k[16];     /* K cache ggml type name ("f16") */
+    char type_v[16];     /* V cache ggml type name */
+    int n_threads;       /* threads for generation */
+    int n_threads_batch; /* threads for batches */
+    int poll;            /* threadpool polling level 0..100 (llama-bench: 50) */
+    bool no_kv_offload;  /* keep KV cache on the CPU */
 };
 
 struct engine_model_info {
-    char desc[128];       /* llama.cpp's description, e.g. "llama 150M Q4_K - Medium" */
-    uint64_t size;        /* bytes of weights */
-    uint64_t n_params;    /* parameters */
-    int32_t n_vocab;      /* vocabulary size */
-    bool add_bos;         /* the vocabulary adds BOS to prompts */
-    int32_t bos;          /* BOS token id */
-    int32_t n_layer;      /* transformer blocks */
-    int32_t n_ctx_train;  /* training context */
+    char desc[128];      /* llama.cpp's description, e.g. "llama 150M Q4_K - Medium" */
+    uint64_t size;       /* bytes of weights */
+    uint64_t n_params;   /* parameters */
+    int32_t n_vocab;     /* vocabulary size */
+    bool add_bos;        /* the vocabulary adds BOS to prompts */
+    int32_t bos;         /* BOS token id */
+    int32_t n_layer;     /* transformer blocks */
+    int32_t n_ctx_train; /* training context */
 };
 
 struct engine_build_info {
-    char version[64];     /* llama.cpp version string */
-    char commit[64];      /* llama.cpp commit (from the build) */
-    int build_number;     /* llama.cpp build number (commit count) */
-    char backends[128];   /* llama-bench's "backends" value, e.g. "CPU" or "CUDA" */
-    char cpu_info[256];   /* CPU description */
-    char gpu_info[256];   /* GPU descriptions joined with ", "; "" if none */
+    char version[64];      /* llama.cpp version string */
+    char commit[64];       /* llama.cpp commit (from the build) */
+    int build_number;      /* llama.cpp build number (commit count) */
+    char backends[128];    /* llama-bench's "backends" value, e.g. "CPU" or "CUDA" */
+    char cpu_info[256];    /* CPU description */
+    char gpu_info[256];    /* GPU descriptions joined with ", "; "" if none */
     char system_info[512]; /* llama_print_system_info() */
 };
 

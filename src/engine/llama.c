@@ -126,10 +126,11 @@ void engine_build_info(struct engine_build_info *bi)
         const char *name = ggml_backend_reg_name(ggml_backend_reg_get(i));
         if (strcmp(name, "CPU") == 0)
             continue;
-        if (strncmp(name, "RPC", 3) == 0 && ggml_backend_reg_dev_count(ggml_backend_reg_get(i)) == 0)
+        if (strncmp(name, "RPC", 3) == 0 &&
+            ggml_backend_reg_dev_count(ggml_backend_reg_get(i)) == 0)
             continue;
-        int k = snprintf(bi->backends + used, sizeof(bi->backends) - used, "%s%s",
-                         used ? "," : "", name);
+        int k = snprintf(bi->backends + used, sizeof(bi->backends) - used, "%s%s", used ? "," : "",
+                         name);
         if (k < 0 || (size_t)k >= sizeof(bi->backends) - used)
             break;
         used += (size_t)k;
@@ -320,8 +321,10 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
         return -1;
     e->ctx = llama_init_from_model(e->model, p);
     if (!e->ctx)
-        return set_err(err, "llama.cpp failed to create a context (n_ctx=%u, n_batch=%u, "
-                       "n_ubatch=%u): likely out of memory", cp->n_ctx, cp->n_batch, cp->n_ubatch);
+        return set_err(err,
+                       "llama.cpp failed to create a context (n_ctx=%u, n_batch=%u, "
+                       "n_ubatch=%u): likely out of memory",
+                       cp->n_ctx, cp->n_batch, cp->n_ubatch);
     /* a persistent threadpool as llama-bench attaches one: without it every graph
      * compute would start its own threads */
     ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);

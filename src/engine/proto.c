@@ -19,8 +19,8 @@ cJSON *proto_u64_array(const uint64_t *v, int n)
 int proto_get_int(const cJSON *o, const char *key, int64_t *out, char *err)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble != floor(it->valuedouble) ||
-        fabs(it->valuedouble) > 9007199254740992.0)
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
+        it->valuedouble != floor(it->valuedouble) || fabs(it->valuedouble) > 9007199254740992.0)
         return set_err(err, "protocol: field '%s' is missing or not an integer", key);
     *out = (int64_t)it->valuedouble;
     return 0;
@@ -55,8 +55,7 @@ int proto_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n,
     uint64_t *v = xcalloc((size_t)(k ? k : 1), sizeof(uint64_t));
     int i = 0;
     const cJSON *it;
-    cJSON_ArrayForEach(it, a)
-    {
+    cJSON_ArrayForEach (it, a) {
         if (!cJSON_IsNumber(it) || it->valuedouble < 0 || !isfinite(it->valuedouble)) {
             free(v);
             return set_err(err, "protocol: field '%s' holds a non-number", key);
@@ -104,8 +103,7 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
     mp->split_mode = (enum engine_split_mode)sm;
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(req, "tensor_split"), *it;
     int i = 0;
-    cJSON_ArrayForEach(it, ts)
-    {
+    cJSON_ArrayForEach (it, ts) {
         if (i < ENGINE_MAX_DEVICES && cJSON_IsNumber(it))
             mp->tensor_split[i] = (float)it->valuedouble;
         i++;

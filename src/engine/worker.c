@@ -167,9 +167,12 @@ struct worker *worker_start(int verbosity, bool echo_stderr, char *err)
     return w;
 fail:
     for (int i = 0; i < 2; i++) {
-        if (req[i] >= 0) close(req[i]);
-        if (resp[i] >= 0) close(resp[i]);
-        if (errp[i] >= 0) close(errp[i]);
+        if (req[i] >= 0)
+            close(req[i]);
+        if (resp[i] >= 0)
+            close(resp[i]);
+        if (errp[i] >= 0)
+            close(errp[i]);
     }
     return NULL;
 }

@@ -9,8 +9,8 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#define WORKER_FD_IN 3
-#define WORKER_FD_OUT 4
+#define WORKER_FD_IN      3
+#define WORKER_FD_OUT     4
 #define WORKER_TAIL_BYTES 4096
 
 struct worker;

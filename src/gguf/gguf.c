@@ -15,20 +15,21 @@
 /* ------------------------------------------------------------------ reader */
 
 struct src {
-    FILE *fp;          /* file source, or NULL */
+    FILE *fp;           /* file source, or NULL */
     const uint8_t *mem; /* memory source */
-    uint64_t pos;      /* bytes consumed */
-    uint64_t size;     /* total bytes available */
-    const char *name;  /* for messages */
+    uint64_t pos;       /* bytes consumed */
+    uint64_t size;      /* total bytes available */
+    const char *name;   /* for messages */
     char *err;
 };
 
 static int src_read(struct src *s, void *dst, uint64_t n, const char *what)
 {
     if (n > s->size - s->pos)
-        return set_err(s->err, "'%s': truncated GGUF: %s at offset %llu runs past the end of "
-                       "the file (%llu bytes)", s->name, what,
-                       (unsigned long long)s->pos, (unsigned long long)s->size);
+        return set_err(s->err,
+                       "'%s': truncated GGUF: %s at offset %llu runs past the end of "
+                       "the file (%llu bytes)",
+                       s->name, what, (unsigned long long)s->pos, (unsigned long long)s->size);
     if (s->fp) {
         if (n && fread(dst, 1, (size_t)n, s->fp) != n)
             return set_err(s->err, "'%s': read error at offset %llu", s->name,
@@ -62,9 +63,8 @@ static int rd_str(struct src *s, struct gf_str *out, const char *what)
     if (rd_u64(s, &len, what) < 0)
         return -1;
     if (len > src_left(s))
-        return set_err(s->err, "'%s': corrupt GGUF: %s claims %llu bytes, only %llu left",
-                       s->name, what, (unsigned long long)len,
-                       (unsigned long long)src_left(s));
+        return set_err(s->err, "'%s': corrupt GGUF: %s claims %llu bytes, only %llu left", s->name,
+                       what, (unsigned long long)len, (unsigned long long)src_left(s));
     out->s = xmalloc((size_t)len + 1);
     out->len = len;
     if (src_read(s, out->s, len, what) < 0) {
@@ -79,17 +79,24 @@ static int rd_str(struct src *s, struct gf_str *out, const char *what)
 static size_t vtype_size(enum gf_vtype t)
 {
     switch (t) {
-    case GF_VT_UINT8: case GF_VT_INT8: case GF_VT_BOOL: return 1;
-    case GF_VT_UINT16: case GF_VT_INT16: return 2;
-    case GF_VT_UINT32: case GF_VT_INT32: case GF_VT_FLOAT32: return 4;
-    case GF_VT_UINT64: case GF_VT_INT64: case GF_VT_FLOAT64: return 8;
+    case GF_VT_UINT8:
+    case GF_VT_INT8:
+    case GF_VT_BOOL: return 1;
+    case GF_VT_UINT16:
+    case GF_VT_INT16: return 2;
+    case GF_VT_UINT32:
+    case GF_VT_INT32:
+    case GF_VT_FLOAT32: return 4;
+    case GF_VT_UINT64:
+    case GF_VT_INT64:
+    case GF_VT_FLOAT64: return 8;
     default: return 0;
     }
 }
 
 const char *gf_vtype_name(enum gf_vtype t)
 {
-    static const char *names[] = {"u8",  "i8",   "u16",   "i16", "u32", "i32", "f32",
+    static const char *names[] = {"u8",   "i8",  "u16",   "i16", "u32", "i32", "f32",
                                   "bool", "str", "array", "u64", "i64", "f64"};
     return (unsigned)t < GF_VT_COUNT ? names[t] : "?";
 }
@@ -115,14 +122,54 @@ static void scalar_decode(struct gf_value *v, const uint8_t *b)
     case GF_VT_UINT8: v->v.u = b[0]; break;
     case GF_VT_BOOL: v->v.u = b[0] != 0; break;
     case GF_VT_INT8: v->v.i = (int8_t)b[0]; break;
-    case GF_VT_UINT16: { uint16_t x; memcpy(&x, b, 2); v->v.u = x; break; }
-    case GF_VT_INT16: { int16_t x; memcpy(&x, b, 2); v->v.i = x; break; }
-    case GF_VT_UINT32: { uint32_t x; memcpy(&x, b, 4); v->v.u = x; break; }
-    case GF_VT_INT32: { int32_t x; memcpy(&x, b, 4); v->v.i = x; break; }
-    case GF_VT_FLOAT32: { float x; memcpy(&x, b, 4); v->v.f = x; break; }
-    case GF_VT_UINT64: { uint64_t x; memcpy(&x, b, 8); v->v.u = x; break; }
-    case GF_VT_INT64: { int64_t x; memcpy(&x, b, 8); v->v.i = x; break; }
-    case GF_VT_FLOAT64: { double x; memcpy(&x, b, 8); v->v.f = x; break; }
+    case GF_VT_UINT16: {
+        uint16_t x;
+        memcpy(&x, b, 2);
+        v->v.u = x;
+        break;
+    }
+    case GF_VT_INT16: {
+        int16_t x;
+        memcpy(&x, b, 2);
+        v->v.i = x;
+        break;
+    }
+    case GF_VT_UINT32: {
+        uint32_t x;
+        memcpy(&x, b, 4);
+        v->v.u = x;
+        break;
+    }
+    case GF_VT_INT32: {
+        int32_t x;
+        memcpy(&x, b, 4);
+        v->v.i = x;
+        break;
+    }
+    case GF_VT_FLOAT32: {
+        float x;
+        memcpy(&x, b, 4);
+        v->v.f = x;
+        break;
+    }
+    case GF_VT_UINT64: {
+        uint64_t x;
+        memcpy(&x, b, 8);
+        v->v.u = x;
+        break;
+    }
+    case GF_VT_INT64: {
+        int64_t x;
+        memcpy(&x, b, 8);
+        v->v.i = x;
+        break;
+    }
+    case GF_VT_FLOAT64: {
+        double x;
+        memcpy(&x, b, 8);
+        v->v.f = x;
+        break;
+    }
     default: break;
     }
 }
@@ -144,9 +191,10 @@ static int rd_value(struct src *s, enum gf_vtype type, struct gf_value *v, const
         v->v.arr.type = (enum gf_vtype)et;
         size_t es = et == GF_VT_STRING ? 8 : vtype_size((enum gf_vtype)et);
         if (n > src_left(s) / es)
-            return set_err(s->err, "'%s': corrupt GGUF: key '%s' claims %llu array elements, "
-                           "more than the %llu bytes left can hold", s->name, key,
-                           (unsigned long long)n, (unsigned long long)src_left(s));
+            return set_err(s->err,
+                           "'%s': corrupt GGUF: key '%s' claims %llu array elements, "
+                           "more than the %llu bytes left can hold",
+                           s->name, key, (unsigned long long)n, (unsigned long long)src_left(s));
         v->v.arr.n = n;
         if (et == GF_VT_STRING) {
             struct gf_str *ss = xcalloc((size_t)n, sizeof(*ss));
@@ -192,7 +240,7 @@ void gf_free(struct gf_file *f)
 }
 
 /* the smallest encodings, used to bound counts before allocating */
-#define MIN_KV_BYTES (8 + 0 + 4 + 1)
+#define MIN_KV_BYTES     (8 + 0 + 4 + 1)
 #define MIN_TENSOR_BYTES (8 + 0 + 4 + 8 + 4 + 8)
 
 static int parse(struct src *s, struct gf_file **out)
@@ -219,15 +267,17 @@ static int parse(struct src *s, struct gf_file **out)
     if (rd_u64(s, &n_tensors, "tensor count") < 0 || rd_u64(s, &n_kv, "key/value count") < 0)
         goto fail;
     if (n_kv > src_left(s) / MIN_KV_BYTES) {
-        set_err(s->err, "'%s': truncated or corrupt GGUF: header claims %llu key/value pairs, "
-                "more than the %llu bytes that follow can hold", s->name,
-                (unsigned long long)n_kv, (unsigned long long)src_left(s));
+        set_err(s->err,
+                "'%s': truncated or corrupt GGUF: header claims %llu key/value pairs, "
+                "more than the %llu bytes that follow can hold",
+                s->name, (unsigned long long)n_kv, (unsigned long long)src_left(s));
         goto fail;
     }
     if (n_tensors > src_left(s) / MIN_TENSOR_BYTES) {
-        set_err(s->err, "'%s': truncated or corrupt GGUF: header claims %llu tensors, more "
-                "than the %llu bytes that follow can hold", s->name,
-                (unsigned long long)n_tensors, (unsigned long long)src_left(s));
+        set_err(s->err,
+                "'%s': truncated or corrupt GGUF: header claims %llu tensors, more "
+                "than the %llu bytes that follow can hold",
+                s->name, (unsigned long long)n_tensors, (unsigned long long)src_left(s));
         goto fail;
     }
     f->kv = xcalloc((size_t)n_kv, sizeof(*f->kv));
@@ -251,10 +301,8 @@ static int parse(struct src *s, struct gf_file **out)
     f->alignment = GF_DEFAULT_ALIGNMENT;
     const struct gf_kv *al = gf_find(f, "general.alignment");
     if (al) {
-        if (al->val.type != GF_VT_UINT32 || al->val.v.u == 0 ||
-            (al->val.v.u & (al->val.v.u - 1))) {
-            set_err(s->err, "'%s': corrupt GGUF: general.alignment is not a power of two",
-                    s->name);
+        if (al->val.type != GF_VT_UINT32 || al->val.v.u == 0 || (al->val.v.u & (al->val.v.u - 1))) {
+            set_err(s->err, "'%s': corrupt GGUF: general.alignment is not a power of two", s->name);
             goto fail;
         }
         f->alignment = al->val.v.u;
@@ -270,8 +318,8 @@ static int parse(struct src *s, struct gf_file **out)
         if (rd_u32(s, &t->n_dims, "tensor dims") < 0)
             goto fail;
         if (t->n_dims == 0 || t->n_dims > GF_MAX_DIMS) {
-            set_err(s->err, "'%s': corrupt GGUF: tensor '%s' has %u dimensions", s->name,
-                    t->name, t->n_dims);
+            set_err(s->err, "'%s': corrupt GGUF: tensor '%s' has %u dimensions", s->name, t->name,
+                    t->n_dims);
             goto fail;
         }
         for (int d = 0; d < GF_MAX_DIMS; d++)
@@ -282,8 +330,8 @@ static int parse(struct src *s, struct gf_file **out)
         if (rd_u32(s, &t->type, "tensor type") < 0 || rd_u64(s, &t->offset, "tensor offset") < 0)
             goto fail;
         if (!ggml_type_info(t->type)) {
-            set_err(s->err, "'%s': corrupt GGUF: tensor '%s' has unknown type %u", s->name,
-                    t->name, t->type);
+            set_err(s->err, "'%s': corrupt GGUF: tensor '%s' has unknown type %u", s->name, t->name,
+                    t->type);
             goto fail;
         }
         t->n_bytes = ggml_tensor_nbytes(t->type, t->ne, t->n_dims);
@@ -303,9 +351,10 @@ static int parse(struct src *s, struct gf_file **out)
         const struct gf_tensor *t = &f->tensors[i];
         uint64_t avail = f->file_size > f->data_offset ? f->file_size - f->data_offset : 0;
         if (t->offset > avail || t->n_bytes > avail - t->offset) {
-            set_err(s->err, "'%s': truncated GGUF: tensor '%s' data ends at byte %llu, the file "
-                    "has %llu", s->name, t->name,
-                    (unsigned long long)(f->data_offset + t->offset + t->n_bytes),
+            set_err(s->err,
+                    "'%s': truncated GGUF: tensor '%s' data ends at byte %llu, the file "
+                    "has %llu",
+                    s->name, t->name, (unsigned long long)(f->data_offset + t->offset + t->n_bytes),
                     (unsigned long long)f->file_size);
             goto fail;
         }
@@ -333,8 +382,7 @@ int gf_read_file(const char *path, struct gf_file **out, char *err)
     return ret;
 }
 
-int gf_read_mem(const void *data, size_t size, const char *name, struct gf_file **out,
-                  char *err)
+int gf_read_mem(const void *data, size_t size, const char *name, struct gf_file **out, char *err)
 {
     struct src s = {.mem = data, .size = size, .name = name, .err = err};
     return parse(&s, out);
@@ -354,13 +402,16 @@ int64_t gf_get_int(const struct gf_file *f, const char *key, int64_t def)
     if (!kv)
         return def;
     switch (kv->val.type) {
-    case GF_VT_UINT8: case GF_VT_UINT16: case GF_VT_UINT32: case GF_VT_UINT64:
-    case GF_VT_BOOL:
-        return kv->val.v.u > INT64_MAX ? def : (int64_t)kv->val.v.u;
-    case GF_VT_INT8: case GF_VT_INT16: case GF_VT_INT32: case GF_VT_INT64:
-        return kv->val.v.i;
-    default:
-        return def;
+    case GF_VT_UINT8:
+    case GF_VT_UINT16:
+    case GF_VT_UINT32:
+    case GF_VT_UINT64:
+    case GF_VT_BOOL: return kv->val.v.u > INT64_MAX ? def : (int64_t)kv->val.v.u;
+    case GF_VT_INT8:
+    case GF_VT_INT16:
+    case GF_VT_INT32:
+    case GF_VT_INT64: return kv->val.v.i;
+    default: return def;
     }
 }
 
@@ -492,8 +543,8 @@ void gf_writer_set_bool(struct gf_writer *w, const char *key, bool x)
     gf_writer_set(w, key, &v);
 }
 
-void gf_writer_add_tensor(struct gf_writer *w, const char *name, uint32_t type,
-                            const int64_t *ne, uint32_t n_dims)
+void gf_writer_add_tensor(struct gf_writer *w, const char *name, uint32_t type, const int64_t *ne,
+                          uint32_t n_dims)
 {
     if (w->n_t == w->cap_t) {
         w->cap_t = w->cap_t ? 2 * w->cap_t : 64;
@@ -532,13 +583,29 @@ static int w_scalar(FILE *fp, const struct gf_value *v)
 {
     uint8_t b[8];
     switch (v->type) {
-    case GF_VT_UINT8: case GF_VT_BOOL: b[0] = (uint8_t)v->v.u; return w_bytes(fp, b, 1);
+    case GF_VT_UINT8:
+    case GF_VT_BOOL: b[0] = (uint8_t)v->v.u; return w_bytes(fp, b, 1);
     case GF_VT_INT8: b[0] = (uint8_t)(int8_t)v->v.i; return w_bytes(fp, b, 1);
-    case GF_VT_UINT16: { uint16_t x = (uint16_t)v->v.u; return w_bytes(fp, &x, 2); }
-    case GF_VT_INT16: { int16_t x = (int16_t)v->v.i; return w_bytes(fp, &x, 2); }
-    case GF_VT_UINT32: { uint32_t x = (uint32_t)v->v.u; return w_bytes(fp, &x, 4); }
-    case GF_VT_INT32: { int32_t x = (int32_t)v->v.i; return w_bytes(fp, &x, 4); }
-    case GF_VT_FLOAT32: { float x = (float)v->v.f; return w_bytes(fp, &x, 4); }
+    case GF_VT_UINT16: {
+        uint16_t x = (uint16_t)v->v.u;
+        return w_bytes(fp, &x, 2);
+    }
+    case GF_VT_INT16: {
+        int16_t x = (int16_t)v->v.i;
+        return w_bytes(fp, &x, 2);
+    }
+    case GF_VT_UINT32: {
+        uint32_t x = (uint32_t)v->v.u;
+        return w_bytes(fp, &x, 4);
+    }
+    case GF_VT_INT32: {
+        int32_t x = (int32_t)v->v.i;
+        return w_bytes(fp, &x, 4);
+    }
+    case GF_VT_FLOAT32: {
+        float x = (float)v->v.f;
+        return w_bytes(fp, &x, 4);
+    }
     case GF_VT_UINT64: return w_bytes(fp, &v->v.u, 8);
     case GF_VT_INT64: return w_bytes(fp, &v->v.i, 8);
     case GF_VT_FLOAT64: return w_bytes(fp, &v->v.f, 8);
@@ -571,8 +638,7 @@ static int w_pad(FILE *fp, uint64_t pos, uint64_t align)
     return w_bytes(fp, zero, (size_t)pad);
 }
 
-int gf_writer_write(struct gf_writer *w, const char *path, gf_fill_fn fill, void *ud,
-                      char *err)
+int gf_writer_write(struct gf_writer *w, const char *path, gf_fill_fn fill, void *ud, char *err)
 {
     int ret = -1;
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -594,8 +660,8 @@ int gf_writer_write(struct gf_writer *w, const char *path, gf_fill_fn fill, void
         w_u64(fp, w->n_kv) < 0)
         goto io;
     for (size_t i = 0; i < w->n_kv; i++)
-        if (w_str(fp, w->kv[i].key, strlen(w->kv[i].key)) < 0 ||
-            w_u32(fp, w->kv[i].val.type) < 0 || w_value(fp, &w->kv[i].val) < 0)
+        if (w_str(fp, w->kv[i].key, strlen(w->kv[i].key)) < 0 || w_u32(fp, w->kv[i].val.type) < 0 ||
+            w_value(fp, &w->kv[i].val) < 0)
             goto io;
     uint64_t off = 0;
     for (size_t i = 0; i < w->n_t; i++) {

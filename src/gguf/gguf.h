@@ -10,9 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GF_MAGIC "GGUF"
+#define GF_MAGIC             "GGUF"
 #define GF_DEFAULT_ALIGNMENT 32
-#define GF_MAX_DIMS 4
+#define GF_MAX_DIMS          4
 
 enum gf_vtype {
     GF_VT_UINT8 = 0,
@@ -39,14 +39,14 @@ struct gf_str {
 struct gf_value {
     enum gf_vtype type;
     union {
-        uint64_t u;          /* unsigned ints and bool */
-        int64_t i;           /* signed ints */
-        double f;            /* floats */
+        uint64_t u;        /* unsigned ints and bool */
+        int64_t i;         /* signed ints */
+        double f;          /* floats */
         struct gf_str str; /* GF_VT_STRING */
         struct {
             enum gf_vtype type; /* element type (never ARRAY) */
-            uint64_t n;           /* element count */
-            void *data;           /* n raw little-endian elements, or n struct gf_str */
+            uint64_t n;         /* element count */
+            void *data;         /* n raw little-endian elements, or n struct gf_str */
         } arr;
     } v;
 };
@@ -60,9 +60,9 @@ struct gf_tensor {
     char *name;
     uint32_t n_dims;
     int64_t ne[GF_MAX_DIMS]; /* elements per dimension, ne[0] innermost; unused = 1 */
-    uint32_t type;             /* ggml type id */
-    uint64_t offset;           /* from the start of the data section */
-    uint64_t n_bytes;          /* size of the data, from type and shape */
+    uint32_t type;           /* ggml type id */
+    uint64_t offset;         /* from the start of the data section */
+    uint64_t n_bytes;        /* size of the data, from type and shape */
 };
 
 struct gf_file {
@@ -82,8 +82,7 @@ struct gf_file {
 int gf_read_file(const char *path, struct gf_file **out, char *err);
 
 /* Same from memory (fuzzing, tests); name is used in messages. */
-int gf_read_mem(const void *data, size_t size, const char *name, struct gf_file **out,
-                  char *err);
+int gf_read_mem(const void *data, size_t size, const char *name, struct gf_file **out, char *err);
 
 void gf_free(struct gf_file *f); /* accepts NULL */
 
@@ -100,9 +99,9 @@ const char *gf_vtype_name(enum gf_vtype t); /* static, do not free */
 
 /* ---- ggml tensor types, known without ggml ---- */
 struct ggml_type_info {
-    const char *name;  /* ggml's name, e.g. "q4_K"; NULL for unused ids */
-    uint32_t blck;     /* elements per block */
-    uint32_t size;     /* bytes per block */
+    const char *name; /* ggml's name, e.g. "q4_K"; NULL for unused ids */
+    uint32_t blck;    /* elements per block */
+    uint32_t size;    /* bytes per block */
 };
 #define GGML_TYPE_ID_COUNT 43
 /* NULL when id is unknown or retired; static, do not free */
@@ -131,12 +130,11 @@ void gf_writer_set_u32(struct gf_writer *w, const char *key, uint32_t v);
 void gf_writer_set_f32(struct gf_writer *w, const char *key, float v);
 void gf_writer_set_bool(struct gf_writer *w, const char *key, bool v);
 /* Add a tensor; its data comes from the fill callback at write time, in order. */
-void gf_writer_add_tensor(struct gf_writer *w, const char *name, uint32_t type,
-                            const int64_t *ne, uint32_t n_dims);
+void gf_writer_add_tensor(struct gf_writer *w, const char *name, uint32_t type, const int64_t *ne,
+                          uint32_t n_dims);
 /* fill(ud, index, buf, n_bytes) writes tensor `index`'s bytes into buf; returns 0 or -1 */
 typedef int (*gf_fill_fn)(void *ud, size_t index, void *buf, uint64_t n_bytes);
 /* Write to path atomically (a temporary file renamed over path). 0 ok, -1 with err. */
-int gf_writer_write(struct gf_writer *w, const char *path, gf_fill_fn fill, void *ud,
-                      char *err);
+int gf_writer_write(struct gf_writer *w, const char *path, gf_fill_fn fill, void *ud, char *err);
 
 #endif

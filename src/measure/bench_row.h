@@ -20,21 +20,21 @@ enum bench_status {
 };
 
 struct bench_row {
-    char *model_filename;             /* as given on the command line */
-    struct engine_model_params mp;    /* load settings */
-    struct work_test t;               /* context settings and test */
-    struct engine_model_info model;   /* from the worker (desc, size, params) */
-    struct engine_build_info build;   /* llama.cpp build and devices, from the worker */
-    char host[128];                   /* host name */
-    char test_time[32];               /* RFC 3339 UTC start time */
-    enum bench_status status;         /* outcome */
-    char error[QB_ERR_LEN];           /* reason when status != OK */
-    uint64_t load_ns;                 /* model load time of the worker that ran it */
-    uint64_t ctx_ns;                  /* context creation time */
-    uint64_t warmup_ns;               /* untimed warm-up duration */
-    uint64_t depth_ns;                /* time to fill the depth once */
-    int n;                            /* samples */
-    uint64_t *samples_ns;             /* per repetition total time */
+    char *model_filename;              /* as given on the command line */
+    struct engine_model_params mp;     /* load settings */
+    struct work_test t;                /* context settings and test */
+    struct engine_model_info model;    /* from the worker (desc, size, params) */
+    struct engine_build_info build;    /* llama.cpp build and devices, from the worker */
+    char host[128];                    /* host name */
+    char test_time[32];                /* RFC 3339 UTC start time */
+    enum bench_status status;          /* outcome */
+    char error[QB_ERR_LEN];            /* reason when status != OK */
+    uint64_t load_ns;                  /* model load time of the worker that ran it */
+    uint64_t ctx_ns;                   /* context creation time */
+    uint64_t warmup_ns;                /* untimed warm-up duration */
+    uint64_t depth_ns;                 /* time to fill the depth once */
+    int n;                             /* samples */
+    uint64_t *samples_ns;              /* per repetition total time */
     uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */
 };
 

@@ -40,8 +40,8 @@ static int run_prompt(struct engine *e, const struct engine_model_info *mi, int 
 }
 
 /* first_ns: set to the time after the first token when not NULL */
-static int run_gen(struct engine *e, const struct engine_model_info *mi, int n_gen,
-                   uint64_t *rng, uint64_t t0, uint64_t *first_ns, char *err)
+static int run_gen(struct engine *e, const struct engine_model_info *mi, int n_gen, uint64_t *rng,
+                   uint64_t t0, uint64_t *first_ns, char *err)
 {
     int32_t tok = mi->add_bos ? mi->bos : rand_token(rng, mi->n_vocab);
     for (int i = 0; i < n_gen; i++) {

@@ -12,14 +12,14 @@
 #include "../engine/engine.h"
 
 struct pp_tg_params {
-    int n_prompt;     /* prompt tokens per repetition (0 = none) */
-    int n_gen;        /* generated tokens per repetition (0 = none) */
-    int n_depth;      /* tokens already in the KV cache before each repetition */
-    int n_batch;      /* prompt chunk size */
-    int reps;         /* timed repetitions */
-    int n_threads;    /* threads (generation and batch) */
-    bool no_warmup;   /* skip the untimed warm-up */
-    uint64_t seed;    /* token generator seed */
+    int n_prompt;   /* prompt tokens per repetition (0 = none) */
+    int n_gen;      /* generated tokens per repetition (0 = none) */
+    int n_depth;    /* tokens already in the KV cache before each repetition */
+    int n_batch;    /* prompt chunk size */
+    int reps;       /* timed repetitions */
+    int n_threads;  /* threads (generation and batch) */
+    bool no_warmup; /* skip the untimed warm-up */
+    uint64_t seed;  /* token generator seed */
 };
 
 struct pp_tg_result {

@@ -97,7 +97,8 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "flash_attn", cp->flash_attn);
     cJSON_AddStringToObject(o, "devices", r->mp.devices[0] ? r->mp.devices : "auto");
     cJSON_AddStringToObject(o, "tensor_split", "0.00");
-    cJSON_AddStringToObject(o, "tensor_buft_overrides", r->mp.overrides[0] ? r->mp.overrides : "none");
+    cJSON_AddStringToObject(o, "tensor_buft_overrides",
+                            r->mp.overrides[0] ? r->mp.overrides : "none");
     cJSON_AddStringToObject(o, "load_mode", load_mode_name(r->mp.use_mmap));
     cJSON_AddStringToObject(o, "lazy_mode", "auto");
     cJSON_AddBoolToObject(o, "embeddings", 0);
@@ -155,18 +156,27 @@ cJSON *bench_row_json(const struct bench_row *r)
 /* ---- markdown ---- */
 
 struct md_col {
-    unsigned bit;    /* 0 = always */
+    unsigned bit; /* 0 = always */
     const char *name;
-    int width;       /* negative: left-aligned */
+    int width; /* negative: left-aligned */
 };
 
 static const struct md_col md_cols[] = {
-    {0, "model", -30},         {0, "size", 10},         {0, "params", 10},
-    {0, "backend", -10},       {BENCH_COL_NGL, "ngl", 3}, {BENCH_COL_THREADS, "threads", 7},
-    {BENCH_COL_BATCH, "n_batch", 7}, {BENCH_COL_UBATCH, "n_ubatch", 8},
-    {BENCH_COL_TYPE_K, "type_k", 6}, {BENCH_COL_TYPE_V, "type_v", 6},
-    {BENCH_COL_NKVO, "nkvo", 13}, {BENCH_COL_FA, "fa", 3}, {BENCH_COL_LM, "lm", 10},
-    {0, "test", 15},           {0, "t/s", 20},
+    {0, "model", -30},
+    {0, "size", 10},
+    {0, "params", 10},
+    {0, "backend", -10},
+    {BENCH_COL_NGL, "ngl", 3},
+    {BENCH_COL_THREADS, "threads", 7},
+    {BENCH_COL_BATCH, "n_batch", 7},
+    {BENCH_COL_UBATCH, "n_ubatch", 8},
+    {BENCH_COL_TYPE_K, "type_k", 6},
+    {BENCH_COL_TYPE_V, "type_v", 6},
+    {BENCH_COL_NKVO, "nkvo", 13},
+    {BENCH_COL_FA, "fa", 3},
+    {BENCH_COL_LM, "lm", 10},
+    {0, "test", 15},
+    {0, "t/s", 20},
 };
 
 static int abs_i(int x)

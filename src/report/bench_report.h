@@ -26,10 +26,10 @@ enum bench_col {
 struct bench_report {
     FILE *fp;
     enum bench_fmt fmt;
-    unsigned cols;      /* enum bench_col bits wanted by the caller */
-    int n_rows;         /* rows written */
-    bool header_done;   /* markdown header written */
-    char footer[128];   /* markdown footer (build line) */
+    unsigned cols;    /* enum bench_col bits wanted by the caller */
+    int n_rows;       /* rows written */
+    bool header_done; /* markdown header written */
+    char footer[128]; /* markdown footer (build line) */
 };
 
 void bench_report_begin(struct bench_report *rp, FILE *fp, enum bench_fmt fmt, unsigned cols);

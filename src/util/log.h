@@ -20,8 +20,8 @@ void log_raw(enum log_level level, const char *text);
             log_write((lvl), __VA_ARGS__);                                                         \
     } while (0)
 #define log_error(...) LOG_AT(LOG_LEVEL_ERROR, __VA_ARGS__)
-#define log_warn(...) LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)
-#define log_info(...) LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
+#define log_warn(...)  LOG_AT(LOG_LEVEL_WARN, __VA_ARGS__)
+#define log_info(...)  LOG_AT(LOG_LEVEL_INFO, __VA_ARGS__)
 #define log_debug(...) LOG_AT(LOG_LEVEL_DEBUG, __VA_ARGS__)
 
 #endif

@@ -7,13 +7,13 @@
 #include <stddef.h>
 
 struct stats {
-    size_t n;       /* number of samples */
-    double mean;    /* arithmetic mean */
-    double stddev;  /* sample standard deviation (n-1); 0 when n < 2 */
-    double median;  /* middle value, mean of the two middle ones for even n */
-    double min;     /* smallest sample */
-    double max;     /* largest sample */
-    double ci95;    /* half-width of the 95% CI of the mean; 0 when n < 2 */
+    size_t n;      /* number of samples */
+    double mean;   /* arithmetic mean */
+    double stddev; /* sample standard deviation (n-1); 0 when n < 2 */
+    double median; /* middle value, mean of the two middle ones for even n */
+    double min;    /* smallest sample */
+    double max;    /* largest sample */
+    double ci95;   /* half-width of the 95% CI of the mean; 0 when n < 2 */
 };
 
 /* Summarize x[0..n); n may be 0 (all fields 0). */

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define QB_ERR_LEN 512
+#define QB_ERR_LEN      512
 #define QB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-#define QB_FMT(a, b) __attribute__((format(printf, a, b)))
+#define QB_FMT(a, b)    __attribute__((format(printf, a, b)))
 
 /* Allocation: abort with a message on out of memory. Returned memory is the caller's. */
 void *xmalloc(size_t n);

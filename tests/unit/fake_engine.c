@@ -11,7 +11,8 @@
 #include "../../src/util/util.h"
 
 struct fake_engine_stats fake_stats;
-struct fake_engine_cfg fake_cfg = {.n_vocab = 1000, .add_bos = true, .bos = 1, .fail_decode_after = -1};
+struct fake_engine_cfg fake_cfg = {
+    .n_vocab = 1000, .add_bos = true, .bos = 1, .fail_decode_after = -1};
 
 struct engine {
     int has_ctx;

@@ -7,18 +7,18 @@
 #include "../../src/engine/engine.h"
 
 struct fake_engine_cfg {
-    int n_vocab;            /* vocabulary size reported */
-    bool add_bos;           /* vocabulary adds BOS */
-    int bos;                /* BOS id */
-    long ns_per_token;      /* simulated decode time per token */
-    int fail_decode_after;  /* fail once this many decodes happened; -1 never */
-    bool fail_open;         /* engine_open fails */
+    int n_vocab;           /* vocabulary size reported */
+    bool add_bos;          /* vocabulary adds BOS */
+    int bos;               /* BOS id */
+    long ns_per_token;     /* simulated decode time per token */
+    int fail_decode_after; /* fail once this many decodes happened; -1 never */
+    bool fail_open;        /* engine_open fails */
 };
 
 struct fake_engine_stats {
     int decodes, tokens, syncs, clears, saves, restores, ctx_creates, max_batch, last_threads;
-    int bad_tokens;         /* tokens outside the vocabulary */
-    int first_tokens[64];   /* first token of each decode at position 0 */
+    int bad_tokens;       /* tokens outside the vocabulary */
+    int first_tokens[64]; /* first token of each decode at position 0 */
     int n_first;
 };
 

@@ -31,8 +31,8 @@ static char *write_tmp(void)
     arr.v.arr.data = toks;
     gf_writer_set(w, "tokenizer.ggml.tokens", &arr);
     int64_t ne[2] = {64, 3};
-    gf_writer_add_tensor(w, "a.weight", 0, ne, 2);  /* f32: 768 bytes */
-    gf_writer_add_tensor(w, "b.weight", 8, ne, 2);  /* q8_0: 2 blocks x 34 x 3 rows */
+    gf_writer_add_tensor(w, "a.weight", 0, ne, 2); /* f32: 768 bytes */
+    gf_writer_add_tensor(w, "b.weight", 8, ne, 2); /* q8_0: 2 blocks x 34 x 3 rows */
     CHECK(gf_writer_write(w, path, fill_seq, NULL, err) == 0);
     gf_writer_free(w);
     return path;

@@ -23,8 +23,8 @@ void test_pp_tg_counts(void)
 {
     char err[QB_ERR_LEN];
     struct engine *e = open_fake();
-    struct pp_tg_params p = {.n_prompt = 512, .n_gen = 0, .n_batch = 128, .reps = 3,
-                             .n_threads = 2, .seed = 5};
+    struct pp_tg_params p = {
+        .n_prompt = 512, .n_gen = 0, .n_batch = 128, .reps = 3, .n_threads = 2, .seed = 5};
     struct pp_tg_result r;
     CHECK(pp_tg_run(e, &p, &r, err) == 0);
     CHECK(r.n == 3);
@@ -57,8 +57,8 @@ void test_pp_tg_counts(void)
 
     /* pp+tg: ttft recorded, no warm-up when asked */
     fake_engine_reset();
-    struct pp_tg_params pg = {.n_prompt = 64, .n_gen = 8, .n_batch = 64, .reps = 2,
-                              .n_threads = 1, .no_warmup = true};
+    struct pp_tg_params pg = {
+        .n_prompt = 64, .n_gen = 8, .n_batch = 64, .reps = 2, .n_threads = 1, .no_warmup = true};
     CHECK(pp_tg_run(e, &pg, &r, err) == 0);
     CHECK(fake_stats.decodes == 2 * (1 + 8));
     CHECK(r.warmup_ns == 0);
@@ -75,8 +75,7 @@ void test_pp_tg_depth(void)
 {
     char err[QB_ERR_LEN];
     struct engine *e = open_fake();
-    struct pp_tg_params p = {.n_gen = 4, .n_depth = 300, .n_batch = 128, .reps = 4,
-                             .n_threads = 1};
+    struct pp_tg_params p = {.n_gen = 4, .n_depth = 300, .n_batch = 128, .reps = 4, .n_threads = 1};
     struct pp_tg_result r;
     CHECK(pp_tg_run(e, &p, &r, err) == 0);
     /* depth filled once (3 chunks), saved once, restored before reps 2..4 */

@@ -64,7 +64,8 @@ void test_bench_report_md(void)
     r[1].status = BENCH_STATUS_CRASHED;
     snprintf(r[1].error, sizeof(r[1].error), "worker killed by signal 11 (SIGSEGV)");
     char *out = capture(BENCH_FMT_MD, BENCH_COL_THREADS, r, 2);
-    if (getenv("QB_SHOW")) fputs(out, stderr);
+    if (getenv("QB_SHOW"))
+        fputs(out, stderr);
     CHECK(strstr(out, "| model                          |       size |     params | backend    "
                       "| threads |            test |                  t/s |") != NULL);
     CHECK(strstr(out, "| llama 150M F16                 | 300.00 MiB |   150.00 M | CPU        "
@@ -86,15 +87,57 @@ void test_bench_report_json(void)
     CHECK(cJSON_IsArray(a) && cJSON_GetArraySize(a) == 2);
     cJSON *o = cJSON_GetArrayItem(a, 0);
     /* llama-bench's fields and ours */
-    static const char *fields[] = {
-        "build_commit", "build_number", "cpu_info", "gpu_info", "backends", "model_filename",
-        "model_type", "model_size", "model_n_params", "n_batch", "n_ubatch", "n_threads",
-        "cpu_mask", "cpu_strict", "poll", "type_k", "type_v", "n_gpu_layers", "n_cpu_moe",
-        "split_mode", "main_gpu", "no_kv_offload", "flash_attn", "devices", "tensor_split",
-        "tensor_buft_overrides", "load_mode", "lazy_mode", "embeddings", "no_op_offload",
-        "no_host", "fit_target", "fit_min_ctx", "n_prompt", "n_gen", "n_depth", "test_time",
-        "avg_ns", "stddev_ns", "avg_ts", "stddev_ts", "samples_ns", "samples_ts", "status",
-        "median_ts", "ci95_ts", "pp_avg_ts", "t_pp_ns", "load_ns", "ctx_ns", "host"};
+    static const char *fields[] = {"build_commit",
+                                   "build_number",
+                                   "cpu_info",
+                                   "gpu_info",
+                                   "backends",
+                                   "model_filename",
+                                   "model_type",
+                                   "model_size",
+                                   "model_n_params",
+                                   "n_batch",
+                                   "n_ubatch",
+                                   "n_threads",
+                                   "cpu_mask",
+                                   "cpu_strict",
+                                   "poll",
+                                   "type_k",
+                                   "type_v",
+                                   "n_gpu_layers",
+                                   "n_cpu_moe",
+                                   "split_mode",
+                                   "main_gpu",
+                                   "no_kv_offload",
+                                   "flash_attn",
+                                   "devices",
+                                   "tensor_split",
+                                   "tensor_buft_overrides",
+                                   "load_mode",
+                                   "lazy_mode",
+                                   "embeddings",
+                                   "no_op_offload",
+                                   "no_host",
+                                   "fit_target",
+                                   "fit_min_ctx",
+                                   "n_prompt",
+                                   "n_gen",
+                                   "n_depth",
+                                   "test_time",
+                                   "avg_ns",
+                                   "stddev_ns",
+                                   "avg_ts",
+                                   "stddev_ts",
+                                   "samples_ns",
+                                   "samples_ts",
+                                   "status",
+                                   "median_ts",
+                                   "ci95_ts",
+                                   "pp_avg_ts",
+                                   "t_pp_ns",
+                                   "load_ns",
+                                   "ctx_ns",
+                                   "host"};
     for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
         if (!cJSON_GetObjectItemCaseSensitive(o, fields[i]))
             fprintf(stderr, "  missing field %s\n", fields[i]);
