@@ -456,6 +456,20 @@ static void emit(struct run_state *st, struct bench_row *row)
     bench_report_row(&st->rp, row);
 }
 
+static void row_host(const struct run_state *st, struct bench_row *r)
+{
+    snprintf(r->host, sizeof(r->host), "%s", st->host);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
+         psize = sysconf(_SC_PAGESIZE);
+    r->host_cpus = ncpu > 0 ? (int)ncpu : 0;
+    r->host_ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+}
+
+static void on_progress(double p, void *ud)
+{
+    log_info("loading '%s': %.0f%%", (const char *)ud, p * 100);
+}
+
 static void run_group(struct run_state *st, const struct group *g)
 {
     char err[QB_ERR_LEN];
@@ -468,13 +482,15 @@ static void run_group(struct run_state *st, const struct group *g)
         row.model_filename = xstrdup(g->model);
         row.mp = g->mp;
         row.t = g->tests[i];
-        snprintf(row.host, sizeof(row.host), "%s", st->host);
+        row_host(st, &row);
         walltime_rfc3339(row.test_time, sizeof(row.test_time));
         err[0] = '\0';
         if (!worker_alive(w)) {
             worker_stop(w);
             w = worker_start(st->o->verbose, st->o->verbose > 0, err);
             have_model = false;
+            if (w && st->o->verbose)
+                worker_set_progress(w, on_progress, (void *)g->model);
             if (!w) {
                 row.status = BENCH_STATUS_CRASHED;
                 snprintf(row.error, sizeof(row.error), "%s", err);
@@ -496,7 +512,7 @@ static void run_group(struct run_state *st, const struct group *g)
                     r2.model_filename = xstrdup(g->model);
                     r2.mp = g->mp;
                     r2.t = g->tests[k];
-                    snprintf(r2.host, sizeof(r2.host), "%s", st->host);
+                    row_host(st, &r2);
                     walltime_rfc3339(r2.test_time, sizeof(r2.test_time));
                     r2.status = BENCH_STATUS_LOAD_FAILED;
                     snprintf(r2.error, sizeof(r2.error), "%s", err);

@@ -63,6 +63,8 @@ struct worker {
     int fd_err;  /* we read its stdout+stderr */
     bool alive;
     bool echo;
+    void (*on_progress)(double p, void *ud); /* progress events, may be NULL */
+    void *progress_ud;
     struct lines resp;
     char tail[WORKER_TAIL_BYTES]; /* ring of the last stderr bytes, kept linear */
     size_t tail_len;
@@ -84,6 +86,12 @@ static void tail_add(struct worker *w, const char *p, size_t n)
     memcpy(w->tail + w->tail_len, p, n);
     w->tail_len += n;
     w->tail[w->tail_len] = '\0';
+}
+
+void worker_set_progress(struct worker *w, void (*cb)(double p, void *ud), void *ud)
+{
+    w->on_progress = cb;
+    w->progress_ud = ud;
 }
 
 const char *worker_stderr_tail(const struct worker *w)
@@ -278,6 +286,14 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
                 return set_err(err, "worker sent a malformed response: '%s'", head);
             }
             free(got);
+            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
+            if (cJSON_IsString(ev) && strcmp(ev->valuestring, "progress") == 0) {
+                const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p");
+                if (w->on_progress && cJSON_IsNumber(p))
+                    w->on_progress(p->valuedouble, w->progress_ud);
+                cJSON_Delete(o);
+                continue;
+            }
             *resp = o;
             return 0;
         }
@@ -475,6 +491,25 @@ static int do_run(struct engine *e, const cJSON *req, const char *model)
     return send_obj(o);
 }
 
+struct load_progress {
+    float last;      /* last value reported by llama.cpp */
+    float last_sent; /* last value forwarded to the parent */
+};
+
+/* forward load progress to the parent in steps of 10% */
+static void on_load_progress(float p, void *ud)
+{
+    struct load_progress *lp = ud;
+    lp->last = p;
+    if (p - lp->last_sent >= 0.1f || (p >= 1.0f && lp->last_sent < 1.0f)) {
+        lp->last_sent = p;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "ev", "progress");
+        cJSON_AddNumberToObject(o, "p", p);
+        send_obj(o);
+    }
+}
+
 static int do_load(struct engine **e, const cJSON *req, char **model_out)
 {
     char err[QB_ERR_LEN];
@@ -486,6 +521,9 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out)
     *e = NULL;
     free(*model_out);
     *model_out = xstrdup(model);
+    struct load_progress lp = {0, -1.0f};
+    mp.progress = on_load_progress;
+    mp.progress_ud = &lp;
     uint64_t t0 = monotime_ns();
     *e = engine_open(model, &mp, err);
     if (!*e)
@@ -494,6 +532,7 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ev", "loaded");
     cJSON_AddNumberToObject(o, "load_ns", (double)load_ns);
+    cJSON_AddNumberToObject(o, "load_progress", lp.last);
     cJSON_AddItemToObject(o, "model", model_json(*e));
     cJSON_AddItemToObject(o, "build", build_json());
     return send_obj(o);
@@ -505,6 +544,7 @@ int worker_main(int verbosity)
     struct engine *e = NULL;
     char *model = NULL;
     int ret = 0;
+    log_set_level(verbosity >= 2 ? LOG_LEVEL_DEBUG : verbosity == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
     engine_global_init(verbosity);
     for (;;) {
         char *line = lines_pop(&in);

@@ -24,6 +24,9 @@ struct worker *worker_start(int verbosity, bool echo_stderr, char *err);
  * killed) or spoke nonsense; after that worker_alive() is false. */
 int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **resp, char *err);
 
+/* Call cb for each progress event (model load, value in [0,1]) seen during worker_call. */
+void worker_set_progress(struct worker *w, void (*cb)(double p, void *ud), void *ud);
+
 bool worker_alive(const struct worker *w);
 /* Last bytes of the worker's stderr (static to w, do not free). */
 const char *worker_stderr_tail(const struct worker *w);

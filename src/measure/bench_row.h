@@ -26,6 +26,8 @@ struct bench_row {
     struct engine_model_info model;    /* from the worker (desc, size, params) */
     struct engine_build_info build;    /* llama.cpp build and devices, from the worker */
     char host[128];                    /* host name */
+    int host_cpus;                     /* online CPUs */
+    uint64_t host_ram;                 /* physical memory, bytes */
     char test_time[32];                /* RFC 3339 UTC start time */
     enum bench_status status;          /* outcome */
     char error[QB_ERR_LEN];            /* reason when status != OK */

@@ -149,6 +149,8 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "seed", (double)pt->seed);
     cJSON_AddStringToObject(o, "llama_version", r->build.version);
     cJSON_AddStringToObject(o, "host", r->host);
+    cJSON_AddNumberToObject(o, "host_cpus", r->host_cpus);
+    cJSON_AddNumberToObject(o, "host_ram_bytes", (double)r->host_ram);
     cJSON_AddStringToObject(o, "quantbench_version", QB_VERSION);
     return o;
 }
