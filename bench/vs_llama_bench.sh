@@ -52,8 +52,9 @@ for who in ('qb', 'lb'):
     for i in range(1, n + 1):
         for r in json.load(open(f"{d}/{who}.{i}.json")):
             res.setdefault(key(r), {}).setdefault(who, []).append(r['avg_ts'])
-print("| test | threads | llama-bench t/s (per round) | quantbench t/s (per round) | ratio qb/lb |")
-print("|---|---:|---|---|---:|")
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+print("| test | threads | llama-bench t/s (per round) | quantbench t/s (per round) | ratio qb/lb | paired ratio, 95% CI |")
+print("|---|---:|---|---|---:|---|")
 worst = 0
 for k, v in res.items():
     lb, qb = v.get('lb', []), v.get('qb', [])
@@ -63,6 +64,11 @@ for k, v in res.items():
     worst = max(worst, abs(ratio - 1))
     t, th = name(k)
     fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
-    print(f"| {t} | {th} | {st.mean(lb):.2f} ({fmt(lb)}) | {st.mean(qb):.2f} ({fmt(qb)}) | {ratio:.3f} |")
+    pr = [q / l for q, l in zip(qb, lb)]  # same round: run back to back
+    ci = ""
+    if len(pr) > 1:
+        h = T975.get(len(pr) - 1, 2.0) * st.stdev(pr) / len(pr) ** 0.5
+        ci = f"{st.mean(pr):.3f} [{st.mean(pr) - h:.3f}, {st.mean(pr) + h:.3f}]"
+    print(f"| {t} | {th} | {st.mean(lb):.2f} ({fmt(lb)}) | {st.mean(qb):.2f} ({fmt(qb)}) | {ratio:.3f} | {ci} |")
 print(f"\nlargest deviation: {worst*100:.1f}%")
 PY

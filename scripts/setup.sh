@@ -14,7 +14,7 @@
 # so a second set-up on the same machine does not rebuild.
 #
 # Environment: QB_CUDA=1 builds the CUDA backend; QB_JOBS sets build parallelism;
-# QB_NO_APT=1 skips package installation.
+# QB_NO_APT=1 skips package installation; QB_SETUP_OUT writes the result elsewhere.
 set -euo pipefail
 
 LLAMA_TAG=v0.5.0
@@ -28,7 +28,7 @@ LLAMA_GIT_URL=https://github.com/ggml-org/llama.cpp
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${QB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quantbench}
 jobs=${QB_JOBS:-$(nproc 2>/dev/null || echo 2)}
-out="$top/build/llama.mk"
+out=${QB_SETUP_OUT:-$top/build/llama.mk}
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 die() { printf 'setup: error: %s\n' "$*" >&2; exit 1; }
@@ -88,7 +88,7 @@ flags_hash=$(printf '%s\n' "${cmake_flags[@]}" "$(uname -m)" "$(cc -dumpfullvers
     sha256sum | cut -c1-10)
 
 write_mk() { # inc_flags lib_dir bin_dir src_dir origin version commit
-    mkdir -p "$top/build"
+    mkdir -p "$(dirname "$out")"
     local tmp="$out.tmp.$$"
     {
         echo "# written by scripts/setup.sh; delete to redo the set-up"
