@@ -1,7 +1,7 @@
 /* quantbench bench: llama-bench's grid (pp, tg, pp+tg at depths, over thread
- * counts, batch sizes, cache types, ...), run in worker processes, one per model
- * load, each reused for every test it can serve. A worker that dies or times out
- * costs only its row: the row is written with the cause and the grid goes on. */
+ * counts, batch sizes, cache types, offload settings, ...), run in worker processes,
+ * one per model load, each reused for every test it can serve. A worker that dies or
+ * times out costs only its row: the row is written with the cause and the grid goes on. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,69 +16,118 @@
 #include "args.h"
 #include "cmd.h"
 
-static const char bench_help[] =
+static const char *const bench_help[] = {
     "usage: quantbench bench -m MODEL [flags]\n"
     "\n"
     "Prompt processing (pp) and text generation (tg) speed, as llama-bench measures it.\n"
-    "Every numeric flag takes a comma list and ranges (a-b, a-b+step, a-b*mult) and may\n"
-    "repeat; the tests are the Cartesian product, grouped so each model loads once.\n"
+    "Every flag below that takes a value takes a comma list (numbers also ranges a-b,\n"
+    "a-b+step, a-b*mult) and may repeat; the tests are the Cartesian product, grouped so\n"
+    "each model configuration loads once.\n"
     "\n"
-    "Flags (defaults in brackets):\n"
-    "  -m, --model FILE          GGUF model(s), comma list or repeated (required)\n"
-    "  -p, --n-prompt N          prompt tokens [512]; 0 disables pp tests\n"
-    "  -n, --n-gen N             generated tokens [128]; 0 disables tg tests\n"
-    "  -pg PP,TG                 a pp+tg test (prompt then generation) [none]\n"
-    "  -d, --n-depth N           tokens already in the KV cache [0]\n"
-    "  -r, --repetitions N       timed repetitions per test [5]\n"
-    "  -t, --threads N           threads [number of online CPUs]\n"
-    "  -ngl, --n-gpu-layers N    layers offloaded to the GPU, -1 = all [-1]\n"
-    "  -b, --batch-size N        logical batch [2048]\n"
-    "  -ub, --ubatch-size N      physical batch [512]\n"
-    "  -ctk, --cache-type-k T    K cache type: f16, bf16, f32, q8_0, q4_0, ... [f16]\n"
-    "  -ctv, --cache-type-v T    V cache type [f16]\n"
-    "  -fa, --flash-attn X       on|off|auto (or 1|0) [auto]\n"
-    "  -nkvo, --no-kv-offload B  0|1: keep the KV cache in host memory [0]\n"
-    "  -lm, --load-mode M        auto|mmap|none [auto]; -mmp 0|1 is accepted too\n"
-    "  --poll N                  threadpool polling 0..100 [50]\n"
-    "  --no-warmup               skip the untimed warm-up run\n"
-    "  --seed N                  random-token seed [1]\n"
-    "  --timeout S               seconds a worker may take per model load or test [0 = none]\n"
-    "  -o, --output FMT          md (llama-bench's table), json, jsonl [md]\n"
-    "  -v, --verbose             show the workers' and llama.cpp's log (-v -v: all of it)\n"
+    "Tests (defaults in brackets):\n"
+    "  -m, --model FILE            GGUF model(s) (required)\n"
+    "  -p, --n-prompt N            prompt tokens [512]; 0 disables pp tests\n"
+    "  -n, --n-gen N               generated tokens [128]; 0 disables tg tests\n"
+    "  -pg PP,TG                   a pp+tg test: prompt then generation [none]\n"
+    "  -d, --n-depth N             tokens already in the KV cache [0]; filled once per\n"
+    "                              model load and depth, restored before each repetition\n"
+    "  -r, --repetitions N|auto    timed repetitions [5]; auto: repeat until the 95% CI\n"
+    "                              half-width is under --ci-target of the mean, at least\n"
+    "                              --min-reps, at most --max-reps, or --max-time is spent\n"
+    "  --ci-target PCT             auto: CI half-width target in percent [2]\n"
+    "  --min-reps N                auto: fewest repetitions [3]\n"
+    "  --max-reps N                auto: most repetitions [100]\n"
+    "  --max-time S                auto: seconds of timed repetitions per test [30]\n"
+    "  --no-warmup                 skip the untimed warm-up run\n"
+    "  --delay S                   seconds to sleep before each test (cool-down) [0]\n"
+    "  --seed N                    random-token seed [1]\n"
     "\n"
-    "t/s is the mean +/- sample stddev of per-repetition t/s; json/jsonl rows add the\n"
-    "raw samples, median, min, max, 95% CI, pp/tg parts, TTFT, load and context time.\n"
-    "\n" QB_EXIT_CODES_HELP;
+    "Threads and CPU:\n"
+    "  -t, --threads N             threads [number of online CPUs]\n"
+    "  -C, --cpu-mask HEX          threadpool CPU affinity mask, CPU i = bit i [0x0 = none]\n"
+    "  --cpu-strict 0|1            pin threads strictly to the mask [0]\n"
+    "  --poll 0..100               threadpool busy-polling level [50]\n"
+    "  --prio -1..3                process and thread priority: low, normal, medium, high,\n"
+    "                              realtime [0] (one value)\n"
+    "  --numa MODE                 distribute, isolate or numactl [off] (one value)\n"
+    "\n",
+    "Model loading and offload:\n"
+    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 = all [-1]\n"
+    "  -ncmoe, --n-cpu-moe N       keep the experts of the first N layers on the CPU [0]\n"
+    "  -sm, --split-mode M         none, layer, row or tensor [layer]\n"
+    "  -mg, --main-gpu I           GPU for split mode none [0]\n"
+    "  -ts, --tensor-split A/B/..  proportions per GPU [0]\n"
+    "  -dev, --device D0/D1/..     devices to offload to, none, or auto [auto]\n"
+    "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B\n"
+    "                              (e.g. exps=CPU); alternatives separated by ',' [none]\n"
+    "  -lm, --load-mode M          auto, mmap or none [auto]; -mmp 0|1 is accepted too\n"
+    "\n"
+    "Context:\n"
+    "  -b, --batch-size N          logical batch [2048]\n"
+    "  -ub, --ubatch-size N        physical batch [512]\n"
+    "  -ctk, --cache-type-k T      K cache type: f16, bf16, f32, q8_0, q4_0, q4_1, iq4_nl,\n"
+    "                              q5_0, q5_1 [f16]\n"
+    "  -ctv, --cache-type-v T      V cache type [f16]\n"
+    "  -fa, --flash-attn X         on, off or auto (1, 0, -1) [auto]\n"
+    "  -nkvo, --no-kv-offload 0|1  keep the KV cache in host memory [0]\n"
+    "\n"
+    "Output:\n"
+    "  -o, --output FMT            md (llama-bench's table), csv, json, jsonl, sql [md]\n"
+    "  -oe, --output-err FMT       also write FMT (or none) to stderr [none]\n"
+    "  --progress                  progress with the current test and an ETA on stderr\n"
+    "  --timeout S                 seconds a worker may take per model load or test [0 = none]\n"
+    "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n"
+    "\n"
+    "t/s is the mean +/- sample stddev of per-repetition t/s (llama-bench's). The md table\n"
+    "adds pp t/s, tg t/s and TTFT for pp+tg tests, and model load and context creation\n"
+    "time. csv/json/jsonl/sql rows carry llama-bench's fields plus the raw samples, median,\n"
+    "min, max, 95% CI, pp/tg parts, TTFT, load, context, warm-up and depth-fill times, and\n"
+    "the row's status (ok, error, crashed, timeout, load_failed) with its reason. sql writes\n"
+    "llama-bench's table llama_bench and quantbench_bench with every field.\n"
+    "\n" QB_EXIT_CODES_HELP,
+    NULL};
 
 struct bench_opts {
     struct str_list models;
-    struct int_list n_prompt, n_gen, pg, n_depth, n_threads, ngl, n_batch, n_ubatch, fa, nkvo, lm,
-        poll;
-    struct str_list ctk, ctv;
+    struct int_list n_prompt, n_gen, pg, n_depth, n_threads, ngl, ncmoe, sm, mg, n_batch, n_ubatch,
+        fa, nkvo, lm, poll, cpu_strict;
+    struct str_list ctk, ctv, cpu_mask, ts, dev, ot;
     int reps;
+    bool auto_reps;
+    int min_reps, max_reps;
+    double ci_target_pct, max_time_s;
     bool no_warmup;
     uint64_t seed;
-    double timeout_s;
-    enum bench_fmt fmt;
+    double timeout_s, delay_s;
+    int numa, prio;
+    enum bench_fmt fmt, fmt_err;
+    bool progress;
     int verbose;
 };
 
 static void opts_release(struct bench_opts *o)
 {
-    str_list_release(&o->models);
-    struct int_list *ils[] = {&o->n_prompt,  &o->n_gen, &o->pg,      &o->n_depth,
-                              &o->n_threads, &o->ngl,   &o->n_batch, &o->n_ubatch,
-                              &o->fa,        &o->nkvo,  &o->lm,      &o->poll};
+    struct int_list *ils[] = {&o->n_prompt,  &o->n_gen,   &o->pg,       &o->n_depth,
+                              &o->n_threads, &o->ngl,     &o->ncmoe,    &o->sm,
+                              &o->mg,        &o->n_batch, &o->n_ubatch, &o->fa,
+                              &o->nkvo,      &o->lm,      &o->poll,     &o->cpu_strict};
+    struct str_list *sls[] = {&o->models, &o->ctk, &o->ctv, &o->cpu_mask, &o->ts, &o->dev, &o->ot};
     for (size_t i = 0; i < QB_ARRAY_LEN(ils); i++)
         int_list_release(ils[i]);
-    str_list_release(&o->ctk);
-    str_list_release(&o->ctv);
+    for (size_t i = 0; i < QB_ARRAY_LEN(sls); i++)
+        str_list_release(sls[i]);
 }
 
 static void default_ints(struct int_list *l, int v)
 {
     if (l->n == 0)
         int_list_push(l, v);
+}
+
+static void default_strs(struct str_list *l, const char *v)
+{
+    if (l->n == 0)
+        str_list_add(l, v);
 }
 
 static int parse_named(struct int_list *l, const char *flag, const char *spec,
@@ -121,6 +170,68 @@ static int check_kv_types(const struct str_list *l, const char *flag, char *err)
     return 0;
 }
 
+static int check_masks(const struct str_list *l, char *err)
+{
+    bool mask[512];
+    for (size_t i = 0; i < l->n; i++)
+        if (parse_cpu_mask(l->v[i], mask, 512) < 0)
+            return set_err(err, "invalid value '%s' for -C (expected a hex CPU mask like 0xff)",
+                           l->v[i]);
+    return 0;
+}
+
+/* "0.5/0.5": up to ENGINE_MAX_DEVICES non-negative proportions */
+static int parse_tensor_split(const char *s, float *out, char *err)
+{
+    char *copy = xstrdup(s), *p = copy;
+    int n = 0, ret = 0;
+    for (int i = 0; i < ENGINE_MAX_DEVICES; i++)
+        out[i] = 0;
+    for (;;) {
+        char *slash = strchr(p, '/');
+        if (slash)
+            *slash = '\0';
+        double v;
+        if (n == ENGINE_MAX_DEVICES || parse_double(p, &v) < 0 || v < 0) {
+            ret = set_err(err,
+                          "invalid value '%s' for -ts (expected proportions like 3/1, at "
+                          "most %d)",
+                          s, ENGINE_MAX_DEVICES);
+            break;
+        }
+        out[n++] = (float)v;
+        if (!slash)
+            break;
+        p = slash + 1;
+    }
+    free(copy);
+    return ret;
+}
+
+static int check_overrides(const struct str_list *l, char *err)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        if (!strcmp(l->v[i], "none"))
+            continue;
+        if (strlen(l->v[i]) >= sizeof(((struct engine_model_params *)0)->overrides))
+            return set_err(err, "value for -ot is too long");
+        char *copy = xstrdup(l->v[i]), *save = NULL;
+        int ret = 0;
+        for (char *t = strtok_r(copy, ";", &save); t && !ret; t = strtok_r(NULL, ";", &save)) {
+            char *eq = strrchr(t, '=');
+            if (!eq || eq == t || !eq[1])
+                ret = set_err(err,
+                              "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
+                              "';'-separated)",
+                              l->v[i]);
+        }
+        free(copy);
+        if (ret < 0)
+            return -1;
+    }
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 {
     static const char *const fa_names[] = {"on", "off", "auto", "1", "0", "-1"};
@@ -129,15 +240,27 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
     static const int lm_vals[] = {-1, 1, 0};
     static const char *const mmp_names[] = {"0", "1"};
     static const int mmp_vals[] = {0, 1};
+    static const char *const sm_names[] = {"none", "layer", "row", "tensor"};
+    static const int sm_vals[] = {ENGINE_SPLIT_NONE, ENGINE_SPLIT_LAYER, ENGINE_SPLIT_ROW,
+                                  ENGINE_SPLIT_TENSOR};
     const int big = 1 << 24;
     memset(o, 0, sizeof(*o));
     o->reps = 5;
+    o->min_reps = 3;
+    o->max_reps = 100;
+    o->ci_target_pct = 2;
+    o->max_time_s = 30;
     o->seed = 1;
     o->fmt = BENCH_FMT_MD;
+    o->fmt_err = BENCH_FMT_NONE;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--no-warmup")) {
             o->no_warmup = true;
+            continue;
+        }
+        if (!strcmp(a, "--progress")) {
+            o->progress = true;
             continue;
         }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -147,7 +270,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         if (i + 1 >= argc)
             return set_err(err, "unknown flag '%s' or missing value", a);
         const char *v = argv[++i];
-        int rc = 0;
+        int rc = 0, fmt;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
             str_list_split(&o->models, v, ',');
         else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt"))
@@ -167,14 +290,70 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         } else if (!strcmp(a, "-d") || !strcmp(a, "--n-depth"))
             rc = int_list_parse(&o->n_depth, a, v, 0, big, err);
         else if (!strcmp(a, "-r") || !strcmp(a, "--repetitions")) {
-            if (parse_int(v, 1, 100000, &o->reps) < 0)
-                rc = set_err(err, "invalid value '%s' for %s (expected an integer in 1..100000)", v,
-                             a);
+            if (!strcmp(v, "auto"))
+                o->auto_reps = true;
+            else if (parse_int(v, 1, 100000, &o->reps) < 0)
+                rc = set_err(err,
+                             "invalid value '%s' for %s (expected an integer in 1..100000 "
+                             "or auto)",
+                             v, a);
+        } else if (!strcmp(a, "--ci-target")) {
+            if (parse_double(v, &o->ci_target_pct) < 0 || o->ci_target_pct <= 0 ||
+                o->ci_target_pct >= 100)
+                rc = set_err(err, "invalid value '%s' for --ci-target (percent, above 0)", v);
+        } else if (!strcmp(a, "--min-reps")) {
+            if (parse_int(v, 2, 100000, &o->min_reps) < 0)
+                rc = set_err(err, "invalid value '%s' for --min-reps (expected 2..100000)", v);
+        } else if (!strcmp(a, "--max-reps")) {
+            if (parse_int(v, 2, 100000, &o->max_reps) < 0)
+                rc = set_err(err, "invalid value '%s' for --max-reps (expected 2..100000)", v);
+        } else if (!strcmp(a, "--max-time")) {
+            if (parse_double(v, &o->max_time_s) < 0 || o->max_time_s <= 0)
+                rc = set_err(err, "invalid value '%s' for --max-time (seconds, above 0)", v);
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
             rc = int_list_parse(&o->n_threads, a, v, 1, 4096, err);
-        else if (!strcmp(a, "-ngl") || !strcmp(a, "--n-gpu-layers"))
+        else if (!strcmp(a, "-C") || !strcmp(a, "--cpu-mask")) {
+            str_list_split(&o->cpu_mask, v, ',');
+            rc = check_masks(&o->cpu_mask, err);
+        } else if (!strcmp(a, "--cpu-strict"))
+            rc = int_list_parse(&o->cpu_strict, a, v, 0, 1, err);
+        else if (!strcmp(a, "--poll"))
+            rc = int_list_parse(&o->poll, a, v, 0, 100, err);
+        else if (!strcmp(a, "--prio")) {
+            if (parse_int(v, -1, 3, &o->prio) < 0)
+                rc = set_err(err, "invalid value '%s' for --prio (expected -1..3)", v);
+        } else if (!strcmp(a, "--numa")) {
+            static const char *const numa_names[] = {"distribute", "isolate", "numactl"};
+            struct int_list l = {0};
+            static const int numa_vals[] = {1, 2, 3};
+            rc = parse_named(&l, a, v, numa_names, numa_vals, 3, err);
+            if (rc == 0 && l.n != 1)
+                rc = set_err(err, "--numa takes one value");
+            if (rc == 0)
+                o->numa = l.v[0];
+            int_list_release(&l);
+        } else if (!strcmp(a, "-ngl") || !strcmp(a, "--n-gpu-layers"))
             rc = int_list_parse(&o->ngl, a, v, -1, 100000, err);
-        else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size"))
+        else if (!strcmp(a, "-ncmoe") || !strcmp(a, "--n-cpu-moe"))
+            rc = int_list_parse(&o->ncmoe, a, v, 0, 100000, err);
+        else if (!strcmp(a, "-sm") || !strcmp(a, "--split-mode"))
+            rc = parse_named(&o->sm, a, v, sm_names, sm_vals, QB_ARRAY_LEN(sm_names), err);
+        else if (!strcmp(a, "-mg") || !strcmp(a, "--main-gpu"))
+            rc = int_list_parse(&o->mg, a, v, 0, ENGINE_MAX_DEVICES - 1, err);
+        else if (!strcmp(a, "-ts") || !strcmp(a, "--tensor-split")) {
+            str_list_split(&o->ts, v, ',');
+            float tmp[ENGINE_MAX_DEVICES];
+            for (size_t k = 0; k < o->ts.n && rc == 0; k++)
+                rc = parse_tensor_split(o->ts.v[k], tmp, err);
+        } else if (!strcmp(a, "-dev") || !strcmp(a, "--device")) {
+            str_list_split(&o->dev, v, ',');
+            for (size_t k = 0; k < o->dev.n && rc == 0; k++)
+                if (strlen(o->dev.v[k]) >= sizeof(((struct engine_model_params *)0)->devices))
+                    rc = set_err(err, "value for -dev is too long");
+        } else if (!strcmp(a, "-ot") || !strcmp(a, "--override-tensor")) {
+            str_list_split(&o->ot, v, ',');
+            rc = check_overrides(&o->ot, err);
+        } else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size"))
             rc = int_list_parse(&o->n_batch, a, v, 1, big, err);
         else if (!strcmp(a, "-ub") || !strcmp(a, "--ubatch-size"))
             rc = int_list_parse(&o->n_ubatch, a, v, 1, big, err);
@@ -192,9 +371,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             rc = parse_named(&o->lm, a, v, lm_names, lm_vals, QB_ARRAY_LEN(lm_names), err);
         else if (!strcmp(a, "-mmp") || !strcmp(a, "--mmap"))
             rc = parse_named(&o->lm, a, v, mmp_names, mmp_vals, QB_ARRAY_LEN(mmp_names), err);
-        else if (!strcmp(a, "--poll"))
-            rc = int_list_parse(&o->poll, a, v, 0, 100, err);
-        else if (!strcmp(a, "--seed")) {
+        else if (!strcmp(a, "--delay")) {
+            if (parse_double(v, &o->delay_s) < 0 || o->delay_s < 0)
+                rc = set_err(err, "invalid value '%s' for --delay (seconds, 0 or more)", v);
+        } else if (!strcmp(a, "--seed")) {
             int64_t s;
             if (parse_i64(v, 0, (1ll << 53) - 1, &s) < 0)
                 rc = set_err(err, "invalid value '%s' for --seed", v);
@@ -203,14 +383,18 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             if (parse_double(v, &o->timeout_s) < 0 || o->timeout_s < 0)
                 rc = set_err(err, "invalid value '%s' for --timeout (seconds, 0 = none)", v);
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if (!strcmp(v, "md"))
-                o->fmt = BENCH_FMT_MD;
-            else if (!strcmp(v, "json"))
-                o->fmt = BENCH_FMT_JSON;
-            else if (!strcmp(v, "jsonl"))
-                o->fmt = BENCH_FMT_JSONL;
+            if ((fmt = bench_fmt_parse(v, false)) < 0)
+                rc = set_err(err, "invalid output format '%s' (md, csv, json, jsonl, sql)", v);
             else
-                rc = set_err(err, "invalid output format '%s' (md, json, jsonl)", v);
+                o->fmt = (enum bench_fmt)fmt;
+        } else if (!strcmp(a, "-oe") || !strcmp(a, "--output-err")) {
+            if ((fmt = bench_fmt_parse(v, true)) < 0)
+                rc = set_err(err,
+                             "invalid output format '%s' for -oe (md, csv, json, jsonl, "
+                             "sql, none)",
+                             v);
+            else
+                o->fmt_err = (enum bench_fmt)fmt;
         } else
             return set_err(err, "unknown flag '%s'", a);
         if (rc < 0)
@@ -218,22 +402,30 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
     }
     if (o->models.n == 0)
         return set_err(err, "missing -m MODEL");
+    if (o->auto_reps && o->min_reps > o->max_reps)
+        return set_err(err, "--min-reps %d exceeds --max-reps %d", o->min_reps, o->max_reps);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     default_ints(&o->n_prompt, 512);
     default_ints(&o->n_gen, 128);
     default_ints(&o->n_depth, 0);
     default_ints(&o->n_threads, ncpu > 0 ? (int)ncpu : 4);
     default_ints(&o->ngl, -1);
+    default_ints(&o->ncmoe, 0);
+    default_ints(&o->sm, ENGINE_SPLIT_LAYER);
+    default_ints(&o->mg, 0);
     default_ints(&o->n_batch, 2048);
     default_ints(&o->n_ubatch, 512);
     default_ints(&o->fa, -1);
     default_ints(&o->nkvo, 0);
     default_ints(&o->lm, -1);
     default_ints(&o->poll, 50);
-    if (o->ctk.n == 0)
-        str_list_add(&o->ctk, "f16");
-    if (o->ctv.n == 0)
-        str_list_add(&o->ctv, "f16");
+    default_ints(&o->cpu_strict, 0);
+    default_strs(&o->ctk, "f16");
+    default_strs(&o->ctv, "f16");
+    default_strs(&o->cpu_mask, "0x0");
+    default_strs(&o->ts, "0");
+    default_strs(&o->dev, "auto");
+    default_strs(&o->ot, "none");
     bool any = o->pg.n > 0;
     for (size_t i = 0; i < o->n_prompt.n; i++)
         any |= o->n_prompt.v[i] > 0;
@@ -269,84 +461,137 @@ static void add_pp_tg(struct group *g, struct work_test *t, int pp, int tg)
     group_add_test(g, t);
 }
 
+static void add_tests(const struct bench_opts *o, struct group *g)
+{
+    /* clang-format off */
+    for (size_t ib = 0; ib < o->n_batch.n; ib++)
+    for (size_t iu = 0; iu < o->n_ubatch.n; iu++)
+    for (size_t ik = 0; ik < o->ctk.n; ik++)
+    for (size_t iv = 0; iv < o->ctv.n; iv++)
+    for (size_t inv = 0; inv < o->nkvo.n; inv++)
+    for (size_t ifa = 0; ifa < o->fa.n; ifa++)
+    for (size_t im = 0; im < o->cpu_mask.n; im++)
+    for (size_t is = 0; is < o->cpu_strict.n; is++)
+    for (size_t ipl = 0; ipl < o->poll.n; ipl++)
+    for (size_t it = 0; it < o->n_threads.n; it++)
+    for (size_t id = 0; id < o->n_depth.n; id++) {
+                                                /* clang-format on */
+                                                struct work_test t;
+                                                memset(&t, 0, sizeof(t));
+                                                t.cp = engine_ctx_params_default();
+                                                t.cp.n_batch = (uint32_t)o->n_batch.v[ib];
+                                                t.cp.n_ubatch = (uint32_t)o->n_ubatch.v[iu];
+                                                snprintf(t.cp.type_k, sizeof(t.cp.type_k), "%s",
+                                                         o->ctk.v[ik]);
+                                                snprintf(t.cp.type_v, sizeof(t.cp.type_v), "%s",
+                                                         o->ctv.v[iv]);
+                                                t.cp.no_kv_offload = o->nkvo.v[inv];
+                                                t.cp.flash_attn = o->fa.v[ifa];
+                                                snprintf(t.cp.cpu_mask, sizeof(t.cp.cpu_mask), "%s",
+                                                         o->cpu_mask.v[im]);
+                                                t.cp.cpu_strict = o->cpu_strict.v[is];
+                                                t.cp.poll = o->poll.v[ipl];
+                                                t.cp.prio = o->prio;
+                                                t.cp.n_threads = t.cp.n_threads_batch =
+                                                    o->n_threads.v[it];
+                                                t.delay_s = o->delay_s;
+                                                t.pt.n_depth = o->n_depth.v[id];
+                                                t.pt.n_batch = o->n_batch.v[ib];
+                                                t.pt.n_threads = o->n_threads.v[it];
+                                                t.pt.reps = o->auto_reps ? o->max_reps : o->reps;
+                                                t.pt.auto_reps = o->auto_reps;
+                                                t.pt.min_reps = o->min_reps;
+                                                t.pt.rel_ci = o->ci_target_pct / 100.0;
+                                                t.pt.max_time_s = o->max_time_s;
+                                                t.pt.no_warmup = o->no_warmup;
+                                                t.pt.seed = o->seed;
+                                                for (size_t ip = 0; ip < o->n_prompt.n; ip++)
+                                                    if (o->n_prompt.v[ip] > 0)
+                                                        add_pp_tg(g, &t, o->n_prompt.v[ip], 0);
+                                                for (size_t ig = 0; ig < o->n_gen.n; ig++)
+                                                    if (o->n_gen.v[ig] > 0)
+                                                        add_pp_tg(g, &t, 0, o->n_gen.v[ig]);
+                                                for (size_t ipg = 0; ipg + 1 < o->pg.n; ipg += 2)
+                                                    add_pp_tg(g, &t, o->pg.v[ipg],
+                                                              o->pg.v[ipg + 1]);
+                                            }
+}
+
 static struct group *build_grid(const struct bench_opts *o, size_t *n_groups)
 {
     struct group *gs = NULL;
     size_t n = 0;
+    char err[QB_ERR_LEN];
+    /* clang-format off */
     for (size_t m = 0; m < o->models.n; m++)
-        for (size_t a = 0; a < o->ngl.n; a++)
-            for (size_t b = 0; b < o->lm.n; b++) {
-                gs = xrealloc(gs, (n + 1) * sizeof(*gs));
-                struct group *g = &gs[n++];
-                memset(g, 0, sizeof(*g));
-                g->model = o->models.v[m];
-                g->mp = engine_model_params_default();
-                g->mp.n_gpu_layers = o->ngl.v[a];
-                g->mp.use_mmap = o->lm.v[b];
-                for (size_t ib = 0; ib < o->n_batch.n; ib++)
-                    for (size_t iu = 0; iu < o->n_ubatch.n; iu++)
-                        for (size_t ik = 0; ik < o->ctk.n; ik++)
-                            for (size_t iv = 0; iv < o->ctv.n; iv++)
-                                for (size_t inv = 0; inv < o->nkvo.n; inv++)
-                                    for (size_t ifa = 0; ifa < o->fa.n; ifa++)
-                                        for (size_t ipl = 0; ipl < o->poll.n; ipl++)
-                                            for (size_t it = 0; it < o->n_threads.n; it++)
-                                                for (size_t id = 0; id < o->n_depth.n; id++) {
-                                                    struct work_test t;
-                                                    memset(&t, 0, sizeof(t));
-                                                    t.cp = engine_ctx_params_default();
-                                                    t.cp.n_batch = (uint32_t)o->n_batch.v[ib];
-                                                    t.cp.n_ubatch = (uint32_t)o->n_ubatch.v[iu];
-                                                    snprintf(t.cp.type_k, sizeof(t.cp.type_k), "%s",
-                                                             o->ctk.v[ik]);
-                                                    snprintf(t.cp.type_v, sizeof(t.cp.type_v), "%s",
-                                                             o->ctv.v[iv]);
-                                                    t.cp.no_kv_offload = o->nkvo.v[inv];
-                                                    t.cp.flash_attn = o->fa.v[ifa];
-                                                    t.cp.poll = o->poll.v[ipl];
-                                                    t.cp.n_threads = t.cp.n_threads_batch =
-                                                        o->n_threads.v[it];
-                                                    t.pt.n_depth = o->n_depth.v[id];
-                                                    t.pt.n_batch = o->n_batch.v[ib];
-                                                    t.pt.n_threads = o->n_threads.v[it];
-                                                    t.pt.reps = o->reps;
-                                                    t.pt.no_warmup = o->no_warmup;
-                                                    t.pt.seed = o->seed;
-                                                    for (size_t ip = 0; ip < o->n_prompt.n; ip++)
-                                                        if (o->n_prompt.v[ip] > 0)
-                                                            add_pp_tg(g, &t, o->n_prompt.v[ip], 0);
-                                                    for (size_t ig = 0; ig < o->n_gen.n; ig++)
-                                                        if (o->n_gen.v[ig] > 0)
-                                                            add_pp_tg(g, &t, 0, o->n_gen.v[ig]);
-                                                    for (size_t ipg = 0; ipg + 1 < o->pg.n;
-                                                         ipg += 2)
-                                                        add_pp_tg(g, &t, o->pg.v[ipg],
-                                                                  o->pg.v[ipg + 1]);
-                                                }
-            }
+    for (size_t a = 0; a < o->ngl.n; a++)
+    for (size_t c = 0; c < o->ncmoe.n; c++)
+    for (size_t s = 0; s < o->sm.n; s++)
+    for (size_t mg = 0; mg < o->mg.n; mg++)
+    for (size_t ts = 0; ts < o->ts.n; ts++)
+    for (size_t d = 0; d < o->dev.n; d++)
+    for (size_t ot = 0; ot < o->ot.n; ot++)
+    for (size_t b = 0; b < o->lm.n; b++) {
+                                        /* clang-format on */
+                                        gs = xrealloc(gs, (n + 1) * sizeof(*gs));
+                                        struct group *g = &gs[n++];
+                                        memset(g, 0, sizeof(*g));
+                                        g->model = o->models.v[m];
+                                        g->mp = engine_model_params_default();
+                                        g->mp.n_gpu_layers = o->ngl.v[a];
+                                        g->mp.n_cpu_moe = o->ncmoe.v[c];
+                                        g->mp.split_mode = (enum engine_split_mode)o->sm.v[s];
+                                        g->mp.main_gpu = o->mg.v[mg];
+                                        parse_tensor_split(o->ts.v[ts], g->mp.tensor_split,
+                                                           err); /* validated earlier */
+                                        if (strcmp(o->dev.v[d], "auto"))
+                                            snprintf(g->mp.devices, sizeof(g->mp.devices), "%s",
+                                                     o->dev.v[d]);
+                                        if (strcmp(o->ot.v[ot], "none"))
+                                            snprintf(g->mp.overrides, sizeof(g->mp.overrides), "%s",
+                                                     o->ot.v[ot]);
+                                        g->mp.use_mmap = o->lm.v[b];
+                                        add_tests(o, g);
+                                    }
     *n_groups = n;
     return gs;
 }
 
+static bool ints_vary(const struct int_list *l, int def)
+{
+    return l->n > 1 || l->v[0] != def;
+}
+
+static bool strs_vary(const struct str_list *l, const char *def)
+{
+    return l->n > 1 || strcmp(l->v[0], def);
+}
+
+/* llama-bench's rule: a column appears when its flag has several values or a
+ * non-default one (ngl and threads also by backend, decided at the first row) */
 static unsigned md_columns(const struct bench_opts *o)
 {
-    unsigned c = BENCH_COL_THREADS; /* a CPU build always shows threads, as llama-bench */
-    if (o->ngl.n > 1 || o->ngl.v[0] != -1)
-        c |= BENCH_COL_NGL;
-    if (o->n_batch.n > 1 || o->n_batch.v[0] != 2048)
-        c |= BENCH_COL_BATCH;
-    if (o->n_ubatch.n > 1 || o->n_ubatch.v[0] != 512)
-        c |= BENCH_COL_UBATCH;
-    if (o->ctk.n > 1 || strcmp(o->ctk.v[0], "f16"))
-        c |= BENCH_COL_TYPE_K;
-    if (o->ctv.n > 1 || strcmp(o->ctv.v[0], "f16"))
-        c |= BENCH_COL_TYPE_V;
-    if (o->fa.n > 1 || o->fa.v[0] != -1)
-        c |= BENCH_COL_FA;
-    if (o->lm.n > 1 || o->lm.v[0] != -1)
-        c |= BENCH_COL_LM;
-    if (o->nkvo.n > 1 || o->nkvo.v[0] != 0)
-        c |= BENCH_COL_NKVO;
+    unsigned c = 0;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    c |= ints_vary(&o->ngl, -1) ? BENCH_COL_NGL : 0;
+    c |= ints_vary(&o->ncmoe, 0) ? BENCH_COL_NCMOE : 0;
+    c |= ints_vary(&o->n_threads, ncpu > 0 ? (int)ncpu : 4) ? BENCH_COL_THREADS : 0;
+    c |= strs_vary(&o->cpu_mask, "0x0") ? BENCH_COL_CPU_MASK : 0;
+    c |= ints_vary(&o->cpu_strict, 0) ? BENCH_COL_CPU_STRICT : 0;
+    c |= ints_vary(&o->poll, 50) ? BENCH_COL_POLL : 0;
+    c |= ints_vary(&o->n_batch, 2048) ? BENCH_COL_BATCH : 0;
+    c |= ints_vary(&o->n_ubatch, 512) ? BENCH_COL_UBATCH : 0;
+    c |= strs_vary(&o->ctk, "f16") ? BENCH_COL_TYPE_K : 0;
+    c |= strs_vary(&o->ctv, "f16") ? BENCH_COL_TYPE_V : 0;
+    c |= ints_vary(&o->mg, 0) ? BENCH_COL_MG : 0;
+    c |= ints_vary(&o->sm, ENGINE_SPLIT_LAYER) ? BENCH_COL_SM : 0;
+    c |= ints_vary(&o->nkvo, 0) ? BENCH_COL_NKVO : 0;
+    c |= ints_vary(&o->fa, -1) ? BENCH_COL_FA : 0;
+    c |= strs_vary(&o->dev, "auto") ? BENCH_COL_DEV : 0;
+    c |= strs_vary(&o->ts, "0") ? BENCH_COL_TS : 0;
+    c |= strs_vary(&o->ot, "none") ? BENCH_COL_OT : 0;
+    c |= ints_vary(&o->lm, -1) ? BENCH_COL_LM : 0;
+    c |= o->pg.n ? BENCH_COL_PG : 0;
     return c;
 }
 
@@ -376,10 +621,10 @@ static bool is_ev(const cJSON *o, const char *ev)
     return cJSON_IsString(it) && strcmp(it->valuestring, ev) == 0;
 }
 
-static int load_model(struct worker *w, const struct group *g, double timeout_s, struct loaded *ld,
-                      char *err)
+static int load_model(struct worker *w, const struct group *g, const struct work_load *wl,
+                      double timeout_s, struct loaded *ld, char *err)
 {
-    cJSON *req = proto_load_req(g->model, &g->mp), *resp = NULL;
+    cJSON *req = proto_load_req(g->model, &g->mp, wl), *resp = NULL;
     int rc = worker_call(w, req, timeout_s, &resp, err);
     cJSON_Delete(req);
     if (rc < 0)
@@ -418,6 +663,8 @@ static int take_result(const cJSON *resp, struct bench_row *row, char *err)
     row->ctx_ns = (uint64_t)num(resp, "ctx_ns");
     row->warmup_ns = (uint64_t)num(resp, "warmup_ns");
     row->depth_ns = (uint64_t)num(resp, "depth_ns");
+    row->depth_fills = (int)num(resp, "depth_fills");
+    copy_str(row->reps_stop, sizeof(row->reps_stop), resp, "reps_stop");
     if (proto_get_u64_array(resp, "samples_ns", &row->samples_ns, &n1, err) < 0 ||
         proto_get_u64_array(resp, "pp_ns", &row->pp_ns, &n2, err) < 0 ||
         proto_get_u64_array(resp, "tg_ns", &row->tg_ns, &n3, err) < 0 ||
@@ -436,10 +683,39 @@ static enum bench_status death_status(const char *err)
 
 struct run_state {
     const struct bench_opts *o;
-    struct bench_report rp;
+    struct work_load wl;
+    struct bench_report rp, rp_err;
     int n_failed, n_ok;
+    size_t n_tests, n_done; /* for --progress */
+    uint64_t t_start;
     char host[128];
 };
+
+static void row_init(const struct run_state *st, const struct group *g, size_t i,
+                     struct bench_row *r)
+{
+    memset(r, 0, sizeof(*r));
+    r->model_filename = xstrdup(g->model);
+    r->mp = g->mp;
+    r->t = g->tests[i];
+    r->wl = st->wl;
+    snprintf(r->host, sizeof(r->host), "%s", st->host);
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
+         psize = sysconf(_SC_PAGESIZE);
+    r->host_cpus = ncpu > 0 ? (int)ncpu : 0;
+    r->host_ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    walltime_rfc3339(r->test_time, sizeof(r->test_time));
+}
+
+static void short_name(const struct bench_row *r, char *buf, size_t n)
+{
+    const struct pp_tg_params *p = &r->t.pt;
+    int k = p->n_gen == 0      ? snprintf(buf, n, "pp%d", p->n_prompt)
+            : p->n_prompt == 0 ? snprintf(buf, n, "tg%d", p->n_gen)
+                               : snprintf(buf, n, "pp%d+tg%d", p->n_prompt, p->n_gen);
+    if (p->n_depth && k > 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, " @ d%d", p->n_depth);
+}
 
 static void emit(struct run_state *st, struct bench_row *row)
 {
@@ -448,21 +724,43 @@ static void emit(struct run_state *st, struct bench_row *row)
     } else {
         st->n_failed++;
         char name[64];
-        snprintf(name, sizeof(name), "pp%d/tg%d/d%d", row->t.pt.n_prompt, row->t.pt.n_gen,
-                 row->t.pt.n_depth);
-        log_error("'%s' %s: %s: %s", row->model_filename, name, bench_status_name(row->status),
-                  row->error);
+        short_name(row, name, sizeof(name));
+        log_error("'%s' %s t=%d: %s: %s", row->model_filename, name, row->t.cp.n_threads,
+                  bench_status_name(row->status), row->error);
     }
+    st->n_done++;
     bench_report_row(&st->rp, row);
+    bench_report_row(&st->rp_err, row);
 }
 
-static void row_host(const struct run_state *st, struct bench_row *r)
+static void fmt_duration(double s, char *buf, size_t n)
 {
-    snprintf(r->host, sizeof(r->host), "%s", st->host);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
-         psize = sysconf(_SC_PAGESIZE);
-    r->host_cpus = ncpu > 0 ? (int)ncpu : 0;
-    r->host_ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    if (s >= 3600)
+        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
+    else if (s >= 60)
+        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
+    else
+        snprintf(buf, n, "%.0fs", s);
+}
+
+/* "[#####.....] 3/12 'm.gguf' pp512 @ d2048 t=2, ETA 1m05s" before each test */
+static void show_progress(const struct run_state *st, const struct bench_row *r)
+{
+    if (!st->o->progress)
+        return;
+    char bar[21], name[64], eta[32] = "?";
+    size_t filled = st->n_tests ? 20 * st->n_done / st->n_tests : 0;
+    for (size_t i = 0; i < 20; i++)
+        bar[i] = i < filled ? '#' : '.';
+    bar[20] = '\0';
+    short_name(r, name, sizeof(name));
+    if (st->n_done > 0) {
+        double spent = (double)(monotime_ns() - st->t_start) / 1e9;
+        fmt_duration(spent / (double)st->n_done * (double)(st->n_tests - st->n_done), eta,
+                     sizeof(eta));
+    }
+    fprintf(stderr, "quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1,
+            st->n_tests, r->model_filename, name, r->t.cp.n_threads, eta);
 }
 
 static void on_progress(double p, void *ud)
@@ -478,12 +776,8 @@ static void run_group(struct run_state *st, const struct group *g)
     bool have_model = false;
     for (size_t i = 0; i < g->n_tests; i++) {
         struct bench_row row;
-        memset(&row, 0, sizeof(row));
-        row.model_filename = xstrdup(g->model);
-        row.mp = g->mp;
-        row.t = g->tests[i];
-        row_host(st, &row);
-        walltime_rfc3339(row.test_time, sizeof(row.test_time));
+        row_init(st, g, i, &row);
+        show_progress(st, &row);
         err[0] = '\0';
         if (!worker_alive(w)) {
             worker_stop(w);
@@ -500,24 +794,17 @@ static void run_group(struct run_state *st, const struct group *g)
             }
         }
         if (!have_model) {
-            if (load_model(w, g, st->o->timeout_s, &ld, err) < 0) {
-                row.status = worker_alive(w) ? BENCH_STATUS_LOAD_FAILED : death_status(err);
-                snprintf(row.error, sizeof(row.error), "%s", err);
-                emit(st, &row);
-                bench_row_release(&row);
+            if (load_model(w, g, &st->wl, st->o->timeout_s, &ld, err) < 0) {
+                enum bench_status s =
+                    worker_alive(w) ? BENCH_STATUS_LOAD_FAILED : death_status(err);
                 /* a model that does not load fails every test of its group the same way */
-                for (size_t k = i + 1; k < g->n_tests; k++) {
-                    struct bench_row r2;
-                    memset(&r2, 0, sizeof(r2));
-                    r2.model_filename = xstrdup(g->model);
-                    r2.mp = g->mp;
-                    r2.t = g->tests[k];
-                    row_host(st, &r2);
-                    walltime_rfc3339(r2.test_time, sizeof(r2.test_time));
-                    r2.status = BENCH_STATUS_LOAD_FAILED;
-                    snprintf(r2.error, sizeof(r2.error), "%s", err);
-                    emit(st, &r2);
-                    bench_row_release(&r2);
+                for (size_t k = i; k < g->n_tests; k++) {
+                    if (k > i)
+                        row_init(st, g, k, &row);
+                    row.status = s;
+                    snprintf(row.error, sizeof(row.error), "%s", err);
+                    emit(st, &row);
+                    bench_row_release(&row);
                 }
                 break;
             }
@@ -548,26 +835,16 @@ static void run_group(struct run_state *st, const struct group *g)
     worker_stop(w);
 }
 
-int cmd_bench(int argc, char **argv)
+/* every model must be a readable, complete GGUF, and -ngl must fit it, before anything runs */
+static int check_models(const struct bench_opts *o, int *exit_code)
 {
-    for (int i = 1; i < argc; i++)
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            fputs(bench_help, stdout);
-            return QB_EXIT_OK;
-        }
-    struct bench_opts o;
     char err[QB_ERR_LEN];
-    if (parse_args(argc, argv, &o, err) < 0) {
-        opts_release(&o);
-        return usage_error("bench", "%s", err);
-    }
-    /* every model must be a readable, complete GGUF before anything runs */
-    for (size_t i = 0; i < o.models.n; i++) {
+    for (size_t i = 0; i < o->models.n; i++) {
         struct gf_file *f;
-        if (gf_read_file(o.models.v[i], &f, err) < 0) {
-            opts_release(&o);
+        if (gf_read_file(o->models.v[i], &f, err) < 0) {
             error("%s", err);
-            return QB_EXIT_INPUT;
+            *exit_code = QB_EXIT_INPUT;
+            return -1;
         }
         int64_t n_layer = 0;
         const char *arch = gf_get_str(f, "general.architecture");
@@ -577,15 +854,35 @@ int cmd_bench(int argc, char **argv)
             n_layer = gf_get_int(f, key, 0);
         }
         gf_free(f);
-        for (size_t k = 0; k < o.ngl.n; k++)
-            if (n_layer > 0 && o.ngl.v[k] > n_layer + 1) {
-                int rc = usage_error("bench",
-                                     "-ngl %d is more than the %lld layers (+ output) "
-                                     "of '%s'",
-                                     o.ngl.v[k], (long long)n_layer, o.models.v[i]);
-                opts_release(&o);
-                return rc;
+        for (size_t k = 0; k < o->ngl.n; k++)
+            if (n_layer > 0 && o->ngl.v[k] > n_layer + 1) {
+                *exit_code =
+                    usage_error("bench", "-ngl %d is more than the %lld layers (+ output) of '%s'",
+                                o->ngl.v[k], (long long)n_layer, o->models.v[i]);
+                return -1;
             }
+    }
+    return 0;
+}
+
+int cmd_bench(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            for (int k = 0; bench_help[k]; k++)
+                fputs(bench_help[k], stdout);
+            return QB_EXIT_OK;
+        }
+    struct bench_opts o;
+    char err[QB_ERR_LEN];
+    int rc = QB_EXIT_OK;
+    if (parse_args(argc, argv, &o, err) < 0) {
+        opts_release(&o);
+        return usage_error("bench", "%s", err);
+    }
+    if (check_models(&o, &rc) < 0) {
+        opts_release(&o);
+        return rc;
     }
     log_set_level(o.verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
     size_t n_groups;
@@ -593,17 +890,25 @@ int cmd_bench(int argc, char **argv)
     struct run_state st;
     memset(&st, 0, sizeof(st));
     st.o = &o;
+    st.wl.numa = o.numa;
+    st.wl.prio = o.prio;
+    st.t_start = monotime_ns();
+    for (size_t i = 0; i < n_groups; i++)
+        st.n_tests += gs[i].n_tests;
     if (gethostname(st.host, sizeof(st.host)) < 0)
         snprintf(st.host, sizeof(st.host), "unknown");
-    bench_report_begin(&st.rp, stdout, o.fmt, md_columns(&o));
+    unsigned cols = md_columns(&o);
+    bench_report_begin(&st.rp, stdout, o.fmt, cols);
+    bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
     for (size_t i = 0; i < n_groups; i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
+    bench_report_end(&st.rp_err);
     for (size_t i = 0; i < n_groups; i++)
         free(gs[i].tests);
     free(gs);
     opts_release(&o);
-    if (ferror(stdout))
+    if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
     if (st.n_failed)
         return st.n_ok ? QB_EXIT_PARTIAL : QB_EXIT_FAIL;

@@ -10,8 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ENGINE_MAX_DEVICES   16
-#define ENGINE_MAX_OVERRIDES 32
+#define ENGINE_MAX_DEVICES 16
 
 enum engine_split_mode {
     ENGINE_SPLIT_NONE = 0,
@@ -28,6 +27,7 @@ struct engine_model_params {
     char devices[256];                      /* comma list of device names; "" = all, "none" = CPU */
     int use_mmap;                           /* 1 mmap, 0 read into memory, -1 llama.cpp's choice */
     char overrides[512];                    /* "regex=BUFT;regex=BUFT" (e.g. "exps=CPU"); "" none */
+    int n_cpu_moe;                          /* keep the experts of the first N layers on the CPU */
     /* called during load with progress in [0,1]; may be NULL */
     void (*progress)(float p, void *ud);
     void *progress_ud; /* passed to progress */
@@ -44,6 +44,9 @@ struct engine_ctx_params {
     int n_threads;       /* threads for generation */
     int n_threads_batch; /* threads for batches */
     int poll;            /* threadpool polling level 0..100 (llama-bench: 50) */
+    char cpu_mask[80];   /* hex CPU affinity mask of the threadpool; "0x0" = no affinity */
+    bool cpu_strict;     /* place threads strictly on the mask's CPUs */
+    int prio;            /* thread priority -1 low, 0 normal, 1 medium, 2 high, 3 realtime */
     bool no_kv_offload;  /* keep KV cache on the CPU */
 };
 
@@ -76,6 +79,10 @@ struct engine_ctx_params engine_ctx_params_default(void);
 /* Initialize backends and route llama.cpp's log into ours; call once per process. */
 void engine_global_init(int verbosity);
 void engine_build_info(struct engine_build_info *bi);
+/* NUMA strategy: 0 off, 1 distribute, 2 isolate, 3 numactl; call before the first load. */
+void engine_numa_init(int strategy);
+/* Process priority as llama.cpp's tools set it (-1 low .. 3 realtime); -1 with err. */
+int engine_set_process_priority(int prio, char *err);
 
 /* Load a model. Returns a handle (free with engine_close) or NULL with err. */
 struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err);

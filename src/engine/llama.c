@@ -4,6 +4,7 @@
  * llama.cpp's log into ours. It does not time anything. */
 #include "engine.h"
 
+#include <errno.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <ggml.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../gguf/gguf.h"
 #include "../util/log.h"
@@ -28,8 +30,9 @@ struct engine {
     struct llama_context *ctx;
     struct ggml_threadpool *tp;
     ggml_backend_dev_t devs[ENGINE_MAX_DEVICES + 1];
-    struct llama_model_tensor_buft_override ovr[ENGINE_MAX_OVERRIDES + 1];
-    char *ovr_patterns[ENGINE_MAX_OVERRIDES];
+    struct llama_model_tensor_buft_override *ovr; /* NULL-pattern terminated */
+    char **ovr_patterns;                          /* owned copies of the patterns */
+    int n_ovr;
     float tensor_split[ENGINE_MAX_DEVICES];
     void (*progress)(float, void *);
     void *progress_ud;
@@ -68,6 +71,24 @@ void engine_global_init(int verbosity)
     llama_backend_init();
 }
 
+void engine_numa_init(int strategy)
+{
+    if (strategy > 0)
+        llama_numa_init((enum ggml_numa_strategy)strategy);
+}
+
+int engine_set_process_priority(int prio, char *err)
+{
+    static const int nice_of[] = {5, 0, -5, -10, -20}; /* low, normal, medium, high, rt */
+    if (prio < -1 || prio > 3)
+        return set_err(err, "invalid priority %d", prio);
+    if (prio == 0)
+        return 0;
+    if (setpriority(PRIO_PROCESS, 0, nice_of[prio + 1]) < 0)
+        return set_err(err, "cannot set process priority %d: %s", prio, strerror(errno));
+    return 0;
+}
+
 struct engine_model_params engine_model_params_default(void)
 {
     struct engine_model_params p;
@@ -89,6 +110,7 @@ struct engine_ctx_params engine_ctx_params_default(void)
     p.flash_attn = -1;
     snprintf(p.type_k, sizeof(p.type_k), "f16");
     snprintf(p.type_v, sizeof(p.type_v), "f16");
+    snprintf(p.cpu_mask, sizeof(p.cpu_mask), "0x0");
     p.n_threads = 4;
     p.n_threads_batch = 4;
     p.poll = 50;
@@ -191,38 +213,48 @@ static ggml_backend_buffer_type_t buft_by_name(const char *name)
     return NULL;
 }
 
-static int parse_overrides(struct engine *e, const char *spec, char *err)
+static void add_override(struct engine *e, const char *pattern, ggml_backend_buffer_type_t b)
 {
-    int n = 0;
+    e->ovr = xrealloc(e->ovr, (size_t)(e->n_ovr + 2) * sizeof(*e->ovr));
+    e->ovr_patterns = xrealloc(e->ovr_patterns, (size_t)(e->n_ovr + 1) * sizeof(char *));
+    e->ovr_patterns[e->n_ovr] = xstrdup(pattern);
+    e->ovr[e->n_ovr].pattern = e->ovr_patterns[e->n_ovr];
+    e->ovr[e->n_ovr].buft = b;
+    e->n_ovr++;
+    e->ovr[e->n_ovr].pattern = NULL;
+    e->ovr[e->n_ovr].buft = NULL;
+}
+
+/* "pattern=BUFT;pattern=BUFT", then the experts of the first n_cpu_moe layers on the CPU
+ * (llama-bench's -ncmoe) */
+static int parse_overrides(struct engine *e, const char *spec, int n_cpu_moe, char *err)
+{
     char *copy = xstrdup(spec), *save = NULL;
-    for (char *tok = strtok_r(copy, ";,", &save); tok; tok = strtok_r(NULL, ";,", &save)) {
+    int ret = 0;
+    for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
         char *eq = strrchr(tok, '=');
         if (!eq || eq == tok || !eq[1]) {
-            set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
-            goto fail;
+            ret = set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
+            break;
         }
         *eq = '\0';
         ggml_backend_buffer_type_t b = buft_by_name(eq + 1);
         if (!b) {
-            set_err(err, "tensor override '%s': unknown buffer type '%s'", tok, eq + 1);
-            goto fail;
+            ret = set_err(err, "tensor override '%s': unknown buffer type '%s'", tok, eq + 1);
+            break;
         }
-        if (n == ENGINE_MAX_OVERRIDES) {
-            set_err(err, "too many tensor overrides");
-            goto fail;
-        }
-        e->ovr_patterns[n] = xstrdup(tok);
-        e->ovr[n].pattern = e->ovr_patterns[n];
-        e->ovr[n].buft = b;
-        n++;
+        add_override(e, tok, b);
     }
-    e->ovr[n].pattern = NULL;
-    e->ovr[n].buft = NULL;
     free(copy);
-    return n;
-fail:
-    free(copy);
-    return -1;
+    if (ret < 0)
+        return -1;
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    for (int i = 0; i < n_cpu_moe && cpu; i++) {
+        char pat[96];
+        snprintf(pat, sizeof(pat), "blk\\.%d\\.ffn_(up|down|gate|gate_up)_(ch|)exps", i);
+        add_override(e, pat, ggml_backend_dev_buffer_type(cpu));
+    }
+    return 0;
 }
 
 struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err)
@@ -248,10 +280,11 @@ struct engine *engine_open(const char *path, const struct engine_model_params *m
         goto fail;
     if (nd > 0)
         p.devices = e->devs;
-    if (mp->overrides[0]) {
-        if (parse_overrides(e, mp->overrides, err) < 0)
+    if (mp->overrides[0] || mp->n_cpu_moe > 0) {
+        if (parse_overrides(e, mp->overrides, mp->n_cpu_moe, err) < 0)
             goto fail;
-        p.tensor_buft_overrides = e->ovr;
+        if (e->n_ovr)
+            p.tensor_buft_overrides = e->ovr;
     }
     e->progress = mp->progress;
     e->progress_ud = mp->progress_ud;
@@ -275,8 +308,10 @@ void engine_close(struct engine *e)
     engine_ctx_free(e);
     if (e->model)
         llama_model_free(e->model);
-    for (int i = 0; i < ENGINE_MAX_OVERRIDES; i++)
+    for (int i = 0; i < e->n_ovr; i++)
         free(e->ovr_patterns[i]);
+    free(e->ovr_patterns);
+    free(e->ovr);
     free(e);
 }
 
@@ -337,6 +372,13 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
         if (tp_new) {
             struct ggml_threadpool_params tpp = ggml_threadpool_params_default(cp->n_threads);
             tpp.poll = (uint32_t)cp->poll;
+            tpp.strict_cpu = cp->cpu_strict;
+            tpp.prio = (enum ggml_sched_priority)cp->prio;
+            if (cp->cpu_mask[0] &&
+                parse_cpu_mask(cp->cpu_mask, tpp.cpumask, GGML_MAX_N_THREADS) < 0) {
+                engine_ctx_free(e);
+                return set_err(err, "invalid CPU mask '%s'", cp->cpu_mask);
+            }
             e->tp = tp_new(&tpp);
             if (!e->tp) {
                 engine_ctx_free(e);

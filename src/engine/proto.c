@@ -37,6 +37,16 @@ static int get_i32(const cJSON *o, const char *key, int64_t lo, int64_t hi, int 
     return 0;
 }
 
+static int get_num(const cJSON *o, const char *key, double lo, double hi, double *out, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < lo ||
+        it->valuedouble > hi)
+        return set_err(err, "protocol: field '%s' is missing or out of range", key);
+    *out = it->valuedouble;
+    return 0;
+}
+
 static int get_str(const cJSON *o, const char *key, char *dst, size_t n, char *err)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -67,7 +77,8 @@ int proto_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n,
     return 0;
 }
 
-cJSON *proto_load_req(const char *model, const struct engine_model_params *mp)
+cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
+                      const struct work_load *wl)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "op", "load");
@@ -78,6 +89,9 @@ cJSON *proto_load_req(const char *model, const struct engine_model_params *mp)
     cJSON_AddNumberToObject(o, "use_mmap", mp->use_mmap);
     cJSON_AddStringToObject(o, "devices", mp->devices);
     cJSON_AddStringToObject(o, "overrides", mp->overrides);
+    cJSON_AddNumberToObject(o, "n_cpu_moe", mp->n_cpu_moe);
+    cJSON_AddNumberToObject(o, "numa", wl->numa);
+    cJSON_AddNumberToObject(o, "prio", wl->prio);
     cJSON *ts = cJSON_AddArrayToObject(o, "tensor_split");
     for (int i = 0; i < ENGINE_MAX_DEVICES; i++)
         cJSON_AddItemToArray(ts, cJSON_CreateNumber(mp->tensor_split[i]));
@@ -85,7 +99,7 @@ cJSON *proto_load_req(const char *model, const struct engine_model_params *mp)
 }
 
 int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
-                     char *err)
+                     struct work_load *wl, char *err)
 {
     *mp = engine_model_params_default();
     const cJSON *m = cJSON_GetObjectItemCaseSensitive(req, "model");
@@ -98,7 +112,10 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
         get_i32(req, "main_gpu", 0, ENGINE_MAX_DEVICES, &mp->main_gpu, err) < 0 ||
         get_i32(req, "use_mmap", -1, 1, &mp->use_mmap, err) < 0 ||
         get_str(req, "devices", mp->devices, sizeof(mp->devices), err) < 0 ||
-        get_str(req, "overrides", mp->overrides, sizeof(mp->overrides), err) < 0)
+        get_str(req, "overrides", mp->overrides, sizeof(mp->overrides), err) < 0 ||
+        get_i32(req, "n_cpu_moe", 0, 1 << 20, &mp->n_cpu_moe, err) < 0 ||
+        get_i32(req, "numa", 0, 4, &wl->numa, err) < 0 ||
+        get_i32(req, "prio", -1, 3, &wl->prio, err) < 0)
         return -1;
     mp->split_mode = (enum engine_split_mode)sm;
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(req, "tensor_split"), *it;
@@ -125,6 +142,14 @@ cJSON *proto_run_req(const struct work_test *t)
     cJSON_AddStringToObject(o, "type_v", t->cp.type_v);
     cJSON_AddNumberToObject(o, "n_threads", t->cp.n_threads);
     cJSON_AddNumberToObject(o, "poll", t->cp.poll);
+    cJSON_AddStringToObject(o, "cpu_mask", t->cp.cpu_mask);
+    cJSON_AddBoolToObject(o, "cpu_strict", t->cp.cpu_strict);
+    cJSON_AddNumberToObject(o, "prio", t->cp.prio);
+    cJSON_AddNumberToObject(o, "delay_s", t->delay_s);
+    cJSON_AddBoolToObject(o, "auto_reps", t->pt.auto_reps);
+    cJSON_AddNumberToObject(o, "min_reps", t->pt.min_reps);
+    cJSON_AddNumberToObject(o, "rel_ci", t->pt.rel_ci);
+    cJSON_AddNumberToObject(o, "max_time_s", t->pt.max_time_s);
     cJSON_AddBoolToObject(o, "no_kv_offload", t->cp.no_kv_offload);
     cJSON_AddNumberToObject(o, "n_prompt", t->pt.n_prompt);
     cJSON_AddNumberToObject(o, "n_gen", t->pt.n_gen);
@@ -156,8 +181,16 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         get_i32(req, "n_gen", 0, big, &t->pt.n_gen, err) < 0 ||
         get_i32(req, "n_depth", 0, big, &t->pt.n_depth, err) < 0 ||
         get_i32(req, "reps", 1, 1 << 20, &t->pt.reps, err) < 0 ||
-        proto_get_int(req, "seed", &seed, err) < 0)
+        proto_get_int(req, "seed", &seed, err) < 0 ||
+        get_str(req, "cpu_mask", t->cp.cpu_mask, sizeof(t->cp.cpu_mask), err) < 0 ||
+        get_i32(req, "prio", -1, 3, &t->cp.prio, err) < 0 ||
+        get_i32(req, "min_reps", 0, 1 << 20, &t->pt.min_reps, err) < 0 ||
+        get_num(req, "rel_ci", 0, 1e9, &t->pt.rel_ci, err) < 0 ||
+        get_num(req, "max_time_s", 0, 1e9, &t->pt.max_time_s, err) < 0 ||
+        get_num(req, "delay_s", 0, 1e9, &t->delay_s, err) < 0)
         return -1;
+    t->cp.cpu_strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "cpu_strict"));
+    t->pt.auto_reps = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "auto_reps"));
     t->cp.n_ctx = (uint32_t)n_ctx;
     t->cp.n_batch = (uint32_t)n_batch;
     t->cp.n_ubatch = (uint32_t)n_ubatch;

@@ -18,15 +18,23 @@ struct work_test {
     int id;                      /* echoed back in the result */
     struct engine_ctx_params cp; /* context to create for this test */
     struct pp_tg_params pt;      /* what to measure */
+    double delay_s;              /* sleep before the test (cool-down, llama-bench's --delay) */
+};
+
+/* Settings of a model load beyond the engine's: process-wide ones. */
+struct work_load {
+    int numa; /* NUMA strategy (engine_numa_init), applied on the worker's first load */
+    int prio; /* process priority (engine_set_process_priority) */
 };
 
 /* Returned cJSON objects are the caller's (cJSON_Delete). */
-cJSON *proto_load_req(const char *model, const struct engine_model_params *mp);
+cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
+                      const struct work_load *wl);
 cJSON *proto_run_req(const struct work_test *t);
 
 /* Parse requests; 0 ok, -1 with err. model is borrowed from req. */
 int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
-                     char *err);
+                     struct work_load *wl, char *err);
 int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
 
 /* Helpers for reading fields: 0 ok, -1 with err naming the field. */

@@ -459,7 +459,7 @@ static cJSON *build_json(void)
     return b;
 }
 
-static int do_run(struct engine *e, const cJSON *req, const char *model)
+static int do_run(struct engine *e, const cJSON *req, const char *model, struct depth_cache *dc)
 {
     char err[QB_ERR_LEN];
     struct work_test t;
@@ -471,7 +471,12 @@ static int do_run(struct engine *e, const cJSON *req, const char *model)
         return send_error(t.id, err);
     uint64_t ctx_ns = monotime_ns() - t0;
     struct pp_tg_result r;
-    int rc = pp_tg_run(e, &t.pt, &r, err);
+    if (t.delay_s > 0) {
+        struct timespec ts = {(time_t)t.delay_s,
+                              (long)((t.delay_s - (double)(time_t)t.delay_s) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    int rc = pp_tg_run(e, &t.pt, dc, &r, err);
     engine_ctx_free(e);
     if (rc < 0) {
         pp_tg_result_release(&r);
@@ -483,6 +488,8 @@ static int do_run(struct engine *e, const cJSON *req, const char *model)
     cJSON_AddNumberToObject(o, "ctx_ns", (double)ctx_ns);
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
+    cJSON_AddNumberToObject(o, "depth_fills", r.depth_fills);
+    cJSON_AddStringToObject(o, "reps_stop", pp_tg_stop_name(r.stop));
     cJSON_AddItemToObject(o, "samples_ns", proto_u64_array(r.total_ns, r.n));
     cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
     cJSON_AddItemToObject(o, "tg_ns", proto_u64_array(r.tg_ns, r.n));
@@ -510,13 +517,22 @@ static void on_load_progress(float p, void *ud)
     }
 }
 
-static int do_load(struct engine **e, const cJSON *req, char **model_out)
+static int do_load(struct engine **e, const cJSON *req, char **model_out, struct depth_cache *dc)
 {
+    static bool numa_done;
     char err[QB_ERR_LEN];
     const char *model;
     struct engine_model_params mp;
-    if (proto_parse_load(req, &model, &mp, err) < 0)
+    struct work_load wl;
+    if (proto_parse_load(req, &model, &mp, &wl, err) < 0)
         return send_error(-1, err);
+    if (!numa_done) {
+        engine_numa_init(wl.numa);
+        numa_done = true;
+    }
+    if (engine_set_process_priority(wl.prio, err) < 0)
+        return send_error(-1, err);
+    depth_cache_release(dc);
     engine_close(*e);
     *e = NULL;
     free(*model_out);
@@ -542,9 +558,12 @@ int worker_main(int verbosity)
 {
     struct lines in = {0};
     struct engine *e = NULL;
+    struct depth_cache dc = {0};
     char *model = NULL;
     int ret = 0;
-    log_set_level(verbosity >= 2 ? LOG_LEVEL_DEBUG : verbosity == 1 ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
+    log_set_level(verbosity >= 2   ? LOG_LEVEL_DEBUG
+                  : verbosity == 1 ? LOG_LEVEL_INFO
+                                   : LOG_LEVEL_WARN);
     engine_global_init(verbosity);
     for (;;) {
         char *line = lines_pop(&in);
@@ -572,9 +591,9 @@ int worker_main(int verbosity)
             cJSON_Delete(req);
             break;
         } else if (strcmp(op->valuestring, "load") == 0) {
-            rc = do_load(&e, req, &model);
+            rc = do_load(&e, req, &model, &dc);
         } else if (strcmp(op->valuestring, "run") == 0) {
-            rc = e ? do_run(e, req, model) : send_error(-1, "protocol: run before load");
+            rc = e ? do_run(e, req, model, &dc) : send_error(-1, "protocol: run before load");
         } else {
             rc = send_error(-1, "protocol: unknown op");
         }
@@ -584,6 +603,7 @@ int worker_main(int verbosity)
             break;
         }
     }
+    depth_cache_release(&dc);
     engine_close(e);
     free(model);
     free(in.buf);

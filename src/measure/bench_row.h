@@ -23,6 +23,7 @@ struct bench_row {
     char *model_filename;              /* as given on the command line */
     struct engine_model_params mp;     /* load settings */
     struct work_test t;                /* context settings and test */
+    struct work_load wl;               /* process settings of the worker (numa, priority) */
     struct engine_model_info model;    /* from the worker (desc, size, params) */
     struct engine_build_info build;    /* llama.cpp build and devices, from the worker */
     char host[128];                    /* host name */
@@ -34,7 +35,9 @@ struct bench_row {
     uint64_t load_ns;                  /* model load time of the worker that ran it */
     uint64_t ctx_ns;                   /* context creation time */
     uint64_t warmup_ns;                /* untimed warm-up duration */
-    uint64_t depth_ns;                 /* time to fill the depth once */
+    uint64_t depth_ns;                 /* time to fill the depth (0 when restored) */
+    int depth_fills;                   /* depth fills this test did (0: cached snapshot) */
+    char reps_stop[8];                 /* why repetitions ended: reps, ci, time */
     int n;                             /* samples */
     uint64_t *samples_ns;              /* per repetition total time */
     uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */

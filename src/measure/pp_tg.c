@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../util/stats.h"
 #include "../util/util.h"
 
 /* splitmix64: a small fast generator; the token values do not matter, only that
@@ -69,23 +70,103 @@ void pp_tg_result_release(struct pp_tg_result *r)
     memset(r, 0, sizeof(*r));
 }
 
-int pp_tg_run(struct engine *e, const struct pp_tg_params *p, struct pp_tg_result *r, char *err)
+void depth_cache_release(struct depth_cache *dc)
+{
+    free(dc->buf);
+    dc->buf = NULL;
+    dc->n = 0;
+    dc->depth = 0;
+}
+
+const char *pp_tg_stop_name(enum pp_tg_stop s)
+{
+    switch (s) {
+    case PP_TG_STOP_REPS: return "reps";
+    case PP_TG_STOP_CI: return "ci";
+    case PP_TG_STOP_TIME: return "time";
+    }
+    return "?";
+}
+
+static void grow(struct pp_tg_result *r, int *cap, int need)
+{
+    if (need <= *cap)
+        return;
+    *cap = *cap ? 2 * *cap : 8;
+    if (*cap < need)
+        *cap = need;
+    size_t sz = (size_t)*cap * sizeof(uint64_t);
+    r->total_ns = xrealloc(r->total_ns, sz);
+    r->pp_ns = xrealloc(r->pp_ns, sz);
+    r->tg_ns = xrealloc(r->tg_ns, sz);
+    r->ttft_ns = xrealloc(r->ttft_ns, sz);
+}
+
+/* Put the depth into the (cleared) memory: from the cache when it holds this depth and
+ * the context accepts the snapshot, else by decoding it and snapshotting the result. */
+static int prepare_depth(struct engine *e, const struct engine_model_info *mi,
+                         const struct pp_tg_params *p, struct depth_cache *dc, uint64_t *rng,
+                         int32_t *tokens, struct pp_tg_result *r, char *err)
+{
+    char ignored[QB_ERR_LEN];
+    if (dc->buf && dc->depth == p->n_depth &&
+        engine_seq_restore(e, 0, dc->buf, dc->n, ignored) == 0)
+        return 0;
+    /* a snapshot from an incompatible context (other cache type, say) is refilled */
+    engine_memory_clear(e);
+    depth_cache_release(dc);
+    uint64_t t0 = monotime_ns();
+    if (run_prompt(e, mi, p->n_depth, p->n_batch > 0 ? p->n_batch : 1, rng, tokens, err) < 0)
+        return -1;
+    r->depth_ns = monotime_ns() - t0;
+    r->depth_fills++;
+    dc->fills++;
+    if (engine_seq_save(e, 0, &dc->buf, &dc->n, err) < 0)
+        return -1;
+    dc->depth = p->n_depth;
+    return 0;
+}
+
+static bool auto_done(const struct pp_tg_params *p, const struct pp_tg_result *r, uint64_t spent_ns,
+                      enum pp_tg_stop *why)
+{
+    if (r->n >= p->reps) {
+        *why = PP_TG_STOP_REPS;
+        return true;
+    }
+    if (!p->auto_reps || r->n < (p->min_reps > 2 ? p->min_reps : 2))
+        return false;
+    double *ts = xmalloc((size_t)r->n * sizeof(double));
+    for (int i = 0; i < r->n; i++)
+        ts[i] = pp_tg_ts(p, r->total_ns[i]);
+    struct stats s = stats_compute(ts, (size_t)r->n);
+    free(ts);
+    if (s.mean > 0 && s.ci95 / s.mean <= p->rel_ci) {
+        *why = PP_TG_STOP_CI;
+        return true;
+    }
+    if (p->max_time_s > 0 && (double)spent_ns / 1e9 >= p->max_time_s) {
+        *why = PP_TG_STOP_TIME;
+        return true;
+    }
+    return false;
+}
+
+int pp_tg_run(struct engine *e, const struct pp_tg_params *p, struct depth_cache *dc,
+              struct pp_tg_result *r, char *err)
 {
     struct engine_model_info mi;
-    int ret = -1;
+    struct depth_cache local = {0};
+    int ret = -1, cap = 0;
     uint64_t rng = p->seed ? p->seed : 1;
     int n_batch = p->n_batch > 0 ? p->n_batch : 1;
     int chunk = p->n_prompt > p->n_depth ? p->n_prompt : p->n_depth;
     int32_t *tokens = xmalloc(sizeof(int32_t) * (size_t)(chunk < n_batch ? chunk + 1 : n_batch));
-    void *state = NULL;
-    size_t state_n = 0;
 
+    if (!dc)
+        dc = &local;
     memset(r, 0, sizeof(*r));
-    int reps = p->reps > 0 ? p->reps : 1;
-    r->total_ns = xcalloc((size_t)reps, sizeof(uint64_t));
-    r->pp_ns = xcalloc((size_t)reps, sizeof(uint64_t));
-    r->tg_ns = xcalloc((size_t)reps, sizeof(uint64_t));
-    r->ttft_ns = xcalloc((size_t)reps, sizeof(uint64_t));
+    grow(r, &cap, p->reps > 0 && !p->auto_reps ? p->reps : 8);
     engine_model_info(e, &mi);
     if (mi.n_vocab <= 0) {
         set_err(err, "model has an empty vocabulary");
@@ -103,21 +184,16 @@ int pp_tg_run(struct engine *e, const struct pp_tg_params *p, struct pp_tg_resul
         r->warmup_ns = monotime_ns() - t0;
     }
 
-    for (int i = 0; i < reps; i++) {
+    uint64_t spent = 0;
+    for (int i = 0;; i++) {
+        if (auto_done(p, r, spent, &r->stop))
+            break;
+        grow(r, &cap, i + 1);
         engine_memory_clear(e);
-        if (p->n_depth > 0) {
-            if (!state) {
-                uint64_t t0 = monotime_ns();
-                if (run_prompt(e, &mi, p->n_depth, n_batch, &rng, tokens, err) < 0)
-                    goto out;
-                r->depth_ns = monotime_ns() - t0;
-                if (engine_seq_save(e, 0, &state, &state_n, err) < 0)
-                    goto out;
-            } else if (engine_seq_restore(e, 0, state, state_n, err) < 0) {
-                goto out;
-            }
-        }
+        if (p->n_depth > 0 && prepare_depth(e, &mi, p, dc, &rng, tokens, r, err) < 0)
+            goto out;
         uint64_t t0 = monotime_ns();
+        r->pp_ns[i] = r->tg_ns[i] = r->ttft_ns[i] = 0;
         if (p->n_prompt > 0) {
             if (run_prompt(e, &mi, p->n_prompt, n_batch, &rng, tokens, err) < 0)
                 goto out;
@@ -132,11 +208,12 @@ int pp_tg_run(struct engine *e, const struct pp_tg_params *p, struct pp_tg_resul
                 r->ttft_ns[i] = first;
         }
         r->total_ns[i] = monotime_ns() - t0;
+        spent += r->total_ns[i];
         r->n = i + 1;
     }
     ret = 0;
 out:
-    free(state);
+    depth_cache_release(&local);
     free(tokens);
     return ret;
 }

@@ -1,8 +1,11 @@
 /* bench output (see bench_report.h). Markdown follows llama-bench's printer:
- * column widths, "pp512 @ d2048" test names, "avg ± sd" t/s, a build footer. */
+ * column widths, "pp512 @ d2048" test names, "avg ± sd" t/s, a build footer. CSV and
+ * SQL carry llama-bench's fields first so llama.cpp's scripts read them; SQL also
+ * fills a quantbench_bench table with every field of ours. */
 #include "bench_report.h"
 
 #include <cjson/cJSON.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -11,6 +14,41 @@
 #ifndef QB_VERSION
 #define QB_VERSION "0.1.0"
 #endif
+
+const char *const bench_llama_fields[] = {"build_commit",   "build_number",
+                                          "cpu_info",       "gpu_info",
+                                          "backends",       "model_filename",
+                                          "model_type",     "model_size",
+                                          "model_n_params", "n_batch",
+                                          "n_ubatch",       "n_threads",
+                                          "cpu_mask",       "cpu_strict",
+                                          "poll",           "type_k",
+                                          "type_v",         "n_gpu_layers",
+                                          "n_cpu_moe",      "split_mode",
+                                          "main_gpu",       "no_kv_offload",
+                                          "flash_attn",     "devices",
+                                          "tensor_split",   "tensor_buft_overrides",
+                                          "load_mode",      "lazy_mode",
+                                          "embeddings",     "no_op_offload",
+                                          "no_host",        "fit_target",
+                                          "fit_min_ctx",    "n_prompt",
+                                          "n_gen",          "n_depth",
+                                          "test_time",      "avg_ns",
+                                          "stddev_ns",      "avg_ts",
+                                          "stddev_ts",      NULL};
+
+int bench_fmt_parse(const char *s, bool allow_none)
+{
+    static const struct {
+        const char *name;
+        enum bench_fmt fmt;
+    } f[] = {{"md", BENCH_FMT_MD},       {"csv", BENCH_FMT_CSV}, {"json", BENCH_FMT_JSON},
+             {"jsonl", BENCH_FMT_JSONL}, {"sql", BENCH_FMT_SQL}, {"none", BENCH_FMT_NONE}};
+    for (size_t i = 0; i < QB_ARRAY_LEN(f); i++)
+        if (strcmp(s, f[i].name) == 0 && (allow_none || f[i].fmt != BENCH_FMT_NONE))
+            return (int)f[i].fmt;
+    return -1;
+}
 
 static const char *split_name(enum engine_split_mode m)
 {
@@ -26,6 +64,23 @@ static const char *split_name(enum engine_split_mode m)
 static const char *load_mode_name(int use_mmap)
 {
     return use_mmap == 1 ? "mmap" : use_mmap == 0 ? "none" : "auto";
+}
+
+/* llama-bench's tensor_split: "%.2f" per device up to the last non-zero, '/'-joined */
+static void tensor_split_str(const float *ts, char *buf, size_t n)
+{
+    int last = 0;
+    for (int i = 0; i < ENGINE_MAX_DEVICES; i++)
+        if (ts[i] > 0)
+            last = i;
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i <= last && used < n; i++) {
+        int k = snprintf(buf + used, n - used, "%s%.2f", i ? "/" : "", ts[i]);
+        if (k < 0)
+            break;
+        used += (size_t)k;
+    }
 }
 
 static void test_name(const struct bench_row *r, char *buf, size_t n)
@@ -50,26 +105,28 @@ static cJSON *num_array(const double *v, int n)
     return a;
 }
 
-static void add_part(cJSON *o, const char *name, const struct bench_row *r, int tokens,
-                     const uint64_t *ns)
+static struct stats part_stats(const struct bench_row *r, int tokens, const uint64_t *ns)
 {
     double *ts = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
     bench_row_part_ts(r, tokens, ns, ts);
-    struct stats s = stats_compute(ts, (size_t)r->n);
-    char key[64];
-    snprintf(key, sizeof(key), "%s_avg_ts", name);
-    cJSON_AddNumberToObject(o, key, s.mean);
-    snprintf(key, sizeof(key), "%s_stddev_ts", name);
-    cJSON_AddNumberToObject(o, key, s.stddev);
-    snprintf(key, sizeof(key), "t_%s_ns", name);
-    cJSON_AddItemToObject(o, key, proto_u64_array(ns, r->n));
+    struct stats s = stats_compute(ts, (size_t)(tokens > 0 ? r->n : 0));
     free(ts);
+    return s;
+}
+
+static uint64_t mean_u64(const uint64_t *v, int n)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += v[i];
+    return n ? sum / (uint64_t)n : 0;
 }
 
 cJSON *bench_row_json(const struct bench_row *r)
 {
     const struct engine_ctx_params *cp = &r->t.cp;
     const struct pp_tg_params *pt = &r->t.pt;
+    char ts[160];
     cJSON *o = cJSON_CreateObject();
     /* llama-bench's fields, in its order */
     cJSON_AddStringToObject(o, "build_commit", r->build.commit);
@@ -84,19 +141,20 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "n_batch", cp->n_batch);
     cJSON_AddNumberToObject(o, "n_ubatch", cp->n_ubatch);
     cJSON_AddNumberToObject(o, "n_threads", cp->n_threads);
-    cJSON_AddStringToObject(o, "cpu_mask", "0x0");
-    cJSON_AddBoolToObject(o, "cpu_strict", 0);
+    cJSON_AddStringToObject(o, "cpu_mask", cp->cpu_mask);
+    cJSON_AddBoolToObject(o, "cpu_strict", cp->cpu_strict);
     cJSON_AddNumberToObject(o, "poll", cp->poll);
     cJSON_AddStringToObject(o, "type_k", cp->type_k);
     cJSON_AddStringToObject(o, "type_v", cp->type_v);
     cJSON_AddNumberToObject(o, "n_gpu_layers", r->mp.n_gpu_layers);
-    cJSON_AddNumberToObject(o, "n_cpu_moe", 0);
+    cJSON_AddNumberToObject(o, "n_cpu_moe", r->mp.n_cpu_moe);
     cJSON_AddStringToObject(o, "split_mode", split_name(r->mp.split_mode));
     cJSON_AddNumberToObject(o, "main_gpu", r->mp.main_gpu);
     cJSON_AddBoolToObject(o, "no_kv_offload", cp->no_kv_offload);
     cJSON_AddNumberToObject(o, "flash_attn", cp->flash_attn);
     cJSON_AddStringToObject(o, "devices", r->mp.devices[0] ? r->mp.devices : "auto");
-    cJSON_AddStringToObject(o, "tensor_split", "0.00");
+    tensor_split_str(r->mp.tensor_split, ts, sizeof(ts));
+    cJSON_AddStringToObject(o, "tensor_split", ts);
     cJSON_AddStringToObject(o, "tensor_buft_overrides",
                             r->mp.overrides[0] ? r->mp.overrides : "none");
     cJSON_AddStringToObject(o, "load_mode", load_mode_name(r->mp.use_mmap));
@@ -116,37 +174,42 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "avg_ts", s.mean);
     cJSON_AddNumberToObject(o, "stddev_ts", s.stddev);
     cJSON_AddItemToObject(o, "samples_ns", proto_u64_array(r->samples_ns, r->n));
-    double *ts = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
-    bench_row_ts(r, ts);
-    cJSON_AddItemToObject(o, "samples_ts", num_array(ts, r->n));
-    free(ts);
+    double *tsv = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
+    bench_row_ts(r, tsv);
+    cJSON_AddItemToObject(o, "samples_ts", num_array(tsv, r->n));
+    free(tsv);
     /* ours */
     cJSON_AddStringToObject(o, "status", bench_status_name(r->status));
-    if (r->status != BENCH_STATUS_OK)
-        cJSON_AddStringToObject(o, "error", r->error);
+    cJSON_AddStringToObject(o, "error", r->status == BENCH_STATUS_OK ? "" : r->error);
     cJSON_AddNumberToObject(o, "median_ts", s.median);
     cJSON_AddNumberToObject(o, "min_ts", s.min);
     cJSON_AddNumberToObject(o, "max_ts", s.max);
     cJSON_AddNumberToObject(o, "ci95_ts", s.ci95);
-    cJSON_AddNumberToObject(o, "reps", pt->reps);
-    if (pt->n_prompt > 0)
-        add_part(o, "pp", r, pt->n_prompt, r->pp_ns);
-    if (pt->n_gen > 0)
-        add_part(o, "tg", r, pt->n_gen, r->tg_ns);
-    if (pt->n_prompt > 0 && pt->n_gen > 0) {
-        uint64_t sum = 0;
-        for (int i = 0; i < r->n; i++)
-            sum += r->ttft_ns[i];
-        cJSON_AddNumberToObject(o, "ttft_ns", r->n ? (double)(sum / (uint64_t)r->n) : 0);
-        cJSON_AddItemToObject(o, "samples_ttft_ns", proto_u64_array(r->ttft_ns, r->n));
-    }
+    cJSON_AddNumberToObject(o, "reps", r->n);
+    cJSON_AddStringToObject(o, "reps_stop", r->reps_stop);
+    struct stats pp = part_stats(r, pt->n_prompt, r->pp_ns);
+    struct stats tg = part_stats(r, pt->n_gen, r->tg_ns);
+    cJSON_AddNumberToObject(o, "pp_avg_ts", pp.mean);
+    cJSON_AddNumberToObject(o, "pp_stddev_ts", pp.stddev);
+    cJSON_AddNumberToObject(o, "tg_avg_ts", tg.mean);
+    cJSON_AddNumberToObject(o, "tg_stddev_ts", tg.stddev);
+    cJSON_AddNumberToObject(o, "ttft_ns", (double)mean_u64(r->ttft_ns, r->n));
+    cJSON_AddNumberToObject(o, "t_pp_ns", (double)mean_u64(r->pp_ns, r->n));
+    cJSON_AddNumberToObject(o, "t_tg_ns", (double)mean_u64(r->tg_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_pp_ns", proto_u64_array(r->pp_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_tg_ns", proto_u64_array(r->tg_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_ttft_ns", proto_u64_array(r->ttft_ns, r->n));
     cJSON_AddNumberToObject(o, "load_ns", (double)r->load_ns);
     cJSON_AddNumberToObject(o, "ctx_ns", (double)r->ctx_ns);
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r->warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r->depth_ns);
+    cJSON_AddNumberToObject(o, "depth_fills", r->depth_fills);
     cJSON_AddBoolToObject(o, "warmup", !pt->no_warmup);
     cJSON_AddNumberToObject(o, "n_ctx", cp->n_ctx);
     cJSON_AddNumberToObject(o, "seed", (double)pt->seed);
+    cJSON_AddNumberToObject(o, "prio", cp->prio);
+    cJSON_AddNumberToObject(o, "numa", r->wl.numa);
+    cJSON_AddNumberToObject(o, "delay_s", r->t.delay_s);
     cJSON_AddStringToObject(o, "llama_version", r->build.version);
     cJSON_AddStringToObject(o, "host", r->host);
     cJSON_AddNumberToObject(o, "host_cpus", r->host_cpus);
@@ -163,22 +226,37 @@ struct md_col {
     int width; /* negative: left-aligned */
 };
 
+/* llama-bench's widths; ours (pp/tg/ttft, load, ctx) come after its t/s */
 static const struct md_col md_cols[] = {
     {0, "model", -30},
     {0, "size", 10},
     {0, "params", 10},
     {0, "backend", -10},
     {BENCH_COL_NGL, "ngl", 3},
+    {BENCH_COL_NCMOE, "n_cpu_moe", 9},
     {BENCH_COL_THREADS, "threads", 7},
+    {BENCH_COL_CPU_MASK, "cpu_mask", 8},
+    {BENCH_COL_CPU_STRICT, "cpu_strict", 10},
+    {BENCH_COL_POLL, "poll", 4},
     {BENCH_COL_BATCH, "n_batch", 7},
     {BENCH_COL_UBATCH, "n_ubatch", 8},
     {BENCH_COL_TYPE_K, "type_k", 6},
     {BENCH_COL_TYPE_V, "type_v", 6},
+    {BENCH_COL_MG, "main_gpu", 8},
+    {BENCH_COL_SM, "sm", 6},
     {BENCH_COL_NKVO, "nkvo", 13},
     {BENCH_COL_FA, "fa", 3},
+    {BENCH_COL_DEV, "dev", -12},
+    {BENCH_COL_TS, "ts", -12},
+    {BENCH_COL_OT, "ot", -12},
     {BENCH_COL_LM, "lm", 10},
     {0, "test", 15},
     {0, "t/s", 20},
+    {BENCH_COL_PG, "pp t/s", 10},
+    {BENCH_COL_PG, "tg t/s", 10},
+    {BENCH_COL_PG, "ttft ms", 9},
+    {0, "load ms", 9},
+    {0, "ctx ms", 8},
 };
 
 static int abs_i(int x)
@@ -186,16 +264,21 @@ static int abs_i(int x)
     return x < 0 ? -x : x;
 }
 
+static bool shown(const struct bench_report *rp, const struct md_col *c)
+{
+    return !c->bit || (rp->cols & c->bit);
+}
+
 static void md_header(struct bench_report *rp)
 {
     FILE *fp = rp->fp;
     fputc('|', fp);
     for (size_t i = 0; i < QB_ARRAY_LEN(md_cols); i++)
-        if (!md_cols[i].bit || (rp->cols & md_cols[i].bit))
+        if (shown(rp, &md_cols[i]))
             fprintf(fp, " %*s |", md_cols[i].width, md_cols[i].name);
     fputs("\n|", fp);
     for (size_t i = 0; i < QB_ARRAY_LEN(md_cols); i++) {
-        if (md_cols[i].bit && !(rp->cols & md_cols[i].bit))
+        if (!shown(rp, &md_cols[i]))
             continue;
         fputc(' ', fp);
         for (int k = 0; k < abs_i(md_cols[i].width) - 1; k++)
@@ -205,59 +288,247 @@ static void md_header(struct bench_report *rp)
     fputc('\n', fp);
 }
 
+static void md_value(const struct bench_row *r, const char *name, char *v, size_t n, int *width)
+{
+    const struct engine_ctx_params *cp = &r->t.cp;
+    const struct pp_tg_params *pt = &r->t.pt;
+    bool ok = r->status == BENCH_STATUS_OK;
+    if (!strcmp(name, "model"))
+        snprintf(v, n, "%s", r->model.desc[0] ? r->model.desc : r->model_filename);
+    else if (!strcmp(name, "size"))
+        fmt_bytes(v, n, r->model.size);
+    else if (!strcmp(name, "params"))
+        snprintf(v, n, r->model.n_params < 1000000000ull ? "%.2f M" : "%.2f B",
+                 r->model.n_params < 1000000000ull ? (double)r->model.n_params / 1e6
+                                                   : (double)r->model.n_params / 1e9);
+    else if (!strcmp(name, "backend"))
+        snprintf(v, n, "%s", r->build.backends[0] ? r->build.backends : "?");
+    else if (!strcmp(name, "ngl"))
+        snprintf(v, n, "%d", r->mp.n_gpu_layers);
+    else if (!strcmp(name, "n_cpu_moe"))
+        snprintf(v, n, "%d", r->mp.n_cpu_moe);
+    else if (!strcmp(name, "threads"))
+        snprintf(v, n, "%d", cp->n_threads);
+    else if (!strcmp(name, "cpu_mask"))
+        snprintf(v, n, "%s", cp->cpu_mask);
+    else if (!strcmp(name, "cpu_strict"))
+        snprintf(v, n, "%d", cp->cpu_strict);
+    else if (!strcmp(name, "poll"))
+        snprintf(v, n, "%d", cp->poll);
+    else if (!strcmp(name, "n_batch"))
+        snprintf(v, n, "%u", cp->n_batch);
+    else if (!strcmp(name, "n_ubatch"))
+        snprintf(v, n, "%u", cp->n_ubatch);
+    else if (!strcmp(name, "type_k"))
+        snprintf(v, n, "%s", cp->type_k);
+    else if (!strcmp(name, "type_v"))
+        snprintf(v, n, "%s", cp->type_v);
+    else if (!strcmp(name, "main_gpu"))
+        snprintf(v, n, "%d", r->mp.main_gpu);
+    else if (!strcmp(name, "sm"))
+        snprintf(v, n, "%s", split_name(r->mp.split_mode));
+    else if (!strcmp(name, "nkvo"))
+        snprintf(v, n, "%d", cp->no_kv_offload);
+    else if (!strcmp(name, "fa"))
+        snprintf(v, n, "%d", cp->flash_attn);
+    else if (!strcmp(name, "dev"))
+        snprintf(v, n, "%s", r->mp.devices[0] ? r->mp.devices : "auto");
+    else if (!strcmp(name, "ts"))
+        tensor_split_str(r->mp.tensor_split, v, n);
+    else if (!strcmp(name, "ot"))
+        snprintf(v, n, "%s", r->mp.overrides[0] ? r->mp.overrides : "none");
+    else if (!strcmp(name, "lm"))
+        snprintf(v, n, "%s", load_mode_name(r->mp.use_mmap));
+    else if (!strcmp(name, "test"))
+        test_name(r, v, n);
+    else if (!strcmp(name, "t/s")) {
+        if (ok) {
+            struct stats s = bench_row_stats(r);
+            snprintf(v, n, "%.2f ± %.2f", s.mean, s.stddev);
+            *width += 1; /* the ± is two bytes */
+        } else {
+            snprintf(v, n, "%s", bench_status_name(r->status));
+        }
+    } else if (!strcmp(name, "pp t/s") || !strcmp(name, "tg t/s") || !strcmp(name, "ttft ms")) {
+        v[0] = '\0';
+        if (ok && pt->n_prompt > 0 && pt->n_gen > 0) {
+            if (!strcmp(name, "ttft ms"))
+                snprintf(v, n, "%.2f", (double)mean_u64(r->ttft_ns, r->n) / 1e6);
+            else if (!strcmp(name, "pp t/s"))
+                snprintf(v, n, "%.2f", part_stats(r, pt->n_prompt, r->pp_ns).mean);
+            else
+                snprintf(v, n, "%.2f", part_stats(r, pt->n_gen, r->tg_ns).mean);
+        }
+    } else if (!strcmp(name, "load ms"))
+        snprintf(v, n, r->load_ns ? "%.0f" : "", (double)r->load_ns / 1e6);
+    else if (!strcmp(name, "ctx ms"))
+        snprintf(v, n, r->ctx_ns ? "%.1f" : "", (double)r->ctx_ns / 1e6);
+    else
+        v[0] = '\0';
+}
+
 static void md_row(struct bench_report *rp, const struct bench_row *r)
 {
-    char v[160];
+    char v[512];
     fputc('|', rp->fp);
     for (size_t i = 0; i < QB_ARRAY_LEN(md_cols); i++) {
-        const struct md_col *c = &md_cols[i];
-        if (c->bit && !(rp->cols & c->bit))
+        if (!shown(rp, &md_cols[i]))
             continue;
-        int width = c->width;
-        const char *name = c->name;
-        if (!strcmp(name, "model"))
-            snprintf(v, sizeof(v), "%s", r->model.desc[0] ? r->model.desc : r->model_filename);
-        else if (!strcmp(name, "size"))
-            fmt_bytes(v, sizeof(v), r->model.size);
-        else if (!strcmp(name, "params"))
-            snprintf(v, sizeof(v), r->model.n_params < 1000000000ull ? "%.2f M" : "%.2f B",
-                     r->model.n_params < 1000000000ull ? (double)r->model.n_params / 1e6
-                                                       : (double)r->model.n_params / 1e9);
-        else if (!strcmp(name, "backend"))
-            snprintf(v, sizeof(v), "%s", r->build.backends[0] ? r->build.backends : "?");
-        else if (!strcmp(name, "ngl"))
-            snprintf(v, sizeof(v), "%d", r->mp.n_gpu_layers);
-        else if (!strcmp(name, "threads"))
-            snprintf(v, sizeof(v), "%d", r->t.cp.n_threads);
-        else if (!strcmp(name, "n_batch"))
-            snprintf(v, sizeof(v), "%u", r->t.cp.n_batch);
-        else if (!strcmp(name, "n_ubatch"))
-            snprintf(v, sizeof(v), "%u", r->t.cp.n_ubatch);
-        else if (!strcmp(name, "type_k"))
-            snprintf(v, sizeof(v), "%s", r->t.cp.type_k);
-        else if (!strcmp(name, "type_v"))
-            snprintf(v, sizeof(v), "%s", r->t.cp.type_v);
-        else if (!strcmp(name, "nkvo"))
-            snprintf(v, sizeof(v), "%d", r->t.cp.no_kv_offload);
-        else if (!strcmp(name, "fa"))
-            snprintf(v, sizeof(v), "%d", r->t.cp.flash_attn);
-        else if (!strcmp(name, "lm"))
-            snprintf(v, sizeof(v), "%s", load_mode_name(r->mp.use_mmap));
-        else if (!strcmp(name, "test"))
-            test_name(r, v, sizeof(v));
-        else {
-            if (r->status == BENCH_STATUS_OK) {
-                struct stats s = bench_row_stats(r);
-                snprintf(v, sizeof(v), "%.2f ± %.2f", s.mean, s.stddev);
-                width += 1; /* the ± is two bytes */
-            } else {
-                snprintf(v, sizeof(v), "%s", bench_status_name(r->status));
-            }
-        }
+        int width = md_cols[i].width;
+        md_value(r, md_cols[i].name, v, sizeof(v), &width);
         fprintf(rp->fp, " %*s |", width, v);
     }
     fputc('\n', rp->fp);
 }
+
+/* ---- csv / sql ---- */
+
+static bool is_llama_field(const char *name)
+{
+    for (int i = 0; bench_llama_fields[i]; i++)
+        if (!strcmp(bench_llama_fields[i], name))
+            return true;
+    return false;
+}
+
+static const char *sql_type(const cJSON *it, const char *name)
+{
+    if (cJSON_IsString(it) || cJSON_IsArray(it))
+        return "TEXT";
+    if (cJSON_IsBool(it))
+        return "INTEGER";
+    /* llama-bench's REAL fields; every other number of its is an integer */
+    if (!strcmp(name, "avg_ts") || !strcmp(name, "stddev_ts"))
+        return "REAL";
+    return is_llama_field(name) ? "INTEGER" : "NUMERIC";
+}
+
+/* a value as text: numbers without exponent noise, bools 0/1, arrays space-joined */
+static char *value_text(const cJSON *it)
+{
+    if (cJSON_IsString(it))
+        return xstrdup(it->valuestring);
+    if (cJSON_IsBool(it))
+        return xstrdup(cJSON_IsTrue(it) ? "1" : "0");
+    if (cJSON_IsNumber(it)) {
+        double d = it->valuedouble;
+        if (d == floor(d) && fabs(d) < 9.0e15)
+            return xasprintf("%.0f", d);
+        return xasprintf("%.6f", d);
+    }
+    if (cJSON_IsArray(it)) {
+        size_t cap = 64, len = 0;
+        char *s = xmalloc(cap);
+        s[0] = '\0';
+        const cJSON *e;
+        cJSON_ArrayForEach (e, it) {
+            char *t = value_text(e);
+            size_t k = strlen(t);
+            if (len + k + 2 > cap) {
+                cap = 2 * (len + k + 2);
+                s = xrealloc(s, cap);
+            }
+            len += (size_t)snprintf(s + len, cap - len, "%s%s", len ? " " : "", t);
+            free(t);
+        }
+        return s;
+    }
+    return xstrdup("");
+}
+
+static void put_quoted(FILE *fp, const char *s, char q)
+{
+    fputc(q, fp);
+    for (; *s; s++) {
+        if (*s == q)
+            fputc(q, fp);
+        fputc(*s, fp);
+    }
+    fputc(q, fp);
+}
+
+static void csv_row(struct bench_report *rp, const cJSON *o)
+{
+    const cJSON *it;
+    if (!rp->header_done) {
+        bool first = true;
+        cJSON_ArrayForEach (it, o) {
+            fprintf(rp->fp, "%s%s", first ? "" : ",", it->string);
+            first = false;
+        }
+        fputc('\n', rp->fp);
+        rp->header_done = true;
+    }
+    bool first = true;
+    cJSON_ArrayForEach (it, o) {
+        char *t = value_text(it);
+        if (!first)
+            fputc(',', rp->fp);
+        put_quoted(rp->fp, t, '"');
+        free(t);
+        first = false;
+    }
+    fputc('\n', rp->fp);
+}
+
+static void sql_create(FILE *fp, const cJSON *o, const char *table, bool llama_only)
+{
+    const cJSON *it;
+    bool first = true;
+    fprintf(fp, "CREATE TABLE IF NOT EXISTS %s (\n", table);
+    cJSON_ArrayForEach (it, o) {
+        if (llama_only && !is_llama_field(it->string))
+            continue;
+        fprintf(fp, "%s  %s %s", first ? "" : ",\n", it->string, sql_type(it, it->string));
+        first = false;
+    }
+    fprintf(fp, "\n);\n");
+}
+
+static void sql_insert(FILE *fp, const cJSON *o, const char *table, bool llama_only)
+{
+    const cJSON *it;
+    bool first = true;
+    fprintf(fp, "INSERT INTO %s (", table);
+    cJSON_ArrayForEach (it, o) {
+        if (llama_only && !is_llama_field(it->string))
+            continue;
+        fprintf(fp, "%s%s", first ? "" : ", ", it->string);
+        first = false;
+    }
+    fprintf(fp, ") VALUES (");
+    first = true;
+    cJSON_ArrayForEach (it, o) {
+        if (llama_only && !is_llama_field(it->string))
+            continue;
+        char *t = value_text(it);
+        if (!first)
+            fputs(", ", fp);
+        if (cJSON_IsNumber(it) || cJSON_IsBool(it))
+            fputs(t, fp);
+        else
+            put_quoted(fp, t, '\'');
+        free(t);
+        first = false;
+    }
+    fprintf(fp, ");\n");
+}
+
+/* llama_bench holds exactly llama-bench's columns, so its own rows and ours can share a
+ * database; quantbench_bench holds every field of ours. */
+static void sql_row(struct bench_report *rp, const cJSON *o)
+{
+    if (!rp->header_done) {
+        sql_create(rp->fp, o, "llama_bench", true);
+        sql_create(rp->fp, o, "quantbench_bench", false);
+        fputc('\n', rp->fp);
+        rp->header_done = true;
+    }
+    sql_insert(rp->fp, o, "llama_bench", true);
+    sql_insert(rp->fp, o, "quantbench_bench", false);
+}
+
+/* ---- the writer ---- */
 
 void bench_report_begin(struct bench_report *rp, FILE *fp, enum bench_fmt fmt, unsigned cols)
 {
@@ -267,13 +538,26 @@ void bench_report_begin(struct bench_report *rp, FILE *fp, enum bench_fmt fmt, u
     rp->cols = cols;
     if (fmt == BENCH_FMT_JSON)
         fputs("[\n", fp);
-    fflush(fp);
+    if (fp)
+        fflush(fp);
+}
+
+static bool is_cpu_backend(const char *b)
+{
+    return strstr(b, "CPU") || strstr(b, "BLAS") || strstr(b, "ZenDNN") || !b[0];
 }
 
 void bench_report_row(struct bench_report *rp, const struct bench_row *r)
 {
+    if (rp->fmt == BENCH_FMT_NONE)
+        return;
     if (rp->fmt == BENCH_FMT_MD) {
         if (!rp->header_done) {
+            /* as llama-bench: ngl on GPU backends, threads always on CPU ones */
+            if (is_cpu_backend(r->build.backends))
+                rp->cols |= BENCH_COL_THREADS;
+            else
+                rp->cols |= BENCH_COL_NGL;
             md_header(rp);
             rp->header_done = true;
         }
@@ -283,12 +567,18 @@ void bench_report_row(struct bench_report *rp, const struct bench_row *r)
                      r->build.build_number);
     } else {
         cJSON *o = bench_row_json(r);
-        char *s = rp->fmt == BENCH_FMT_JSON ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
-        if (rp->fmt == BENCH_FMT_JSON)
-            fprintf(rp->fp, "%s%s", rp->n_rows ? ",\n" : "", s);
-        else
-            fprintf(rp->fp, "%s\n", s);
-        free(s);
+        if (rp->fmt == BENCH_FMT_JSON || rp->fmt == BENCH_FMT_JSONL) {
+            char *s = rp->fmt == BENCH_FMT_JSON ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+            if (rp->fmt == BENCH_FMT_JSON)
+                fprintf(rp->fp, "%s%s", rp->n_rows ? ",\n" : "", s);
+            else
+                fprintf(rp->fp, "%s\n", s);
+            free(s);
+        } else if (rp->fmt == BENCH_FMT_CSV) {
+            csv_row(rp, o);
+        } else {
+            sql_row(rp, o);
+        }
         cJSON_Delete(o);
     }
     rp->n_rows++;
@@ -297,6 +587,8 @@ void bench_report_row(struct bench_report *rp, const struct bench_row *r)
 
 void bench_report_end(struct bench_report *rp)
 {
+    if (rp->fmt == BENCH_FMT_NONE)
+        return;
     if (rp->fmt == BENCH_FMT_JSON)
         fputs(rp->n_rows ? "\n]\n" : "]\n", rp->fp);
     else if (rp->fmt == BENCH_FMT_MD && rp->footer[0])

@@ -1,5 +1,6 @@
-/* Writers for `bench` rows: llama-bench's markdown table, and JSON / JSONL with
- * llama-bench's field names plus ours. Rows are written as they arrive. */
+/* Writers for `bench` rows: llama-bench's markdown table, CSV and SQL with its
+ * fields, JSON / JSONL with llama-bench's field names plus ours. Rows are written
+ * as they arrive; every row has the same fields. */
 #ifndef QB_BENCH_REPORT_H
 #define QB_BENCH_REPORT_H
 
@@ -8,9 +9,19 @@
 
 #include "../measure/bench_row.h"
 
-enum bench_fmt { BENCH_FMT_MD, BENCH_FMT_JSON, BENCH_FMT_JSONL };
+enum bench_fmt {
+    BENCH_FMT_NONE,
+    BENCH_FMT_MD,
+    BENCH_FMT_CSV,
+    BENCH_FMT_JSON,
+    BENCH_FMT_JSONL,
+    BENCH_FMT_SQL
+};
 
-/* markdown columns shown besides model/size/params/backend/test/t/s */
+/* "md", "csv", ... -> format; -1 if unknown ("none" only when allow_none) */
+int bench_fmt_parse(const char *s, bool allow_none);
+
+/* markdown columns shown besides model/size/params/backend/test/t/s/load/ctx */
 enum bench_col {
     BENCH_COL_NGL = 1 << 0,
     BENCH_COL_THREADS = 1 << 1,
@@ -21,6 +32,16 @@ enum bench_col {
     BENCH_COL_FA = 1 << 6,
     BENCH_COL_LM = 1 << 7,
     BENCH_COL_NKVO = 1 << 8,
+    BENCH_COL_NCMOE = 1 << 9,
+    BENCH_COL_CPU_MASK = 1 << 10,
+    BENCH_COL_CPU_STRICT = 1 << 11,
+    BENCH_COL_POLL = 1 << 12,
+    BENCH_COL_SM = 1 << 13,
+    BENCH_COL_MG = 1 << 14,
+    BENCH_COL_DEV = 1 << 15,
+    BENCH_COL_TS = 1 << 16,
+    BENCH_COL_OT = 1 << 17,
+    BENCH_COL_PG = 1 << 18, /* pp t/s, tg t/s and TTFT of pp+tg rows */
 };
 
 struct bench_report {
@@ -28,7 +49,7 @@ struct bench_report {
     enum bench_fmt fmt;
     unsigned cols;    /* enum bench_col bits wanted by the caller */
     int n_rows;       /* rows written */
-    bool header_done; /* markdown header written */
+    bool header_done; /* header written (md, csv, sql) */
     char footer[128]; /* markdown footer (build line) */
 };
 
@@ -36,7 +57,11 @@ void bench_report_begin(struct bench_report *rp, FILE *fp, enum bench_fmt fmt, u
 void bench_report_row(struct bench_report *rp, const struct bench_row *r);
 void bench_report_end(struct bench_report *rp);
 
-/* The JSON object of one row (caller frees with cJSON_Delete); used by json/jsonl. */
+/* The JSON object of one row (caller frees with cJSON_Delete): llama-bench's fields in
+ * its order, then ours. The same keys for every row. */
 struct cJSON *bench_row_json(const struct bench_row *r);
+
+/* llama-bench's result fields, in its order (static, NULL-terminated) */
+extern const char *const bench_llama_fields[];
 
 #endif

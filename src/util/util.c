@@ -155,3 +155,37 @@ const char *fmt_bytes(char *buf, size_t n, uint64_t bytes)
         snprintf(buf, n, "%.2f GiB", bytes / 1024.0 / 1024.0 / 1024.0);
     return buf;
 }
+
+int parse_cpu_mask(const char *hex, bool *mask, int n)
+{
+    if (!hex || !*hex)
+        return -1;
+    if (hex[0] == '0' && (hex[1] == 'x' || hex[1] == 'X'))
+        hex += 2;
+    size_t len = strlen(hex);
+    if (len == 0)
+        return -1;
+    for (int i = 0; i < n; i++)
+        mask[i] = false;
+    for (size_t k = 0; k < len; k++) {
+        char c = hex[len - 1 - k];
+        int v;
+        if (c >= '0' && c <= '9')
+            v = c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v = c - 'A' + 10;
+        else
+            return -1;
+        for (int b = 0; b < 4; b++) {
+            if (!(v & (1 << b)))
+                continue;
+            size_t cpu = 4 * k + (size_t)b;
+            if (cpu >= (size_t)n)
+                return -1;
+            mask[cpu] = true;
+        }
+    }
+    return 0;
+}

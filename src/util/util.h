@@ -4,6 +4,7 @@
 #ifndef QB_UTIL_H
 #define QB_UTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -29,6 +30,10 @@ int parse_int(const char *s, int min, int max, int *out);
 int parse_double(const char *s, double *out);
 /* Size with an optional K/M/G suffix (powers of 1024) */
 int parse_size(const char *s, uint64_t *out);
+
+/* Hex CPU mask ("0xff", "F0") into n flags, CPU i = bit i; 0 ok, -1 on a bad digit or a
+ * bit at or above n. */
+int parse_cpu_mask(const char *hex, bool *mask, int n);
 
 /* Human sizes: "123.45 MiB" into buf, returns buf */
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);

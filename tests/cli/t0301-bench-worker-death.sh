@@ -8,7 +8,7 @@ expect_rc 4
 cp "$T/out" r.json
 [ "$(json_get r.json "[r['status'] for r in j]")" = "['ok', 'crashed', 'ok']" ] || { cat r.json; fail "statuses"; }
 json_get r.json "j[1]['error']" | grep -qF "worker killed by signal 11 (SIGSEGV); its last words: test fault 'segv' injected" || fail "cause: $(json_get r.json "j[1]['error']")"
-expect_err_has "'crashme.gguf' pp16/tg0/d0: crashed: worker killed by signal 11 (SIGSEGV)"
+expect_err_has "quantbench: error: 'crashme.gguf' pp16 t=1: crashed: worker killed by signal 11 (SIGSEGV)"
 # abort, and a hang cut by --timeout, the same way; a crash mid-group restarts the worker
 QB_TEST_FAULT=abort:crashme run "$QB" bench -m crashme.gguf,fine.gguf -p 16 -n 0 -r 1 -t 1 -o jsonl
 expect_rc 4

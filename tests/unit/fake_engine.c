@@ -52,6 +52,7 @@ struct engine_ctx_params engine_ctx_params_default(void)
     p.flash_attn = -1;
     snprintf(p.type_k, sizeof(p.type_k), "f16");
     snprintf(p.type_v, sizeof(p.type_v), "f16");
+    snprintf(p.cpu_mask, sizeof(p.cpu_mask), "0x0");
     p.n_threads = p.n_threads_batch = 4;
     p.poll = 50;
     return p;
@@ -163,6 +164,8 @@ int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err)
 int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err)
 {
     (void)seq;
+    if (fake_cfg.fail_restore)
+        return set_err(err, "fake: restore refused");
     if (n != sizeof(int))
         return set_err(err, "fake: bad state");
     memcpy(&e->pos, buf, sizeof(int));
@@ -181,5 +184,17 @@ int engine_quantize(const char *in, const char *out, int ftype, int n_threads, c
 int engine_check_types(char *err)
 {
     (void)err;
+    return 0;
+}
+
+void engine_numa_init(int strategy)
+{
+    (void)strategy;
+}
+
+int engine_set_process_priority(int prio, char *err)
+{
+    if (prio < -1 || prio > 3)
+        return set_err(err, "invalid priority %d", prio);
     return 0;
 }

@@ -13,11 +13,14 @@ void test_proto_roundtrip(void)
     mp.use_mmap = 0;
     snprintf(mp.overrides, sizeof(mp.overrides), "exps=CPU");
     mp.tensor_split[1] = 0.5f;
-    cJSON *req = proto_load_req("m.gguf", &mp);
+    struct work_load wl = {2, 1}, wl2;
+    mp.n_cpu_moe = 5;
+    cJSON *req = proto_load_req("m.gguf", &mp, &wl);
     char *s = cJSON_PrintUnformatted(req);
     cJSON *back = cJSON_Parse(s);
     const char *model;
-    CHECK(proto_parse_load(back, &model, &mp2, err) == 0);
+    CHECK(proto_parse_load(back, &model, &mp2, &wl2, err) == 0);
+    CHECK(mp2.n_cpu_moe == 5 && wl2.numa == 2 && wl2.prio == 1);
     CHECK_STR(model, "m.gguf");
     CHECK(mp2.n_gpu_layers == 12 && mp2.use_mmap == 0);
     CHECK_STR(mp2.overrides, "exps=CPU");
@@ -39,6 +42,14 @@ void test_proto_roundtrip(void)
     t.pt.reps = 5;
     t.pt.seed = 99;
     t.pt.no_warmup = true;
+    t.pt.auto_reps = true;
+    t.pt.min_reps = 4;
+    t.pt.rel_ci = 0.02;
+    t.pt.max_time_s = 30;
+    t.delay_s = 1.5;
+    t.cp.cpu_strict = true;
+    t.cp.prio = 2;
+    snprintf(t.cp.cpu_mask, sizeof(t.cp.cpu_mask), "0xff");
     req = proto_run_req(&t);
     CHECK(proto_parse_run(req, &t2, err) == 0);
     CHECK(t2.id == 7 && t2.cp.n_ctx == 2688 && t2.cp.n_threads == 3 && t2.pt.n_threads == 3);
@@ -46,6 +57,9 @@ void test_proto_roundtrip(void)
     CHECK(t2.pt.n_prompt == 512 && t2.pt.n_gen == 128 && t2.pt.n_depth == 2048);
     CHECK(t2.pt.reps == 5 && t2.pt.seed == 99 && t2.pt.no_warmup);
     CHECK(t2.pt.n_batch == (int)t.cp.n_batch);
+    CHECK(t2.pt.auto_reps && t2.pt.min_reps == 4 && t2.pt.rel_ci == 0.02 && t2.pt.max_time_s == 30);
+    CHECK(t2.delay_s == 1.5 && t2.cp.cpu_strict && t2.cp.prio == 2);
+    CHECK_STR(t2.cp.cpu_mask, "0xff");
     cJSON_Delete(req);
 }
 

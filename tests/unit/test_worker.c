@@ -10,7 +10,8 @@
 static cJSON *load_req(const char *model)
 {
     struct engine_model_params mp = engine_model_params_default();
-    return proto_load_req(model, &mp);
+    struct work_load wl = {0, 0};
+    return proto_load_req(model, &mp, &wl);
 }
 
 static cJSON *run_req(int id)
