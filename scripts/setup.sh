@@ -62,7 +62,8 @@ install_pkgs() {
         $missing >&2 || die "apt-get install failed for: $missing"
 }
 
-PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev python3)
+PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev python3 sqlite3
+      python3-git python3-tabulate)
 install_pkgs "${PKGS[@]}"
 # clang with its libFuzzer runtime, for `make fuzz` (optional: the build does not need it)
 if [ "${QB_NO_FUZZ_DEPS:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; then

@@ -232,6 +232,22 @@ static int check_overrides(const struct str_list *l, char *err)
     return 0;
 }
 
+/* flags that take a value, space-delimited, for the "needs a value" message */
+static const char value_flags[] =
+    " -m --model -p --n-prompt -n --n-gen -pg -d --n-depth -r --repetitions --ci-target "
+    "--min-reps --max-reps --max-time -t --threads -C --cpu-mask --cpu-strict --poll --prio "
+    "--numa -ngl --n-gpu-layers -ncmoe --n-cpu-moe -sm --split-mode -mg --main-gpu -ts "
+    "--tensor-split -dev --device -ot --override-tensor -b --batch-size -ub --ubatch-size -ctk "
+    "--cache-type-k -ctv --cache-type-v -fa --flash-attn -nkvo --no-kv-offload -lm --load-mode "
+    "-mmp --mmap --delay --seed --timeout -o --output -oe --output-err ";
+
+static bool takes_value(const char *flag)
+{
+    char key[64];
+    snprintf(key, sizeof(key), " %s ", flag);
+    return flag[0] == '-' && strlen(flag) < 60 && strstr(value_flags, key) != NULL;
+}
+
 static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 {
     static const char *const fa_names[] = {"on", "off", "auto", "1", "0", "-1"};
@@ -268,7 +284,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             continue;
         }
         if (i + 1 >= argc)
-            return set_err(err, "unknown flag '%s' or missing value", a);
+            return set_err(err, takes_value(a) ? "%s needs a value" : "unknown flag '%s'", a);
         const char *v = argv[++i];
         int rc = 0, fmt;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))

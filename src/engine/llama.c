@@ -39,6 +39,8 @@ struct engine {
 };
 
 static int log_verbosity;
+/* the last error llama.cpp logged, to explain a NULL it returns */
+static char log_last_error[256];
 static enum ggml_log_level log_last = GGML_LOG_LEVEL_INFO;
 
 static void log_cb(enum ggml_log_level level, const char *text, void *ud)
@@ -48,6 +50,13 @@ static void log_cb(enum ggml_log_level level, const char *text, void *ud)
         level = log_last;
     else
         log_last = level;
+    if (level == GGML_LOG_LEVEL_ERROR) {
+        size_t n = strlen(text);
+        while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
+            n--;
+        if (n)
+            snprintf(log_last_error, sizeof(log_last_error), "%.*s", (int)n, text);
+    }
     enum log_level ours;
     switch (level) {
     case GGML_LOG_LEVEL_ERROR: ours = LOG_LEVEL_ERROR; break;
@@ -290,9 +299,13 @@ struct engine *engine_open(const char *path, const struct engine_model_params *m
     e->progress_ud = mp->progress_ud;
     p.progress_callback = progress_tramp;
     p.progress_callback_user_data = e;
+    log_last_error[0] = '\0';
     e->model = llama_model_load_from_file(path, p);
     if (!e->model) {
-        set_err(err, "llama.cpp failed to load model '%s' (run with -v for its log)", path);
+        if (log_last_error[0])
+            set_err(err, "llama.cpp failed to load model '%s': %s", path, log_last_error);
+        else
+            set_err(err, "llama.cpp failed to load model '%s' (run with -v -v for its log)", path);
         goto fail;
     }
     return e;
@@ -354,12 +367,14 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
     p.no_perf = true;
     if (kv_type(cp->type_k, &p.type_k, err) < 0 || kv_type(cp->type_v, &p.type_v, err) < 0)
         return -1;
+    log_last_error[0] = '\0';
     e->ctx = llama_init_from_model(e->model, p);
     if (!e->ctx)
         return set_err(err,
                        "llama.cpp failed to create a context (n_ctx=%u, n_batch=%u, "
-                       "n_ubatch=%u): likely out of memory",
-                       cp->n_ctx, cp->n_batch, cp->n_ubatch);
+                       "n_ubatch=%u): %s",
+                       cp->n_ctx, cp->n_batch, cp->n_ubatch,
+                       log_last_error[0] ? log_last_error : "likely out of memory");
     /* a persistent threadpool as llama-bench attaches one: without it every graph
      * compute would start its own threads */
     ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);

@@ -10,7 +10,8 @@ chk() { # expected-message args...
 }
 chk "missing -m MODEL" -p 8
 chk "unknown flag '--frob'" -m "$m" --frob 1
-chk "unknown flag '-p' or missing value" -m "$m" -p
+chk "-p needs a value" -m "$m" -p
+chk "unknown flag '--frob'" -m "$m" --frob
 chk "invalid value 'x' for -t (expected an integer in 1..4096)" -m "$m" -t x
 chk "invalid value '0' for -t (expected an integer in 1..4096)" -m "$m" -t 0
 chk "range '9-3' for -t expands to nothing" -m "$m" -t 9-3

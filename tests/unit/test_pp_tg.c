@@ -110,21 +110,25 @@ void test_pp_tg_depth_cache(void)
     struct depth_cache dc = {0};
     struct pp_tg_result r;
     /* two tests at depth 300 share one fill; depth 100 fills anew */
-    struct pp_tg_params a = {.n_prompt = 64, .n_depth = 300, .n_batch = 128, .reps = 3,
-                             .n_threads = 1, .no_warmup = true};
+    struct pp_tg_params a = {.n_prompt = 64,
+                             .n_depth = 300,
+                             .n_batch = 128,
+                             .reps = 3,
+                             .n_threads = 1,
+                             .no_warmup = true};
     CHECK(pp_tg_run(e, &a, &dc, &r, err) == 0);
     CHECK(r.depth_fills == 1 && r.depth_ns > 0);
     pp_tg_result_release(&r);
     int tokens_before = fake_stats.tokens;
-    struct pp_tg_params b = {.n_gen = 4, .n_depth = 300, .n_batch = 128, .reps = 3,
-                             .n_threads = 1, .no_warmup = true};
+    struct pp_tg_params b = {
+        .n_gen = 4, .n_depth = 300, .n_batch = 128, .reps = 3, .n_threads = 1, .no_warmup = true};
     CHECK(pp_tg_run(e, &b, &dc, &r, err) == 0);
     CHECK(r.depth_fills == 0 && r.depth_ns == 0);
     CHECK(fake_stats.tokens - tokens_before == 3 * 4); /* no depth tokens decoded again */
     pp_tg_result_release(&r);
     CHECK(dc.fills == 1);
-    struct pp_tg_params c = {.n_gen = 4, .n_depth = 100, .n_batch = 128, .reps = 2,
-                             .n_threads = 1, .no_warmup = true};
+    struct pp_tg_params c = {
+        .n_gen = 4, .n_depth = 100, .n_batch = 128, .reps = 2, .n_threads = 1, .no_warmup = true};
     CHECK(pp_tg_run(e, &c, &dc, &r, err) == 0);
     CHECK(r.depth_fills == 1 && dc.fills == 2 && dc.depth == 100);
     pp_tg_result_release(&r);
@@ -144,9 +148,15 @@ void test_pp_tg_auto_reps(void)
     struct engine *e = open_fake();
     struct pp_tg_result r;
     /* steady timings: stops as soon as min_reps are in */
-    struct pp_tg_params p = {.n_prompt = 32, .n_batch = 32, .reps = 50, .n_threads = 1,
-                             .no_warmup = true, .auto_reps = true, .min_reps = 4,
-                             .rel_ci = 0.5, .max_time_s = 100};
+    struct pp_tg_params p = {.n_prompt = 32,
+                             .n_batch = 32,
+                             .reps = 50,
+                             .n_threads = 1,
+                             .no_warmup = true,
+                             .auto_reps = true,
+                             .min_reps = 4,
+                             .rel_ci = 0.5,
+                             .max_time_s = 100};
     CHECK(pp_tg_run(e, &p, NULL, &r, err) == 0);
     CHECK(r.n == 4 && r.stop == PP_TG_STOP_CI);
     pp_tg_result_release(&r);
