@@ -16,9 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (o) {
         struct work_test t;
         struct engine_model_params mp;
+        struct work_load wl;
         const char *model;
         proto_parse_run(o, &t, err);
-        proto_parse_load(o, &model, &mp, err);
+        proto_parse_load(o, &model, &mp, &wl, err);
         uint64_t *v;
         int n;
         if (proto_get_u64_array(o, "samples_ns", &v, &n, err) == 0)
