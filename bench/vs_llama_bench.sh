@@ -3,13 +3,13 @@
 # interleaved (ours, theirs, theirs, ours, ...) so drift hits both equally. Prints
 # per-round numbers and a ratio table (quantbench / llama-bench, mean of rounds).
 #
-#   bench/vs_llama_bench.sh [-m MODEL] [-r ROUNDS] [-- extra bench flags]
-# Defaults: the demo model (scripts/demo.sh makes it), 3 rounds, -p 512 -n 128 -r 5 -t <nproc>.
+#   bench/vs_llama_bench.sh [-m MODEL|dense|moe] [-r ROUNDS] [-- bench flags]
+# Defaults: the dense demo model (scripts/demo-model.sh), 3 rounds, -p 512 -n 128 -r 5 -t <nproc>.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 QB=${QB:-$top/build/quantbench}
 LLAMA_BINDIR=${LLAMA_BINDIR:-$(sed -n 's/^LLAMA_BINDIR := //p' "$top/build/llama.mk")}
-model="" rounds=3
+model=dense rounds=3
 while [ $# -gt 0 ]; do
     case "$1" in
     -m) model=$2; shift 2 ;;
@@ -20,10 +20,9 @@ while [ $# -gt 0 ]; do
 done
 flags=("$@")
 [ ${#flags[@]} -gt 0 ] || flags=(-p 512 -n 128 -r 5 -t "$(nproc)")
-if [ -z "$model" ]; then
-    QB_DEMO_ARGS="-p 1 -n 0 -r 1 --no-warmup" QB="$QB" bash "$top/scripts/demo.sh" >/dev/null 2>&1
-    model=$(ls -t "${QB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quantbench}"/models/demo-*.gguf | head -1)
-fi
+case "$model" in
+dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
+esac
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "model: $model" >&2

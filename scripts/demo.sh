@@ -1,20 +1,10 @@
 #!/usr/bin/env bash
-# The main job on a built-in default: synthesize a demo model of realistic shape
-# (about 150M parameters, Q4_K_M; cached after the first time) and benchmark it.
-# QB_DEMO_ARGS overrides the benchmark flags.
+# The main job on a built-in default: a demo model of realistic shape (about 150M
+# parameters, Q4_K_M; synthesized and cached the first time) and the default benchmark
+# on it. QB_DEMO_ARGS overrides the benchmark flags.
 set -euo pipefail
 QB=${QB:-build/quantbench}
-cache=${QB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/quantbench}/models
-mkdir -p "$cache"
-# 12 layers, width 768, 12 heads (4 KV heads), FFN 3072, 32000-token vocab: 153M params
-shape=(--layers 12 --embd 768 --heads 12 --kv-heads 4 --ff 3072 --ctx 4096 --type Q4_K_M
-       --seed 1 --name quantbench-demo-150M)
-key=$(printf '%s\n' "${shape[@]}" "$("$QB" --version | sed -n 2p)" | sha256sum | cut -c1-12)
-model="$cache/demo-150M-Q4_K_M-$key.gguf"
-if [ ! -f "$model" ]; then
-    echo "demo: synthesizing $model" >&2
-    "$QB" synth -o "$model" "${shape[@]}" -t "$(nproc)"
-fi
+model=$(QB="$QB" bash "$(dirname "$0")/demo-model.sh" dense)
 "$QB" info "$model" >&2
 echo >&2
 # shellcheck disable=SC2086
