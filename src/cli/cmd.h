@@ -30,7 +30,9 @@ int error(const char *fmt, ...) QB_FMT(1, 2);
 /* Print a usage error ending with the help hint; returns QB_EXIT_USAGE */
 int usage_error(const char *cmd, const char *fmt, ...) QB_FMT(2, 3);
 
+int cmd_batched(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_version(int argc, char **argv);

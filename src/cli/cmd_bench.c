@@ -7,14 +7,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../engine/worker.h"
-#include "../gguf/gguf.h"
 #include "../measure/bench_row.h"
 #include "../report/bench_report.h"
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "args.h"
 #include "cmd.h"
+#include "runner.h"
 
 static const char *const bench_help[] = {
     "usage: quantbench bench -m MODEL [flags]\n"
@@ -613,74 +612,15 @@ static unsigned md_columns(const struct bench_opts *o)
 
 /* ---- running ---- */
 
-struct loaded {
-    uint64_t load_ns;
-    struct engine_model_info model;
-    struct engine_build_info build;
-};
-
-static void copy_str(char *dst, size_t n, const cJSON *o, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    snprintf(dst, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
-}
-
-static double num(const cJSON *o, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(it) ? it->valuedouble : 0;
-}
-
-static bool is_ev(const cJSON *o, const char *ev)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "ev");
-    return cJSON_IsString(it) && strcmp(it->valuestring, ev) == 0;
-}
-
-static int load_model(struct worker *w, const struct group *g, const struct work_load *wl,
-                      double timeout_s, struct loaded *ld, char *err)
-{
-    cJSON *req = proto_load_req(g->model, &g->mp, wl), *resp = NULL;
-    int rc = worker_call(w, req, timeout_s, &resp, err);
-    cJSON_Delete(req);
-    if (rc < 0)
-        return -1;
-    if (!is_ev(resp, "loaded")) {
-        copy_str(err, QB_ERR_LEN, resp, "msg");
-        if (!err[0])
-            snprintf(err, QB_ERR_LEN, "worker answered a load with something else");
-        cJSON_Delete(resp);
-        return -1;
-    }
-    memset(ld, 0, sizeof(*ld));
-    ld->load_ns = (uint64_t)num(resp, "load_ns");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp, "model");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(resp, "build");
-    copy_str(ld->model.desc, sizeof(ld->model.desc), m, "type");
-    ld->model.size = (uint64_t)num(m, "size");
-    ld->model.n_params = (uint64_t)num(m, "n_params");
-    ld->model.n_vocab = (int32_t)num(m, "n_vocab");
-    ld->model.n_layer = (int32_t)num(m, "n_layer");
-    ld->model.n_ctx_train = (int32_t)num(m, "n_ctx_train");
-    copy_str(ld->build.version, sizeof(ld->build.version), b, "version");
-    copy_str(ld->build.commit, sizeof(ld->build.commit), b, "commit");
-    ld->build.build_number = (int)num(b, "build_number");
-    copy_str(ld->build.backends, sizeof(ld->build.backends), b, "backends");
-    copy_str(ld->build.cpu_info, sizeof(ld->build.cpu_info), b, "cpu_info");
-    copy_str(ld->build.gpu_info, sizeof(ld->build.gpu_info), b, "gpu_info");
-    cJSON_Delete(resp);
-    return 0;
-}
-
 /* Fill row from a result message; -1 (err set) if it is malformed. */
 static int take_result(const cJSON *resp, struct bench_row *row, char *err)
 {
     int n1, n2, n3, n4;
-    row->ctx_ns = (uint64_t)num(resp, "ctx_ns");
-    row->warmup_ns = (uint64_t)num(resp, "warmup_ns");
-    row->depth_ns = (uint64_t)num(resp, "depth_ns");
-    row->depth_fills = (int)num(resp, "depth_fills");
-    copy_str(row->reps_stop, sizeof(row->reps_stop), resp, "reps_stop");
+    row->ctx_ns = (uint64_t)json_num(resp, "ctx_ns");
+    row->warmup_ns = (uint64_t)json_num(resp, "warmup_ns");
+    row->depth_ns = (uint64_t)json_num(resp, "depth_ns");
+    row->depth_fills = (int)json_num(resp, "depth_fills");
+    json_copy_str(row->reps_stop, sizeof(row->reps_stop), resp, "reps_stop");
     if (proto_get_u64_array(resp, "samples_ns", &row->samples_ns, &n1, err) < 0 ||
         proto_get_u64_array(resp, "pp_ns", &row->pp_ns, &n2, err) < 0 ||
         proto_get_u64_array(resp, "tg_ns", &row->tg_ns, &n3, err) < 0 ||
@@ -690,11 +630,6 @@ static int take_result(const cJSON *resp, struct bench_row *row, char *err)
         return set_err(err, "protocol: sample arrays differ in length");
     row->n = n1;
     return 0;
-}
-
-static enum bench_status death_status(const char *err)
-{
-    return strstr(err, "timed out") ? BENCH_STATUS_TIMEOUT : BENCH_STATUS_CRASHED;
 }
 
 struct run_state {
@@ -779,76 +714,46 @@ static void show_progress(const struct run_state *st, const struct bench_row *r)
             st->n_tests, r->model_filename, name, r->t.cp.n_threads, eta);
 }
 
-static void on_progress(double p, void *ud)
-{
-    log_info("loading '%s': %.0f%%", (const char *)ud, p * 100);
-}
-
 static void run_group(struct run_state *st, const struct group *g)
 {
     char err[QB_ERR_LEN];
-    struct worker *w = NULL;
-    struct loaded ld;
-    bool have_model = false;
+    struct runner rn;
+    runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     for (size_t i = 0; i < g->n_tests; i++) {
         struct bench_row row;
+        enum bench_status status;
         row_init(st, g, i, &row);
         show_progress(st, &row);
         err[0] = '\0';
-        if (!worker_alive(w)) {
-            worker_stop(w);
-            w = worker_start(st->o->verbose, st->o->verbose > 0, err);
-            have_model = false;
-            if (w && st->o->verbose)
-                worker_set_progress(w, on_progress, (void *)g->model);
-            if (!w) {
-                row.status = BENCH_STATUS_CRASHED;
+        if (runner_ensure(&rn, &status, err) < 0) {
+            /* a model that does not load fails every test of its group the same way */
+            for (size_t k = i; k < g->n_tests; k++) {
+                if (k > i)
+                    row_init(st, g, k, &row);
+                row.status = status;
                 snprintf(row.error, sizeof(row.error), "%s", err);
                 emit(st, &row);
                 bench_row_release(&row);
-                continue;
             }
+            break;
         }
-        if (!have_model) {
-            if (load_model(w, g, &st->wl, st->o->timeout_s, &ld, err) < 0) {
-                enum bench_status s =
-                    worker_alive(w) ? BENCH_STATUS_LOAD_FAILED : death_status(err);
-                /* a model that does not load fails every test of its group the same way */
-                for (size_t k = i; k < g->n_tests; k++) {
-                    if (k > i)
-                        row_init(st, g, k, &row);
-                    row.status = s;
-                    snprintf(row.error, sizeof(row.error), "%s", err);
-                    emit(st, &row);
-                    bench_row_release(&row);
-                }
-                break;
-            }
-            have_model = true;
-        }
-        row.model = ld.model;
-        row.build = ld.build;
-        row.load_ns = ld.load_ns;
+        row.model = rn.info.model;
+        row.build = rn.info.build;
+        row.load_ns = rn.info.load_ns;
         cJSON *req = proto_run_req(&g->tests[i]), *resp = NULL;
-        int rc = worker_call(w, req, st->o->timeout_s, &resp, err);
-        cJSON_Delete(req);
-        if (rc < 0) {
-            row.status = death_status(err);
+        if (runner_call(&rn, req, &resp, &status, err) < 0) {
+            row.status = status;
             snprintf(row.error, sizeof(row.error), "%s", err);
-        } else if (is_ev(resp, "result")) {
-            if (take_result(resp, &row, err) < 0) {
-                row.status = BENCH_STATUS_ERROR;
-                snprintf(row.error, sizeof(row.error), "%s", err);
-            }
-        } else {
+        } else if (take_result(resp, &row, err) < 0) {
             row.status = BENCH_STATUS_ERROR;
-            copy_str(row.error, sizeof(row.error), resp, "msg");
+            snprintf(row.error, sizeof(row.error), "%s", err);
         }
+        cJSON_Delete(req);
         cJSON_Delete(resp);
         emit(st, &row);
         bench_row_release(&row);
     }
-    worker_stop(w);
+    runner_release(&rn);
 }
 
 /* every model must be a readable, complete GGUF, and -ngl must fit it, before anything runs */
@@ -856,25 +761,17 @@ static int check_models(const struct bench_opts *o, int *exit_code)
 {
     char err[QB_ERR_LEN];
     for (size_t i = 0; i < o->models.n; i++) {
-        struct gf_file *f;
-        if (gf_read_file(o->models.v[i], &f, err) < 0) {
+        long long n_layer;
+        if (check_model_file(o->models.v[i], &n_layer, err) < 0) {
             error("%s", err);
             *exit_code = QB_EXIT_INPUT;
             return -1;
         }
-        int64_t n_layer = 0;
-        const char *arch = gf_get_str(f, "general.architecture");
-        if (arch) {
-            char key[128];
-            snprintf(key, sizeof(key), "%s.block_count", arch);
-            n_layer = gf_get_int(f, key, 0);
-        }
-        gf_free(f);
         for (size_t k = 0; k < o->ngl.n; k++)
             if (n_layer > 0 && o->ngl.v[k] > n_layer + 1) {
                 *exit_code =
                     usage_error("bench", "-ngl %d is more than the %lld layers (+ output) of '%s'",
-                                o->ngl.v[k], (long long)n_layer, o->models.v[i]);
+                                o->ngl.v[k], n_layer, o->models.v[i]);
                 return -1;
             }
     }

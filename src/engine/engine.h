@@ -96,6 +96,21 @@ void engine_set_threads(struct engine *e, int n_threads, int n_threads_batch);
 
 /* Decode n tokens of sequence 0 continuing its positions (no logits kept but the last). */
 int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err);
+/* One token of a multi-sequence batch */
+struct engine_tok {
+    int32_t token; /* token id */
+    int32_t pos;   /* position in its sequence */
+    int32_t seq;   /* sequence id, < n_seq_max */
+    bool logits;   /* compute logits for it */
+};
+
+/* Decode a batch of explicitly placed tokens (split into n_batch chunks by the caller). */
+int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, char *err);
+/* Remove positions [p0, p1) of sequence seq (p1 < 0: to the end); -1 with err if refused. */
+int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err);
+/* Copy sequence src's cells to dst (all positions). */
+void engine_seq_cp(struct engine *e, int src, int dst);
+
 /* Wait for queued work to finish. */
 void engine_synchronize(struct engine *e);
 /* Drop all KV cache / memory contents. */

@@ -33,6 +33,8 @@ struct engine {
     struct llama_model_tensor_buft_override *ovr; /* NULL-pattern terminated */
     char **ovr_patterns;                          /* owned copies of the patterns */
     int n_ovr;
+    struct llama_batch batch; /* reused by engine_decode_tokens */
+    int batch_cap;
     float tensor_split[ENGINE_MAX_DEVICES];
     void (*progress)(float, void *);
     void *progress_ud;
@@ -319,6 +321,8 @@ void engine_close(struct engine *e)
     if (!e)
         return;
     engine_ctx_free(e);
+    if (e->batch_cap)
+        llama_batch_free(e->batch);
     if (e->model)
         llama_model_free(e->model);
     for (int i = 0; i < e->n_ovr; i++)
@@ -443,6 +447,47 @@ int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err)
     case -1: return set_err(err, "decode: invalid batch of %d tokens", n);
     default: return set_err(err, "decode: failed (llama_decode returned %d)", rc);
     }
+}
+
+int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, char *err)
+{
+    if (!e->ctx)
+        return set_err(err, "no context");
+    if (n > e->batch_cap) {
+        if (e->batch_cap)
+            llama_batch_free(e->batch);
+        e->batch = llama_batch_init(n, 0, 1);
+        e->batch_cap = n;
+    }
+    for (int i = 0; i < n; i++) {
+        e->batch.token[i] = t[i].token;
+        e->batch.pos[i] = t[i].pos;
+        e->batch.n_seq_id[i] = 1;
+        e->batch.seq_id[i][0] = t[i].seq;
+        e->batch.logits[i] = t[i].logits;
+    }
+    e->batch.n_tokens = n;
+    int rc = llama_decode(e->ctx, e->batch);
+    switch (rc) {
+    case 0: return 0;
+    case 1: return set_err(err, "decode: no KV cache slot for a batch of %d tokens", n);
+    case 2: return set_err(err, "decode: aborted");
+    case -1: return set_err(err, "decode: invalid batch of %d tokens", n);
+    default: return set_err(err, "decode: failed (llama_decode returned %d)", rc);
+    }
+}
+
+int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err)
+{
+    if (!e->ctx || !llama_memory_seq_rm(llama_get_memory(e->ctx), seq, p0, p1))
+        return set_err(err, "cannot remove positions %d..%d of sequence %d", p0, p1, seq);
+    return 0;
+}
+
+void engine_seq_cp(struct engine *e, int src, int dst)
+{
+    if (e->ctx)
+        llama_memory_seq_cp(llama_get_memory(e->ctx), src, dst, -1, -1);
 }
 
 void engine_synchronize(struct engine *e)

@@ -133,6 +133,22 @@ cJSON *proto_run_req(const struct work_test *t)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "op", "run");
     cJSON_AddNumberToObject(o, "id", t->id);
+    cJSON_AddNumberToObject(o, "kind", t->kind);
+    if (t->kind == WORK_SWEEP) {
+        cJSON *w = cJSON_AddObjectToObject(o, "sweep");
+        cJSON_AddNumberToObject(w, "n_ctx", t->sw.n_ctx);
+        cJSON_AddNumberToObject(w, "n_ubatch", t->sw.n_ubatch);
+        cJSON_AddNumberToObject(w, "n_gen", t->sw.n_gen);
+        cJSON_AddNumberToObject(w, "reps", t->sw.reps);
+        cJSON_AddNumberToObject(w, "stride", t->sw.stride);
+    } else if (t->kind == WORK_BATCHED) {
+        cJSON *w = cJSON_AddObjectToObject(o, "batched");
+        cJSON_AddNumberToObject(w, "pp", t->bt.pp);
+        cJSON_AddNumberToObject(w, "tg", t->bt.tg);
+        cJSON_AddNumberToObject(w, "pl", t->bt.pl);
+        cJSON_AddBoolToObject(w, "shared", t->bt.shared);
+        cJSON_AddNumberToObject(w, "reps", t->bt.reps);
+    }
     cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
     cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
     cJSON_AddNumberToObject(o, "n_ubatch", t->cp.n_ubatch);
@@ -201,5 +217,34 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     t->pt.n_batch = n_batch;
     t->pt.n_threads = t->cp.n_threads;
     t->pt.seed = (uint64_t)seed;
+    int kind = 0;
+    if (get_i32(req, "kind", 0, 2, &kind, err) < 0)
+        return -1;
+    t->kind = (enum work_kind)kind;
+    if (t->kind == WORK_SWEEP) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "sweep");
+        if (get_i32(w, "n_ctx", 1, big, &t->sw.n_ctx, err) < 0 ||
+            get_i32(w, "n_ubatch", 1, big, &t->sw.n_ubatch, err) < 0 ||
+            get_i32(w, "n_gen", 0, big, &t->sw.n_gen, err) < 0 ||
+            get_i32(w, "reps", 1, 1 << 20, &t->sw.reps, err) < 0 ||
+            get_i32(w, "stride", 1, big, &t->sw.stride, err) < 0)
+            return -1;
+        t->sw.n_threads = t->cp.n_threads;
+        t->sw.no_warmup = t->pt.no_warmup;
+        t->sw.seed = t->pt.seed;
+    } else if (t->kind == WORK_BATCHED) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "batched");
+        if (get_i32(w, "pp", 1, big, &t->bt.pp, err) < 0 ||
+            get_i32(w, "tg", 1, big, &t->bt.tg, err) < 0 ||
+            get_i32(w, "pl", 1, 4096, &t->bt.pl, err) < 0 ||
+            get_i32(w, "reps", 1, 1 << 20, &t->bt.reps, err) < 0)
+            return -1;
+        t->bt.shared = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "shared"));
+        t->bt.n_batch = n_batch;
+        t->bt.n_ctx = n_ctx;
+        t->bt.n_threads = t->cp.n_threads;
+        t->bt.no_warmup = t->pt.no_warmup;
+        t->bt.seed = t->pt.seed;
+    }
     return 0;
 }

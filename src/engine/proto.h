@@ -8,14 +8,25 @@
 
 #include <cjson/cJSON.h>
 
+#include "../measure/batched.h"
 #include "../measure/pp_tg.h"
+#include "../measure/sweep.h"
 #include "engine.h"
 
 #define PROTO_MAX_LINE (16u << 20) /* longest line either side accepts */
 
 /* One test to run in a loaded worker: the context it needs and what to measure. */
+enum work_kind {
+    WORK_PP_TG = 0,   /* bench: pt */
+    WORK_SWEEP = 1,   /* sweep: sw */
+    WORK_BATCHED = 2, /* batched: bt */
+};
+
 struct work_test {
     int id;                      /* echoed back in the result */
+    enum work_kind kind;         /* which measurement, and which params below apply */
+    struct sweep_params sw;      /* kind WORK_SWEEP */
+    struct batched_params bt;    /* kind WORK_BATCHED */
     struct engine_ctx_params cp; /* context to create for this test */
     struct pp_tg_params pt;      /* what to measure */
     double delay_s;              /* sleep before the test (cool-down, llama-bench's --delay) */

@@ -459,6 +459,77 @@ static cJSON *build_json(void)
     return b;
 }
 
+static cJSON *result_obj(int id, uint64_t ctx_ns)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "result");
+    cJSON_AddNumberToObject(o, "id", id);
+    cJSON_AddNumberToObject(o, "ctx_ns", (double)ctx_ns);
+    return o;
+}
+
+static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_cache *dc,
+                     uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct pp_tg_result r;
+    int rc = pp_tg_run(e, &t->pt, dc, &r, err);
+    if (rc < 0) {
+        pp_tg_result_release(&r);
+        return send_error(t->id, err);
+    }
+    cJSON *o = result_obj(t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
+    cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
+    cJSON_AddNumberToObject(o, "depth_fills", r.depth_fills);
+    cJSON_AddStringToObject(o, "reps_stop", pp_tg_stop_name(r.stop));
+    cJSON_AddItemToObject(o, "samples_ns", proto_u64_array(r.total_ns, r.n));
+    cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
+    cJSON_AddItemToObject(o, "tg_ns", proto_u64_array(r.tg_ns, r.n));
+    cJSON_AddItemToObject(o, "ttft_ns", proto_u64_array(r.ttft_ns, r.n));
+    pp_tg_result_release(&r);
+    return send_obj(o);
+}
+
+static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct sweep_result r;
+    if (sweep_run(e, &t->sw, &r, err) < 0) {
+        sweep_result_release(&r);
+        return send_error(t->id, err);
+    }
+    cJSON *o = result_obj(t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "wall_ns", (double)r.wall_ns);
+    cJSON *pts = cJSON_AddArrayToObject(o, "points");
+    for (int i = 0; i < r.n_points; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "n_kv", r.points[i].n_kv);
+        cJSON_AddItemToObject(p, "pp_ns", proto_u64_array(r.points[i].pp_ns, r.points[i].n));
+        cJSON_AddItemToObject(p, "tg_ns", proto_u64_array(r.points[i].tg_ns, r.points[i].n));
+        cJSON_AddItemToArray(pts, p);
+    }
+    sweep_result_release(&r);
+    return send_obj(o);
+}
+
+static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct batched_result r;
+    if (batched_run(e, &t->bt, &r, err) < 0) {
+        batched_result_release(&r);
+        return send_error(t->id, err);
+    }
+    cJSON *o = result_obj(t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "n_kv", r.n_kv);
+    cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
+    cJSON_AddItemToObject(o, "tg_ns", proto_u64_array(r.tg_ns, r.n));
+    cJSON_AddItemToObject(o, "ttft_ns", proto_u64_array(r.ttft_ns, r.n));
+    batched_result_release(&r);
+    return send_obj(o);
+}
+
 static int do_run(struct engine *e, const cJSON *req, const char *model, struct depth_cache *dc)
 {
     char err[QB_ERR_LEN];
@@ -470,32 +541,19 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     if (engine_ctx_create(e, &t.cp, err) < 0)
         return send_error(t.id, err);
     uint64_t ctx_ns = monotime_ns() - t0;
-    struct pp_tg_result r;
     if (t.delay_s > 0) {
         struct timespec ts = {(time_t)t.delay_s,
                               (long)((t.delay_s - (double)(time_t)t.delay_s) * 1e9)};
         nanosleep(&ts, NULL);
     }
-    int rc = pp_tg_run(e, &t.pt, dc, &r, err);
-    engine_ctx_free(e);
-    if (rc < 0) {
-        pp_tg_result_release(&r);
-        return send_error(t.id, err);
+    int rc;
+    switch (t.kind) {
+    case WORK_SWEEP: rc = run_sweep(e, &t, ctx_ns); break;
+    case WORK_BATCHED: rc = run_batched(e, &t, ctx_ns); break;
+    default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "ev", "result");
-    cJSON_AddNumberToObject(o, "id", t.id);
-    cJSON_AddNumberToObject(o, "ctx_ns", (double)ctx_ns);
-    cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
-    cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
-    cJSON_AddNumberToObject(o, "depth_fills", r.depth_fills);
-    cJSON_AddStringToObject(o, "reps_stop", pp_tg_stop_name(r.stop));
-    cJSON_AddItemToObject(o, "samples_ns", proto_u64_array(r.total_ns, r.n));
-    cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
-    cJSON_AddItemToObject(o, "tg_ns", proto_u64_array(r.tg_ns, r.n));
-    cJSON_AddItemToObject(o, "ttft_ns", proto_u64_array(r.ttft_ns, r.n));
-    pp_tg_result_release(&r);
-    return send_obj(o);
+    engine_ctx_free(e);
+    return rc;
 }
 
 struct load_progress {

@@ -37,19 +37,6 @@ const char *const bench_llama_fields[] = {"build_commit",   "build_number",
                                           "stddev_ns",      "avg_ts",
                                           "stddev_ts",      NULL};
 
-int bench_fmt_parse(const char *s, bool allow_none)
-{
-    static const struct {
-        const char *name;
-        enum bench_fmt fmt;
-    } f[] = {{"md", BENCH_FMT_MD},       {"csv", BENCH_FMT_CSV}, {"json", BENCH_FMT_JSON},
-             {"jsonl", BENCH_FMT_JSONL}, {"sql", BENCH_FMT_SQL}, {"none", BENCH_FMT_NONE}};
-    for (size_t i = 0; i < QB_ARRAY_LEN(f); i++)
-        if (strcmp(s, f[i].name) == 0 && (allow_none || f[i].fmt != BENCH_FMT_NONE))
-            return (int)f[i].fmt;
-    return -1;
-}
-
 static const char *split_name(enum engine_split_mode m)
 {
     switch (m) {
@@ -403,74 +390,6 @@ static const char *sql_type(const cJSON *it, const char *name)
     return is_llama_field(name) ? "INTEGER" : "NUMERIC";
 }
 
-/* a value as text: numbers without exponent noise, bools 0/1, arrays space-joined */
-static char *value_text(const cJSON *it)
-{
-    if (cJSON_IsString(it))
-        return xstrdup(it->valuestring);
-    if (cJSON_IsBool(it))
-        return xstrdup(cJSON_IsTrue(it) ? "1" : "0");
-    if (cJSON_IsNumber(it)) {
-        double d = it->valuedouble;
-        if (d == floor(d) && fabs(d) < 9.0e15)
-            return xasprintf("%.0f", d);
-        return xasprintf("%.6f", d);
-    }
-    if (cJSON_IsArray(it)) {
-        size_t cap = 64, len = 0;
-        char *s = xmalloc(cap);
-        s[0] = '\0';
-        const cJSON *e;
-        cJSON_ArrayForEach (e, it) {
-            char *t = value_text(e);
-            size_t k = strlen(t);
-            if (len + k + 2 > cap) {
-                cap = 2 * (len + k + 2);
-                s = xrealloc(s, cap);
-            }
-            len += (size_t)snprintf(s + len, cap - len, "%s%s", len ? " " : "", t);
-            free(t);
-        }
-        return s;
-    }
-    return xstrdup("");
-}
-
-static void put_quoted(FILE *fp, const char *s, char q)
-{
-    fputc(q, fp);
-    for (; *s; s++) {
-        if (*s == q)
-            fputc(q, fp);
-        fputc(*s, fp);
-    }
-    fputc(q, fp);
-}
-
-static void csv_row(struct bench_report *rp, const cJSON *o)
-{
-    const cJSON *it;
-    if (!rp->header_done) {
-        bool first = true;
-        cJSON_ArrayForEach (it, o) {
-            fprintf(rp->fp, "%s%s", first ? "" : ",", it->string);
-            first = false;
-        }
-        fputc('\n', rp->fp);
-        rp->header_done = true;
-    }
-    bool first = true;
-    cJSON_ArrayForEach (it, o) {
-        char *t = value_text(it);
-        if (!first)
-            fputc(',', rp->fp);
-        put_quoted(rp->fp, t, '"');
-        free(t);
-        first = false;
-    }
-    fputc('\n', rp->fp);
-}
-
 static void sql_create(FILE *fp, const cJSON *o, const char *table, bool llama_only)
 {
     const cJSON *it;
@@ -501,13 +420,13 @@ static void sql_insert(FILE *fp, const cJSON *o, const char *table, bool llama_o
     cJSON_ArrayForEach (it, o) {
         if (llama_only && !is_llama_field(it->string))
             continue;
-        char *t = value_text(it);
+        char *t = table_value_text(it);
         if (!first)
             fputs(", ", fp);
         if (cJSON_IsNumber(it) || cJSON_IsBool(it))
             fputs(t, fp);
         else
-            put_quoted(fp, t, '\'');
+            table_put_quoted(fp, t, '\'');
         free(t);
         first = false;
     }
@@ -567,17 +486,13 @@ void bench_report_row(struct bench_report *rp, const struct bench_row *r)
                      r->build.build_number);
     } else {
         cJSON *o = bench_row_json(r);
-        if (rp->fmt == BENCH_FMT_JSON || rp->fmt == BENCH_FMT_JSONL) {
-            char *s = rp->fmt == BENCH_FMT_JSON ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
-            if (rp->fmt == BENCH_FMT_JSON)
-                fprintf(rp->fp, "%s%s", rp->n_rows ? ",\n" : "", s);
-            else
-                fprintf(rp->fp, "%s\n", s);
-            free(s);
-        } else if (rp->fmt == BENCH_FMT_CSV) {
-            csv_row(rp, o);
-        } else {
+        if (rp->fmt == BENCH_FMT_SQL) {
             sql_row(rp, o);
+        } else {
+            struct table_out t = {
+                .fp = rp->fp, .fmt = rp->fmt, .header_done = rp->header_done, .n_rows = rp->n_rows};
+            table_row(&t, o);
+            rp->header_done = t.header_done;
         }
         cJSON_Delete(o);
     }

@@ -8,18 +8,7 @@
 #include <stdio.h>
 
 #include "../measure/bench_row.h"
-
-enum bench_fmt {
-    BENCH_FMT_NONE,
-    BENCH_FMT_MD,
-    BENCH_FMT_CSV,
-    BENCH_FMT_JSON,
-    BENCH_FMT_JSONL,
-    BENCH_FMT_SQL
-};
-
-/* "md", "csv", ... -> format; -1 if unknown ("none" only when allow_none) */
-int bench_fmt_parse(const char *s, bool allow_none);
+#include "table.h"
 
 /* markdown columns shown besides model/size/params/backend/test/t/s/load/ctx */
 enum bench_col {

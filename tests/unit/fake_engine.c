@@ -146,6 +146,7 @@ void engine_synchronize(struct engine *e)
 void engine_memory_clear(struct engine *e)
 {
     e->pos = 0;
+    memset(fake_stats.seq_len, 0, sizeof(fake_stats.seq_len));
     fake_stats.clears++;
 }
 
@@ -197,4 +198,47 @@ int engine_set_process_priority(int prio, char *err)
     if (prio < -1 || prio > 3)
         return set_err(err, "invalid priority %d", prio);
     return 0;
+}
+
+int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, char *err)
+{
+    if (fake_cfg.fail_decode_after >= 0 && fake_stats.decodes >= fake_cfg.fail_decode_after)
+        return set_err(err, "fake: decode failed");
+    for (int i = 0; i < n; i++) {
+        if (t[i].token < 0 || t[i].token >= fake_cfg.n_vocab)
+            fake_stats.bad_tokens++;
+        if (t[i].seq < 0 || t[i].seq >= FAKE_MAX_SEQ) {
+            fake_stats.bad_tokens++;
+            continue;
+        }
+        /* positions must continue each sequence */
+        if (t[i].pos != fake_stats.seq_len[t[i].seq])
+            fake_stats.bad_positions++;
+        fake_stats.seq_len[t[i].seq] = t[i].pos + 1;
+    }
+    (void)e;
+    fake_stats.decodes++;
+    fake_stats.tokens += n;
+    if (n > fake_stats.max_batch)
+        fake_stats.max_batch = n;
+    spin_ns(fake_cfg.ns_per_token * n);
+    return 0;
+}
+
+int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err)
+{
+    (void)e;
+    if (seq < 0 || seq >= FAKE_MAX_SEQ || p1 >= 0)
+        return set_err(err, "fake: unsupported seq_rm");
+    if (fake_stats.seq_len[seq] > p0)
+        fake_stats.seq_len[seq] = p0;
+    fake_stats.seq_rms++;
+    return 0;
+}
+
+void engine_seq_cp(struct engine *e, int src, int dst)
+{
+    (void)e;
+    fake_stats.seq_len[dst] = fake_stats.seq_len[src];
+    fake_stats.seq_cps++;
 }

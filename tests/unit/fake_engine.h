@@ -16,11 +16,16 @@ struct fake_engine_cfg {
     bool fail_restore;     /* engine_seq_restore refuses every snapshot */
 };
 
+#define FAKE_MAX_SEQ 64
+
 struct fake_engine_stats {
     int decodes, tokens, syncs, clears, saves, restores, ctx_creates, max_batch, last_threads;
     int bad_tokens;       /* tokens outside the vocabulary */
     int first_tokens[64]; /* first token of each decode at position 0 */
     int n_first;
+    int seq_len[FAKE_MAX_SEQ]; /* cells per sequence (positions must continue them) */
+    int bad_positions;         /* tokens that did not continue their sequence */
+    int seq_rms, seq_cps;      /* memory removals and copies */
 };
 
 extern struct fake_engine_cfg fake_cfg;

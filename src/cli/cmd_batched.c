@@ -1,0 +1,238 @@
+/* quantbench batched: aggregate speed with B parallel sequences
+ * (llama-batched-bench) for every (PP, TG, B) of -npp x -ntg x -npl, in a worker
+ * process that loads the model once. A combination that does not fit the context, or
+ * fails, is a row with its status and reason. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/table.h"
+#include "../util/stats.h"
+#include "args.h"
+#include "cmd.h"
+#include "runner.h"
+#include "single.h"
+
+static const char batched_help_head[] =
+    "usage: quantbench batched -m MODEL [flags]\n"
+    "\n"
+    "Speed with B parallel sequences, as llama-batched-bench: B sequences of PP prompt\n"
+    "tokens (decoded in -b chunks), then TG steps each decoding one token for every\n"
+    "sequence.\n"
+    "\n"
+    "Flags (defaults in brackets; -npp -ntg -npl take comma lists and ranges):\n"
+    "  -npp N                      prompt tokens per sequence [128]\n"
+    "  -ntg N                      generation steps [128]\n"
+    "  -npl N                      parallel sequences B [1]\n"
+    "  -pps, --shared-prompt       one prompt decoded once and copied to every sequence\n";
+
+static const char batched_help_tail[] =
+    "\n"
+    "Columns: PP, TG, B, N_KV, T_PP s, S_PP t/s, T_TG s, S_TG t/s, T s, S t/s, with S_PP\n"
+    "= B*PP/T_PP (PP/T_PP shared), S_TG = B*TG/T_TG, S = (prompt + B*TG)/T; means over -r,\n"
+    "± sd. jsonl/json/csv rows keep batched-bench's fields (n_kv_max, n_batch, n_ubatch,\n"
+    "flash_attn, is_pp_shared, n_gpu_layers, n_threads, n_threads_batch, pp, tg, pl, n_kv,\n"
+    "t_pp, speed_pp, t_tg, speed_tg, t, speed) and add the sds, TTFT (until every sequence\n"
+    "has its first token), raw samples, status, build, model and host.\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+static const struct table_col batched_cols[] = {
+    {"pp", "PP", 6, TABLE_INT},      {"tg", "TG", 6, TABLE_INT},
+    {"pl", "B", 4, TABLE_INT},       {"n_kv", "N_KV", 6, TABLE_INT},
+    {"t_pp", "T_PP s", 8, TABLE_F3}, {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
+    {"t_tg", "T_TG s", 8, TABLE_F3}, {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
+    {"t", "T s", 8, TABLE_F3},       {"speed", "S t/s", 16, TABLE_MEAN_SD},
+};
+
+static void log_error_row(const struct batched_params *bp, const char *err)
+{
+    fprintf(stderr, "quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
+}
+
+/* mean seconds and mean ± sd of the three speeds over the repetitions */
+static void speeds(const struct batched_params *bp, const uint64_t *pp_ns, const uint64_t *tg_ns,
+                   int n, double t[3], struct stats st[3])
+{
+    double *v[3];
+    for (int k = 0; k < 3; k++) {
+        v[k] = xcalloc((size_t)(n ? n : 1), sizeof(double));
+        t[k] = 0;
+    }
+    for (int i = 0; i < n; i++) {
+        batched_speeds(bp, pp_ns[i], tg_ns[i], &v[0][i], &v[1][i], &v[2][i]);
+        t[0] += (double)pp_ns[i] / 1e9 / n;
+        t[1] += (double)tg_ns[i] / 1e9 / n;
+        t[2] += (double)(pp_ns[i] + tg_ns[i]) / 1e9 / n;
+    }
+    for (int k = 0; k < 3; k++) {
+        st[k] = stats_compute(v[k], (size_t)n);
+        free(v[k]);
+    }
+}
+
+static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
+                          const struct batched_params *bp, int n_kv_max, const cJSON *resp,
+                          const char *status, const char *error)
+{
+    cJSON *row = cJSON_CreateObject();
+    uint64_t *pp_ns = NULL, *tg_ns = NULL, *ttft = NULL;
+    int n = 0, n2 = 0, n3 = 0;
+    char err[QB_ERR_LEN];
+    if (resp && (proto_get_u64_array(resp, "pp_ns", &pp_ns, &n, err) < 0 ||
+                 proto_get_u64_array(resp, "tg_ns", &tg_ns, &n2, err) < 0 ||
+                 proto_get_u64_array(resp, "ttft_ns", &ttft, &n3, err) < 0 || n != n2 || n != n3))
+        n = 0;
+    double t[3];
+    struct stats st[3];
+    speeds(bp, pp_ns, tg_ns, n, t, st);
+    cJSON_AddNumberToObject(row, "n_kv_max", n_kv_max);
+    cJSON_AddNumberToObject(row, "n_batch", o->cp.n_batch);
+    cJSON_AddNumberToObject(row, "n_ubatch", o->cp.n_ubatch);
+    cJSON_AddNumberToObject(row, "flash_attn", o->cp.flash_attn);
+    cJSON_AddNumberToObject(row, "is_pp_shared", bp->shared);
+    cJSON_AddNumberToObject(row, "n_gpu_layers", o->mp.n_gpu_layers);
+    cJSON_AddNumberToObject(row, "n_threads", o->cp.n_threads);
+    cJSON_AddNumberToObject(row, "n_threads_batch", o->cp.n_threads_batch);
+    cJSON_AddNumberToObject(row, "pp", bp->pp);
+    cJSON_AddNumberToObject(row, "tg", bp->tg);
+    cJSON_AddNumberToObject(row, "pl", bp->pl);
+    cJSON_AddNumberToObject(row, "n_kv", batched_n_kv(bp));
+    cJSON_AddNumberToObject(row, "t_pp", t[0]);
+    cJSON_AddNumberToObject(row, "speed_pp", st[0].mean);
+    cJSON_AddNumberToObject(row, "t_tg", t[1]);
+    cJSON_AddNumberToObject(row, "speed_tg", st[1].mean);
+    cJSON_AddNumberToObject(row, "t", t[2]);
+    cJSON_AddNumberToObject(row, "speed", st[2].mean);
+    cJSON_AddNumberToObject(row, "speed_pp_sd", st[0].stddev);
+    cJSON_AddNumberToObject(row, "speed_tg_sd", st[1].stddev);
+    cJSON_AddNumberToObject(row, "speed_sd", st[2].stddev);
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += ttft[i];
+    cJSON_AddNumberToObject(row, "ttft_ns", n ? (double)(sum / (uint64_t)n) : 0);
+    cJSON_AddItemToObject(row, "samples_pp_ns", proto_u64_array(pp_ns, n));
+    cJSON_AddItemToObject(row, "samples_tg_ns", proto_u64_array(tg_ns, n));
+    cJSON_AddItemToObject(row, "samples_ttft_ns", proto_u64_array(ttft, n));
+    cJSON_AddStringToObject(row, "status", status);
+    cJSON_AddStringToObject(row, "error", error);
+    single_opts_json(o, row);
+    runner_row_meta(rn, row);
+    free(pp_ns);
+    free(tg_ns);
+    free(ttft);
+    return row;
+}
+
+int cmd_batched(int argc, char **argv)
+{
+    struct single_opts o;
+    struct int_list npp = {0}, ntg = {0}, npl = {0};
+    bool shared = false;
+    char err[QB_ERR_LEN];
+    int ret = QB_EXIT_OK, n_failed = 0, n_ok = 0;
+    single_opts_init(&o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool used = false;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(batched_help_head, stdout);
+            fputs(single_opts_help, stdout);
+            fputs(batched_help_tail, stdout);
+            ret = QB_EXIT_OK;
+            goto out;
+        }
+        int rc = single_opts_flag(&o, a, v, &used, err);
+        if (rc == 0) {
+            if (!strcmp(a, "-pps") || !strcmp(a, "--shared-prompt")) {
+                shared = true;
+                rc = 1;
+            } else if (!strcmp(a, "-npp") || !strcmp(a, "-ntg") || !strcmp(a, "-npl")) {
+                struct int_list *l = !strcmp(a, "-npp") ? &npp : !strcmp(a, "-ntg") ? &ntg : &npl;
+                if (!v)
+                    rc = set_err(err, "%s needs a value", a);
+                else
+                    rc = int_list_parse(l, a, v, 1, l == &npl ? 4096 : 1 << 24, err) < 0 ? -1 : 1;
+                used = true;
+            } else {
+                rc = set_err(err, "unknown flag '%s'", a);
+            }
+        }
+        if (rc < 0) {
+            ret = usage_error("batched", "%s", err);
+            goto out;
+        }
+        if (used)
+            i++;
+    }
+    if ((ret = single_opts_check(&o, "batched")) != 0)
+        goto out;
+    if (!npp.n)
+        int_list_push(&npp, 128);
+    if (!ntg.n)
+        int_list_push(&ntg, 128);
+    if (!npl.n)
+        int_list_push(&npl, 1);
+    int max_pl = 1;
+    for (size_t i = 0; i < npl.n; i++)
+        max_pl = npl.v[i] > max_pl ? npl.v[i] : max_pl;
+
+    struct work_load wl = {0, 0};
+    struct runner rn;
+    runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
+    struct table_out out;
+    table_begin(&out, stdout, o.fmt, batched_cols, (int)QB_ARRAY_LEN(batched_cols));
+    for (size_t a = 0; a < npp.n; a++)
+        for (size_t b = 0; b < ntg.n; b++)
+            for (size_t c = 0; c < npl.n; c++) {
+                struct work_test t;
+                memset(&t, 0, sizeof(t));
+                t.kind = WORK_BATCHED;
+                t.cp = o.cp;
+                t.cp.n_seq_max = (uint32_t)max_pl; /* as batched-bench: one context for all */
+                t.pt.n_batch = (int)o.cp.n_batch;
+                t.pt.reps = 1;
+                t.pt.n_threads = o.cp.n_threads;
+                t.pt.no_warmup = o.no_warmup;
+                t.pt.seed = o.seed;
+                t.bt = (struct batched_params){
+                    npp.v[a],        ntg.v[b], npl.v[c],       shared,      (int)o.cp.n_batch,
+                    (int)o.cp.n_ctx, o.reps,   o.cp.n_threads, o.no_warmup, o.seed};
+                enum bench_status status = BENCH_STATUS_ERROR;
+                cJSON *resp = NULL, *row;
+                err[0] = '\0';
+                if (batched_n_kv(&t.bt) > (int)o.cp.n_ctx) {
+                    snprintf(err, sizeof(err), "needs %d KV cells, the context (-c) has %u",
+                             batched_n_kv(&t.bt), o.cp.n_ctx);
+                    row = batched_row(&o, &rn, &t.bt, (int)o.cp.n_ctx, NULL, "error", err);
+                } else {
+                    cJSON *req = proto_run_req(&t);
+                    if (runner_ensure(&rn, &status, err) < 0 ||
+                        runner_call(&rn, req, &resp, &status, err) < 0)
+                        row = batched_row(&o, &rn, &t.bt, (int)o.cp.n_ctx, NULL,
+                                          bench_status_name(status), err);
+                    else
+                        row = batched_row(&o, &rn, &t.bt, (int)o.cp.n_ctx, resp, "ok", "");
+                    cJSON_Delete(req);
+                }
+                if (err[0]) {
+                    n_failed++;
+                    log_error_row(&t.bt, err);
+                } else {
+                    n_ok++;
+                }
+                table_row(&out, row);
+                cJSON_Delete(row);
+                cJSON_Delete(resp);
+            }
+    table_end(&out);
+    runner_release(&rn);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        ret = error("cannot write results to stdout");
+    else if (n_failed)
+        ret = n_ok ? QB_EXIT_PARTIAL : QB_EXIT_FAIL;
+out:
+    int_list_release(&npp);
+    int_list_release(&ntg);
+    int_list_release(&npl);
+    return ret;
+}

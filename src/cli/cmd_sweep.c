@@ -1,0 +1,182 @@
+/* quantbench sweep: PP and TG speed at increasing context depth in one pass
+ * (ik_llama.cpp's llama-sweep-bench), in a worker process; -r repeats every depth,
+ * --stride times every k-th. Rows keep sweep-bench's field names plus ours. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/table.h"
+#include "../util/stats.h"
+#include "cmd.h"
+#include "runner.h"
+#include "single.h"
+
+static const char sweep_help_head[] =
+    "usage: quantbench sweep -m MODEL [flags]\n"
+    "\n"
+    "Speed against context depth in one pass, as llama-sweep-bench: for N_KV = 0, ub, 2ub,\n"
+    "... below -c, time -n single-token generation steps at depth N_KV, remove them, then\n"
+    "time one ubatch of prompt at N_KV, which stays and makes the next depth.\n"
+    "\n"
+    "Flags (defaults in brackets):\n"
+    "  -n, --n-gen N               generated tokens per depth (T) [ubatch / 4]\n"
+    "  --stride K                  time every K-th depth, fill the others [1]\n";
+
+static const char sweep_help_tail[] =
+    "\n"
+    "Columns: PP, TG, N_KV, T_PP s, S_PP t/s, T_TG s, S_TG t/s (mean ± sd over -r).\n"
+    "jsonl/json/csv rows: n_kv, pp, tg, t_pp, speed_pp, t_tg, speed_tg (sweep-bench's), then\n"
+    "speed_pp_sd, speed_tg_sd, the raw samples, status, settings, build, model and host.\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+static const struct table_col sweep_cols[] = {
+    {"pp", "PP", 6, TABLE_INT},
+    {"tg", "TG", 6, TABLE_INT},
+    {"n_kv", "N_KV", 6, TABLE_INT},
+    {"t_pp", "T_PP s", 8, TABLE_F3},
+    {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
+    {"t_tg", "T_TG s", 8, TABLE_F3},
+    {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
+};
+
+/* mean seconds and mean ± sd of tokens/s over the samples */
+static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens,
+                      const uint64_t *ns, int n)
+{
+    double *ts = xcalloc((size_t)(n ? n : 1), sizeof(double));
+    double sum_s = 0;
+    for (int i = 0; i < n; i++) {
+        ts[i] = ns[i] ? 1e9 * tokens / (double)ns[i] : 0;
+        sum_s += (double)ns[i] / 1e9;
+    }
+    struct stats s = stats_compute(ts, (size_t)n);
+    char sd[32];
+    snprintf(sd, sizeof(sd), "%s_sd", s_key);
+    cJSON_AddNumberToObject(o, t_key, n ? sum_s / n : 0);
+    cJSON_AddNumberToObject(o, s_key, s.mean);
+    cJSON_AddNumberToObject(o, sd, s.stddev);
+    free(ts);
+}
+
+static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
+                        const cJSON *point, const char *status, const char *error)
+{
+    cJSON *row = cJSON_CreateObject();
+    uint64_t *pp_ns = NULL, *tg_ns = NULL;
+    int n_pp = 0, n_tg = 0;
+    char err[QB_ERR_LEN];
+    if (point) {
+        proto_get_u64_array(point, "pp_ns", &pp_ns, &n_pp, err);
+        proto_get_u64_array(point, "tg_ns", &tg_ns, &n_tg, err);
+    }
+    cJSON_AddNumberToObject(row, "n_kv", point ? json_num(point, "n_kv") : 0);
+    cJSON_AddNumberToObject(row, "pp", pp);
+    cJSON_AddNumberToObject(row, "tg", tg);
+    add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
+    add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
+    cJSON_AddItemToObject(row, "samples_pp_ns", proto_u64_array(pp_ns, n_pp));
+    cJSON_AddItemToObject(row, "samples_tg_ns", proto_u64_array(tg_ns, n_tg));
+    cJSON_AddStringToObject(row, "status", status);
+    cJSON_AddStringToObject(row, "error", error);
+    single_opts_json(o, row);
+    runner_row_meta(rn, row);
+    free(pp_ns);
+    free(tg_ns);
+    return row;
+}
+
+int cmd_sweep(int argc, char **argv)
+{
+    struct single_opts o;
+    char err[QB_ERR_LEN];
+    int n_gen = -1, stride = 1;
+    single_opts_init(&o);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool used = false;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(sweep_help_head, stdout);
+            fputs(single_opts_help, stdout);
+            fputs(sweep_help_tail, stdout);
+            return QB_EXIT_OK;
+        }
+        int rc = single_opts_flag(&o, a, v, &used, err);
+        if (rc < 0)
+            return usage_error("sweep", "%s", err);
+        if (rc == 0) {
+            if (strcmp(a, "-n") && strcmp(a, "--n-gen") && strcmp(a, "--stride"))
+                return usage_error("sweep", "unknown flag '%s'", a);
+            if (!v)
+                return usage_error("sweep", "%s needs a value", a);
+            int *dst = !strcmp(a, "--stride") ? &stride : &n_gen;
+            int lo = dst == &stride ? 1 : 0;
+            if (parse_int(v, lo, 1 << 24, dst) < 0)
+                return usage_error("sweep",
+                                   "invalid value '%s' for %s (expected an integer in "
+                                   "%d..%d)",
+                                   v, a, lo, 1 << 24);
+            used = true;
+        }
+        if (used)
+            i++;
+    }
+    int rc = single_opts_check(&o, "sweep");
+    if (rc)
+        return rc;
+    int ub = (int)o.cp.n_ubatch;
+    if (n_gen < 0)
+        n_gen = ub / 4;
+    if (n_gen > ub)
+        return usage_error("sweep",
+                           "-n %d exceeds -ub %d (the last depth has room for one "
+                           "ubatch)",
+                           n_gen, ub);
+    if ((int)o.cp.n_ctx < ub)
+        return usage_error("sweep", "-c %u is smaller than -ub %d", o.cp.n_ctx, ub);
+
+    struct work_test t;
+    memset(&t, 0, sizeof(t));
+    t.kind = WORK_SWEEP;
+    t.cp = o.cp;
+    t.pt.n_batch = (int)o.cp.n_batch;
+    t.pt.reps = 1;
+    t.pt.n_threads = o.cp.n_threads;
+    t.pt.no_warmup = o.no_warmup;
+    t.pt.seed = o.seed;
+    t.sw = (struct sweep_params){(int)o.cp.n_ctx, ub,          n_gen, o.reps, stride,
+                                 o.cp.n_threads,  o.no_warmup, o.seed};
+    struct work_load wl = {0, 0};
+    struct runner rn;
+    runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
+    struct table_out out;
+    table_begin(&out, stdout, o.fmt, sweep_cols, (int)QB_ARRAY_LEN(sweep_cols));
+    enum bench_status status;
+    cJSON *req = proto_run_req(&t), *resp = NULL;
+    int ret = QB_EXIT_OK;
+    err[0] = '\0';
+    if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
+        cJSON *row = sweep_row(&o, &rn, ub, n_gen, NULL, bench_status_name(status), err);
+        table_row(&out, row);
+        cJSON_Delete(row);
+        error("sweep of '%s': %s: %s", o.model, bench_status_name(status), err);
+        ret = QB_EXIT_FAIL;
+    } else {
+        const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
+        double wall = json_num(resp, "wall_ns");
+        cJSON_ArrayForEach (p, pts) {
+            cJSON *row = sweep_row(&o, &rn, ub, n_gen, p, "ok", "");
+            cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
+            table_row(&out, row);
+            cJSON_Delete(row);
+        }
+        fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),
+                wall / 1e9);
+    }
+    table_end(&out);
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    runner_release(&rn);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return error("cannot write results to stdout");
+    return ret;
+}

@@ -1,0 +1,181 @@
+/* Worker-backed model runner (see runner.h). */
+#include "runner.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../gguf/gguf.h"
+#include "../util/clock.h"
+#include "../util/log.h"
+#include "../util/util.h"
+
+void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(dst, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
+}
+
+double json_num(const cJSON *o, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
+static bool is_ev(const cJSON *o, const char *ev)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, "ev");
+    return cJSON_IsString(it) && strcmp(it->valuestring, ev) == 0;
+}
+
+static enum bench_status death_status(const char *err)
+{
+    return strstr(err, "timed out") ? BENCH_STATUS_TIMEOUT : BENCH_STATUS_CRASHED;
+}
+
+static void on_progress(double p, void *ud)
+{
+    log_info("loading '%s': %.0f%%", (const char *)ud, p * 100);
+}
+
+void runner_init(struct runner *r, const char *model, const struct engine_model_params *mp,
+                 const struct work_load *wl, int verbose, double timeout_s)
+{
+    memset(r, 0, sizeof(*r));
+    r->model = model;
+    r->mp = *mp;
+    r->wl = *wl;
+    r->verbose = verbose;
+    r->timeout_s = timeout_s;
+}
+
+static void take_loaded(struct runner *r, const cJSON *resp)
+{
+    struct runner_info *ld = &r->info;
+    memset(ld, 0, sizeof(*ld));
+    ld->load_ns = (uint64_t)json_num(resp, "load_ns");
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp, "model");
+    const cJSON *b = cJSON_GetObjectItemCaseSensitive(resp, "build");
+    json_copy_str(ld->model.desc, sizeof(ld->model.desc), m, "type");
+    ld->model.size = (uint64_t)json_num(m, "size");
+    ld->model.n_params = (uint64_t)json_num(m, "n_params");
+    ld->model.n_vocab = (int32_t)json_num(m, "n_vocab");
+    ld->model.n_layer = (int32_t)json_num(m, "n_layer");
+    ld->model.n_ctx_train = (int32_t)json_num(m, "n_ctx_train");
+    json_copy_str(ld->build.version, sizeof(ld->build.version), b, "version");
+    json_copy_str(ld->build.commit, sizeof(ld->build.commit), b, "commit");
+    ld->build.build_number = (int)json_num(b, "build_number");
+    json_copy_str(ld->build.backends, sizeof(ld->build.backends), b, "backends");
+    json_copy_str(ld->build.cpu_info, sizeof(ld->build.cpu_info), b, "cpu_info");
+    json_copy_str(ld->build.gpu_info, sizeof(ld->build.gpu_info), b, "gpu_info");
+}
+
+int runner_ensure(struct runner *r, enum bench_status *status, char *err)
+{
+    if (!worker_alive(r->w)) {
+        worker_stop(r->w);
+        r->loaded = false;
+        r->w = worker_start(r->verbose, r->verbose > 0, err);
+        if (!r->w) {
+            *status = BENCH_STATUS_CRASHED;
+            return -1;
+        }
+        if (r->verbose)
+            worker_set_progress(r->w, on_progress, (void *)r->model);
+    }
+    if (r->loaded)
+        return 0;
+    cJSON *req = proto_load_req(r->model, &r->mp, &r->wl), *resp = NULL;
+    int rc = worker_call(r->w, req, r->timeout_s, &resp, err);
+    cJSON_Delete(req);
+    if (rc < 0) {
+        *status = death_status(err);
+        return -1;
+    }
+    if (!is_ev(resp, "loaded")) {
+        json_copy_str(err, QB_ERR_LEN, resp, "msg");
+        if (!err[0])
+            snprintf(err, QB_ERR_LEN, "worker answered a load with something else");
+        cJSON_Delete(resp);
+        *status = BENCH_STATUS_LOAD_FAILED;
+        return -1;
+    }
+    take_loaded(r, resp);
+    cJSON_Delete(resp);
+    r->loaded = true;
+    return 0;
+}
+
+int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_status *status,
+                char *err)
+{
+    *resp = NULL;
+    if (worker_call(r->w, req, r->timeout_s, resp, err) < 0) {
+        *status = death_status(err);
+        r->loaded = false;
+        return -1;
+    }
+    if (!is_ev(*resp, "result")) {
+        json_copy_str(err, QB_ERR_LEN, *resp, "msg");
+        cJSON_Delete(*resp);
+        *resp = NULL;
+        *status = BENCH_STATUS_ERROR;
+        return -1;
+    }
+    return 0;
+}
+
+void runner_release(struct runner *r)
+{
+    worker_stop(r->w);
+    r->w = NULL;
+    r->loaded = false;
+}
+
+int check_model_file(const char *path, long long *n_layer, char *err)
+{
+    struct gf_file *f;
+    if (gf_read_file(path, &f, err) < 0)
+        return -1;
+    *n_layer = 0;
+    const char *arch = gf_get_str(f, "general.architecture");
+    if (arch) {
+        char key[128];
+        snprintf(key, sizeof(key), "%s.block_count", arch);
+        *n_layer = gf_get_int(f, key, 0);
+    }
+    gf_free(f);
+    return 0;
+}
+
+#ifndef QB_VERSION
+#define QB_VERSION "0.1.0"
+#endif
+
+void runner_row_meta(const struct runner *r, cJSON *o)
+{
+    const struct runner_info *in = &r->info;
+    char host[128], now[32];
+    if (gethostname(host, sizeof(host)) < 0)
+        snprintf(host, sizeof(host), "unknown");
+    walltime_rfc3339(now, sizeof(now));
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
+         psize = sysconf(_SC_PAGESIZE);
+    cJSON_AddStringToObject(o, "build_commit", in->build.commit);
+    cJSON_AddNumberToObject(o, "build_number", in->build.build_number);
+    cJSON_AddStringToObject(o, "llama_version", in->build.version);
+    cJSON_AddStringToObject(o, "backends", in->build.backends);
+    cJSON_AddStringToObject(o, "cpu_info", in->build.cpu_info);
+    cJSON_AddStringToObject(o, "gpu_info", in->build.gpu_info);
+    cJSON_AddStringToObject(o, "model_filename", r->model);
+    cJSON_AddStringToObject(o, "model_type", in->model.desc);
+    cJSON_AddNumberToObject(o, "model_size", (double)in->model.size);
+    cJSON_AddNumberToObject(o, "model_n_params", (double)in->model.n_params);
+    cJSON_AddNumberToObject(o, "load_ns", (double)in->load_ns);
+    cJSON_AddStringToObject(o, "host", host);
+    cJSON_AddNumberToObject(o, "host_cpus", ncpu > 0 ? (double)ncpu : 0);
+    cJSON_AddNumberToObject(o, "host_ram_bytes",
+                            pages > 0 && psize > 0 ? (double)pages * (double)psize : 0);
+    cJSON_AddStringToObject(o, "test_time", now);
+    cJSON_AddStringToObject(o, "quantbench_version", QB_VERSION);
+}

@@ -1,0 +1,56 @@
+/* A worker process holding one model configuration loaded, for the commands that
+ * run work items against it (bench, sweep, batched). A worker that dies or times out
+ * is reported through a status and message; the next call starts a fresh worker and
+ * loads the model again. */
+#ifndef QB_RUNNER_H
+#define QB_RUNNER_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "../engine/proto.h"
+#include "../engine/worker.h"
+#include "../measure/bench_row.h"
+
+struct runner_info {
+    uint64_t load_ns;               /* model load time of the current worker */
+    struct engine_model_info model; /* description, size, parameters */
+    struct engine_build_info build; /* llama.cpp build and devices */
+};
+
+struct runner {
+    const char *model;             /* borrowed */
+    struct engine_model_params mp; /* load settings */
+    struct work_load wl;           /* process settings */
+    int verbose;                   /* worker verbosity; > 0 echoes its stderr */
+    double timeout_s;              /* per load and per call; 0 = none */
+    struct worker *w;              /* current worker or NULL */
+    bool loaded;                   /* w holds the model */
+    struct runner_info info;       /* valid while loaded */
+};
+
+void runner_init(struct runner *r, const char *model, const struct engine_model_params *mp,
+                 const struct work_load *wl, int verbose, double timeout_s);
+/* Start a worker and load the model if needed. -1: *status is LOAD_FAILED, CRASHED or
+ * TIMEOUT and err says why. */
+int runner_ensure(struct runner *r, enum bench_status *status, char *err);
+/* Send req (after runner_ensure) and wait for its answer; 0 with *resp the "result"
+ * object (caller frees), or -1 with *status ERROR (the worker refused), CRASHED or
+ * TIMEOUT and err. */
+int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_status *status,
+                char *err);
+void runner_release(struct runner *r); /* stops the worker */
+
+/* Add the build, model and host a row came from (what is known: after a failed load
+ * only the file and host). */
+void runner_row_meta(const struct runner *r, cJSON *row);
+
+/* Fields of a JSON message; missing ones read as "" / 0. */
+void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key);
+double json_num(const cJSON *o, const char *key);
+
+/* A model file must be a complete GGUF: -1 with err otherwise; *n_layer from its
+ * metadata (0 if unknown). */
+int check_model_file(const char *path, long long *n_layer, char *err);
+
+#endif

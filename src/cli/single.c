@@ -1,0 +1,227 @@
+/* Shared one-configuration flags (see single.h). */
+#include "single.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "../util/util.h"
+#include "cmd.h"
+#include "runner.h"
+
+const char single_opts_help[] =
+    "  -m, --model FILE            GGUF model (required)\n"
+    "  -c, --ctx-size N            context size in tokens [4096]\n"
+    "  -b, --batch-size N          logical batch [2048]\n"
+    "  -ub, --ubatch-size N        physical batch [512]\n"
+    "  -r, --repetitions N         timed repetitions [1]\n"
+    "  -t, --threads N             threads [number of online CPUs]\n"
+    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 = all [-1]\n"
+    "  -ncmoe, --n-cpu-moe N       experts of the first N layers on the CPU [0]\n"
+    "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B [none]\n"
+    "  -fa, --flash-attn X         on, off or auto [auto]\n"
+    "  -ctk, -ctv T                K / V cache type (f16, q8_0, ...) [f16]\n"
+    "  -nkvo, --no-kv-offload 0|1  keep the KV cache in host memory [0]\n"
+    "  -lm, --load-mode M          auto, mmap or none [auto]\n"
+    "  --no-warmup                 skip the warm-up\n"
+    "  --seed N                    random-token seed [1]\n"
+    "  --timeout S                 seconds a worker may take per load or run [0 = none]\n"
+    "  -o, --output FMT            md, csv, json, jsonl [md]\n"
+    "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n";
+
+void single_opts_init(struct single_opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->mp = engine_model_params_default();
+    o->cp = engine_ctx_params_default();
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    o->cp.n_threads = o->cp.n_threads_batch = ncpu > 0 ? (int)ncpu : 4;
+    o->reps = 1;
+    o->seed = 1;
+    o->fmt = BENCH_FMT_MD;
+}
+
+static int int_flag(const char *a, const char *v, int lo, int hi, int *out, char *err)
+{
+    if (parse_int(v, lo, hi, out) < 0)
+        return set_err(err, "invalid value '%s' for %s (expected an integer in %d..%d)", v, a, lo,
+                       hi);
+    return 1;
+}
+
+static bool is(const char *a, const char *s1, const char *s2)
+{
+    return !strcmp(a, s1) || (s2 && !strcmp(a, s2));
+}
+
+int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *used_value,
+                     char *err)
+{
+    const int big = 1 << 24;
+    int x;
+    *used_value = false;
+    if (is(a, "--no-warmup", NULL)) {
+        o->no_warmup = true;
+        return 1;
+    }
+    if (is(a, "-v", "--verbose")) {
+        o->verbose++;
+        return 1;
+    }
+    static const char *const valued[] = {
+        "-m",    "--model",         "-c",     "--ctx-size",     "-b",     "--batch-size",
+        "-ub",   "--ubatch-size",   "-r",     "--repetitions",  "-t",     "--threads",
+        "-ngl",  "--n-gpu-layers",  "-ncmoe", "--n-cpu-moe",    "-ot",    "--override-tensor",
+        "-fa",   "--flash-attn",    "-ctk",   "--cache-type-k", "-ctv",   "--cache-type-v",
+        "-nkvo", "--no-kv-offload", "-lm",    "--load-mode",    "--seed", "--timeout",
+        "-o",    "--output"};
+    size_t k;
+    for (k = 0; k < QB_ARRAY_LEN(valued) && strcmp(a, valued[k]); k++)
+        ;
+    if (k == QB_ARRAY_LEN(valued))
+        return 0;
+    if (!v)
+        return set_err(err, "%s needs a value", a);
+    *used_value = true;
+    if (is(a, "-m", "--model")) {
+        o->model = v;
+        return 1;
+    }
+    if (is(a, "-c", "--ctx-size")) {
+        if (int_flag(a, v, 1, big, &x, err) < 0)
+            return -1;
+        o->cp.n_ctx = (uint32_t)x;
+        return 1;
+    }
+    if (is(a, "-b", "--batch-size")) {
+        if (int_flag(a, v, 1, big, &x, err) < 0)
+            return -1;
+        o->cp.n_batch = (uint32_t)x;
+        return 1;
+    }
+    if (is(a, "-ub", "--ubatch-size")) {
+        if (int_flag(a, v, 1, big, &x, err) < 0)
+            return -1;
+        o->cp.n_ubatch = (uint32_t)x;
+        return 1;
+    }
+    if (is(a, "-r", "--repetitions"))
+        return int_flag(a, v, 1, 100000, &o->reps, err);
+    if (is(a, "-t", "--threads")) {
+        if (int_flag(a, v, 1, 4096, &x, err) < 0)
+            return -1;
+        o->cp.n_threads = o->cp.n_threads_batch = x;
+        return 1;
+    }
+    if (is(a, "-ngl", "--n-gpu-layers"))
+        return int_flag(a, v, -1, 100000, &o->mp.n_gpu_layers, err);
+    if (is(a, "-ncmoe", "--n-cpu-moe"))
+        return int_flag(a, v, 0, 100000, &o->mp.n_cpu_moe, err);
+    if (is(a, "-ot", "--override-tensor")) {
+        const char *eq = strrchr(v, '=');
+        if (!eq || eq == v || !eq[1] || strlen(v) >= sizeof(o->mp.overrides))
+            return set_err(err,
+                           "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
+                           "';'-separated)",
+                           v);
+        snprintf(o->mp.overrides, sizeof(o->mp.overrides), "%s", v);
+        return 1;
+    }
+    if (is(a, "-fa", "--flash-attn")) {
+        if (!strcmp(v, "on") || !strcmp(v, "1"))
+            o->cp.flash_attn = 1;
+        else if (!strcmp(v, "off") || !strcmp(v, "0"))
+            o->cp.flash_attn = 0;
+        else if (!strcmp(v, "auto") || !strcmp(v, "-1"))
+            o->cp.flash_attn = -1;
+        else
+            return set_err(err, "invalid value '%s' for %s", v, a);
+        return 1;
+    }
+    if (is(a, "-ctk", "--cache-type-k") || is(a, "-ctv", "--cache-type-v")) {
+        static const char *ok[] = {"f32",  "f16",    "bf16", "q8_0", "q4_0",
+                                   "q4_1", "iq4_nl", "q5_0", "q5_1"};
+        for (k = 0; k < QB_ARRAY_LEN(ok) && strcasecmp(v, ok[k]); k++)
+            ;
+        if (k == QB_ARRAY_LEN(ok))
+            return set_err(err,
+                           "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, "
+                           "q4_1, iq4_nl, q5_0, q5_1)",
+                           v, a);
+        char *dst = a[3] == 'k' || !strcmp(a, "--cache-type-k") ? o->cp.type_k : o->cp.type_v;
+        snprintf(dst, sizeof(o->cp.type_k), "%s", ok[k]);
+        return 1;
+    }
+    if (is(a, "-nkvo", "--no-kv-offload")) {
+        if (int_flag(a, v, 0, 1, &x, err) < 0)
+            return -1;
+        o->cp.no_kv_offload = x;
+        return 1;
+    }
+    if (is(a, "-lm", "--load-mode")) {
+        if (!strcmp(v, "auto"))
+            o->mp.use_mmap = -1;
+        else if (!strcmp(v, "mmap"))
+            o->mp.use_mmap = 1;
+        else if (!strcmp(v, "none"))
+            o->mp.use_mmap = 0;
+        else
+            return set_err(err, "invalid value '%s' for %s", v, a);
+        return 1;
+    }
+    if (is(a, "--seed", NULL)) {
+        int64_t s;
+        if (parse_i64(v, 0, (1ll << 53) - 1, &s) < 0)
+            return set_err(err, "invalid value '%s' for --seed", v);
+        o->seed = (uint64_t)s;
+        return 1;
+    }
+    if (is(a, "--timeout", NULL)) {
+        if (parse_double(v, &o->timeout_s) < 0 || o->timeout_s < 0)
+            return set_err(err, "invalid value '%s' for --timeout (seconds, 0 = none)", v);
+        return 1;
+    }
+    /* -o */
+    x = bench_fmt_parse(v, false);
+    if (x < 0 || x == BENCH_FMT_SQL)
+        return set_err(err, "invalid output format '%s' (md, csv, json, jsonl)", v);
+    o->fmt = (enum bench_fmt)x;
+    return 1;
+}
+
+int single_opts_check(const struct single_opts *o, const char *cmd)
+{
+    char err[QB_ERR_LEN];
+    long long n_layer;
+    if (!o->model)
+        return usage_error(cmd, "missing -m MODEL");
+    if (o->cp.n_ubatch > o->cp.n_batch)
+        return usage_error(cmd, "-ub %u exceeds -b %u", o->cp.n_ubatch, o->cp.n_batch);
+    if (check_model_file(o->model, &n_layer, err) < 0) {
+        error("%s", err);
+        return QB_EXIT_INPUT;
+    }
+    if (n_layer > 0 && o->mp.n_gpu_layers > n_layer + 1)
+        return usage_error(cmd, "-ngl %d is more than the %lld layers (+ output) of '%s'",
+                           o->mp.n_gpu_layers, n_layer, o->model);
+    return 0;
+}
+
+void single_opts_json(const struct single_opts *o, cJSON *row)
+{
+    cJSON_AddNumberToObject(row, "n_ctx", o->cp.n_ctx);
+    cJSON_AddNumberToObject(row, "n_batch", o->cp.n_batch);
+    cJSON_AddNumberToObject(row, "n_ubatch", o->cp.n_ubatch);
+    cJSON_AddNumberToObject(row, "n_threads", o->cp.n_threads);
+    cJSON_AddNumberToObject(row, "n_gpu_layers", o->mp.n_gpu_layers);
+    cJSON_AddNumberToObject(row, "n_cpu_moe", o->mp.n_cpu_moe);
+    cJSON_AddStringToObject(row, "tensor_buft_overrides",
+                            o->mp.overrides[0] ? o->mp.overrides : "none");
+    cJSON_AddNumberToObject(row, "flash_attn", o->cp.flash_attn);
+    cJSON_AddStringToObject(row, "type_k", o->cp.type_k);
+    cJSON_AddStringToObject(row, "type_v", o->cp.type_v);
+    cJSON_AddBoolToObject(row, "no_kv_offload", o->cp.no_kv_offload);
+    cJSON_AddNumberToObject(row, "reps", o->reps);
+    cJSON_AddNumberToObject(row, "seed", (double)o->seed);
+}

@@ -1,0 +1,198 @@
+/* Row output (see table.h). */
+#include "table.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+
+int bench_fmt_parse(const char *s, bool allow_none)
+{
+    static const struct {
+        const char *name;
+        enum bench_fmt fmt;
+    } f[] = {{"md", BENCH_FMT_MD},       {"csv", BENCH_FMT_CSV}, {"json", BENCH_FMT_JSON},
+             {"jsonl", BENCH_FMT_JSONL}, {"sql", BENCH_FMT_SQL}, {"none", BENCH_FMT_NONE}};
+    for (size_t i = 0; i < QB_ARRAY_LEN(f); i++)
+        if (strcmp(s, f[i].name) == 0 && (allow_none || f[i].fmt != BENCH_FMT_NONE))
+            return (int)f[i].fmt;
+    return -1;
+}
+
+char *table_value_text(const cJSON *it)
+{
+    if (cJSON_IsString(it))
+        return xstrdup(it->valuestring);
+    if (cJSON_IsBool(it))
+        return xstrdup(cJSON_IsTrue(it) ? "1" : "0");
+    if (cJSON_IsNumber(it)) {
+        double d = it->valuedouble;
+        if (d == floor(d) && fabs(d) < 9.0e15)
+            return xasprintf("%.0f", d);
+        return xasprintf("%.6f", d);
+    }
+    if (cJSON_IsArray(it)) {
+        size_t cap = 64, len = 0;
+        char *s = xmalloc(cap);
+        s[0] = '\0';
+        const cJSON *e;
+        cJSON_ArrayForEach (e, it) {
+            char *t = table_value_text(e);
+            size_t k = strlen(t);
+            if (len + k + 2 > cap) {
+                cap = 2 * (len + k + 2);
+                s = xrealloc(s, cap);
+            }
+            len += (size_t)snprintf(s + len, cap - len, "%s%s", len ? " " : "", t);
+            free(t);
+        }
+        return s;
+    }
+    return xstrdup("");
+}
+
+void table_put_quoted(FILE *fp, const char *s, char q)
+{
+    fputc(q, fp);
+    for (; *s; s++) {
+        if (*s == q)
+            fputc(q, fp);
+        fputc(*s, fp);
+    }
+    fputc(q, fp);
+}
+
+static void csv_row(struct table_out *t, const cJSON *o)
+{
+    const cJSON *it;
+    if (!t->header_done) {
+        bool first = true;
+        cJSON_ArrayForEach (it, o) {
+            fprintf(t->fp, "%s%s", first ? "" : ",", it->string);
+            first = false;
+        }
+        fputc('\n', t->fp);
+        t->header_done = true;
+    }
+    bool first = true;
+    cJSON_ArrayForEach (it, o) {
+        char *s = table_value_text(it);
+        if (!first)
+            fputc(',', t->fp);
+        table_put_quoted(t->fp, s, '"');
+        free(s);
+        first = false;
+    }
+    fputc('\n', t->fp);
+}
+
+static int abs_i(int x)
+{
+    return x < 0 ? -x : x;
+}
+
+static void md_header(struct table_out *t)
+{
+    fputc('|', t->fp);
+    for (int i = 0; i < t->n_cols; i++)
+        fprintf(t->fp, " %*s |", t->cols[i].width, t->cols[i].head);
+    fputs("\n|", t->fp);
+    for (int i = 0; i < t->n_cols; i++) {
+        fputc(' ', t->fp);
+        for (int k = 0; k < abs_i(t->cols[i].width) - 1; k++)
+            fputc('-', t->fp);
+        fprintf(t->fp, "%s |", t->cols[i].width > 0 ? ":" : "-");
+    }
+    fputc('\n', t->fp);
+}
+
+static double num(const cJSON *o, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
+static void md_row(struct table_out *t, const cJSON *o)
+{
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
+    bool ok = !cJSON_IsString(st) || strcmp(st->valuestring, "ok") == 0;
+    fputc('|', t->fp);
+    for (int i = 0; i < t->n_cols; i++) {
+        const struct table_col *c = &t->cols[i];
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, c->key);
+        char v[128], sd_key[64];
+        int width = c->width;
+        switch (c->kind) {
+        case TABLE_INT: snprintf(v, sizeof(v), "%.0f", num(o, c->key)); break;
+        case TABLE_F2: snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key)); break;
+        case TABLE_F3: snprintf(v, sizeof(v), ok ? "%.3f" : "-", num(o, c->key)); break;
+        case TABLE_MEAN_SD:
+            if (ok) {
+                snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
+                snprintf(v, sizeof(v), "%.2f ± %.2f", num(o, c->key), num(o, sd_key));
+                width += width > 0 ? 1 : -1; /* the ± is two bytes */
+            } else {
+                snprintf(v, sizeof(v), "%s", st->valuestring);
+            }
+            break;
+        }
+        if (cJSON_IsString(it) && c->kind == TABLE_INT)
+            snprintf(v, sizeof(v), "%s", it->valuestring);
+        fprintf(t->fp, " %*s |", width, v);
+    }
+    fputc('\n', t->fp);
+    const cJSON *commit = cJSON_GetObjectItemCaseSensitive(o, "build_commit");
+    if (cJSON_IsString(commit) && commit->valuestring[0])
+        snprintf(t->footer, sizeof(t->footer), "build: %s (%.0f)", commit->valuestring,
+                 num(o, "build_number"));
+}
+
+void table_begin(struct table_out *t, FILE *fp, enum bench_fmt fmt, const struct table_col *cols,
+                 int n_cols)
+{
+    memset(t, 0, sizeof(*t));
+    t->fp = fp;
+    t->fmt = fmt;
+    t->cols = cols;
+    t->n_cols = n_cols;
+    if (fmt == BENCH_FMT_JSON)
+        fputs("[\n", fp);
+    if (fp)
+        fflush(fp);
+}
+
+void table_row(struct table_out *t, const cJSON *o)
+{
+    if (t->fmt == BENCH_FMT_NONE)
+        return;
+    if (t->fmt == BENCH_FMT_MD) {
+        if (!t->header_done) {
+            md_header(t);
+            t->header_done = true;
+        }
+        md_row(t, o);
+    } else if (t->fmt == BENCH_FMT_CSV) {
+        csv_row(t, o);
+    } else {
+        char *s = t->fmt == BENCH_FMT_JSON ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
+        if (t->fmt == BENCH_FMT_JSON)
+            fprintf(t->fp, "%s%s", t->n_rows ? ",\n" : "", s);
+        else
+            fprintf(t->fp, "%s\n", s);
+        free(s);
+    }
+    t->n_rows++;
+    fflush(t->fp);
+}
+
+void table_end(struct table_out *t)
+{
+    if (t->fmt == BENCH_FMT_NONE)
+        return;
+    if (t->fmt == BENCH_FMT_JSON)
+        fputs(t->n_rows ? "\n]\n" : "]\n", t->fp);
+    else if (t->fmt == BENCH_FMT_MD && t->footer[0])
+        fprintf(t->fp, "\n%s\n", t->footer);
+    fflush(t->fp);
+}
