@@ -1,73 +1,89 @@
 #!/usr/bin/env bash
-# quantbench bench vs llama.cpp's llama-bench on the same build and model, run
-# interleaved (ours, theirs, theirs, ours, ...) so drift hits both equally. Prints
-# per-round numbers and a ratio table (quantbench / llama-bench, mean of rounds).
+# quantbench bench vs llama.cpp's llama-bench on the same build and model. Every single
+# test (pp or tg, at a depth, with a thread count) is run by both tools back to back,
+# alternating which goes first, ROUNDS times, so slow drifts of the machine hit both
+# equally. Prints per-round t/s, the ratio of means and the paired ratio with its 95% CI.
 #
-#   bench/vs_llama_bench.sh [-m MODEL|dense|moe] [-r ROUNDS] [-- bench flags]
-# Defaults: the dense demo model (scripts/demo-model.sh), 3 rounds, -p 512 -n 128 -r 5 -t <nproc>.
+#   bench/vs_llama_bench.sh [-m MODEL|dense|moe] [-r ROUNDS] [-p LIST] [-n LIST] [-d LIST]
+#                           [-t LIST] [--reps N]
+# Defaults: the dense demo model (scripts/demo-model.sh), 3 rounds, -p 512 -n 128 -d 0
+# -t <nproc>, 5 repetitions per run.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 QB=${QB:-$top/build/quantbench}
 LLAMA_BINDIR=${LLAMA_BINDIR:-$(sed -n 's/^LLAMA_BINDIR := //p' "$top/build/llama.mk")}
-model=dense rounds=3
+model=dense rounds=3 pp=512 tg=128 depths=0 threads=$(nproc) reps=5
 while [ $# -gt 0 ]; do
     case "$1" in
     -m) model=$2; shift 2 ;;
     -r) rounds=$2; shift 2 ;;
-    --) shift; break ;;
-    *) echo "usage: $0 [-m MODEL] [-r ROUNDS] [-- bench flags]" >&2; exit 2 ;;
+    -p) pp=$2; shift 2 ;;
+    -n) tg=$2; shift 2 ;;
+    -d) depths=$2; shift 2 ;;
+    -t) threads=$2; shift 2 ;;
+    --reps) reps=$2; shift 2 ;;
+    *) echo "usage: $0 [-m MODEL|dense|moe] [-r ROUNDS] [-p LIST] [-n LIST] [-d LIST] [-t LIST] [--reps N]" >&2; exit 2 ;;
     esac
 done
-flags=("$@")
-[ ${#flags[@]} -gt 0 ] || flags=(-p 512 -n 128 -r 5 -t "$(nproc)")
 case "$model" in
 dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
 esac
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 echo "model: $model" >&2
-echo "flags: ${flags[*]}" >&2
-for i in $(seq 1 "$rounds"); do
-    if [ $((i % 2)) -eq 1 ]; then order="qb lb"; else order="lb qb"; fi
-    for who in $order; do
-        if [ $who = qb ]; then
-            "$QB" bench -m "$model" "${flags[@]}" -o json >"$out/qb.$i.json"
-        else
-            "$LLAMA_BINDIR/llama-bench" -m "$model" "${flags[@]}" -o json >"$out/lb.$i.json" 2>/dev/null
-        fi
+echo "tests: pp $pp, tg $tg, depths $depths, threads $threads; $reps repetitions, $rounds rounds" >&2
+tests=()
+for t in ${threads//,/ }; do
+    for d in ${depths//,/ }; do
+        for p in ${pp//,/ }; do [ "$p" -gt 0 ] && tests+=("$p 0 $d $t"); done
+        for n in ${tg//,/ }; do [ "$n" -gt 0 ] && tests+=("0 $n $d $t"); done
     done
-    echo "round $i done ($order)" >&2
 done
-python3 - "$out" "$rounds" <<'PY'
+start=$(date +%s)
+for i in $(seq 1 "$rounds"); do
+    k=0
+    for spec in "${tests[@]}"; do
+        read -r p n d t <<<"$spec"
+        args=(-m "$model" -p "$p" -n "$n" -d "$d" -t "$t" -r "$reps" -o jsonl)
+        if [ $(((i + k) % 2)) -eq 0 ]; then order="qb lb"; else order="lb qb"; fi
+        for who in $order; do
+            if [ "$who" = qb ]; then
+                "$QB" bench "${args[@]}" >>"$out/qb.jsonl"
+            else
+                "$LLAMA_BINDIR/llama-bench" "${args[@]}" >>"$out/lb.jsonl" 2>/dev/null
+            fi
+        done
+        k=$((k + 1))
+    done
+    echo "round $i done ($(($(date +%s) - start)) s)" >&2
+done
+python3 - "$out" <<'PY'
 import json, sys, statistics as st
-d, n = sys.argv[1], int(sys.argv[2])
-def key(r): return (r['n_prompt'], r['n_gen'], r['n_depth'], r['n_threads'])
-def name(k):
-    p, g, dd, t = k
-    s = f"pp{p}" if g == 0 else (f"tg{g}" if p == 0 else f"pp{p}+tg{g}")
-    return (s + (f" @ d{dd}" if dd else ""), t)
+d = sys.argv[1]
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
+def key(r): return (r['n_threads'], r['n_depth'], r['n_prompt'], r['n_gen'])
 res = {}
 for who in ('qb', 'lb'):
-    for i in range(1, n + 1):
-        for r in json.load(open(f"{d}/{who}.{i}.json")):
-            res.setdefault(key(r), {}).setdefault(who, []).append(r['avg_ts'])
-T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262}
-print("| test | threads | llama-bench t/s (per round) | quantbench t/s (per round) | ratio qb/lb | paired ratio, 95% CI |")
+    for line in open(f"{d}/{who}.jsonl"):
+        r = json.loads(line)
+        res.setdefault(key(r), {}).setdefault(who, []).append(r['avg_ts'])
+print("| test | threads | llama-bench t/s (rounds) | quantbench t/s (rounds) | ratio of means | paired ratio [95% CI] |")
 print("|---|---:|---|---|---:|---|")
 worst = 0
-for k, v in res.items():
-    lb, qb = v.get('lb', []), v.get('qb', [])
+for k in sorted(res):
+    th, dd, p, g = k
+    lb, qb = res[k].get('lb', []), res[k].get('qb', [])
     if not lb or not qb:
         continue
+    name = (f"pp{p}" if g == 0 else f"tg{g}") + (f" @ d{dd}" if dd else "")
     ratio = st.mean(qb) / st.mean(lb)
     worst = max(worst, abs(ratio - 1))
-    t, th = name(k)
-    fmt = lambda xs: ", ".join(f"{x:.2f}" for x in xs)
-    pr = [q / l for q, l in zip(qb, lb)]  # same round: run back to back
+    pr = [q / l for q, l in zip(qb, lb)]
     ci = ""
     if len(pr) > 1:
         h = T975.get(len(pr) - 1, 2.0) * st.stdev(pr) / len(pr) ** 0.5
         ci = f"{st.mean(pr):.3f} [{st.mean(pr) - h:.3f}, {st.mean(pr) + h:.3f}]"
-    print(f"| {t} | {th} | {st.mean(lb):.2f} ({fmt(lb)}) | {st.mean(qb):.2f} ({fmt(qb)}) | {ratio:.3f} | {ci} |")
-print(f"\nlargest deviation: {worst*100:.1f}%")
+    f = lambda xs: ", ".join(f"{x:.1f}" for x in xs)
+    print(f"| {name} | {th} | {st.mean(lb):.2f} ({f(lb)}) | {st.mean(qb):.2f} ({f(qb)}) | {ratio:.3f} | {ci} |")
+print(f"\nlargest deviation of the ratio of means: {worst * 100:.1f}%")
 PY

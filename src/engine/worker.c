@@ -530,17 +530,27 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
     return send_obj(o);
 }
 
+/* the context a batched run left for the next one with the same settings */
+static bool kept_ctx;
+static struct engine_ctx_params kept_cp;
+
 static int do_run(struct engine *e, const cJSON *req, const char *model, struct depth_cache *dc)
 {
     char err[QB_ERR_LEN];
     struct work_test t;
+    uint64_t ctx_ns = 0;
     if (proto_parse_run(req, &t, err) < 0)
         return send_error(-1, err);
     maybe_fault(model);
-    uint64_t t0 = monotime_ns();
-    if (engine_ctx_create(e, &t.cp, err) < 0)
-        return send_error(t.id, err);
-    uint64_t ctx_ns = monotime_ns() - t0;
+    /* bench creates a context per test, as llama-bench; batched keeps one for all its
+     * combinations, as llama-batched-bench */
+    if (!(t.kind == WORK_BATCHED && kept_ctx && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
+        kept_ctx = false;
+        uint64_t t0 = monotime_ns();
+        if (engine_ctx_create(e, &t.cp, err) < 0)
+            return send_error(t.id, err);
+        ctx_ns = monotime_ns() - t0;
+    }
     if (t.delay_s > 0) {
         struct timespec ts = {(time_t)t.delay_s,
                               (long)((t.delay_s - (double)(time_t)t.delay_s) * 1e9)};
@@ -552,7 +562,12 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     case WORK_BATCHED: rc = run_batched(e, &t, ctx_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
-    engine_ctx_free(e);
+    if (t.kind == WORK_BATCHED) {
+        kept_ctx = true;
+        kept_cp = t.cp;
+    } else {
+        engine_ctx_free(e);
+    }
     return rc;
 }
 
@@ -593,6 +608,7 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     depth_cache_release(dc);
     engine_close(*e);
     *e = NULL;
+    kept_ctx = false;
     free(*model_out);
     *model_out = xstrdup(model);
     struct load_progress lp = {0, -1.0f};
