@@ -12,6 +12,7 @@
 
 #include "../engine/engine.h"
 #include "../gguf/gguf.h"
+#include "../util/rng.h"
 #include "args.h"
 #include "cmd.h"
 
@@ -55,14 +56,6 @@ static const char synth_help[] =
     "\n" QB_EXIT_CODES_HELP;
 
 /* ---- deterministic values ---- */
-
-static uint64_t mix(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* IEEE half from float, round to nearest even (no dependence on the host's F16C) */
 static uint16_t f32_to_f16(float f)
@@ -124,7 +117,7 @@ static int fill(void *ud, size_t idx, void *buf, uint64_t n_bytes)
             v = 1.0f;
         } else {
             /* uniform in [-sqrt(3), sqrt(3)) * scale: unit variance rows, like an init */
-            double u = (double)(mix(&s) >> 11) / 9007199254740992.0;
+            double u = (double)(rng_next(&s) >> 11) / 9007199254740992.0;
             v = (float)((2.0 * u - 1.0) * 1.7320508) * scale;
         }
         if (f16)

@@ -5,18 +5,9 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../util/rng.h"
 #include "../util/stats.h"
 #include "../util/util.h"
-
-/* splitmix64: a small fast generator; the token values do not matter, only that
- * they are spread over the vocabulary like llama-bench's std::rand() tokens */
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 static int32_t rand_token(uint64_t *s, int32_t n_vocab)
 {

@@ -5,15 +5,8 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../util/rng.h"
 #include "../util/util.h"
-
-static uint64_t rng_next(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 /* decode n tokens of sequence 0 at positions pos.. as one batch, logits for the last */
 static int decode_at(struct engine *e, struct engine_tok *buf, int pos, int n, int32_t n_vocab,

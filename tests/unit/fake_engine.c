@@ -26,6 +26,19 @@ static void spin_ns(long ns)
         nanosleep(&ts, NULL);
 }
 
+struct engine *fake_engine_open(void)
+{
+    char err[QB_ERR_LEN];
+    struct engine_model_params mp = engine_model_params_default();
+    struct engine_ctx_params cp = engine_ctx_params_default();
+    fake_cfg.fail_decode_after = -1;
+    fake_cfg.ns_per_token = 1000;
+    struct engine *e = engine_open("x", &mp, err);
+    engine_ctx_create(e, &cp, err);
+    fake_engine_reset();
+    return e;
+}
+
 void fake_engine_reset(void)
 {
     memset(&fake_stats, 0, sizeof(fake_stats));

@@ -31,5 +31,7 @@ struct fake_engine_stats {
 extern struct fake_engine_cfg fake_cfg;
 extern struct fake_engine_stats fake_stats;
 void fake_engine_reset(void);
+/* An engine with a context, 1 us per token, counters reset */
+struct engine *fake_engine_open(void);
 
 #endif

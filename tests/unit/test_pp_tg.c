@@ -6,23 +6,10 @@
 #include "fake_engine.h"
 #include "test.h"
 
-static struct engine *open_fake(void)
-{
-    char err[QB_ERR_LEN];
-    struct engine_model_params mp = engine_model_params_default();
-    struct engine_ctx_params cp = engine_ctx_params_default();
-    fake_cfg.fail_decode_after = -1;
-    fake_cfg.ns_per_token = 1000;
-    struct engine *e = engine_open("x", &mp, err);
-    engine_ctx_create(e, &cp, err);
-    fake_engine_reset();
-    return e;
-}
-
 void test_pp_tg_counts(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     struct pp_tg_params p = {
         .n_prompt = 512, .n_gen = 0, .n_batch = 128, .reps = 3, .n_threads = 2, .seed = 5};
     struct pp_tg_result r;
@@ -74,7 +61,7 @@ void test_pp_tg_counts(void)
 void test_pp_tg_depth(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     struct pp_tg_params p = {.n_gen = 4, .n_depth = 300, .n_batch = 128, .reps = 4, .n_threads = 1};
     struct pp_tg_result r;
     CHECK(pp_tg_run(e, &p, NULL, &r, err) == 0);
@@ -91,7 +78,7 @@ void test_pp_tg_depth(void)
 void test_pp_tg_decode_error(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     fake_cfg.fail_decode_after = 5;
     struct pp_tg_params p = {.n_gen = 4, .n_batch = 8, .reps = 3, .n_threads = 1};
     struct pp_tg_result r;
@@ -106,7 +93,7 @@ void test_pp_tg_decode_error(void)
 void test_pp_tg_depth_cache(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     struct depth_cache dc = {0};
     struct pp_tg_result r;
     /* two tests at depth 300 share one fill; depth 100 fills anew */
@@ -145,7 +132,7 @@ void test_pp_tg_depth_cache(void)
 void test_pp_tg_auto_reps(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     struct pp_tg_result r;
     /* steady timings: stops as soon as min_reps are in */
     struct pp_tg_params p = {.n_prompt = 32,

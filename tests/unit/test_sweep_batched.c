@@ -8,23 +8,10 @@
 #include "fake_engine.h"
 #include "test.h"
 
-static struct engine *open_fake(void)
-{
-    char err[QB_ERR_LEN];
-    struct engine_model_params mp = engine_model_params_default();
-    struct engine_ctx_params cp = engine_ctx_params_default();
-    fake_cfg.fail_decode_after = -1;
-    fake_cfg.ns_per_token = 1000;
-    struct engine *e = engine_open("x", &mp, err);
-    engine_ctx_create(e, &cp, err);
-    fake_engine_reset();
-    return e;
-}
-
 void test_sweep_sequence(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     struct sweep_params p = {
         .n_ctx = 64, .n_ubatch = 16, .n_gen = 4, .reps = 2, .stride = 1, .n_threads = 1};
     struct sweep_result r;
@@ -58,7 +45,7 @@ void test_sweep_sequence(void)
 void test_batched_layout(void)
 {
     char err[QB_ERR_LEN];
-    struct engine *e = open_fake();
+    struct engine *e = fake_engine_open();
     struct batched_params p = {
         .pp = 8, .tg = 3, .pl = 4, .n_batch = 16, .n_ctx = 64, .reps = 2, .n_threads = 1};
     struct batched_result r;
