@@ -346,11 +346,13 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
             else
                 snprintf(v, n, "%.2f", part_stats(r, pt->n_gen, r->tg_ns).mean);
         }
-    } else if (!strcmp(name, "load ms"))
-        snprintf(v, n, r->load_ns ? "%.0f" : "", (double)r->load_ns / 1e6);
-    else if (!strcmp(name, "ctx ms"))
-        snprintf(v, n, r->ctx_ns ? "%.1f" : "", (double)r->ctx_ns / 1e6);
-    else
+    } else if (!strcmp(name, "load ms") || !strcmp(name, "ctx ms")) {
+        bool load = !strcmp(name, "load ms");
+        uint64_t ns = load ? r->load_ns : r->ctx_ns;
+        v[0] = '\0';
+        if (ns)
+            snprintf(v, n, load ? "%.0f" : "%.1f", (double)ns / 1e6);
+    } else
         v[0] = '\0';
 }
 
