@@ -64,8 +64,6 @@ void test_bench_report_md(void)
     r[1].status = BENCH_STATUS_CRASHED;
     snprintf(r[1].error, sizeof(r[1].error), "worker killed by signal 11 (SIGSEGV)");
     char *out = capture(BENCH_FMT_MD, BENCH_COL_THREADS, r, 2);
-    if (getenv("QB_SHOW"))
-        fputs(out, stderr);
     CHECK(strstr(out, "| model                          |       size |     params | backend    "
                       "| threads |            test |                  t/s |") != NULL);
     CHECK(strstr(out, "| llama 150M F16                 | 300.00 MiB |   150.00 M | CPU        "
