@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../util/util.h"
 
@@ -128,4 +129,40 @@ void str_list_release(struct str_list *l)
     free(l->v);
     l->v = NULL;
     l->n = 0;
+}
+
+int flag_kv_type(const char *v, const char *flag, const char **canon, char *err)
+{
+    static const char *const ok[] = {"f32",  "f16",    "bf16", "q8_0", "q4_0",
+                                     "q4_1", "iq4_nl", "q5_0", "q5_1"};
+    for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++) {
+        if (strcasecmp(v, ok[k]) == 0) {
+            *canon = ok[k];
+            return 0;
+        }
+    }
+    return set_err(err,
+                   "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, q4_1, "
+                   "iq4_nl, q5_0, q5_1)",
+                   v, flag);
+}
+
+int flag_override_spec(const char *v, size_t max, char *err)
+{
+    if (!strcmp(v, "none"))
+        return 0;
+    if (strlen(v) >= max)
+        return set_err(err, "value for -ot is too long");
+    char *copy = xstrdup(v), *save = NULL;
+    int ret = 0;
+    for (char *t = strtok_r(copy, ";", &save); t && !ret; t = strtok_r(NULL, ";", &save)) {
+        char *eq = strrchr(t, '=');
+        if (!eq || eq == t || !eq[1])
+            ret = set_err(err,
+                          "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
+                          "';'-separated)",
+                          v);
+    }
+    free(copy);
+    return ret;
 }

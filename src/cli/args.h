@@ -29,4 +29,11 @@ void str_list_split(struct str_list *l, const char *spec, char sep);
 void str_list_add(struct str_list *l, const char *s);
 void str_list_release(struct str_list *l);
 
+/* -ctk/-ctv: the KV cache type named v (any case) as ggml spells it, into *canon (static);
+ * -1 with err naming flag otherwise. */
+int flag_kv_type(const char *v, const char *flag, const char **canon, char *err);
+
+/* -ot: "PATTERN=BUFFER_TYPE;..." shorter than max bytes ("none" allowed); -1 with err. */
+int flag_override_spec(const char *v, size_t max, char *err);
+
 #endif

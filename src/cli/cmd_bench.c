@@ -153,18 +153,11 @@ static int parse_named(struct int_list *l, const char *flag, const char *spec,
 
 static int check_kv_types(const struct str_list *l, const char *flag, char *err)
 {
-    static const char *ok[] = {"f32",  "f16",    "bf16", "q8_0", "q4_0",
-                               "q4_1", "iq4_nl", "q5_0", "q5_1"};
     for (size_t i = 0; i < l->n; i++) {
-        size_t k;
-        for (k = 0; k < QB_ARRAY_LEN(ok) && strcasecmp(l->v[i], ok[k]) != 0; k++)
-            ;
-        if (k == QB_ARRAY_LEN(ok))
-            return set_err(err,
-                           "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, "
-                           "q4_1, iq4_nl, q5_0, q5_1)",
-                           l->v[i], flag);
-        snprintf(l->v[i], strlen(l->v[i]) + 1, "%s", ok[k]);
+        const char *canon;
+        if (flag_kv_type(l->v[i], flag, &canon, err) < 0)
+            return -1;
+        snprintf(l->v[i], strlen(l->v[i]) + 1, "%s", canon);
     }
     return 0;
 }
@@ -209,25 +202,10 @@ static int parse_tensor_split(const char *s, float *out, char *err)
 
 static int check_overrides(const struct str_list *l, char *err)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        if (!strcmp(l->v[i], "none"))
-            continue;
-        if (strlen(l->v[i]) >= sizeof(((struct engine_model_params *)0)->overrides))
-            return set_err(err, "value for -ot is too long");
-        char *copy = xstrdup(l->v[i]), *save = NULL;
-        int ret = 0;
-        for (char *t = strtok_r(copy, ";", &save); t && !ret; t = strtok_r(NULL, ";", &save)) {
-            char *eq = strrchr(t, '=');
-            if (!eq || eq == t || !eq[1])
-                ret = set_err(err,
-                              "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
-                              "';'-separated)",
-                              l->v[i]);
-        }
-        free(copy);
-        if (ret < 0)
+    for (size_t i = 0; i < l->n; i++)
+        if (flag_override_spec(l->v[i], sizeof(((struct engine_model_params *)0)->overrides), err) <
+            0)
             return -1;
-    }
     return 0;
 }
 
@@ -651,10 +629,7 @@ static void row_init(const struct run_state *st, const struct group *g, size_t i
     r->t = g->tests[i];
     r->wl = st->wl;
     snprintf(r->host, sizeof(r->host), "%s", st->host);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
-         psize = sysconf(_SC_PAGESIZE);
-    r->host_cpus = ncpu > 0 ? (int)ncpu : 0;
-    r->host_ram = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
+    host_cpus_ram(&r->host_cpus, &r->host_ram);
     walltime_rfc3339(r->test_time, sizeof(r->test_time));
 }
 

@@ -159,8 +159,9 @@ void runner_row_meta(const struct runner *r, cJSON *o)
     if (gethostname(host, sizeof(host)) < 0)
         snprintf(host, sizeof(host), "unknown");
     walltime_rfc3339(now, sizeof(now));
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
-         psize = sysconf(_SC_PAGESIZE);
+    int cpus;
+    uint64_t ram;
+    host_cpus_ram(&cpus, &ram);
     cJSON_AddStringToObject(o, "build_commit", in->build.commit);
     cJSON_AddNumberToObject(o, "build_number", in->build.build_number);
     cJSON_AddStringToObject(o, "llama_version", in->build.version);
@@ -173,9 +174,8 @@ void runner_row_meta(const struct runner *r, cJSON *o)
     cJSON_AddNumberToObject(o, "model_n_params", (double)in->model.n_params);
     cJSON_AddNumberToObject(o, "load_ns", (double)in->load_ns);
     cJSON_AddStringToObject(o, "host", host);
-    cJSON_AddNumberToObject(o, "host_cpus", ncpu > 0 ? (double)ncpu : 0);
-    cJSON_AddNumberToObject(o, "host_ram_bytes",
-                            pages > 0 && psize > 0 ? (double)pages * (double)psize : 0);
+    cJSON_AddNumberToObject(o, "host_cpus", cpus);
+    cJSON_AddNumberToObject(o, "host_ram_bytes", (double)ram);
     cJSON_AddStringToObject(o, "test_time", now);
     cJSON_AddStringToObject(o, "quantbench_version", QB_VERSION);
 }

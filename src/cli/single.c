@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../util/util.h"
+#include "args.h"
 #include "cmd.h"
 #include "runner.h"
 
@@ -119,13 +120,10 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
     if (is(a, "-ncmoe", "--n-cpu-moe"))
         return int_flag(a, v, 0, 100000, &o->mp.n_cpu_moe, err);
     if (is(a, "-ot", "--override-tensor")) {
-        const char *eq = strrchr(v, '=');
-        if (!eq || eq == v || !eq[1] || strlen(v) >= sizeof(o->mp.overrides))
-            return set_err(err,
-                           "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
-                           "';'-separated)",
-                           v);
-        snprintf(o->mp.overrides, sizeof(o->mp.overrides), "%s", v);
+        if (flag_override_spec(v, sizeof(o->mp.overrides), err) < 0)
+            return -1;
+        if (strcmp(v, "none"))
+            snprintf(o->mp.overrides, sizeof(o->mp.overrides), "%s", v);
         return 1;
     }
     if (is(a, "-fa", "--flash-attn")) {
@@ -140,17 +138,11 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
         return 1;
     }
     if (is(a, "-ctk", "--cache-type-k") || is(a, "-ctv", "--cache-type-v")) {
-        static const char *ok[] = {"f32",  "f16",    "bf16", "q8_0", "q4_0",
-                                   "q4_1", "iq4_nl", "q5_0", "q5_1"};
-        for (k = 0; k < QB_ARRAY_LEN(ok) && strcasecmp(v, ok[k]); k++)
-            ;
-        if (k == QB_ARRAY_LEN(ok))
-            return set_err(err,
-                           "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, "
-                           "q4_1, iq4_nl, q5_0, q5_1)",
-                           v, a);
+        const char *canon;
+        if (flag_kv_type(v, a, &canon, err) < 0)
+            return -1;
         char *dst = a[3] == 'k' || !strcmp(a, "--cache-type-k") ? o->cp.type_k : o->cp.type_v;
-        snprintf(dst, sizeof(o->cp.type_k), "%s", ok[k]);
+        snprintf(dst, sizeof(o->cp.type_k), "%s", canon);
         return 1;
     }
     if (is(a, "-nkvo", "--no-kv-offload")) {

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void oom(size_t n)
 {
@@ -188,4 +189,12 @@ int parse_cpu_mask(const char *hex, bool *mask, int n)
         }
     }
     return 0;
+}
+
+void host_cpus_ram(int *cpus, uint64_t *ram_bytes)
+{
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES),
+         psize = sysconf(_SC_PAGESIZE);
+    *cpus = ncpu > 0 ? (int)ncpu : 0;
+    *ram_bytes = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
 }

@@ -35,6 +35,9 @@ int parse_size(const char *s, uint64_t *out);
  * bit at or above n. */
 int parse_cpu_mask(const char *hex, bool *mask, int n);
 
+/* Online CPUs and physical memory in bytes (0 when unknown). */
+void host_cpus_ram(int *cpus, uint64_t *ram_bytes);
+
 /* Human sizes: "123.45 MiB" into buf, returns buf */
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);
 
