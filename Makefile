@@ -37,6 +37,11 @@ endif
 
 DEFS := -DQB_LLAMA_COMMIT='"$(LLAMA_BUILD_COMMIT)"' -DQB_LLAMA_BUILD_NUMBER=$(LLAMA_BUILD_NUMBER) \
         -DQB_DEFAULT_VOCAB='"$(if $(LLAMA_SRCDIR),$(LLAMA_SRCDIR)/models/ggml-vocab-llama-spm.gguf)"'
+# the C++ shim over llama.cpp's staging header (exact memory breakdown) needs its source tree
+ifneq ($(wildcard $(LLAMA_SRCDIR)/src/llama-ext.h),)
+EXT_OBJ := $(BUILD)/obj/src/engine/llama_ext.o
+DEFS += -DQB_HAVE_LLAMA_EXT=1
+endif
 LIBS := -L$(LLAMA_LIBDIR) -Wl,-rpath,$(LLAMA_LIBDIR) -lllama -lggml -lggml-base -lcjson -lm -lpthread
 
 # ---------------------------------------------------------------- sources
@@ -58,12 +63,16 @@ $(BUILD)/obj/%.o: %.c $(LLAMA_MK) Makefile
 	@mkdir -p $(dir $@)
 	$(if $(filter 1,$(V)),,@echo "  CC $<";) $(CC) $(CFLAGS_ALL) $(LLAMA_CFLAGS) $(DEFS) -MMD -MP -c $< -o $@
 
-$(QB): $(OBJ)
-	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CXX) $(SAN) -o $@ $(OBJ) $(LIBS)
+$(BUILD)/obj/%.o: %.cpp $(LLAMA_MK) Makefile
+	@mkdir -p $(dir $@)
+	$(if $(filter 1,$(V)),,@echo "  CXX $<";) $(CXX) -std=c++17 $(OPT) -Wall -Wextra $(SAN) $(CXXFLAGS) $(LLAMA_CFLAGS) -I$(LLAMA_SRCDIR)/src -MMD -MP -c $< -o $@
+
+$(QB): $(OBJ) $(EXT_OBJ)
+	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CXX) $(SAN) $(LDFLAGS) -o $@ $(OBJ) $(EXT_OBJ) $(LIBS)
 
 # unit tests: our modules with a fake engine; no llama.cpp, no model
 $(UNIT): $(LIB_OBJ) $(UNIT_OBJ)
-	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CC) $(SAN) -o $@ $(LIB_OBJ) $(UNIT_OBJ) -lcjson -lm
+	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CC) $(SAN) $(LDFLAGS) -o $@ $(LIB_OBJ) $(UNIT_OBJ) -lcjson -lm
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 

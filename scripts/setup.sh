@@ -13,7 +13,8 @@
 #   ${QB_CACHE:-${XDG_CACHE_HOME:-~/.cache}/quantbench}/llama.cpp-<version>-<flags hash>
 # so a second set-up on the same machine does not rebuild.
 #
-# Environment: QB_CUDA=1 builds the CUDA backend; QB_JOBS sets build parallelism;
+# Environment: QB_CUDA=1 builds the CUDA backend; QB_CMAKE_FLAGS adds cmake flags (part of
+# the cache key); QB_JOBS sets build parallelism;
 # QB_NO_APT=1 skips package installation; QB_SETUP_OUT writes the result elsewhere;
 # QB_NPM_URL fetches the npm tarball from another address (a mirror; tests).
 set -euo pipefail
@@ -79,6 +80,9 @@ cmake_flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON
     -DLLAMA_BUILD_SERVER=ON -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF
     -DLLAMA_OPENSSL=OFF)
+# QB_CMAKE_FLAGS: extra cmake flags (e.g. -DCMAKE_CUDA_ARCHITECTURES=90); part of the cache key
+# shellcheck disable=SC2206
+[ -n "${QB_CMAKE_FLAGS:-}" ] && cmake_flags+=(${QB_CMAKE_FLAGS})
 backend=cpu
 if [ "${QB_CUDA:-0}" = 1 ]; then
     command -v nvcc >/dev/null 2>&1 || die "QB_CUDA=1 but nvcc is not on PATH"

@@ -166,3 +166,8 @@ int flag_override_spec(const char *v, size_t max, char *err)
     free(copy);
     return ret;
 }
+
+bool ngl_too_many(int ngl, long long n_layer)
+{
+    return n_layer > 0 && ngl > n_layer + 1 && ngl < NGL_ALL_SPELLING;
+}

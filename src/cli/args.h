@@ -4,6 +4,7 @@
 #ifndef QB_ARGS_H
 #define QB_ARGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct int_list {
@@ -35,5 +36,10 @@ int flag_kv_type(const char *v, const char *flag, const char **canon, char *err)
 
 /* -ot: "PATTERN=BUFFER_TYPE;..." shorter than max bytes ("none" allowed); -1 with err. */
 int flag_override_spec(const char *v, size_t max, char *err);
+
+/* -ngl against a model's layer count: values past n_layer + 1 (the output layer) are a
+ * mistake, except 99 and above, the usual way to write "all" (llama.cpp's READMEs) */
+#define NGL_ALL_SPELLING 99
+bool ngl_too_many(int ngl, long long n_layer);
 
 #endif

@@ -51,7 +51,7 @@ static const char *const bench_help[] = {
     "  --numa MODE                 distribute, isolate or numactl [off] (one value)\n"
     "\n",
     "Model loading and offload:\n"
-    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 = all [-1]\n"
+    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 or 99 = all [-1]\n"
     "  -ncmoe, --n-cpu-moe N       keep the experts of the first N layers on the CPU [0]\n"
     "  -sm, --split-mode M         none, layer, row or tensor [layer]\n"
     "  -mg, --main-gpu I           GPU for split mode none [0]\n"
@@ -743,10 +743,10 @@ static int check_models(const struct bench_opts *o, int *exit_code)
             return -1;
         }
         for (size_t k = 0; k < o->ngl.n; k++)
-            if (n_layer > 0 && o->ngl.v[k] > n_layer + 1) {
-                *exit_code =
-                    usage_error("bench", "-ngl %d is more than the %lld layers (+ output) of '%s'",
-                                o->ngl.v[k], n_layer, o->models.v[i]);
+            if (ngl_too_many(o->ngl.v[k], n_layer)) {
+                *exit_code = usage_error(
+                    "bench", "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
+                    o->ngl.v[k], n_layer, o->models.v[i]);
                 return -1;
             }
     }

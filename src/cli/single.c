@@ -18,7 +18,7 @@ const char single_opts_help[] =
     "  -ub, --ubatch-size N        physical batch [512]\n"
     "  -r, --repetitions N         timed repetitions [1]\n"
     "  -t, --threads N             threads [number of online CPUs]\n"
-    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 = all [-1]\n"
+    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 or 99 = all [-1]\n"
     "  -ncmoe, --n-cpu-moe N       experts of the first N layers on the CPU [0]\n"
     "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B [none]\n"
     "  -fa, --flash-attn X         on, off or auto [auto]\n"
@@ -194,8 +194,8 @@ int single_opts_check(const struct single_opts *o, const char *cmd)
         error("%s", err);
         return QB_EXIT_INPUT;
     }
-    if (n_layer > 0 && o->mp.n_gpu_layers > n_layer + 1)
-        return usage_error(cmd, "-ngl %d is more than the %lld layers (+ output) of '%s'",
+    if (ngl_too_many(o->mp.n_gpu_layers, n_layer))
+        return usage_error(cmd, "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
                            o->mp.n_gpu_layers, n_layer, o->model);
     return 0;
 }

@@ -28,6 +28,7 @@ struct engine_model_params {
     int use_mmap;                           /* 1 mmap, 0 read into memory, -1 llama.cpp's choice */
     char overrides[512];                    /* "regex=BUFT;regex=BUFT" (e.g. "exps=CPU"); "" none */
     int n_cpu_moe;                          /* keep the experts of the first N layers on the CPU */
+    bool no_alloc; /* dry run: plan every buffer, allocate none, read no weights */
     /* called during load with progress in [0,1]; may be NULL */
     void (*progress)(float p, void *ud);
     void *progress_ud; /* passed to progress */
@@ -119,6 +120,35 @@ void engine_memory_clear(struct engine *e);
 /* Snapshot sequence seq into a new buffer (*buf is the caller's, free()); restore it. */
 int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err);
 int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err);
+
+/* Memory as llama.cpp accounted it, per buffer type (CPU, CPU_Mapped, CPU_REPACK,
+ * CUDA0, CUDA_Host, ...). In a dry run (no_alloc) the sizes are what it would allocate. */
+#define ENGINE_MAX_BUFS 16
+struct engine_mem_buf {
+    char buft[32];    /* buffer type name */
+    char dev[32];     /* its device ("CPU", "CUDA0") */
+    bool host;        /* host memory (incl. pinned and mapped) */
+    uint64_t model;   /* weights */
+    uint64_t context; /* KV cache / recurrent state */
+    uint64_t compute; /* the scheduler's compute buffer */
+    uint64_t output;  /* logits/embeddings output buffer */
+};
+struct engine_mem {
+    int n;
+    struct engine_mem_buf b[ENGINE_MAX_BUFS];
+    bool exact; /* bytes from llama.cpp's breakdown; false: its log lines (MiB, 2 decimals) */
+};
+/* Memory of the loaded model and its context (zero for a part not created yet). */
+int engine_memory(const struct engine *e, struct engine_mem *m, char *err);
+
+/* Free/total memory of each device as ggml reports it (the CPU reports free = total). */
+struct engine_dev_mem {
+    char name[32];  /* "CPU", "CUDA0" */
+    char desc[128]; /* e.g. "NVIDIA H100 80GB HBM3" */
+    bool gpu;       /* a GPU or other accelerator */
+    uint64_t free, total;
+};
+int engine_devices_memory(struct engine_dev_mem *d, int max);
 
 /* Quantize a GGUF with llama.cpp's quantizer to a llama file type id. */
 int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err);

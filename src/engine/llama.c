@@ -15,6 +15,9 @@
 #include <sys/resource.h>
 
 #include "../gguf/gguf.h"
+#ifdef QB_HAVE_LLAMA_EXT
+#include "engine_ext.h"
+#endif
 #include "../util/log.h"
 #include "../util/util.h"
 
@@ -38,7 +41,66 @@ struct engine {
     float tensor_split[ENGINE_MAX_DEVICES];
     void (*progress)(float, void *);
     void *progress_ud;
+    struct engine_mem logmem; /* from llama.cpp's "buffer size" log lines */
 };
+
+/* the engine whose load or context creation is logging now (one per process) */
+static struct engine *log_owner;
+
+static struct engine_mem_buf *mem_buf(struct engine_mem *m, const char *buft)
+{
+    for (int i = 0; i < m->n; i++)
+        if (strcmp(m->b[i].buft, buft) == 0)
+            return &m->b[i];
+    if (m->n == ENGINE_MAX_BUFS)
+        return NULL;
+    struct engine_mem_buf *b = &m->b[m->n++];
+    memset(b, 0, sizeof(*b));
+    snprintf(b->buft, sizeof(b->buft), "%s", buft);
+    return b;
+}
+
+/* "load_tensors:   CPU_Mapped model buffer size =    61.30 MiB" and the KV, compute and
+ * output lines of llama_kv_cache, sched_reserve and llama_context */
+static void parse_buffer_line(const char *text)
+{
+    const char *p = strstr(text, " buffer size = ");
+    if (!p || !log_owner)
+        return;
+    const char *kinds[] = {"model", "KV", "compute", "output"};
+    int kind = -1;
+    size_t kl = 0;
+    for (int k = 0; k < 4; k++) {
+        kl = strlen(kinds[k]);
+        if ((size_t)(p - text) > kl && strncmp(p - kl, kinds[k], kl) == 0 && p[-(long)kl - 1] == ' ') {
+            kind = k;
+            break;
+        }
+    }
+    if (kind < 0)
+        return;
+    const char *end = p - kl - 1;
+    while (end > text && end[-1] == ' ')
+        end--;
+    const char *start = end;
+    while (start > text && start[-1] != ' ' && start[-1] != ':')
+        start--;
+    double mib = 0;
+    if (end <= start || sscanf(p + strlen(" buffer size = "), "%lf", &mib) != 1)
+        return;
+    char name[32];
+    snprintf(name, sizeof(name), "%.*s", (int)(end - start), start);
+    struct engine_mem_buf *b = mem_buf(&log_owner->logmem, name);
+    if (!b)
+        return;
+    uint64_t bytes = (uint64_t)(mib * 1024.0 * 1024.0 + 0.5);
+    switch (kind) {
+    case 0: b->model += bytes; break;
+    case 1: b->context += bytes; break;
+    case 2: b->compute = bytes; break;
+    default: b->output = bytes; break;
+    }
+}
 
 static int log_verbosity;
 /* the last error llama.cpp logged, to explain a NULL it returns */
@@ -59,6 +121,8 @@ static void log_cb(enum ggml_log_level level, const char *text, void *ud)
         if (n)
             snprintf(log_last_error, sizeof(log_last_error), "%.*s", (int)n, text);
     }
+    if (level == GGML_LOG_LEVEL_INFO || level == GGML_LOG_LEVEL_DEBUG)
+        parse_buffer_line(text);
     enum log_level ours;
     switch (level) {
     case GGML_LOG_LEVEL_ERROR: ours = LOG_LEVEL_ERROR; break;
@@ -301,7 +365,11 @@ struct engine *engine_open(const char *path, const struct engine_model_params *m
     e->progress_ud = mp->progress_ud;
     p.progress_callback = progress_tramp;
     p.progress_callback_user_data = e;
+    p.no_alloc = mp->no_alloc;
+    if (mp->no_alloc)
+        p.load_mode = LLAMA_LOAD_MODE_NONE;
     log_last_error[0] = '\0';
+    log_owner = e;
     e->model = llama_model_load_from_file(path, p);
     if (!e->model) {
         if (log_last_error[0])
@@ -320,6 +388,8 @@ void engine_close(struct engine *e)
 {
     if (!e)
         return;
+    if (log_owner == e)
+        log_owner = NULL;
     engine_ctx_free(e);
     if (e->batch_cap)
         llama_batch_free(e->batch);
@@ -372,6 +442,9 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
     if (kv_type(cp->type_k, &p.type_k, err) < 0 || kv_type(cp->type_v, &p.type_v, err) < 0)
         return -1;
     log_last_error[0] = '\0';
+    log_owner = e;
+    for (int i = 0; i < e->logmem.n; i++) /* the context's parts are logged anew */
+        e->logmem.b[i].context = e->logmem.b[i].compute = e->logmem.b[i].output = 0;
     e->ctx = llama_init_from_model(e->model, p);
     if (!e->ctx)
         return set_err(err,
@@ -556,4 +629,88 @@ int engine_check_types(char *err)
     if (GGML_TYPE_COUNT != GGML_TYPE_ID_COUNT)
         return set_err(err, "ggml has %d types, our table %d", GGML_TYPE_COUNT, GGML_TYPE_ID_COUNT);
     return 0;
+}
+
+#ifdef QB_HAVE_LLAMA_EXT
+static void breakdown_cb(void *ud, const char *buft, const char *dev, int is_host, size_t model,
+                         size_t context, size_t compute)
+{
+    struct engine_mem *m = ud;
+    struct engine_mem_buf *b = mem_buf(m, buft);
+    if (!b)
+        return;
+    snprintf(b->dev, sizeof(b->dev), "%s", dev);
+    b->host = is_host;
+    b->model = model;
+    b->context = context;
+    b->compute = compute;
+}
+#endif
+
+static void fill_dev(struct engine_mem_buf *b)
+{
+    ggml_backend_buffer_type_t found = NULL;
+    for (size_t i = 0; i < ggml_backend_dev_count() && !found; i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        ggml_backend_buffer_type_t c[2] = {ggml_backend_dev_buffer_type(dev),
+                                           ggml_backend_dev_host_buffer_type(dev)};
+        for (int k = 0; k < 2; k++)
+            if (c[k] && strcmp(ggml_backend_buft_name(c[k]), b->buft) == 0)
+                found = c[k];
+    }
+    if (found) {
+        ggml_backend_dev_t d = ggml_backend_buft_get_device(found);
+        snprintf(b->dev, sizeof(b->dev), "%s", d ? ggml_backend_dev_name(d) : "CPU");
+        b->host = ggml_backend_buft_is_host(found);
+    } else { /* CPU_Mapped, CPU_REPACK and other host-side extra types */
+        snprintf(b->dev, sizeof(b->dev), "CPU");
+        b->host = true;
+    }
+}
+
+int engine_memory(const struct engine *e, struct engine_mem *m, char *err)
+{
+    memset(m, 0, sizeof(*m));
+#ifdef QB_HAVE_LLAMA_EXT
+    if (e->ctx && qb_llama_breakdown(e->ctx, breakdown_cb, m) == 0)
+        m->exact = true;
+#endif
+    for (int i = 0; i < e->logmem.n; i++) {
+        const struct engine_mem_buf *l = &e->logmem.b[i];
+        struct engine_mem_buf *b = mem_buf(m, l->buft);
+        if (!b)
+            return set_err(err, "more than %d buffer types", ENGINE_MAX_BUFS);
+        b->output = l->output;
+        if (!m->exact) {
+            b->model = l->model;
+            b->context = l->context;
+            b->compute = l->compute;
+        }
+    }
+    for (int i = 0; i < m->n; i++)
+        if (!m->b[i].dev[0])
+            fill_dev(&m->b[i]);
+    return 0;
+}
+
+int engine_devices_memory(struct engine_dev_mem *d, int max)
+{
+    int n = 0;
+    for (size_t i = 0; i < ggml_backend_dev_count() && n < max; i++) {
+        ggml_backend_dev_t dev = ggml_backend_dev_get(i);
+        enum ggml_backend_dev_type t = ggml_backend_dev_type(dev);
+        if (t != GGML_BACKEND_DEVICE_TYPE_CPU && t != GGML_BACKEND_DEVICE_TYPE_GPU &&
+            t != GGML_BACKEND_DEVICE_TYPE_IGPU)
+            continue;
+        size_t fr = 0, tot = 0;
+        ggml_backend_dev_memory(dev, &fr, &tot);
+        memset(&d[n], 0, sizeof(d[n]));
+        snprintf(d[n].name, sizeof(d[n].name), "%s", ggml_backend_dev_name(dev));
+        snprintf(d[n].desc, sizeof(d[n].desc), "%s", ggml_backend_dev_description(dev));
+        d[n].gpu = t != GGML_BACKEND_DEVICE_TYPE_CPU;
+        d[n].free = fr;
+        d[n].total = tot;
+        n++;
+    }
+    return n;
 }

@@ -90,6 +90,7 @@ cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
     cJSON_AddStringToObject(o, "devices", mp->devices);
     cJSON_AddStringToObject(o, "overrides", mp->overrides);
     cJSON_AddNumberToObject(o, "n_cpu_moe", mp->n_cpu_moe);
+    cJSON_AddBoolToObject(o, "no_alloc", mp->no_alloc);
     cJSON_AddNumberToObject(o, "numa", wl->numa);
     cJSON_AddNumberToObject(o, "prio", wl->prio);
     cJSON *ts = cJSON_AddArrayToObject(o, "tensor_split");
@@ -118,6 +119,7 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
         get_i32(req, "prio", -1, 3, &wl->prio, err) < 0)
         return -1;
     mp->split_mode = (enum engine_split_mode)sm;
+    mp->no_alloc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_alloc"));
     const cJSON *ts = cJSON_GetObjectItemCaseSensitive(req, "tensor_split"), *it;
     int i = 0;
     cJSON_ArrayForEach (it, ts) {
@@ -148,6 +150,8 @@ cJSON *proto_run_req(const struct work_test *t)
         cJSON_AddNumberToObject(w, "pl", t->bt.pl);
         cJSON_AddBoolToObject(w, "shared", t->bt.shared);
         cJSON_AddNumberToObject(w, "reps", t->bt.reps);
+    } else if (t->kind == WORK_PROBE) {
+        cJSON_AddBoolToObject(o, "probe_fill", t->probe_fill);
     }
     cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
     cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
@@ -218,7 +222,7 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     t->pt.n_threads = t->cp.n_threads;
     t->pt.seed = (uint64_t)seed;
     int kind = 0;
-    if (get_i32(req, "kind", 0, 2, &kind, err) < 0)
+    if (get_i32(req, "kind", 0, 3, &kind, err) < 0)
         return -1;
     t->kind = (enum work_kind)kind;
     if (t->kind == WORK_SWEEP) {
@@ -245,6 +249,8 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         t->bt.n_threads = t->cp.n_threads;
         t->bt.no_warmup = t->pt.no_warmup;
         t->bt.seed = t->pt.seed;
+    } else if (t->kind == WORK_PROBE) {
+        t->probe_fill = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "probe_fill"));
     }
     return 0;
 }

@@ -20,6 +20,7 @@ enum work_kind {
     WORK_PP_TG = 0,   /* bench: pt */
     WORK_SWEEP = 1,   /* sweep: sw */
     WORK_BATCHED = 2, /* batched: bt */
+    WORK_PROBE = 3,   /* mem --measure, ctxmax: create the context, optionally fill it */
 };
 
 struct work_test {
@@ -30,6 +31,7 @@ struct work_test {
     struct engine_ctx_params cp; /* context to create for this test */
     struct pp_tg_params pt;      /* what to measure */
     double delay_s;              /* sleep before the test (cool-down, llama-bench's --delay) */
+    bool probe_fill; /* WORK_PROBE: decode up to n_ctx (the last ubatch and one token at depth) */
 };
 
 /* Settings of a model load beyond the engine's: process-wide ones. */

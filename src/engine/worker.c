@@ -18,6 +18,8 @@
 #include "../measure/pp_tg.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/procmem.h"
+#include "../util/rng.h"
 #include "../util/util.h"
 #include "engine.h"
 #include "proto.h"
@@ -459,13 +461,100 @@ static cJSON *build_json(void)
     return b;
 }
 
-static cJSON *result_obj(int id, uint64_t ctx_ns)
+static cJSON *devices_json(void)
+{
+    struct engine_dev_mem d[ENGINE_MAX_DEVICES];
+    int n = engine_devices_memory(d, ENGINE_MAX_DEVICES);
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", d[i].name);
+        cJSON_AddStringToObject(o, "desc", d[i].desc);
+        cJSON_AddBoolToObject(o, "gpu", d[i].gpu);
+        cJSON_AddNumberToObject(o, "free", (double)d[i].free);
+        cJSON_AddNumberToObject(o, "total", (double)d[i].total);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+/* what llama.cpp allocated per buffer type, the process's RSS and peak, device free memory */
+static cJSON *mem_json(const struct engine *e)
+{
+    char err[QB_ERR_LEN];
+    struct engine_mem m;
+    cJSON *o = cJSON_CreateObject();
+    if (engine_memory(e, &m, err) == 0) {
+        cJSON_AddBoolToObject(o, "exact", m.exact);
+        cJSON *a = cJSON_AddArrayToObject(o, "buffers");
+        for (int i = 0; i < m.n; i++) {
+            cJSON *b = cJSON_CreateObject();
+            cJSON_AddStringToObject(b, "buft", m.b[i].buft);
+            cJSON_AddStringToObject(b, "dev", m.b[i].dev);
+            cJSON_AddBoolToObject(b, "host", m.b[i].host);
+            cJSON_AddNumberToObject(b, "model", (double)m.b[i].model);
+            cJSON_AddNumberToObject(b, "context", (double)m.b[i].context);
+            cJSON_AddNumberToObject(b, "compute", (double)m.b[i].compute);
+            cJSON_AddNumberToObject(b, "output", (double)m.b[i].output);
+            cJSON_AddItemToArray(a, b);
+        }
+    }
+    struct proc_mem pm;
+    if (proc_mem_read(0, &pm) == 0) {
+        cJSON_AddNumberToObject(o, "rss", (double)pm.rss);
+        cJSON_AddNumberToObject(o, "rss_peak", (double)pm.hwm);
+        cJSON_AddNumberToObject(o, "rss_anon", (double)pm.anon);
+        cJSON_AddNumberToObject(o, "rss_file", (double)pm.file);
+    }
+    cJSON_AddItemToObject(o, "devices", devices_json());
+    return o;
+}
+
+static cJSON *result_obj(const struct engine *e, int id, uint64_t ctx_ns)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ev", "result");
     cJSON_AddNumberToObject(o, "id", id);
     cJSON_AddNumberToObject(o, "ctx_ns", (double)ctx_ns);
+    cJSON_AddItemToObject(o, "mem", mem_json(e));
     return o;
+}
+
+/* mem --measure and ctxmax: the context exists; with fill, decode n_ctx tokens so the last
+ * ubatch and one token run at the deepest depth (every buffer touched, the peak reached) */
+static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    uint64_t t0 = monotime_ns();
+    if (t->probe_fill) {
+        struct engine_model_info mi;
+        engine_model_info(e, &mi);
+        int n_ctx = (int)t->cp.n_ctx, chunk = (int)t->cp.n_batch;
+        int32_t *tok = xcalloc((size_t)chunk, sizeof(int32_t));
+        uint64_t r = t->pt.seed;
+        /* the depth before the last ubatch, in n_batch chunks, then that ubatch, then one */
+        int depth = n_ctx - (int)t->cp.n_ubatch - 1;
+        if (depth < 0)
+            depth = 0;
+        int plan[3] = {depth, n_ctx - 1 - depth, 1};
+        for (int k = 0; k < 3; k++) {
+            for (int done = 0; done < plan[k];) {
+                int n = plan[k] - done < chunk ? plan[k] - done : chunk;
+                for (int i = 0; i < n; i++)
+                    tok[i] = (int32_t)(rng_next(&r) % (uint64_t)mi.n_vocab);
+                if (engine_decode(e, tok, n, err) < 0) {
+                    free(tok);
+                    return send_error(t->id, err);
+                }
+                done += n;
+            }
+        }
+        engine_synchronize(e);
+        free(tok);
+    }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "probe_ns", (double)(monotime_ns() - t0));
+    return send_obj(o);
 }
 
 static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_cache *dc,
@@ -478,7 +567,7 @@ static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_c
         pp_tg_result_release(&r);
         return send_error(t->id, err);
     }
-    cJSON *o = result_obj(t->id, ctx_ns);
+    cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
     cJSON_AddNumberToObject(o, "depth_fills", r.depth_fills);
@@ -499,7 +588,7 @@ static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_n
         sweep_result_release(&r);
         return send_error(t->id, err);
     }
-    cJSON *o = result_obj(t->id, ctx_ns);
+    cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "wall_ns", (double)r.wall_ns);
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int i = 0; i < r.n_points; i++) {
@@ -521,7 +610,7 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
         batched_result_release(&r);
         return send_error(t->id, err);
     }
-    cJSON *o = result_obj(t->id, ctx_ns);
+    cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "n_kv", r.n_kv);
     cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
     cJSON_AddItemToObject(o, "tg_ns", proto_u64_array(r.tg_ns, r.n));
@@ -560,6 +649,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     switch (t.kind) {
     case WORK_SWEEP: rc = run_sweep(e, &t, ctx_ns); break;
     case WORK_BATCHED: rc = run_batched(e, &t, ctx_ns); break;
+    case WORK_PROBE: rc = run_probe(e, &t, ctx_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
     if (t.kind == WORK_BATCHED) {
@@ -614,10 +704,13 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     struct load_progress lp = {0, -1.0f};
     mp.progress = on_load_progress;
     mp.progress_ud = &lp;
+    cJSON *dev_before = devices_json();
     uint64_t t0 = monotime_ns();
     *e = engine_open(model, &mp, err);
-    if (!*e)
+    if (!*e) {
+        cJSON_Delete(dev_before);
         return send_error(-1, err);
+    }
     uint64_t load_ns = monotime_ns() - t0;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ev", "loaded");
@@ -625,6 +718,7 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     cJSON_AddNumberToObject(o, "load_progress", lp.last);
     cJSON_AddItemToObject(o, "model", model_json(*e));
     cJSON_AddItemToObject(o, "build", build_json());
+    cJSON_AddItemToObject(o, "devices_before", dev_before);
     return send_obj(o);
 }
 

@@ -37,7 +37,7 @@ chk "invalid value '101' for --poll (expected an integer in 0..100)" -m "$m" --p
 chk "invalid value '7' for --prio (expected -1..3)" -m "$m" --prio 7
 chk "invalid value 'spread' for --numa" -m "$m" --numa spread
 chk "invalid value '-2' for -ngl (expected an integer in -1..100000)" -m "$m" -ngl -2
-chk "-ngl 99 is more than the 2 layers (+ output) of '$m'" -m "$m" -ngl 99
+chk "-ngl 50 is more than the 2 layers (+ output) of '$m' (99 = all)" -m "$m" -ngl 50
 chk "invalid value '-1' for -ncmoe (expected an integer in 0..100000)" -m "$m" -ncmoe -1
 chk "invalid value 'diagonal' for -sm" -m "$m" -sm diagonal
 chk "invalid value '16' for -mg (expected an integer in 0..15)" -m "$m" -mg 16

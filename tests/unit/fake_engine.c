@@ -255,3 +255,28 @@ void engine_seq_cp(struct engine *e, int src, int dst)
     fake_stats.seq_len[dst] = fake_stats.seq_len[src];
     fake_stats.seq_cps++;
 }
+
+/* memory: one CPU buffer whose KV grows with the context's cells */
+int engine_memory(const struct engine *e, struct engine_mem *m, char *err)
+{
+    (void)err;
+    memset(m, 0, sizeof(*m));
+    m->n = 1;
+    m->exact = true;
+    snprintf(m->b[0].buft, sizeof(m->b[0].buft), "CPU");
+    snprintf(m->b[0].dev, sizeof(m->b[0].dev), "CPU");
+    m->b[0].host = true;
+    m->b[0].model = 1 << 20;
+    m->b[0].context = e && e->has_ctx ? 4096 : 0;
+    return 0;
+}
+
+int engine_devices_memory(struct engine_dev_mem *d, int max)
+{
+    if (max < 1)
+        return 0;
+    memset(d, 0, sizeof(*d));
+    snprintf(d->name, sizeof(d->name), "CPU");
+    d->free = d->total = 1ull << 34;
+    return 1;
+}
