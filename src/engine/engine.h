@@ -49,6 +49,7 @@ struct engine_ctx_params {
     bool cpu_strict;     /* place threads strictly on the mask's CPUs */
     int prio;            /* thread priority -1 low, 0 normal, 1 medium, 2 high, 3 realtime */
     bool no_kv_offload;  /* keep KV cache on the CPU */
+    bool kv_unified;     /* one KV stream for all sequences */
 };
 
 struct engine_model_info {
@@ -149,6 +150,10 @@ struct engine_dev_mem {
     uint64_t free, total;
 };
 int engine_devices_memory(struct engine_dev_mem *d, int max);
+
+/* What the estimator needs to know of this host: GPUs, and whether the CPU backend
+ * repacks Q4_0/Q4_K/IQ4_NL/MXFP4 (AVX2) and Q2_K (AVX-512) weights. */
+void engine_host_caps(int *n_gpus, bool *repack, bool *repack_avx512);
 
 /* Quantize a GGUF with llama.cpp's quantizer to a llama file type id. */
 int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err);

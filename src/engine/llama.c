@@ -438,6 +438,7 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
     p.flash_attn_type = (enum llama_flash_attn_type)cp->flash_attn;
     p.offload_kqv = !cp->no_kv_offload;
     p.swa_full = false;
+    p.kv_unified = cp->kv_unified;
     p.no_perf = true;
     if (kv_type(cp->type_k, &p.type_k, err) < 0 || kv_type(cp->type_v, &p.type_v, err) < 0)
         return -1;
@@ -713,4 +714,36 @@ int engine_devices_memory(struct engine_dev_mem *d, int max)
         n++;
     }
     return n;
+}
+
+void engine_host_caps(int *n_gpus, bool *repack, bool *repack_avx512)
+{
+    *n_gpus = 0;
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
+        enum ggml_backend_dev_type t = ggml_backend_dev_type(ggml_backend_dev_get(i));
+        if (t == GGML_BACKEND_DEVICE_TYPE_GPU || t == GGML_BACKEND_DEVICE_TYPE_IGPU)
+            (*n_gpus)++;
+    }
+    /* the CPU backend's feature list (ggml_backend_get_features), as llama-bench's
+     * system info reads it: works whether ggml-cpu is linked in or loaded at run time */
+    *repack = *repack_avx512 = false;
+    ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
+    if (!cpu)
+        return;
+    ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
+    typedef struct ggml_backend_feature *(*features_fn)(ggml_backend_reg_t);
+    features_fn fn;
+    void *sym = ggml_backend_reg_get_proc_address(reg, "ggml_backend_get_features");
+    memcpy(&fn, &sym, sizeof(fn));
+    if (!fn)
+        return;
+    for (struct ggml_backend_feature *f = fn(reg); f && f->name; f++) {
+        bool on = f->value && strcmp(f->value, "0") != 0;
+        if (!strcmp(f->name, "AVX2"))
+            *repack = on;
+        else if (!strcmp(f->name, "AVX512"))
+            *repack_avx512 = on;
+        else if (!strcmp(f->name, "REPACK") && !on)
+            *repack = *repack_avx512 = false;
+    }
 }

@@ -171,6 +171,7 @@ cJSON *proto_run_req(const struct work_test *t)
     cJSON_AddNumberToObject(o, "rel_ci", t->pt.rel_ci);
     cJSON_AddNumberToObject(o, "max_time_s", t->pt.max_time_s);
     cJSON_AddBoolToObject(o, "no_kv_offload", t->cp.no_kv_offload);
+    cJSON_AddBoolToObject(o, "kv_unified", t->cp.kv_unified);
     cJSON_AddNumberToObject(o, "n_prompt", t->pt.n_prompt);
     cJSON_AddNumberToObject(o, "n_gen", t->pt.n_gen);
     cJSON_AddNumberToObject(o, "n_depth", t->pt.n_depth);
@@ -217,6 +218,7 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     t->cp.n_seq_max = (uint32_t)n_seq;
     t->cp.n_threads_batch = t->cp.n_threads;
     t->cp.no_kv_offload = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_kv_offload"));
+    t->cp.kv_unified = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "kv_unified"));
     t->pt.no_warmup = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_warmup"));
     t->pt.n_batch = n_batch;
     t->pt.n_threads = t->cp.n_threads;

@@ -280,3 +280,9 @@ int engine_devices_memory(struct engine_dev_mem *d, int max)
     d->free = d->total = 1ull << 34;
     return 1;
 }
+
+void engine_host_caps(int *n_gpus, bool *repack, bool *repack_avx512)
+{
+    *n_gpus = 0;
+    *repack = *repack_avx512 = false;
+}

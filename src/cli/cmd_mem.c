@@ -1,0 +1,140 @@
+/* quantbench mem: memory a model and context will take, per device and buffer type,
+ * estimated from GGUF metadata alone; next to it llama.cpp's own dry run (no_alloc, in a
+ * worker) and, with --measure, what a real load, context and full-context decode
+ * allocated. --budget with several models: do they fit together, and the largest
+ * context each could have. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../gguf/gguf.h"
+#include "../mem/estimate.h"
+#include "../util/util.h"
+#include "cmd.h"
+#include "memcmd.h"
+#include "runner.h"
+#include "single.h"
+
+static const char mem_help[] =
+    "usage: quantbench mem -m MODEL [-m MODEL ...] [flags]\n"
+    "\n"
+    "Memory per device from the GGUF metadata (no weights read): weights, KV cache, compute\n"
+    "and output buffers per llama.cpp buffer type, following its placement rules (-ngl,\n"
+    "-ot, -ncmoe, -nkvo, mmap, CPU repacking). Shown next to llama.cpp's own dry run\n"
+    "(no_alloc) and, with --measure, to what a real load plus a full-context decode\n"
+    "allocated (llama.cpp's buffers, peak RSS, device free memory).\n"
+    "\n"
+    "Flags (defaults in brackets):\n"
+    "  -np, --parallel N           parallel sequences (KV streams) [1]\n"
+    "  --kv-unified                one KV stream shared by all sequences\n"
+    "  --gpus N                    estimate for N GPUs [the GPUs this build sees]\n"
+    "  --budget SIZE               memory budget (e.g. 96GiB, 512MiB): does the set fit, and\n"
+    "                              the largest context of each model that fits with the others\n"
+    "  --no-dry-run                skip llama.cpp's dry run\n"
+    "  --measure                   also load for real and decode a full context\n" MEMCMD_HELP
+    "\n"
+    "json: per model the parts (buft, dev, model, context, compute, output bytes), per device\n"
+    "weights, kv, compute, output and total bytes, total_bytes, and the dry run and the\n"
+    "measurement when made.\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+struct mem_opts {
+    struct single_opts so;
+    const char *models[16];
+    int n_models;
+    bool dry, measure;
+    uint64_t budget;
+};
+
+static int usage(void)
+{
+    fputs(mem_help, stdout);
+    return QB_EXIT_OK;
+}
+
+int cmd_mem(int argc, char **argv)
+{
+    struct mem_opts o;
+    memset(&o, 0, sizeof(o));
+    single_opts_init(&o.so);
+    o.dry = true;
+    struct memcmd mc;
+    memcmd_init(&mc);
+    char err[QB_ERR_LEN];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool used = false;
+        int rc;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help"))
+            return usage();
+        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            if (!v)
+                return usage_error("mem", "%s needs a value", a);
+            if (o.n_models == 16)
+                return usage_error("mem", "at most 16 models");
+            o.models[o.n_models++] = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--no-dry-run")) {
+            o.dry = false;
+            continue;
+        }
+        if (!strcmp(a, "--measure")) {
+            o.measure = true;
+            continue;
+        }
+        if (!strcmp(a, "--budget")) {
+            if (!v)
+                return usage_error("mem", "%s needs a value", a);
+            if (parse_size(v, &o.budget) < 0 || o.budget == 0)
+                return usage_error("mem", "invalid size '%s' for --budget (expected e.g. 96GiB, 512MiB, 8G)", v);
+            i++;
+            continue;
+        }
+        rc = memcmd_flag(&mc, a, v, &used, err);
+        if (rc == 0)
+            rc = single_opts_flag(&o.so, a, v, &used, err);
+        if (rc < 0)
+            return usage_error("mem", "%s", err);
+        if (rc == 0)
+            return usage_error("mem", "unknown flag '%s'", a);
+        if (used)
+            i++;
+    }
+    if (!o.n_models)
+        return usage_error("mem", "missing -m MODEL");
+    for (int k = 0; k < o.n_models; k++) {
+        o.so.model = o.models[k];
+        int rc = single_opts_check(&o.so, "mem");
+        if (rc)
+            return rc;
+    }
+    struct memcmd_model *mm = xcalloc((size_t)o.n_models, sizeof(*mm));
+    int ret = QB_EXIT_OK;
+    for (int k = 0; k < o.n_models; k++) {
+        o.so.model = o.models[k];
+        int rc = memcmd_estimate(&mc, &o.so, &mm[k]);
+        if (rc) {
+            ret = rc;
+            goto out;
+        }
+    }
+    for (int k = 0; k < o.n_models && (o.dry || o.measure); k++) {
+        o.so.model = o.models[k];
+        if (o.dry && memcmd_probe(&mc, &o.so, true, false, &mm[k].dry, mm[k].dry_err) < 0)
+            ret = QB_EXIT_PARTIAL;
+        if (o.measure && memcmd_probe(&mc, &o.so, false, true, &mm[k].meas, mm[k].meas_err) < 0)
+            ret = QB_EXIT_PARTIAL;
+    }
+    if (o.budget)
+        memcmd_budget(&mc, &o.so, mm, o.n_models, o.budget);
+    if (memcmd_print(&mc, &o.so, mm, o.n_models, o.budget) < 0)
+        ret = error("cannot write the output");
+out:
+    for (int k = 0; k < o.n_models; k++)
+        memcmd_model_release(&mm[k]);
+    free(mm);
+    return ret;
+}

@@ -1,0 +1,438 @@
+/* Shared parts of mem and ctxmax (see memcmd.h). */
+#include "memcmd.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../engine/proto.h"
+#include "cmd.h"
+#include "runner.h"
+
+void memcmd_init(struct memcmd *mc)
+{
+    mc->n_seq = 1;
+    mc->kv_unified = false;
+    mc->gpus = -1;
+}
+
+int memcmd_flag(struct memcmd *mc, const char *a, const char *v, bool *used_value, char *err)
+{
+    *used_value = false;
+    if (!strcmp(a, "--kv-unified")) {
+        mc->kv_unified = true;
+        return 1;
+    }
+    bool np = !strcmp(a, "-np") || !strcmp(a, "--parallel");
+    if (!np && strcmp(a, "--gpus"))
+        return 0;
+    if (!v)
+        return set_err(err, "%s needs a value", a);
+    *used_value = true;
+    int x;
+    if (np) {
+        if (parse_int(v, 1, 4096, &x) < 0)
+            return set_err(err, "invalid value '%s' for %s (expected an integer in 1..4096)", v, a);
+        mc->n_seq = x;
+    } else {
+        if (parse_int(v, 0, MEM_MAX_GPUS, &x) < 0)
+            return set_err(err, "invalid value '%s' for %s (expected an integer in 0..%d)", v, a,
+                           MEM_MAX_GPUS);
+        mc->gpus = x;
+    }
+    return 1;
+}
+
+void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct mem_params *mp)
+{
+    mem_params_default(mp);
+    int n_gpus;
+    bool rp, rp512;
+    engine_host_caps(&n_gpus, &rp, &rp512);
+    mp->n_gpus = mc->gpus >= 0 ? mc->gpus : n_gpus;
+    if (!strcmp(so->mp.devices, "none"))
+        mp->n_gpus = 0;
+    mp->repack = rp;
+    mp->repack_avx512 = rp512;
+    mp->n_gpu_layers = so->mp.n_gpu_layers;
+    for (int i = 0; i < MEM_MAX_GPUS; i++)
+        mp->split[i] = so->mp.tensor_split[i];
+    mp->n_ctx = so->cp.n_ctx;
+    mp->n_batch = so->cp.n_batch;
+    mp->n_ubatch = so->cp.n_ubatch;
+    mp->n_seq = (uint32_t)mc->n_seq;
+    mp->kv_unified = mc->kv_unified;
+    snprintf(mp->type_k, sizeof(mp->type_k), "%s", so->cp.type_k);
+    snprintf(mp->type_v, sizeof(mp->type_v), "%s", so->cp.type_v);
+    mp->flash_attn = so->cp.flash_attn;
+    snprintf(mp->overrides, sizeof(mp->overrides), "%s", so->mp.overrides);
+    mp->n_cpu_moe = so->mp.n_cpu_moe;
+    mp->no_kv_offload = so->cp.no_kv_offload;
+    mp->use_mmap = so->mp.use_mmap;
+}
+
+int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m)
+{
+    char err[QB_ERR_LEN];
+    m->path = so->model;
+    if (!m->f && gf_read_file(so->model, &m->f, err) < 0) {
+        error("%s", err);
+        return QB_EXIT_INPUT;
+    }
+    memcmd_params(mc, so, &m->mp);
+    if (mem_estimate(m->f, &m->mp, &m->est, err) < 0) {
+        if (strstr(err, "override"))
+            return usage_error("mem", "%s", err);
+        error("'%s': %s", so->model, err);
+        return QB_EXIT_INPUT;
+    }
+    if (m->est.unmatched[0])
+        fprintf(stderr, "quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
+                m->est.unmatched, so->model);
+    return 0;
+}
+
+int memcmd_probe(const struct memcmd *mc, const struct single_opts *so, bool dry, bool fill,
+                 cJSON **mem, char *err)
+{
+    *mem = NULL;
+    struct runner rn;
+    struct engine_model_params mp = so->mp;
+    mp.no_alloc = dry;
+    struct work_load wl = {0, 0};
+    runner_init(&rn, so->model, &mp, &wl, so->verbose, so->timeout_s);
+    enum bench_status st;
+    int rc = -1;
+    if (runner_ensure(&rn, &st, err) == 0) {
+        struct work_test t;
+        memset(&t, 0, sizeof(t));
+        t.kind = WORK_PROBE;
+        t.cp = so->cp;
+        t.cp.n_seq_max = (uint32_t)mc->n_seq;
+        t.cp.kv_unified = mc->kv_unified;
+        t.pt.reps = 1;
+        t.pt.seed = so->seed;
+        t.probe_fill = fill && !dry;
+        cJSON *req = proto_run_req(&t), *resp = NULL;
+        rc = runner_call(&rn, req, &resp, &st, err);
+        cJSON_Delete(req);
+        if (rc == 0) {
+            *mem = cJSON_DetachItemFromObject(resp, "mem");
+            if (*mem) {
+                cJSON_AddNumberToObject(*mem, "probe_ns", json_num(resp, "probe_ns"));
+                cJSON_AddNumberToObject(*mem, "ctx_ns", json_num(resp, "ctx_ns"));
+                cJSON_AddNumberToObject(*mem, "load_ns", (double)rn.info.load_ns);
+            }
+            cJSON_Delete(resp);
+        }
+    }
+    runner_release(&rn);
+    return rc;
+}
+
+uint64_t memcmd_measured_total(const cJSON *mem, const char *dev)
+{
+    const cJSON *b;
+    uint64_t t = 0;
+    cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mem, "buffers")) {
+        char d[32];
+        json_copy_str(d, sizeof(d), b, "dev");
+        if (dev && strcmp(d, dev))
+            continue;
+        t += (uint64_t)(json_num(b, "model") + json_num(b, "context") + json_num(b, "compute") +
+                        json_num(b, "output"));
+    }
+    return t;
+}
+
+static const cJSON *find_buf(const cJSON *mem, const char *buft)
+{
+    const cJSON *b;
+    cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mem, "buffers")) {
+        const cJSON *n = cJSON_GetObjectItemCaseSensitive(b, "buft");
+        if (cJSON_IsString(n) && !strcmp(n->valuestring, buft))
+            return b;
+    }
+    return NULL;
+}
+
+/* the devices of an estimate and measurements, in order of first appearance */
+static int devices(const struct memcmd_model *m, char names[][32], int max)
+{
+    int n = 0;
+    const cJSON *mems[2] = {m->dry, m->meas};
+    for (int i = 0; i <= m->est.n + 16 * 2 && n < max; i++) {
+        const char *d = NULL;
+        if (i < m->est.n) {
+            d = m->est.p[i].dev;
+        } else {
+            int k = (i - m->est.n) / 16, j = (i - m->est.n) % 16;
+            if (k > 1)
+                break;
+            const cJSON *b =
+                cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(mems[k], "buffers"), j);
+            const cJSON *dv = cJSON_GetObjectItemCaseSensitive(b, "dev");
+            d = cJSON_IsString(dv) ? dv->valuestring : NULL;
+        }
+        if (!d)
+            continue;
+        int j;
+        for (j = 0; j < n && strcmp(names[j], d); j++)
+            ;
+        if (j == n)
+            snprintf(names[n++], 32, "%s", d);
+    }
+    return n;
+}
+
+cJSON *memcmd_estimate_json(const struct mem_estimate *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n_ctx", e->n_ctx);
+    cJSON_AddNumberToObject(o, "n_ctx_seq", e->n_ctx_seq);
+    cJSON_AddBoolToObject(o, "flash_attn", e->flash_attn);
+    cJSON_AddNumberToObject(o, "kv_bytes_per_cell", (double)e->kv_per_cell);
+    cJSON *parts = cJSON_AddArrayToObject(o, "parts");
+    for (int i = 0; i < e->n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "buft", e->p[i].buft);
+        cJSON_AddStringToObject(p, "dev", e->p[i].dev);
+        cJSON_AddNumberToObject(p, "model", (double)e->p[i].model);
+        cJSON_AddNumberToObject(p, "context", (double)e->p[i].context);
+        cJSON_AddNumberToObject(p, "compute", (double)e->p[i].compute);
+        cJSON_AddNumberToObject(p, "output", (double)e->p[i].output);
+        cJSON_AddItemToArray(parts, p);
+    }
+    cJSON *devs = cJSON_AddArrayToObject(o, "devices");
+    char seen[MEM_MAX_PARTS][32];
+    int ns = 0;
+    for (int i = 0; i < e->n; i++) {
+        int j;
+        for (j = 0; j < ns && strcmp(seen[j], e->p[i].dev); j++)
+            ;
+        if (j < ns)
+            continue;
+        snprintf(seen[ns++], 32, "%s", e->p[i].dev);
+        uint64_t w = 0, kv = 0, c = 0, out = 0;
+        for (int k = 0; k < e->n; k++)
+            if (!strcmp(e->p[k].dev, e->p[i].dev)) {
+                w += e->p[k].model;
+                kv += e->p[k].context;
+                c += e->p[k].compute;
+                out += e->p[k].output;
+            }
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "device", e->p[i].dev);
+        cJSON_AddNumberToObject(d, "weights", (double)w);
+        cJSON_AddNumberToObject(d, "kv", (double)kv);
+        cJSON_AddNumberToObject(d, "compute", (double)c);
+        cJSON_AddNumberToObject(d, "output", (double)out);
+        cJSON_AddNumberToObject(d, "total", (double)(w + kv + c + out));
+        cJSON_AddItemToArray(devs, d);
+    }
+    cJSON_AddNumberToObject(o, "total_bytes", (double)mem_total(e, NULL));
+    return o;
+}
+
+/* the device a budget applies to: the first GPU when there is one, else the host */
+static const char *budget_dev(const struct memcmd_model *m)
+{
+    return m->mp.n_gpus > 0 ? "CUDA0" : "CPU";
+}
+
+void memcmd_budget(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m,
+                   int n, uint64_t budget)
+{
+    (void)mc;
+    (void)so;
+    for (int k = 0; k < n; k++) {
+        uint64_t others = 0;
+        for (int j = 0; j < n; j++)
+            if (j != k)
+                others += mem_total(&m[j].est, budget_dev(&m[j]));
+        /* the largest multiple of 256 whose estimate fits beside the others */
+        struct mem_params p = m[k].mp;
+        uint32_t lo = 0, hi = 1u << 24;
+        char err[QB_ERR_LEN];
+        while (hi - lo > 256) {
+            uint32_t mid = (lo + hi) / 2 / 256 * 256;
+            if (mid <= lo)
+                break;
+            struct mem_estimate e;
+            p.n_ctx = mid;
+            if (mem_estimate(m[k].f, &p, &e, err) == 0 &&
+                mem_total(&e, budget_dev(&m[k])) + others <= budget)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        m[k].fit_ctx = lo;
+    }
+}
+
+static void mib(char *buf, size_t n, uint64_t b)
+{
+    snprintf(buf, n, "%.2f", (double)b / 1048576.0);
+}
+
+static void md_model(const struct memcmd_model *m)
+{
+    const struct mem_estimate *e = &m->est;
+    printf("## %s\n\nn_ctx %u (%u per sequence), n_seq %u, n_ubatch %u, K %s, V %s, flash "
+           "attention %s, %s\n\n",
+           m->path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k,
+           m->mp.type_v, e->flash_attn ? "on" : "off",
+           m->mp.n_gpus ? "GPU offload per -ngl" : "CPU only");
+    printf("| device | buffer | weights MiB | KV MiB | compute MiB | output MiB | estimate MiB | "
+           "dry run MiB | measured MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+    char devs[16][32];
+    int nd = devices(m, devs, 16);
+    for (int d = 0; d < nd; d++) {
+        /* buffer types on this device: from the estimate, then any only measured */
+        char bufts[24][32];
+        int nb = 0;
+        for (int i = 0; i < e->n; i++)
+            if (!strcmp(e->p[i].dev, devs[d]))
+                snprintf(bufts[nb++], 32, "%s", e->p[i].buft);
+        const cJSON *mems[2] = {m->dry, m->meas}, *b;
+        for (int k = 0; k < 2; k++)
+            cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mems[k], "buffers")) {
+                char bd[32], bn[32];
+                json_copy_str(bd, sizeof(bd), b, "dev");
+                json_copy_str(bn, sizeof(bn), b, "buft");
+                int j;
+                for (j = 0; j < nb && strcmp(bufts[j], bn); j++)
+                    ;
+                if (!strcmp(bd, devs[d]) && j == nb && nb < 24)
+                    snprintf(bufts[nb++], 32, "%s", bn);
+            }
+        for (int j = 0; j < nb; j++) {
+            const struct mem_part *p = NULL;
+            for (int i = 0; i < e->n; i++)
+                if (!strcmp(e->p[i].buft, bufts[j]))
+                    p = &e->p[i];
+            char c[6][32];
+            if (p) {
+                mib(c[0], 32, p->model);
+                mib(c[1], 32, p->context);
+                mib(c[2], 32, p->compute);
+                mib(c[3], 32, p->output);
+                mib(c[4], 32, p->model + p->context + p->compute + p->output);
+            } else {
+                for (int k = 0; k < 5; k++)
+                    snprintf(c[k], 32, "-");
+            }
+            printf("| %s | %s | %s | %s | %s | %s | %s |", devs[d], bufts[j], c[0], c[1], c[2],
+                   c[3], c[4]);
+            for (int k = 0; k < 2; k++) {
+                const cJSON *mb = find_buf(mems[k], bufts[j]);
+                if (!mems[k] || !mb) {
+                    printf(" %s |", mems[k] ? "0.00" : "-");
+                    continue;
+                }
+                mib(c[5], 32,
+                    (uint64_t)(json_num(mb, "model") + json_num(mb, "context") +
+                               json_num(mb, "compute") + json_num(mb, "output")));
+                printf(" %s |", c[5]);
+            }
+            printf("\n");
+        }
+        char t[3][32];
+        mib(t[0], 32, mem_total(e, devs[d]));
+        printf("| %s | **total** | | | | | **%s** |", devs[d], t[0]);
+        for (int k = 0; k < 2; k++) {
+            if (mems[k])
+                mib(t[1], 32, memcmd_measured_total(mems[k], devs[d]));
+            printf(" %s |", mems[k] ? t[1] : "-");
+        }
+        printf("\n");
+    }
+    if (m->meas) {
+        printf("\nmeasured: peak RSS %.2f MiB (RSS %.2f MiB: anon %.2f, file %.2f)",
+               json_num(m->meas, "rss_peak") / 1048576.0, json_num(m->meas, "rss") / 1048576.0,
+               json_num(m->meas, "rss_anon") / 1048576.0, json_num(m->meas, "rss_file") / 1048576.0);
+        const cJSON *d;
+        cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(m->meas, "devices"))
+            if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "gpu"))) {
+                char nm[32];
+                json_copy_str(nm, sizeof(nm), d, "name");
+                printf("; %s free %.2f of %.2f MiB", nm, json_num(d, "free") / 1048576.0,
+                       json_num(d, "total") / 1048576.0);
+            }
+        printf("\n");
+    }
+    if (m->dry_err[0])
+        printf("\ndry run failed: %s\n", m->dry_err);
+    if (m->meas_err[0])
+        printf("\nmeasurement failed: %s\n", m->meas_err);
+    printf("\n");
+}
+
+int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
+                 const struct memcmd_model *m, int n, uint64_t budget)
+{
+    (void)mc;
+    if (so->fmt == BENCH_FMT_JSON || so->fmt == BENCH_FMT_JSONL) {
+        cJSON *root = cJSON_CreateObject();
+        cJSON *arr = cJSON_AddArrayToObject(root, "models");
+        uint64_t sum = 0;
+        for (int k = 0; k < n; k++) {
+            cJSON *o = memcmd_estimate_json(&m[k].est);
+            cJSON_AddStringToObject(o, "model", m[k].path);
+            cJSON_AddNumberToObject(o, "n_seq", m[k].mp.n_seq);
+            cJSON_AddNumberToObject(o, "n_ubatch", m[k].mp.n_ubatch);
+            cJSON_AddStringToObject(o, "type_k", m[k].mp.type_k);
+            cJSON_AddStringToObject(o, "type_v", m[k].mp.type_v);
+            if (m[k].dry)
+                cJSON_AddItemToObject(o, "dry_run", cJSON_Duplicate(m[k].dry, 1));
+            else if (m[k].dry_err[0])
+                cJSON_AddStringToObject(o, "dry_run_error", m[k].dry_err);
+            if (m[k].meas)
+                cJSON_AddItemToObject(o, "measured", cJSON_Duplicate(m[k].meas, 1));
+            else if (m[k].meas_err[0])
+                cJSON_AddStringToObject(o, "measured_error", m[k].meas_err);
+            if (budget)
+                cJSON_AddNumberToObject(o, "fit_ctx", m[k].fit_ctx);
+            sum += mem_total(&m[k].est, budget_dev(&m[k]));
+            cJSON_AddItemToArray(arr, o);
+        }
+        if (budget) {
+            cJSON *b = cJSON_AddObjectToObject(root, "budget");
+            cJSON_AddNumberToObject(b, "bytes", (double)budget);
+            cJSON_AddStringToObject(b, "device", n ? budget_dev(&m[0]) : "CPU");
+            cJSON_AddNumberToObject(b, "need_bytes", (double)sum);
+            cJSON_AddBoolToObject(b, "fits", sum <= budget);
+            cJSON_AddNumberToObject(b, "left_bytes", sum <= budget ? (double)(budget - sum) : 0);
+        }
+        char *s = cJSON_Print(root);
+        int rc = printf("%s\n", s) < 0 ? -1 : 0;
+        free(s);
+        cJSON_Delete(root);
+        return rc;
+    }
+    for (int k = 0; k < n; k++)
+        md_model(&m[k]);
+    if (budget) {
+        uint64_t sum = 0;
+        for (int k = 0; k < n; k++)
+            sum += mem_total(&m[k].est, budget_dev(&m[k]));
+        printf("## budget %.2f MiB on %s\n\n", (double)budget / 1048576.0,
+               n ? budget_dev(&m[0]) : "CPU");
+        printf("together %.2f MiB: %s", (double)sum / 1048576.0,
+               sum <= budget ? "fits" : "does NOT fit");
+        if (sum <= budget)
+            printf(", %.2f MiB left", (double)(budget - sum) / 1048576.0);
+        printf("\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
+        for (int k = 0; k < n; k++)
+            printf("| %s | %u | %u |\n", m[k].path, m[k].est.n_ctx, m[k].fit_ctx);
+    }
+    return fflush(stdout) == 0 ? 0 : -1;
+}
+
+void memcmd_model_release(struct memcmd_model *m)
+{
+    gf_free(m->f);
+    cJSON_Delete(m->dry);
+    cJSON_Delete(m->meas);
+    memset(m, 0, sizeof(*m));
+}

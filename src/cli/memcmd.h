@@ -1,0 +1,68 @@
+/* Shared by mem and ctxmax: estimate from GGUF metadata, probes in a worker (llama.cpp's
+ * dry run, a real load with a full-context decode), and printing. */
+#ifndef QB_MEMCMD_H
+#define QB_MEMCMD_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+
+#include "../gguf/gguf.h"
+#include "../mem/estimate.h"
+#include "../util/util.h"
+#include "single.h"
+
+#define MEMCMD_HELP                                                                                \
+    "  -m, --model FILE            GGUF model\n"                                                   \
+    "  -c, --ctx-size N            context size in tokens [4096]\n"                                \
+    "  -b, --batch-size N          logical batch [2048]\n"                                         \
+    "  -ub, --ubatch-size N        physical batch [512]\n"                                         \
+    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 or 99 = all [-1]\n"                       \
+    "  -ncmoe, --n-cpu-moe N       experts of the first N layers on the CPU [0]\n"                 \
+    "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B [none]\n"       \
+    "  -fa, --flash-attn X         on, off or auto [auto]\n"                                       \
+    "  -ctk, -ctv T                K / V cache type (f16, q8_0, q4_0, ...) [f16]\n"                \
+    "  -nkvo, --no-kv-offload 0|1  keep the KV cache in host memory [0]\n"                         \
+    "  -lm, --load-mode M          auto, mmap or none [auto]\n"                                    \
+    "  -t, --threads N             threads [online CPUs]\n"                                        \
+    "  --timeout S                 seconds a worker may take [0 = none]\n"                         \
+    "  -o, --output FMT            md or json [md]\n"                                              \
+    "  -v, --verbose               show llama.cpp's log (-v -v)\n"
+
+struct memcmd {
+    int n_seq;       /* -np */
+    bool kv_unified; /* --kv-unified */
+    int gpus;        /* --gpus; -1 = what the build sees */
+};
+
+struct memcmd_model {
+    const char *path;
+    struct gf_file *f;
+    struct mem_params mp;
+    struct mem_estimate est;
+    cJSON *dry, *meas; /* the worker's "mem" objects, or NULL */
+    char dry_err[QB_ERR_LEN], meas_err[QB_ERR_LEN];
+    uint32_t fit_ctx; /* --budget: largest context that fits (0 none) */
+};
+
+void memcmd_init(struct memcmd *mc);
+/* -np, --kv-unified, --gpus: 1 taken (*used_value when it ate v), 0 not ours, -1 err */
+int memcmd_flag(struct memcmd *mc, const char *a, const char *v, bool *used_value, char *err);
+/* Fill mp from the flags for so->model */
+void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct mem_params *mp);
+/* Read so->model and estimate; 0 or an exit code (message printed). */
+int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m);
+/* A probe in a fresh worker: dry (no_alloc) or real, fill = decode the whole context.
+ * 0 with *mem the worker's mem object (+ "probe_ns", "load_ns"), -1 with err. */
+int memcmd_probe(const struct memcmd *mc, const struct single_opts *so, bool dry, bool fill,
+                 cJSON **mem, char *err);
+void memcmd_budget(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m,
+                   int n, uint64_t budget);
+int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
+                 const struct memcmd_model *m, int n, uint64_t budget);
+void memcmd_model_release(struct memcmd_model *m);
+
+/* Sum of a worker mem object's buffers on dev ("CPU" = host; NULL = all) */
+uint64_t memcmd_measured_total(const cJSON *mem, const char *dev);
+cJSON *memcmd_estimate_json(const struct mem_estimate *e);
+
+#endif

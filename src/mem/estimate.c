@@ -1,0 +1,475 @@
+/* GGUF metadata -> memory per buffer type (see estimate.h). */
+#include "estimate.h"
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/util.h"
+
+#define PAD(x, n) (((x) + (n) - 1) / (n) * (n))
+
+void mem_params_default(struct mem_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->n_gpu_layers = -1;
+    p->n_batch = 2048;
+    p->n_ubatch = 512;
+    p->n_seq = 1;
+    p->flash_attn = -1;
+    snprintf(p->type_k, sizeof(p->type_k), "f16");
+    snprintf(p->type_v, sizeof(p->type_v), "f16");
+    p->use_mmap = -1;
+}
+
+static struct mem_part *part(struct mem_estimate *e, const char *buft, const char *dev, bool host)
+{
+    for (int i = 0; i < e->n; i++)
+        if (strcmp(e->p[i].buft, buft) == 0)
+            return &e->p[i];
+    if (e->n == MEM_MAX_PARTS)
+        return NULL;
+    struct mem_part *p = &e->p[e->n++];
+    memset(p, 0, sizeof(*p));
+    snprintf(p->buft, sizeof(p->buft), "%s", buft);
+    snprintf(p->dev, sizeof(p->dev), "%s", dev);
+    p->host = host;
+    return p;
+}
+
+uint64_t mem_total(const struct mem_estimate *e, const char *dev)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < e->n; i++)
+        if (!dev || strcmp(e->p[i].dev, dev) == 0)
+            t += e->p[i].model + e->p[i].context + e->p[i].compute + e->p[i].output;
+    return t;
+}
+
+/* a per-layer hyperparameter: scalar, or an array indexed by layer */
+static int64_t layer_int(const struct gf_file *f, const char *key, int il, int64_t def)
+{
+    const struct gf_kv *kv = gf_find(f, key);
+    if (!kv)
+        return def;
+    if (kv->val.type != GF_VT_ARRAY)
+        return gf_get_int(f, key, def);
+    if ((uint64_t)il >= kv->val.v.arr.n)
+        return def;
+    const unsigned char *d = kv->val.v.arr.data;
+    switch (kv->val.v.arr.type) {
+    case GF_VT_UINT32: {
+        uint32_t v;
+        memcpy(&v, d + 4 * (size_t)il, 4);
+        return v;
+    }
+    case GF_VT_INT32: {
+        int32_t v;
+        memcpy(&v, d + 4 * (size_t)il, 4);
+        return v;
+    }
+    default: return def;
+    }
+}
+
+static uint64_t row_bytes(uint32_t type, uint64_t n)
+{
+    const struct ggml_type_info *ti = ggml_type_info(type);
+    return ti ? n / ti->blck * ti->size : 0;
+}
+
+/* ggml types the CPU backend repacks on x86 with AVX2 (ggml-cpu/repack.cpp), given rows */
+static bool repackable(const struct mem_params *p, uint32_t type, int64_t ne1)
+{
+    if (!p->repack || ne1 % 8)
+        return false;
+    switch (type) {
+    case 2:  /* Q4_0 */
+    case 12: /* Q4_K */
+    case 20: /* IQ4_NL */
+    case 39: /* MXFP4 */ return true;
+    case 10: /* Q2_K */ return p->repack_avx512;
+    default: return false;
+    }
+}
+
+struct ovr {
+    regex_t re;
+    char buft[32];
+    bool gpu;
+    bool matched;
+    char pattern[128];
+};
+
+/* llama.cpp's patterns are ECMAScript regexes; the ones people write (\., \d, (a|b), .*)
+ * read the same as POSIX extended ones once \d is spelled [0-9] */
+static int ovr_compile(struct ovr *o, const char *pattern, char *err)
+{
+    char buf[512];
+    size_t k = 0;
+    for (const char *s = pattern; *s && k + 6 < sizeof(buf); s++) {
+        if (s[0] == '\\' && s[1] == 'd') {
+            memcpy(buf + k, "[0-9]", 5);
+            k += 5;
+            s++;
+        } else {
+            buf[k++] = *s;
+        }
+    }
+    buf[k] = '\0';
+    snprintf(o->pattern, sizeof(o->pattern), "%s", pattern);
+    if (regcomp(&o->re, buf, REG_EXTENDED | REG_NOSUB) != 0)
+        return set_err(err, "tensor override pattern '%s' is not a valid regex", pattern);
+    return 0;
+}
+
+static int parse_ovr(const struct mem_params *p, struct ovr **out, int *n_out, char *err)
+{
+    struct ovr *o = NULL;
+    int n = 0;
+    char *copy = xstrdup(p->overrides), *save = NULL;
+    for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
+        char *eq = strrchr(tok, '=');
+        if (!eq || eq == tok || !eq[1]) {
+            free(copy);
+            *out = o;
+            *n_out = n;
+            return set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
+        }
+        *eq = '\0';
+        o = xrealloc(o, (size_t)(n + 1) * sizeof(*o));
+        memset(&o[n], 0, sizeof(o[n]));
+        const char *b = eq + 1;
+        int gi = -1;
+        if (strcasecmp(b, "CPU") == 0) {
+            snprintf(o[n].buft, sizeof(o[n].buft), "CPU");
+        } else if (strncasecmp(b, "CUDA", 4) == 0 && parse_int(b + 4, 0, MEM_MAX_GPUS - 1, &gi) == 0 &&
+                   gi < p->n_gpus) {
+            snprintf(o[n].buft, sizeof(o[n].buft), "CUDA%d", gi);
+            o[n].gpu = true;
+        } else {
+            free(copy);
+            *out = o;
+            *n_out = n;
+            return set_err(err, "tensor override '%s=%s': unknown buffer type '%s' (CPU%s)", tok,
+                           b, b, p->n_gpus ? " or CUDA0.." : " is the only one without a GPU");
+        }
+        if (ovr_compile(&o[n], tok, err) < 0) {
+            free(copy);
+            *out = o;
+            *n_out = n;
+            return -1;
+        }
+        n++;
+    }
+    free(copy);
+    for (int i = 0; i < p->n_cpu_moe; i++) {
+        char pat[96];
+        snprintf(pat, sizeof(pat), "blk\\.%d\\.ffn_(up|down|gate|gate_up)_(ch|)exps", i);
+        o = xrealloc(o, (size_t)(n + 1) * sizeof(*o));
+        memset(&o[n], 0, sizeof(o[n]));
+        snprintf(o[n].buft, sizeof(o[n].buft), "CPU");
+        ovr_compile(&o[n], pat, err);
+        o[n].matched = true; /* -ncmoe past the layer count is not the user's pattern */
+        n++;
+    }
+    *out = o;
+    *n_out = n;
+    return 0;
+}
+
+/* layer slot of a tensor: blk.N -> N, output* -> n_layer (the output layer), else -1 (input) */
+static int tensor_slot(const char *name, int n_layer)
+{
+    if (strncmp(name, "blk.", 4) == 0)
+        return atoi(name + 4);
+    if (strncmp(name, "output", 6) == 0)
+        return n_layer;
+    return -1;
+}
+
+/* the GPU of a layer slot under -ngl and -ts, or -1 for the CPU */
+static int slot_gpu(const struct mem_params *p, int n_layer, int slot)
+{
+    if (p->n_gpus <= 0 || slot < 0)
+        return -1;
+    int ngl = p->n_gpu_layers < 0 || p->n_gpu_layers > n_layer + 1 ? n_layer + 1 : p->n_gpu_layers;
+    int start = n_layer + 1 - ngl;
+    if (slot < start)
+        return -1;
+    if (p->n_gpus == 1)
+        return 0;
+    /* llama.cpp: upper_bound over the cumulative split of the offloaded layers */
+    float cum[MEM_MAX_GPUS], sum = 0;
+    for (int g = 0; g < p->n_gpus; g++)
+        sum += p->split[g] > 0 ? p->split[g] : 0;
+    for (int g = 0; g < p->n_gpus; g++) {
+        float w = sum > 0 ? (p->split[g] > 0 ? p->split[g] : 0) / sum : 1.0f / (float)p->n_gpus;
+        cum[g] = (g ? cum[g - 1] : 0) + w;
+    }
+    float x = (float)(slot - start) / (float)ngl;
+    for (int g = 0; g < p->n_gpus; g++)
+        if (x < cum[g])
+            return g;
+    return p->n_gpus - 1;
+}
+
+static const char *gpu_name(int g, char *buf, size_t n)
+{
+    snprintf(buf, n, "CUDA%d", g);
+    return buf;
+}
+
+/* bytes a tensor takes in a CUDA buffer: quantized rows padded to 512 elements */
+static uint64_t cuda_bytes(const struct gf_tensor *t)
+{
+    uint64_t b = t->n_bytes;
+    const struct ggml_type_info *ti = ggml_type_info(t->type);
+    bool quant = ti && ti->blck > 1;
+    if (quant && t->ne[0] % 512)
+        b += row_bytes(t->type, (uint64_t)(512 - t->ne[0] % 512));
+    return PAD(b, 128);
+}
+
+struct hp {
+    int n_layer, n_embd, n_vocab, n_expert, n_expert_used;
+    bool is_mla;
+    uint32_t n_swa;
+    int swa_period; /* every period-th layer is full attention; 0 = no SWA */
+};
+
+static int read_hparams(const struct gf_file *f, struct hp *h, char *err, const char **arch_out)
+{
+    const char *arch = gf_get_str(f, "general.architecture");
+    if (!arch)
+        return set_err(err, "no general.architecture in the GGUF metadata");
+    *arch_out = arch;
+    char key[128];
+#define K(suffix) (snprintf(key, sizeof(key), "%s." suffix, arch), key)
+    h->n_layer = (int)gf_get_int(f, K("block_count"), 0);
+    h->n_embd = (int)gf_get_int(f, K("embedding_length"), 0);
+    h->n_vocab = (int)gf_get_int(f, K("vocab_size"), 0);
+    if (!h->n_vocab)
+        h->n_vocab = (int)gf_get_arr_n(f, "tokenizer.ggml.tokens");
+    h->n_expert = (int)gf_get_int(f, K("expert_count"), 0);
+    h->n_expert_used = (int)gf_get_int(f, K("expert_used_count"), 0);
+    h->is_mla = gf_find(f, K("attention.key_length_mla")) && gf_find(f, K("attention.value_length_mla"));
+    h->n_swa = (uint32_t)gf_get_int(f, K("attention.sliding_window"), 0);
+    h->swa_period = h->n_swa ? (int)gf_get_int(f, K("attention.sliding_window_pattern"), 0) : 0;
+#undef K
+    if (h->n_layer <= 0 || h->n_embd <= 0 || h->n_vocab <= 0)
+        return set_err(err, "GGUF metadata lacks %s.block_count, embedding_length or a vocabulary",
+                       arch);
+    return 0;
+}
+
+int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem_estimate *e,
+                 char *err)
+{
+    memset(e, 0, sizeof(*e));
+    const char *arch = NULL;
+    struct hp h = {0};
+    if (read_hparams(f, &h, err, &arch) < 0)
+        return -1;
+    e->n_layer = h.n_layer;
+    int tk = ggml_type_by_name(p->type_k), tv = ggml_type_by_name(p->type_v);
+    if (tk < 0 || tv < 0)
+        return set_err(err, "unknown KV cache type '%s'", tk < 0 ? p->type_k : p->type_v);
+    bool v_quant = ggml_type_info((uint32_t)tv)->blck > 1;
+    e->flash_attn = p->flash_attn != 0;
+    if (v_quant && p->flash_attn == 0)
+        return set_err(err, "a quantized V cache (%s) needs flash attention (-fa on or auto)",
+                       p->type_v);
+    char gname[16];
+
+    /* ---- context: llama.cpp pads n_ctx to 256, and per sequence stream when not unified */
+    char key[128];
+    uint32_t n_ctx = p->n_ctx;
+    if (!n_ctx) {
+        snprintf(key, sizeof(key), "%s.context_length", arch);
+        n_ctx = (uint32_t)gf_get_int(f, key, 4096);
+    }
+    uint32_t n_seq = p->n_seq ? p->n_seq : 1;
+    n_ctx = PAD(n_ctx, 256);
+    uint32_t cells = n_ctx, streams = 1;
+    if (!p->kv_unified && n_seq > 1) {
+        cells = PAD(n_ctx / n_seq, 256);
+        n_ctx = cells * n_seq;
+        streams = n_seq;
+    }
+    e->n_ctx = n_ctx;
+    e->n_ctx_seq = cells;
+    uint32_t n_batch = p->n_batch < n_ctx ? p->n_batch : n_ctx;
+    uint32_t n_ub = p->n_ubatch < n_batch ? p->n_ubatch : n_batch;
+    uint32_t swa_cells = cells;
+    if (h.n_swa) {
+        uint64_t want = (uint64_t)h.n_swa * (p->kv_unified ? n_seq : 1) + n_ub;
+        swa_cells = (uint32_t)PAD(want < cells ? want : cells, 256);
+    }
+
+    /* ---- KV cache, per layer on its layer's device */
+    int max_n_head = 0;
+    uint64_t kv_cell_gpu[MEM_MAX_GPUS] = {0}, kv_cell_cpu = 0;
+    for (int il = 0; il < h.n_layer; il++) {
+        char k2[128];
+        snprintf(key, sizeof(key), "%s.attention.head_count", arch);
+        int n_head = (int)layer_int(f, key, il, 0);
+        snprintf(k2, sizeof(k2), "%s.attention.head_count_kv", arch);
+        int n_head_kv = (int)layer_int(f, k2, il, n_head);
+        if (n_head > max_n_head)
+            max_n_head = n_head;
+        if (n_head_kv <= 0)
+            continue;
+        snprintf(key, sizeof(key), "%s.attention.key_length", arch);
+        int64_t hk = gf_get_int(f, key, n_head ? h.n_embd / n_head : 0);
+        snprintf(key, sizeof(key), "%s.attention.value_length", arch);
+        int64_t hv = gf_get_int(f, key, n_head ? h.n_embd / n_head : 0);
+        if (h.is_mla)
+            n_head_kv = 1;
+        bool swa = h.swa_period > 0 && (il % h.swa_period) < h.swa_period - 1;
+        uint64_t c = swa ? swa_cells : cells;
+        uint64_t kb = PAD(row_bytes((uint32_t)tk, (uint64_t)(hk * n_head_kv)) * c * streams, 32);
+        uint64_t vb = h.is_mla ? 0 : PAD(row_bytes((uint32_t)tv, (uint64_t)(hv * n_head_kv)) * c * streams, 32);
+        int g = p->no_kv_offload ? -1 : slot_gpu(p, h.n_layer, il);
+        struct mem_part *pt = g < 0 ? part(e, "CPU", "CPU", true)
+                                    : part(e, gpu_name(g, gname, sizeof(gname)), gname, false);
+        if (!pt)
+            return set_err(err, "too many buffer types");
+        pt->context += kb + vb;
+        uint64_t per_cell = (row_bytes((uint32_t)tk, (uint64_t)(hk * n_head_kv)) +
+                             (h.is_mla ? 0 : row_bytes((uint32_t)tv, (uint64_t)(hv * n_head_kv)))) *
+                            streams;
+        e->kv_per_cell += per_cell;
+        if (g < 0)
+            kv_cell_cpu += per_cell;
+        else
+            kv_cell_gpu[g] += per_cell;
+    }
+
+    /* ---- weights */
+    struct ovr *ov = NULL;
+    int n_ov = 0;
+    if (parse_ovr(p, &ov, &n_ov, err) < 0) {
+        for (int i = 0; i < n_ov; i++)
+            regfree(&ov[i].re);
+        free(ov);
+        return -1;
+    }
+    bool mmap = p->use_mmap != 0;
+    bool has_output = false;
+    const struct gf_tensor *tok_embd = NULL;
+    uint64_t span_lo = UINT64_MAX, span_hi = 0;
+    uint64_t host_bytes = 0;
+    for (uint64_t i = 0; i < f->n_tensors; i++) {
+        const struct gf_tensor *t = &f->tensors[i];
+        if (strcmp(t->name, "output.weight") == 0)
+            has_output = true;
+        if (strcmp(t->name, "token_embd.weight") == 0)
+            tok_embd = t;
+        int slot = tensor_slot(t->name, h.n_layer);
+        int g = slot_gpu(p, h.n_layer, slot);
+        for (int k = 0; k < n_ov; k++)
+            if (regexec(&ov[k].re, t->name, 0, NULL, 0) == 0) {
+                ov[k].matched = true;
+                g = ov[k].gpu ? atoi(ov[k].buft + 4) : -1;
+                break;
+            }
+        if (g >= 0) {
+            struct mem_part *pt = part(e, gpu_name(g, gname, sizeof(gname)), gname, false);
+            if (pt)
+                pt->model += cuda_bytes(t);
+            continue;
+        }
+        /* on the CPU: matmul weights of repackable types go to CPU_REPACK */
+        bool matmul = slot >= 0 && t->n_dims >= 2;
+        if (matmul && repackable(p, t->type, t->ne[1])) {
+            struct mem_part *pt = part(e, "CPU_REPACK", "CPU", true);
+            if (pt)
+                pt->model += PAD(t->n_bytes, 32);
+            continue;
+        }
+        if (mmap) {
+            uint64_t off = f->data_offset + t->offset;
+            if (off < span_lo)
+                span_lo = off;
+            if (off + t->n_bytes > span_hi)
+                span_hi = off + t->n_bytes;
+        } else {
+            host_bytes += PAD(t->n_bytes, 32);
+        }
+    }
+    /* tied embeddings: the output matmul reads token_embd where the output layer is */
+    if (!has_output && tok_embd) {
+        int g = slot_gpu(p, h.n_layer, h.n_layer);
+        if (g >= 0) {
+            struct mem_part *pt = part(e, gpu_name(g, gname, sizeof(gname)), gname, false);
+            if (pt)
+                pt->model += cuda_bytes(tok_embd);
+        } else if (repackable(p, tok_embd->type, tok_embd->ne[1])) {
+            struct mem_part *pt = part(e, "CPU_REPACK", "CPU", true);
+            if (pt)
+                pt->model += PAD(tok_embd->n_bytes, 32);
+        }
+    }
+    if (mmap && span_hi > span_lo) {
+        struct mem_part *pt = part(e, "CPU_Mapped", "CPU", true);
+        if (pt)
+            pt->model += span_hi - span_lo;
+    } else if (host_bytes) {
+        struct mem_part *pt = p->n_gpus ? part(e, "CUDA_Host", "CPU", true) : part(e, "CPU", "CPU", true);
+        if (pt)
+            pt->model += host_bytes;
+    }
+    e->unmatched[0] = '\0';
+    for (int k = 0; k < n_ov; k++) {
+        if (!ov[k].matched && !e->unmatched[0])
+            snprintf(e->unmatched, sizeof(e->unmatched), "%s", ov[k].pattern);
+        regfree(&ov[k].re);
+    }
+    free(ov);
+
+    /* ---- output buffer (host): logits of n_seq outputs */
+    struct mem_part *po = part(e, p->n_gpus ? "CUDA_Host" : "CPU", "CPU", true);
+    if (po)
+        po->output += PAD((uint64_t)h.n_vocab * n_seq * 4, 32);
+
+    /* ---- compute buffers: the worst of two phases of the reserved ubatch graph,
+     * measured against llama.cpp's dry run on llama-architecture models:
+     *   output: f32 logits 4*ub*n_vocab plus ub*(8*n_embd + 4) of live activations
+     *           (+ 4*ub*n_embd of converted Q with flash attention over a quantized cache)
+     *   attention without flash attention: f32 scores 4*ub*n_kv*n_head, the mask 4*ub*n_kv,
+     *           and ub*(20*n_embd + 20 + 8*n_embd_k_gqa)
+     * on the device of the output layer; a GPU backend also stages its inputs in host
+     * memory (CUDA_Host): 4*ub*(n_embd + n_kv) + 2048*ub, calibrated on an H100. */
+    uint64_t ub = n_ub, n_kv = cells;
+    uint64_t out_phase = 4 * ub * (uint64_t)h.n_vocab + ub * (8 * (uint64_t)h.n_embd + 4);
+    bool k_quant = ggml_type_info((uint32_t)tk)->blck > 1;
+    if (e->flash_attn && (k_quant || v_quant))
+        out_phase += 4 * ub * (uint64_t)h.n_embd;
+    uint64_t compute = out_phase;
+    if (!e->flash_attn) {
+        snprintf(key, sizeof(key), "%s.attention.head_count_kv", arch);
+        int64_t hkv = layer_int(f, key, 0, max_n_head);
+        snprintf(key, sizeof(key), "%s.attention.key_length", arch);
+        int64_t hk = gf_get_int(f, key, max_n_head ? h.n_embd / max_n_head : 0);
+        uint64_t attn = 4 * ub * n_kv * (uint64_t)max_n_head + 4 * ub * n_kv +
+                        ub * (20 * (uint64_t)h.n_embd + 20 + 8 * (uint64_t)(hkv * hk));
+        if (attn > compute)
+            compute = attn;
+    }
+    int g_out = slot_gpu(p, h.n_layer, h.n_layer);
+    struct mem_part *pc = g_out < 0 ? part(e, "CPU", "CPU", true)
+                                    : part(e, gpu_name(g_out, gname, sizeof(gname)), gname, false);
+    if (pc)
+        pc->compute += compute;
+    if (p->n_gpus > 0) {
+        struct mem_part *ph = part(e, "CUDA_Host", "CPU", true);
+        if (ph)
+            ph->compute += 4 * ub * ((uint64_t)h.n_embd + n_kv) + 2048 * ub;
+    }
+    (void)kv_cell_cpu;
+    (void)kv_cell_gpu;
+    return 0;
+}

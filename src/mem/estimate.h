@@ -1,0 +1,61 @@
+/* Memory a llama.cpp model and context will take, from GGUF metadata alone (no weights
+ * read, no llama.cpp): weights, KV cache, compute and output buffers per buffer type
+ * and device, following llama.cpp 0.5.0's placement rules (see
+ * ../shared/research/memory.md; docs in README "Memory"). */
+#ifndef QB_MEM_ESTIMATE_H
+#define QB_MEM_ESTIMATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../gguf/gguf.h"
+
+#define MEM_MAX_PARTS 8
+#define MEM_MAX_GPUS  8
+
+struct mem_params {
+    int n_gpu_layers;   /* -1 = all */
+    int n_gpus;         /* GPUs to place layers on (0: CPU only) */
+    float split[MEM_MAX_GPUS]; /* -ts proportions; all 0 = even */
+    uint32_t n_ctx;     /* requested context (0 = training context) */
+    uint32_t n_batch, n_ubatch;
+    uint32_t n_seq;     /* parallel sequences */
+    bool kv_unified;
+    char type_k[16], type_v[16];
+    int flash_attn;     /* -1 auto (on where supported), 0, 1 */
+    char overrides[512]; /* "regex=BUFT;..." BUFT: CPU or CUDAn */
+    int n_cpu_moe;
+    bool no_kv_offload;
+    int use_mmap;        /* -1 auto (mmap), 0, 1 */
+    bool repack;         /* the CPU repacks some quant types (CPU_REPACK) */
+    bool repack_avx512;  /* ... Q2_K too */
+};
+
+struct mem_part {
+    char buft[32]; /* "CPU", "CPU_Mapped", "CPU_REPACK", "CUDA0", "CUDA_Host" */
+    char dev[32];  /* "CPU" or "CUDA0" */
+    bool host;
+    uint64_t model, context, compute, output;
+};
+
+struct mem_estimate {
+    int n;
+    struct mem_part p[MEM_MAX_PARTS];
+    uint32_t n_ctx;      /* after llama.cpp's padding */
+    uint32_t n_ctx_seq;  /* cells per sequence stream */
+    bool flash_attn;     /* resolved */
+    int n_layer;
+    uint64_t kv_per_cell; /* KV bytes of one cell over all layers and streams */
+    char unmatched[128]; /* an -ot pattern that matched no tensor ("" if none) */
+};
+
+void mem_params_default(struct mem_params *p);
+
+/* 0 ok, -1 with err (unsupported model, bad override, V quantized without FA ...). */
+int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem_estimate *e,
+                 char *err);
+
+/* Sum over the parts of one device ("CPU" = all host memory); dev NULL: everything. */
+uint64_t mem_total(const struct mem_estimate *e, const char *dev);
+
+#endif
