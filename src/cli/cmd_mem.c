@@ -22,8 +22,8 @@ static const char mem_help[] =
     "Memory per device from the GGUF metadata (no weights read): weights, KV cache, compute\n"
     "and output buffers per llama.cpp buffer type, following its placement rules (-ngl,\n"
     "-ot, -ncmoe, -nkvo, mmap, CPU repacking). Shown next to llama.cpp's own dry run\n"
-    "(no_alloc) and, with --measure, to what a real load plus a full-context decode\n"
-    "allocated (llama.cpp's buffers, peak RSS, device free memory).\n"
+    "(no_alloc) and, with --measure, to what a real load allocated (llama.cpp's buffers,\n"
+    "peak RSS, device free memory), with --fill after decoding the whole context.\n"
     "\n"
     "Flags (defaults in brackets):\n"
     "  -np, --parallel N           parallel sequences (KV streams) [1]\n"
@@ -32,7 +32,8 @@ static const char mem_help[] =
     "  --budget SIZE               memory budget (e.g. 96GiB, 512MiB): does the set fit, and\n"
     "                              the largest context of each model that fits with the others\n"
     "  --no-dry-run                skip llama.cpp's dry run\n"
-    "  --measure                   also load for real and decode a full context\n" MEMCMD_HELP
+    "  --measure                   also load for real and create the context (in a worker)\n"
+    "  --fill                      --measure, then decode the whole context (peak RSS)\n" MEMCMD_HELP
     "\n"
     "json: per model the parts (buft, dev, model, context, compute, output bytes), per device\n"
     "weights, kv, compute, output and total bytes, total_bytes, and the dry run and the\n"
@@ -43,7 +44,7 @@ struct mem_opts {
     struct single_opts so;
     const char *models[16];
     int n_models;
-    bool dry, measure;
+    bool dry, measure, fill;
     uint64_t budget;
 };
 
@@ -83,6 +84,10 @@ int cmd_mem(int argc, char **argv)
         }
         if (!strcmp(a, "--measure")) {
             o.measure = true;
+            continue;
+        }
+        if (!strcmp(a, "--fill")) {
+            o.measure = o.fill = true;
             continue;
         }
         if (!strcmp(a, "--budget")) {
@@ -125,7 +130,7 @@ int cmd_mem(int argc, char **argv)
         o.so.model = o.models[k];
         if (o.dry && memcmd_probe(&mc, &o.so, true, false, &mm[k].dry, mm[k].dry_err) < 0)
             ret = QB_EXIT_PARTIAL;
-        if (o.measure && memcmd_probe(&mc, &o.so, false, true, &mm[k].meas, mm[k].meas_err) < 0)
+        if (o.measure && memcmd_probe(&mc, &o.so, false, o.fill, &mm[k].meas, mm[k].meas_err) < 0)
             ret = QB_EXIT_PARTIAL;
     }
     if (o.budget)

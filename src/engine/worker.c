@@ -525,6 +525,14 @@ static cJSON *result_obj(const struct engine *e, int id, uint64_t ctx_ns)
 static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
+    /* test-only: QB_TEST_FAULT_CTX=N makes the probe of context N die (ctxmax tests) */
+    const char *fc = getenv("QB_TEST_FAULT_CTX");
+    if (fc && atoi(fc) == (int)t->cp.n_ctx) {
+        fprintf(stderr, "test fault: probe of n_ctx %u killed\n", t->cp.n_ctx);
+        fflush(stderr);
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
     uint64_t t0 = monotime_ns();
     if (t->probe_fill) {
         struct engine_model_info mi;

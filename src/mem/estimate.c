@@ -442,7 +442,9 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
      *   attention without flash attention: f32 scores 4*ub*n_kv*n_head, the mask 4*ub*n_kv,
      *           and ub*(20*n_embd + 20 + 8*n_embd_k_gqa)
      * on the device of the output layer; a GPU backend also stages its inputs in host
-     * memory (CUDA_Host): 4*ub*(n_embd + n_kv) + 2048*ub, calibrated on an H100. */
+     * memory (CUDA_Host): 4*ub*(n_embd + n_kv) + 2048*ub, calibrated on an H100.
+ * Exact (within the 16 KiB slack added) on llama-like shapes; a narrow FFN (n_ff below
+ * ~2.5*n_embd) lets the allocator fragment and can take 4-14% more. */
     uint64_t ub = n_ub, n_kv = cells;
     uint64_t out_phase = 4 * ub * (uint64_t)h.n_vocab + ub * (8 * (uint64_t)h.n_embd + 4);
     bool k_quant = ggml_type_info((uint32_t)tk)->blck > 1;
@@ -459,6 +461,8 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         if (attn > compute)
             compute = attn;
     }
+    /* the graph allocator's alignment and small tensors (ids, positions per sequence) */
+    compute += 16384;
     int g_out = slot_gpu(p, h.n_layer, h.n_layer);
     struct mem_part *pc = g_out < 0 ? part(e, "CPU", "CPU", true)
                                     : part(e, gpu_name(g_out, gname, sizeof(gname)), gname, false);
