@@ -130,7 +130,7 @@ int cmd_ctxmax(int argc, char **argv)
     struct memcmd_model m;
     memset(&m, 0, sizeof(m));
     so.cp.n_ctx = (uint32_t)step;
-    if ((rc = memcmd_estimate(&mc, &so, &m)) != 0) {
+    if ((rc = memcmd_estimate(&mc, &so, &m, "ctxmax")) != 0) {
         memcmd_model_release(&m);
         return rc;
     }
@@ -139,11 +139,11 @@ int cmd_ctxmax(int argc, char **argv)
         snprintf(key, sizeof(key), "%s.context_length", gf_get_str(m.f, "general.architecture"));
         max = (int)gf_get_int(m.f, key, 4096);
     }
-    max = max / step * step;
     if (max < step) {
         memcmd_model_release(&m);
         return usage_error("ctxmax", "--max %d is below --step %d", max, step);
     }
+    max = max / step * step;
     const char *dev = m.mp.n_gpus > 0 ? "CUDA0" : "CPU";
     /* the memory the estimate must fit: the budget, or the GPU's free memory */
     uint64_t limit = budget;
@@ -184,33 +184,48 @@ int cmd_ctxmax(int argc, char **argv)
         }
         seed = lo ? lo * step : step;
     }
-    /* gallop from the seed, then bisect: good = largest context that ran, bad = smallest
-     * that failed, both in units of step */
+    /* probe the seed; then jump to where the measured memory of that probe, growing by
+     * the KV cache's bytes per cell, meets the limit; then gallop (1, 2, 4 .. steps) away
+     * from there and bisect. good = largest context that ran, bad = smallest that
+     * failed, in units of step. */
     struct search s = {0};
-    int good = 0, bad = max / step + 1, at = seed / step;
-    if (run_probe(&mc, &so, (uint32_t)(at * step), budget, &s)) {
+    int top = max / step, good = 0, bad = top + 1, at = seed / step;
+    bool ok = run_probe(&mc, &so, (uint32_t)(at * step), budget, &s);
+    const struct probe *first = &s.p[0];
+    uint64_t metric = budget ? first->rss_peak : first->gpu_used;
+    uint64_t per_cell = 0;
+    for (int i = 0; i < m.est.n; i++) /* KV bytes per cell on the limited device */
+        if (!strcmp(m.est.p[i].dev, dev) && m.est.n_ctx)
+            per_cell += m.est.p[i].context / m.est.n_ctx;
+    if (ok)
         good = at;
-        for (int inc = 1; good < max / step;) {
-            int next = good + inc > max / step ? max / step : good + inc;
-            if (run_probe(&mc, &so, (uint32_t)(next * step), budget, &s)) {
-                good = next;
-                inc *= 2;
-            } else {
-                bad = next;
-                break;
-            }
-        }
-    } else {
+    else
         bad = at;
-        for (int dec = 1; bad > 1;) {
-            int next = bad - dec < 1 ? 1 : bad - dec;
-            if (run_probe(&mc, &so, (uint32_t)(next * step), budget, &s)) {
-                good = next;
-                break;
-            }
-            bad = next;
-            dec *= 2;
+    if (limit && metric && per_cell) {
+        double room = ((double)limit - (double)metric) / (double)per_cell / step;
+        int pred = at + (int)(room < 0 ? room - 1 : room);
+        pred = pred < good + 1 ? good + 1 : pred > bad - 1 ? bad - 1 : pred;
+        if (pred >= 1 && pred <= top && pred != at) {
+            at = pred;
+            ok = run_probe(&mc, &so, (uint32_t)(at * step), budget, &s);
+            if (ok)
+                good = at;
+            else
+                bad = at;
         }
+    }
+    for (int inc = 1; bad - good > 1;) { /* gallop away from the last probe */
+        int next = ok ? good + inc : bad - inc;
+        if (next >= bad || next <= good)
+            break;
+        bool r = run_probe(&mc, &so, (uint32_t)(next * step), budget, &s);
+        if (r)
+            good = next;
+        else
+            bad = next;
+        if (r != ok)
+            break;
+        inc *= 2;
     }
     while (bad - good > 1) {
         int mid = (good + bad) / 2;

@@ -120,7 +120,7 @@ int cmd_mem(int argc, char **argv)
     int ret = QB_EXIT_OK;
     for (int k = 0; k < o.n_models; k++) {
         o.so.model = o.models[k];
-        int rc = memcmd_estimate(&mc, &o.so, &mm[k]);
+        int rc = memcmd_estimate(&mc, &o.so, &mm[k], "mem");
         if (rc) {
             ret = rc;
             goto out;

@@ -71,7 +71,8 @@ void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct
     mp->use_mmap = so->mp.use_mmap;
 }
 
-int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m)
+int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m,
+                    const char *cmd)
 {
     char err[QB_ERR_LEN];
     m->path = so->model;
@@ -80,9 +81,10 @@ int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struc
         return QB_EXIT_INPUT;
     }
     memcmd_params(mc, so, &m->mp);
-    if (mem_estimate(m->f, &m->mp, &m->est, err) < 0) {
-        if (strstr(err, "override"))
-            return usage_error("mem", "%s", err);
+    int rc = mem_estimate(m->f, &m->mp, &m->est, err);
+    if (rc == -2)
+        return usage_error(cmd, "%s", err);
+    if (rc < 0) {
         error("'%s': %s", so->model, err);
         return QB_EXIT_INPUT;
     }

@@ -50,7 +50,8 @@ int memcmd_flag(struct memcmd *mc, const char *a, const char *v, bool *used_valu
 /* Fill mp from the flags for so->model */
 void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct mem_params *mp);
 /* Read so->model and estimate; 0 or an exit code (message printed). */
-int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m);
+int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m,
+                    const char *cmd);
 /* A probe in a fresh worker: dry (no_alloc) or real, fill = decode the whole context.
  * 0 with *mem the worker's mem object (+ "probe_ns", "load_ns"), -1 with err. */
 int memcmd_probe(const struct memcmd *mc, const struct single_opts *so, bool dry, bool fill,

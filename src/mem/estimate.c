@@ -133,10 +133,11 @@ static int parse_ovr(const struct mem_params *p, struct ovr **out, int *n_out, c
     for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
         char *eq = strrchr(tok, '=');
         if (!eq || eq == tok || !eq[1]) {
+            set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
             free(copy);
             *out = o;
             *n_out = n;
-            return set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
+            return -2;
         }
         *eq = '\0';
         o = xrealloc(o, (size_t)(n + 1) * sizeof(*o));
@@ -150,17 +151,18 @@ static int parse_ovr(const struct mem_params *p, struct ovr **out, int *n_out, c
             snprintf(o[n].buft, sizeof(o[n].buft), "CUDA%d", gi);
             o[n].gpu = true;
         } else {
+            set_err(err, "tensor override '%s=%s': unknown buffer type '%s' (%s)", tok, b, b,
+                    p->n_gpus ? "CPU or CUDA0.." : "CPU is the only one without a GPU");
             free(copy);
             *out = o;
             *n_out = n;
-            return set_err(err, "tensor override '%s=%s': unknown buffer type '%s' (CPU%s)", tok,
-                           b, b, p->n_gpus ? " or CUDA0.." : " is the only one without a GPU");
+            return -2;
         }
         if (ovr_compile(&o[n], tok, err) < 0) {
             free(copy);
             *out = o;
             *n_out = n;
-            return -1;
+            return -2;
         }
         n++;
     }
@@ -275,13 +277,16 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         return -1;
     e->n_layer = h.n_layer;
     int tk = ggml_type_by_name(p->type_k), tv = ggml_type_by_name(p->type_v);
-    if (tk < 0 || tv < 0)
-        return set_err(err, "unknown KV cache type '%s'", tk < 0 ? p->type_k : p->type_v);
+    if (tk < 0 || tv < 0) {
+        set_err(err, "unknown KV cache type '%s'", tk < 0 ? p->type_k : p->type_v);
+        return -2;
+    }
     bool v_quant = ggml_type_info((uint32_t)tv)->blck > 1;
     e->flash_attn = p->flash_attn != 0;
-    if (v_quant && p->flash_attn == 0)
-        return set_err(err, "a quantized V cache (%s) needs flash attention (-fa on or auto)",
-                       p->type_v);
+    if (v_quant && p->flash_attn == 0) {
+        set_err(err, "a quantized V cache (%s) needs flash attention (-fa on or auto)", p->type_v);
+        return -2;
+    }
     char gname[16];
 
     /* ---- context: llama.cpp pads n_ctx to 256, and per sequence stream when not unified */
@@ -351,11 +356,12 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
     /* ---- weights */
     struct ovr *ov = NULL;
     int n_ov = 0;
-    if (parse_ovr(p, &ov, &n_ov, err) < 0) {
+    int orc = parse_ovr(p, &ov, &n_ov, err);
+    if (orc < 0) {
         for (int i = 0; i < n_ov; i++)
             regfree(&ov[i].re);
         free(ov);
-        return -1;
+        return orc;
     }
     bool mmap = p->use_mmap != 0;
     bool has_output = false;

@@ -51,7 +51,8 @@ struct mem_estimate {
 
 void mem_params_default(struct mem_params *p);
 
-/* 0 ok, -1 with err (unsupported model, bad override, V quantized without FA ...). */
+/* 0 ok; -1 with err: the model's metadata is unusable; -2 with err: the settings are
+ * (unknown buffer type or bad regex in an override, quantized V without FA, ...). */
 int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem_estimate *e,
                  char *err);
 
