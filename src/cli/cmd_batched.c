@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/stats.h"
 #include "args.h"
@@ -117,6 +118,10 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     cJSON_AddStringToObject(row, "error", error);
     single_opts_json(o, row);
     runner_row_meta(rn, row);
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
+    struct mem_summary ms;
+    mem_summary_from(mem, &ms);
+    mem_summary_add(row, &ms, mem);
     free(pp_ns);
     free(tg_ns);
     free(ttft);

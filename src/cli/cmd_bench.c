@@ -74,6 +74,8 @@ static const char *const bench_help[] = {
     "  -o, --output FMT            md (llama-bench's table), csv, json, jsonl, sql [md]\n"
     "  -oe, --output-err FMT       also write FMT (or none) to stderr [none]\n"
     "  --progress                  progress with the current test and an ETA on stderr\n"
+    "  --mem                       md: memory columns (host and GPU MiB llama.cpp allocated,\n"
+    "                              peak RSS); json/csv/sql rows always carry mem_* fields\n"
     "  --timeout S                 seconds a worker may take per model load or test [0 = none]\n"
     "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n"
     "\n"
@@ -101,6 +103,7 @@ struct bench_opts {
     int numa, prio;
     enum bench_fmt fmt, fmt_err;
     bool progress;
+    bool mem_cols; /* --mem */
     int verbose;
 };
 
@@ -254,6 +257,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         }
         if (!strcmp(a, "--progress")) {
             o->progress = true;
+            continue;
+        }
+        if (!strcmp(a, "--mem")) {
+            o->mem_cols = true;
             continue;
         }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -585,6 +592,7 @@ static unsigned md_columns(const struct bench_opts *o)
     c |= strs_vary(&o->ot, "none") ? BENCH_COL_OT : 0;
     c |= ints_vary(&o->lm, -1) ? BENCH_COL_LM : 0;
     c |= o->pg.n ? BENCH_COL_PG : 0;
+    c |= o->mem_cols ? BENCH_COL_MEM : 0;
     return c;
 }
 
@@ -607,6 +615,8 @@ static int take_result(const cJSON *resp, struct bench_row *row, char *err)
     if (n1 != n2 || n1 != n3 || n1 != n4)
         return set_err(err, "protocol: sample arrays differ in length");
     row->n = n1;
+    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
+    row->mem = mem ? cJSON_Duplicate(mem, 1) : NULL;
     return 0;
 }
 

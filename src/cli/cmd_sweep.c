@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/stats.h"
 #include "cmd.h"
@@ -59,7 +60,8 @@ static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens
 }
 
 static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
-                        const cJSON *point, const char *status, const char *error)
+                        const cJSON *point, const cJSON *mem, const char *status,
+                        const char *error)
 {
     cJSON *row = cJSON_CreateObject();
     uint64_t *pp_ns = NULL, *tg_ns = NULL;
@@ -80,6 +82,9 @@ static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, in
     cJSON_AddStringToObject(row, "error", error);
     single_opts_json(o, row);
     runner_row_meta(rn, row);
+    struct mem_summary ms;
+    mem_summary_from(mem, &ms);
+    mem_summary_add(row, &ms, mem);
     free(pp_ns);
     free(tg_ns);
     return row;
@@ -155,7 +160,7 @@ int cmd_sweep(int argc, char **argv)
     int ret = QB_EXIT_OK;
     err[0] = '\0';
     if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
-        cJSON *row = sweep_row(&o, &rn, ub, n_gen, NULL, bench_status_name(status), err);
+        cJSON *row = sweep_row(&o, &rn, ub, n_gen, NULL, NULL, bench_status_name(status), err);
         table_row(&out, row);
         cJSON_Delete(row);
         error("sweep of '%s': %s: %s", o.model, bench_status_name(status), err);
@@ -164,7 +169,7 @@ int cmd_sweep(int argc, char **argv)
         const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
         double wall = json_num(resp, "wall_ns");
         cJSON_ArrayForEach (p, pts) {
-            cJSON *row = sweep_row(&o, &rn, ub, n_gen, p, "ok", "");
+            cJSON *row = sweep_row(&o, &rn, ub, n_gen, p, cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
             cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
             table_row(&out, row);
             cJSON_Delete(row);

@@ -12,6 +12,7 @@ void bench_row_release(struct bench_row *r)
     free(r->pp_ns);
     free(r->tg_ns);
     free(r->ttft_ns);
+    cJSON_Delete(r->mem);
     memset(r, 0, sizeof(*r));
 }
 

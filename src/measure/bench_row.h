@@ -41,6 +41,7 @@ struct bench_row {
     int n;                             /* samples */
     uint64_t *samples_ns;              /* per repetition total time */
     uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */
+    cJSON *mem;                        /* the worker's memory report (owned) or NULL */
 };
 
 void bench_row_release(struct bench_row *r);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../util/util.h"
+#include "memsum.h"
 
 #ifndef QB_VERSION
 #define QB_VERSION "0.1.0"
@@ -191,6 +192,9 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r->warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r->depth_ns);
     cJSON_AddNumberToObject(o, "depth_fills", r->depth_fills);
+    struct mem_summary ms;
+    mem_summary_from(r->mem, &ms);
+    mem_summary_add(o, &ms, r->mem);
     cJSON_AddBoolToObject(o, "warmup", !pt->no_warmup);
     cJSON_AddNumberToObject(o, "n_ctx", cp->n_ctx);
     cJSON_AddNumberToObject(o, "seed", (double)pt->seed);
@@ -244,6 +248,9 @@ static const struct md_col md_cols[] = {
     {BENCH_COL_PG, "ttft ms", 9},
     {0, "load ms", 9},
     {0, "ctx ms", 8},
+    {BENCH_COL_MEM, "host MiB", 9},
+    {BENCH_COL_MEM, "GPU MiB", 9},
+    {BENCH_COL_MEM, "peak RSS MiB", 12},
 };
 
 static int abs_i(int x)
@@ -352,6 +359,14 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
         v[0] = '\0';
         if (ns)
             snprintf(v, n, load ? "%.0f" : "%.1f", (double)ns / 1e6);
+    } else if (!strcmp(name, "host MiB") || !strcmp(name, "GPU MiB") ||
+               !strcmp(name, "peak RSS MiB")) {
+        struct mem_summary ms;
+        mem_summary_from(r->mem, &ms);
+        uint64_t b = name[0] == 'h' ? ms.host : name[0] == 'G' ? ms.gpu : ms.rss_peak;
+        v[0] = '\0';
+        if (ms.have)
+            snprintf(v, n, "%.2f", (double)b / 1048576.0);
     } else
         v[0] = '\0';
 }

@@ -30,7 +30,8 @@ enum bench_col {
     BENCH_COL_DEV = 1 << 15,
     BENCH_COL_TS = 1 << 16,
     BENCH_COL_OT = 1 << 17,
-    BENCH_COL_PG = 1 << 18, /* pp t/s, tg t/s and TTFT of pp+tg rows */
+    BENCH_COL_PG = 1 << 18,  /* pp t/s, tg t/s and TTFT of pp+tg rows */
+    BENCH_COL_MEM = 1 << 19, /* host / GPU memory and peak RSS (--mem) */
 };
 
 struct bench_report {

@@ -32,6 +32,12 @@ char *table_value_text(const cJSON *it)
             return xasprintf("%.0f", d);
         return xasprintf("%.6f", d);
     }
+    if (cJSON_IsObject(it) || (cJSON_IsArray(it) && cJSON_IsObject(it->child))) {
+        char *j = cJSON_PrintUnformatted(it);
+        char *r = xstrdup(j ? j : "");
+        cJSON_free(j);
+        return r;
+    }
     if (cJSON_IsArray(it)) {
         size_t cap = 64, len = 0;
         char *s = xmalloc(cap);
