@@ -102,15 +102,17 @@ int cmd_ctxmax(int argc, char **argv)
         if (!strcmp(a, "--step") || !strcmp(a, "--max")) {
             int *dst = a[2] == 's' ? &step : &max;
             if (!v || parse_int(v, 1, 1 << 24, dst) < 0)
-                return usage_error("ctxmax", "invalid value '%s' for %s (expected an integer in 1..16777216)",
+                return usage_error("ctxmax",
+                                   "invalid value '%s' for %s (expected an integer in 1..16777216)",
                                    v ? v : "", a);
             i++;
             continue;
         }
         if (!strcmp(a, "--budget")) {
             if (!v || parse_size(v, &budget) < 0 || budget == 0)
-                return usage_error("ctxmax", "invalid size '%s' for --budget (expected e.g. 96GiB, 512MiB, 8G)",
-                                   v ? v : "");
+                return usage_error(
+                    "ctxmax", "invalid size '%s' for --budget (expected e.g. 96GiB, 512MiB, 8G)",
+                    v ? v : "");
             i++;
             continue;
         }
@@ -164,7 +166,8 @@ int cmd_ctxmax(int argc, char **argv)
                 w += m.est.p[i].model;
         if (w > budget) {
             memcmd_model_release(&m);
-            return usage_error("ctxmax", "--budget %.2f MiB is smaller than the weights of '%s' (%.2f MiB)",
+            return usage_error("ctxmax",
+                               "--budget %.2f MiB is smaller than the weights of '%s' (%.2f MiB)",
                                (double)budget / 1048576.0, so.model, (double)w / 1048576.0);
         }
     }

@@ -33,8 +33,8 @@ static const char mem_help[] =
     "                              the largest context of each model that fits with the others\n"
     "  --no-dry-run                skip llama.cpp's dry run\n"
     "  --measure                   also load for real and create the context (in a worker)\n"
-    "  --fill                      --measure, then decode the whole context (peak RSS)\n" MEMCMD_HELP
-    "\n"
+    "  --fill                      --measure, then decode the whole context (peak "
+    "RSS)\n" MEMCMD_HELP "\n"
     "json: per model the parts (buft, dev, model, context, compute, output bytes), per device\n"
     "weights, kv, compute, output and total bytes, total_bytes, and the dry run and the\n"
     "measurement when made.\n"
@@ -94,7 +94,8 @@ int cmd_mem(int argc, char **argv)
             if (!v)
                 return usage_error("mem", "%s needs a value", a);
             if (parse_size(v, &o.budget) < 0 || o.budget == 0)
-                return usage_error("mem", "invalid size '%s' for --budget (expected e.g. 96GiB, 512MiB, 8G)", v);
+                return usage_error(
+                    "mem", "invalid size '%s' for --budget (expected e.g. 96GiB, 512MiB, 8G)", v);
             i++;
             continue;
         }

@@ -60,8 +60,7 @@ static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens
 }
 
 static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
-                        const cJSON *point, const cJSON *mem, const char *status,
-                        const char *error)
+                        const cJSON *point, const cJSON *mem, const char *status, const char *error)
 {
     cJSON *row = cJSON_CreateObject();
     uint64_t *pp_ns = NULL, *tg_ns = NULL;
@@ -169,7 +168,8 @@ int cmd_sweep(int argc, char **argv)
         const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
         double wall = json_num(resp, "wall_ns");
         cJSON_ArrayForEach (p, pts) {
-            cJSON *row = sweep_row(&o, &rn, ub, n_gen, p, cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
+            cJSON *row = sweep_row(&o, &rn, ub, n_gen, p,
+                                   cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
             cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
             table_row(&out, row);
             cJSON_Delete(row);

@@ -282,9 +282,8 @@ static void md_model(const struct memcmd_model *m)
     const struct mem_estimate *e = &m->est;
     printf("## %s\n\nn_ctx %u (%u per sequence), n_seq %u, n_ubatch %u, K %s, V %s, flash "
            "attention %s, %s\n\n",
-           m->path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k,
-           m->mp.type_v, e->flash_attn ? "on" : "off",
-           m->mp.n_gpus ? "GPU offload per -ngl" : "CPU only");
+           m->path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
+           e->flash_attn ? "on" : "off", m->mp.n_gpus ? "GPU offload per -ngl" : "CPU only");
     printf("| device | buffer | weights MiB | KV MiB | compute MiB | output MiB | estimate MiB | "
            "dry run MiB | measured MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
     char devs[16][32];
@@ -352,7 +351,8 @@ static void md_model(const struct memcmd_model *m)
     if (m->meas) {
         printf("\nmeasured: peak RSS %.2f MiB (RSS %.2f MiB: anon %.2f, file %.2f)",
                json_num(m->meas, "rss_peak") / 1048576.0, json_num(m->meas, "rss") / 1048576.0,
-               json_num(m->meas, "rss_anon") / 1048576.0, json_num(m->meas, "rss_file") / 1048576.0);
+               json_num(m->meas, "rss_anon") / 1048576.0,
+               json_num(m->meas, "rss_file") / 1048576.0);
         const cJSON *d;
         cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(m->meas, "devices"))
             if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "gpu"))) {
@@ -424,7 +424,8 @@ int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
                sum <= budget ? "fits" : "does NOT fit");
         if (sum <= budget)
             printf(", %.2f MiB left", (double)(budget - sum) / 1048576.0);
-        printf("\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
+        printf(
+            "\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
         for (int k = 0; k < n; k++)
             printf("| %s | %u | %u |\n", m[k].path, m[k].est.n_ctx, m[k].fit_ctx);
     }

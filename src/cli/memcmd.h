@@ -18,7 +18,7 @@
     "  -ub, --ubatch-size N        physical batch [512]\n"                                         \
     "  -ngl, --n-gpu-layers N      layers on the GPU, -1 or 99 = all [-1]\n"                       \
     "  -ncmoe, --n-cpu-moe N       experts of the first N layers on the CPU [0]\n"                 \
-    "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B [none]\n"       \
+    "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B [none]\n"      \
     "  -fa, --flash-attn X         on, off or auto [auto]\n"                                       \
     "  -ctk, -ctv T                K / V cache type (f16, q8_0, q4_0, ...) [f16]\n"                \
     "  -nkvo, --no-kv-offload 0|1  keep the KV cache in host memory [0]\n"                         \

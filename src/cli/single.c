@@ -195,7 +195,8 @@ int single_opts_check(const struct single_opts *o, const char *cmd)
         return QB_EXIT_INPUT;
     }
     if (ngl_too_many(o->mp.n_gpu_layers, n_layer))
-        return usage_error(cmd, "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
+        return usage_error(cmd,
+                           "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
                            o->mp.n_gpu_layers, n_layer, o->model);
     return 0;
 }

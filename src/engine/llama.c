@@ -72,7 +72,8 @@ static void parse_buffer_line(const char *text)
     size_t kl = 0;
     for (int k = 0; k < 4; k++) {
         kl = strlen(kinds[k]);
-        if ((size_t)(p - text) > kl && strncmp(p - kl, kinds[k], kl) == 0 && p[-(long)kl - 1] == ' ') {
+        if ((size_t)(p - text) > kl && strncmp(p - kl, kinds[k], kl) == 0 &&
+            p[-(long)kl - 1] == ' ') {
             kind = k;
             break;
         }

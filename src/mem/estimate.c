@@ -9,7 +9,7 @@
 
 #include "../util/util.h"
 
-#define PAD(x, n) (((x) + (n) - 1) / (n) * (n))
+#define PAD(x, n) (((x) + (n)-1) / (n) * (n))
 
 void mem_params_default(struct mem_params *p)
 {
@@ -146,8 +146,8 @@ static int parse_ovr(const struct mem_params *p, struct ovr **out, int *n_out, c
         int gi = -1;
         if (strcasecmp(b, "CPU") == 0) {
             snprintf(o[n].buft, sizeof(o[n].buft), "CPU");
-        } else if (strncasecmp(b, "CUDA", 4) == 0 && parse_int(b + 4, 0, MEM_MAX_GPUS - 1, &gi) == 0 &&
-                   gi < p->n_gpus) {
+        } else if (strncasecmp(b, "CUDA", 4) == 0 &&
+                   parse_int(b + 4, 0, MEM_MAX_GPUS - 1, &gi) == 0 && gi < p->n_gpus) {
             snprintf(o[n].buft, sizeof(o[n].buft), "CUDA%d", gi);
             o[n].gpu = true;
         } else {
@@ -257,7 +257,8 @@ static int read_hparams(const struct gf_file *f, struct hp *h, char *err, const 
         h->n_vocab = (int)gf_get_arr_n(f, "tokenizer.ggml.tokens");
     h->n_expert = (int)gf_get_int(f, K("expert_count"), 0);
     h->n_expert_used = (int)gf_get_int(f, K("expert_used_count"), 0);
-    h->is_mla = gf_find(f, K("attention.key_length_mla")) && gf_find(f, K("attention.value_length_mla"));
+    h->is_mla =
+        gf_find(f, K("attention.key_length_mla")) && gf_find(f, K("attention.value_length_mla"));
     h->n_swa = (uint32_t)gf_get_int(f, K("attention.sliding_window"), 0);
     h->swa_period = h->n_swa ? (int)gf_get_int(f, K("attention.sliding_window_pattern"), 0) : 0;
 #undef K
@@ -336,7 +337,9 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         bool swa = h.swa_period > 0 && (il % h.swa_period) < h.swa_period - 1;
         uint64_t c = swa ? swa_cells : cells;
         uint64_t kb = PAD(row_bytes((uint32_t)tk, (uint64_t)(hk * n_head_kv)) * c * streams, 32);
-        uint64_t vb = h.is_mla ? 0 : PAD(row_bytes((uint32_t)tv, (uint64_t)(hv * n_head_kv)) * c * streams, 32);
+        uint64_t vb =
+            h.is_mla ? 0
+                     : PAD(row_bytes((uint32_t)tv, (uint64_t)(hv * n_head_kv)) * c * streams, 32);
         int g = p->no_kv_offload ? -1 : slot_gpu(p, h.n_layer, il);
         struct mem_part *pt = g < 0 ? part(e, "CPU", "CPU", true)
                                     : part(e, gpu_name(g, gname, sizeof(gname)), gname, false);
@@ -424,7 +427,8 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         if (pt)
             pt->model += span_hi - span_lo;
     } else if (host_bytes) {
-        struct mem_part *pt = p->n_gpus ? part(e, "CUDA_Host", "CPU", true) : part(e, "CPU", "CPU", true);
+        struct mem_part *pt =
+            p->n_gpus ? part(e, "CUDA_Host", "CPU", true) : part(e, "CPU", "CPU", true);
         if (pt)
             pt->model += host_bytes;
     }
@@ -449,8 +453,8 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
      *           and ub*(20*n_embd + 20 + 8*n_embd_k_gqa)
      * on the device of the output layer; a GPU backend also stages its inputs in host
      * memory (CUDA_Host): 4*ub*(n_embd + n_kv) + 2048*ub, calibrated on an H100.
- * Exact (within the 16 KiB slack added) on llama-like shapes; a narrow FFN (n_ff below
- * ~2.5*n_embd) lets the allocator fragment and can take 4-14% more. */
+     * Exact (within the 16 KiB slack added) on llama-like shapes; a narrow FFN (n_ff below
+     * ~2.5*n_embd) lets the allocator fragment and can take 4-14% more. */
     uint64_t ub = n_ub, n_kv = cells;
     uint64_t out_phase = 4 * ub * (uint64_t)h.n_vocab + ub * (8 * (uint64_t)h.n_embd + 4);
     bool k_quant = ggml_type_info((uint32_t)tk)->blck > 1;

@@ -14,21 +14,21 @@
 #define MEM_MAX_GPUS  8
 
 struct mem_params {
-    int n_gpu_layers;   /* -1 = all */
-    int n_gpus;         /* GPUs to place layers on (0: CPU only) */
+    int n_gpu_layers;          /* -1 = all */
+    int n_gpus;                /* GPUs to place layers on (0: CPU only) */
     float split[MEM_MAX_GPUS]; /* -ts proportions; all 0 = even */
-    uint32_t n_ctx;     /* requested context (0 = training context) */
+    uint32_t n_ctx;            /* requested context (0 = training context) */
     uint32_t n_batch, n_ubatch;
-    uint32_t n_seq;     /* parallel sequences */
+    uint32_t n_seq; /* parallel sequences */
     bool kv_unified;
     char type_k[16], type_v[16];
-    int flash_attn;     /* -1 auto (on where supported), 0, 1 */
+    int flash_attn;      /* -1 auto (on where supported), 0, 1 */
     char overrides[512]; /* "regex=BUFT;..." BUFT: CPU or CUDAn */
     int n_cpu_moe;
     bool no_kv_offload;
-    int use_mmap;        /* -1 auto (mmap), 0, 1 */
-    bool repack;         /* the CPU repacks some quant types (CPU_REPACK) */
-    bool repack_avx512;  /* ... Q2_K too */
+    int use_mmap;       /* -1 auto (mmap), 0, 1 */
+    bool repack;        /* the CPU repacks some quant types (CPU_REPACK) */
+    bool repack_avx512; /* ... Q2_K too */
 };
 
 struct mem_part {
@@ -41,12 +41,12 @@ struct mem_part {
 struct mem_estimate {
     int n;
     struct mem_part p[MEM_MAX_PARTS];
-    uint32_t n_ctx;      /* after llama.cpp's padding */
-    uint32_t n_ctx_seq;  /* cells per sequence stream */
-    bool flash_attn;     /* resolved */
+    uint32_t n_ctx;     /* after llama.cpp's padding */
+    uint32_t n_ctx_seq; /* cells per sequence stream */
+    bool flash_attn;    /* resolved */
     int n_layer;
     uint64_t kv_per_cell; /* KV bytes of one cell over all layers and streams */
-    char unmatched[128]; /* an -ot pattern that matched no tensor ("" if none) */
+    char unmatched[128];  /* an -ot pattern that matched no tensor ("" if none) */
 };
 
 void mem_params_default(struct mem_params *p);

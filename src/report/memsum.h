@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 struct mem_summary {
-    bool have;  /* the worker sent one */
-    bool exact; /* llama.cpp's byte counts (else its MiB log lines) */
-    bool mmap;  /* weights in a CPU_Mapped buffer */
+    bool have;                             /* the worker sent one */
+    bool exact;                            /* llama.cpp's byte counts (else its MiB log lines) */
+    bool mmap;                             /* weights in a CPU_Mapped buffer */
     uint64_t weights, kv, compute, output; /* over every buffer type */
     uint64_t host, gpu;                    /* the same, split by where it lives */
     uint64_t rss, rss_peak;                /* the worker process */
