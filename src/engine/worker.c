@@ -478,7 +478,11 @@ static cJSON *devices_json(void)
     return a;
 }
 
-/* what llama.cpp allocated per buffer type, the process's RSS and peak, device free memory */
+/* device memory as the worker saw it before loading its model */
+static cJSON *devices_at_load;
+
+/* what llama.cpp allocated per buffer type, the process's RSS and peak, device free memory
+ * now and before the load */
 static cJSON *mem_json(const struct engine *e)
 {
     char err[QB_ERR_LEN];
@@ -507,6 +511,8 @@ static cJSON *mem_json(const struct engine *e)
         cJSON_AddNumberToObject(o, "rss_file", (double)pm.file);
     }
     cJSON_AddItemToObject(o, "devices", devices_json());
+    if (devices_at_load)
+        cJSON_AddItemToObject(o, "devices_before", cJSON_Duplicate(devices_at_load, 1));
     return o;
 }
 
@@ -726,6 +732,8 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     cJSON_AddNumberToObject(o, "load_progress", lp.last);
     cJSON_AddItemToObject(o, "model", model_json(*e));
     cJSON_AddItemToObject(o, "build", build_json());
+    cJSON_Delete(devices_at_load);
+    devices_at_load = cJSON_Duplicate(dev_before, 1);
     cJSON_AddItemToObject(o, "devices_before", dev_before);
     return send_obj(o);
 }
@@ -781,6 +789,8 @@ int worker_main(int verbosity)
     }
     depth_cache_release(&dc);
     engine_close(e);
+    cJSON_Delete(devices_at_load);
+    devices_at_load = NULL;
     free(model);
     free(in.buf);
     return ret;
