@@ -52,8 +52,10 @@ void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct
     mp->n_gpus = mc->gpus >= 0 ? mc->gpus : n_gpus;
     if (!strcmp(so->mp.devices, "none"))
         mp->n_gpus = 0;
-    mp->repack = rp;
-    mp->repack_avx512 = rp512;
+    /* llama.cpp adds the CPU's extra buffer types (repacking) only when no GPU device is
+     * present (make_cpu_buft_list); seen on an H100: no CPU_REPACK buffer */
+    mp->repack = rp && mp->n_gpus == 0;
+    mp->repack_avx512 = rp512 && mp->n_gpus == 0;
     mp->n_gpu_layers = so->mp.n_gpu_layers;
     for (int i = 0; i < MEM_MAX_GPUS; i++)
         mp->split[i] = so->mp.tensor_split[i];

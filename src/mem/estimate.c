@@ -224,15 +224,19 @@ static const char *gpu_name(int g, char *buf, size_t n)
     return buf;
 }
 
-/* bytes a tensor takes in a CUDA buffer: quantized rows padded to 512 elements */
+/* bytes a tensor of nbytes and first dimension ne0 takes in a CUDA buffer: quantized
+ * rows padded to 512 elements (ggml-cuda's get_alloc_size), aligned to 128 */
+static uint64_t cuda_alloc(uint32_t type, int64_t ne0, uint64_t nbytes)
+{
+    const struct ggml_type_info *ti = ggml_type_info(type);
+    if (ti && ti->blck > 1 && ne0 % 512)
+        nbytes += row_bytes(type, (uint64_t)(512 - ne0 % 512));
+    return PAD(nbytes, 128);
+}
+
 static uint64_t cuda_bytes(const struct gf_tensor *t)
 {
-    uint64_t b = t->n_bytes;
-    const struct ggml_type_info *ti = ggml_type_info(t->type);
-    bool quant = ti && ti->blck > 1;
-    if (quant && t->ne[0] % 512)
-        b += row_bytes(t->type, (uint64_t)(512 - t->ne[0] % 512));
-    return PAD(b, 128);
+    return cuda_alloc(t->type, t->ne[0], t->n_bytes);
 }
 
 struct hp {
@@ -336,11 +340,17 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
             n_head_kv = 1;
         bool swa = h.swa_period > 0 && (il % h.swa_period) < h.swa_period - 1;
         uint64_t c = swa ? swa_cells : cells;
-        uint64_t kb = PAD(row_bytes((uint32_t)tk, (uint64_t)(hk * n_head_kv)) * c * streams, 32);
-        uint64_t vb =
-            h.is_mla ? 0
-                     : PAD(row_bytes((uint32_t)tv, (uint64_t)(hv * n_head_kv)) * c * streams, 32);
         int g = p->no_kv_offload ? -1 : slot_gpu(p, h.n_layer, il);
+        int64_t wk = hk * n_head_kv, wv = hv * n_head_kv;
+        uint64_t kb = row_bytes((uint32_t)tk, (uint64_t)wk) * c * streams;
+        uint64_t vb = h.is_mla ? 0 : row_bytes((uint32_t)tv, (uint64_t)wv) * c * streams;
+        if (g >= 0) { /* a CUDA buffer pads quantized rows and aligns to 128 */
+            kb = cuda_alloc((uint32_t)tk, wk, kb);
+            vb = h.is_mla ? 0 : cuda_alloc((uint32_t)tv, wv, vb);
+        } else {
+            kb = PAD(kb, 32);
+            vb = PAD(vb, 32);
+        }
         struct mem_part *pt = g < 0 ? part(e, "CPU", "CPU", true)
                                     : part(e, gpu_name(g, gname, sizeof(gname)), gname, false);
         if (!pt)
@@ -452,28 +462,37 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
      *   attention without flash attention: f32 scores 4*ub*n_kv*n_head, the mask 4*ub*n_kv,
      *           and ub*(20*n_embd + 20 + 8*n_embd_k_gqa)
      * on the device of the output layer; a GPU backend also stages its inputs in host
-     * memory (CUDA_Host): 4*ub*(n_embd + n_kv) + 2048*ub, calibrated on an H100.
+     * memory (CUDA_Host): ub*(8*n_embd + 2*n_kv + 28), 4*n_kv without flash attention.
+     * CUDA figures come from one H100 session (bench/results/h100-*): its compute buffer
+     * is 4*ub*n_vocab + 4*ub*n_embd (8* with layers left on the CPU); not modelled there:
+     * flash attention's extra scratch at n_kv >= 32k (+11 MiB f16, +48 MiB q8_0 at 32k).
      * Exact (within the 16 KiB slack added) on llama-like shapes; a narrow FFN (n_ff below
      * ~2.5*n_embd) lets the allocator fragment and can take 4-14% more. */
-    uint64_t ub = n_ub, n_kv = cells;
-    uint64_t out_phase = 4 * ub * (uint64_t)h.n_vocab + ub * (8 * (uint64_t)h.n_embd + 4);
-    bool k_quant = ggml_type_info((uint32_t)tk)->blck > 1;
-    if (e->flash_attn && (k_quant || v_quant))
-        out_phase += 4 * ub * (uint64_t)h.n_embd;
-    uint64_t compute = out_phase;
-    if (!e->flash_attn) {
-        snprintf(key, sizeof(key), "%s.attention.head_count_kv", arch);
-        int64_t hkv = layer_int(f, key, 0, max_n_head);
-        snprintf(key, sizeof(key), "%s.attention.key_length", arch);
-        int64_t hk = gf_get_int(f, key, max_n_head ? h.n_embd / max_n_head : 0);
-        uint64_t attn = 4 * ub * n_kv * (uint64_t)max_n_head + 4 * ub * n_kv +
-                        ub * (20 * (uint64_t)h.n_embd + 20 + 8 * (uint64_t)(hkv * hk));
-        if (attn > compute)
-            compute = attn;
+    uint64_t ub = n_ub, n_kv = cells, embd = (uint64_t)h.n_embd;
+    int g_out = slot_gpu(p, h.n_layer, h.n_layer);
+    uint64_t out_phase, attn = 0;
+    snprintf(key, sizeof(key), "%s.attention.head_count_kv", arch);
+    int64_t hkv = layer_int(f, key, 0, max_n_head);
+    snprintf(key, sizeof(key), "%s.attention.key_length", arch);
+    int64_t hk0 = gf_get_int(f, key, max_n_head ? h.n_embd / max_n_head : 0);
+    uint64_t scores = 4 * ub * n_kv * (uint64_t)max_n_head + 4 * ub * n_kv;
+    if (g_out < 0) { /* the CPU backend */
+        out_phase = 4 * ub * (uint64_t)h.n_vocab + ub * (8 * embd + 4);
+        bool k_quant = ggml_type_info((uint32_t)tk)->blck > 1;
+        if (e->flash_attn && (k_quant || v_quant))
+            out_phase += 4 * ub * embd;
+        if (!e->flash_attn)
+            attn = scores + ub * (20 * embd + 20 + 8 * (uint64_t)(hkv * hk0));
+    } else { /* CUDA, measured on an H100: one f32 activation beside the logits, two
+              * when some layers stay on the CPU */
+        int ngl = p->n_gpu_layers < 0 ? h.n_layer + 1 : p->n_gpu_layers;
+        out_phase = 4 * ub * (uint64_t)h.n_vocab + (ngl <= h.n_layer ? 8 : 4) * ub * embd;
+        if (!e->flash_attn)
+            attn = scores + ub * (18 * embd + 16);
     }
+    uint64_t compute = attn > out_phase ? attn : out_phase;
     /* the graph allocator's alignment and small tensors (ids, positions per sequence) */
     compute += 16384;
-    int g_out = slot_gpu(p, h.n_layer, h.n_layer);
     struct mem_part *pc = g_out < 0 ? part(e, "CPU", "CPU", true)
                                     : part(e, gpu_name(g_out, gname, sizeof(gname)), gname, false);
     if (pc)
@@ -481,7 +500,7 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
     if (p->n_gpus > 0) {
         struct mem_part *ph = part(e, "CUDA_Host", "CPU", true);
         if (ph)
-            ph->compute += 4 * ub * ((uint64_t)h.n_embd + n_kv) + 2048 * ub;
+            ph->compute += ub * (8 * embd + (e->flash_attn ? 2 : 4) * n_kv + 28);
     }
     (void)kv_cell_cpu;
     (void)kv_cell_gpu;
