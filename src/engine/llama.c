@@ -641,7 +641,8 @@ static void breakdown_cb(void *ud, const char *buft, const char *dev, int is_hos
     struct engine_mem_buf *b = mem_buf(m, buft);
     if (!b)
         return;
-    snprintf(b->dev, sizeof(b->dev), "%s", dev);
+    /* host buffer types of a GPU backend (CUDA_Host) are host memory */
+    snprintf(b->dev, sizeof(b->dev), "%s", is_host ? "CPU" : dev);
     b->host = is_host;
     b->model = model;
     b->context = context;
@@ -662,8 +663,8 @@ static void fill_dev(struct engine_mem_buf *b)
     }
     if (found) {
         ggml_backend_dev_t d = ggml_backend_buft_get_device(found);
-        snprintf(b->dev, sizeof(b->dev), "%s", d ? ggml_backend_dev_name(d) : "CPU");
         b->host = ggml_backend_buft_is_host(found);
+        snprintf(b->dev, sizeof(b->dev), "%s", d && !b->host ? ggml_backend_dev_name(d) : "CPU");
     } else { /* CPU_Mapped, CPU_REPACK and other host-side extra types */
         snprintf(b->dev, sizeof(b->dev), "CPU");
         b->host = true;

@@ -269,6 +269,10 @@ static int read_hparams(const struct gf_file *f, struct hp *h, char *err, const 
     if (h->n_layer <= 0 || h->n_embd <= 0 || h->n_vocab <= 0)
         return set_err(err, "GGUF metadata lacks %s.block_count, embedding_length or a vocabulary",
                        arch);
+    if (h->n_layer > 65536 || h->n_embd > (1 << 20) || h->n_vocab > (1 << 24) ||
+        h->n_swa > (1u << 30) || h->swa_period < 0 || h->swa_period > 65536)
+        return set_err(err, "implausible %s hyperparameters (%d layers, width %d, %d tokens)", arch,
+                       h->n_layer, h->n_embd, h->n_vocab);
     return 0;
 }
 
@@ -328,6 +332,8 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         int n_head = (int)layer_int(f, key, il, 0);
         snprintf(k2, sizeof(k2), "%s.attention.head_count_kv", arch);
         int n_head_kv = (int)layer_int(f, k2, il, n_head);
+        if (n_head < 0 || n_head > 65536 || n_head_kv > 65536)
+            return set_err(err, "implausible head counts %d/%d in layer %d", n_head, n_head_kv, il);
         if (n_head > max_n_head)
             max_n_head = n_head;
         if (n_head_kv <= 0)
@@ -336,6 +342,8 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         int64_t hk = gf_get_int(f, key, n_head ? h.n_embd / n_head : 0);
         snprintf(key, sizeof(key), "%s.attention.value_length", arch);
         int64_t hv = gf_get_int(f, key, n_head ? h.n_embd / n_head : 0);
+        if (hk < 0 || hk > 65536 || hv < 0 || hv > 65536)
+            return set_err(err, "implausible head size %lld/%lld", (long long)hk, (long long)hv);
         if (h.is_mla)
             n_head_kv = 1;
         bool swa = h.swa_period > 0 && (il % h.swa_period) < h.swa_period - 1;
@@ -475,6 +483,8 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
     int64_t hkv = layer_int(f, key, 0, max_n_head);
     snprintf(key, sizeof(key), "%s.attention.key_length", arch);
     int64_t hk0 = gf_get_int(f, key, max_n_head ? h.n_embd / max_n_head : 0);
+    if (hk0 < 0 || hk0 > 65536 || hkv < 0 || hkv > 65536)
+        hk0 = hkv = 0;
     uint64_t scores = 4 * ub * n_kv * (uint64_t)max_n_head + 4 * ub * n_kv;
     if (g_out < 0) { /* the CPU backend */
         out_phase = 4 * ub * (uint64_t)h.n_vocab + ub * (8 * embd + 4);
@@ -497,6 +507,16 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
                                     : part(e, gpu_name(g_out, gname, sizeof(gname)), gname, false);
     if (pc)
         pc->compute += compute;
+    /* what a CUDA process takes beyond llama.cpp's buffers once its context exists
+     * (cuBLAS workspace, the pool's first blocks): 4-7 MiB over 10 configurations on an
+     * H100 (bench/results/h100-notes.md) */
+    for (int g = 0; g < p->n_gpus; g++) {
+        char rn[32];
+        snprintf(rn, sizeof(rn), "CUDA%d runtime", g);
+        struct mem_part *pr = part(e, rn, gpu_name(g, gname, sizeof(gname)), false);
+        if (pr)
+            pr->compute += MEM_CUDA_RUNTIME;
+    }
     if (p->n_gpus > 0) {
         struct mem_part *ph = part(e, "CUDA_Host", "CPU", true);
         if (ph)

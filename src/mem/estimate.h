@@ -12,6 +12,8 @@
 
 #define MEM_MAX_PARTS 8
 #define MEM_MAX_GPUS  8
+/* per GPU, beyond llama.cpp's buffers: cuBLAS workspace and the CUDA pool (measured) */
+#define MEM_CUDA_RUNTIME (6ull << 20)
 
 struct mem_params {
     int n_gpu_layers;          /* -1 = all */
