@@ -36,6 +36,7 @@ int cmd_ctxmax(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
+int cmd_quality(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

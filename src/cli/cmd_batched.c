@@ -185,7 +185,9 @@ int cmd_batched(int argc, char **argv)
     struct runner rn;
     runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
     struct table_out out;
-    table_begin(&out, stdout, o.fmt, batched_cols, (int)QB_ARRAY_LEN(batched_cols));
+    struct table_col cols[QB_ARRAY_LEN(batched_cols) + 3];
+    int n_cols = table_cols_mem(batched_cols, (int)QB_ARRAY_LEN(batched_cols), o.mem_cols, cols);
+    table_begin(&out, stdout, o.fmt, cols, n_cols);
     for (size_t a = 0; a < npp.n; a++)
         for (size_t b = 0; b < ntg.n; b++)
             for (size_t c = 0; c < npl.n; c++) {

@@ -44,14 +44,24 @@ struct search {
     int n;
 };
 
+/* GPU memory the probe took: free before its load minus free after its decode, summed
+ * over the GPUs (other processes' use stays out of it) */
 static uint64_t gpu_used(const cJSON *mem)
 {
-    const cJSON *d;
-    uint64_t used = 0;
-    cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(mem, "devices"))
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "gpu")))
-            used += (uint64_t)(json_num(d, "total") - json_num(d, "free"));
-    return used;
+    const cJSON *d, *b;
+    double used = 0;
+    cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(mem, "devices")) {
+        if (!cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "gpu")))
+            continue;
+        const cJSON *name = cJSON_GetObjectItemCaseSensitive(d, "name");
+        cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mem, "devices_before")) {
+            const cJSON *bn = cJSON_GetObjectItemCaseSensitive(b, "name");
+            if (cJSON_IsString(name) && cJSON_IsString(bn) &&
+                !strcmp(name->valuestring, bn->valuestring))
+                used += json_num(b, "free") - json_num(d, "free");
+        }
+    }
+    return used > 0 ? (uint64_t)used : 0;
 }
 
 static bool run_probe(const struct memcmd *mc, struct single_opts *so, uint32_t n_ctx,

@@ -153,7 +153,9 @@ int cmd_sweep(int argc, char **argv)
     struct runner rn;
     runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
     struct table_out out;
-    table_begin(&out, stdout, o.fmt, sweep_cols, (int)QB_ARRAY_LEN(sweep_cols));
+    struct table_col cols[QB_ARRAY_LEN(sweep_cols) + 3];
+    int n_cols = table_cols_mem(sweep_cols, (int)QB_ARRAY_LEN(sweep_cols), o.mem_cols, cols);
+    table_begin(&out, stdout, o.fmt, cols, n_cols);
     enum bench_status status;
     cJSON *req = proto_run_req(&t), *resp = NULL;
     int ret = QB_EXIT_OK;

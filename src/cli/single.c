@@ -29,6 +29,7 @@ const char single_opts_help[] =
     "  --seed N                    random-token seed [1]\n"
     "  --timeout S                 seconds a worker may take per load or run [0 = none]\n"
     "  -o, --output FMT            md, csv, json, jsonl [md]\n"
+    "  --mem                       md: host / GPU MiB llama.cpp allocated and peak RSS columns\n"
     "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n";
 
 void single_opts_init(struct single_opts *o)
@@ -68,6 +69,10 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
     }
     if (is(a, "-v", "--verbose")) {
         o->verbose++;
+        return 1;
+    }
+    if (is(a, "--mem", NULL)) {
+        o->mem_cols = true;
         return 1;
     }
     static const char *const valued[] = {

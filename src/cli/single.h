@@ -19,6 +19,7 @@ struct single_opts {
     double timeout_s;              /* --timeout */
     enum bench_fmt fmt;            /* -o */
     int verbose;                   /* -v */
+    bool mem_cols;                 /* --mem: memory columns in md */
 };
 
 /* Defaults: n_ctx 4096, n_batch 2048, n_ubatch 512, threads = online CPUs, 1 rep, md. */

@@ -108,6 +108,14 @@ struct engine_tok {
 
 /* Decode a batch of explicitly placed tokens (split into n_batch chunks by the caller). */
 int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, char *err);
+/* Logits of the i-th token of the last decoded batch (it must have asked for them); the
+ * rows of a batch's outputs follow each other in batch order. NULL with err if absent. */
+const float *engine_logits(struct engine *e, int i, char *err);
+/* Tokenize text as llama.cpp's tools do (add_special: BOS where the vocabulary adds it;
+ * special tokens not parsed). *out is the caller's (free()); -1 with err. */
+int engine_tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
+                    int32_t **out, int *n, char *err);
+
 /* Remove positions [p0, p1) of sequence seq (p1 < 0: to the end); -1 with err if refused. */
 int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err);
 /* Copy sequence src's cells to dst (all positions). */

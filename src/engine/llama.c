@@ -749,3 +749,37 @@ void engine_host_caps(int *n_gpus, bool *repack, bool *repack_avx512)
             *repack = *repack_avx512 = false;
     }
 }
+
+const float *engine_logits(struct engine *e, int i, char *err)
+{
+    const float *l = e->ctx ? llama_get_logits_ith(e->ctx, i) : NULL;
+    if (!l)
+        set_err(err, "no logits for batch token %d", i);
+    return l;
+}
+
+int engine_tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
+                    int32_t **out, int *n, char *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (len > INT32_MAX / 2)
+        return set_err(err, "text of %zu bytes is too long to tokenize", len);
+    const struct llama_vocab *v = llama_model_get_vocab(e->model);
+    /* at most one token per byte, plus BOS/EOS */
+    int cap = (int)len + 2;
+    int32_t *t = xcalloc((size_t)cap, sizeof(*t));
+    int k = llama_tokenize(v, text, (int32_t)len, t, cap, add_special, false);
+    if (k < 0) {
+        cap = -k;
+        t = xrealloc(t, (size_t)cap * sizeof(*t));
+        k = llama_tokenize(v, text, (int32_t)len, t, cap, add_special, false);
+    }
+    if (k < 0) {
+        free(t);
+        return set_err(err, "llama.cpp could not tokenize the text");
+    }
+    *out = t;
+    *n = k;
+    return 0;
+}

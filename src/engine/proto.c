@@ -152,6 +152,12 @@ cJSON *proto_run_req(const struct work_test *t)
         cJSON_AddNumberToObject(w, "reps", t->bt.reps);
     } else if (t->kind == WORK_PROBE) {
         cJSON_AddBoolToObject(o, "probe_fill", t->probe_fill);
+    } else if (t->kind == WORK_PPL) {
+        cJSON *w = cJSON_AddObjectToObject(o, "ppl");
+        cJSON_AddStringToObject(w, "text", t->text_path);
+        cJSON_AddNumberToObject(w, "n_ctx", t->pl.n_ctx);
+        cJSON_AddNumberToObject(w, "n_batch", t->pl.n_batch);
+        cJSON_AddNumberToObject(w, "n_chunks", t->pl.n_chunks);
     }
     cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
     cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
@@ -224,7 +230,7 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     t->pt.n_threads = t->cp.n_threads;
     t->pt.seed = (uint64_t)seed;
     int kind = 0;
-    if (get_i32(req, "kind", 0, 3, &kind, err) < 0)
+    if (get_i32(req, "kind", 0, 4, &kind, err) < 0)
         return -1;
     t->kind = (enum work_kind)kind;
     if (t->kind == WORK_SWEEP) {
@@ -253,6 +259,13 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         t->bt.seed = t->pt.seed;
     } else if (t->kind == WORK_PROBE) {
         t->probe_fill = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "probe_fill"));
+    } else if (t->kind == WORK_PPL) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "ppl");
+        if (get_str(w, "text", t->text_path, sizeof(t->text_path), err) < 0 ||
+            get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
+            get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
+            get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0)
+            return -1;
     }
     return 0;
 }

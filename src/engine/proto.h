@@ -10,6 +10,7 @@
 
 #include "../measure/batched.h"
 #include "../measure/pp_tg.h"
+#include "../measure/ppl.h"
 #include "../measure/sweep.h"
 #include "engine.h"
 
@@ -21,6 +22,7 @@ enum work_kind {
     WORK_SWEEP = 1,   /* sweep: sw */
     WORK_BATCHED = 2, /* batched: bt */
     WORK_PROBE = 3,   /* mem --measure, ctxmax: create the context, optionally fill it */
+    WORK_PPL = 4,     /* quality: perplexity of a text file */
 };
 
 struct work_test {
@@ -32,6 +34,8 @@ struct work_test {
     struct pp_tg_params pt;      /* what to measure */
     double delay_s;              /* sleep before the test (cool-down, llama-bench's --delay) */
     bool probe_fill; /* WORK_PROBE: decode up to n_ctx (the last ubatch and one token at depth) */
+    struct ppl_params pl; /* WORK_PPL */
+    char text_path[1024]; /* WORK_PPL: the text, read and tokenized by the worker */
 };
 
 /* Settings of a model load beyond the engine's: process-wide ones. */

@@ -546,6 +546,9 @@ static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_n
         int n_ctx = (int)t->cp.n_ctx, chunk = (int)t->cp.n_batch;
         int32_t *tok = xcalloc((size_t)chunk, sizeof(int32_t));
         uint64_t r = t->pt.seed;
+        /* a sequence holds n_ctx / n_seq cells unless the cache is unified: fill one */
+        if (!t->cp.kv_unified && t->cp.n_seq_max > 1)
+            n_ctx /= (int)t->cp.n_seq_max;
         /* the depth before the last ubatch, in n_batch chunks, then that ubatch, then one */
         int depth = n_ctx - (int)t->cp.n_ubatch - 1;
         if (depth < 0)
@@ -633,6 +636,42 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
     return send_obj(o);
 }
 
+/* quality: read and tokenize the text, then llama-perplexity's measurement */
+static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    size_t len = 0;
+    char *text = read_file(t->text_path, 1ull << 30, &len, err);
+    if (!text)
+        return send_error(t->id, err);
+    int32_t *tok = NULL;
+    int n = 0;
+    int rc = engine_tokenize(e, text, len, true, &tok, &n, err);
+    free(text);
+    if (rc < 0)
+        return send_error(t->id, err);
+    struct ppl_result r;
+    rc = ppl_run(e, tok, n, &t->pl, &r, err);
+    free(tok);
+    if (rc < 0) {
+        free(r.chunk_ppl);
+        return send_error(t->id, err);
+    }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "n_tokens", n);
+    cJSON_AddNumberToObject(o, "n_chunks", r.n_chunks);
+    cJSON_AddNumberToObject(o, "n_seq", r.n_seq);
+    cJSON_AddNumberToObject(o, "count", (double)r.count);
+    cJSON_AddNumberToObject(o, "nll", r.nll);
+    cJSON_AddNumberToObject(o, "nll2", r.nll2);
+    cJSON_AddNumberToObject(o, "ppl", r.ppl);
+    cJSON_AddNumberToObject(o, "ppl_err", r.ppl_err);
+    cJSON_AddNumberToObject(o, "ppl_ns", (double)r.ns);
+    cJSON_AddItemToObject(o, "chunk_ppl", cJSON_CreateDoubleArray(r.chunk_ppl, r.n_chunks));
+    free(r.chunk_ppl);
+    return send_obj(o);
+}
+
 /* the context a batched run left for the next one with the same settings */
 static bool kept_ctx;
 static struct engine_ctx_params kept_cp;
@@ -664,6 +703,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     case WORK_SWEEP: rc = run_sweep(e, &t, ctx_ns); break;
     case WORK_BATCHED: rc = run_batched(e, &t, ctx_ns); break;
     case WORK_PROBE: rc = run_probe(e, &t, ctx_ns); break;
+    case WORK_PPL: rc = run_ppl(e, &t, ctx_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
     if (t.kind == WORK_BATCHED) {

@@ -133,6 +133,9 @@ static void md_row(struct table_out *t, const cJSON *o)
         case TABLE_INT: snprintf(v, sizeof(v), "%.0f", num(o, c->key)); break;
         case TABLE_F2: snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key)); break;
         case TABLE_F3: snprintf(v, sizeof(v), ok ? "%.3f" : "-", num(o, c->key)); break;
+        case TABLE_MIB:
+            snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key) / 1048576.0);
+            break;
         case TABLE_MEAN_SD:
             if (ok) {
                 snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
@@ -201,4 +204,19 @@ void table_end(struct table_out *t)
     else if (t->fmt == BENCH_FMT_MD && t->footer[0])
         fprintf(t->fp, "\n%s\n", t->footer);
     fflush(t->fp);
+}
+
+int table_cols_mem(const struct table_col *base, int n, bool mem, struct table_col *out)
+{
+    static const struct table_col mem_cols[] = {
+        {"mem_host_bytes", "host MiB", 9, TABLE_MIB},
+        {"mem_gpu_bytes", "GPU MiB", 9, TABLE_MIB},
+        {"rss_peak_bytes", "peak RSS MiB", 12, TABLE_MIB},
+    };
+    int k = 0;
+    for (int i = 0; i < n; i++)
+        out[k++] = base[i];
+    for (int i = 0; mem && i < 3; i++)
+        out[k++] = mem_cols[i];
+    return k;
 }

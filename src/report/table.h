@@ -24,6 +24,7 @@ enum table_kind {
     TABLE_F2,      /* number with 2 decimals */
     TABLE_F3,      /* number with 3 decimals */
     TABLE_MEAN_SD, /* "<key> ± <key>_sd" with 2 decimals; the status when not ok */
+    TABLE_MIB,     /* bytes shown as MiB with 2 decimals */
 };
 
 struct table_col {
@@ -42,6 +43,10 @@ struct table_out {
     int n_rows;       /* rows written */
     char footer[128]; /* markdown footer */
 };
+
+/* base columns, then (with mem) host MiB, GPU MiB and peak RSS MiB of the mem_* fields;
+ * out has room for n + 3; returns the count */
+int table_cols_mem(const struct table_col *base, int n, bool mem, struct table_col *out);
 
 void table_begin(struct table_out *t, FILE *fp, enum bench_fmt fmt, const struct table_col *cols,
                  int n_cols);

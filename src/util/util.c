@@ -198,3 +198,40 @@ void host_cpus_ram(int *cpus, uint64_t *ram_bytes)
     *cpus = ncpu > 0 ? (int)ncpu : 0;
     *ram_bytes = pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : 0;
 }
+
+char *read_file(const char *path, uint64_t max, size_t *len, char *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        set_err(err, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, n = 0;
+    char *buf = xmalloc(cap + 1);
+    for (;;) {
+        if (n == cap) {
+            if (cap >= max) {
+                set_err(err, "'%s' is larger than %llu bytes", path, (unsigned long long)max);
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            cap *= 2;
+            buf = xrealloc(buf, cap + 1);
+        }
+        size_t k = fread(buf + n, 1, cap - n, f);
+        n += k;
+        if (k == 0)
+            break;
+    }
+    if (ferror(f)) {
+        set_err(err, "cannot read '%s': %s", path, strerror(errno));
+        free(buf);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *len = n;
+    return buf;
+}

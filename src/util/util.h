@@ -39,6 +39,10 @@ int parse_cpu_mask(const char *hex, bool *mask, int n);
 void host_cpus_ram(int *cpus, uint64_t *ram_bytes);
 
 /* Human sizes: "123.45 MiB" into buf, returns buf */
+/* A whole file, NUL-terminated (the caller frees); NULL with err ("cannot open 'X': ...",
+ * "'X' is larger than N bytes"). */
+char *read_file(const char *path, uint64_t max, size_t *len, char *err);
+
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);
 
 #endif

@@ -224,6 +224,8 @@ int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, ch
             fake_stats.bad_tokens++;
             continue;
         }
+        if (t[i].pos == 0)
+            fake_stats.first_tokens[fake_stats.n_first++ % 64] = t[i].token;
         /* positions must continue each sequence */
         if (t[i].pos != fake_stats.seq_len[t[i].seq])
             fake_stats.bad_positions++;
@@ -285,4 +287,42 @@ void engine_host_caps(int *n_gpus, bool *repack, bool *repack_avx512)
 {
     *n_gpus = 0;
     *repack = *repack_avx512 = false;
+}
+
+/* logits: the same row for every token, l[j] = 0.1 * (j % 7), so a test can compute the
+ * expected perplexity of any token sequence */
+const float *engine_logits(struct engine *e, int i, char *err)
+{
+    static float *row;
+    static int n;
+    (void)e;
+    if (i < 0)
+        return set_err(err, "fake: no logits for %d", i), NULL;
+    if (n != fake_cfg.n_vocab) {
+        free(row);
+        n = fake_cfg.n_vocab;
+        row = xcalloc((size_t)n * FAKE_MAX_ROWS, sizeof(float));
+        for (int r = 0; r < FAKE_MAX_ROWS; r++)
+            for (int j = 0; j < n; j++)
+                row[(size_t)r * n + j] = 0.1f * (float)(j % 7);
+    }
+    fake_stats.logits_reads++;
+    return row;
+}
+
+/* one token per byte (the byte value modulo the vocabulary), BOS first */
+int engine_tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
+                    int32_t **out, int *n, char *err)
+{
+    (void)e;
+    (void)err;
+    int32_t *t = xcalloc(len + 1, sizeof(*t));
+    int k = 0;
+    if (add_special && fake_cfg.add_bos)
+        t[k++] = fake_cfg.bos;
+    for (size_t i = 0; i < len; i++)
+        t[k++] = (int32_t)((unsigned char)text[i] % (unsigned)fake_cfg.n_vocab);
+    *out = t;
+    *n = k;
+    return 0;
 }

@@ -16,7 +16,8 @@ struct fake_engine_cfg {
     bool fail_restore;     /* engine_seq_restore refuses every snapshot */
 };
 
-#define FAKE_MAX_SEQ 64
+#define FAKE_MAX_SEQ  64
+#define FAKE_MAX_ROWS 4096 /* logits rows engine_logits can hand out */
 
 struct fake_engine_stats {
     int decodes, tokens, syncs, clears, saves, restores, ctx_creates, max_batch, last_threads;
@@ -26,6 +27,7 @@ struct fake_engine_stats {
     int seq_len[FAKE_MAX_SEQ]; /* cells per sequence (positions must continue them) */
     int bad_positions;         /* tokens that did not continue their sequence */
     int seq_rms, seq_cps;      /* memory removals and copies */
+    int logits_reads;          /* engine_logits calls */
 };
 
 extern struct fake_engine_cfg fake_cfg;

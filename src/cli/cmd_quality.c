@@ -1,0 +1,149 @@
+/* quantbench quality: perplexity of a text with llama-perplexity's method (src/measure/
+ * ppl.h), in a worker; md or json rows with the model, settings, build and host. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/memsum.h"
+#include "../report/table.h"
+#include "../util/util.h"
+#include "cmd.h"
+#include "runner.h"
+#include "single.h"
+
+static const char quality_help[] =
+    "usage: quantbench quality -m MODEL -f TEXT [flags]\n"
+    "\n"
+    "Perplexity as llama-perplexity computes it: the text tokenized with BOS, cut into\n"
+    "chunks of -c tokens, each decoded from an empty cache with BOS as its first token, the\n"
+    "second half of each chunk scored; several chunks per decode when -b allows. Prints\n"
+    "PPL ± its standard error, and the running PPL per chunk in json.\n"
+    "\n"
+    "Flags (defaults in brackets):\n"
+    "  -f, --file FILE             the text (any file)\n"
+    "  -c, --ctx-size N            tokens per chunk [512]\n"
+    "  -b, --batch-size N          tokens per decode [2048]\n"
+    "  --chunks N                  score the first N chunks [all]\n"
+    "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -lm --timeout -o -v as in sweep)\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+static const struct table_col quality_cols[] = {
+    {"model_type", "model", -30, TABLE_INT},   {"n_ctx", "n_ctx", 6, TABLE_INT},
+    {"n_batch", "n_batch", 7, TABLE_INT},      {"n_chunks", "chunks", 6, TABLE_INT},
+    {"count", "tokens scored", 13, TABLE_INT}, {"ppl", "PPL", 14, TABLE_MEAN_SD},
+    {"ppl_time_s", "time s", 8, TABLE_F2},
+};
+
+int cmd_quality(int argc, char **argv)
+{
+    struct single_opts o;
+    single_opts_init(&o);
+    o.cp.n_ctx = 512;
+    const char *text = NULL;
+    int n_chunks = -1;
+    char err[QB_ERR_LEN];
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool used = false;
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            fputs(quality_help, stdout);
+            return QB_EXIT_OK;
+        }
+        if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+            if (!v)
+                return usage_error("quality", "%s needs a value", a);
+            text = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--chunks")) {
+            if (!v || parse_int(v, 1, 1 << 24, &n_chunks) < 0)
+                return usage_error("quality",
+                                   "invalid value '%s' for --chunks (expected an integer in "
+                                   "1..16777216)",
+                                   v ? v : "");
+            i++;
+            continue;
+        }
+        int rc = single_opts_flag(&o, a, v, &used, err);
+        if (rc < 0)
+            return usage_error("quality", "%s", err);
+        if (rc == 0)
+            return usage_error("quality", "unknown flag '%s'", a);
+        if (used)
+            i++;
+    }
+    if (!text)
+        return usage_error("quality", "missing -f TEXT");
+    if (o.cp.n_ubatch > o.cp.n_batch) /* as llama.cpp: the physical batch fits the logical */
+        o.cp.n_ubatch = o.cp.n_batch;
+    int rc = single_opts_check(&o, "quality");
+    if (rc)
+        return rc;
+    FILE *tf = fopen(text, "rb");
+    if (!tf) {
+        error("cannot open '%s': %s", text, strerror(errno));
+        return QB_EXIT_INPUT;
+    }
+    fclose(tf);
+    struct work_test t;
+    memset(&t, 0, sizeof(t));
+    t.kind = WORK_PPL;
+    t.pl.n_ctx = (int)o.cp.n_ctx;
+    t.pl.n_batch = (int)o.cp.n_batch;
+    t.pl.n_chunks = n_chunks;
+    snprintf(t.text_path, sizeof(t.text_path), "%s", text);
+    /* llama-perplexity's context: n_seq chunks of n_ctx, n_batch at most all of them */
+    int n_seq = ppl_n_seq(&t.pl);
+    t.cp = o.cp;
+    t.cp.n_ctx = (uint32_t)(n_seq * t.pl.n_ctx);
+    t.cp.n_batch = o.cp.n_batch < t.cp.n_ctx ? o.cp.n_batch : t.cp.n_ctx;
+    t.cp.n_seq_max = (uint32_t)n_seq;
+    t.pt.reps = 1;
+    t.pt.seed = o.seed;
+    struct runner rn;
+    struct work_load wl = {0, 0};
+    runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
+    enum bench_status st;
+    cJSON *resp = NULL, *req = proto_run_req(&t);
+    int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
+    cJSON_Delete(req);
+    int ret = QB_EXIT_OK;
+    if (!ok) {
+        error("'%s': %s", strstr(err, "tokenizes to") ? text : o.model, err);
+        ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
+                                                                        : QB_EXIT_FAIL;
+    } else {
+        cJSON *row = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "text", text);
+        cJSON_AddNumberToObject(row, "n_ctx", t.pl.n_ctx);
+        cJSON_AddNumberToObject(row, "n_batch", t.cp.n_batch);
+        cJSON_AddNumberToObject(row, "n_seq", n_seq);
+        const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
+        for (size_t k = 0; k < QB_ARRAY_LEN(nums); k++)
+            cJSON_AddNumberToObject(row, nums[k], json_num(resp, nums[k]));
+        cJSON_AddNumberToObject(row, "ppl_sd", json_num(resp, "ppl_err"));
+        cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
+        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
+        cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
+        cJSON_AddStringToObject(row, "status", "ok");
+        single_opts_json(&o, row);
+        runner_row_meta(&rn, row);
+        const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
+        struct mem_summary ms;
+        mem_summary_from(mem, &ms);
+        mem_summary_add(row, &ms, mem);
+        struct table_out out;
+        struct table_col cols[QB_ARRAY_LEN(quality_cols) + 3];
+        int n_cols =
+            table_cols_mem(quality_cols, (int)QB_ARRAY_LEN(quality_cols), o.mem_cols, cols);
+        table_begin(&out, stdout, o.fmt, cols, n_cols);
+        table_row(&out, row);
+        table_end(&out);
+        cJSON_Delete(row);
+    }
+    cJSON_Delete(resp);
+    runner_release(&rn);
+    return ret;
+}

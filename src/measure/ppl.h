@@ -1,0 +1,39 @@
+/* Perplexity by llama-perplexity's method: the tokens (BOS first where the vocabulary
+ * adds it) cut into non-overlapping chunks of n_ctx; each chunk decoded from an empty
+ * cache with BOS in place of its first token; the second half of each chunk scored
+ * (token k+1 against the logits at k, for k from n_ctx/2 to n_ctx-2); several chunks
+ * per decode as parallel sequences when n_batch >= 2*n_ctx, a chunk in n_batch pieces
+ * when n_batch < n_ctx. PPL = exp(mean NLL), its error exp(mean)*sd(NLL)/sqrt(count-1). */
+#ifndef QB_PPL_H
+#define QB_PPL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../engine/engine.h"
+
+struct ppl_params {
+    int n_ctx;    /* tokens per chunk (-c) */
+    int n_batch;  /* tokens per decode (-b) */
+    int n_chunks; /* chunks to score; <= 0: all */
+};
+
+struct ppl_result {
+    int n_chunks;     /* chunks scored */
+    int n_seq;        /* chunks per decode */
+    long long count;  /* tokens scored */
+    double nll, nll2; /* sums of -log p and its square */
+    double ppl, ppl_err;
+    double *chunk_ppl; /* running PPL after each chunk (n_chunks, caller frees) */
+    uint64_t ns;       /* time of the decodes and scoring */
+};
+
+/* Sequences the context needs for p: max(1, n_batch / n_ctx). */
+int ppl_n_seq(const struct ppl_params *p);
+
+/* -1 with err when the text is shorter than two chunks or a decode fails. The engine's
+ * context must hold ppl_n_seq(p) sequences of n_ctx. */
+int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct ppl_params *p,
+            struct ppl_result *r, char *err);
+
+#endif
