@@ -35,4 +35,10 @@ expect_out_has "host MiB |   GPU MiB | peak RSS MiB |"
 run "$QB" bench -m "$m" -p 64 -n 0 -r 1 -t 2
 expect_rc 0
 grep -q "peak RSS" "$T/out" && fail "memory columns without --mem"
+run "$QB" sweep -m "$m" -c 512 -ub 256 -n 4 -t 2 --mem
+expect_rc 0
+expect_out_has "|  host MiB |   GPU MiB | peak RSS MiB |"
+run "$QB" batched -m "$m" -c 512 -npp 32 -ntg 4 -npl 2 -t 2 --mem
+expect_rc 0
+expect_out_has "| peak RSS MiB |"
 exit 0
