@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../gguf/gguf.h"
+#include "../measure/kld.h"
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/util.h"
@@ -25,6 +27,11 @@ static const char quality_help[] =
     "  -c, --ctx-size N            tokens per chunk [512]\n"
     "  -b, --batch-size N          tokens per decode [2048]\n"
     "  --chunks N                  score the first N chunks [all]\n"
+    "  --save-base FILE            also write the model's log-probabilities (llama-perplexity's\n"
+    "                              _logits_ format, readable by its --kl-divergence-base)\n"
+    "  --base FILE                 KL-divergence against a base model's log-probabilities\n"
+    "                              (ours or llama-perplexity's); the tokens come from FILE, -f\n"
+    "                              is not needed; prints llama-perplexity's statistics\n"
     "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -lm --timeout -o -v as in sweep)\n"
     "\n" QB_EXIT_CODES_HELP;
 
@@ -35,12 +42,48 @@ static const struct table_col quality_cols[] = {
     {"ppl_time_s", "time s", 8, TABLE_F2},
 };
 
+/* llama-perplexity's KL-divergence summary, as a markdown table */
+static void print_kld(const cJSON *k)
+{
+    printf("\n| statistic | value |\n|---|---:|\n");
+#define PM(label, key, scale, fmt)                                                                 \
+    printf("| %s | " fmt " ± " fmt " |\n", label, (scale)*json_num(k, key),                        \
+           (scale)*json_num(k, key "_err"))
+    PM("Mean PPL(Q)", "ppl", 1.0, "%.6f");
+    PM("Mean PPL(base)", "ppl_base", 1.0, "%.6f");
+    printf("| Cor(ln(PPL(Q)), ln(PPL(base))) | %.2f%% |\n", 100 * json_num(k, "cor"));
+    PM("Mean ln(PPL(Q)/PPL(base))", "ln_ratio", 1.0, "%.6f");
+    PM("Mean PPL(Q)/PPL(base)", "ratio", 1.0, "%.6f");
+    PM("Mean PPL(Q)-PPL(base)", "diff", 1.0, "%.6f");
+    PM("Mean KLD", "kld", 1.0, "%.6f");
+    static const char *const kl[] = {"Maximum KLD", "99.9% KLD",  "99.0% KLD",  "95.0% KLD",
+                                     "90.0% KLD",   "Median KLD", "10.0% KLD",  "5.0% KLD",
+                                     "1.0% KLD",    "0.1% KLD",   "Minimum KLD"};
+    const cJSON *kp = cJSON_GetObjectItemCaseSensitive(k, "kld_percentiles");
+    for (int i = 0; i < 11; i++) {
+        const cJSON *v = cJSON_GetArrayItem(kp, i);
+        printf("| %s | %.6f |\n", kl[i], v ? v->valuedouble : 0);
+    }
+    PM("Mean Δp", "dp", 100.0, "%.3f%%");
+    static const char *const pl[] = {"Maximum Δp", "99.9% Δp",  "99.0% Δp",  "95.0% Δp", "90.0% Δp",
+                                     "75.0% Δp",   "Median Δp", "25.0% Δp",  "10.0% Δp", "5.0% Δp",
+                                     "1.0% Δp",    "0.1% Δp",   "Minimum Δp"};
+    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(k, "dp_percentiles");
+    for (int i = 0; i < 13; i++) {
+        const cJSON *v = cJSON_GetArrayItem(pp, i);
+        printf("| %s | %.3f%% |\n", pl[i], 100 * (v ? v->valuedouble : 0));
+    }
+    PM("RMS Δp", "rms_dp", 100.0, "%.3f%%");
+    PM("Same top p", "same_top", 100.0, "%.3f%%");
+#undef PM
+}
+
 int cmd_quality(int argc, char **argv)
 {
     struct single_opts o;
     single_opts_init(&o);
     o.cp.n_ctx = 512;
-    const char *text = NULL;
+    const char *text = NULL, *save_base = NULL, *base = NULL;
     int n_chunks = -1;
     char err[QB_ERR_LEN];
     for (int i = 1; i < argc; i++) {
@@ -54,6 +97,13 @@ int cmd_quality(int argc, char **argv)
             if (!v)
                 return usage_error("quality", "%s needs a value", a);
             text = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--save-base") || !strcmp(a, "--base")) {
+            if (!v)
+                return usage_error("quality", "%s needs a value", a);
+            *(a[2] == 's' ? &save_base : &base) = v;
             i++;
             continue;
         }
@@ -74,23 +124,56 @@ int cmd_quality(int argc, char **argv)
         if (used)
             i++;
     }
-    if (!text)
-        return usage_error("quality", "missing -f TEXT");
+    if (!text && !base)
+        return usage_error("quality", "missing -f TEXT (or --base FILE)");
+    if (base && save_base)
+        return usage_error("quality", "--base and --save-base exclude each other");
     if (o.cp.n_ubatch > o.cp.n_batch) /* as llama.cpp: the physical batch fits the logical */
         o.cp.n_ubatch = o.cp.n_batch;
     int rc = single_opts_check(&o, "quality");
     if (rc)
         return rc;
-    FILE *tf = fopen(text, "rb");
-    if (!tf) {
-        error("cannot open '%s': %s", text, strerror(errno));
-        return QB_EXIT_INPUT;
-    }
-    fclose(tf);
     struct work_test t;
     memset(&t, 0, sizeof(t));
     t.kind = WORK_PPL;
     t.pl.n_ctx = (int)o.cp.n_ctx;
+    if (base) {
+        /* the chunk size and vocabulary are the base file's: check it against the model */
+        struct kld_file kf;
+        if (kld_file_open(base, &kf, err) < 0) {
+            error("%s", err);
+            return QB_EXIT_INPUT;
+        }
+        struct gf_file *g = NULL;
+        if (gf_read_file(o.model, &g, err) == 0) {
+            uint64_t nv = gf_get_arr_n(g, "tokenizer.ggml.tokens");
+            if (nv && nv != (uint64_t)kf.n_vocab) {
+                error(
+                    "'%s' holds log-probabilities over %d tokens, the vocabulary of '%s' has %llu",
+                    base, kf.n_vocab, o.model, (unsigned long long)nv);
+                gf_free(g);
+                kld_file_close(&kf);
+                return QB_EXIT_INPUT;
+            }
+            gf_free(g);
+        }
+        t.pl.n_ctx = (int)kf.n_ctx;
+        kld_file_close(&kf);
+        t.ppl_mode = 2;
+        snprintf(t.base_path, sizeof(t.base_path), "%s", base);
+        text = base;
+    } else {
+        FILE *tf = fopen(text, "rb");
+        if (!tf) {
+            error("cannot open '%s': %s", text, strerror(errno));
+            return QB_EXIT_INPUT;
+        }
+        fclose(tf);
+        if (save_base) {
+            t.ppl_mode = 1;
+            snprintf(t.base_path, sizeof(t.base_path), "%s", save_base);
+        }
+    }
     t.pl.n_batch = (int)o.cp.n_batch;
     t.pl.n_chunks = n_chunks;
     snprintf(t.text_path, sizeof(t.text_path), "%s", text);
@@ -111,13 +194,18 @@ int cmd_quality(int argc, char **argv)
     cJSON_Delete(req);
     int ret = QB_EXIT_OK;
     if (!ok) {
-        error("'%s': %s", strstr(err, "tokenizes to") ? text : o.model, err);
-        ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
-                                                                        : QB_EXIT_FAIL;
+        bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
+        if (strstr(err, "tokenizes to"))
+            error("'%s': %s", text, err);
+        else if (input || save_base)
+            error("%s", err);
+        else
+            error("'%s': %s", o.model, err);
+        ret = input ? QB_EXIT_INPUT : QB_EXIT_FAIL;
     } else {
         cJSON *row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "text", text);
-        cJSON_AddNumberToObject(row, "n_ctx", t.pl.n_ctx);
+        cJSON_AddNumberToObject(row, "n_ctx", json_num(resp, "n_ctx"));
         cJSON_AddNumberToObject(row, "n_batch", t.cp.n_batch);
         cJSON_AddNumberToObject(row, "n_seq", n_seq);
         const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
@@ -127,6 +215,11 @@ int cmd_quality(int argc, char **argv)
         cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
         const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
         cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
+        cJSON_AddStringToObject(row, "base", base ? base : "");
+        cJSON_AddStringToObject(row, "saved_base", save_base ? save_base : "");
+        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(resp, "kld");
+        if (kld)
+            cJSON_AddItemToObject(row, "kld", cJSON_Duplicate(kld, 1));
         cJSON_AddStringToObject(row, "status", "ok");
         single_opts_json(&o, row);
         runner_row_meta(&rn, row);
@@ -141,6 +234,8 @@ int cmd_quality(int argc, char **argv)
         table_begin(&out, stdout, o.fmt, cols, n_cols);
         table_row(&out, row);
         table_end(&out);
+        if (kld && o.fmt == BENCH_FMT_MD)
+            print_kld(kld);
         cJSON_Delete(row);
     }
     cJSON_Delete(resp);

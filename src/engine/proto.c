@@ -158,6 +158,8 @@ cJSON *proto_run_req(const struct work_test *t)
         cJSON_AddNumberToObject(w, "n_ctx", t->pl.n_ctx);
         cJSON_AddNumberToObject(w, "n_batch", t->pl.n_batch);
         cJSON_AddNumberToObject(w, "n_chunks", t->pl.n_chunks);
+        cJSON_AddNumberToObject(w, "mode", t->ppl_mode);
+        cJSON_AddStringToObject(w, "base", t->base_path);
     }
     cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
     cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
@@ -264,7 +266,9 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         if (get_str(w, "text", t->text_path, sizeof(t->text_path), err) < 0 ||
             get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
             get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
-            get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0)
+            get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
+            get_i32(w, "mode", 0, 2, &t->ppl_mode, err) < 0 ||
+            get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0)
             return -1;
     }
     return 0;

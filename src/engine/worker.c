@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../measure/kld.h"
 #include "../measure/pp_tg.h"
 #include "../util/clock.h"
 #include "../util/log.h"
@@ -636,29 +637,105 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
     return send_obj(o);
 }
 
-/* quality: read and tokenize the text, then llama-perplexity's measurement */
+/* quality: the hooks that save a base file and compute the KL-divergence */
+struct ppl_io {
+    struct kld_file kf;
+    struct kld_acc acc;
+};
+
+static int save_row(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
+{
+    struct ppl_io *io = ud;
+    *nll = kld_save_row(logits, n_vocab, io->kf.row, tok);
+    return kld_file_write_row(&io->kf, err);
+}
+
+static int kld_hook(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
+{
+    struct ppl_io *io = ud;
+    if (kld_file_next(&io->kf, err) < 0)
+        return -1;
+    *nll = kld_row(&io->acc, logits, n_vocab, io->kf.row, tok);
+    return 0;
+}
+
+static cJSON *kld_json(const struct kld_stats *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *names[] = {"ppl",      "ppl_err",      "ppl_base", "ppl_base_err", "cor",
+                           "ln_ratio", "ln_ratio_err", "ratio",    "ratio_err",    "diff",
+                           "diff_err", "kld",          "kld_err",  "dp",           "dp_err",
+                           "rms_dp",   "rms_dp_err",   "same_top", "same_top_err"};
+    const double vals[] = {s->ppl,      s->ppl_err,      s->ppl_base, s->ppl_base_err, s->cor,
+                           s->ln_ratio, s->ln_ratio_err, s->ratio,    s->ratio_err,    s->diff,
+                           s->diff_err, s->kld,          s->kld_err,  s->dp,           s->dp_err,
+                           s->rms_dp,   s->rms_dp_err,   s->same_top, s->same_top_err};
+    for (size_t i = 0; i < QB_ARRAY_LEN(names); i++)
+        cJSON_AddNumberToObject(o, names[i], vals[i]);
+    cJSON_AddNumberToObject(o, "count", (double)s->count);
+    cJSON_AddItemToObject(o, "kld_percentiles", cJSON_CreateDoubleArray(s->kld_pct, 11));
+    cJSON_AddItemToObject(o, "dp_percentiles", cJSON_CreateDoubleArray(s->dp_pct, 13));
+    return o;
+}
+
+/* quality: perplexity of a text; with mode 1 also writes the base file, with mode 2 the
+ * tokens and base log-probabilities come from the base file (KL-divergence) */
 static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
-    size_t len = 0;
-    char *text = read_file(t->text_path, 1ull << 30, &len, err);
-    if (!text)
-        return send_error(t->id, err);
+    struct engine_model_info mi;
+    engine_model_info(e, &mi);
+    struct ppl_params pl = t->pl;
+    struct ppl_io io;
+    memset(&io, 0, sizeof(io));
     int32_t *tok = NULL;
-    int n = 0;
-    int rc = engine_tokenize(e, text, len, true, &tok, &n, err);
-    free(text);
-    if (rc < 0)
-        return send_error(t->id, err);
+    int n = 0, rc;
+    if (t->ppl_mode == 2) {
+        if (kld_file_open(t->base_path, &io.kf, err) < 0)
+            return send_error(t->id, err);
+        if (io.kf.n_vocab != mi.n_vocab) {
+            set_err(err,
+                    "'%s' holds log-probabilities over %d tokens, the model's vocabulary has %d",
+                    t->base_path, io.kf.n_vocab, mi.n_vocab);
+            kld_file_close(&io.kf);
+            return send_error(t->id, err);
+        }
+        pl.n_ctx = (int)io.kf.n_ctx;
+        n = (int)io.kf.n_ctx * io.kf.n_chunk;
+        tok = xcalloc((size_t)n, sizeof(*tok));
+        memcpy(tok, io.kf.tokens, (size_t)n * sizeof(*tok));
+    } else {
+        size_t len = 0;
+        char *text = read_file(t->text_path, 1ull << 30, &len, err);
+        if (!text)
+            return send_error(t->id, err);
+        rc = engine_tokenize(e, text, len, true, &tok, &n, err);
+        free(text);
+        if (rc < 0)
+            return send_error(t->id, err);
+        if (t->ppl_mode == 1 && n >= 2 * pl.n_ctx &&
+            kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab,
+                            ppl_n_chunks(&pl, n), tok, err) < 0) {
+            free(tok);
+            return send_error(t->id, err);
+        }
+    }
+    struct ppl_hook hook = {&io, t->ppl_mode == 1 ? save_row : kld_hook};
     struct ppl_result r;
-    rc = ppl_run(e, tok, n, &t->pl, &r, err);
+    rc = ppl_run(e, tok, n, &pl, t->ppl_mode ? &hook : NULL, &r, err);
     free(tok);
+    if (rc == 0 && t->ppl_mode == 1)
+        rc = kld_file_commit(&io.kf, err);
+    kld_file_close(&io.kf);
     if (rc < 0) {
         free(r.chunk_ppl);
+        free(io.acc.kld_values);
+        free(io.acc.p_diff_values);
         return send_error(t->id, err);
     }
     cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "n_tokens", n);
+    cJSON_AddNumberToObject(o, "n_ctx", pl.n_ctx);
     cJSON_AddNumberToObject(o, "n_chunks", r.n_chunks);
     cJSON_AddNumberToObject(o, "n_seq", r.n_seq);
     cJSON_AddNumberToObject(o, "count", (double)r.count);
@@ -668,7 +745,14 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
     cJSON_AddNumberToObject(o, "ppl_err", r.ppl_err);
     cJSON_AddNumberToObject(o, "ppl_ns", (double)r.ns);
     cJSON_AddItemToObject(o, "chunk_ppl", cJSON_CreateDoubleArray(r.chunk_ppl, r.n_chunks));
+    if (t->ppl_mode == 2) {
+        struct kld_stats ks;
+        kld_finish(&io.acc, &ks);
+        cJSON_AddItemToObject(o, "kld", kld_json(&ks));
+    }
     free(r.chunk_ppl);
+    free(io.acc.kld_values);
+    free(io.acc.p_diff_values);
     return send_obj(o);
 }
 

@@ -28,8 +28,14 @@ static double nll_of(const float *logits, int n_vocab, int tok)
     return -((double)(logits[tok] - max) - log(sum));
 }
 
+int ppl_n_chunks(const struct ppl_params *p, int n_tokens)
+{
+    int n = n_tokens / p->n_ctx;
+    return p->n_chunks > 0 && p->n_chunks < n ? p->n_chunks : n;
+}
+
 int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct ppl_params *p,
-            struct ppl_result *r, char *err)
+            const struct ppl_hook *hook, struct ppl_result *r, char *err)
 {
     memset(r, 0, sizeof(*r));
     const int n_ctx = p->n_ctx, n_seq = ppl_n_seq(p);
@@ -44,9 +50,7 @@ int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct 
     struct engine_model_info mi;
     engine_model_info(e, &mi);
     const int n_vocab = mi.n_vocab;
-    int n_chunk = n_tokens / n_ctx;
-    if (p->n_chunks > 0 && p->n_chunks < n_chunk)
-        n_chunk = p->n_chunks;
+    int n_chunk = ppl_n_chunks(p, n_tokens);
     const int num_batches = (n_ctx + n_batch - 1) / n_batch;
     const int first = n_ctx / 2;
     const int n_score = n_ctx - 1 - first;
@@ -104,11 +108,18 @@ int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct 
                 break;
             }
             const int32_t *tk = tokens + start + s * n_ctx + first;
-            for (int k = 0; k < n_score; k++) {
-                double v = nll_of(l + (size_t)k * n_vocab, n_vocab, tk[k + 1]);
+            for (int k = 0; k < n_score && rc == 0; k++) {
+                const float *row = l + (size_t)k * n_vocab;
+                double v;
+                if (hook)
+                    rc = hook->row(hook->ud, row, n_vocab, tk[k + 1], &v, err);
+                else
+                    v = nll_of(row, n_vocab, tk[k + 1]);
                 r->nll += v;
                 r->nll2 += v * v;
             }
+            if (rc)
+                break;
             r->count += n_score;
             r->chunk_ppl[r->n_chunks++] = exp(r->nll / (double)r->count);
         }

@@ -30,10 +30,19 @@ struct ppl_result {
 
 /* Sequences the context needs for p: max(1, n_batch / n_ctx). */
 int ppl_n_seq(const struct ppl_params *p);
+/* Chunks scored from n_tokens */
+int ppl_n_chunks(const struct ppl_params *p, int n_tokens);
+
+/* Called for every scored token in order (chunk by chunk): its logits row and the actual
+ * next token; sets *nll; -1 with err stops the run (KL-divergence, saving a base file). */
+struct ppl_hook {
+    void *ud;
+    int (*row)(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err);
+};
 
 /* -1 with err when the text is shorter than two chunks or a decode fails. The engine's
- * context must hold ppl_n_seq(p) sequences of n_ctx. */
+ * context must hold ppl_n_seq(p) sequences of n_ctx. hook may be NULL. */
 int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct ppl_params *p,
-            struct ppl_result *r, char *err);
+            const struct ppl_hook *hook, struct ppl_result *r, char *err);
 
 #endif

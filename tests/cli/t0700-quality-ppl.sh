@@ -40,7 +40,7 @@ expect_rc 3
 expect_err "quantbench: error: cannot open 'nope.txt': No such file or directory"
 run "$QB" quality -m "$m"
 expect_rc 2
-expect_err "quantbench quality: missing -f TEXT; try 'quantbench quality --help'"
+expect_err "quantbench quality: missing -f TEXT (or --base FILE); try 'quantbench quality --help'"
 run "$QB" quality -m "$m" -f "$text" --chunks 0
 expect_rc 2
 expect_err "quantbench quality: invalid value '0' for --chunks (expected an integer in 1..16777216); try 'quantbench quality --help'"

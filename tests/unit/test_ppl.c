@@ -40,7 +40,7 @@ void test_ppl_method(void)
         fake_engine_reset();
         struct ppl_params p = {.n_ctx = 16, .n_batch = batches[b], .n_chunks = 0};
         struct ppl_result r;
-        CHECK(ppl_run(e, tok, 100, &p, &r, err) == 0);
+        CHECK(ppl_run(e, tok, 100, &p, NULL, &r, err) == 0);
         CHECK(r.n_chunks == 6 && r.count == count && r.count == 6 * 7);
         CHECK(fake_stats.decodes == decodes[b]);
         CHECK(fake_stats.tokens == 6 * 16);
@@ -59,10 +59,11 @@ void test_ppl_method(void)
     fake_engine_reset();
     struct ppl_params p = {.n_ctx = 16, .n_batch = 16, .n_chunks = 2};
     struct ppl_result r;
-    CHECK(ppl_run(e, tok, 100, &p, &r, err) == 0 && r.n_chunks == 2 && fake_stats.decodes == 2);
+    CHECK(ppl_run(e, tok, 100, &p, NULL, &r, err) == 0 && r.n_chunks == 2 &&
+          fake_stats.decodes == 2);
     free(r.chunk_ppl);
     p.n_ctx = 64;
-    CHECK(ppl_run(e, tok, 100, &p, &r, err) < 0);
+    CHECK(ppl_run(e, tok, 100, &p, NULL, &r, err) < 0);
     CHECK_STR(err, "the text tokenizes to 100 tokens; perplexity with -c 64 needs at least 128 "
                    "(two chunks)");
     free(r.chunk_ppl);
