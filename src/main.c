@@ -25,6 +25,7 @@ static const struct command commands[] = {
     {"sweep", cmd_sweep, "pp and tg speed against context depth in one pass (sweep-bench)"},
     {"ctxmax", cmd_ctxmax, "largest context that loads and runs (probes in fresh workers)"},
     {"quality", cmd_quality, "perplexity of a text (llama-perplexity's method)"},
+    {"quantize", cmd_quantize, "the quantization ladder through llama.cpp's quantizer"},
     {"mem", cmd_mem, "memory per device: estimate, llama.cpp's dry run, measurement"},
     {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)"},
     {"info", cmd_info, "show a GGUF model's architecture, size, types and shape"},

@@ -37,6 +37,7 @@ int cmd_sweep(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_quality(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

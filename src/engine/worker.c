@@ -862,6 +862,28 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     return send_obj(o);
 }
 
+/* {"op":"quantize","in":...,"out":...,"ftype":N,"threads":N}: llama.cpp's quantizer in
+ * this process, so a crash or an out-of-memory takes only the worker */
+static int do_quantize(const cJSON *req)
+{
+    char err[QB_ERR_LEN];
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(req, "in");
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(req, "out");
+    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(req, "ftype");
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(req, "threads");
+    if (!cJSON_IsString(in) || !cJSON_IsString(out) || !cJSON_IsNumber(ft) || !cJSON_IsNumber(th))
+        return send_error(-1, "protocol: quantize needs in, out, ftype and threads");
+    maybe_fault(in->valuestring);
+    uint64_t t0 = monotime_ns();
+    if (engine_quantize(in->valuestring, out->valuestring, ft->valueint, th->valueint, err) < 0)
+        return send_error(0, err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "result");
+    cJSON_AddNumberToObject(o, "id", 0);
+    cJSON_AddNumberToObject(o, "ns", (double)(monotime_ns() - t0));
+    return send_obj(o);
+}
+
 int worker_main(int verbosity)
 {
     struct lines in = {0};
@@ -900,6 +922,8 @@ int worker_main(int verbosity)
             break;
         } else if (strcmp(op->valuestring, "load") == 0) {
             rc = do_load(&e, req, &model, &dc);
+        } else if (strcmp(op->valuestring, "quantize") == 0) {
+            rc = do_quantize(req);
         } else if (strcmp(op->valuestring, "run") == 0) {
             rc = e ? do_run(e, req, model, &dc) : send_error(-1, "protocol: run before load");
         } else {

@@ -144,3 +144,29 @@ void test_gguf_types(void)
     CHECK_STR(llama_ftype_name_short(15), "Q4_K_M");
     CHECK(llama_ftype_by_name("Q9") == -1);
 }
+
+#include "../../src/util/sha256.h"
+
+void test_sha256(void)
+{
+    struct sha256 s;
+    uint8_t d[32];
+    char hex[65];
+    sha256_init(&s);
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
+    CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    sha256_init(&s);
+    sha256_update(&s, "abc", 3);
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
+    CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    /* 56 bytes: the padding spills into a second block; fed in odd pieces */
+    const char *m = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    sha256_init(&s);
+    for (size_t i = 0; i < strlen(m); i += 5)
+        sha256_update(&s, m + i, strlen(m) - i < 5 ? strlen(m) - i : 5);
+    sha256_final(&s, d);
+    sha256_hex(d, hex);
+    CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
