@@ -29,9 +29,15 @@ static const char quality_help[] =
     "  --chunks N                  score the first N chunks [all]\n"
     "  --save-base FILE            also write the model's log-probabilities (llama-perplexity's\n"
     "                              _logits_ format, readable by its --kl-divergence-base)\n"
+    "  --compact K                 --save-base in our compact format: per token the actual\n"
+    "                              token's log-probability and the K most probable tokens\n"
+    "                              (8 bytes each); KLD from it is that of the distributions\n"
+    "                              coarsened to those K tokens plus the rest, a lower bound\n"
+    "                              (README states the error measured)\n"
     "  --base FILE                 KL-divergence against a base model's log-probabilities\n"
-    "                              (ours or llama-perplexity's); the tokens come from FILE, -f\n"
-    "                              is not needed; prints llama-perplexity's statistics\n"
+    "                              (ours, full or compact, or llama-perplexity's); the tokens\n"
+    "                              come from FILE, -f is not needed; prints\n"
+    "                              llama-perplexity's statistics\n"
     "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -lm --timeout -o -v as in sweep)\n"
     "\n" QB_EXIT_CODES_HELP;
 
@@ -84,7 +90,7 @@ int cmd_quality(int argc, char **argv)
     single_opts_init(&o);
     o.cp.n_ctx = 512;
     const char *text = NULL, *save_base = NULL, *base = NULL;
-    int n_chunks = -1;
+    int n_chunks = -1, topk = 0;
     char err[QB_ERR_LEN];
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -104,6 +110,15 @@ int cmd_quality(int argc, char **argv)
             if (!v)
                 return usage_error("quality", "%s needs a value", a);
             *(a[2] == 's' ? &save_base : &base) = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--compact")) {
+            if (!v || parse_int(v, 1, KLD_TOPK_MAX, &topk) < 0)
+                return usage_error("quality",
+                                   "invalid value '%s' for --compact (expected an integer in "
+                                   "1..%d)",
+                                   v ? v : "", KLD_TOPK_MAX);
             i++;
             continue;
         }
@@ -128,6 +143,8 @@ int cmd_quality(int argc, char **argv)
         return usage_error("quality", "missing -f TEXT (or --base FILE)");
     if (base && save_base)
         return usage_error("quality", "--base and --save-base exclude each other");
+    if (topk && !save_base)
+        return usage_error("quality", "--compact goes with --save-base");
     if (o.cp.n_ubatch > o.cp.n_batch) /* as llama.cpp: the physical batch fits the logical */
         o.cp.n_ubatch = o.cp.n_batch;
     int rc = single_opts_check(&o, "quality");
@@ -171,6 +188,7 @@ int cmd_quality(int argc, char **argv)
         fclose(tf);
         if (save_base) {
             t.ppl_mode = 1;
+            t.topk = topk;
             snprintf(t.base_path, sizeof(t.base_path), "%s", save_base);
         }
     }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../measure/kld.h"
 #include "../util/util.h"
 
 cJSON *proto_u64_array(const uint64_t *v, int n)
@@ -160,6 +161,7 @@ cJSON *proto_run_req(const struct work_test *t)
         cJSON_AddNumberToObject(w, "n_chunks", t->pl.n_chunks);
         cJSON_AddNumberToObject(w, "mode", t->ppl_mode);
         cJSON_AddStringToObject(w, "base", t->base_path);
+        cJSON_AddNumberToObject(w, "topk", t->topk);
     }
     cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
     cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
@@ -268,7 +270,8 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
             get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
             get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
             get_i32(w, "mode", 0, 2, &t->ppl_mode, err) < 0 ||
-            get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0)
+            get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
+            get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
             return -1;
     }
     return 0;

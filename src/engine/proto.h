@@ -38,6 +38,7 @@ struct work_test {
     char text_path[1024]; /* WORK_PPL: the text, read and tokenized by the worker */
     int ppl_mode;         /* WORK_PPL: 0 perplexity, 1 also save base_path, 2 KLD vs base_path */
     char base_path[1024]; /* WORK_PPL: base log-probabilities (llama-perplexity's format) */
+    int topk;             /* WORK_PPL mode 1: 0 llama-perplexity's format, k: compact top-k */
 };
 
 /* Settings of a model load beyond the engine's: process-wide ones. */

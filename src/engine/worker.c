@@ -646,7 +646,10 @@ struct ppl_io {
 static int save_row(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
 {
     struct ppl_io *io = ud;
-    *nll = kld_save_row(logits, n_vocab, io->kf.row, tok);
+    if (io->kf.k)
+        *nll = kld_save_topk(logits, n_vocab, io->kf.k, (uint32_t *)(void *)io->kf.row, tok);
+    else
+        *nll = kld_save_row(logits, n_vocab, io->kf.row, tok);
     return kld_file_write_row(&io->kf, err);
 }
 
@@ -655,7 +658,11 @@ static int kld_hook(void *ud, const float *logits, int n_vocab, int tok, double 
     struct ppl_io *io = ud;
     if (kld_file_next(&io->kf, err) < 0)
         return -1;
-    *nll = kld_row(&io->acc, logits, n_vocab, io->kf.row, tok);
+    if (io->kf.k)
+        *nll = kld_row_topk(&io->acc, logits, n_vocab, io->kf.k,
+                            (const uint32_t *)(const void *)io->kf.row, tok);
+    else
+        *nll = kld_row(&io->acc, logits, n_vocab, io->kf.row, tok);
     return 0;
 }
 
@@ -715,7 +722,7 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
             return send_error(t->id, err);
         if (t->ppl_mode == 1 && n >= 2 * pl.n_ctx &&
             kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab,
-                            ppl_n_chunks(&pl, n), tok, err) < 0) {
+                            ppl_n_chunks(&pl, n), t->topk, tok, err) < 0) {
             free(tok);
             return send_error(t->id, err);
         }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -196,10 +197,138 @@ void kld_finish(struct kld_acc *a, struct kld_stats *s)
 
 /* ---- base files ---- */
 
-static uint64_t file_bytes(uint32_t n_ctx, int32_t n_vocab, int32_t n_chunk)
+/* bytes of one row: uint16 slots (full) or 32-bit words (compact) */
+static size_t row_bytes(int32_t n_vocab, int32_t k)
+{
+    return k ? 4 * (size_t)(1 + 2 * k) : 2 * kld_row_len(n_vocab);
+}
+
+static uint64_t file_bytes(uint32_t n_ctx, int32_t n_vocab, int32_t n_chunk, int32_t k)
 {
     uint64_t rows = (uint64_t)n_chunk * (n_ctx - 1 - n_ctx / 2);
-    return 8 + 12 + 4ull * n_ctx * (uint64_t)n_chunk + 2ull * rows * kld_row_len(n_vocab);
+    return 8 + 12 + (k ? 4 : 0) + 4ull * n_ctx * (uint64_t)n_chunk + rows * row_bytes(n_vocab, k);
+}
+
+struct cand {
+    float lp;
+    int32_t id;
+};
+
+static int cmp_cand(const void *a, const void *b)
+{
+    const struct cand *x = a, *y = b;
+    if (x->lp != y->lp)
+        return x->lp > y->lp ? -1 : 1;
+    return x->id - y->id;
+}
+
+/* the k largest logits (ids), most probable first */
+static void top_k(const float *logits, int n_vocab, int k, struct cand *out)
+{
+    int n = 0;
+    for (int i = 0; i < n_vocab; i++) {
+        if (n < k) {
+            out[n++] = (struct cand){logits[i], i};
+            if (n == k)
+                qsort(out, (size_t)n, sizeof(*out), cmp_cand);
+        } else if (logits[i] > out[k - 1].lp) {
+            int j = k - 1; /* insert, keeping the order */
+            while (j > 0 && logits[i] > out[j - 1].lp) {
+                out[j] = out[j - 1];
+                j--;
+            }
+            out[j] = (struct cand){logits[i], i};
+        }
+    }
+    if (n < k)
+        qsort(out, (size_t)n, sizeof(*out), cmp_cand);
+}
+
+double kld_save_topk(const float *logits, int n_vocab, int k, uint32_t *rec, int tok)
+{
+    float max = logits[0];
+    for (int i = 1; i < n_vocab; i++)
+        if (logits[i] > max)
+            max = logits[i];
+    double sum = 0;
+    for (int i = 0; i < n_vocab; i++)
+        sum += expf(logits[i] - max);
+    const float log_norm = max + (float)log(sum);
+    struct cand c[KLD_TOPK_MAX];
+    top_k(logits, n_vocab, k, c);
+    float lp = logits[tok] - log_norm;
+    memcpy(&rec[0], &lp, 4);
+    for (int j = 0; j < k; j++) {
+        float l = c[j].lp - log_norm;
+        memcpy(&rec[1 + 2 * j], &c[j].id, 4);
+        memcpy(&rec[2 + 2 * j], &l, 4);
+    }
+    return (double)(log_norm - logits[tok]);
+}
+
+double kld_row_topk(struct kld_acc *a, const float *logits, int n_vocab, int k, const uint32_t *rec,
+                    int tok)
+{
+    float max = logits[0];
+    int imax = 0;
+    for (int i = 1; i < n_vocab; i++)
+        if (logits[i] > max) {
+            max = logits[i];
+            imax = i;
+        }
+    double sum_exp = 0;
+    for (int i = 0; i < n_vocab; i++)
+        sum_exp += expf(logits[i] - max);
+    const float log_norm = max + (float)log(sum_exp);
+    float lp_tok;
+    memcpy(&lp_tok, &rec[0], 4);
+    const float nll = log_norm - logits[tok], nll_base = -lp_tok;
+    a->sum_nll += nll;
+    a->sum_nll2 += nll * nll;
+    a->sum_nll_base += nll_base;
+    a->sum_nll_base2 += nll_base * nll_base;
+    a->sum_nll_nll_base += nll * nll_base;
+    /* KL of the coarsened distributions: the k tokens, and the rest as one bucket */
+    double sum = 0, pb_k = 0, q_k = 0;
+    int32_t top_base = -1;
+    for (int j = 0; j < k; j++) {
+        int32_t id;
+        float lp;
+        memcpy(&id, &rec[1 + 2 * j], 4);
+        memcpy(&lp, &rec[2 + 2 * j], 4);
+        if (j == 0)
+            top_base = id;
+        if (id < 0 || id >= n_vocab)
+            continue;
+        const float lq = logits[id] - log_norm;
+        const double pb = exp((double)lp);
+        pb_k += pb;
+        q_k += exp((double)lq);
+        sum += pb * (lp - lq);
+    }
+    const double rb = 1.0 - pb_k, rq = 1.0 - q_k;
+    if (rb > 1e-12 && rq > 1e-12)
+        sum += rb * (log(rb) - log(rq));
+    a->sum_kld += sum;
+    a->sum_kld2 += sum * sum;
+    if (imax == top_base)
+        a->n_same_top++;
+    const float p_diff = expf(-nll) - expf(-nll_base);
+    a->sum_p_diff += p_diff;
+    const double p2 = (double)p_diff * p_diff;
+    a->sum_p_diff2 += p2;
+    a->sum_p_diff4 += p2 * p2;
+    if (fabsf(p_diff) > a->max_p_diff)
+        a->max_p_diff = fabsf(p_diff);
+    if (a->count == a->cap) {
+        a->cap = a->cap ? 2 * a->cap : 1024;
+        a->kld_values = xrealloc(a->kld_values, a->cap * sizeof(float));
+        a->p_diff_values = xrealloc(a->p_diff_values, a->cap * sizeof(float));
+    }
+    a->kld_values[a->count] = (float)sum;
+    a->p_diff_values[a->count] = p_diff;
+    a->count++;
+    return nll;
 }
 
 int kld_file_open(const char *path, struct kld_file *kf, char *err)
@@ -209,13 +338,15 @@ int kld_file_open(const char *path, struct kld_file *kf, char *err)
     if (!kf->f)
         return set_err(err, "cannot open '%s': %s", path, strerror(errno));
     char magic[8];
-    if (fread(magic, 1, 8, kf->f) != 8 || memcmp(magic, KLD_MAGIC, 8) != 0 ||
+    bool topk = false;
+    if (fread(magic, 1, 8, kf->f) != 8 ||
+        (memcmp(magic, KLD_MAGIC, 8) != 0 && !(topk = !memcmp(magic, KLD_TOPK_MAGIC, 8))) ||
         fread(&kf->n_ctx, 4, 1, kf->f) != 1 || fread(&kf->n_vocab, 4, 1, kf->f) != 1 ||
-        fread(&kf->n_chunk, 4, 1, kf->f) != 1) {
+        fread(&kf->n_chunk, 4, 1, kf->f) != 1 || (topk && fread(&kf->k, 4, 1, kf->f) != 1) ||
+        (topk && (kf->k < 1 || kf->k > KLD_TOPK_MAX))) {
         kld_file_close(kf);
-        return set_err(err,
-                       "'%s' is not a llama-perplexity log-probability file (no '_logits_' header)",
-                       path);
+        return set_err(
+            err, "'%s' is not a log-probability file (no '_logits_' or 'QBTOPK01' header)", path);
     }
     if (kf->n_ctx < 4 || kf->n_ctx > (1u << 24) || kf->n_vocab < 1 || kf->n_vocab > (1 << 24) ||
         kf->n_chunk < 1 || kf->n_chunk > (1 << 24)) {
@@ -224,14 +355,14 @@ int kld_file_open(const char *path, struct kld_file *kf, char *err)
         kld_file_close(kf);
         return -1;
     }
-    uint64_t want = file_bytes(kf->n_ctx, kf->n_vocab, kf->n_chunk);
+    uint64_t want = file_bytes(kf->n_ctx, kf->n_vocab, kf->n_chunk, kf->k);
     if (fseeko(kf->f, 0, SEEK_END) != 0 || (uint64_t)ftello(kf->f) != want) {
         set_err(err, "'%s' is truncated or corrupt: %lld bytes, its header needs %llu", path,
                 (long long)ftello(kf->f), (unsigned long long)want);
         kld_file_close(kf);
         return -1;
     }
-    fseeko(kf->f, 20, SEEK_SET);
+    fseeko(kf->f, kf->k ? 24 : 20, SEEK_SET);
     size_t nt = (size_t)kf->n_ctx * (size_t)kf->n_chunk;
     kf->tokens = xcalloc(nt, sizeof(int32_t));
     if (fread(kf->tokens, sizeof(int32_t), nt, kf->f) != nt) {
@@ -246,26 +377,27 @@ int kld_file_open(const char *path, struct kld_file *kf, char *err)
             kld_file_close(kf);
             return -1;
         }
-    kf->row = xcalloc(kld_row_len(kf->n_vocab), sizeof(uint16_t));
+    kf->row = xcalloc(row_bytes(kf->n_vocab, kf->k), 1);
     kf->path = xstrdup(path);
     return 0;
 }
 
 int kld_file_next(struct kld_file *kf, char *err)
 {
-    size_t n = kld_row_len(kf->n_vocab);
-    if (fread(kf->row, sizeof(uint16_t), n, kf->f) != n)
+    size_t n = row_bytes(kf->n_vocab, kf->k);
+    if (fread(kf->row, 1, n, kf->f) != n)
         return set_err(err, "'%s': fewer log-probability rows than its header says", kf->path);
     return 0;
 }
 
 int kld_file_create(const char *path, struct kld_file *kf, uint32_t n_ctx, int32_t n_vocab,
-                    int32_t n_chunk, const int32_t *tokens, char *err)
+                    int32_t n_chunk, int32_t k, const int32_t *tokens, char *err)
 {
     memset(kf, 0, sizeof(*kf));
     kf->n_ctx = n_ctx;
     kf->n_vocab = n_vocab;
     kf->n_chunk = n_chunk;
+    kf->k = k;
     kf->path = xstrdup(path);
     kf->tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
     kf->f = fopen(kf->tmp, "wb");
@@ -276,10 +408,11 @@ int kld_file_create(const char *path, struct kld_file *kf, uint32_t n_ctx, int32
         kld_file_close(kf);
         return -1;
     }
-    kf->row = xcalloc(kld_row_len(n_vocab), sizeof(uint16_t));
+    kf->row = xcalloc(row_bytes(n_vocab, k), 1);
     size_t nt = (size_t)n_ctx * (size_t)n_chunk;
-    if (fwrite(KLD_MAGIC, 1, 8, kf->f) != 8 || fwrite(&n_ctx, 4, 1, kf->f) != 1 ||
-        fwrite(&n_vocab, 4, 1, kf->f) != 1 || fwrite(&n_chunk, 4, 1, kf->f) != 1 ||
+    if (fwrite(k ? KLD_TOPK_MAGIC : KLD_MAGIC, 1, 8, kf->f) != 8 ||
+        fwrite(&n_ctx, 4, 1, kf->f) != 1 || fwrite(&n_vocab, 4, 1, kf->f) != 1 ||
+        fwrite(&n_chunk, 4, 1, kf->f) != 1 || (k && fwrite(&k, 4, 1, kf->f) != 1) ||
         fwrite(tokens, sizeof(int32_t), nt, kf->f) != nt) {
         set_err(err, "cannot write '%s': %s", kf->tmp, strerror(errno));
         kld_file_close(kf);
@@ -290,8 +423,8 @@ int kld_file_create(const char *path, struct kld_file *kf, uint32_t n_ctx, int32
 
 int kld_file_write_row(struct kld_file *kf, char *err)
 {
-    size_t n = kld_row_len(kf->n_vocab);
-    if (fwrite(kf->row, sizeof(uint16_t), n, kf->f) != n)
+    size_t n = row_bytes(kf->n_vocab, kf->k);
+    if (fwrite(kf->row, 1, n, kf->f) != n)
         return set_err(err, "cannot write '%s': %s", kf->tmp, strerror(errno));
     return 0;
 }

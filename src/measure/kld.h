@@ -48,9 +48,26 @@ struct kld_stats {
 void kld_finish(struct kld_acc *a, struct kld_stats *s);
 
 /* A base log-probability file being read or written */
+/* Our compact format ("QBTOPK01"): the same header with k after n_chunk, the tokens, then
+ * per scored token the log-probability of the actual next token (float) and the k most
+ * probable tokens as (int32 id, float log-probability), most probable first. KLD from it
+ * is the divergence of the distributions coarsened to those k tokens plus one bucket for
+ * the rest (a lower bound of the full KLD, by the log-sum inequality); every other
+ * statistic is exact. */
+#define KLD_TOPK_MAGIC "QBTOPK01"
+#define KLD_TOPK_MAX   4096
+
+/* Quantities of one scored token in the compact format: fills rec (1 + 2k 32-bit words)
+ * and returns the NLL as kld_save_row does. */
+double kld_save_topk(const float *logits, int n_vocab, int k, uint32_t *rec, int tok);
+/* kld_row against a compact record */
+double kld_row_topk(struct kld_acc *a, const float *logits, int n_vocab, int k, const uint32_t *rec,
+                    int tok);
+
 struct kld_file {
     uint32_t n_ctx;
     int32_t n_vocab, n_chunk;
+    int32_t k;       /* 0: llama-perplexity's full format; > 0: compact, k tokens per row */
     int32_t *tokens; /* n_ctx * n_chunk */
     FILE *f;
     char *path, *tmp; /* writing: the temporary file renamed over path on commit */
@@ -64,7 +81,7 @@ int kld_file_open(const char *path, struct kld_file *kf, char *err);
 int kld_file_next(struct kld_file *kf, char *err);
 /* Start writing path (through a temporary file): header and tokens. */
 int kld_file_create(const char *path, struct kld_file *kf, uint32_t n_ctx, int32_t n_vocab,
-                    int32_t n_chunk, const int32_t *tokens, char *err);
+                    int32_t n_chunk, int32_t k, const int32_t *tokens, char *err);
 int kld_file_write_row(struct kld_file *kf, char *err);
 /* Flush, sync and rename into place; -1 with err (the temporary file is removed). */
 int kld_file_commit(struct kld_file *kf, char *err);

@@ -58,6 +58,21 @@ run "$QB" quality -m "$q4" --base ours.bin -b 128 -t 2
 expect_rc 0
 expect_out_has "| Mean KLD |"
 expect_out_has "| Same top p |"
+# the compact format: every statistic but KLD as from the full file, KLD a lower bound
+run "$QB" quality -m "$f16" -f "$text" -c 128 -b 128 --chunks 8 --save-base top64.bin --compact 64 -t 2
+expect_rc 0
+[ "$(stat -c %s top64.bin)" = $((24 + 4 * 128 * 8 + 8 * 63 * 4 * (1 + 2 * 64))) ] || fail "compact size"
+run "$QB" quality -m "$q4" --base top64.bin -b 128 -t 2 -o json
+expect_rc 0
+python3 - k.json "$T/out" <<'PY' || fail "compact vs full"
+import json, sys
+full = json.load(open(sys.argv[1]))[0]['kld']
+top = json.load(open(sys.argv[2]))[0]['kld']
+close = lambda a, b, r: abs(a - b) <= r * abs(b)
+assert close(top['ppl'], full['ppl'], 1e-9) and close(top['ppl_base'], full['ppl_base'], 1e-5)
+assert top['same_top'] == full['same_top'] and close(top['rms_dp'], full['rms_dp'], 1e-3)
+assert 0 < top['kld'] <= full['kld'], (top['kld'], full['kld'])
+PY
 # bad base files: another vocabulary, truncated, not a base file
 python3 - <<'PY'
 import struct
@@ -79,7 +94,7 @@ expect_err "quantbench: error: 'short.bin' is truncated or corrupt: 100000 bytes
 printf 'hello world, not logits' >text.bin
 run "$QB" quality -m "$q4" --base text.bin
 expect_rc 3
-expect_err "quantbench: error: 'text.bin' is not a llama-perplexity log-probability file (no '_logits_' header)"
+expect_err "quantbench: error: 'text.bin' is not a log-probability file (no '_logits_' or 'QBTOPK01' header)"
 run "$QB" quality -m "$q4" --base ours.bin --save-base x.bin
 expect_rc 2
 expect_err "quantbench quality: --base and --save-base exclude each other; try 'quantbench quality --help'"
