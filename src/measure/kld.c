@@ -333,10 +333,18 @@ double kld_row_topk(struct kld_acc *a, const float *logits, int n_vocab, int k, 
 
 int kld_file_open(const char *path, struct kld_file *kf, char *err)
 {
-    memset(kf, 0, sizeof(*kf));
-    kf->f = fopen(path, "rb");
-    if (!kf->f)
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        memset(kf, 0, sizeof(*kf));
         return set_err(err, "cannot open '%s': %s", path, strerror(errno));
+    }
+    return kld_file_read(f, path, kf, err);
+}
+
+int kld_file_read(FILE *f, const char *path, struct kld_file *kf, char *err)
+{
+    memset(kf, 0, sizeof(*kf));
+    kf->f = f;
     char magic[8];
     bool topk = false;
     if (fread(magic, 1, 8, kf->f) != 8 ||

@@ -77,6 +77,8 @@ struct kld_file {
 /* Open and check a base file (magic, header, exact size, token ids); -1 with err naming
  * the file and the problem. */
 int kld_file_open(const char *path, struct kld_file *kf, char *err);
+/* The same on an open stream (taken over: closed by kld_file_close); path names it. */
+int kld_file_read(FILE *f, const char *path, struct kld_file *kf, char *err);
 /* Read the next row into kf->row; -1 with err at the end or on a read error. */
 int kld_file_next(struct kld_file *kf, char *err);
 /* Start writing path (through a temporary file): header and tokens. */
