@@ -11,6 +11,7 @@
 #include "../report/bench_report.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/sha256.h"
 #include "args.h"
 #include "cmd.h"
 #include "runner.h"
@@ -635,6 +636,9 @@ static void row_init(const struct run_state *st, const struct group *g, size_t i
 {
     memset(r, 0, sizeof(*r));
     r->model_filename = xstrdup(g->model);
+    char err[QB_ERR_LEN];
+    if (file_quick_id(g->model, r->model_id, err) < 0)
+        r->model_id[0] = '\0';
     r->mp = g->mp;
     r->t = g->tests[i];
     r->wl = st->wl;

@@ -8,6 +8,7 @@
 #include "../gguf/gguf.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/sha256.h"
 #include "../util/util.h"
 
 void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key)
@@ -169,6 +170,8 @@ void runner_row_meta(const struct runner *r, cJSON *o)
     cJSON_AddStringToObject(o, "cpu_info", in->build.cpu_info);
     cJSON_AddStringToObject(o, "gpu_info", in->build.gpu_info);
     cJSON_AddStringToObject(o, "model_filename", r->model);
+    char id[160], err[QB_ERR_LEN];
+    cJSON_AddStringToObject(o, "model_id", file_quick_id(r->model, id, err) == 0 ? id : "");
     cJSON_AddStringToObject(o, "model_type", in->model.desc);
     cJSON_AddNumberToObject(o, "model_size", (double)in->model.size);
     cJSON_AddNumberToObject(o, "model_n_params", (double)in->model.n_params);

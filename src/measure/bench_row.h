@@ -21,6 +21,7 @@ enum bench_status {
 
 struct bench_row {
     char *model_filename;              /* as given on the command line */
+    char model_id[160];                /* size:SHA-256 of first MiB:of last MiB ("" unread) */
     struct engine_model_params mp;     /* load settings */
     struct work_test t;                /* context settings and test */
     struct work_load wl;               /* process settings of the worker (numa, priority) */

@@ -192,6 +192,7 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r->warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r->depth_ns);
     cJSON_AddNumberToObject(o, "depth_fills", r->depth_fills);
+    cJSON_AddStringToObject(o, "model_id", r->model_id);
     struct mem_summary ms;
     mem_summary_from(r->mem, &ms);
     mem_summary_add(o, &ms, r->mem);

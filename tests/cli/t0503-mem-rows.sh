@@ -1,4 +1,4 @@
-# every result row of bench, sweep and batched carries what llama.cpp allocated (weights,
+# every result row of bench, sweep and batched carries its model's quick identity and what llama.cpp allocated (weights,
 # KV, compute, output; host and GPU), the worker's peak RSS and the per-buffer detail
 . "$(dirname "$0")/lib.sh"
 m="$MODELS/ctxmax.gguf"
@@ -28,6 +28,11 @@ for path, cells in zip(sys.argv[1:], (None, 512, 512)):
                                           for b in bufs.values())
         assert r['mem_compute_bytes'] > 0 and r['rss_peak_bytes'] >= r['rss_bytes'] > 0
         assert r['mem_devices'][0]['name'] == 'CPU'
+        import hashlib, os
+        data = open(r['model_filename'], 'rb').read()
+        want = '%d:%s:%s' % (len(data), hashlib.sha256(data[:1 << 20]).hexdigest(),
+                             hashlib.sha256(data[-(1 << 20):]).hexdigest())
+        assert r['model_id'] == want, (r['model_id'], want)
 PY
 run "$QB" bench -m "$m" -p 64 -n 0 -r 1 -t 2 --mem
 expect_rc 0
