@@ -64,7 +64,7 @@ install_pkgs() {
         $missing >&2 || die "apt-get install failed for: $missing"
 }
 
-PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev python3 sqlite3
+PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev libsqlite3-dev python3 sqlite3
       python3-git python3-tabulate)
 install_pkgs "${PKGS[@]}"
 # clang with its libFuzzer runtime, for `make fuzz` (optional: the build does not need it)
@@ -75,6 +75,12 @@ if [ "${QB_NO_FUZZ_DEPS:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; the
     fi
 fi
 
+# Debian's chromium, for the test that opens `report -o html` headless (optional)
+if [ "${QB_NO_BROWSER:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1 &&
+    ! command -v chromium >/dev/null 2>&1; then
+    (install_pkgs chromium) || say "chromium not installed; the html report test will be skipped"
+fi
+
 # ---------------------------------------------------------------- flags
 cmake_flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON
     -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=ON
@@ -83,6 +89,13 @@ cmake_flags=(-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=ON
 # QB_CMAKE_FLAGS: extra cmake flags (e.g. -DCMAKE_CUDA_ARCHITECTURES=90); part of the cache key
 # shellcheck disable=SC2206
 [ -n "${QB_CMAKE_FLAGS:-}" ] && cmake_flags+=(${QB_CMAKE_FLAGS})
+# ggml's AMX matmul kernel (compiled in by -march=native where the CPU lists amx_int8)
+# crashes in ldtilecfg on some virtual machines (seen on a Sapphire Rapids VM: SIGSEGV in
+# ggml_backend_amx_mul_mat for Q8_0 models, in llama-bench and llama-perplexity alike),
+# so it is left out unless QB_LLAMA_AMX=1. Without it ggml uses its AVX-512 kernels.
+if [ "${QB_LLAMA_AMX:-0}" != 1 ] && grep -qw amx_int8 /proc/cpuinfo 2>/dev/null; then
+    cmake_flags+=("-DCMAKE_C_FLAGS=-U__AMX_INT8__" "-DCMAKE_CXX_FLAGS=-U__AMX_INT8__")
+fi
 backend=cpu
 if [ "${QB_CUDA:-0}" = 1 ]; then
     command -v nvcc >/dev/null 2>&1 || die "QB_CUDA=1 but nvcc is not on PATH"

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli/cmd.h"
+#include "cli/dbrun.h"
 #include "engine/engine.h"
 #include "engine/worker.h"
 #include "util/util.h"
@@ -18,19 +19,23 @@ struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help; /* one line for the list */
+    int stores;       /* writes result rows to the results database */
 };
 
 static const struct command commands[] = {
-    {"bench", cmd_bench, "prompt (pp) and generation (tg) speed, llama-bench compatible"},
-    {"sweep", cmd_sweep, "pp and tg speed against context depth in one pass (sweep-bench)"},
-    {"ctxmax", cmd_ctxmax, "largest context that loads and runs (probes in fresh workers)"},
-    {"quality", cmd_quality, "perplexity of a text (llama-perplexity's method)"},
-    {"quantize", cmd_quantize, "the quantization ladder through llama.cpp's quantizer"},
-    {"mem", cmd_mem, "memory per device: estimate, llama.cpp's dry run, measurement"},
-    {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)"},
-    {"info", cmd_info, "show a GGUF model's architecture, size, types and shape"},
-    {"synth", cmd_synth, "write a random-weight GGUF model (llama architecture, dense or MoE)"},
-    {"version", cmd_version, "print quantbench's and llama.cpp's versions and backends"},
+    {"bench", cmd_bench, "prompt (pp) and generation (tg) speed, llama-bench compatible", 1},
+    {"sweep", cmd_sweep, "pp and tg speed against context depth in one pass (sweep-bench)", 1},
+    {"ctxmax", cmd_ctxmax, "largest context that loads and runs (probes in fresh workers)", 1},
+    {"quality", cmd_quality, "perplexity of a text (llama-perplexity's method)", 1},
+    {"quantize", cmd_quantize, "the quantization ladder through llama.cpp's quantizer", 0},
+    {"mem", cmd_mem, "memory per device: estimate, llama.cpp's dry run, measurement", 0},
+    {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)", 1},
+    {"compare", cmd_compare, "A/B of stored runs, labels or builds: delta % with 95% intervals", 0},
+    {"report", cmd_report, "stored rows as md, csv, json, jsonl or an html page with charts", 0},
+    {"import", cmd_import, "store llama-bench / batched-bench / sweep-bench result files", 0},
+    {"info", cmd_info, "show a GGUF model's architecture, size, types and shape", 0},
+    {"synth", cmd_synth, "write a random-weight GGUF model (llama architecture, dense or MoE)", 0},
+    {"version", cmd_version, "print quantbench's and llama.cpp's versions and backends", 0},
 };
 
 static void print_help(FILE *fp)
@@ -100,9 +105,22 @@ int main(int argc, char **argv)
     }
     if (strcmp(argv[1], "--version") == 0)
         return cmd_version(1, argv + 1);
-    for (size_t i = 0; i < QB_ARRAY_LEN(commands); i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
+    for (size_t i = 0; i < QB_ARRAY_LEN(commands); i++) {
+        if (strcmp(argv[1], commands[i].name) != 0)
+            continue;
+        if (!commands[i].stores)
             return commands[i].fn(argc - 1, argv + 1);
+        int n = argc - 1, rc = dbrun_setup(commands[i].name, &n, argv + 1);
+        if (rc != 0)
+            return rc;
+        rc = dbrun_finish(commands[i].fn(n, argv + 1));
+        for (int k = 1; k < n; k++)
+            if (strcmp(argv[1 + k], "--help") == 0 || strcmp(argv[1 + k], "-h") == 0) {
+                printf("\n%s", dbrun_help);
+                break;
+            }
+        return rc;
+    }
     fprintf(stderr, "quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
     return QB_EXIT_USAGE;
 }

@@ -32,8 +32,11 @@ int usage_error(const char *cmd, const char *fmt, ...) QB_FMT(2, 3);
 
 int cmd_batched(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 int cmd_ctxmax(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_quality(int argc, char **argv);

@@ -11,6 +11,7 @@
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
+#include "dbrun.h"
 #include "runner.h"
 #include "single.h"
 
@@ -228,6 +229,7 @@ int cmd_batched(int argc, char **argv)
                     n_ok++;
                 }
                 table_row(&out, row);
+                dbrun_row("batched", row);
                 cJSON_Delete(row);
                 cJSON_Delete(resp);
             }

@@ -14,6 +14,7 @@
 #include "../util/sha256.h"
 #include "args.h"
 #include "cmd.h"
+#include "dbrun.h"
 #include "runner.h"
 
 static const char *const bench_help[] = {
@@ -671,6 +672,9 @@ static void emit(struct run_state *st, struct bench_row *row)
     st->n_done++;
     bench_report_row(&st->rp, row);
     bench_report_row(&st->rp_err, row);
+    cJSON *j = bench_row_json(row);
+    dbrun_row("bench", j);
+    cJSON_Delete(j);
 }
 
 static void fmt_duration(double s, char *buf, size_t n)

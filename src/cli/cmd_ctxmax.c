@@ -10,8 +10,10 @@
 
 #include "../mem/estimate.h"
 #include "../util/clock.h"
+#include "../util/sha256.h"
 #include "../util/util.h"
 #include "cmd.h"
+#include "dbrun.h"
 #include "memcmd.h"
 #include "runner.h"
 #include "single.h"
@@ -248,9 +250,13 @@ int cmd_ctxmax(int argc, char **argv)
             bad = mid;
     }
     int answer = good * step;
-    if (so.fmt == BENCH_FMT_JSON || so.fmt == BENCH_FMT_JSONL) {
+    {
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "model", so.model);
+        cJSON_AddStringToObject(o, "model_filename", so.model);
+        char qid[160], qerr[QB_ERR_LEN];
+        cJSON_AddStringToObject(o, "model_id", file_quick_id(so.model, qid, qerr) == 0 ? qid : "");
+        cJSON_AddStringToObject(o, "status", answer > 0 ? "ok" : "failed");
         cJSON_AddNumberToObject(o, "n_ctx_max", answer);
         cJSON_AddNumberToObject(o, "step", step);
         cJSON_AddNumberToObject(o, "max", max);
@@ -270,11 +276,15 @@ int cmd_ctxmax(int argc, char **argv)
             cJSON_AddNumberToObject(p, "time_s", s.p[i].time_s);
             cJSON_AddItemToArray(a, p);
         }
-        char *txt = cJSON_Print(o);
-        printf("%s\n", txt);
-        free(txt);
+        dbrun_row("ctxmax", o);
+        if (so.fmt == BENCH_FMT_JSON || so.fmt == BENCH_FMT_JSONL) {
+            char *txt = cJSON_Print(o);
+            printf("%s\n", txt);
+            free(txt);
+        }
         cJSON_Delete(o);
-    } else {
+    }
+    if (so.fmt != BENCH_FMT_JSON && so.fmt != BENCH_FMT_JSONL) {
         printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "
                "estimate: %d; %d probes)\n\n",
                so.model, answer, step, max, seed, s.n);

@@ -11,6 +11,7 @@
 #include "../report/table.h"
 #include "../util/util.h"
 #include "cmd.h"
+#include "dbrun.h"
 #include "runner.h"
 #include "single.h"
 
@@ -251,6 +252,7 @@ int cmd_quality(int argc, char **argv)
             table_cols_mem(quality_cols, (int)QB_ARRAY_LEN(quality_cols), o.mem_cols, cols);
         table_begin(&out, stdout, o.fmt, cols, n_cols);
         table_row(&out, row);
+        dbrun_row("quality", row);
         table_end(&out);
         if (kld && o.fmt == BENCH_FMT_MD)
             print_kld(kld);

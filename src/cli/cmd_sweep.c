@@ -9,6 +9,7 @@
 #include "../report/table.h"
 #include "../util/stats.h"
 #include "cmd.h"
+#include "dbrun.h"
 #include "runner.h"
 #include "single.h"
 
@@ -163,6 +164,7 @@ int cmd_sweep(int argc, char **argv)
     if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
         cJSON *row = sweep_row(&o, &rn, ub, n_gen, NULL, NULL, bench_status_name(status), err);
         table_row(&out, row);
+        dbrun_row("sweep", row);
         cJSON_Delete(row);
         error("sweep of '%s': %s: %s", o.model, bench_status_name(status), err);
         ret = QB_EXIT_FAIL;
@@ -174,6 +176,7 @@ int cmd_sweep(int argc, char **argv)
                                    cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
             cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
             table_row(&out, row);
+            dbrun_row("sweep", row);
             cJSON_Delete(row);
         }
         fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),

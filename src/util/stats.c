@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rng.h"
 #include "util.h"
 
 double stats_t975(size_t df)
@@ -63,4 +64,61 @@ struct stats stats_compute(const double *x, size_t n)
     s.median = n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     free(sorted);
     return s;
+}
+
+struct ratio_ci stats_ratio_welch(double mean_a, double se_a, double df_a, double mean_b,
+                                  double se_b, double df_b)
+{
+    struct ratio_ci r = {0, 0, 0, 0};
+    if (mean_a <= 0 || mean_b <= 0)
+        return r;
+    r.ratio = mean_b / mean_a;
+    r.lo = r.hi = r.ratio;
+    if (df_a < 1 || df_b < 1)
+        return r;
+    double va = (se_a / mean_a) * (se_a / mean_a), vb = (se_b / mean_b) * (se_b / mean_b);
+    double v = va + vb;
+    r.valid = 1;
+    if (v <= 0)
+        return r;
+    double df = v * v / (va * va / df_a + vb * vb / df_b);
+    double half = stats_t975(df < 1 ? 1 : (size_t)df) * sqrt(v);
+    r.lo = exp(log(r.ratio) - half);
+    r.hi = exp(log(r.ratio) + half);
+    return r;
+}
+
+static double resample_mean(const double *x, size_t n, uint64_t *s)
+{
+    double sum = 0;
+    for (size_t i = 0; i < n; i++)
+        sum += x[rng_next(s) % n];
+    return sum / (double)n;
+}
+
+struct ratio_ci stats_ratio_bootstrap(const double *a, size_t na, const double *b, size_t nb,
+                                      int iters, unsigned long long seed)
+{
+    struct ratio_ci r = {0, 0, 0, 0};
+    if (na == 0 || nb == 0 || iters < 20)
+        return r;
+    struct stats sa = stats_compute(a, na), sb = stats_compute(b, nb);
+    if (sa.mean <= 0 || sb.mean <= 0)
+        return r;
+    r.ratio = sb.mean / sa.mean;
+    r.lo = r.hi = r.ratio;
+    if (na < 2 || nb < 2)
+        return r;
+    double *rs = xmalloc((size_t)iters * sizeof(double));
+    uint64_t s = seed;
+    for (int i = 0; i < iters; i++) {
+        double ma = resample_mean(a, na, &s);
+        rs[i] = ma > 0 ? resample_mean(b, nb, &s) / ma : r.ratio;
+    }
+    qsort(rs, (size_t)iters, sizeof(double), cmp_double);
+    r.lo = rs[(size_t)(0.025 * (iters - 1))];
+    r.hi = rs[(size_t)(0.975 * (iters - 1) + 0.5)];
+    r.valid = 1;
+    free(rs);
+    return r;
 }

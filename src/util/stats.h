@@ -22,4 +22,23 @@ struct stats stats_compute(const double *x, size_t n);
 /* Two-sided 97.5% quantile of Student's t with df degrees of freedom (df >= 1). */
 double stats_t975(size_t df);
 
+/* The ratio of two means, b / a, with a 95% confidence interval. */
+struct ratio_ci {
+    double ratio; /* mean b / mean a */
+    double lo;    /* lower bound of the 95% interval */
+    double hi;    /* upper bound */
+    int valid;    /* 0 when there is too little data for an interval */
+};
+
+/* Welch's interval on the log scale: log(b/a) +- t(df) * sqrt(se_a^2/a^2 + se_b^2/b^2),
+ * df by Welch-Satterthwaite (rounded down). se_* are standard errors of the means and
+ * df_* their degrees of freedom (n - 1); df 0 on either side gives no interval. */
+struct ratio_ci stats_ratio_welch(double mean_a, double se_a, double df_a, double mean_b,
+                                  double se_b, double df_b);
+
+/* Percentile bootstrap of mean(b) / mean(a): iters resamples of each side with
+ * replacement, from a fixed seed (the same input gives the same interval). */
+struct ratio_ci stats_ratio_bootstrap(const double *a, size_t na, const double *b, size_t nb,
+                                      int iters, unsigned long long seed);
+
 #endif

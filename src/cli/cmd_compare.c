@@ -1,0 +1,383 @@
+/* quantbench compare A B: stored rows of two runs, labels or filters matched on test
+ * and settings; mean A, mean B, delta %, a 95% interval of the ratio B/A and a marker
+ * when it excludes 1. Optionally an SVG chart of the metric against the setting that
+ * varies. Reads the database only. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/compare.h"
+#include "../report/svg.h"
+#include "../report/table.h"
+#include "../store/store.h"
+#include "cmd.h"
+#include "dbrun.h"
+
+static const char compare_help[] =
+    "usage: quantbench compare A B [flags]\n"
+    "\n"
+    "Compares stored results: rows of A and B are matched on kind, test and settings (the\n"
+    "model, build and host may differ: that is what is compared). For each match: mean A,\n"
+    "mean B (pooled over A's and B's repetitions), delta %, a 95% confidence interval of\n"
+    "the ratio B/A, and '*' when the interval excludes 1. Compare two runs of the same\n"
+    "build (A/A) to see the noise floor.\n"
+    "\n"
+    "A and B are each:\n"
+    "  N                       a run id (see 'quantbench report --runs')\n"
+    "  NAME                    every run with this --label\n"
+    "  KEY=VALUE[,KEY=VALUE]   a filter: run, label, kind (bench, sweep, batched, quality,\n"
+    "                          ctxmax), model (part of the path or type), quant (e.g. Q4_K),\n"
+    "                          build (commit prefix or build number)\n"
+    "\n"
+    "Flags:\n"
+    "  --db PATH          the results database (default $QB_DB, else ./quantbench.db)\n"
+    "  -o, --output FMT   md (default), csv or json\n"
+    "  --method M         welch (default: on the log scale, works with summaries too) or\n"
+    "                     bootstrap (percentile, 4000 resamples of the raw samples)\n"
+    "  --plot FILE.svg    draw each metric against the setting that varies (depth,\n"
+    "                     threads, B, ...) with one line per side and error bars (sd)\n"
+    "  --all              include failed rows (default: status ok only)\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+static double sd_of(const struct metric *m)
+{
+    return m->n > 1 ? m->se * sqrt((double)m->n) : 0;
+}
+
+static void put_value(FILE *fp, const struct metric *m)
+{
+    if (m->n > 1)
+        fprintf(fp, "%.2f ± %.2f (%d)", m->mean, sd_of(m), m->n);
+    else
+        fprintf(fp, "%.2f", m->mean);
+}
+
+static char *setting_text(const cJSON *settings, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(settings, name);
+    return it ? table_value_text(it) : xstrdup("");
+}
+
+static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary, const char *a,
+                     const char *b)
+{
+    const cJSON *v;
+    fputs("| test |", fp);
+    cJSON_ArrayForEach (v, vary)
+        fprintf(fp, " %s |", v->valuestring);
+    fputs(" metric | A | B | Δ% | 95% CI of B/A | sig |\n|---|", fp);
+    cJSON_ArrayForEach (v, vary)
+        fputs("---:|", fp);
+    fputs("---|---:|---:|---:|---:|:---:|\n", fp);
+    int n_sig = 0;
+    for (int i = 0; i < r->n_lines; i++) {
+        const struct compare_line *l = &r->lines[i];
+        fprintf(fp, "| %s |", l->test);
+        cJSON_ArrayForEach (v, vary) {
+            char *t = setting_text(l->settings, v->valuestring);
+            fprintf(fp, " %s |", t);
+            free(t);
+        }
+        fprintf(fp, " %s | ", l->metric);
+        put_value(fp, &l->a);
+        fputs(" | ", fp);
+        put_value(fp, &l->b);
+        fprintf(fp, " | %+.2f | ", (l->ci.ratio - 1) * 100);
+        if (l->ci.valid)
+            fprintf(fp, "[%.4f, %.4f]", l->ci.lo, l->ci.hi);
+        else
+            fputs("n/a", fp);
+        fprintf(fp, " | %s |\n", l->significant ? "*" : "");
+        n_sig += l->significant;
+    }
+    fprintf(fp, "\nA: %s · B: %s · %d matched, %d significant", a, b, r->n_lines, n_sig);
+    if (r->only_a || r->only_b)
+        fprintf(fp, " · unmatched rows: %d in A, %d in B", r->only_a, r->only_b);
+    fputs("\n", fp);
+}
+
+static cJSON *line_json(const struct compare_line *l)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "test", l->test);
+    cJSON_AddItemToObject(o, "settings", cJSON_Duplicate(l->settings, 1));
+    cJSON_AddStringToObject(o, "metric", l->metric);
+    const struct metric *m[2] = {&l->a, &l->b};
+    const char *pre[2] = {"a", "b"};
+    for (int k = 0; k < 2; k++) {
+        char key[16];
+        snprintf(key, sizeof(key), "%s_mean", pre[k]);
+        cJSON_AddNumberToObject(o, key, m[k]->mean);
+        snprintf(key, sizeof(key), "%s_sd", pre[k]);
+        cJSON_AddNumberToObject(o, key, sd_of(m[k]));
+        snprintf(key, sizeof(key), "%s_n", pre[k]);
+        cJSON_AddNumberToObject(o, key, m[k]->n);
+    }
+    cJSON_AddNumberToObject(o, "ratio", l->ci.ratio);
+    cJSON_AddNumberToObject(o, "delta_pct", (l->ci.ratio - 1) * 100);
+    if (l->ci.valid) {
+        cJSON_AddNumberToObject(o, "ci95_lo", l->ci.lo);
+        cJSON_AddNumberToObject(o, "ci95_hi", l->ci.hi);
+    } else {
+        cJSON_AddNullToObject(o, "ci95_lo");
+        cJSON_AddNullToObject(o, "ci95_hi");
+    }
+    cJSON_AddBoolToObject(o, "significant", l->significant);
+    return o;
+}
+
+static void write_csv(FILE *fp, const struct compare_result *r)
+{
+    fputs("test,settings,metric,a_mean,a_sd,a_n,b_mean,b_sd,b_n,ratio,delta_pct,ci95_lo,ci95_hi,"
+          "significant\n",
+          fp);
+    for (int i = 0; i < r->n_lines; i++) {
+        const struct compare_line *l = &r->lines[i];
+        char *set = cJSON_PrintUnformatted(l->settings);
+        table_put_quoted(fp, l->test, '"');
+        fputc(',', fp);
+        table_put_quoted(fp, set, '"');
+        free(set);
+        fprintf(fp, ",%s,%.6g,%.6g,%d,%.6g,%.6g,%d,%.6g,%.4f,", l->metric, l->a.mean, sd_of(&l->a),
+                l->a.n, l->b.mean, sd_of(&l->b), l->b.n, l->ci.ratio, (l->ci.ratio - 1) * 100);
+        if (l->ci.valid)
+            fprintf(fp, "%.6g,%.6g", l->ci.lo, l->ci.hi);
+        else
+            fputc(',', fp);
+        fprintf(fp, ",%d\n", l->significant);
+    }
+}
+
+/* settings that make a good x axis, in order of preference */
+static const char *const x_prefs[] = {"n_depth",  "n_kv",    "n_threads",    "pl",
+                                      "n_prompt", "pp",      "n_gen",        "tg",
+                                      "n_ubatch", "n_batch", "n_gpu_layers", NULL};
+
+static double setting_num(const cJSON *settings, const char *name)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(settings, name);
+    return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
+/* The chart's group of a line: metric, test without its depth, other varying settings */
+static char *group_name(const struct compare_line *l, const cJSON *vary, const char *x)
+{
+    char *g = xasprintf("%s %.*s", l->metric, (int)strcspn(l->test, " @"), l->test);
+    const cJSON *v;
+    cJSON_ArrayForEach (v, vary) {
+        if (x && strcmp(v->valuestring, x) == 0)
+            continue;
+        char *t = setting_text(l->settings, v->valuestring),
+             *n = xasprintf("%s %s=%s", g, v->valuestring, t);
+        free(t);
+        free(g);
+        g = n;
+    }
+    return g;
+}
+
+static int write_plot(const char *path, const struct compare_result *r, const cJSON *vary,
+                      const char *a, const char *b, char *err)
+{
+    const char *x = NULL;
+    for (const char *const *p = x_prefs; *p && !x; p++) {
+        const cJSON *v;
+        cJSON_ArrayForEach (v, vary)
+            if (strcmp(v->valuestring, *p) == 0)
+                x = *p;
+    }
+    /* groups: distinct group names, each gives an A and a B series */
+    int n = r->n_lines, n_groups = 0;
+    char **names = xcalloc((size_t)n + 1, sizeof(char *));
+    int *grp = xcalloc((size_t)n + 1, sizeof(int));
+    for (int i = 0; i < n; i++) {
+        char *g = group_name(&r->lines[i], vary, x);
+        int k = 0;
+        while (k < n_groups && strcmp(names[k], g) != 0)
+            k++;
+        if (k == n_groups)
+            names[n_groups++] = g;
+        else
+            free(g);
+        grp[i] = k;
+    }
+    struct chart_series *s = xcalloc((size_t)(2 * n_groups) + 1, sizeof(*s));
+    double *buf = xcalloc((size_t)(2 * n_groups) * (size_t)(3 * n) + 1, sizeof(double));
+    char **labels = xcalloc((size_t)(2 * n_groups) + 1, sizeof(char *));
+    for (int k = 0; k < n_groups; k++) {
+        for (int side = 0; side < 2; side++) {
+            struct chart_series *cs = &s[2 * k + side];
+            labels[2 * k + side] = xasprintf("%s: %s", side ? "B" : "A", names[k]);
+            cs->name = labels[2 * k + side];
+            double *xs = buf + (size_t)(2 * k + side) * (size_t)(3 * n), *ys = xs + n, *es = ys + n;
+            cs->x = xs;
+            cs->y = ys;
+            cs->err = es;
+            for (int i = 0; i < n; i++) {
+                if (grp[i] != k)
+                    continue;
+                const struct metric *m = side ? &r->lines[i].b : &r->lines[i].a;
+                /* insertion keeps x ascending */
+                double xv = x ? setting_num(r->lines[i].settings, x) : i;
+                int j = cs->n;
+                while (j > 0 && xs[j - 1] > xv) {
+                    xs[j] = xs[j - 1];
+                    ys[j] = ys[j - 1];
+                    es[j] = es[j - 1];
+                    j--;
+                }
+                xs[j] = xv;
+                ys[j] = m->mean;
+                es[j] = sd_of(m);
+                cs->n++;
+            }
+        }
+    }
+    int ret = 0;
+    FILE *fp = fopen(path, "w");
+    if (!fp) {
+        ret = set_err(err, "cannot write '%s'", path);
+    } else {
+        char *title = xasprintf("A = %s, B = %s", a, b);
+        struct chart c = {title, x ? x : "row", "mean (error bars: sd)", s, 2 * n_groups, false};
+        svg_chart(fp, &c, 1000, 480, true);
+        free(title);
+        if (fclose(fp) != 0)
+            ret = set_err(err, "cannot write '%s'", path);
+    }
+    for (int k = 0; k < n_groups; k++)
+        free(names[k]);
+    for (int k = 0; k < 2 * n_groups; k++)
+        free(labels[k]);
+    free(names);
+    free(labels);
+    free(grp);
+    free(s);
+    free(buf);
+    return ret;
+}
+
+int cmd_compare(int argc, char **argv)
+{
+    const char *db_path = NULL, *plot = NULL, *side[2] = {NULL, NULL};
+    enum bench_fmt fmt = BENCH_FMT_MD;
+    enum compare_method method = COMPARE_WELCH;
+    bool all = false;
+    int n_side = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(compare_help, stdout);
+            return QB_EXIT_OK;
+        }
+        bool has_v = i + 1 < argc;
+        if (strcmp(a, "--db") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+            strcmp(a, "--method") == 0 || strcmp(a, "--plot") == 0) {
+            if (!has_v)
+                return usage_error("compare", "'%s' needs a value", a);
+            const char *v = argv[++i];
+            if (strcmp(a, "--db") == 0) {
+                db_path = v;
+            } else if (strcmp(a, "--plot") == 0) {
+                size_t n = strlen(v);
+                if (n < 5 || strcmp(v + n - 4, ".svg") != 0)
+                    return usage_error("compare", "--plot writes SVG: give a FILE.svg, not '%s'",
+                                       v);
+                plot = v;
+            } else if (strcmp(a, "--method") == 0) {
+                if (strcmp(v, "welch") == 0)
+                    method = COMPARE_WELCH;
+                else if (strcmp(v, "bootstrap") == 0)
+                    method = COMPARE_BOOTSTRAP;
+                else
+                    return usage_error("compare", "unknown method '%s' (welch or bootstrap)", v);
+            } else {
+                int f = bench_fmt_parse(v, false);
+                if (f != BENCH_FMT_MD && f != BENCH_FMT_CSV && f != BENCH_FMT_JSON)
+                    return usage_error("compare", "invalid output format '%s' (md, csv or json)",
+                                       v);
+                fmt = (enum bench_fmt)f;
+            }
+        } else if (strcmp(a, "--all") == 0) {
+            all = true;
+        } else if (a[0] == '-' && a[1] != 0) {
+            return usage_error("compare", "unknown flag '%s'", a);
+        } else if (n_side < 2) {
+            side[n_side++] = a;
+        } else {
+            return usage_error("compare", "more than two sides given ('%s')", a);
+        }
+    }
+    if (n_side < 2)
+        return usage_error("compare", "need two sides, A and B");
+    char err[QB_ERR_LEN];
+    struct store_filter f[2];
+    char *spec[2];
+    for (int k = 0; k < 2; k++) {
+        memset(&f[k], 0, sizeof(f[k]));
+        spec[k] = xstrdup(side[k]);
+        f[k].ok_only = !all;
+        if (dbrun_parse_filter(spec[k], &f[k], err) < 0) {
+            free(spec[0]);
+            free(spec[1]);
+            return usage_error("compare", "%s: %s", k ? "B" : "A", err);
+        }
+    }
+    int ret = QB_EXIT_OK;
+    cJSON *rows[2] = {NULL, NULL}, *vary = NULL;
+    struct compare_result r = {0};
+    struct store *st = dbrun_open_existing(db_path, err);
+    if (!st) {
+        ret = QB_EXIT_INPUT;
+        error("%s", err);
+        goto out;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (store_query(st, &f[k], &rows[k], err) < 0) {
+            ret = error("%s", err);
+            goto out;
+        }
+        if (cJSON_GetArraySize(rows[k]) == 0) {
+            ret = QB_EXIT_INPUT;
+            error("%s ('%s') matches no stored rows", k ? "B" : "A", side[k]);
+            goto out;
+        }
+    }
+    compare_run(rows[0], rows[1], method, &r);
+    if (r.n_lines == 0) {
+        ret = error("no rows of A ('%s') and B ('%s') have the same test and settings", side[0],
+                    side[1]);
+        goto out;
+    }
+    vary = compare_varying(&r);
+    if (fmt == BENCH_FMT_MD) {
+        write_md(stdout, &r, vary, side[0], side[1]);
+    } else if (fmt == BENCH_FMT_CSV) {
+        write_csv(stdout, &r);
+    } else {
+        cJSON *arr = cJSON_CreateArray();
+        for (int i = 0; i < r.n_lines; i++)
+            cJSON_AddItemToArray(arr, line_json(&r.lines[i]));
+        char *txt = cJSON_Print(arr);
+        printf("%s\n", txt);
+        free(txt);
+        cJSON_Delete(arr);
+    }
+    if (plot && write_plot(plot, &r, vary, side[0], side[1], err) < 0) {
+        ret = error("%s", err);
+        goto out;
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        ret = error("cannot write results to stdout");
+out:
+    cJSON_Delete(vary);
+    compare_release(&r);
+    cJSON_Delete(rows[0]);
+    cJSON_Delete(rows[1]);
+    store_close(st);
+    free(spec[0]);
+    free(spec[1]);
+    return ret;
+}

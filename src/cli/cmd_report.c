@@ -1,0 +1,499 @@
+/* quantbench report [FILTER...]: stored rows as md, csv, json, jsonl or one
+ * self-contained html page with tables and SVG charts (t/s against depth, threads,
+ * parallel sequences, and model size). --runs lists the runs instead. Reads only. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/compare.h"
+#include "../report/svg.h"
+#include "../report/table.h"
+#include "../store/store.h"
+#include "cmd.h"
+#include "dbrun.h"
+
+static const char report_help[] =
+    "usage: quantbench report [FILTER...] [flags]\n"
+    "\n"
+    "Prints stored result rows. A FILTER is a run id, a label, or KEY=VALUE[,KEY=VALUE]\n"
+    "with keys run, label, kind, model, quant, build (as in 'quantbench compare'); several\n"
+    "filters add their rows together; none means every row.\n"
+    "\n"
+    "Flags:\n"
+    "  --db PATH          the results database (default $QB_DB, else ./quantbench.db)\n"
+    "  -o, --output FMT   md (default), csv, json, jsonl (the stored rows whole, with their\n"
+    "                     samples and metadata) or html (one self-contained page: tables and\n"
+    "                     charts of t/s against depth, threads, parallel sequences (B) and\n"
+    "                     model size; no script, no outside file)\n"
+    "  --runs             list the runs (id, label, command, times, status, rows)\n"
+    "  --all              include failed rows (default: status ok only)\n"
+    "\n" QB_EXIT_CODES_HELP;
+
+/* ---------------------------------------------------------------- row summaries */
+
+static const char *str_of(const cJSON *o, const char *key, const char *dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(it) ? it->valuestring : dflt;
+}
+
+static double num_of(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : dflt;
+}
+
+static const char *model_name(const cJSON *row)
+{
+    const char *f = str_of(row, "model_filename", NULL);
+    if (f) {
+        const char *slash = strrchr(f, '/');
+        return slash ? slash + 1 : f;
+    }
+    return str_of(row, "model_type", "?");
+}
+
+/* "t/s 12.34 ± 0.56" style text of a row's metrics (the caller frees) */
+static char *metrics_text(const char *kind, const cJSON *row)
+{
+    struct metric m[4];
+    int n = compare_row_metrics(kind, row, m);
+    char *s = xstrdup("");
+    for (int i = 0; i < n; i++) {
+        double sd = m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0;
+        char *t = sd > 0
+                      ? xasprintf("%s%s%s %.2f ± %.2f", s, i ? ", " : "", m[i].name, m[i].mean, sd)
+                      : xasprintf("%s%s%s %.2f", s, i ? ", " : "", m[i].name, m[i].mean);
+        free(s);
+        s = t;
+        free(m[i].v);
+    }
+    return s;
+}
+
+/* settings worth a column in the summary table */
+static const char *const shown[] = {"n_threads", "n_gpu_layers", "n_depth",    "n_kv", "pl",
+                                    "n_ubatch",  "type_k",       "flash_attn", NULL};
+
+static char *setting(const cJSON *res, const char *name)
+{
+    const cJSON *it =
+        cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "settings"), name);
+    return it ? table_value_text(it) : xstrdup("");
+}
+
+/* the columns of shown[] that any row has */
+static unsigned used_settings(const cJSON *rows)
+{
+    unsigned used = 0;
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        const cJSON *set = cJSON_GetObjectItemCaseSensitive(res, "settings");
+        for (int k = 0; shown[k]; k++)
+            if (cJSON_GetObjectItemCaseSensitive(set, shown[k]))
+                used |= 1u << k;
+    }
+    return used;
+}
+
+/* One table of rows: md (html = false) or an html <table> */
+static void write_table(FILE *fp, const cJSON *rows, bool html)
+{
+    unsigned used = used_settings(rows);
+    static const char *const fixed[] = {"id", "run", "label", "kind", "model", "test"};
+    fputs(html ? "<table class=\"rows\"><thead><tr>" : "|", fp);
+    for (size_t k = 0; k < QB_ARRAY_LEN(fixed); k++)
+        fprintf(fp, html ? "<th>%s</th>" : " %s |", fixed[k]);
+    for (int k = 0; shown[k]; k++)
+        if (used & (1u << k))
+            fprintf(fp, html ? "<th>%s</th>" : " %s |", shown[k]);
+    fputs(html ? "<th>result</th><th>status</th></tr></thead><tbody>\n" : " result | status |\n|",
+          fp);
+    if (!html) {
+        for (size_t k = 0; k < QB_ARRAY_LEN(fixed); k++)
+            fputs(k < 2 ? "---:|" : "---|", fp);
+        for (int k = 0; shown[k]; k++)
+            if (used & (1u << k))
+                fputs("---:|", fp);
+        fputs("---|---|\n", fp);
+    }
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
+        const char *kind = str_of(res, "kind", "");
+        char *cells[6 + 16];
+        int n = 0;
+        cells[n++] = xasprintf("%.0f", num_of(res, "id", 0));
+        cells[n++] = xasprintf("%.0f", num_of(res, "run_id", 0));
+        cells[n++] = xstrdup(str_of(res, "label", ""));
+        cells[n++] = xasprintf(
+            "%s%s", kind, cJSON_IsTrue(cJSON_GetObjectItem(res, "imported")) ? " (imported)" : "");
+        cells[n++] = xstrdup(model_name(row));
+        cells[n++] = xstrdup(str_of(res, "test", ""));
+        for (int k = 0; shown[k]; k++)
+            if (used & (1u << k))
+                cells[n++] = setting(res, shown[k]);
+        cells[n++] = metrics_text(kind, row);
+        const char *status = str_of(res, "status", "");
+        const char *why = str_of(row, "error", "");
+        cells[n++] = why[0] ? xasprintf("%s: %s", status, why) : xstrdup(status);
+        fputs(html ? "<tr>" : "|", fp);
+        for (int k = 0; k < n; k++) {
+            if (html) {
+                fputs("<td>", fp);
+                svg_put_text(fp, cells[k]);
+                fputs("</td>", fp);
+            } else {
+                fputc(' ', fp);
+                for (const char *c = cells[k]; *c; c++)
+                    fputs(*c == '|' ? "\\|" : (char[2]){*c, 0}, fp);
+                fputs(" |", fp);
+            }
+            free(cells[k]);
+        }
+        fputs(html ? "</tr>\n" : "\n", fp);
+    }
+    if (html)
+        fputs("</tbody></table>\n", fp);
+}
+
+/* ---------------------------------------------------------------- charts */
+
+struct series_set {
+    struct chart_series *s;
+    char **names;
+    double **buf; /* per series: x, y, err of cap points each */
+    int *cap;
+    int n;
+};
+
+static void set_add(struct series_set *ss, const char *name, double x, double y, double err)
+{
+    int i = 0;
+    while (i < ss->n && strcmp(ss->names[i], name) != 0)
+        i++;
+    if (i == ss->n) {
+        ss->n++;
+        ss->s = xrealloc(ss->s, (size_t)ss->n * sizeof(*ss->s));
+        ss->names = xrealloc(ss->names, (size_t)ss->n * sizeof(char *));
+        ss->buf = xrealloc(ss->buf, (size_t)ss->n * sizeof(double *));
+        ss->cap = xrealloc(ss->cap, (size_t)ss->n * sizeof(int));
+        ss->names[i] = xstrdup(name);
+        ss->cap[i] = 8;
+        ss->buf[i] = xmalloc(3 * 8 * sizeof(double));
+        memset(&ss->s[i], 0, sizeof(ss->s[i]));
+    }
+    struct chart_series *s = &ss->s[i];
+    if (s->n == ss->cap[i]) {
+        int cap = ss->cap[i] * 2;
+        double *nb = xmalloc(3 * (size_t)cap * sizeof(double));
+        for (int k = 0; k < 3; k++)
+            memcpy(nb + k * cap, ss->buf[i] + k * ss->cap[i], (size_t)s->n * sizeof(double));
+        free(ss->buf[i]);
+        ss->buf[i] = nb;
+        ss->cap[i] = cap;
+    }
+    double *xs = ss->buf[i], *ys = xs + ss->cap[i], *es = ys + ss->cap[i];
+    int j = s->n; /* keep x ascending */
+    while (j > 0 && xs[j - 1] > x) {
+        xs[j] = xs[j - 1];
+        ys[j] = ys[j - 1];
+        es[j] = es[j - 1];
+        j--;
+    }
+    xs[j] = x;
+    ys[j] = y;
+    es[j] = err;
+    s->n++;
+}
+
+static void set_chart(FILE *fp, struct series_set *ss, const char *title, const char *xl,
+                      const char *yl, bool scatter)
+{
+    int points = 0;
+    for (int i = 0; i < ss->n; i++) {
+        ss->s[i].name = ss->names[i];
+        ss->s[i].x = ss->buf[i];
+        ss->s[i].y = ss->buf[i] + ss->cap[i];
+        ss->s[i].err = ss->buf[i] + 2 * ss->cap[i];
+        points += ss->s[i].n;
+    }
+    if (points > 1) {
+        struct chart c = {title, xl, yl, ss->s, ss->n, scatter};
+        fputs("<figure>\n", fp);
+        svg_chart(fp, &c, 960, 420, false);
+        fputs("</figure>\n", fp);
+    }
+    for (int i = 0; i < ss->n; i++) {
+        free(ss->names[i]);
+        free(ss->buf[i]);
+    }
+    free(ss->s);
+    free(ss->names);
+    free(ss->buf);
+    free(ss->cap);
+    memset(ss, 0, sizeof(*ss));
+}
+
+static int distinct(const cJSON *rows, const char *kind, const char *name)
+{
+    double seen[64];
+    int n = 0;
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        if (strcmp(str_of(res, "kind", ""), kind) != 0)
+            continue;
+        double v = num_of(cJSON_GetObjectItemCaseSensitive(res, "settings"), name, -1);
+        int k = 0;
+        while (k < n && seen[k] != v)
+            k++;
+        if (k == n && n < 64)
+            seen[n++] = v;
+    }
+    return n;
+}
+
+static void write_charts(FILE *fp, const cJSON *rows)
+{
+    struct series_set depth = {0}, threads = {0}, par = {0}, size = {0};
+    bool many_threads = distinct(rows, "bench", "n_threads") > 1;
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        const char *kind = str_of(res, "kind", "");
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
+        const cJSON *set = cJSON_GetObjectItemCaseSensitive(res, "settings");
+        if (strcmp(str_of(res, "status", ""), "ok") != 0)
+            continue;
+        struct metric m[4];
+        int n = compare_row_metrics(kind, row, m);
+        const char *test = str_of(res, "test", "");
+        int tl = (int)strcspn(test, " @");
+        for (int i = 0; i < n; i++) {
+            double sd = m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0;
+            char *name = NULL;
+            if (strcmp(kind, "bench") == 0) {
+                name = xasprintf("%s %.*s t=%.0f", model_name(row), tl, test,
+                                 num_of(set, "n_threads", 0));
+                set_add(&depth, name, num_of(set, "n_depth", 0), m[i].mean, sd);
+                free(name);
+                if (many_threads) {
+                    name = xasprintf("%s %s", model_name(row), test);
+                    set_add(&threads, name, num_of(set, "n_threads", 0), m[i].mean, sd);
+                    free(name);
+                }
+                name = xasprintf("%s", test);
+                set_add(&size, name, num_of(row, "model_size", 0) / 1073741824.0, m[i].mean, 0);
+            } else if (strcmp(kind, "sweep") == 0) {
+                name = xasprintf("%s sweep %s", model_name(row), m[i].name);
+                set_add(&depth, name, num_of(set, "n_kv", 0), m[i].mean, sd);
+            } else if (strcmp(kind, "batched") == 0) {
+                name = xasprintf("%s pp%.0f tg%.0f %s", model_name(row), num_of(set, "pp", 0),
+                                 num_of(set, "tg", 0), m[i].name);
+                set_add(&par, name, num_of(set, "pl", 0), m[i].mean, sd);
+            }
+            free(name);
+            free(m[i].v);
+        }
+    }
+    set_chart(fp, &depth, "tokens/s against context depth", "depth (tokens in the KV cache)", "t/s",
+              false);
+    set_chart(fp, &threads, "tokens/s against threads", "threads", "t/s", false);
+    set_chart(fp, &par, "tokens/s against parallel sequences", "B (parallel sequences)", "t/s",
+              false);
+    set_chart(fp, &size, "model size against tokens/s", "model size (GiB)", "t/s", true);
+}
+
+static void write_html(FILE *fp, const cJSON *rows, const char *db)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+          "<title>quantbench report</title>\n<style>\n"
+          "body{font-family:sans-serif;margin:2em;color:#222}\n"
+          "table{border-collapse:collapse;font-size:13px;margin:1em 0}\n"
+          "th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}\n"
+          "th{background:#f3f3f3}td:nth-child(3),td:nth-child(4),td:nth-child(5){text-align:left}\n"
+          "figure{margin:1em 0}\n</style></head><body>\n<h1>quantbench report</h1>\n<p>",
+          fp);
+    fprintf(fp, "%d rows from <code>", cJSON_GetArraySize(rows));
+    svg_put_text(fp, db);
+    fputs("</code></p>\n<h2>Charts</h2>\n", fp);
+    write_charts(fp, rows);
+    fputs("<h2>Rows</h2>\n", fp);
+    write_table(fp, rows, true);
+    fputs("</body></html>\n", fp);
+}
+
+static void write_csv(FILE *fp, const cJSON *rows)
+{
+    fputs("id,run_id,label,kind,model,test,status,metric,mean,sd,n,settings\n", fp);
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
+        const char *kind = str_of(res, "kind", "");
+        struct metric m[4];
+        int n = compare_row_metrics(kind, row, m);
+        char *set = cJSON_PrintUnformatted(cJSON_GetObjectItemCaseSensitive(res, "settings"));
+        for (int i = 0; i < (n ? n : 1); i++) {
+            fprintf(fp, "%.0f,%.0f,", num_of(res, "id", 0), num_of(res, "run_id", 0));
+            table_put_quoted(fp, str_of(res, "label", ""), '"');
+            fprintf(fp, ",%s,", kind);
+            table_put_quoted(fp, model_name(row), '"');
+            fputc(',', fp);
+            table_put_quoted(fp, str_of(res, "test", ""), '"');
+            fprintf(fp, ",%s,", str_of(res, "status", ""));
+            if (n)
+                fprintf(fp, "%s,%.6g,%.6g,%d,", m[i].name, m[i].mean,
+                        m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0, m[i].n);
+            else
+                fputs(",,,,", fp);
+            table_put_quoted(fp, set ? set : "{}", '"');
+            fputc('\n', fp);
+            if (n)
+                free(m[i].v);
+        }
+        free(set);
+    }
+}
+
+static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
+{
+    if (fmt == BENCH_FMT_JSON || fmt == BENCH_FMT_JSONL) {
+        const cJSON *r;
+        if (fmt == BENCH_FMT_JSON) {
+            char *t = cJSON_Print(runs);
+            fprintf(fp, "%s\n", t);
+            free(t);
+            return;
+        }
+        cJSON_ArrayForEach (r, runs) {
+            char *t = cJSON_PrintUnformatted(r);
+            fprintf(fp, "%s\n", t);
+            free(t);
+        }
+        return;
+    }
+    fputs("| id | label | command | started | ended | status | rows | host | imported from |\n"
+          "|---:|---|---|---|---|---|---:|---|---|\n",
+          fp);
+    const cJSON *r;
+    cJSON_ArrayForEach (r, runs) {
+        fprintf(fp, "| %.0f | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", num_of(r, "id", 0),
+                str_of(r, "label", ""), str_of(r, "command", ""), str_of(r, "started", ""),
+                str_of(r, "ended", ""), str_of(r, "status", ""), num_of(r, "n_results", 0),
+                str_of(r, "host", ""), str_of(r, "imported_from", ""));
+    }
+}
+
+int cmd_report(int argc, char **argv)
+{
+    const char *db_path = NULL;
+    enum bench_fmt fmt = BENCH_FMT_MD;
+    bool html = false, runs = false, all = false;
+    char **specs = xcalloc((size_t)argc + 1, sizeof(char *));
+    int n_specs = 0, ret = QB_EXIT_OK;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            fputs(report_help, stdout);
+            goto out_free;
+        }
+        if (strcmp(a, "--db") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+            if (i + 1 >= argc) {
+                ret = usage_error("report", "'%s' needs a value", a);
+                goto out_free;
+            }
+            const char *v = argv[++i];
+            if (strcmp(a, "--db") == 0) {
+                db_path = v;
+            } else if (strcmp(v, "html") == 0) {
+                html = true;
+            } else {
+                int f = bench_fmt_parse(v, false);
+                if (f < 0 || f == BENCH_FMT_SQL) {
+                    ret = usage_error(
+                        "report", "invalid output format '%s' (md, csv, json, jsonl or html)", v);
+                    goto out_free;
+                }
+                fmt = (enum bench_fmt)f;
+                html = false;
+            }
+        } else if (strcmp(a, "--runs") == 0) {
+            runs = true;
+        } else if (strcmp(a, "--all") == 0) {
+            all = true;
+        } else if (a[0] == '-' && a[1] != 0) {
+            ret = usage_error("report", "unknown flag '%s'", a);
+            goto out_free;
+        } else {
+            specs[n_specs++] = xstrdup(a);
+        }
+    }
+    char err[QB_ERR_LEN];
+    struct store_filter *f = xcalloc((size_t)n_specs + 1, sizeof(*f));
+    for (int k = 0; k < n_specs; k++) {
+        f[k].ok_only = !all;
+        if (dbrun_parse_filter(specs[k], &f[k], err) < 0) {
+            free(f);
+            ret = usage_error("report", "%s", err);
+            goto out_free;
+        }
+    }
+    if (n_specs == 0)
+        f[n_specs++].ok_only = !all;
+    struct store *st = dbrun_open_existing(db_path, err);
+    cJSON *rows = NULL;
+    if (!st) {
+        ret = QB_EXIT_INPUT;
+        error("%s", err);
+        goto out;
+    }
+    if (runs) {
+        if (store_list_runs(st, &rows, err) < 0) {
+            ret = error("%s", err);
+            goto out;
+        }
+        write_runs(stdout, rows, fmt);
+        goto out;
+    }
+    rows = cJSON_CreateArray();
+    for (int k = 0; k < n_specs; k++) {
+        cJSON *part = NULL, *it;
+        if (store_query(st, &f[k], &part, err) < 0) {
+            ret = error("%s", err);
+            goto out;
+        }
+        while ((it = cJSON_DetachItemFromArray(part, 0)) != NULL)
+            cJSON_AddItemToArray(rows, it);
+        cJSON_Delete(part);
+    }
+    if (html) {
+        write_html(stdout, rows, db_path ? db_path : "the results database");
+    } else if (fmt == BENCH_FMT_MD) {
+        write_table(stdout, rows, false);
+    } else if (fmt == BENCH_FMT_CSV) {
+        write_csv(stdout, rows);
+    } else if (fmt == BENCH_FMT_JSON) {
+        char *t = cJSON_Print(rows);
+        printf("%s\n", t);
+        free(t);
+    } else {
+        const cJSON *it;
+        cJSON_ArrayForEach (it, rows) {
+            char *t = cJSON_PrintUnformatted(it);
+            printf("%s\n", t);
+            free(t);
+        }
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        ret = error("cannot write results to stdout");
+out:
+    cJSON_Delete(rows);
+    store_close(st);
+    free(f);
+out_free:
+    for (int k = 0; k < n_specs; k++)
+        free(specs[k]);
+    free(specs);
+    return ret;
+}

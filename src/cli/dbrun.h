@@ -1,0 +1,41 @@
+/* The measuring commands' link to the results database: main() takes the database
+ * flags (--db PATH, --label NAME, --no-db) out of argv and checks an existing file
+ * before the command runs; the command hands each result row to dbrun_row as it is
+ * written; main() ends the run with the command's exit code. The run is created at
+ * the first row, so a usage error or --help leaves no run behind. One run per
+ * process, hence module state. */
+#ifndef QB_DBRUN_H
+#define QB_DBRUN_H
+
+#include <cjson/cJSON.h>
+
+/* Remove the database flags from argv (updating *argc) and open an existing database
+ * (refusing one that is corrupt, foreign or newer). 0, or an exit code after printing
+ * the error. The path is --db, else $QB_DB, else ./quantbench.db; --no-db or QB_DB=none
+ * turns storing off. */
+int dbrun_setup(const char *command, int *argc, char **argv);
+
+/* Store one result row of kind (borrowed); the first row creates the run. A failure is
+ * reported once on stderr and makes dbrun_finish fail; measuring goes on. */
+void dbrun_row(const char *kind, const cJSON *row);
+
+/* End the run (status from the exit code) and close; returns the exit code to use:
+ * rc, or QB_EXIT_FAIL when rows could not be stored and rc was 0. */
+int dbrun_finish(int rc);
+
+struct store;
+struct store_filter;
+
+/* For the commands that read the database (compare, report): open the one at path
+ * (NULL: $QB_DB, else ./quantbench.db), which must exist. NULL with err otherwise. */
+struct store *dbrun_open_existing(const char *path, char *err);
+
+/* A side or filter given on the command line into f (strings point into spec, which
+ * is modified): all digits = a run id; key=value[,key=value...] with keys run, label,
+ * kind, model, quant, build; anything else = a label. -1 with err on an unknown key. */
+int dbrun_parse_filter(char *spec, struct store_filter *f, char *err);
+
+/* The help text for the flags (static) */
+extern const char dbrun_help[];
+
+#endif

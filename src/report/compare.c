@@ -1,0 +1,283 @@
+/* A/B comparison of stored rows (see compare.h). */
+#include "compare.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+
+static double num(const cJSON *o, const char *key, double dflt)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (cJSON_IsNumber(it))
+        return it->valuedouble;
+    if (cJSON_IsBool(it))
+        return cJSON_IsTrue(it);
+    return dflt;
+}
+
+static void metric_finish(struct metric *m)
+{
+    if (m->v && m->n > 0) {
+        struct stats s = stats_compute(m->v, (size_t)m->n);
+        m->mean = s.mean;
+        m->se = m->n > 1 ? s.stddev / sqrt((double)m->n) : 0;
+        m->df = m->n - 1;
+    }
+}
+
+/* tokens / ns for each sample of an ns array; false when the array is absent */
+static bool speeds(const cJSON *row, const char *key, double tokens, struct metric *m)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, key);
+    int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
+    if (n <= 0 || tokens <= 0)
+        return false;
+    m->v = xmalloc((size_t)n * sizeof(double));
+    m->n = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach (it, arr)
+        if (cJSON_IsNumber(it) && it->valuedouble > 0)
+            m->v[m->n++] = tokens / (it->valuedouble / 1e9);
+    metric_finish(m);
+    return m->n > 0;
+}
+
+/* A summary-only metric: mean, sd over n repetitions */
+static void summary(struct metric *m, double mean, double sd, int n)
+{
+    m->mean = mean;
+    m->n = n;
+    m->se = n > 1 ? sd / sqrt((double)n) : 0;
+    m->df = n > 1 ? n - 1 : 0;
+}
+
+int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
+{
+    memset(out, 0, 4 * sizeof(*out));
+    if (strcmp(kind, "bench") == 0) {
+        struct metric *m = &out[0];
+        m->name = "t/s";
+        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, "samples_ts");
+        int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
+        if (n > 0) {
+            m->v = xmalloc((size_t)n * sizeof(double));
+            const cJSON *it;
+            cJSON_ArrayForEach (it, arr)
+                if (cJSON_IsNumber(it))
+                    m->v[m->n++] = it->valuedouble;
+            metric_finish(m);
+        } else {
+            int reps = (int)num(row, "reps", num(row, "n_reps", 0));
+            summary(m, num(row, "avg_ts", 0), num(row, "stddev_ts", 0), reps);
+        }
+        return m->mean > 0 ? 1 : 0;
+    }
+    if (strcmp(kind, "sweep") == 0) {
+        double pp = num(row, "pp", 0), tg = num(row, "tg", 0);
+        out[0].name = "S_PP";
+        out[1].name = "S_TG";
+        if (!speeds(row, "samples_pp_ns", pp, &out[0]))
+            summary(&out[0], num(row, "speed_pp", 0), num(row, "speed_pp_sd", 0), 1);
+        if (!speeds(row, "samples_tg_ns", tg, &out[1]))
+            summary(&out[1], num(row, "speed_tg", 0), num(row, "speed_tg_sd", 0), 1);
+        return 2;
+    }
+    if (strcmp(kind, "batched") == 0) {
+        double pp = num(row, "pp", 0), tg = num(row, "tg", 0), pl = num(row, "pl", 1);
+        bool shared = num(row, "is_pp_shared", 0) != 0;
+        double t_pp = shared ? pp : pp * pl, t_tg = pl * tg;
+        out[0].name = "S_PP";
+        out[1].name = "S_TG";
+        out[2].name = "S";
+        if (!speeds(row, "samples_pp_ns", t_pp, &out[0]))
+            summary(&out[0], num(row, "speed_pp", 0), num(row, "speed_pp_sd", 0), 1);
+        if (!speeds(row, "samples_tg_ns", t_tg, &out[1]))
+            summary(&out[1], num(row, "speed_tg", 0), num(row, "speed_tg_sd", 0), 1);
+        const cJSON *ap = cJSON_GetObjectItemCaseSensitive(row, "samples_pp_ns");
+        const cJSON *at = cJSON_GetObjectItemCaseSensitive(row, "samples_tg_ns");
+        int n = cJSON_IsArray(ap) && cJSON_IsArray(at) ? cJSON_GetArraySize(ap) : 0;
+        if (n > 0 && n == cJSON_GetArraySize(at)) {
+            struct metric *m = &out[2];
+            m->v = xmalloc((size_t)n * sizeof(double));
+            for (int i = 0; i < n; i++) {
+                double ns =
+                    cJSON_GetArrayItem(ap, i)->valuedouble + cJSON_GetArrayItem(at, i)->valuedouble;
+                if (ns > 0)
+                    m->v[m->n++] = (t_pp + t_tg) / (ns / 1e9);
+            }
+            metric_finish(m);
+        } else {
+            summary(&out[2], num(row, "speed", 0), num(row, "speed_sd", 0), 1);
+        }
+        return 3;
+    }
+    if (strcmp(kind, "quality") == 0) {
+        out[0].name = "PPL";
+        out[0].mean = num(row, "ppl", 0);
+        out[0].se = num(row, "ppl_sd", 0);
+        out[0].n = (int)num(row, "n_chunks", 0);
+        out[0].df = out[0].se > 0 ? fmax(1, num(row, "count", 2) - 1) : 0;
+        return out[0].mean > 0 ? 1 : 0;
+    }
+    if (strcmp(kind, "ctxmax") == 0) {
+        out[0].name = "n_ctx_max";
+        summary(&out[0], num(row, "n_ctx_max", 0), 0, 1);
+        return out[0].mean > 0 ? 1 : 0;
+    }
+    return 0;
+}
+
+/* Pool m into acc: samples are concatenated; summaries are kept when there are none */
+static void pool(struct metric *acc, const struct metric *m)
+{
+    if (m->v) {
+        if (!acc->v)
+            acc->n = 0;
+        acc->v = xrealloc(acc->v, (size_t)(acc->n + m->n) * sizeof(double));
+        memcpy(acc->v + acc->n, m->v, (size_t)m->n * sizeof(double));
+        acc->n += m->n;
+        metric_finish(acc);
+    } else if (!acc->v && acc->n == 0) {
+        *acc = *m;
+    }
+}
+
+static char *line_key(const cJSON *res, const char *metric)
+{
+    const cJSON *set = cJSON_GetObjectItemCaseSensitive(res, "settings");
+    char *st = set ? cJSON_PrintUnformatted(set) : xstrdup("{}");
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(res, "kind");
+    const cJSON *test = cJSON_GetObjectItemCaseSensitive(res, "test");
+    char *key = xasprintf("%s|%s|%s|%s", cJSON_IsString(kind) ? kind->valuestring : "",
+                          cJSON_IsString(test) ? test->valuestring : "", st, metric);
+    free(st);
+    return key;
+}
+
+static int find_line(const struct compare_result *r, const char *key)
+{
+    for (int i = 0; i < r->n_lines; i++)
+        if (strcmp(r->lines[i].key, key) == 0)
+            return i;
+    return -1;
+}
+
+/* Add one side's rows: side 0 creates lines, side 1 only fills existing ones */
+static void add_side(struct compare_result *r, const cJSON *rows, int side, int *cap,
+                     int *unmatched)
+{
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(res, "kind");
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
+        if (!cJSON_IsString(kind) || !row)
+            continue;
+        struct metric ms[4];
+        int n = compare_row_metrics(kind->valuestring, row, ms);
+        bool matched = n == 0;
+        for (int k = 0; k < n; k++) {
+            char *key = line_key(res, ms[k].name);
+            int i = find_line(r, key);
+            if (i < 0 && side == 0) {
+                if (r->n_lines == *cap) {
+                    *cap = *cap ? 2 * *cap : 16;
+                    r->lines = xrealloc(r->lines, (size_t)*cap * sizeof(*r->lines));
+                }
+                i = r->n_lines++;
+                struct compare_line *l = &r->lines[i];
+                memset(l, 0, sizeof(*l));
+                l->key = key;
+                key = NULL;
+                const cJSON *test = cJSON_GetObjectItemCaseSensitive(res, "test");
+                l->test = xstrdup(cJSON_IsString(test) ? test->valuestring : "");
+                const cJSON *set = cJSON_GetObjectItemCaseSensitive(res, "settings");
+                l->settings = set ? cJSON_Duplicate(set, 1) : cJSON_CreateObject();
+                l->metric = ms[k].name;
+            }
+            free(key);
+            if (i >= 0) {
+                pool(side == 0 ? &r->lines[i].a : &r->lines[i].b, &ms[k]);
+                matched = true;
+            }
+            free(ms[k].v);
+        }
+        if (!matched)
+            (*unmatched)++;
+    }
+}
+
+void compare_run(const cJSON *rows_a, const cJSON *rows_b, enum compare_method method,
+                 struct compare_result *out)
+{
+    memset(out, 0, sizeof(*out));
+    int cap = 0;
+    add_side(out, rows_a, 0, &cap, &out->only_a);
+    add_side(out, rows_b, 1, &cap, &out->only_b);
+    /* drop lines B never matched */
+    int w = 0;
+    for (int i = 0; i < out->n_lines; i++) {
+        struct compare_line *l = &out->lines[i];
+        if (l->b.n == 0 && l->b.mean == 0) {
+            out->only_a++;
+            free(l->key);
+            free(l->test);
+            cJSON_Delete(l->settings);
+            free(l->a.v);
+            continue;
+        }
+        if (method == COMPARE_BOOTSTRAP && l->a.v && l->b.v)
+            l->ci = stats_ratio_bootstrap(l->a.v, (size_t)l->a.n, l->b.v, (size_t)l->b.n, 4000,
+                                          0x51424e43ull + (unsigned long long)i);
+        else
+            l->ci = stats_ratio_welch(l->a.mean, l->a.se, l->a.df, l->b.mean, l->b.se, l->b.df);
+        l->significant = l->ci.valid && (l->ci.lo > 1 || l->ci.hi < 1);
+        out->lines[w++] = *l;
+    }
+    out->n_lines = w;
+}
+
+void compare_release(struct compare_result *r)
+{
+    for (int i = 0; i < r->n_lines; i++) {
+        free(r->lines[i].key);
+        free(r->lines[i].test);
+        cJSON_Delete(r->lines[i].settings);
+        free(r->lines[i].a.v);
+        free(r->lines[i].b.v);
+    }
+    free(r->lines);
+    memset(r, 0, sizeof(*r));
+}
+
+cJSON *compare_varying(const struct compare_result *r)
+{
+    cJSON *names = cJSON_CreateArray();
+    if (r->n_lines == 0)
+        return names;
+    /* every setting name seen in any line, in first-seen order; those a bench test's name
+     * already says (pp512, tg128) are left out */
+    static const char *const in_test[] = {"n_prompt", "n_gen", "n_ctx", NULL};
+    for (int i = 0; i < r->n_lines; i++) {
+        const cJSON *it;
+        cJSON_ArrayForEach (it, r->lines[i].settings) {
+            bool seen = false;
+            const cJSON *nm;
+            cJSON_ArrayForEach (nm, names)
+                seen |= strcmp(nm->valuestring, it->string) == 0;
+            for (const char *const *t = in_test; *t && !seen; t++)
+                seen = strcmp(*t, it->string) == 0;
+            if (seen)
+                continue;
+            bool varies = false;
+            for (int k = 0; k < r->n_lines && !varies; k++) {
+                const cJSON *o = cJSON_GetObjectItemCaseSensitive(r->lines[k].settings, it->string);
+                varies = !o || !cJSON_Compare(o, it, 1);
+            }
+            if (varies)
+                cJSON_AddItemToArray(names, cJSON_CreateString(it->string));
+        }
+    }
+    return names;
+}

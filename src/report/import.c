@@ -1,0 +1,717 @@
+/* Reading llama-bench, llama-batched-bench and sweep-bench output (see import.h). */
+#include "import.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/util.h"
+
+/* llama-bench's field types (its get_field_type): the rest are strings */
+static const char *const int_fields[] = {
+    "build_number", "n_batch",        "n_ubatch",     "n_threads",  "poll",
+    "model_size",   "model_n_params", "n_gpu_layers", "main_gpu",   "n_prompt",
+    "n_gen",        "n_depth",        "avg_ns",       "stddev_ns",  "no_op_offload",
+    "n_cpu_moe",    "fit_target",     "fit_min_ctx",  "flash_attn", NULL};
+static const char *const bool_fields[] = {"f16_kv",  "no_kv_offload", "cpu_strict", "embeddings",
+                                          "no_host", "use_mmap",      NULL};
+static const char *const float_fields[] = {"avg_ts", "stddev_ts", NULL};
+
+static bool in_list(const char *const *l, const char *s)
+{
+    for (; *l; l++)
+        if (strcmp(*l, s) == 0)
+            return true;
+    return false;
+}
+
+static bool parse_num(const char *s, double *v)
+{
+    return s[0] && parse_double(s, v) == 0;
+}
+
+/* A value of llama-bench's csv/sql (text) as its JSON type */
+static cJSON *typed_value(const char *field, const char *v)
+{
+    double d;
+    if ((in_list(int_fields, field) || in_list(float_fields, field)) && parse_num(v, &d))
+        return cJSON_CreateNumber(d);
+    if (in_list(bool_fields, field) && (strcmp(v, "0") == 0 || strcmp(v, "1") == 0))
+        return cJSON_CreateBool(v[0] == '1');
+    if (in_list(bool_fields, field) && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
+        return cJSON_CreateBool(v[0] == 't');
+    return cJSON_CreateString(v);
+}
+
+/* ---------------------------------------------------------------- lines */
+
+struct lines {
+    char *buf; /* NUL-terminated copy with each line ended by NUL */
+    char **l;  /* line starts */
+    int n;
+};
+
+static void lines_split(const char *text, size_t len, struct lines *ls)
+{
+    ls->buf = xmalloc(len + 1);
+    memcpy(ls->buf, text, len);
+    ls->buf[len] = 0;
+    int cap = 64;
+    ls->l = xmalloc((size_t)cap * sizeof(char *));
+    ls->n = 0;
+    char *p = ls->buf, *end = ls->buf + len;
+    while (p < end || (p == end && ls->n == 0)) {
+        char *nl = memchr(p, '\n', (size_t)(end - p));
+        char *e = nl ? nl : end;
+        if (e > p && e[-1] == '\r')
+            e[-1] = 0;
+        *e = 0;
+        if (ls->n == cap) {
+            cap *= 2;
+            ls->l = xrealloc(ls->l, (size_t)cap * sizeof(char *));
+        }
+        ls->l[ls->n++] = p;
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+}
+
+static void lines_release(struct lines *ls)
+{
+    free(ls->buf);
+    free(ls->l);
+}
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        s[--n] = 0;
+    return s;
+}
+
+static void add_row(struct import_result *r, cJSON *row, int line)
+{
+    cJSON_AddItemToArray(r->rows, row);
+    r->lines = xrealloc(r->lines, (size_t)(r->n + 1) * sizeof(int));
+    r->lines[r->n++] = line;
+}
+
+static int fail(int *err_line, int line, char *err, const char *what)
+{
+    *err_line = line;
+    return line > 0 ? set_err(err, "line %d: %s", line, what) : set_err(err, "%s", what);
+}
+
+/* ---------------------------------------------------------------- json / jsonl */
+
+static const char *json_kind(const cJSON *o)
+{
+    if (!cJSON_IsObject(o))
+        return NULL;
+    if (cJSON_GetObjectItemCaseSensitive(o, "avg_ts") &&
+        cJSON_GetObjectItemCaseSensitive(o, "n_prompt"))
+        return "bench";
+    if (cJSON_GetObjectItemCaseSensitive(o, "pl") && cJSON_GetObjectItemCaseSensitive(o, "speed"))
+        return "batched";
+    if (cJSON_GetObjectItemCaseSensitive(o, "n_kv") &&
+        cJSON_GetObjectItemCaseSensitive(o, "speed_pp") &&
+        cJSON_GetObjectItemCaseSensitive(o, "speed_tg"))
+        return "sweep";
+    return NULL;
+}
+
+/* Check one JSON row and add it (taking it) */
+static int take_json_row(struct import_result *r, cJSON *o, int line, int *err_line, char *err)
+{
+    const char *kind = json_kind(o);
+    if (!kind) {
+        cJSON_Delete(o);
+        return fail(err_line, line, err,
+                    "not a llama-bench, llama-batched-bench or sweep-bench result object");
+    }
+    if (r->kind && strcmp(r->kind, kind) != 0) {
+        cJSON_Delete(o);
+        return fail(err_line, line, err, "a result of another tool than the lines before it");
+    }
+    r->kind = kind;
+    if (!cJSON_GetObjectItemCaseSensitive(o, "status"))
+        cJSON_AddStringToObject(o, "status", "ok");
+    add_row(r, o, line);
+    return 0;
+}
+
+static int line_of(const char *buf, const char *at)
+{
+    int line = 1;
+    for (const char *p = buf; p < at && *p; p++)
+        line += *p == '\n';
+    return line;
+}
+
+static int parse_json_array(const char *text, size_t len, struct import_result *r, int *err_line,
+                            char *err)
+{
+    const char *end = NULL;
+    cJSON *arr = cJSON_ParseWithLengthOpts(text, len, &end, 0);
+    if (!cJSON_IsArray(arr)) {
+        cJSON_Delete(arr);
+        const char *at = end ? end : cJSON_GetErrorPtr();
+        int line = at && at >= text && at <= text + len ? line_of(text, at) : 1;
+        return fail(err_line, line, err, "malformed JSON");
+    }
+    r->format = "json";
+    /* the line of each element: count newlines up to its position in a re-scan */
+    cJSON *it;
+    int ret = 0;
+    while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
+        if (take_json_row(r, it, 0, err_line, err) < 0) {
+            ret = -1;
+            break;
+        }
+    }
+    cJSON_Delete(arr);
+    if (ret == 0 && r->n == 0)
+        ret = fail(err_line, 1, err, "an empty JSON array");
+    return ret;
+}
+
+static int parse_jsonl(struct lines *ls, struct import_result *r, int *err_line, char *err)
+{
+    r->format = "jsonl";
+    for (int i = 0; i < ls->n; i++) {
+        char *s = trim(ls->l[i]);
+        if (!s[0])
+            continue;
+        cJSON *o = cJSON_Parse(s);
+        if (!o)
+            return fail(err_line, i + 1, err, "malformed JSON line");
+        if (take_json_row(r, o, i + 1, err_line, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- csv */
+
+/* Split one csv line ("a","b""c",d) into fields (pointers into the line, unquoted in
+ * place); -1 on an unterminated quote */
+static int csv_fields(char *s, char ***out, int *n)
+{
+    int cap = 16;
+    char **f = xmalloc((size_t)cap * sizeof(char *));
+    *n = 0;
+    for (;;) {
+        char *w = s, *start = s;
+        if (*s == '"') {
+            s++;
+            for (;;) {
+                if (!*s) {
+                    free(f);
+                    return -1;
+                }
+                if (*s == '"' && s[1] == '"') {
+                    *w++ = '"';
+                    s += 2;
+                } else if (*s == '"') {
+                    s++;
+                    break;
+                } else {
+                    *w++ = *s++;
+                }
+            }
+            if (*s && *s != ',') {
+                free(f);
+                return -1;
+            }
+        } else {
+            while (*s && *s != ',')
+                *w++ = *s++;
+        }
+        char sep = *s;
+        *w = 0;
+        if (*n == cap) {
+            cap *= 2;
+            f = xrealloc(f, (size_t)cap * sizeof(char *));
+        }
+        f[(*n)++] = start;
+        if (sep != ',')
+            break;
+        s++;
+    }
+    *out = f;
+    return 0;
+}
+
+static int parse_csv(struct lines *ls, int first, struct import_result *r, int *err_line, char *err)
+{
+    r->format = "csv";
+    r->kind = "bench";
+    char **head = NULL;
+    int n_head = 0;
+    if (csv_fields(ls->l[first], &head, &n_head) < 0)
+        return fail(err_line, first + 1, err, "unterminated quote in the header");
+    int ret = 0;
+    for (int i = first + 1; i < ls->n && ret == 0; i++) {
+        if (!trim(ls->l[i])[0])
+            continue;
+        char **v = NULL;
+        int n = 0;
+        if (csv_fields(ls->l[i], &v, &n) < 0) {
+            ret = fail(err_line, i + 1, err, "unterminated quote");
+            break;
+        }
+        if (n != n_head) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "%d fields, the header has %d", n, n_head);
+            ret = fail(err_line, i + 1, err, msg);
+        } else {
+            cJSON *o = cJSON_CreateObject();
+            for (int k = 0; k < n; k++)
+                cJSON_AddItemToObject(o, head[k], typed_value(head[k], v[k]));
+            ret = take_json_row(r, o, i + 1, err_line, err);
+        }
+        free(v);
+    }
+    free(head);
+    if (ret == 0 && r->n == 0)
+        ret = fail(err_line, first + 1, err, "a header without rows");
+    return ret;
+}
+
+/* ---------------------------------------------------------------- sql */
+
+/* INSERT INTO t (a, b) VALUES ('x', 'y'); -> names and values; -1 when malformed */
+static int sql_insert(char *s, cJSON **out)
+{
+    char *lp = strchr(s, '('), *rp = lp ? strchr(lp, ')') : NULL;
+    if (!lp || !rp)
+        return -1;
+    *rp = 0;
+    char *vals = strstr(rp + 1, "VALUES");
+    if (!vals)
+        return -1;
+    vals = strchr(vals, '(');
+    if (!vals)
+        return -1;
+    vals++;
+    cJSON *o = cJSON_CreateObject();
+    char *name = lp + 1;
+    for (;;) {
+        char *comma = strchr(name, ',');
+        if (comma)
+            *comma = 0;
+        char *nm = trim(name);
+        /* the value: '...' with '' for a quote, or a bare number */
+        while (isspace((unsigned char)*vals))
+            vals++;
+        char *w = vals, *start = vals;
+        if (*vals == '\'') {
+            vals++;
+            for (;;) {
+                if (!*vals) {
+                    cJSON_Delete(o);
+                    return -1;
+                }
+                if (*vals == '\'' && vals[1] == '\'') {
+                    *w++ = '\'';
+                    vals += 2;
+                } else if (*vals == '\'') {
+                    vals++;
+                    break;
+                } else {
+                    *w++ = *vals++;
+                }
+            }
+        } else {
+            while (*vals && *vals != ',' && *vals != ')')
+                *w++ = *vals++;
+        }
+        while (isspace((unsigned char)*vals))
+            vals++;
+        char sep = *vals;
+        *w = 0;
+        if (!nm[0] || (sep != ',' && sep != ')')) {
+            cJSON_Delete(o);
+            return -1;
+        }
+        cJSON_AddItemToObject(o, nm, typed_value(nm, trim(start)));
+        vals++;
+        if (!comma || sep == ')') {
+            if (comma || sep != ')') {
+                cJSON_Delete(o);
+                return -1; /* more names than values or the other way round */
+            }
+            break;
+        }
+        name = comma + 1;
+    }
+    *out = o;
+    return 0;
+}
+
+static int parse_sql(struct lines *ls, struct import_result *r, int *err_line, char *err)
+{
+    r->format = "sql";
+    bool in_create = false;
+    for (int i = 0; i < ls->n; i++) {
+        char *s = trim(ls->l[i]);
+        if (!s[0])
+            continue;
+        if (strncmp(s, "CREATE TABLE", 12) == 0) {
+            in_create = !strstr(s, ");");
+            continue;
+        }
+        if (in_create) {
+            in_create = strcmp(s, ");") != 0;
+            continue;
+        }
+        if (strncmp(s, "INSERT INTO", 11) != 0)
+            return fail(err_line, i + 1, err, "expected INSERT INTO or CREATE TABLE");
+        cJSON *o = NULL;
+        if (sql_insert(s, &o) < 0)
+            return fail(err_line, i + 1, err, "malformed INSERT (names and values do not match)");
+        if (take_json_row(r, o, i + 1, err_line, err) < 0)
+            return -1;
+    }
+    if (r->n == 0)
+        return fail(err_line, 0, err, "no INSERT rows");
+    return 0;
+}
+
+/* ---------------------------------------------------------------- markdown */
+
+/* "36.04 MiB" -> bytes; "1.24 B" (params) -> count */
+static bool scaled(const char *s, bool bytes, double *out)
+{
+    char num[64];
+    size_t k = strcspn(s, " ");
+    if (k == 0 || k >= sizeof(num))
+        return false;
+    memcpy(num, s, k);
+    num[k] = 0;
+    double v;
+    if (!parse_num(num, &v))
+        return false;
+    const char *u = s + k;
+    while (*u == ' ')
+        u++;
+    static const char *const bu[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    static const char *const pu[] = {"", "K", "M", "B", "T"};
+    for (int i = 0; i < 5; i++) {
+        if (strcmp(u, bytes ? bu[i] : pu[i]) == 0) {
+            double m = 1;
+            for (int j = 0; j < i; j++)
+                m *= bytes ? 1024 : 1000;
+            *out = v * m;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* "123.45 ± 1.23" or "123.45" */
+static bool mean_sd(const char *s, double *mean, double *sd)
+{
+    char buf[96];
+    snprintf(buf, sizeof(buf), "%s", s);
+    char *pm = strstr(buf, "±");
+    *sd = 0;
+    if (pm) {
+        *pm = 0;
+        if (!parse_num(trim(pm + strlen("±")), sd))
+            return false;
+    }
+    return parse_num(trim(buf), mean);
+}
+
+/* "pp512", "tg128", "pp512+tg128", each with an optional " @ d2048" */
+static bool bench_test(const char *s, cJSON *o)
+{
+    int p = 0, g = 0, d = 0, used = 0;
+    char rest[64];
+    if (sscanf(s, "pp%d+tg%d%n", &p, &g, &used) == 2 || sscanf(s, "pp%d%n", &p, &used) == 1 ||
+        sscanf(s, "tg%d%n", &g, &used) == 1) {
+        snprintf(rest, sizeof(rest), "%s", s + used);
+        char *t = trim(rest);
+        if (t[0] && sscanf(t, "@ d%d", &d) != 1)
+            return false;
+        cJSON_AddNumberToObject(o, "n_prompt", p);
+        cJSON_AddNumberToObject(o, "n_gen", g);
+        cJSON_AddNumberToObject(o, "n_depth", d);
+        return true;
+    }
+    return false;
+}
+
+static const struct {
+    const char *head, *field;
+} md_names[] = {
+    {"model", "model_type"},
+    {"backend", "backends"},
+    {"ngl", "n_gpu_layers"},
+    {"threads", "n_threads"},
+    {"fa", "flash_attn"},
+    {"dev", "devices"},
+    {"ts", "tensor_split"},
+    {"ot", "tensor_buft_overrides"},
+    {"mmap", "use_mmap"},
+    {"embd", "embeddings"},
+    {"nkvo", "no_kv_offload"},
+    {"sm", "split_mode"},
+    {"mg", "main_gpu"},
+    {"PP", "pp"},
+    {"TG", "tg"},
+    {"B", "pl"},
+    {"N_KV", "n_kv"},
+    {"T_PP s", "t_pp"},
+    {"S_PP t/s", "speed_pp"},
+    {"T_TG s", "t_tg"},
+    {"S_TG t/s", "speed_tg"},
+    {"T s", "t"},
+    {"S t/s", "speed"},
+};
+
+/* columns that must hold a number */
+static const char *const md_numeric[] = {
+    "pp",       "tg",    "pl",        "n_kv",         "t_pp",    "t_tg",     "t", "speed_pp",
+    "speed_tg", "speed", "n_threads", "n_gpu_layers", "n_batch", "n_ubatch", NULL};
+
+static const char *md_field(const char *head)
+{
+    for (size_t i = 0; i < QB_ARRAY_LEN(md_names); i++)
+        if (strcmp(md_names[i].head, head) == 0)
+            return md_names[i].field;
+    return head;
+}
+
+/* Cells of a "| a | b |" line, trimmed (pointers into the line); count in *n */
+static char **md_cells(char *s, int *n)
+{
+    s = trim(s);
+    if (*s != '|')
+        return NULL;
+    s++;
+    size_t len = strlen(s);
+    if (len && s[len - 1] == '|')
+        s[len - 1] = 0;
+    int cap = 16;
+    char **c = xmalloc((size_t)cap * sizeof(char *));
+    *n = 0;
+    for (char *p = s;;) {
+        char *bar = strchr(p, '|');
+        if (bar)
+            *bar = 0;
+        if (*n == cap) {
+            cap *= 2;
+            c = xrealloc(c, (size_t)cap * sizeof(char *));
+        }
+        c[(*n)++] = trim(p);
+        if (!bar)
+            break;
+        p = bar + 1;
+    }
+    return c;
+}
+
+/* "key = value, key = value" (llama-batched-bench's "main: ..." line) into o */
+static void kv_pairs(const char *s, cJSON *o)
+{
+    char buf[512];
+    snprintf(buf, sizeof(buf), "%s", s);
+    for (char *p = buf, *next; p; p = next) {
+        next = strchr(p, ',');
+        if (next)
+            *next++ = 0;
+        char *eq = strchr(p, '=');
+        if (!eq)
+            continue;
+        *eq = 0;
+        char *k = trim(p), *v = trim(eq + 1);
+        double d;
+        if (k[0] && parse_num(v, &d))
+            cJSON_AddNumberToObject(o, k, d);
+    }
+}
+
+static int md_value(const char *field, const char *cell, cJSON *o)
+{
+    double v, sd;
+    if (strcmp(field, "model_size") == 0 || strcmp(field, "size") == 0) {
+        if (!scaled(cell, true, &v))
+            return -1;
+        cJSON_AddNumberToObject(o, "model_size", v);
+    } else if (strcmp(field, "params") == 0) {
+        if (!scaled(cell, false, &v))
+            return -1;
+        cJSON_AddNumberToObject(o, "model_n_params", v);
+    } else if (strcmp(field, "test") == 0) {
+        if (!bench_test(cell, o))
+            return -1;
+    } else if (strcmp(field, "t/s") == 0) {
+        if (!mean_sd(cell, &v, &sd))
+            return -1;
+        cJSON_AddNumberToObject(o, "avg_ts", v);
+        cJSON_AddNumberToObject(o, "stddev_ts", sd);
+    } else if (strncmp(field, "speed", 5) == 0 && strstr(cell, "±")) {
+        if (!mean_sd(cell, &v, &sd))
+            return -1;
+        cJSON_AddNumberToObject(o, field, v);
+        char *k = xasprintf("%s_sd", field);
+        cJSON_AddNumberToObject(o, k, sd);
+        free(k);
+    } else if (parse_num(cell, &v)) {
+        cJSON_AddNumberToObject(o, field, v);
+    } else if (in_list(md_numeric, field)) {
+        return -1;
+    } else {
+        cJSON_AddStringToObject(o, field, cell);
+    }
+    return 0;
+}
+
+static int parse_md(struct lines *ls, struct import_result *r, int *err_line, char *err)
+{
+    cJSON *common = cJSON_CreateObject();
+    char **head = NULL;
+    int n_head = 0, ret = 0, table_start = r->n;
+    bool sep_seen = false;
+    for (int i = 0; i < ls->n && ret == 0; i++) {
+        char *s = trim(ls->l[i]);
+        if (strncmp(s, "main:", 5) == 0) {
+            kv_pairs(s + 5, common); /* llama-batched-bench's settings line */
+            continue;
+        }
+        char commit[64];
+        int number;
+        if (sscanf(s, "build: %63s (%d)", commit, &number) == 2) {
+            /* llama-bench's footer: the build of the rows above it */
+            for (int k = table_start; k < r->n; k++) {
+                cJSON *row = cJSON_GetArrayItem(r->rows, k);
+                cJSON_AddStringToObject(row, "build_commit", commit);
+                cJSON_AddNumberToObject(row, "build_number", number);
+            }
+            continue;
+        }
+        if (s[0] != '|') {
+            if (head && sep_seen) { /* a table ended */
+                free(head);
+                head = NULL;
+                sep_seen = false;
+            }
+            continue;
+        }
+        int n = 0;
+        char **c = md_cells(s, &n);
+        if (!head) {
+            head = c;
+            n_head = n;
+            table_start = r->n;
+            bool bench = false, batched = false, sweep = false;
+            for (int k = 0; k < n; k++) {
+                bench |= strcmp(c[k], "t/s") == 0;
+                batched |= strcmp(c[k], "B") == 0;
+                sweep |= strcmp(c[k], "N_KV") == 0;
+            }
+            const char *kind = bench ? "bench" : batched ? "batched" : sweep ? "sweep" : NULL;
+            if (!kind)
+                ret = fail(err_line, i + 1, err,
+                           "a table that is not llama-bench's, llama-batched-bench's or "
+                           "sweep-bench's");
+            else if (r->kind && strcmp(r->kind, kind) != 0)
+                ret = fail(err_line, i + 1, err, "tables of more than one tool");
+            r->kind = kind;
+            continue;
+        }
+        if (!sep_seen) {
+            sep_seen = n > 0 && strspn(c[0], "-: ") == strlen(c[0]) && c[0][0];
+            free(c);
+            if (!sep_seen)
+                ret = fail(err_line, i + 1, err, "expected the |---| line under the header");
+            continue;
+        }
+        if (n != n_head) {
+            char msg[96];
+            snprintf(msg, sizeof(msg), "%d cells, the header has %d", n, n_head);
+            ret = fail(err_line, i + 1, err, msg);
+        } else {
+            cJSON *o = cJSON_Duplicate(common, 1);
+            for (int k = 0; k < n && ret == 0; k++) {
+                const char *field = md_field(head[k]);
+                if (md_value(field, c[k], o) < 0) {
+                    char msg[160];
+                    snprintf(msg, sizeof(msg), "bad value '%.60s' in column '%.40s'", c[k],
+                             head[k]);
+                    ret = fail(err_line, i + 1, err, msg);
+                }
+            }
+            if (ret == 0) {
+                cJSON_AddStringToObject(o, "status", "ok");
+                add_row(r, o, i + 1);
+            } else {
+                cJSON_Delete(o);
+            }
+        }
+        free(c);
+    }
+    free(head);
+    cJSON_Delete(common);
+    r->format = "md";
+    if (ret == 0 && r->n == 0)
+        ret = fail(err_line, 0, err, "no table rows");
+    return ret;
+}
+
+/* ---------------------------------------------------------------- entry */
+
+int import_parse(const char *text, size_t len, struct import_result *out, int *err_line, char *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->rows = cJSON_CreateArray();
+    *err_line = 0;
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)text[i]))
+        i++;
+    if (i == len)
+        return fail(err_line, 0, err, "empty file");
+    if (memchr(text, 0, len))
+        return fail(err_line, 0, err, "a binary file (NUL bytes), not a result file");
+    if (text[i] == '[')
+        return parse_json_array(text, len, out, err_line, err);
+    struct lines ls;
+    lines_split(text, len, &ls);
+    int first = 0;
+    while (first < ls.n && !trim(ls.l[first])[0])
+        first++;
+    int ret;
+    const char *f = ls.l[first];
+    if (f[0] == '{')
+        ret = parse_jsonl(&ls, out, err_line, err);
+    else if (strncmp(f, "CREATE TABLE", 12) == 0 || strncmp(f, "INSERT INTO", 11) == 0)
+        ret = parse_sql(&ls, out, err_line, err);
+    else if (strncmp(f, "build_commit,", 13) == 0 || strncmp(f, "\"build_commit\",", 15) == 0)
+        ret = parse_csv(&ls, first, out, err_line, err);
+    else {
+        bool md = false;
+        for (int k = 0; k < ls.n && !md; k++)
+            md = trim(ls.l[k])[0] == '|';
+        ret = md ? parse_md(&ls, out, err_line, err)
+                 : fail(err_line, 0, err,
+                        "unrecognised format (expected llama-bench json, jsonl, csv, sql or md; "
+                        "llama-batched-bench md or jsonl; sweep-bench md or jsonl)");
+    }
+    lines_release(&ls);
+    return ret;
+}
+
+void import_release(struct import_result *r)
+{
+    cJSON_Delete(r->rows);
+    free(r->lines);
+    memset(r, 0, sizeof(*r));
+}

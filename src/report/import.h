@@ -1,0 +1,24 @@
+/* Reading other tools' result files into rows with our field names: llama-bench's
+ * json, jsonl, csv, sql and md; llama-batched-bench's md and jsonl; sweep-bench's md
+ * and jsonl (ik_llama.cpp). The format is recognised from the content. Pure parsing:
+ * no file access, no database. */
+#ifndef QB_IMPORT_H
+#define QB_IMPORT_H
+
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+struct import_result {
+    const char *format; /* "llama-bench json", ... (static) */
+    const char *kind;   /* "bench", "batched" or "sweep" (static) */
+    cJSON *rows;        /* array of row objects (owned; free with import_release) */
+    int *lines;         /* source line of each row (owned) */
+    int n;              /* rows */
+};
+
+/* Parse text[0..len) (need not be NUL-terminated). 0, or -1 with err "line N: what"
+ * (*err_line = N; 0 when the whole file is at fault, e.g. an unknown format). */
+int import_parse(const char *text, size_t len, struct import_result *out, int *err_line, char *err);
+void import_release(struct import_result *r);
+
+#endif

@@ -1,0 +1,34 @@
+/* Line charts as standalone SVG: one polyline per series with points and error
+ * bars, linear axes with ticks, a legend. Used by `compare --plot` and the html
+ * report (inline); needs no script and no outside file. */
+#ifndef QB_SVG_H
+#define QB_SVG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+struct chart_series {
+    const char *name;  /* legend text */
+    int n;             /* points */
+    const double *x;   /* x values, ascending */
+    const double *y;   /* y values */
+    const double *err; /* half-height of the error bar per point, or NULL */
+};
+
+struct chart {
+    const char *title;
+    const char *x_label;
+    const char *y_label;
+    const struct chart_series *series;
+    int n_series;
+    bool scatter; /* points only, no lines (e.g. model size against t/s) */
+};
+
+/* Write the chart as an <svg> element (width x height px); standalone adds the XML
+ * declaration for a .svg file. */
+void svg_chart(FILE *fp, const struct chart *c, int width, int height, bool standalone);
+
+/* s with & < > " escaped for XML text and attributes */
+void svg_put_text(FILE *fp, const char *s);
+
+#endif

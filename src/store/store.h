@@ -1,0 +1,68 @@
+/* The results database: SQLite, WAL mode, a schema version with migrations from the
+ * first version on. One run per command invocation; hosts, builds and models are kept
+ * once and referenced; every result row keeps its full JSON (settings, samples,
+ * metadata) besides indexed columns for the common settings. Each result is written
+ * in its own transaction, so a killed writer loses at most the row in flight.
+ * This is the only file set that includes sqlite3.h; rows go in and out as cJSON. */
+#ifndef QB_STORE_H
+#define QB_STORE_H
+
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 2
+#define STORE_APPLICATION_ID 0x51424e43 /* "QBNC" in the SQLite header */
+
+struct store;
+
+/* Open or create the database at path (":memory:" for a private one), migrating it to
+ * STORE_SCHEMA_VERSION. A file that is not SQLite, is corrupt, belongs to another
+ * application or has a newer schema is refused with err and left untouched. Returns
+ * the handle (close with store_close) or NULL. max_version (0 = current) stops the
+ * migrations at an earlier version; tests use it to make old databases. */
+struct store *store_open(const char *path, int max_version, char *err);
+void store_close(struct store *s); /* accepts NULL */
+
+/* The schema version of an open database */
+int store_version(struct store *s);
+
+/* Start a run: the command, its argument vector as one JSON array text, an optional
+ * label (NULL) and where it was imported from (NULL for measured runs). *run_id is the
+ * new run. The host (name, CPU model and flags, cores, RAM, OS) is read here. */
+int store_run_begin(struct store *s, const char *command, const char *argv_json, const char *label,
+                    const char *imported_from, int64_t *run_id, char *err);
+/* End a run with a status ("ok", "partial", "failed", "interrupted") */
+int store_run_end(struct store *s, int64_t run_id, const char *status, char *err);
+
+/* Add one result row of kind ("bench", "sweep", "batched", "quality", "ctxmax", "mem")
+ * to a run in one transaction: its build, model and GPUs are taken from the row's
+ * fields (build_commit, model_id, gpu_info, ...). line is the source line of an
+ * imported row (0 otherwise). The row is borrowed. */
+int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJSON *row, int line,
+                     char *err);
+
+/* Which rows a query returns; NULL / 0 fields match anything. */
+struct store_filter {
+    int64_t run_id;    /* one run */
+    const char *label; /* the run's label */
+    const char *kind;  /* bench, sweep, batched, ... */
+    const char *model; /* substring of the model's path or type */
+    const char *quant; /* substring of the model type ("Q4_0") */
+    const char *build; /* prefix of the llama.cpp commit, or the build number */
+    bool ok_only;      /* only rows with status ok */
+};
+
+/* Rows matching f in insertion order: a JSON array (the caller frees) of objects
+ * {"id", "run_id", "label", "kind", "status", "imported", "line", "row": {...}, "test",
+ * "settings": {...}} where settings are the fields rows are matched on. */
+int store_query(struct store *s, const struct store_filter *f, cJSON **rows, char *err);
+
+/* Runs, newest first: a JSON array of {"id", "label", "command", "argv", "started",
+ * "ended", "status", "imported_from", "host", "n_results"} (the caller frees). */
+int store_list_runs(struct store *s, cJSON **runs, char *err);
+
+/* The newest run with this label, or with this id when label is all digits; 0 none */
+int64_t store_find_run(struct store *s, const char *label_or_id);
+
+#endif

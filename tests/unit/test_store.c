@@ -1,0 +1,281 @@
+/* The results store: schema creation and migration, rows in and out, refusal of
+ * files that are not ours (left byte-for-byte untouched); and the ratio intervals
+ * compare uses. */
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "../../src/store/store.h"
+#include "../../src/util/rng.h"
+#include "../../src/util/stats.h"
+#include "../../src/util/util.h"
+#include "test.h"
+
+static cJSON *bench_row(int n_prompt, int n_gen, double ts, const char *commit)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "build_commit", commit);
+    cJSON_AddNumberToObject(r, "build_number", 42);
+    cJSON_AddStringToObject(r, "model_filename", "/m/demo-Q4_0.gguf");
+    cJSON_AddStringToObject(r, "model_id", "123:aa:bb");
+    cJSON_AddStringToObject(r, "model_type", "llama 1B Q4_0");
+    cJSON_AddNumberToObject(r, "model_size", 123);
+    cJSON_AddNumberToObject(r, "n_prompt", n_prompt);
+    cJSON_AddNumberToObject(r, "n_gen", n_gen);
+    cJSON_AddNumberToObject(r, "n_depth", 0);
+    cJSON_AddNumberToObject(r, "n_threads", 2);
+    cJSON_AddStringToObject(r, "type_k", "f16");
+    cJSON_AddBoolToObject(r, "flash_attn", 0);
+    cJSON_AddNumberToObject(r, "avg_ts", ts);
+    double s[3] = {ts - 1, ts, ts + 1};
+    cJSON_AddItemToObject(r, "samples_ts", cJSON_CreateDoubleArray(s, 3));
+    cJSON_AddStringToObject(r, "status", "ok");
+    return r;
+}
+
+static char *tmp_path(const char *name)
+{
+    const char *dir = getenv("TMPDIR");
+    return xasprintf("%s/qb-unit-%d-%s", dir && dir[0] ? dir : "/tmp", (int)getpid(), name);
+}
+
+static void write_bytes(const char *path, const char *data, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    fwrite(data, 1, n, fp);
+    fclose(fp);
+}
+
+static void remove_db(const char *path)
+{
+    char *w = xasprintf("%s-wal", path), *m = xasprintf("%s-shm", path);
+    unlink(path);
+    unlink(w);
+    unlink(m);
+    free(w);
+    free(m);
+}
+
+void test_store_rows(void)
+{
+    char err[QB_ERR_LEN];
+    struct store *s = store_open(":memory:", 0, err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    CHECK(store_version(s) == STORE_SCHEMA_VERSION);
+    int64_t r1 = 0, r2 = 0;
+    CHECK(store_run_begin(s, "bench", "[\"bench\"]", "main", NULL, &r1, err) == 0);
+    cJSON *a = bench_row(512, 0, 100, "abc1234"), *b = bench_row(0, 128, 20, "abc1234");
+    CHECK(store_add_result(s, r1, "bench", a, 0, err) == 0);
+    CHECK(store_add_result(s, r1, "bench", b, 0, err) == 0);
+    CHECK(store_run_end(s, r1, "ok", err) == 0);
+    CHECK(store_run_begin(s, "bench", "[]", "pr-1", NULL, &r2, err) == 0);
+    cJSON *c = bench_row(512, 0, 110, "def5678");
+    CHECK(store_add_result(s, r2, "bench", c, 0, err) == 0);
+
+    cJSON *rows = NULL;
+    struct store_filter f = {0};
+    CHECK(store_query(s, &f, &rows, err) == 0);
+    CHECK(cJSON_GetArraySize(rows) == 3);
+    cJSON *first = cJSON_GetArrayItem(rows, 0);
+    CHECK_STR(cJSON_GetObjectItem(first, "label")->valuestring, "main");
+    cJSON *row = cJSON_GetObjectItem(first, "row");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(row, "samples_ts")) == 3);
+    CHECK(cJSON_GetObjectItem(row, "avg_ts")->valuedouble == 100);
+    cJSON_Delete(rows);
+
+    f.label = "pr-1";
+    CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 1);
+    cJSON_Delete(rows);
+    f.label = NULL;
+    f.build = "abc";
+    CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 2);
+    cJSON_Delete(rows);
+    f.build = NULL;
+    f.quant = "q4_0";
+    CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 3);
+    cJSON_Delete(rows);
+    f.quant = "Q8_0";
+    CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 0);
+    cJSON_Delete(rows);
+
+    CHECK(store_find_run(s, "main") == r1);
+    CHECK(store_find_run(s, "pr-1") == r2);
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)r2);
+    CHECK(store_find_run(s, id) == r2);
+    CHECK(store_find_run(s, "nope") == 0);
+    cJSON *runs = NULL;
+    CHECK(store_list_runs(s, &runs, err) == 0 && cJSON_GetArraySize(runs) == 2);
+    CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "n_results")->valueint == 2);
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 1), "status")->valuestring, "ok");
+    CHECK_STR(cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "status")->valuestring, "running");
+    cJSON_Delete(runs);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    cJSON_Delete(c);
+    store_close(s);
+}
+
+void test_store_migrate(void)
+{
+    char err[QB_ERR_LEN], *path = tmp_path("migrate.db");
+    remove_db(path);
+    struct store *s = store_open(path, 1, err);
+    CHECK(s != NULL);
+    if (!s)
+        goto out;
+    CHECK(store_version(s) == 1);
+    int64_t run = 0;
+    cJSON *a = bench_row(512, 0, 100, "abc");
+    CHECK(store_run_begin(s, "bench", "[]", "old", NULL, &run, err) == 0);
+    /* a version-1 database has no source_line column: the insert must fail cleanly */
+    CHECK(store_add_result(s, run, "bench", a, 0, err) < 0);
+    store_close(s);
+
+    s = store_open(path, 0, err); /* migrates 1 -> 2, keeping the run */
+    CHECK(s != NULL);
+    if (!s) {
+        cJSON_Delete(a);
+        goto out;
+    }
+    CHECK(store_version(s) == 2);
+    CHECK(store_find_run(s, "old") == run);
+    CHECK(store_add_result(s, run, "bench", a, 7, err) == 0);
+    cJSON *rows = NULL;
+    struct store_filter f = {.label = "old"};
+    CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 1);
+    CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "line")->valueint == 7);
+    cJSON_Delete(rows);
+    cJSON_Delete(a);
+    store_close(s);
+out:
+    remove_db(path);
+    free(path);
+}
+
+/* Open must fail with the expected text and leave the file's bytes as they were */
+static void check_refused(const char *path, const char *want)
+{
+    char err[QB_ERR_LEN] = "";
+    size_t n0 = 0, n1 = 0;
+    char *before = read_file(path, 1 << 24, &n0, err);
+    struct store *s = store_open(path, 0, err);
+    CHECK(s == NULL);
+    store_close(s);
+    CHECK(strstr(err, want) != NULL);
+    if (!strstr(err, want))
+        fprintf(stderr, "  got: %s\n", err);
+    char e2[QB_ERR_LEN];
+    char *after = read_file(path, 1 << 24, &n1, e2);
+    CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+}
+
+void test_store_refuse(void)
+{
+    char err[QB_ERR_LEN], *path = tmp_path("refuse.db");
+    remove_db(path);
+    write_bytes(path, "not a database at all, just text\n", 33);
+    check_refused(path, "is not a SQLite database");
+
+    /* a newer schema */
+    remove_db(path);
+    struct store *s = store_open(path, 0, err);
+    CHECK(s != NULL);
+    store_close(s);
+    remove_db(path); /* rebuild with a higher user_version through a second handle */
+    s = store_open(path, 0, err);
+    store_close(s);
+    {
+        char *cmd = xasprintf("sqlite3 '%s' 'PRAGMA user_version = 99' 2>/dev/null", path);
+        int rc = system(cmd);
+        free(cmd);
+        if (rc == 0)
+            check_refused(path, "has schema version 99, newer than");
+    }
+
+    /* another application's SQLite file */
+    remove_db(path);
+    {
+        char *cmd = xasprintf("sqlite3 '%s' 'CREATE TABLE t(x); INSERT INTO t VALUES(1)' "
+                              "2>/dev/null",
+                              path);
+        int rc = system(cmd);
+        free(cmd);
+        if (rc == 0)
+            check_refused(path, "is not a quantbench database");
+    }
+
+    /* ours, then damaged in the middle of its pages */
+    remove_db(path);
+    s = store_open(path, 0, err);
+    int64_t run = 0;
+    CHECK(s && store_run_begin(s, "bench", "[]", NULL, NULL, &run, err) == 0);
+    for (int i = 0; s && i < 40; i++) {
+        cJSON *a = bench_row(512 + i, 0, 100, "abc");
+        store_add_result(s, run, "bench", a, 0, err);
+        cJSON_Delete(a);
+    }
+    store_close(s); /* the last close checkpoints the WAL into the file */
+    size_t n = 0;
+    char *data = read_file(path, 1 << 24, &n, err);
+    CHECK(data && n > 8192);
+    if (data && n > 8192) {
+        for (size_t i = 4096 + 8; i < n; i += 97)
+            data[i] = (char)(data[i] ^ 0x5a);
+        write_bytes(path, data, n);
+        check_refused(path, "is corrupt");
+    }
+    free(data);
+    remove_db(path);
+    free(path);
+}
+
+/* Welch's interval on known normal data covers the true ratio about 95% of the time;
+ * the bootstrap's does too, a little less at small n (it is known to be narrow). */
+void test_ratio_ci(void)
+{
+    uint64_t seed = 7;
+    int trials = 2000, cover_w = 0, cover_b = 0, excl_aa = 0;
+    for (int t = 0; t < trials; t++) {
+        double a[8], b[8];
+        for (int i = 0; i < 8; i++) {
+            /* Box-Muller from two uniforms */
+            double u1 = ((double)(rng_next(&seed) >> 11) + 1) / 9007199254740993.0;
+            double u2 = (double)(rng_next(&seed) >> 11) / 9007199254740992.0;
+            double z1 = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2);
+            double z2 = sqrt(-2 * log(u1)) * sin(2 * M_PI * u2);
+            a[i] = 100 + 4 * z1;
+            b[i] = 110 + 4 * z2;
+        }
+        struct stats sa = stats_compute(a, 8), sb = stats_compute(b, 8);
+        struct ratio_ci w =
+            stats_ratio_welch(sa.mean, sa.stddev / sqrt(8), 7, sb.mean, sb.stddev / sqrt(8), 7);
+        CHECK(w.valid);
+        cover_w += w.lo <= 1.1 && 1.1 <= w.hi;
+        struct ratio_ci bs = stats_ratio_bootstrap(a, 8, b, 8, 400, (unsigned long long)t);
+        cover_b += bs.lo <= 1.1 && 1.1 <= bs.hi;
+        /* A/A: the same distribution on both sides */
+        for (int i = 0; i < 8; i++)
+            b[i] = b[i] - 10;
+        sb = stats_compute(b, 8);
+        w = stats_ratio_welch(sa.mean, sa.stddev / sqrt(8), 7, sb.mean, sb.stddev / sqrt(8), 7);
+        excl_aa += w.lo > 1 || w.hi < 1;
+    }
+    double cw = (double)cover_w / trials, cb = (double)cover_b / trials;
+    double fp = (double)excl_aa / trials;
+    CHECK(cw > 0.93 && cw < 0.975);
+    CHECK(cb > 0.88 && cb < 0.975);
+    CHECK(fp < 0.07);
+    if (!(cw > 0.93 && cw < 0.975 && cb > 0.88 && fp < 0.07))
+        fprintf(stderr, "  coverage welch %.3f bootstrap %.3f, A/A false positives %.3f\n", cw, cb,
+                fp);
+    /* too little data: no interval */
+    struct ratio_ci none = stats_ratio_welch(100, 0, 0, 110, 1, 4);
+    CHECK(!none.valid && fabs(none.ratio - 1.1) < 1e-12);
+}
