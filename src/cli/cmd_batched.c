@@ -196,6 +196,7 @@ int cmd_batched(int argc, char **argv)
                 memset(&t, 0, sizeof(t));
                 t.kind = WORK_BATCHED;
                 t.cp = o.cp;
+                t.cp.poll = -1;                    /* llama-batched-bench attaches no threadpool */
                 t.cp.n_seq_max = (uint32_t)max_pl; /* as batched-bench: one context for all */
                 t.pt.n_batch = (int)o.cp.n_batch;
                 t.pt.reps = 1;

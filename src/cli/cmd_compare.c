@@ -38,6 +38,12 @@ static const char compare_help[] =
     "                     bootstrap (percentile, 4000 resamples of the raw samples)\n"
     "  --plot FILE.svg    draw each metric against the setting that varies (depth,\n"
     "                     threads, B, ...) with one line per side and error bars (sd)\n"
+    "  --run-noise PCT    run-to-run relative sd assumed where a side has one run\n"
+    "                     (default 2: the sd between fresh runs of the demo model's tests\n"
+    "                     on the dev machine was 1.2-1.9%; 0 = trust the repetitions\n"
+    "                     alone). Repetitions within a run do not see how much a whole\n"
+    "                     run moves; with two or more runs on each side the interval is\n"
+    "                     over the run means instead\n"
     "  --all              include failed rows (default: status ok only)\n"
     "\n" QB_EXIT_CODES_HELP;
 
@@ -61,7 +67,7 @@ static char *setting_text(const cJSON *settings, const char *name)
 }
 
 static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary, const char *a,
-                     const char *b)
+                     const char *b, double run_noise)
 {
     const cJSON *v;
     fputs("| test |", fp);
@@ -95,6 +101,14 @@ static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary
     fprintf(fp, "\nA: %s · B: %s · %d matched, %d significant", a, b, r->n_lines, n_sig);
     if (r->only_a || r->only_b)
         fprintf(fp, " · unmatched rows: %d in A, %d in B", r->only_a, r->only_b);
+    int by_runs = 0;
+    for (int i = 0; i < r->n_lines; i++)
+        by_runs += r->lines[i].by_runs;
+    if (by_runs == r->n_lines)
+        fputs(" · intervals over run means", fp);
+    else
+        fprintf(fp, " · run-to-run noise %.1f%% assumed%s", run_noise,
+                by_runs ? " where a side has one run" : "");
     fputs("\n", fp);
 }
 
@@ -125,6 +139,9 @@ static cJSON *line_json(const struct compare_line *l)
         cJSON_AddNullToObject(o, "ci95_hi");
     }
     cJSON_AddBoolToObject(o, "significant", l->significant);
+    cJSON_AddNumberToObject(o, "runs_a", l->runs_a.n);
+    cJSON_AddNumberToObject(o, "runs_b", l->runs_b.n);
+    cJSON_AddBoolToObject(o, "by_runs", l->by_runs);
     return o;
 }
 
@@ -265,6 +282,7 @@ int cmd_compare(int argc, char **argv)
     enum bench_fmt fmt = BENCH_FMT_MD;
     enum compare_method method = COMPARE_WELCH;
     bool all = false;
+    double run_noise = 2.0;
     int n_side = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -274,12 +292,17 @@ int cmd_compare(int argc, char **argv)
         }
         bool has_v = i + 1 < argc;
         if (strcmp(a, "--db") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
-            strcmp(a, "--method") == 0 || strcmp(a, "--plot") == 0) {
+            strcmp(a, "--method") == 0 || strcmp(a, "--plot") == 0 ||
+            strcmp(a, "--run-noise") == 0) {
             if (!has_v)
                 return usage_error("compare", "'%s' needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--db") == 0) {
                 db_path = v;
+            } else if (strcmp(a, "--run-noise") == 0) {
+                if (parse_double(v, &run_noise) < 0 || run_noise < 0 || run_noise > 100)
+                    return usage_error("compare",
+                                       "invalid value '%s' for --run-noise (percent, 0..100)", v);
             } else if (strcmp(a, "--plot") == 0) {
                 size_t n = strlen(v);
                 if (n < 5 || strcmp(v + n - 4, ".svg") != 0)
@@ -345,7 +368,7 @@ int cmd_compare(int argc, char **argv)
             goto out;
         }
     }
-    compare_run(rows[0], rows[1], method, &r);
+    compare_run(rows[0], rows[1], method, run_noise / 100, &r);
     if (r.n_lines == 0) {
         ret = error("no rows of A ('%s') and B ('%s') have the same test and settings", side[0],
                     side[1]);
@@ -353,7 +376,7 @@ int cmd_compare(int argc, char **argv)
     }
     vary = compare_varying(&r);
     if (fmt == BENCH_FMT_MD) {
-        write_md(stdout, &r, vary, side[0], side[1]);
+        write_md(stdout, &r, vary, side[0], side[1], run_noise);
     } else if (fmt == BENCH_FMT_CSV) {
         write_csv(stdout, &r);
     } else {

@@ -69,6 +69,7 @@ static void take_loaded(struct runner *r, const cJSON *resp)
     json_copy_str(ld->build.backends, sizeof(ld->build.backends), b, "backends");
     json_copy_str(ld->build.cpu_info, sizeof(ld->build.cpu_info), b, "cpu_info");
     json_copy_str(ld->build.gpu_info, sizeof(ld->build.gpu_info), b, "gpu_info");
+    json_copy_str(ld->build.system_info, sizeof(ld->build.system_info), b, "system_info");
 }
 
 int runner_ensure(struct runner *r, enum bench_status *status, char *err)
@@ -166,6 +167,7 @@ void runner_row_meta(const struct runner *r, cJSON *o)
     cJSON_AddStringToObject(o, "build_commit", in->build.commit);
     cJSON_AddNumberToObject(o, "build_number", in->build.build_number);
     cJSON_AddStringToObject(o, "llama_version", in->build.version);
+    cJSON_AddStringToObject(o, "system_info", in->build.system_info);
     cJSON_AddStringToObject(o, "backends", in->build.backends);
     cJSON_AddStringToObject(o, "cpu_info", in->build.cpu_info);
     cJSON_AddStringToObject(o, "gpu_info", in->build.gpu_info);

@@ -44,7 +44,8 @@ struct engine_ctx_params {
     char type_v[16];     /* V cache ggml type name */
     int n_threads;       /* threads for generation */
     int n_threads_batch; /* threads for batches */
-    int poll;            /* threadpool polling level 0..100 (llama-bench: 50) */
+    int poll;            /* threadpool polling level 0..100 (llama-bench: 50); -1: attach no
+                          * threadpool (llama.cpp's default threading, as batched-bench) */
     char cpu_mask[80];   /* hex CPU affinity mask of the threadpool; "0x0" = no affinity */
     bool cpu_strict;     /* place threads strictly on the mask's CPUs */
     int prio;            /* thread priority -1 low, 0 normal, 1 medium, 2 high, 3 realtime */

@@ -454,10 +454,10 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
                        "n_ubatch=%u): %s",
                        cp->n_ctx, cp->n_batch, cp->n_ubatch,
                        log_last_error[0] ? log_last_error : "likely out of memory");
-    /* a persistent threadpool as llama-bench attaches one: without it every graph
-     * compute would start its own threads */
+    /* a persistent threadpool as llama-bench attaches one (poll < 0: none, llama.cpp's
+     * default threading, as llama-batched-bench runs) */
     ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
-    if (cpu) {
+    if (cpu && cp->poll >= 0) {
         ggml_backend_reg_t reg = ggml_backend_dev_backend_reg(cpu);
         typedef struct ggml_threadpool *(*tp_new_fn)(struct ggml_threadpool_params *);
         tp_new_fn tp_new;

@@ -207,7 +207,7 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         get_str(req, "type_k", t->cp.type_k, sizeof(t->cp.type_k), err) < 0 ||
         get_str(req, "type_v", t->cp.type_v, sizeof(t->cp.type_v), err) < 0 ||
         get_i32(req, "n_threads", 1, 4096, &t->cp.n_threads, err) < 0 ||
-        get_i32(req, "poll", 0, 100, &t->cp.poll, err) < 0 ||
+        get_i32(req, "poll", -1, 100, &t->cp.poll, err) < 0 ||
         get_i32(req, "n_prompt", 0, big, &t->pt.n_prompt, err) < 0 ||
         get_i32(req, "n_gen", 0, big, &t->pt.n_gen, err) < 0 ||
         get_i32(req, "n_depth", 0, big, &t->pt.n_depth, err) < 0 ||

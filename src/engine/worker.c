@@ -459,6 +459,7 @@ static cJSON *build_json(void)
     cJSON_AddStringToObject(b, "backends", bi.backends);
     cJSON_AddStringToObject(b, "cpu_info", bi.cpu_info);
     cJSON_AddStringToObject(b, "gpu_info", bi.gpu_info);
+    cJSON_AddStringToObject(b, "system_info", bi.system_info);
     return b;
 }
 

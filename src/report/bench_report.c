@@ -203,6 +203,7 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "numa", r->wl.numa);
     cJSON_AddNumberToObject(o, "delay_s", r->t.delay_s);
     cJSON_AddStringToObject(o, "llama_version", r->build.version);
+    cJSON_AddStringToObject(o, "system_info", r->build.system_info);
     cJSON_AddStringToObject(o, "host", r->host);
     cJSON_AddNumberToObject(o, "host_cpus", r->host_cpus);
     cJSON_AddNumberToObject(o, "host_ram_bytes", (double)r->host_ram);

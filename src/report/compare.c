@@ -144,6 +144,42 @@ static void pool(struct metric *acc, const struct metric *m)
     }
 }
 
+/* Note a run's mean of the metric (a run seen again keeps its first row's mean) */
+static void run_add(struct run_means *rm, double id, double mean)
+{
+    for (int i = 0; i < rm->n; i++)
+        if (rm->id[i] == id)
+            return;
+    rm->mean = xrealloc(rm->mean, (size_t)(rm->n + 1) * sizeof(double));
+    rm->id = xrealloc(rm->id, (size_t)(rm->n + 1) * sizeof(double));
+    rm->mean[rm->n] = mean;
+    rm->id[rm->n++] = id;
+}
+
+static void runs_release(struct run_means *rm)
+{
+    free(rm->mean);
+    free(rm->id);
+}
+
+/* The side's mean over its runs, as a metric with one value per run */
+static struct metric over_runs(const struct run_means *rm, const char *name)
+{
+    struct metric m = {name, NULL, rm->n, 0, 0, 0};
+    struct stats s = stats_compute(rm->mean, (size_t)rm->n);
+    m.mean = s.mean;
+    m.se = s.stddev / sqrt((double)rm->n);
+    m.df = rm->n - 1;
+    return m;
+}
+
+/* se of a pooled side with the run-to-run noise added: relative variance noise^2 / runs */
+static double with_noise(const struct metric *m, double noise, int runs)
+{
+    double rel = m->mean > 0 ? m->se / m->mean : 0;
+    return m->mean * sqrt(rel * rel + noise * noise / (runs > 0 ? runs : 1));
+}
+
 static char *line_key(const cJSON *res, const char *metric)
 {
     const cJSON *set = cJSON_GetObjectItemCaseSensitive(res, "settings");
@@ -199,6 +235,9 @@ static void add_side(struct compare_result *r, const cJSON *rows, int side, int 
             free(key);
             if (i >= 0) {
                 pool(side == 0 ? &r->lines[i].a : &r->lines[i].b, &ms[k]);
+                const cJSON *rid = cJSON_GetObjectItemCaseSensitive(res, "run_id");
+                run_add(side == 0 ? &r->lines[i].runs_a : &r->lines[i].runs_b,
+                        cJSON_IsNumber(rid) ? rid->valuedouble : 0, ms[k].mean);
                 matched = true;
             }
             free(ms[k].v);
@@ -209,7 +248,7 @@ static void add_side(struct compare_result *r, const cJSON *rows, int side, int 
 }
 
 void compare_run(const cJSON *rows_a, const cJSON *rows_b, enum compare_method method,
-                 struct compare_result *out)
+                 double run_noise, struct compare_result *out)
 {
     memset(out, 0, sizeof(*out));
     int cap = 0;
@@ -225,13 +264,31 @@ void compare_run(const cJSON *rows_a, const cJSON *rows_b, enum compare_method m
             free(l->test);
             cJSON_Delete(l->settings);
             free(l->a.v);
+            runs_release(&l->runs_a);
+            runs_release(&l->runs_b);
             continue;
         }
-        if (method == COMPARE_BOOTSTRAP && l->a.v && l->b.v)
+        int ka = l->runs_a.n, kb = l->runs_b.n;
+        if (ka >= 2 && kb >= 2) {
+            /* the run is the unit: Welch over run means (bootstrap too: few values) */
+            struct metric ra = over_runs(&l->runs_a, l->metric),
+                          rb = over_runs(&l->runs_b, l->metric);
+            l->ci = stats_ratio_welch(ra.mean, ra.se, ra.df, rb.mean, rb.se, rb.df);
+            l->by_runs = true;
+        } else if (method == COMPARE_BOOTSTRAP && l->a.v && l->b.v) {
             l->ci = stats_ratio_bootstrap(l->a.v, (size_t)l->a.n, l->b.v, (size_t)l->b.n, 4000,
                                           0x51424e43ull + (unsigned long long)i);
-        else
-            l->ci = stats_ratio_welch(l->a.mean, l->a.se, l->a.df, l->b.mean, l->b.se, l->b.df);
+            /* widen by the run-to-run noise in quadrature, on the log scale */
+            double z = 1.959964 * run_noise * sqrt(1.0 / (ka ? ka : 1) + 1.0 / (kb ? kb : 1));
+            if (l->ci.valid && l->ci.lo > 0 && l->ci.hi > 0) {
+                double lr = log(l->ci.ratio), hl = lr - log(l->ci.lo), hh = log(l->ci.hi) - lr;
+                l->ci.lo = exp(lr - sqrt(hl * hl + z * z));
+                l->ci.hi = exp(lr + sqrt(hh * hh + z * z));
+            }
+        } else {
+            l->ci = stats_ratio_welch(l->a.mean, with_noise(&l->a, run_noise, ka), l->a.df,
+                                      l->b.mean, with_noise(&l->b, run_noise, kb), l->b.df);
+        }
         l->significant = l->ci.valid && (l->ci.lo > 1 || l->ci.hi < 1);
         out->lines[w++] = *l;
     }
@@ -246,6 +303,8 @@ void compare_release(struct compare_result *r)
         cJSON_Delete(r->lines[i].settings);
         free(r->lines[i].a.v);
         free(r->lines[i].b.v);
+        runs_release(&r->lines[i].runs_a);
+        runs_release(&r->lines[i].runs_b);
     }
     free(r->lines);
     memset(r, 0, sizeof(*r));

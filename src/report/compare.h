@@ -33,6 +33,12 @@ struct compare_line {
     cJSON *settings; /* matched settings (owned) */
     const char *metric;
     struct metric a, b; /* pooled per side */
+    struct run_means {
+        double *mean; /* the metric's mean in each run (owned) */
+        double *id;   /* the run ids */
+        int n;        /* runs */
+    } runs_a, runs_b;
+    bool by_runs;       /* the interval is over run means (>= 2 runs on each side) */
     struct ratio_ci ci; /* ratio b / a */
     bool significant;   /* the interval excludes 1 */
 };
@@ -43,9 +49,13 @@ struct compare_result {
     int only_a, only_b; /* rows without a partner */
 };
 
-/* Match the query results (arrays from store_query) of both sides. */
+/* Match the query results (arrays from store_query) of both sides. Repetitions within
+ * one run do not see how much a whole run moves (its placement, the machine's state), so:
+ * with two or more runs on each side, the interval is Welch's over the run means; else it
+ * is over the pooled repetitions with the run-to-run relative sd run_noise (e.g. 0.015)
+ * added to each side's variance, divided by its number of runs. */
 void compare_run(const cJSON *rows_a, const cJSON *rows_b, enum compare_method method,
-                 struct compare_result *out);
+                 double run_noise, struct compare_result *out);
 void compare_release(struct compare_result *r);
 
 /* Settings that differ between lines (a JSON array of names, the caller frees) */

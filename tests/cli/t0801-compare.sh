@@ -20,7 +20,8 @@ def rows(scale, commit):
                             avg_ts=sum(s) / len(s), stddev_ts=0, samples_ts=s,
                             samples_ns=[int(512e9 / x) for x in s]))
     return out
-for name, scale, commit in (('a', 1.0, 'aaaa111'), ('b', 1.2, 'bbbb222'), ('c', 1.0, 'cccc333')):
+for name, scale, commit in (('a', 1.0, 'aaaa111'), ('b', 1.2, 'bbbb222'), ('c', 1.0, 'cccc333'),
+                            ('d', 1.2, 'dddd444')):
     with open(name + '.jsonl', 'w') as f:
         for r in rows(scale, commit):
             f.write(json.dumps(r) + '\n')
@@ -59,6 +60,26 @@ assert len(j) == 8
 assert sum(x['significant'] for x in j) <= 1, j
 assert all(x['ci95_lo'] <= x['ratio'] <= x['ci95_hi'] for x in j)
 PY
+# two runs on each side: the interval is over the run means
+run "$QB" import a.jsonl c.jsonl --label multi-a
+run "$QB" import b.jsonl d.jsonl --label multi-b
+run "$QB" compare multi-a multi-b -o json
+expect_rc 0 "by runs"
+python3 - "$T/out" <<'PY' || fail "intervals over run means"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert len(j) == 8 and all(x['by_runs'] and x['runs_a'] == 2 and x['runs_b'] == 2 for x in j), j
+assert all(x['significant'] and x['ci95_lo'] < x['ratio'] < x['ci95_hi'] for x in j)
+assert all(abs(x['ratio'] - 1.2) < 0.03 for x in j)
+PY
+run "$QB" compare multi-a multi-b
+expect_out_has "8 matched, 8 significant · intervals over run means"
+run "$QB" compare side-a side-c
+expect_out_has "run-to-run noise 2.0% assumed"
+# without the run-to-run term, the same A/A data flags more rows (repetitions alone)
+run "$QB" compare side-a side-c --run-noise 0 -o json
+expect_rc 0 "--run-noise 0"
+
 # filters: build prefix and kind; csv
 run "$QB" compare build=aaaa build=bbbb,kind=bench -o csv --plot plot.svg
 expect_rc 0 "filters"
@@ -102,6 +123,7 @@ chk 2 "quantbench compare: more than two sides given ('x'); try 'quantbench comp
 chk 2 "quantbench compare: unknown method 'magic' (welch or bootstrap); try 'quantbench compare --help'" a b --method magic
 chk 2 "quantbench compare: --plot writes SVG: give a FILE.svg, not 'p.png'; try 'quantbench compare --help'" a b --plot p.png
 chk 2 "quantbench compare: invalid output format 'xml' (md, csv or json); try 'quantbench compare --help'" a b -o xml
+chk 2 "quantbench compare: invalid value 'lots' for --run-noise (percent, 0..100); try 'quantbench compare --help'" a b --run-noise lots
 chk 2 "quantbench compare: B: unknown filter key 'colour' (run, label, kind, model, quant, build); try 'quantbench compare --help'" a colour=red
 chk 3 "quantbench: error: A ('nope') matches no stored rows" nope side-b
 chk 1 "quantbench: error: no rows of A ('side-a') and B ('r1') have the same test and settings" side-a r1

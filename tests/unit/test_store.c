@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../src/report/compare.h"
 #include "../../src/store/store.h"
 #include "../../src/util/rng.h"
 #include "../../src/util/stats.h"
@@ -278,4 +279,60 @@ void test_ratio_ci(void)
     /* too little data: no interval */
     struct ratio_ci none = stats_ratio_welch(100, 0, 0, 110, 1, 4);
     CHECK(!none.valid && fabs(none.ratio - 1.1) < 1e-12);
+}
+
+/* compare's metrics: batched-bench's S_PP, S_TG, S from the raw times (shared prompt or
+ * not), bench's t/s samples, summaries of imported rows; matching on settings */
+void test_compare_metrics(void)
+{
+    cJSON *row = cJSON_Parse("{\"pp\": 100, \"tg\": 10, \"pl\": 4, \"is_pp_shared\": 0,"
+                             " \"samples_pp_ns\": [1e9, 2e9], \"samples_tg_ns\": [5e8, 5e8]}");
+    struct metric m[4];
+    CHECK(compare_row_metrics("batched", row, m) == 3);
+    CHECK_STR(m[0].name, "S_PP");
+    CHECK_NEAR(m[0].v[0], 400, 1e-9);
+    CHECK_NEAR(m[0].v[1], 200, 1e-9);
+    CHECK_NEAR(m[0].mean, 300, 1e-9);
+    CHECK_NEAR(m[1].mean, 80, 1e-9);        /* 4 x 10 tokens in 0.5 s */
+    CHECK_NEAR(m[2].v[0], 440 / 1.5, 1e-9); /* (400 + 40) / (1 + 0.5) */
+    CHECK(m[0].df == 1 && m[0].n == 2);
+    for (int i = 0; i < 3; i++)
+        free(m[i].v);
+    cJSON_ReplaceItemInObject(row, "is_pp_shared", cJSON_CreateNumber(1));
+    compare_row_metrics("batched", row, m);
+    CHECK_NEAR(m[0].v[0], 100, 1e-9); /* one shared prompt */
+    for (int i = 0; i < 3; i++)
+        free(m[i].v);
+    cJSON_Delete(row);
+
+    row = cJSON_Parse("{\"pp\": 512, \"tg\": 128, \"n_kv\": 0, \"speed_pp\": 400.5,"
+                      " \"speed_tg\": 30.25}");
+    CHECK(compare_row_metrics("sweep", row, m) == 2);
+    CHECK(m[0].v == NULL && m[0].mean == 400.5 && m[0].df == 0);
+    cJSON_Delete(row);
+
+    /* two sides: matched on settings, the unmatched counted */
+    const char *a = "[{\"kind\":\"bench\",\"test\":\"pp512\",\"settings\":{\"n_threads\":2},"
+                    "\"row\":{\"samples_ts\":[100,102,98]}},"
+                    "{\"kind\":\"bench\",\"test\":\"tg128\",\"settings\":{\"n_threads\":2},"
+                    "\"row\":{\"samples_ts\":[20,21,19]}}]";
+    const char *b = "[{\"kind\":\"bench\",\"test\":\"pp512\",\"settings\":{\"n_threads\":2},"
+                    "\"row\":{\"samples_ts\":[110,112,108]}},"
+                    "{\"kind\":\"bench\",\"test\":\"pp512\",\"settings\":{\"n_threads\":2},"
+                    "\"row\":{\"samples_ts\":[110,112,108]}},"
+                    "{\"kind\":\"bench\",\"test\":\"pp512\",\"settings\":{\"n_threads\":4},"
+                    "\"row\":{\"samples_ts\":[1,2,3]}}]";
+    cJSON *ja = cJSON_Parse(a), *jb = cJSON_Parse(b);
+    struct compare_result r;
+    compare_run(ja, jb, COMPARE_WELCH, 0, &r);
+    CHECK(r.n_lines == 1);
+    CHECK(r.only_a == 1 && r.only_b == 1);
+    if (r.n_lines == 1) {
+        CHECK(r.lines[0].b.n == 6); /* B's two runs pooled */
+        CHECK_NEAR(r.lines[0].ci.ratio, 1.1, 1e-12);
+        CHECK(r.lines[0].significant);
+    }
+    compare_release(&r);
+    cJSON_Delete(ja);
+    cJSON_Delete(jb);
 }

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The noise floor of `compare`: two real runs of the same build on the same model (A/A),
+# stored in a scratch database and compared. Prints the compare table and how many rows
+# report a significant difference (with a 95% interval, about 5% would by chance alone).
+#
+#   bench/aa_compare.sh [-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS]
+#                       [--method welch|bootstrap]
+# Defaults: the dense demo model, -p 512 -n 128 -d 0,1024 -t 1,2 -r 5, welch.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+QB=${QB:-$top/build/quantbench}
+model=dense pp=512 tg=128 depths=0,1024 threads=1,2 reps=5 method=welch
+while [ $# -gt 0 ]; do
+    case "$1" in
+    -m) model=$2; shift 2 ;;
+    -p) pp=$2; shift 2 ;;
+    -n) tg=$2; shift 2 ;;
+    -d) depths=$2; shift 2 ;;
+    -t) threads=$2; shift 2 ;;
+    -r) reps=$2; shift 2 ;;
+    --method) method=$2; shift 2 ;;
+    *) echo "usage: $0 [-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS] [--method M]" >&2; exit 2 ;;
+    esac
+done
+case "$model" in
+dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
+esac
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+for side in a1 a2; do
+    "$QB" bench -m "$model" -p "$pp" -n "$tg" -d "$depths" -t "$threads" -r "$reps" \
+        --db "$out/aa.db" --label "$side" -o jsonl >/dev/null
+done
+"$QB" compare a1 a2 --db "$out/aa.db" --method "$method" | tee "$out/cmp.md"
+total=$(grep -cE '^\| (pp|tg)[0-9]' "$out/cmp.md")
+sig=$(grep -c '| \* |$' "$out/cmp.md" || true)
+echo
+echo "A/A: $sig of $total rows significant; $((total - sig)) of $total ($(((total - sig) * 100 / total))%) show no significant difference"
