@@ -236,19 +236,8 @@ static int write_plot(const char *path, const struct compare_result *r, const cJ
                 if (grp[i] != k)
                     continue;
                 const struct metric *m = side ? &r->lines[i].b : &r->lines[i].a;
-                /* insertion keeps x ascending */
                 double xv = x ? setting_num(r->lines[i].settings, x) : i;
-                int j = cs->n;
-                while (j > 0 && xs[j - 1] > xv) {
-                    xs[j] = xs[j - 1];
-                    ys[j] = ys[j - 1];
-                    es[j] = es[j - 1];
-                    j--;
-                }
-                xs[j] = xv;
-                ys[j] = m->mean;
-                es[j] = sd_of(m);
-                cs->n++;
+                svg_point_insert(xs, ys, es, &cs->n, xv, m->mean, sd_of(m));
             }
         }
     }

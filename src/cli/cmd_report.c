@@ -196,17 +196,7 @@ static void set_add(struct series_set *ss, const char *name, double x, double y,
         ss->cap[i] = cap;
     }
     double *xs = ss->buf[i], *ys = xs + ss->cap[i], *es = ys + ss->cap[i];
-    int j = s->n; /* keep x ascending */
-    while (j > 0 && xs[j - 1] > x) {
-        xs[j] = xs[j - 1];
-        ys[j] = ys[j - 1];
-        es[j] = es[j - 1];
-        j--;
-    }
-    xs[j] = x;
-    ys[j] = y;
-    es[j] = err;
-    s->n++;
+    svg_point_insert(xs, ys, es, &s->n, x, y, err);
 }
 
 static void set_chart(FILE *fp, struct series_set *ss, const char *title, const char *xl,

@@ -124,3 +124,18 @@ void svg_chart(FILE *fp, const struct chart *c, int width, int height, bool stan
 #undef PX
 #undef PY
 }
+
+void svg_point_insert(double *xs, double *ys, double *es, int *n, double x, double y, double err)
+{
+    int j = *n;
+    while (j > 0 && xs[j - 1] > x) {
+        xs[j] = xs[j - 1];
+        ys[j] = ys[j - 1];
+        es[j] = es[j - 1];
+        j--;
+    }
+    xs[j] = x;
+    ys[j] = y;
+    es[j] = err;
+    (*n)++;
+}

@@ -28,6 +28,10 @@ struct chart {
  * declaration for a .svg file. */
 void svg_chart(FILE *fp, const struct chart *c, int width, int height, bool standalone);
 
+/* Insert the point (x, y, err) into the arrays of *n points, keeping x ascending (the
+ * arrays have room for one more) */
+void svg_point_insert(double *xs, double *ys, double *es, int *n, double x, double y, double err);
+
 /* s with & < > " escaped for XML text and attributes */
 void svg_put_text(FILE *fp, const char *s);
 
