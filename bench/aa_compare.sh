@@ -4,12 +4,13 @@
 # report a significant difference (with a 95% interval, about 5% would by chance alone).
 #
 #   bench/aa_compare.sh [-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS]
-#                       [--method welch|bootstrap]
-# Defaults: the dense demo model, -p 512 -n 128 -d 0,1024 -t 1,2 -r 5, welch.
+#                       [--procs N] [--method welch|bootstrap] [--run-noise PCT]
+# Defaults: the dense demo model, -p 512 -n 128 -d 0,1024 -t 1,2 -r 5, --procs 1, welch,
+# compare's default run-to-run noise.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 QB=${QB:-$top/build/quantbench}
-model=dense pp=512 tg=128 depths=0,1024 threads=1,2 reps=5 method=welch
+model=dense pp=512 tg=128 depths=0,1024 threads=1,2 reps=5 procs=1 method=welch noise=
 while [ $# -gt 0 ]; do
     case "$1" in
     -m) model=$2; shift 2 ;;
@@ -18,8 +19,10 @@ while [ $# -gt 0 ]; do
     -d) depths=$2; shift 2 ;;
     -t) threads=$2; shift 2 ;;
     -r) reps=$2; shift 2 ;;
+    --procs) procs=$2; shift 2 ;;
     --method) method=$2; shift 2 ;;
-    *) echo "usage: $0 [-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS] [--method M]" >&2; exit 2 ;;
+    --run-noise) noise=$2; shift 2 ;;
+    *) echo "usage: $0 [-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS] [--procs N] [--method M] [--run-noise PCT]" >&2; exit 2 ;;
     esac
 done
 case "$model" in
@@ -28,10 +31,11 @@ esac
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for side in a1 a2; do
-    "$QB" bench -m "$model" -p "$pp" -n "$tg" -d "$depths" -t "$threads" -r "$reps" \
+    "$QB" bench -m "$model" -p "$pp" -n "$tg" -d "$depths" -t "$threads" -r "$reps" --procs "$procs" \
         --db "$out/aa.db" --label "$side" -o jsonl >/dev/null
 done
-"$QB" compare a1 a2 --db "$out/aa.db" --method "$method" | tee "$out/cmp.md"
+"$QB" compare a1 a2 --db "$out/aa.db" --method "$method" ${noise:+--run-noise "$noise"} |
+    tee "$out/cmp.md"
 total=$(grep -cE '^\| (pp|tg)[0-9]' "$out/cmp.md")
 sig=$(grep -c '| \* |$' "$out/cmp.md" || true)
 echo

@@ -39,6 +39,9 @@ static const char *const bench_help[] = {
     "  --min-reps N                auto: fewest repetitions [3]\n"
     "  --max-reps N                auto: most repetitions [100]\n"
     "  --max-time S                auto: seconds of timed repetitions per test [30]\n"
+    "  --procs N                   spread each test's repetitions over N fresh worker\n"
+    "                              processes (model loaded in each) [1], so the samples\n"
+    "                              carry the process-to-process variation too\n"
     "  --no-warmup                 skip the untimed warm-up run\n"
     "  --delay S                   seconds to sleep before each test (cool-down) [0]\n"
     "  --seed N                    random-token seed [1]\n"
@@ -96,6 +99,7 @@ struct bench_opts {
         fa, nkvo, lm, poll, cpu_strict;
     struct str_list ctk, ctv, cpu_mask, ts, dev, ot;
     int reps;
+    int procs; /* --procs: repetitions spread over this many fresh workers */
     bool auto_reps;
     int min_reps, max_reps;
     double ci_target_pct, max_time_s;
@@ -217,7 +221,8 @@ static int check_overrides(const struct str_list *l, char *err)
 /* flags that take a value, space-delimited, for the "needs a value" message */
 static const char value_flags[] =
     " -m --model -p --n-prompt -n --n-gen -pg -d --n-depth -r --repetitions --ci-target "
-    "--min-reps --max-reps --max-time -t --threads -C --cpu-mask --cpu-strict --poll --prio "
+    "--min-reps --max-reps --max-time --procs -t --threads -C --cpu-mask --cpu-strict --poll "
+    "--prio "
     "--numa -ngl --n-gpu-layers -ncmoe --n-cpu-moe -sm --split-mode -mg --main-gpu -ts "
     "--tensor-split -dev --device -ot --override-tensor -b --batch-size -ub --ubatch-size -ctk "
     "--cache-type-k -ctv --cache-type-v -fa --flash-attn -nkvo --no-kv-offload -lm --load-mode "
@@ -244,6 +249,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
     const int big = 1 << 24;
     memset(o, 0, sizeof(*o));
     o->reps = 5;
+    o->procs = 1;
     o->min_reps = 3;
     o->max_reps = 100;
     o->ci_target_pct = 2;
@@ -303,6 +309,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             if (parse_double(v, &o->ci_target_pct) < 0 || o->ci_target_pct <= 0 ||
                 o->ci_target_pct >= 100)
                 rc = set_err(err, "invalid value '%s' for --ci-target (percent, above 0)", v);
+        } else if (!strcmp(a, "--procs")) {
+            if (parse_int(v, 1, 64, &o->procs) < 0)
+                rc = set_err(err, "invalid value '%s' for --procs (expected 1..64)", v);
         } else if (!strcmp(a, "--min-reps")) {
             if (parse_int(v, 2, 100000, &o->min_reps) < 0)
                 rc = set_err(err, "invalid value '%s' for --min-reps (expected 2..100000)", v);
@@ -406,6 +415,10 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         return set_err(err, "missing -m MODEL");
     if (o->auto_reps && o->min_reps > o->max_reps)
         return set_err(err, "--min-reps %d exceeds --max-reps %d", o->min_reps, o->max_reps);
+    if (o->procs > 1 && o->auto_reps)
+        return set_err(err, "--procs needs a fixed -r, not auto");
+    if (o->procs > o->reps && !o->auto_reps)
+        return set_err(err, "--procs %d needs -r of at least %d", o->procs, o->procs);
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     default_ints(&o->n_prompt, 512);
     default_ints(&o->n_gen, 128);
@@ -707,45 +720,128 @@ static void show_progress(const struct run_state *st, const struct bench_row *r)
             st->n_tests, r->model_filename, name, r->t.cp.n_threads, eta);
 }
 
+/* Append the samples of part (a later pass of the same test) to row */
+static void row_merge(struct bench_row *row, struct bench_row *part)
+{
+    uint64_t **dst[4] = {&row->samples_ns, &row->pp_ns, &row->tg_ns, &row->ttft_ns};
+    uint64_t *src[4] = {part->samples_ns, part->pp_ns, part->tg_ns, part->ttft_ns};
+    for (int k = 0; k < 4; k++) {
+        *dst[k] = xrealloc(*dst[k], (size_t)(row->n + part->n + 1) * sizeof(uint64_t));
+        memcpy(*dst[k] + row->n, src[k], (size_t)part->n * sizeof(uint64_t));
+    }
+    row->n += part->n;
+    row->depth_fills += part->depth_fills;
+    row->depth_ns += part->depth_ns;
+    if (part->mem) {
+        cJSON_Delete(row->mem);
+        row->mem = part->mem;
+        part->mem = NULL;
+    }
+}
+
+enum run_outcome { RUN_OK, RUN_FAILED, RUN_NOT_LOADED };
+
+/* Run test i of g in the current worker (reps repetitions, 0: the test's own) into row;
+ * on failure the row's status and error are set */
+static enum run_outcome run_one(struct runner *rn, const struct group *g, size_t i, int reps,
+                                struct bench_row *row)
+{
+    char err[QB_ERR_LEN] = "";
+    enum bench_status status;
+    if (runner_ensure(rn, &status, err) < 0) {
+        row->status = status;
+        snprintf(row->error, sizeof(row->error), "%s", err);
+        return RUN_NOT_LOADED;
+    }
+    row->model = rn->info.model;
+    row->build = rn->info.build;
+    row->load_ns = rn->info.load_ns;
+    struct work_test t = g->tests[i];
+    if (reps > 0)
+        t.pt.reps = reps;
+    cJSON *req = proto_run_req(&t), *resp = NULL;
+    enum run_outcome out = RUN_OK;
+    if (runner_call(rn, req, &resp, &status, err) < 0) {
+        row->status = status;
+        snprintf(row->error, sizeof(row->error), "%s", err);
+        out = RUN_FAILED;
+    } else if (take_result(resp, row, err) < 0) {
+        row->status = BENCH_STATUS_ERROR;
+        snprintf(row->error, sizeof(row->error), "%s", err);
+        out = RUN_FAILED;
+    }
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    return out;
+}
+
 static void run_group(struct run_state *st, const struct group *g)
 {
-    char err[QB_ERR_LEN];
     struct runner rn;
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
-    for (size_t i = 0; i < g->n_tests; i++) {
-        struct bench_row row;
-        enum bench_status status;
-        row_init(st, g, i, &row);
-        show_progress(st, &row);
-        err[0] = '\0';
-        if (runner_ensure(&rn, &status, err) < 0) {
-            /* a model that does not load fails every test of its group the same way */
-            for (size_t k = i; k < g->n_tests; k++) {
-                if (k > i)
-                    row_init(st, g, k, &row);
-                row.status = status;
-                snprintf(row.error, sizeof(row.error), "%s", err);
-                emit(st, &row);
-                bench_row_release(&row);
+    int procs = st->o->procs;
+    if (procs <= 1) {
+        for (size_t i = 0; i < g->n_tests; i++) {
+            struct bench_row row;
+            row_init(st, g, i, &row);
+            show_progress(st, &row);
+            bool loaded = run_one(&rn, g, i, 0, &row) != RUN_NOT_LOADED;
+            emit(st, &row);
+            if (!loaded) {
+                /* a model that does not load fails every test of its group the same way */
+                for (size_t k = i + 1; k < g->n_tests; k++) {
+                    struct bench_row r2;
+                    row_init(st, g, k, &r2);
+                    r2.status = row.status;
+                    snprintf(r2.error, sizeof(r2.error), "%s", row.error);
+                    emit(st, &r2);
+                    bench_row_release(&r2);
+                }
             }
-            break;
+            bench_row_release(&row);
+            if (!loaded)
+                break;
         }
-        row.model = rn.info.model;
-        row.build = rn.info.build;
-        row.load_ns = rn.info.load_ns;
-        cJSON *req = proto_run_req(&g->tests[i]), *resp = NULL;
-        if (runner_call(&rn, req, &resp, &status, err) < 0) {
-            row.status = status;
-            snprintf(row.error, sizeof(row.error), "%s", err);
-        } else if (take_result(resp, &row, err) < 0) {
-            row.status = BENCH_STATUS_ERROR;
-            snprintf(row.error, sizeof(row.error), "%s", err);
-        }
-        cJSON_Delete(req);
-        cJSON_Delete(resp);
-        emit(st, &row);
-        bench_row_release(&row);
+        runner_release(&rn);
+        return;
     }
+    /* --procs: pass p runs every test of the group in a fresh worker with its share of
+     * the repetitions; a row is complete (and written) after the last pass */
+    struct bench_row *rows = xcalloc(g->n_tests, sizeof(*rows));
+    bool *failed = xcalloc(g->n_tests, sizeof(bool));
+    for (size_t i = 0; i < g->n_tests; i++)
+        row_init(st, g, i, &rows[i]);
+    for (int p = 0; p < procs; p++) {
+        runner_release(&rn); /* a fresh process for every pass */
+        for (size_t i = 0; i < g->n_tests; i++) {
+            if (failed[i])
+                continue;
+            int reps = g->tests[i].pt.reps / procs + (p < g->tests[i].pt.reps % procs);
+            struct bench_row part;
+            row_init(st, g, i, &part);
+            if (p == 0)
+                show_progress(st, &rows[i]);
+            if (run_one(&rn, g, i, reps, &part) != RUN_OK) {
+                rows[i].status = part.status;
+                snprintf(rows[i].error, sizeof(rows[i].error), "pass %d of %d: %.480s", p + 1, procs,
+                         part.error);
+                failed[i] = true;
+            } else if (p == 0) {
+                bench_row_release(&rows[i]);
+                rows[i] = part;
+                memset(&part, 0, sizeof(part));
+            } else {
+                row_merge(&rows[i], &part);
+            }
+            bench_row_release(&part);
+        }
+    }
+    for (size_t i = 0; i < g->n_tests; i++) {
+        emit(st, &rows[i]);
+        bench_row_release(&rows[i]);
+    }
+    free(rows);
+    free(failed);
     runner_release(&rn);
 }
 
