@@ -535,7 +535,8 @@ static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_n
     char err[QB_ERR_LEN];
     /* test-only: QB_TEST_FAULT_CTX=N makes the probe of context N die (ctxmax tests) */
     const char *fc = getenv("QB_TEST_FAULT_CTX");
-    if (fc && atoi(fc) == (int)t->cp.n_ctx) {
+    int fault_ctx = -1;
+    if (fc && parse_int(fc, 0, INT32_MAX, &fault_ctx) == 0 && fault_ctx == (int)t->cp.n_ctx) {
         fprintf(stderr, "test fault: probe of n_ctx %u killed\n", t->cp.n_ctx);
         fflush(stderr);
         signal(SIGSEGV, SIG_DFL);

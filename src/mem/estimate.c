@@ -185,8 +185,11 @@ static int parse_ovr(const struct mem_params *p, struct ovr **out, int *n_out, c
 /* layer slot of a tensor: blk.N -> N, output* -> n_layer (the output layer), else -1 (input) */
 static int tensor_slot(const char *name, int n_layer)
 {
-    if (strncmp(name, "blk.", 4) == 0)
-        return atoi(name + 4);
+    if (strncmp(name, "blk.", 4) == 0) {
+        /* the digits up to the next '.' */
+        long v = strtol(name + 4, NULL, 10);
+        return v >= 0 && v < INT32_MAX ? (int)v : -1;
+    }
     if (strncmp(name, "output", 6) == 0)
         return n_layer;
     return -1;
@@ -400,7 +403,7 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
         for (int k = 0; k < n_ov; k++)
             if (regexec(&ov[k].re, t->name, 0, NULL, 0) == 0) {
                 ov[k].matched = true;
-                g = ov[k].gpu ? atoi(ov[k].buft + 4) : -1;
+                g = ov[k].gpu ? (int)strtol(ov[k].buft + 4, NULL, 10) : -1;
                 break;
             }
         if (g >= 0) {
