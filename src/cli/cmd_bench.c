@@ -823,7 +823,7 @@ static void run_group(struct run_state *st, const struct group *g)
                 show_progress(st, &rows[i]);
             if (run_one(&rn, g, i, reps, &part) != RUN_OK) {
                 rows[i].status = part.status;
-                snprintf(rows[i].error, sizeof(rows[i].error), "pass %d of %d: %.480s", p + 1, procs,
+                snprintf(rows[i].error, sizeof(rows[i].error), "pass %d of %d: %.400s", p + 1, procs,
                          part.error);
                 failed[i] = true;
             } else if (p == 0) {
