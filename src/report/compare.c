@@ -40,8 +40,13 @@ static bool speeds(const cJSON *row, const char *key, double tokens, struct metr
     cJSON_ArrayForEach (it, arr)
         if (cJSON_IsNumber(it) && it->valuedouble > 0)
             m->v[m->n++] = tokens / (it->valuedouble / 1e9);
+    if (m->n == 0) {
+        free(m->v);
+        m->v = NULL;
+        return false;
+    }
     metric_finish(m);
-    return m->n > 0;
+    return true;
 }
 
 /* A summary-only metric: mean, sd over n repetitions */
@@ -72,7 +77,11 @@ int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
             int reps = (int)num(row, "reps", num(row, "n_reps", 0));
             summary(m, num(row, "avg_ts", 0), num(row, "stddev_ts", 0), reps);
         }
-        return m->mean > 0 ? 1 : 0;
+        if (m->mean > 0)
+            return 1;
+        free(m->v); /* no usable figure: nothing for the caller to free */
+        m->v = NULL;
+        return 0;
     }
     if (strcmp(kind, "sweep") == 0) {
         double pp = num(row, "pp", 0), tg = num(row, "tg", 0);
