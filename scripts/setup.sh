@@ -102,7 +102,11 @@ if [ "${QB_CUDA:-0}" = 1 ]; then
     cmake_flags+=(-DGGML_CUDA=ON)
     backend=cuda
 fi
-targets=(llama ggml llama-bench llama-batched-bench llama-perplexity llama-quantize llama-server)
+targets=(llama ggml llama-bench llama-batched-bench llama-perplexity llama-quantize llama-imatrix
+    llama-server)
+# a cached build is complete when it holds every target listed (a target added later is
+# built into it incrementally)
+complete() { [ "$(cat "$1/.qb-complete" 2>/dev/null)" = "${targets[*]}" ]; }
 flags_hash=$(printf '%s\n' "${cmake_flags[@]}" "$(uname -m)" "$(cc -dumpfullversion 2>/dev/null)" |
     sha256sum | cut -c1-10)
 
@@ -139,7 +143,7 @@ build_tree() {
         { tail -30 "$bld.configure.log" >&2; die "cmake configure failed (log: $bld.configure.log)"; }
     cmake --build "$bld" -j "$jobs" --target "${targets[@]}" >"$bld.build.log" 2>&1 ||
         { tail -30 "$bld.build.log" >&2; die "llama.cpp build failed (log: $bld.build.log)"; }
-    touch "$bld/.qb-complete"
+    echo "${targets[*]}" >"$bld/.qb-complete"
 }
 
 src_inc() { echo "-I$1/include -I$1/ggml/include"; }
@@ -153,7 +157,7 @@ if [ -n "${LLAMA_CPP_DIR:-}" ]; then
             bld="$d/build"
         else
             bld="$cache/llama.cpp-user-${commit:0:10}-$backend-$flags_hash"
-            [ -f "$bld/.qb-complete" ] || { mkdir -p "$bld"; build_tree "$d" "$bld"; }
+            complete "$bld" || { mkdir -p "$bld"; build_tree "$d" "$bld"; }
         fi
         write_mk "$(src_inc "$d")" "$bld/bin" "$bld/bin" "$d" "LLAMA_CPP_DIR" user "$commit" "$bld"
         exit 0
@@ -219,7 +223,7 @@ fetch_src() {
 if [ ! -f "$src/include/llama.h" ] || [ "$(git -C "$src" rev-parse HEAD 2>/dev/null)" != "$LLAMA_COMMIT" ]; then
     fetch_src
 fi
-if [ ! -f "$bld/.qb-complete" ]; then
+if ! complete "$bld"; then
     mkdir -p "$bld"
     build_tree "$src" "$bld"
 else

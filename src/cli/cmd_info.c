@@ -26,6 +26,8 @@ struct type_row {
 
 struct model_facts {
     const char *arch, *name, *ftype_name;
+    const char *imx_file, *imx_dataset; /* quantize.imatrix.*: the rung's importance matrix */
+    int64_t imx_entries, imx_chunks;
     int64_t ftype;
     uint64_t n_params, n_bytes, file_size;
     int64_t n_layer, n_embd, n_head, n_head_kv, head_k, head_v, n_ctx_train, n_ff, n_expert,
@@ -88,6 +90,10 @@ static void facts(const struct gf_file *f, struct model_facts *m)
     m->n_ff = arch_int(f, m->arch, "feed_forward_length", 0);
     m->n_expert = arch_int(f, m->arch, "expert_count", 0);
     m->n_expert_used = arch_int(f, m->arch, "expert_used_count", 0);
+    m->imx_file = gf_get_str(f, "quantize.imatrix.file");
+    m->imx_dataset = gf_get_str(f, "quantize.imatrix.dataset");
+    m->imx_entries = gf_get_int(f, "quantize.imatrix.entries_count", 0);
+    m->imx_chunks = gf_get_int(f, "quantize.imatrix.chunks_count", 0);
     m->n_vocab = (int64_t)gf_get_arr_n(f, "tokenizer.ggml.tokens");
     if (!m->n_vocab)
         m->n_vocab = arch_int(f, m->arch, "vocab_size", 0);
@@ -118,6 +124,10 @@ static void print_md(const char *path, const struct model_facts *m)
     printf("| training context | %lld |\n| vocab size | %lld |\n", (long long)m->n_ctx_train,
            (long long)m->n_vocab);
     printf("| experts | %lld (used %lld) |\n", (long long)m->n_expert, (long long)m->n_expert_used);
+    if (m->imx_file)
+        printf("| importance matrix | %s (%lld entries, %lld chunks of %s) |\n", m->imx_file,
+               (long long)m->imx_entries, (long long)m->imx_chunks,
+               m->imx_dataset ? m->imx_dataset : "?");
     printf("\n| tensor type | tensors | parameters | size |\n|---|---:|---:|---:|\n");
     for (int r = 0; r < m->n_rows; r++)
         printf("| %s | %llu | %llu | %s |\n", ggml_type_info(m->rows[r].type)->name,
@@ -150,6 +160,13 @@ static void print_json(const char *path, const struct model_facts *m)
     cJSON_AddNumberToObject(o, "n_vocab", (double)m->n_vocab);
     cJSON_AddNumberToObject(o, "n_expert", (double)m->n_expert);
     cJSON_AddNumberToObject(o, "n_expert_used", (double)m->n_expert_used);
+    if (m->imx_file) {
+        cJSON *im = cJSON_AddObjectToObject(o, "imatrix");
+        cJSON_AddStringToObject(im, "file", m->imx_file);
+        cJSON_AddStringToObject(im, "dataset", m->imx_dataset ? m->imx_dataset : "");
+        cJSON_AddNumberToObject(im, "entries", (double)m->imx_entries);
+        cJSON_AddNumberToObject(im, "chunks", (double)m->imx_chunks);
+    }
     cJSON *h = cJSON_AddArrayToObject(o, "tensor_types");
     for (int r = 0; r < m->n_rows; r++) {
         cJSON *e = cJSON_CreateObject();

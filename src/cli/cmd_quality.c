@@ -9,8 +9,10 @@
 #include "../measure/kld.h"
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/sha256.h"
 #include "../util/util.h"
 #include "cmd.h"
+#include "corpus.h"
 #include "dbrun.h"
 #include "runner.h"
 #include "single.h"
@@ -25,6 +27,10 @@ static const char quality_help[] =
     "\n"
     "Flags (defaults in brackets):\n"
     "  -f, --file FILE             the text (any file)\n"
+    "  --corpus NAME               a named text instead of -f: gpl-3, licenses (Debian's license\n"
+    "                              texts), wikitext-2 (wiki.test.raw, put in the corpus\n"
+    "                              directory: $QB_CORPUS_DIR, else ~/.cache/quantbench/corpora),\n"
+    "                              or NAME[.txt] there; 'list' shows them\n"
     "  -c, --ctx-size N            tokens per chunk [512]\n"
     "  -b, --batch-size N          tokens per decode [2048]\n"
     "  --chunks N                  score the first N chunks [all]\n"
@@ -85,12 +91,13 @@ static void print_kld(const cJSON *k)
 #undef PM
 }
 
-int cmd_quality(int argc, char **argv)
+/* cmd_quality; *cfp is the --corpus file, freed by the caller whatever the way out */
+static int quality_run(int argc, char **argv, char **cfp)
 {
     struct single_opts o;
     single_opts_init(&o);
     o.cp.n_ctx = 512;
-    const char *text = NULL, *save_base = NULL, *base = NULL;
+    const char *text = NULL, *save_base = NULL, *base = NULL, *corpus = NULL;
     int n_chunks = -1, topk = 0;
     char err[QB_ERR_LEN];
     for (int i = 1; i < argc; i++) {
@@ -104,6 +111,23 @@ int cmd_quality(int argc, char **argv)
             if (!v)
                 return usage_error("quality", "%s needs a value", a);
             text = v;
+            i++;
+            continue;
+        }
+        if (!strcmp(a, "--corpus")) {
+            if (!v)
+                return usage_error("quality", "%s needs a value", a);
+            if (!strcmp(v, "list")) {
+                corpus_list(stdout);
+                return QB_EXIT_OK;
+            }
+            free(*cfp);
+            if (!(*cfp = corpus_path(v, err))) {
+                error("%s", err);
+                return QB_EXIT_INPUT;
+            }
+            corpus = v;
+            text = *cfp;
             i++;
             continue;
         }
@@ -224,6 +248,9 @@ int cmd_quality(int argc, char **argv)
     } else {
         cJSON *row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "text", text);
+        cJSON_AddStringToObject(row, "corpus", corpus ? corpus : "");
+        char tid[160];
+        cJSON_AddStringToObject(row, "text_id", file_quick_id(text, tid, err) == 0 ? tid : "");
         cJSON_AddNumberToObject(row, "n_ctx", json_num(resp, "n_ctx"));
         cJSON_AddNumberToObject(row, "n_batch", t.cp.n_batch);
         cJSON_AddNumberToObject(row, "n_seq", n_seq);
@@ -261,4 +288,12 @@ int cmd_quality(int argc, char **argv)
     cJSON_Delete(resp);
     runner_release(&rn);
     return ret;
+}
+
+int cmd_quality(int argc, char **argv)
+{
+    char *corpus_file = NULL;
+    int rc = quality_run(argc, argv, &corpus_file);
+    free(corpus_file);
+    return rc;
 }

@@ -12,32 +12,56 @@
 
 #include "../engine/worker.h"
 #include "../gguf/gguf.h"
+#include "../gguf/imatrix.h"
+#include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../util/clock.h"
 #include "../util/sha256.h"
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
+#include "corpus.h"
+#include "dbrun.h"
 #include "runner.h"
+#include "single.h"
 
 static const char quantize_help[] =
     "usage: quantbench quantize -m MODEL --types T1,T2,... -o DIR [flags]\n"
     "\n"
     "Quantize MODEL (F16, BF16 or F32) to every type with llama.cpp's quantizer, one worker\n"
-    "per type, into DIR/<name>-<TYPE>.gguf. A rung already made from the same source (the\n"
-    "sidecar <file>.source matches the source's size and SHA-256 of its first and last MiB,\n"
-    "and the file's type is right) is skipped.\n"
+    "per type, into DIR/<name>-<TYPE>.gguf. A rung already made from the same source and\n"
+    "importance matrix (the sidecar <file>.source matches the source's size and SHA-256 of\n"
+    "its first and last MiB, and the matrix's, and the file's type is right) is skipped.\n"
+    "With --bench and --quality the source and every rung are measured in this one run\n"
+    "(stored rows of kinds quantize, bench and quality); 'quantbench report' shows the\n"
+    "ladder: size, speed, quality, and the size / KLD frontier.\n"
     "\n"
     "Flags (defaults in brackets):\n"
     "  -m, --model FILE            the source model\n"
     "  --types LIST                llama-quantize type names, e.g. Q8_0,Q6_K,Q4_K_M,Q3_K_L\n"
     "  -o, --out-dir DIR           where the rungs go (created if missing)\n"
-    "  -t, --threads N             quantizer threads [online CPUs]\n"
+    "  --imatrix FILE              an importance matrix (llama-imatrix's GGUF or legacy .dat),\n"
+    "                              used as llama-quantize --imatrix uses it\n"
+    "  --imatrix-from TEXT         compute it first, as llama-imatrix does (same file, byte for\n"
+    "                              byte), over TEXT in chunks of -c: DIR/<name>.imatrix.gguf,\n"
+    "                              reused while the source, text, -c and --chunks are the same\n"
+    "  --bench                     pp and tg speed of the source and every rung (bench -p -n -r)\n"
+    "  --quality                   PPL of the source over -f/--corpus, its log-probabilities\n"
+    "                              kept in DIR/<name>.base.bin, and PPL, KL-divergence and\n"
+    "                              same-top-token % of every rung against them\n"
+    "  -f, --file TEXT             the text for --quality\n"
+    "  --corpus NAME               a named text instead of -f (see 'quality --corpus list')\n"
+    "  -c, --ctx-size N            tokens per chunk for --imatrix-from and --quality [512]\n"
+    "  --chunks N                  chunks for --imatrix-from and --quality [all]\n"
+    "  -p, -n, -r N                --bench: prompt tokens [512], generated tokens [128],\n"
+    "                              repetitions [3]\n"
+    "  -t, --threads N             threads [online CPUs]\n"
     "  --timeout S                 seconds per rung [0 = none]\n"
     "  --format FMT                md, csv, json or jsonl [md]\n"
     "  -v, --verbose               llama.cpp's log (-v -v)\n"
     "\n"
-    "Columns: type, file, size, bits per weight, rung (made, skipped, failed), seconds.\n"
+    "Columns: type, file, size, bits per weight, rung (source, made, skipped, failed),\n"
+    "seconds; with --bench pp and tg t/s; with --quality PPL, mean KLD, same top %.\n"
     "\n" QB_EXIT_CODES_HELP;
 
 static const struct table_col quantize_cols[] = {
@@ -109,38 +133,353 @@ static char *stem_of(const char *path)
     return s;
 }
 
-int cmd_quantize(int argc, char **argv)
+/* ---- what quantize measures besides the rungs (--imatrix-from, --bench, --quality) ---- */
+
+struct qopts {
+    const char *model, *dir, *types, *imatrix, *imatrix_from, *text, *corpus;
+    int threads, verbose, n_ctx, n_chunks, n_prompt, n_gen, reps;
+    bool bench, quality;
+    double timeout_s;
+    enum bench_fmt fmt;
+};
+
+/* One rung (or the source, as rung 0 when measured): its file and what was measured */
+struct rung {
+    char *type, *path;
+    bool ok;
+    cJSON *row; /* the ladder row */
+};
+
+/* Run a measuring command in this process with stdout captured; its rows (json or
+ * jsonl) come back as an array (NULL when it printed none). Its rows go to the database
+ * run of this process, so the ladder is one run. */
+static cJSON *run_captured(int (*fn)(int, char **), int argc, char **argv, int *rc)
 {
-    const char *model = NULL, *dir = NULL, *types = NULL;
-    int threads = (int)sysconf(_SC_NPROCESSORS_ONLN), verbose = 0;
-    double timeout_s = 0;
-    enum bench_fmt fmt = BENCH_FMT_MD;
-    char err[QB_ERR_LEN];
+    fflush(stdout);
+    FILE *tmp = tmpfile();
+    int saved = dup(STDOUT_FILENO);
+    if (!tmp || saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0) {
+        if (tmp)
+            fclose(tmp);
+        if (saved >= 0)
+            close(saved);
+        *rc = error("cannot capture a measurement's output: %s", strerror(errno));
+        return NULL;
+    }
+    *rc = fn(argc, argv);
+    fflush(stdout);
+    dup2(saved, STDOUT_FILENO);
+    close(saved);
+    long n = ftell(tmp);
+    char *buf = xmalloc(n > 0 ? (size_t)n + 1 : 1);
+    rewind(tmp);
+    size_t got = n > 0 ? fread(buf, 1, (size_t)n, tmp) : 0;
+    buf[got] = '\0';
+    fclose(tmp);
+    cJSON *arr = cJSON_Parse(buf);
+    if (arr && !cJSON_IsArray(arr)) { /* jsonl: one object per line */
+        cJSON_Delete(arr);
+        arr = NULL;
+    }
+    if (!arr) {
+        arr = cJSON_CreateArray();
+        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+            cJSON *o = cJSON_Parse(line);
+            if (o)
+                cJSON_AddItemToArray(arr, o);
+        }
+    }
+    free(buf);
+    return arr;
+}
+
+/* an argv built for an in-process command; its strings are owned copies */
+struct argvb {
+    char *v[32];
+    int n;
+};
+
+static void arg(struct argvb *a, const char *s)
+{
+    if (a->n < (int)QB_ARRAY_LEN(a->v) - 1)
+        a->v[a->n++] = xstrdup(s);
+}
+
+static void arg_int(struct argvb *a, int v)
+{
+    char b[24];
+    snprintf(b, sizeof(b), "%d", v);
+    arg(a, b);
+}
+
+static void argvb_free(struct argvb *a)
+{
+    for (int i = 0; i < a->n; i++)
+        free(a->v[i]);
+    a->n = 0;
+}
+
+/* --imatrix-from: llama-imatrix's statistics of the source over the text, into path
+ * (kept, and reused while the source, text and settings are the same) */
+static int make_imatrix(const struct qopts *q, const char *srcid, const char *path, char *err)
+{
+    char tid[160];
+    if (file_quick_id(q->imatrix_from, tid, err) < 0)
+        return QB_EXIT_INPUT;
+    char *want = xasprintf("%s text=%s c=%d chunks=%d\n", srcid, tid, q->n_ctx, q->n_chunks);
+    int ret = QB_EXIT_OK;
+    if (sidecar_matches(path, want)) {
+        fprintf(stderr, "quantize: importance matrix '%s' is up to date\n", path);
+        free(want);
+        return ret;
+    }
+    struct single_opts o;
+    single_opts_init(&o);
+    o.cp.n_threads = o.cp.n_threads_batch = q->threads;
+    struct work_test t;
+    memset(&t, 0, sizeof(t));
+    t.kind = WORK_PPL;
+    t.ppl_mode = 3;
+    t.pl.n_ctx = q->n_ctx;
+    t.pl.n_batch = 2048 > q->n_ctx ? 2048 : q->n_ctx; /* llama-imatrix's -b */
+    t.pl.n_chunks = q->n_chunks;
+    const int n_seq = ppl_n_seq(&t.pl);
+    t.cp = o.cp;
+    t.cp.n_ctx = (uint32_t)(n_seq * q->n_ctx);
+    t.cp.n_batch = (uint32_t)(t.pl.n_batch < (int)t.cp.n_ctx ? t.pl.n_batch : (int)t.cp.n_ctx);
+    t.cp.n_ubatch = t.cp.n_ubatch < t.cp.n_batch ? t.cp.n_ubatch : t.cp.n_batch;
+    t.cp.n_seq_max = (uint32_t)n_seq;
+    t.pt.reps = 1;
+    char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+    snprintf(t.text_path, sizeof(t.text_path), "%s", q->imatrix_from);
+    snprintf(t.base_path, sizeof(t.base_path), "%s", tmp);
+    struct runner rn;
+    struct work_load wl = {0, 0};
+    runner_init(&rn, q->model, &o.mp, &wl, q->verbose, q->timeout_s);
+    enum bench_status st;
+    cJSON *resp = NULL, *req = proto_run_req(&t);
+    bool ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
+    cJSON_Delete(req);
+    runner_release(&rn);
+    if (ok && rename(tmp, path) != 0) {
+        set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (ok && write_sidecar(path, want, err) < 0)
+        ok = false;
+    if (ok) {
+        fprintf(stderr,
+                "quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n", path,
+                q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx, json_num(resp, "ppl"));
+    } else {
+        unlink(tmp);
+        ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
+                                                                          : QB_EXIT_FAIL;
+        if (strstr(err, "tokenizes to")) {
+            char *msg = xasprintf("'%s': %s", q->imatrix_from, err);
+            snprintf(err, QB_ERR_LEN, "%s", msg);
+            free(msg);
+        }
+    }
+    cJSON_Delete(resp);
+    free(tmp);
+    free(want);
+    return ret;
+}
+
+/* --imatrix FILE: readable, and made for this model */
+static int check_imatrix(const char *path, const char *model, char *err)
+{
+    struct imatrix im;
+    if (imatrix_read_file(path, &im, err) < 0)
+        return -1;
+    struct gf_file *g;
+    int rc = gf_read_file(model, &g, err);
+    if (rc == 0) {
+        char why[QB_ERR_LEN];
+        if (imatrix_check_model(&im, g, why) < 0)
+            rc = set_err(err, "'%s' is not an importance matrix of '%s': %s", path, model, why);
+        gf_free(g);
+    }
+    imatrix_free(&im);
+    return rc;
+}
+
+/* --bench: pp and tg of the source and every rung, one bench run over them all */
+static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *failed)
+{
+    char *list = NULL;
+    for (int i = 0; i < n; i++)
+        if (r[i].ok) {
+            char *l = list ? xasprintf("%s,%s", list, r[i].path) : xstrdup(r[i].path);
+            free(list);
+            list = l;
+        }
+    if (!list)
+        return;
+    struct argvb a = {0};
+    const char *fixed[] = {"bench", "-m", list, "-o", "jsonl"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(fixed); i++)
+        arg(&a, fixed[i]);
+    arg(&a, "-p");
+    arg_int(&a, q->n_prompt);
+    arg(&a, "-n");
+    arg_int(&a, q->n_gen);
+    arg(&a, "-r");
+    arg_int(&a, q->reps);
+    arg(&a, "-t");
+    arg_int(&a, q->threads);
+    int rc;
+    cJSON *rows = run_captured(cmd_bench, a.n, a.v, &rc);
+    const cJSON *row;
+    cJSON_ArrayForEach(row, rows)
+    {
+        char file[1024];
+        json_copy_str(file, sizeof(file), row, "model_filename");
+        bool pp = json_num(row, "n_prompt") > 0, ok = false;
+        char st[32];
+        json_copy_str(st, sizeof(st), row, "status");
+        ok = !strcmp(st, "ok");
+        for (int i = 0; i < n; i++) {
+            if (!r[i].ok || strcmp(r[i].path, file) != 0)
+                continue;
+            cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts" : "tg_ts",
+                                    ok ? json_num(row, "avg_ts") : 0);
+            cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts_sd" : "tg_ts_sd",
+                                    ok ? json_num(row, "stddev_ts") : 0);
+        }
+    }
+    if (rc != QB_EXIT_OK)
+        (*failed)++;
+    cJSON_Delete(rows);
+    argvb_free(&a);
+    free(list);
+}
+
+/* --quality: PPL of the source with its log-probabilities saved, then PPL and
+ * KL-divergence of every rung against them */
+static void quality_rungs(const struct qopts *q, const char *srcid, struct rung *r, int n,
+                          int *failed)
+{
+    char err[QB_ERR_LEN], tid[160];
+    char *stem = stem_of(q->model);
+    char *base = xasprintf("%s/%s.base.bin", q->dir, stem);
+    free(stem);
+    if (file_quick_id(q->text, tid, err) < 0) {
+        error("%s", err);
+        (*failed)++;
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        if (!r[i].ok)
+            continue;
+        struct argvb a = {0};
+        arg(&a, "quality");
+        arg(&a, "-m");
+        arg(&a, r[i].path);
+        if (i == 0) { /* the source: its PPL, and the base file the rungs are held against */
+            arg(&a, "-f");
+            arg(&a, q->text);
+            arg(&a, "-c");
+            arg_int(&a, q->n_ctx);
+            arg(&a, "--save-base");
+            arg(&a, base);
+            if (q->n_chunks > 0) {
+                arg(&a, "--chunks");
+                arg_int(&a, q->n_chunks);
+            }
+        } else {
+            arg(&a, "--base");
+            arg(&a, base);
+        }
+        arg(&a, "-t");
+        arg_int(&a, q->threads);
+        arg(&a, "-o");
+        arg(&a, "json");
+        int rc;
+        cJSON *rows = run_captured(cmd_quality, a.n, a.v, &rc);
+        argvb_free(&a);
+        const cJSON *row = cJSON_GetArrayItem(rows, 0);
+        if (rc != QB_EXIT_OK || !row) {
+            (*failed)++;
+            cJSON_Delete(rows);
+            if (i == 0) /* no base: nothing to hold the rungs against */
+                break;
+            continue;
+        }
+        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
+        cJSON_AddNumberToObject(r[i].row, "ppl", json_num(row, "ppl"));
+        cJSON_AddNumberToObject(r[i].row, "ppl_sd", json_num(row, "ppl_err"));
+        cJSON_AddNumberToObject(r[i].row, "kld", kld ? json_num(kld, "kld") : 0);
+        cJSON_AddNumberToObject(r[i].row, "kld_sd", kld ? json_num(kld, "kld_err") : 0);
+        cJSON_AddNumberToObject(r[i].row, "same_top_pct", kld ? 100 * json_num(kld, "same_top") : 100);
+        cJSON_AddNumberToObject(r[i].row, "same_top_pct_sd",
+                                kld ? 100 * json_num(kld, "same_top_err") : 0);
+        cJSON_Delete(rows);
+    }
+out:
+    (void)srcid;
+    free(base);
+}
+
+static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(quantize_help, stdout);
-            return QB_EXIT_OK;
+            return -1;
         }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
-            verbose++;
+            q->verbose++;
+            continue;
+        }
+        if (!strcmp(a, "--bench") || !strcmp(a, "--quality")) {
+            *(a[2] == 'b' ? &q->bench : &q->quality) = true;
             continue;
         }
         if (!v)
             return usage_error("quantize", "%s needs a value", a);
         i++;
+        struct {
+            const char *s1, *s2;
+            int *out, lo, hi;
+        } ints[] = {
+            {"-t", "--threads", &q->threads, 1, 4096},
+            {"-c", "--ctx-size", &q->n_ctx, 4, 1 << 20},
+            {"--chunks", NULL, &q->n_chunks, 1, 1 << 24},
+            {"-p", "--n-prompt", &q->n_prompt, 1, 1 << 20},
+            {"-n", "--n-gen", &q->n_gen, 1, 1 << 20},
+            {"-r", "--repetitions", &q->reps, 1, 1000},
+        };
+        bool done = false;
+        for (size_t k = 0; k < QB_ARRAY_LEN(ints) && !done; k++) {
+            if (strcmp(a, ints[k].s1) != 0 && !(ints[k].s2 && strcmp(a, ints[k].s2) == 0))
+                continue;
+            if (parse_int(v, ints[k].lo, ints[k].hi, ints[k].out) < 0)
+                return usage_error("quantize",
+                                   "invalid value '%s' for %s (expected an integer in %d..%d)", v,
+                                   a, ints[k].lo, ints[k].hi);
+            done = true;
+        }
+        if (done)
+            continue;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            model = v;
+            q->model = v;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir")) {
-            dir = v;
+            q->dir = v;
         } else if (!strcmp(a, "--types")) {
-            types = v;
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
-            if (parse_int(v, 1, 4096, &threads) < 0)
-                return usage_error(
-                    "quantize", "invalid value '%s' for %s (expected an integer in 1..4096)", v, a);
+            q->types = v;
+        } else if (!strcmp(a, "--imatrix")) {
+            q->imatrix = v;
+        } else if (!strcmp(a, "--imatrix-from")) {
+            q->imatrix_from = v;
+        } else if (!strcmp(a, "-f") || !strcmp(a, "--file")) {
+            q->text = v;
+        } else if (!strcmp(a, "--corpus")) {
+            q->corpus = v;
         } else if (!strcmp(a, "--timeout")) {
-            if (parse_double(v, &timeout_s) < 0 || timeout_s < 0)
+            if (parse_double(v, &q->timeout_s) < 0 || q->timeout_s < 0)
                 return usage_error("quantize",
                                    "invalid value '%s' for --timeout (seconds, 0 = none)", v);
         } else if (!strcmp(a, "--format")) {
@@ -148,18 +487,72 @@ int cmd_quantize(int argc, char **argv)
             if (x < 0 || x == BENCH_FMT_SQL)
                 return usage_error("quantize", "invalid output format '%s' (md, csv, json, jsonl)",
                                    v);
-            fmt = (enum bench_fmt)x;
+            q->fmt = (enum bench_fmt)x;
         } else {
             return usage_error("quantize", "unknown flag '%s'", a);
         }
     }
-    if (!model || !dir || !types)
+    if (!q->model || !q->dir || !q->types)
         return usage_error("quantize", "missing %s",
-                           !model   ? "-m MODEL"
-                           : !types ? "--types LIST"
-                                    : "-o DIR");
+                           !q->model   ? "-m MODEL"
+                           : !q->types ? "--types LIST"
+                                       : "-o DIR");
+    if (q->imatrix && q->imatrix_from)
+        return usage_error("quantize", "--imatrix and --imatrix-from exclude each other");
+    if (q->text && q->corpus)
+        return usage_error("quantize", "-f and --corpus exclude each other");
+    if (q->quality && !q->text && !q->corpus)
+        return usage_error("quantize", "--quality needs -f TEXT or --corpus NAME");
+    return 0;
+}
+
+/* one input file that must exist (the text files; the model is checked as a GGUF) */
+static int need_file(const char *path)
+{
+    FILE *f = path ? fopen(path, "rb") : NULL;
+    if (path && !f)
+        return error("cannot open '%s': %s", path, strerror(errno)), -1;
+    if (f)
+        fclose(f);
+    return 0;
+}
+
+static void add_cols(struct table_col *cols, int *n, const struct qopts *q)
+{
+    static const struct table_col bench_cols[] = {
+        {"pp_ts", "pp t/s", 16, TABLE_MEAN_SD},
+        {"tg_ts", "tg t/s", 14, TABLE_MEAN_SD},
+    };
+    static const struct table_col quality_cols[] = {
+        {"ppl", "PPL", 16, TABLE_MEAN_SD},
+        {"kld", "mean KLD", 18, TABLE_MEAN_SD4},
+        {"same_top_pct", "same top %", 14, TABLE_MEAN_SD},
+    };
+    memcpy(cols, quantize_cols, sizeof(quantize_cols));
+    *n = (int)QB_ARRAY_LEN(quantize_cols);
+    if (q->bench)
+        for (size_t i = 0; i < QB_ARRAY_LEN(bench_cols); i++)
+            cols[(*n)++] = bench_cols[i];
+    if (q->quality)
+        for (size_t i = 0; i < QB_ARRAY_LEN(quality_cols); i++)
+            cols[(*n)++] = quality_cols[i];
+}
+
+int cmd_quantize(int argc, char **argv)
+{
+    struct qopts q = {.threads = (int)sysconf(_SC_NPROCESSORS_ONLN),
+                      .n_ctx = 512,
+                      .n_chunks = -1,
+                      .n_prompt = 512,
+                      .n_gen = 128,
+                      .reps = 3,
+                      .fmt = BENCH_FMT_MD};
+    char err[QB_ERR_LEN];
+    int prc = parse_quantize_flags(argc, argv, &q);
+    if (prc)
+        return prc < 0 ? QB_EXIT_OK : prc;
     struct str_list tl = {0};
-    str_list_split(&tl, types, ',');
+    str_list_split(&tl, q.types, ',');
     int *ft = xcalloc(tl.n ? tl.n : 1, sizeof(int));
     for (size_t k = 0; k < tl.n; k++) {
         ft[k] = llama_ftype_by_name(tl.v[k]);
@@ -175,55 +568,113 @@ int cmd_quantize(int argc, char **argv)
     }
     char id[160];
     long long n_layer;
-    if (check_model_file(model, &n_layer, err) < 0 || file_quick_id(model, id, err) < 0) {
+    int ret = QB_EXIT_OK;
+    const char *imatrix = q.imatrix;
+    char *stem = stem_of(q.model), *imx_made = NULL, *corpus_file = NULL;
+    if (q.corpus && !(corpus_file = corpus_path(q.corpus, err))) {
         error("%s", err);
+        ret = QB_EXIT_INPUT;
+    } else if (q.corpus) {
+        q.text = corpus_file;
+    }
+    if (ret) {
+    } else if (check_model_file(q.model, &n_layer, err) < 0 || file_quick_id(q.model, id, err) < 0) {
+        error("%s", err);
+        ret = QB_EXIT_INPUT;
+    } else if (need_file(q.text) < 0 || need_file(q.imatrix_from) < 0) {
+        ret = QB_EXIT_INPUT;
+    } else if (q.imatrix && check_imatrix(q.imatrix, q.model, err) < 0) {
+        error("%s", err);
+        ret = QB_EXIT_INPUT;
+    } else if (mkdir(q.dir, 0777) < 0 && errno != EEXIST) {
+        error("cannot create '%s': %s", q.dir, strerror(errno));
+        ret = QB_EXIT_FAIL;
+    } else if (q.imatrix_from) {
+        imx_made = xasprintf("%s/%s.imatrix.gguf", q.dir, stem);
+        ret = make_imatrix(&q, id, imx_made, err);
+        if (ret)
+            error("%s", err);
+        imatrix = imx_made;
+    }
+    if (ret) {
+        free(corpus_file);
+        free(stem);
+        free(imx_made);
         free(ft);
         str_list_release(&tl);
-        return QB_EXIT_INPUT;
+        return ret;
     }
-    if (mkdir(dir, 0777) < 0 && errno != EEXIST) {
-        error("cannot create '%s': %s", dir, strerror(errno));
+    char imx_id[160] = "none";
+    if (imatrix && file_quick_id(imatrix, imx_id, err) < 0) {
+        free(corpus_file);
+        free(stem);
+        free(imx_made);
         free(ft);
         str_list_release(&tl);
-        return QB_EXIT_FAIL;
+        return error("%s", err), QB_EXIT_INPUT;
     }
-    char *stem = stem_of(model);
-    struct table_out out;
-    table_begin(&out, stdout, fmt, quantize_cols, (int)QB_ARRAY_LEN(quantize_cols));
+    /* rung 0 is the source, measured alongside the rungs with --bench / --quality */
+    const bool measure = q.bench || q.quality;
+    const int n_r = (int)tl.n + 1;
+    struct rung *rg = xcalloc((size_t)n_r, sizeof(*rg));
     int failed = 0;
+    {
+        int src_ft;
+        uint64_t bytes, params;
+        rg[0].path = xstrdup(q.model);
+        rg[0].ok = measure && gguf_facts(q.model, &src_ft, &bytes, &params, err) == 0;
+        const char *sname = llama_ftype_name_short(src_ft);
+        rg[0].type = xstrdup(sname ? sname : "source");
+        rg[0].row = cJSON_CreateObject();
+        cJSON_AddStringToObject(rg[0].row, "type", rg[0].type);
+        cJSON_AddStringToObject(rg[0].row, "file", q.model);
+        cJSON_AddNumberToObject(rg[0].row, "size_mib", (double)bytes / 1048576.0);
+        cJSON_AddNumberToObject(rg[0].row, "size_bytes", (double)bytes);
+        cJSON_AddNumberToObject(rg[0].row, "n_params", (double)params);
+        cJSON_AddNumberToObject(rg[0].row, "bpw", params ? 8.0 * (double)bytes / (double)params : 0);
+        cJSON_AddNumberToObject(rg[0].row, "ftype", src_ft);
+        cJSON_AddStringToObject(rg[0].row, "action", "source");
+        cJSON_AddStringToObject(rg[0].row, "status", "ok");
+        cJSON_AddStringToObject(rg[0].row, "error", "");
+        cJSON_AddNumberToObject(rg[0].row, "time_s", 0);
+    }
     for (size_t k = 0; k < tl.n; k++) {
         const char *tname = llama_ftype_name_short(ft[k]);
-        char *path = xasprintf("%s/%s-%s.gguf", dir, stem, tname);
-        char *want = xasprintf("%s ftype=%d\n", id, ft[k]);
+        struct rung *r = &rg[k + 1];
+        r->type = xstrdup(tname);
+        r->path = xasprintf("%s/%s-%s.gguf", q.dir, stem, tname);
+        char *want = xasprintf("%s ftype=%d imatrix=%s\n", id, ft[k], imx_id);
         int have_ft = -1;
         uint64_t bytes = 0, params = 0;
         const char *status = "made";
         char reason[QB_ERR_LEN] = "";
         uint64_t t0 = monotime_ns();
-        if (sidecar_matches(path, want) && gguf_facts(path, &have_ft, &bytes, &params, err) == 0 &&
-            have_ft == ft[k]) {
+        if (sidecar_matches(r->path, want) &&
+            gguf_facts(r->path, &have_ft, &bytes, &params, err) == 0 && have_ft == ft[k]) {
             status = "skipped";
         } else {
-            char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-            struct worker *w = worker_start(verbose, verbose > 0, reason);
+            char *tmp = xasprintf("%s.tmp.%d", r->path, (int)getpid());
+            struct worker *w = worker_start(q.verbose, q.verbose > 0, reason);
             cJSON *req = cJSON_CreateObject(), *resp = NULL;
             cJSON_AddStringToObject(req, "op", "quantize");
-            cJSON_AddStringToObject(req, "in", model);
+            cJSON_AddStringToObject(req, "in", q.model);
             cJSON_AddStringToObject(req, "out", tmp);
             cJSON_AddNumberToObject(req, "ftype", ft[k]);
-            cJSON_AddNumberToObject(req, "threads", threads);
-            bool ok = w && worker_call(w, req, timeout_s, &resp, reason) == 0;
+            cJSON_AddNumberToObject(req, "threads", q.threads);
+            if (imatrix)
+                cJSON_AddStringToObject(req, "imatrix", imatrix);
+            bool ok = w && worker_call(w, req, q.timeout_s, &resp, reason) == 0;
             const cJSON *ev = cJSON_GetObjectItemCaseSensitive(resp, "ev");
             if (ok && !(cJSON_IsString(ev) && !strcmp(ev->valuestring, "result"))) {
                 json_copy_str(reason, sizeof(reason), resp, "msg");
                 ok = false;
             }
-            if (ok && rename(tmp, path) != 0) {
+            if (ok && rename(tmp, r->path) != 0) {
                 set_err(reason, "cannot rename '%s': %s", tmp, strerror(errno));
                 ok = false;
             }
-            if (ok && (write_sidecar(path, want, reason) < 0 ||
-                       gguf_facts(path, &have_ft, &bytes, &params, reason) < 0))
+            if (ok && (write_sidecar(r->path, want, reason) < 0 ||
+                       gguf_facts(r->path, &have_ft, &bytes, &params, reason) < 0))
                 ok = false;
             if (!ok) {
                 unlink(tmp);
@@ -236,27 +687,58 @@ int cmd_quantize(int argc, char **argv)
             worker_stop(w);
             free(tmp);
         }
-        cJSON *row = cJSON_CreateObject();
+        r->ok = strcmp(status, "failed") != 0;
+        cJSON *row = r->row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "type", tname);
-        cJSON_AddStringToObject(row, "file", path);
+        cJSON_AddStringToObject(row, "file", r->path);
         cJSON_AddNumberToObject(row, "size_mib", (double)bytes / 1048576.0);
         cJSON_AddNumberToObject(row, "size_bytes", (double)bytes);
         cJSON_AddNumberToObject(row, "n_params", (double)params);
         cJSON_AddNumberToObject(row, "bpw", params ? 8.0 * (double)bytes / (double)params : 0);
         cJSON_AddNumberToObject(row, "ftype", have_ft);
         cJSON_AddStringToObject(row, "action", status);
-        cJSON_AddStringToObject(row, "status", strcmp(status, "failed") ? "ok" : "failed");
+        cJSON_AddStringToObject(row, "status", r->ok ? "ok" : "failed");
         cJSON_AddStringToObject(row, "error", reason);
         cJSON_AddNumberToObject(row, "time_s", (double)(monotime_ns() - t0) / 1e9);
-        cJSON_AddStringToObject(row, "source", model);
-        cJSON_AddStringToObject(row, "source_id", id);
-        table_row(&out, row);
-        cJSON_Delete(row);
-        free(path);
         free(want);
     }
+    if (q.bench)
+        bench_rungs(&q, rg, n_r, &failed);
+    if (q.quality)
+        quality_rungs(&q, id, rg, n_r, &failed);
+    struct table_col cols[QB_ARRAY_LEN(quantize_cols) + 5];
+    int n_cols;
+    add_cols(cols, &n_cols, &q);
+    struct table_out out;
+    table_begin(&out, stdout, q.fmt, cols, n_cols);
+    for (int i = measure ? 0 : 1; i < n_r; i++) {
+        cJSON *row = rg[i].row;
+        /* every row with the same keys (csv), a figure that could not be measured is 0 */
+        const char *keys[] = {"pp_ts", "pp_ts_sd", "tg_ts", "tg_ts_sd"};
+        const char *qkeys[] = {"ppl", "ppl_sd", "kld", "kld_sd", "same_top_pct",
+                               "same_top_pct_sd"};
+        for (size_t k = 0; q.bench && k < QB_ARRAY_LEN(keys); k++)
+            if (!cJSON_HasObjectItem(row, keys[k]))
+                cJSON_AddNumberToObject(row, keys[k], 0);
+        for (size_t k = 0; q.quality && k < QB_ARRAY_LEN(qkeys); k++)
+            if (!cJSON_HasObjectItem(row, qkeys[k]))
+                cJSON_AddNumberToObject(row, qkeys[k], 0);
+        cJSON_AddStringToObject(row, "imatrix", imatrix ? imatrix : "");
+        cJSON_AddStringToObject(row, "source", q.model);
+        cJSON_AddStringToObject(row, "source_id", id);
+        table_row(&out, row);
+        dbrun_row("quantize", row);
+    }
     table_end(&out);
+    for (int i = 0; i < n_r; i++) {
+        free(rg[i].type);
+        free(rg[i].path);
+        cJSON_Delete(rg[i].row);
+    }
+    free(rg);
+    free(corpus_file);
     free(stem);
+    free(imx_made);
     free(ft);
     str_list_release(&tl);
     return failed ? QB_EXIT_PARTIAL : QB_EXIT_OK;

@@ -27,6 +27,10 @@ static const char report_help[] =
     "                     samples and metadata) or html (one self-contained page: tables and\n"
     "                     charts of t/s against depth, threads, parallel sequences (B) and\n"
     "                     model size; no script, no outside file)\n"
+    "                     md and html add the quant ladder of 'quantize' rows: size, bits\n"
+    "                     per weight, pp/tg t/s, PPL, KLD and same-top % per rung, the\n"
+    "                     rungs no smaller rung beats on KLD marked as the frontier (html:\n"
+    "                     charts of size against KLD and against t/s)\n"
     "  --runs             list the runs (id, label, command, times, status, rows)\n"
     "  --all              include failed rows (default: status ok only)\n"
     "\n" QB_EXIT_CODES_HELP;
@@ -295,6 +299,130 @@ static void write_charts(FILE *fp, const cJSON *rows)
     set_chart(fp, &size, "model size against tokens/s", "model size (GiB)", "t/s", true);
 }
 
+/* ---------------------------------------------------------------- the quant ladder */
+
+/* quantize rows (one per rung, and the source with --bench / --quality): size, speed
+ * and quality side by side, smallest first; in html also the size / KLD frontier and
+ * size against t/s */
+struct rung_pt {
+    const cJSON *res, *row;
+    double size, kld;
+};
+
+static int by_size(const void *a, const void *b)
+{
+    double x = ((const struct rung_pt *)a)->size, y = ((const struct rung_pt *)b)->size;
+    return x < y ? -1 : x > y;
+}
+
+static void write_ladder(FILE *fp, const cJSON *rows, bool html)
+{
+    int n = 0;
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows)
+        n += strcmp(str_of(res, "kind", ""), "quantize") == 0;
+    if (n == 0)
+        return;
+    struct rung_pt *p = xcalloc((size_t)n, sizeof(*p));
+    n = 0;
+    bool many_runs = false;
+    cJSON_ArrayForEach (res, rows) {
+        if (strcmp(str_of(res, "kind", ""), "quantize") != 0)
+            continue;
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
+        many_runs |= n > 0 && num_of(res, "run_id", 0) != num_of(p[0].res, "run_id", 0);
+        p[n++] = (struct rung_pt){res, row, num_of(row, "size_mib", 0), num_of(row, "kld", -1)};
+    }
+    qsort(p, (size_t)n, sizeof(*p), by_size);
+    static const char *const head[] = {"run",    "type", "size MiB", "bits/weight", "pp t/s",
+                                       "tg t/s", "PPL",  "mean KLD", "same top %",  "frontier"};
+    /* on the size / KLD frontier: no smaller rung of its run has a KLD as low */
+    bool *front = xcalloc((size_t)n, sizeof(bool));
+    for (int i = 0; i < n; i++) {
+        front[i] = cJSON_HasObjectItem(p[i].row, "kld");
+        for (int j = 0; j < i && front[i]; j++)
+            if (num_of(p[j].res, "run_id", 0) == num_of(p[i].res, "run_id", 0) &&
+                cJSON_HasObjectItem(p[j].row, "kld") && p[j].kld <= p[i].kld)
+                front[i] = false;
+    }
+    fputs(html ? "<h2>Quant ladder</h2>\n<table class=\"rows\"><thead><tr>"
+               : "\n## Quant ladder\n\n|",
+          fp);
+    for (size_t k = 0; k < QB_ARRAY_LEN(head); k++)
+        fprintf(fp, html ? "<th>%s</th>" : " %s |", head[k]);
+    fputs(html ? "</tr></thead><tbody>\n" : "\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
+          fp);
+    for (int i = 0; i < n; i++) {
+        const cJSON *r = p[i].row;
+        char *c[10];
+        c[0] = xasprintf("%.0f", num_of(p[i].res, "run_id", 0));
+        c[1] = xstrdup(str_of(r, "type", ""));
+        c[2] = xasprintf("%.2f", num_of(r, "size_mib", 0));
+        c[3] = xasprintf("%.2f", num_of(r, "bpw", 0));
+        c[4] = cJSON_HasObjectItem(r, "pp_ts") ? xasprintf("%.2f ± %.2f", num_of(r, "pp_ts", 0),
+                                                          num_of(r, "pp_ts_sd", 0))
+                                               : xstrdup("");
+        c[5] = cJSON_HasObjectItem(r, "tg_ts") ? xasprintf("%.2f ± %.2f", num_of(r, "tg_ts", 0),
+                                                          num_of(r, "tg_ts_sd", 0))
+                                               : xstrdup("");
+        c[6] = cJSON_HasObjectItem(r, "ppl")
+                   ? xasprintf("%.4f ± %.4f", num_of(r, "ppl", 0), num_of(r, "ppl_sd", 0))
+                   : xstrdup("");
+        c[7] = cJSON_HasObjectItem(r, "kld")
+                   ? xasprintf("%.6f ± %.6f", num_of(r, "kld", 0), num_of(r, "kld_sd", 0))
+                   : xstrdup("");
+        c[8] = cJSON_HasObjectItem(r, "same_top_pct") ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
+                                                      : xstrdup("");
+        c[9] = xstrdup(front[i] ? "yes" : "");
+        fputs(html ? "<tr>" : "|", fp);
+        for (int k = 0; k < 10; k++) {
+            if (html) {
+                fputs("<td>", fp);
+                svg_put_text(fp, c[k]);
+                fputs("</td>", fp);
+            } else {
+                fprintf(fp, " %s |", c[k]);
+            }
+            free(c[k]);
+        }
+        fputs(html ? "</tr>\n" : "\n", fp);
+    }
+    if (html) {
+        fputs("</tbody></table>\n", fp);
+        struct series_set kld = {0}, speed = {0};
+        for (int i = 0; i < n; i++) {
+            const cJSON *r = p[i].row;
+            char *name = many_runs ? xasprintf("%s (run %.0f)", str_of(r, "type", ""),
+                                               num_of(p[i].res, "run_id", 0))
+                                   : xstrdup(str_of(r, "type", ""));
+            if (cJSON_HasObjectItem(r, "kld")) {
+                set_add(&kld, name, p[i].size, p[i].kld, num_of(r, "kld_sd", 0));
+                if (front[i])
+                    set_add(&kld, "size / KLD frontier", p[i].size, p[i].kld, 0);
+            }
+            free(name);
+            for (int k = 0; k < 2; k++) {
+                const char *key = k ? "tg_ts" : "pp_ts";
+                if (!cJSON_HasObjectItem(r, key))
+                    continue;
+                name = many_runs ? xasprintf("%s (run %.0f)", k ? "tg" : "pp",
+                                             num_of(p[i].res, "run_id", 0))
+                                 : xstrdup(k ? "tg" : "pp");
+                char sd[16];
+                snprintf(sd, sizeof(sd), "%s_sd", key);
+                set_add(&speed, name, p[i].size, num_of(r, key, 0), num_of(r, sd, 0));
+                free(name);
+            }
+        }
+        set_chart(fp, &kld, "quant ladder: size against KL-divergence from the source",
+                  "model size (MiB)", "mean KLD", false);
+        set_chart(fp, &speed, "quant ladder: size against tokens/s", "model size (MiB)", "t/s",
+                  false);
+    }
+    free(front);
+    free(p);
+}
+
 static void write_html(FILE *fp, const cJSON *rows, const char *db)
 {
     fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -307,7 +435,9 @@ static void write_html(FILE *fp, const cJSON *rows, const char *db)
           fp);
     fprintf(fp, "%d rows from <code>", cJSON_GetArraySize(rows));
     svg_put_text(fp, db);
-    fputs("</code></p>\n<h2>Charts</h2>\n", fp);
+    fputs("</code></p>\n", fp);
+    write_ladder(fp, rows, true);
+    fputs("<h2>Charts</h2>\n", fp);
     write_charts(fp, rows);
     fputs("<h2>Rows</h2>\n", fp);
     write_table(fp, rows, true);
@@ -461,6 +591,7 @@ int cmd_report(int argc, char **argv)
         write_html(stdout, rows, db_path ? db_path : "the results database");
     } else if (fmt == BENCH_FMT_MD) {
         write_table(stdout, rows, false);
+        write_ladder(stdout, rows, false);
     } else if (fmt == BENCH_FMT_CSV) {
         write_csv(stdout, rows);
     } else if (fmt == BENCH_FMT_JSON) {

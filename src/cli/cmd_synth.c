@@ -358,7 +358,7 @@ int cmd_synth(int argc, char **argv)
         goto out;
     }
     engine_global_init(0);
-    if (engine_quantize(tmp, tmp_q, p.ftype, p.n_threads, err) < 0) {
+    if (engine_quantize(tmp, tmp_q, p.ftype, p.n_threads, NULL, NULL, err) < 0) {
         ret = error("%s", err);
         goto out;
     }

@@ -75,6 +75,7 @@ struct engine_build_info {
 };
 
 struct engine;
+struct imatrix; /* gguf/imatrix.h */
 
 struct engine_model_params engine_model_params_default(void);
 struct engine_ctx_params engine_ctx_params_default(void);
@@ -91,6 +92,13 @@ int engine_set_process_priority(int prio, char *err);
 struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err);
 void engine_close(struct engine *e); /* frees the context, then the model; accepts NULL */
 void engine_model_info(const struct engine *e, struct engine_model_info *mi);
+
+/* Collect an importance matrix (llama-imatrix's statistics: per layer weight and expert,
+ * the sums of the squared input columns and the rows seen) into im from every decode of
+ * the contexts created from now on (call before engine_ctx_create); _end stops, -1 with
+ * err when a value was not finite or a shape changed. */
+void engine_imatrix_begin(struct engine *e, struct imatrix *im);
+int engine_imatrix_end(struct engine *e, char *err);
 
 /* Create the (single) context, replacing an earlier one. */
 int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char *err);
@@ -116,6 +124,11 @@ const float *engine_logits(struct engine *e, int i, char *err);
  * special tokens not parsed). *out is the caller's (free()); -1 with err. */
 int engine_tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
                     int32_t **out, int *n, char *err);
+/* The text of n tokens (special tokens give none; the leading space a vocabulary adds
+ * removed, so engine_tokenize with add_special gives them back after BOS). *out is the
+ * caller's, NUL-terminated; -1 with err (an id outside the vocabulary). */
+int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out,
+                      size_t *len, char *err);
 
 /* Remove positions [p0, p1) of sequence seq (p1 < 0: to the end); -1 with err if refused. */
 int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err);
@@ -164,8 +177,11 @@ int engine_devices_memory(struct engine_dev_mem *d, int max);
  * repacks Q4_0/Q4_K/IQ4_NL/MXFP4 (AVX2) and Q2_K (AVX-512) weights. */
 void engine_host_caps(int *n_gpus, bool *repack, bool *repack_avx512);
 
-/* Quantize a GGUF with llama.cpp's quantizer to a llama file type id. */
-int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err);
+/* Quantize a GGUF with llama.cpp's quantizer to a llama file type id, with an importance
+ * matrix when im is not NULL (its values as llama-quantize derives them, and its file,
+ * dataset, entry and chunk counts recorded under quantize.imatrix.*, as llama-quantize). */
+int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
+                    const struct imatrix *im, const char *im_path, char *err);
 
 /* Compare gguf/types.c with the linked ggml; -1 with err naming the first mismatch. */
 int engine_check_types(char *err);

@@ -5,6 +5,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <math.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <ggml.h>
@@ -15,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "../gguf/gguf.h"
+#include "../gguf/imatrix.h"
 #ifdef QB_HAVE_LLAMA_EXT
 #include "engine_ext.h"
 #endif
@@ -42,6 +44,10 @@ struct engine {
     void (*progress)(float, void *);
     void *progress_ud;
     struct engine_mem logmem; /* from llama.cpp's "buffer size" log lines */
+    struct imatrix *imx;      /* collecting an importance matrix into it (engine_imatrix_begin) */
+    char imx_err[QB_ERR_LEN]; /* the first problem while collecting */
+    uint8_t *imx_buf;         /* activations and expert ids copied from a device */
+    size_t imx_cap;
 };
 
 /* the engine whose load or context creation is logging now (one per process) */
@@ -400,6 +406,7 @@ void engine_close(struct engine *e)
         free(e->ovr_patterns[i]);
     free(e->ovr_patterns);
     free(e->ovr);
+    free(e->imx_buf);
     free(e);
 }
 
@@ -426,6 +433,151 @@ static int kv_type(const char *name, enum ggml_type *out, char *err)
     return 0;
 }
 
+/* ---- importance matrix: llama-imatrix's statistics, gathered in the scheduler's eval
+ * callback: for every matrix multiplication by a layer weight ("blk.*") with at least 16
+ * F32 input rows, and every expert multiplication, the sum over input rows of each
+ * column's square, per matrix (per expert), and the rows seen. ---- */
+
+/* a weight's name without the "#...#" decoration the scheduler gives copies */
+static void weight_name(const char *name, char *out, size_t cap)
+{
+    const char *p = strchr(name, '#'), *q;
+    size_t n;
+    if (p) {
+        p++;
+        q = strchr(p, '#');
+        n = q ? (size_t)(q - p) : strlen(p);
+    } else {
+        p = name;
+        n = strlen(name);
+    }
+    snprintf(out, cap, "%.*s", (int)n, p);
+}
+
+static const uint8_t *imx_host(struct engine *e, const struct ggml_tensor *t, size_t off)
+{
+    if (ggml_backend_buffer_is_host(t->buffer))
+        return t->data;
+    size_t n = ggml_nbytes(t);
+    if (off + n > e->imx_cap) {
+        e->imx_cap = off + n;
+        e->imx_buf = xrealloc(e->imx_buf, e->imx_cap);
+    }
+    ggml_backend_tensor_get(t, e->imx_buf + off, 0, n);
+    return e->imx_buf + off;
+}
+
+static bool imx_finite(const float *v, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return false;
+    return true;
+}
+
+static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
+{
+    struct engine *e = ud;
+    const struct ggml_tensor *src0 = t->src[0], *src1 = t->src[1];
+    char name[GGML_MAX_NAME + 8];
+    if (ask) {
+        if (t->op == GGML_OP_MUL_MAT_ID)
+            return true;
+        if (t->op != GGML_OP_MUL_MAT || src1->ne[1] < 16 || src1->type != GGML_TYPE_F32)
+            return false;
+        weight_name(src0->name, name, sizeof(name));
+        return strncmp(name, "blk.", 4) == 0;
+    }
+    if (e->imx_err[0])
+        return true;
+    weight_name(src0->name, name, sizeof(name));
+    if (src1->type != GGML_TYPE_F32 || src1->nb[0] != sizeof(float)) {
+        set_err(e->imx_err, "importance matrix: the input of '%s' is not contiguous F32", name);
+        return true;
+    }
+    if (t->op == GGML_OP_MUL_MAT_ID) {
+        const struct ggml_tensor *ids = t->src[2];
+        const int64_t n_as = src0->ne[2], n_ids = ids->ne[0], ne0 = src1->ne[0];
+        const int64_t n_tokens = src1->ne[2];
+        if (ids->ne[1] != n_tokens || ggml_nrows(src1) != src1->ne[1] * src1->ne[2]) {
+            set_err(e->imx_err, "importance matrix: unexpected expert layout in '%s'", name);
+            return true;
+        }
+        struct imatrix_entry *en = imatrix_entry_get(e->imx, name, ne0, (int)n_as);
+        if (!en) {
+            set_err(e->imx_err, "importance matrix: '%s' changed shape", name);
+            return true;
+        }
+        /* ids first: the activations' copy may reallocate the buffer */
+        const size_t ids_n = ggml_nbytes(ids);
+        const uint8_t *id = imx_host(e, ids, 0);
+        uint8_t *id_copy = xmalloc(ids_n);
+        memcpy(id_copy, id, ids_n);
+        const uint8_t *x0 = imx_host(e, src1, 0);
+        bool *touched = xcalloc((size_t)n_as, sizeof(bool));
+        for (int64_t k = 0; k < n_ids && !e->imx_err[0]; k++)
+            for (int64_t row = 0; row < n_tokens; row++) {
+                int32_t ex;
+                memcpy(&ex, id_copy + row * ids->nb[1] + k * ids->nb[0], sizeof(ex));
+                if (ex < 0 || ex >= n_as) {
+                    set_err(e->imx_err, "importance matrix: expert id %d out of range in '%s'",
+                            ex, name);
+                    break;
+                }
+                const float *x =
+                    (const float *)(x0 + (k % src1->ne[1]) * src1->nb[1] + row * src1->nb[2]);
+                float *acc = en->sums + ex * ne0;
+                en->counts[ex]++;
+                touched[ex] = true;
+                for (int64_t j = 0; j < ne0; j++)
+                    acc[j] += x[j] * x[j];
+            }
+        for (int64_t ex = 0; ex < n_as && !e->imx_err[0]; ex++)
+            if (touched[ex] && !imx_finite(en->sums + ex * ne0, ne0))
+                set_err(e->imx_err, "importance matrix: non-finite values in '%s'", name);
+        free(touched);
+        free(id_copy);
+        return true;
+    }
+    const int64_t n_mat = src0->ne[2] * src0->ne[3], ne0 = src1->ne[0];
+    /* one count for all the matrices of a dense weight, as llama-imatrix */
+    struct imatrix_entry *en = imatrix_entry_get(e->imx, name, ne0 * n_mat, 1);
+    if (!en) {
+        set_err(e->imx_err, "importance matrix: '%s' changed shape", name);
+        return true;
+    }
+    const uint8_t *x0 = imx_host(e, src1, 0);
+    for (int64_t i3 = 0; i3 < src1->ne[3]; i3++)
+        for (int64_t i2 = 0; i2 < src1->ne[2]; i2++) {
+            const int64_t mat = (i3 % src0->ne[3]) * src0->ne[2] + (i2 % src0->ne[2]);
+            float *acc = en->sums + mat * ne0;
+            for (int64_t row = 0; row < src1->ne[1]; row++) {
+                const float *x = (const float *)(x0 + row * src1->nb[1] + i2 * src1->nb[2] +
+                                                 i3 * src1->nb[3]);
+                for (int64_t j = 0; j < ne0; j++)
+                    acc[j] += x[j] * x[j];
+            }
+        }
+    if (!imx_finite(en->sums, en->n_sums))
+        set_err(e->imx_err, "importance matrix: non-finite values in '%s'", name);
+    en->counts[0] += ggml_nrows(src1) / n_mat;
+    return true;
+}
+
+void engine_imatrix_begin(struct engine *e, struct imatrix *im)
+{
+    e->imx = im;
+    e->imx_err[0] = '\0';
+}
+
+int engine_imatrix_end(struct engine *e, char *err)
+{
+    e->imx = NULL;
+    if (e->imx_err[0])
+        return set_err(err, "%s", e->imx_err);
+    return 0;
+}
+
 int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char *err)
 {
     engine_ctx_free(e);
@@ -447,6 +599,10 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
     log_owner = e;
     for (int i = 0; i < e->logmem.n; i++) /* the context's parts are logged anew */
         e->logmem.b[i].context = e->logmem.b[i].compute = e->logmem.b[i].output = 0;
+    if (e->imx) {
+        p.cb_eval = imx_collect;
+        p.cb_eval_user_data = e;
+    }
     e->ctx = llama_init_from_model(e->model, p);
     if (!e->ctx)
         return set_err(err,
@@ -600,15 +756,60 @@ int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, cha
     return 0;
 }
 
-int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err)
+static void kv_str(struct llama_model_kv_override *o, const char *key, const char *v)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->key, sizeof(o->key), "%s", key);
+    o->tag = LLAMA_KV_OVERRIDE_TYPE_STR;
+    snprintf(o->val_str, sizeof(o->val_str), "%s", v);
+}
+
+static void kv_int(struct llama_model_kv_override *o, const char *key, int64_t v)
+{
+    memset(o, 0, sizeof(*o));
+    snprintf(o->key, sizeof(o->key), "%s", key);
+    o->tag = LLAMA_KV_OVERRIDE_TYPE_INT;
+    o->val_i64 = v;
+}
+
+int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
+                    const struct imatrix *im, const char *im_path, char *err)
 {
     llama_model_quantize_params p = llama_model_quantize_default_params();
     p.ftype = (enum llama_ftype)ftype;
     p.nthread = n_threads;
+    size_t n = im ? im->n : 0;
+    struct llama_model_imatrix_data *d = xcalloc(n + 1, sizeof(*d));
+    float **vals = xcalloc(n + 1, sizeof(float *));
+    struct llama_model_kv_override kv[5];
+    if (n) { /* the values and the metadata llama-quantize records */
+        for (size_t i = 0; i < n; i++) {
+            vals[i] = imatrix_values(im, &im->e[i]);
+            d[i] = (struct llama_model_imatrix_data){im->e[i].name, vals[i],
+                                                     (size_t)im->e[i].n_sums};
+        }
+        p.imatrix = d;
+        int k = 0;
+        kv_str(&kv[k++], "quantize.imatrix.file", im_path ? im_path : "");
+        if (im->n_datasets)
+            kv_str(&kv[k++], "quantize.imatrix.dataset", im->datasets[0]);
+        kv_int(&kv[k++], "quantize.imatrix.entries_count", (int64_t)n);
+        if (im->chunk_count > 0)
+            kv_int(&kv[k++], "quantize.imatrix.chunks_count", im->chunk_count);
+        memset(&kv[k], 0, sizeof(kv[k]));
+        p.kv_overrides = kv;
+    }
+    int rc = 0;
+    log_last_error[0] = '\0';
     if (llama_model_quantize(in, out, &p) != 0)
-        return set_err(err, "llama.cpp failed to quantize '%s' to %s", in,
-                       llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?");
-    return 0;
+        rc = set_err(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
+                     llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
+                     log_last_error[0] ? ": " : "", log_last_error);
+    for (size_t i = 0; i < n; i++)
+        free(vals[i]);
+    free(vals);
+    free(d);
+    return rc;
 }
 
 int engine_check_types(char *err)
@@ -781,5 +982,34 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
     }
     *out = t;
     *n = k;
+    return 0;
+}
+
+int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out,
+                      size_t *len, char *err)
+{
+    *out = NULL;
+    *len = 0;
+    const struct llama_vocab *v = llama_model_get_vocab(e->model);
+    const int32_t n_vocab = llama_vocab_n_tokens(v);
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= n_vocab)
+            return set_err(err, "token %d is %d, outside the vocabulary of %d", i, tokens[i],
+                           n_vocab);
+    int cap = n * 8 + 64;
+    char *s = xmalloc((size_t)cap + 1);
+    int k = llama_detokenize(v, tokens, n, s, cap, false, false);
+    if (k < 0) {
+        cap = -k;
+        s = xrealloc(s, (size_t)cap + 1);
+        k = llama_detokenize(v, tokens, n, s, cap, false, false);
+    }
+    if (k < 0) {
+        free(s);
+        return set_err(err, "llama.cpp could not detokenize %d tokens", n);
+    }
+    s[k] = '\0';
+    *out = s;
+    *len = (size_t)k;
     return 0;
 }

@@ -269,7 +269,7 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
             get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
             get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
             get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
-            get_i32(w, "mode", 0, 2, &t->ppl_mode, err) < 0 ||
+            get_i32(w, "mode", 0, 3, &t->ppl_mode, err) < 0 ||
             get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
             get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
             return -1;

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../gguf/imatrix.h"
 #include "../measure/kld.h"
 #include "../measure/pp_tg.h"
 #include "../util/clock.h"
@@ -687,14 +688,19 @@ static cJSON *kld_json(const struct kld_stats *s)
     return o;
 }
 
+/* the importance matrix being collected (WORK_PPL mode 3) */
+static struct imatrix worker_imx;
+
 /* quality: perplexity of a text; with mode 1 also writes the base file, with mode 2 the
- * tokens and base log-probabilities come from the base file (KL-divergence) */
+ * tokens and base log-probabilities come from the base file (KL-divergence); with mode 3
+ * it collects an importance matrix into base_path, as llama-imatrix does */
 static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
     struct engine_model_info mi;
     engine_model_info(e, &mi);
     struct ppl_params pl = t->pl;
+    pl.all_logits = t->ppl_mode == 3;
     struct ppl_io io;
     memset(&io, 0, sizeof(io));
     int32_t *tok = NULL;
@@ -706,6 +712,17 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
             set_err(err,
                     "'%s' holds log-probabilities over %d tokens, the model's vocabulary has %d",
                     t->base_path, io.kf.n_vocab, mi.n_vocab);
+            kld_file_close(&io.kf);
+            return send_error(t->id, err);
+        }
+        int diff;
+        rc = ppl_tokens_check(e, io.kf.tokens, (int)io.kf.n_ctx * io.kf.n_chunk, &diff, err);
+        if (rc) {
+            if (rc > 0)
+                set_err(err,
+                        "'%s' comes from another model's tokenizer: its tokens are not what this "
+                        "model makes of their text (they differ from token %d on)",
+                        t->base_path, diff);
             kld_file_close(&io.kf);
             return send_error(t->id, err);
         }
@@ -731,10 +748,24 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
     }
     struct ppl_hook hook = {&io, t->ppl_mode == 1 ? save_row : kld_hook};
     struct ppl_result r;
-    rc = ppl_run(e, tok, n, &pl, t->ppl_mode ? &hook : NULL, &r, err);
+    rc = ppl_run(e, tok, n, &pl, t->ppl_mode == 1 || t->ppl_mode == 2 ? &hook : NULL, &r, err);
     free(tok);
     if (rc == 0 && t->ppl_mode == 1)
         rc = kld_file_commit(&io.kf, err);
+    if (t->ppl_mode == 3) { /* the importance matrix, as llama-imatrix writes it */
+        int rc2 = engine_imatrix_end(e, err);
+        if (rc == 0 && rc2 < 0)
+            rc = -1;
+        if (rc == 0) {
+            worker_imx.chunk_count = r.n_chunks;
+            worker_imx.chunk_size = pl.n_ctx;
+            worker_imx.datasets = xcalloc(1, sizeof(char *));
+            worker_imx.datasets[0] = xstrdup(t->text_path);
+            worker_imx.n_datasets = 1;
+            rc = imatrix_write(&worker_imx, t->base_path, err);
+        }
+        imatrix_free(&worker_imx);
+    }
     kld_file_close(&io.kf);
     if (rc < 0) {
         free(r.chunk_ppl);
@@ -779,6 +810,10 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     maybe_fault(model);
     /* bench creates a context per test, as llama-bench; batched keeps one for all its
      * combinations, as llama-batched-bench */
+    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* quantize --imatrix-from */
+        imatrix_free(&worker_imx);
+        engine_imatrix_begin(e, &worker_imx);
+    }
     if (!(t.kind == WORK_BATCHED && kept_ctx && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
         kept_ctx = false;
         uint64_t t0 = monotime_ns();
@@ -798,6 +833,10 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     case WORK_PROBE: rc = run_probe(e, &t, ctx_ns); break;
     case WORK_PPL: rc = run_ppl(e, &t, ctx_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
+    }
+    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* also after an early error */
+        engine_imatrix_end(e, err);
+        imatrix_free(&worker_imx);
     }
     if (t.kind == WORK_BATCHED) {
         kept_ctx = true;
@@ -871,8 +910,8 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     return send_obj(o);
 }
 
-/* {"op":"quantize","in":...,"out":...,"ftype":N,"threads":N}: llama.cpp's quantizer in
- * this process, so a crash or an out-of-memory takes only the worker */
+/* {"op":"quantize","in":...,"out":...,"ftype":N,"threads":N[,"imatrix":FILE]}: llama.cpp's
+ * quantizer in this process, so a crash or an out-of-memory takes only the worker */
 static int do_quantize(const cJSON *req)
 {
     char err[QB_ERR_LEN];
@@ -882,9 +921,17 @@ static int do_quantize(const cJSON *req)
     const cJSON *th = cJSON_GetObjectItemCaseSensitive(req, "threads");
     if (!cJSON_IsString(in) || !cJSON_IsString(out) || !cJSON_IsNumber(ft) || !cJSON_IsNumber(th))
         return send_error(-1, "protocol: quantize needs in, out, ftype and threads");
+    const cJSON *imx = cJSON_GetObjectItemCaseSensitive(req, "imatrix");
     maybe_fault(in->valuestring);
     uint64_t t0 = monotime_ns();
-    if (engine_quantize(in->valuestring, out->valuestring, ft->valueint, th->valueint, err) < 0)
+    struct imatrix im = {0};
+    const char *imp = cJSON_IsString(imx) && imx->valuestring[0] ? imx->valuestring : NULL;
+    if (imp && imatrix_read_file(imp, &im, err) < 0)
+        return send_error(0, err);
+    int rc = engine_quantize(in->valuestring, out->valuestring, ft->valueint, th->valueint,
+                             imp ? &im : NULL, imp, err);
+    imatrix_free(&im);
+    if (rc < 0)
         return send_error(0, err);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ev", "result");

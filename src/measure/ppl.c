@@ -78,8 +78,8 @@ int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct 
                     bt[n].token = tok;
                     bt[n].pos = j * n_batch + k;
                     bt[n].seq = s;
-                    bt[n].logits = bt[n].pos >= first;
-                    if (bt[n].logits && out0 < 0)
+                    bt[n].logits = p->all_logits || bt[n].pos >= first;
+                    if (bt[n].pos >= first && out0 < 0)
                         out0 = n;
                     n++;
                 }
@@ -133,4 +133,39 @@ int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct 
     r->ppl = exp(mean);
     r->ppl_err = var > 0 && r->count > 1 ? sqrt(var / (double)(r->count - 1)) * r->ppl : 0;
     return 0;
+}
+
+int ppl_tokens_check(struct engine *e, const int32_t *tok, int n, int *diff, char *err)
+{
+    struct engine_model_info mi;
+    engine_model_info(e, &mi);
+    const int m = n < 4096 ? n : 4096;
+    *diff = 0;
+    if (m < 1)
+        return 0;
+    if (mi.add_bos != (tok[0] == mi.bos))
+        return 1;
+    const int skip = mi.add_bos ? 1 : 0;
+    char *text;
+    size_t len;
+    if (engine_detokenize(e, tok + skip, m - skip, &text, &len, err) < 0)
+        return -1;
+    int32_t *again;
+    int n2;
+    int rc = engine_tokenize(e, text, len, true, &again, &n2, err);
+    free(text);
+    if (rc < 0)
+        return -1;
+    const int tail = m > 32 ? 16 : 1;
+    int lim = (m < n2 ? m : n2) - tail;
+    rc = n2 < m - tail; /* a cut word may split otherwise, but not lose tokens */
+    *diff = n2;
+    for (int i = 0; i < lim; i++)
+        if (tok[i] != again[i]) {
+            *diff = i;
+            rc = 1;
+            break;
+        }
+    free(again);
+    return rc;
 }

@@ -16,6 +16,8 @@ struct ppl_params {
     int n_ctx;    /* tokens per chunk (-c) */
     int n_batch;  /* tokens per decode (-b) */
     int n_chunks; /* chunks to score; <= 0: all */
+    bool all_logits; /* logits for every token, not only the scored half (llama-imatrix
+                      * asks for all: the last layer then runs on every row) */
 };
 
 struct ppl_result {
@@ -44,5 +46,11 @@ struct ppl_hook {
  * context must hold ppl_n_seq(p) sequences of n_ctx. hook may be NULL. */
 int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct ppl_params *p,
             const struct ppl_hook *hook, struct ppl_result *r, char *err);
+
+/* Whether tokens (a base file's) come from this model's tokenizer: their text (up to the
+ * first 4096), tokenized again with BOS, must give them back, but for the last 16, where
+ * a cut word may split otherwise. 0: it does; 1: it does not, *diff the first position
+ * that differs; -1 with err. */
+int ppl_tokens_check(struct engine *e, const int32_t *tok, int n, int *diff, char *err);
 
 #endif

@@ -137,9 +137,11 @@ static void md_row(struct table_out *t, const cJSON *o)
             snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key) / 1048576.0);
             break;
         case TABLE_MEAN_SD:
+        case TABLE_MEAN_SD4:
             if (ok) {
                 snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
-                snprintf(v, sizeof(v), "%.2f ± %.2f", num(o, c->key), num(o, sd_key));
+                snprintf(v, sizeof(v), c->kind == TABLE_MEAN_SD ? "%.2f ± %.2f" : "%.4f ± %.4f",
+                         num(o, c->key), num(o, sd_key));
                 width += width > 0 ? 1 : -1; /* the ± is two bytes */
             } else {
                 snprintf(v, sizeof(v), "%s", st->valuestring);

@@ -25,6 +25,7 @@ enum table_kind {
     TABLE_F3,      /* number with 3 decimals */
     TABLE_MEAN_SD, /* "<key> ± <key>_sd" with 2 decimals; the status when not ok */
     TABLE_MIB,     /* bytes shown as MiB with 2 decimals */
+    TABLE_MEAN_SD4, /* TABLE_MEAN_SD with 4 decimals (KL-divergence) */
 };
 
 struct table_col {

@@ -187,8 +187,11 @@ int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, cha
     return 0;
 }
 
-int engine_quantize(const char *in, const char *out, int ftype, int n_threads, char *err)
+int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
+                    const struct imatrix *im, const char *im_path, char *err)
 {
+    (void)im;
+    (void)im_path;
     (void)out;
     (void)ftype;
     (void)n_threads;
@@ -324,5 +327,38 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
         t[k++] = (int32_t)((unsigned char)text[i] % (unsigned)fake_cfg.n_vocab);
     *out = t;
     *n = k;
+    return 0;
+}
+
+/* the inverse of engine_tokenize while ids are bytes (n_vocab >= 256) */
+int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out,
+                      size_t *len, char *err)
+{
+    (void)e;
+    char *s = xmalloc((size_t)n + 1);
+    for (int i = 0; i < n; i++) {
+        if (tokens[i] < 0 || tokens[i] >= fake_cfg.n_vocab) {
+            free(s);
+            return set_err(err, "token %d is %d, outside the vocabulary of %d", i, tokens[i],
+                           fake_cfg.n_vocab);
+        }
+        s[i] = (char)tokens[i];
+    }
+    s[n] = '\0';
+    *out = s;
+    *len = (size_t)n;
+    return 0;
+}
+
+void engine_imatrix_begin(struct engine *e, struct imatrix *im)
+{
+    (void)e;
+    (void)im;
+}
+
+int engine_imatrix_end(struct engine *e, char *err)
+{
+    (void)e;
+    (void)err;
     return 0;
 }
