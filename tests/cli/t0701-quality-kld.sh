@@ -73,7 +73,7 @@ assert close(top['ppl'], full['ppl'], 1e-9) and close(top['ppl_base'], full['ppl
 assert top['same_top'] == full['same_top'] and close(top['rms_dp'], full['rms_dp'], 1e-3)
 assert 0 < top['kld'] <= full['kld'], (top['kld'], full['kld'])
 PY
-# bad base files: another vocabulary, truncated, not a base file
+# bad base files: another vocabulary, another tokenizer, truncated, not a base file
 python3 - <<'PY'
 import struct
 n_ctx, n_vocab, n_chunk = 8, 100, 1
@@ -87,6 +87,26 @@ PY
 run "$QB" quality -m "$q4" --base vocab100.bin
 expect_rc 3
 expect_err "quantbench: error: 'vocab100.bin' holds log-probabilities over 100 tokens, the vocabulary of '$q4' has 32000"
+# as many tokens but another tokenizer's (every id but BOS moved): refused; a file whose last
+# few tokens differ (a word cut at the end of the text) is still this tokenizer's
+python3 - <<'PY'
+import struct
+b = bytearray(open('ours.bin', 'rb').read())
+n_ctx, n_vocab, n_chunk = struct.unpack('<Iii', b[8:20])
+n = n_ctx * n_chunk
+toks = list(struct.unpack('<%di' % n, b[20:20 + 4 * n]))
+other = toks[:1] + [(t + 7) % n_vocab for t in toks[1:]]
+b[20:20 + 4 * n] = struct.pack('<%di' % n, *other)
+open('other.bin', 'wb').write(b)
+tail = toks[:-5] + [(t + 7) % n_vocab for t in toks[-5:]]
+b[20:20 + 4 * n] = struct.pack('<%di' % n, *tail)
+open('tail.bin', 'wb').write(b)
+PY
+run "$QB" quality -m "$q4" --base other.bin -b 128 -t 2
+expect_rc 3
+expect_err "quantbench: error: 'other.bin' comes from another model's tokenizer: its tokens are not what this model makes of their text (they differ from token 19 on)"
+run "$QB" quality -m "$q4" --base tail.bin -b 128 -t 2
+expect_rc 0
 head -c 100000 ours.bin >short.bin
 run "$QB" quality -m "$q4" --base short.bin
 expect_rc 3

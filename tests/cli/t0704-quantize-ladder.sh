@@ -1,0 +1,57 @@
+# quantize --bench --quality: the source and every rung measured in one stored run (rows of
+# kinds quantize, bench and quality); each rung's PPL and KLD are those quality --base gives;
+# report shows the ladder (md table, html table and frontier chart); --corpus names a text
+. "$(dirname "$0")/lib.sh"
+"$QB" synth -o src-F16.gguf --layers 2 --embd 256 --heads 4 --kv-heads 2 --ff 512 --ctx 2048 \
+    --type F16 --seed 41 >&2 || fail "synth"
+export QB_CORPUS_DIR=$T/corpora
+run "$QB" quantize -m src-F16.gguf --types Q8_0,Q4_K_M -o lad --bench --quality --corpus licenses \
+    -c 128 --chunks 6 -p 32 -n 8 -r 2 -t 2 --db l.db --label ladder --format json
+expect_rc 0
+cp "$T/out" ladder.json
+[ -f corpora/licenses.txt ] || fail "the licenses corpus was not written"
+# the same figures straight from quality, against the base file the ladder kept
+run "$QB" quality -m lad/src-Q4_K_M.gguf --base lad/src.base.bin -t 2 -o json --no-db
+expect_rc 0
+cp "$T/out" q4.json
+python3 - ladder.json q4.json <<'PY' || fail "ladder rows"
+import json, sys
+rows = json.load(open(sys.argv[1]))
+q4 = json.load(open(sys.argv[2]))[0]['kld']
+assert [r['type'] for r in rows] == ['F16', 'Q8_0', 'Q4_K_M'], rows
+assert [r['action'] for r in rows] == ['source', 'made', 'made']
+for r in rows:
+    assert r['pp_ts'] > 0 and r['tg_ts'] > 0 and r['ppl'] > 0, r
+assert rows[0]['kld'] == 0 and rows[0]['same_top_pct'] == 100
+assert 0 < rows[1]['kld'] < rows[2]['kld'], [r['kld'] for r in rows]
+assert abs(rows[2]['kld'] - q4['kld']) <= 1e-12 and abs(rows[2]['ppl'] - q4['ppl']) <= 1e-9
+assert abs(rows[2]['same_top_pct'] - 100 * q4['same_top']) <= 1e-9
+PY
+# one run holds it all
+[ "$(sqlite3 l.db 'select count(*) from runs')" = 1 ] || fail "more than one run"
+[ "$(sqlite3 l.db "select group_concat(kind || ':' || n) from (select kind, count(*) n from results group by kind order by kind)")" = "bench:6,quality:3,quantize:3" ] ||
+    { sqlite3 l.db 'select kind, count(*) from results group by kind'; fail "rows per kind"; }
+run "$QB" report --db l.db ladder
+expect_rc 0
+expect_out_has "## Quant ladder"
+expect_out_has "| run | type | size MiB | bits/weight | pp t/s | tg t/s | PPL | mean KLD | same top % | frontier |"
+grep -q '^| 1 | Q4_K_M | 11.48 | 5.48 | .* | yes |$' "$T/out" || { cat "$T/out"; fail "Q4_K_M ladder line"; }
+run "$QB" report --db l.db ladder -o html
+expect_rc 0
+grep -q '<h2>Quant ladder</h2>' "$T/out" || fail "html ladder table"
+grep -q 'size against KL-divergence' "$T/out" || fail "frontier chart"
+grep -q 'size / KLD frontier' "$T/out" || fail "frontier series"
+# bad input
+run "$QB" quantize -m src-F16.gguf --types Q8_0 -o lad --quality
+expect_rc 2
+expect_err "quantbench quantize: --quality needs -f TEXT or --corpus NAME; try 'quantbench quantize --help'"
+run "$QB" quantize -m src-F16.gguf --types Q8_0 -o lad --quality --corpus nope
+expect_rc 3
+expect_err "quantbench: error: unknown corpus 'nope': no $T/corpora/nope[.txt] (known: gpl-3, licenses, wikitext-2, or a file you put in $T/corpora)"
+run "$QB" quality -m src-F16.gguf --corpus ../x
+expect_rc 3
+expect_err "quantbench: error: invalid corpus name '../x' (a name, not a path; -f takes a file)"
+run "$QB" quality --corpus list
+expect_rc 0
+expect_out_has "gpl-3        /usr/share/common-licenses/GPL-3"
+expect_out_has "licenses     $T/corpora/licenses.txt"
