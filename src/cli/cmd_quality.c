@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../gguf/gguf.h"
 #include "../measure/kld.h"
@@ -35,7 +36,8 @@ static const char quality_help[] =
     "  -b, --batch-size N          tokens per decode [2048]\n"
     "  --chunks N                  score the first N chunks [all]\n"
     "  --save-base FILE            also write the model's log-probabilities (llama-perplexity's\n"
-    "                              _logits_ format, readable by its --kl-divergence-base)\n"
+    "                              _logits_ format, readable by its --kl-divergence-base), and\n"
+    "                              FILE.model: the model's file and shape, which --base checks\n"
     "  --compact K                 --save-base in our compact format: per token the actual\n"
     "                              token's log-probability and the K most probable tokens\n"
     "                              (8 bytes each); KLD from it is that of the distributions\n"
@@ -89,6 +91,71 @@ static void print_kld(const cJSON *k)
     PM("RMS Δp", "rms_dp", 100.0, "%.3f%%");
     PM("Same top p", "same_top", 100.0, "%.3f%%");
 #undef PM
+}
+
+/* The shape of a model, which its quantizations keep: "llama, 2 layers, 256 wide, 4 heads
+ * (2 kv), 32000 tokens"; NULL with err. */
+static char *model_shape(const char *model, char *err)
+{
+    struct gf_file *g;
+    if (gf_read_file(model, &g, err) < 0)
+        return NULL;
+    const char *arch = gf_get_str(g, "general.architecture");
+    char k[160];
+#define ARCH_INT(key) (snprintf(k, sizeof(k), "%s." key, arch ? arch : ""), gf_get_int(g, k, 0))
+    char *s = xasprintf("%s, %lld layers, %lld wide, %lld heads (%lld kv), %llu tokens",
+                        arch ? arch : "?", (long long)ARCH_INT("block_count"),
+                        (long long)ARCH_INT("embedding_length"),
+                        (long long)ARCH_INT("attention.head_count"),
+                        (long long)ARCH_INT("attention.head_count_kv"),
+                        (unsigned long long)gf_get_arr_n(g, "tokenizer.ggml.tokens"));
+#undef ARCH_INT
+    gf_free(g);
+    return s;
+}
+
+/* --save-base also writes FILE.model: the shape of the model and its file, two lines */
+static int save_base_model(const char *base, const char *model, char *err)
+{
+    char *shape = model_shape(model, err);
+    if (!shape)
+        return -1;
+    char *side = xasprintf("%s.model", base), *tmp = xasprintf("%s.tmp.%d", side, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    int rc = 0;
+    if (!f || fprintf(f, "%s\n%s\n", shape, model) < 0 || fclose(f) != 0 ||
+        rename(tmp, side) != 0) {
+        rc = set_err(err, "cannot write '%s': %s", side, strerror(errno));
+        unlink(tmp);
+    }
+    free(shape);
+    free(side);
+    free(tmp);
+    return rc;
+}
+
+/* --base: when FILE.model says which model the file came from, this one must have its
+ * shape (a quantization keeps it; another model of the same tokenizer does not) */
+static int check_base_model(const char *base, const char *model, char *err)
+{
+    char *side = xasprintf("%s.model", base);
+    size_t len;
+    char *text = read_file(side, 1 << 16, &len, err);
+    free(side);
+    if (!text)
+        return 0; /* llama-perplexity's files come without one */
+    char *nl = strchr(text, '\n'), *file = nl ? nl + 1 : (char *)"";
+    if (nl)
+        *nl = '\0';
+    file[strcspn(file, "\n")] = '\0';
+    char *shape = model_shape(model, err);
+    int rc = 0;
+    if (shape && strcmp(shape, text) != 0)
+        rc = set_err(err, "'%s' holds the log-probabilities of '%s' (%s); '%s' is %s: not the same model",
+                     base, file, text, model, shape);
+    free(shape);
+    free(text);
+    return rc;
 }
 
 /* cmd_quality; *cfp is the --corpus file, freed by the caller whatever the way out */
@@ -201,6 +268,10 @@ static int quality_run(int argc, char **argv, char **cfp)
         }
         t.pl.n_ctx = (int)kf.n_ctx;
         kld_file_close(&kf);
+        if (check_base_model(base, o.model, err) < 0) {
+            error("%s", err);
+            return QB_EXIT_INPUT;
+        }
         t.ppl_mode = 2;
         snprintf(t.base_path, sizeof(t.base_path), "%s", base);
         text = base;
@@ -267,6 +338,10 @@ static int quality_run(int argc, char **argv, char **cfp)
         if (kld)
             cJSON_AddItemToObject(row, "kld", cJSON_Duplicate(kld, 1));
         cJSON_AddStringToObject(row, "status", "ok");
+        if (save_base && save_base_model(save_base, o.model, err) < 0) {
+            error("%s", err);
+            ret = QB_EXIT_FAIL;
+        }
         single_opts_json(&o, row);
         runner_row_meta(&rn, row);
         const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");

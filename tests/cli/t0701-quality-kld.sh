@@ -107,6 +107,14 @@ expect_rc 3
 expect_err "quantbench: error: 'other.bin' comes from another model's tokenizer: its tokens are not what this model makes of their text (they differ from token 19 on)"
 run "$QB" quality -m "$q4" --base tail.bin -b 128 -t 2
 expect_rc 0
+# the same tokenizer, another model: our base files carry the model's shape (FILE.model)
+[ "$(head -1 ours.bin.model)" = "llama, 4 layers, 256 wide, 4 heads (4 kv), 32000 tokens" ] ||
+    fail "ours.bin.model: $(cat ours.bin.model)"
+"$QB" synth -o other.gguf --layers 2 --embd 256 --heads 4 --kv-heads 4 --ff 768 --ctx 8192 --seed 6 --type Q8_0 >&2 ||
+    fail "synth other"
+run "$QB" quality -m other.gguf --base ours.bin -b 128 -t 2
+expect_rc 3
+expect_err "quantbench: error: 'ours.bin' holds the log-probabilities of '$f16' (llama, 4 layers, 256 wide, 4 heads (4 kv), 32000 tokens); 'other.gguf' is llama, 2 layers, 256 wide, 4 heads (4 kv), 32000 tokens: not the same model"
 head -c 100000 ours.bin >short.bin
 run "$QB" quality -m "$q4" --base short.bin
 expect_rc 3
