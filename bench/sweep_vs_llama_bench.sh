@@ -4,13 +4,15 @@
 # the wall time of each tool for all the depths. Rounds alternate which tool goes first.
 #
 #   bench/sweep_vs_llama_bench.sh [-m MODEL|dense|moe] [-r ROUNDS] [-c CTX] [-ub UB] [-n T]
-#                                 [-t THREADS] [--reps N]
-# Defaults: dense demo model, 2 rounds, -c 4096 -ub 512 -n 128, -t <nproc>, 3 repetitions.
+#                                 [-t THREADS] [--reps N] [--lb-reps N]
+# Defaults: dense demo model, 2 rounds, -c 4096 -ub 512 -n 128, -t <nproc>, 3 repetitions
+# in both tools (--lb-reps sets llama-bench's apart: `--reps 1 --lb-reps 5` runs each tool
+# at its own default, one measurement per depth as sweep-bench, five as llama-bench).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 QB=${QB:-$top/build/quantbench}
 LLAMA_BINDIR=${LLAMA_BINDIR:-$(sed -n 's/^LLAMA_BINDIR := //p' "$top/build/llama.mk")}
-model=dense rounds=2 ctx=4096 ub=512 tg=128 threads=$(nproc) reps=3
+model=dense rounds=2 ctx=4096 ub=512 tg=128 threads=$(nproc) reps=3 lb_reps=
 while [ $# -gt 0 ]; do
     case "$1" in
     -m) model=$2; shift 2 ;;
@@ -20,16 +22,18 @@ while [ $# -gt 0 ]; do
     -n) tg=$2; shift 2 ;;
     -t) threads=$2; shift 2 ;;
     --reps) reps=$2; shift 2 ;;
-    *) echo "usage: $0 [-m MODEL|dense|moe] [-r ROUNDS] [-c CTX] [-ub UB] [-n T] [-t THREADS] [--reps N]" >&2; exit 2 ;;
+    --lb-reps) lb_reps=$2; shift 2 ;;
+    *) echo "usage: $0 [-m MODEL|dense|moe] [-r ROUNDS] [-c CTX] [-ub UB] [-n T] [-t THREADS] [--reps N] [--lb-reps N]" >&2; exit 2 ;;
     esac
 done
 case "$model" in
 dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
 esac
+lb_reps=${lb_reps:-$reps}
 depths=$(seq -s, 0 "$ub" $((ctx - 1)))
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-echo "model: $model; -c $ctx -ub $ub -n $tg -t $threads, $reps repetitions, $rounds rounds" >&2
+echo "model: $model; -c $ctx -ub $ub -n $tg -t $threads, repetitions: sweep $reps, llama-bench $lb_reps; $rounds rounds" >&2
 for i in $(seq 1 "$rounds"); do
     if [ $((i % 2)) -eq 1 ]; then order="qb lb"; else order="lb qb"; fi
     for who in $order; do
@@ -39,15 +43,16 @@ for i in $(seq 1 "$rounds"); do
                 -o jsonl >"$out/qb.$i.jsonl" 2>/dev/null
         else
             "$LLAMA_BINDIR/llama-bench" -m "$model" -p "$ub" -n "$tg" -d "$depths" -ub "$ub" \
-                -b "$ub" -r "$reps" -t "$threads" -o jsonl >"$out/lb.$i.jsonl" 2>/dev/null
+                -b "$ub" -r "$lb_reps" -t "$threads" -o jsonl >"$out/lb.$i.jsonl" 2>/dev/null
         fi
         awk -v a="$(date +%s.%N)" -v b="$s" 'BEGIN { print a - b }' >"$out/$who.$i.time"
     done
     echo "round $i done" >&2
 done
-python3 - "$out" "$rounds" "$ub" "$tg" <<'PY'
+python3 - "$out" "$rounds" "$ub" "$tg" "$reps" "$lb_reps" <<'PY'
 import json, sys, statistics as st
 d, n, ub, tg = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+reps, lb_reps = sys.argv[5], sys.argv[6]
 lb_pp, lb_tg, qb_pp, qb_tg = {}, {}, {}, {}
 for i in range(1, n + 1):
     for line in open(f"{d}/lb.{i}.jsonl"):
@@ -68,6 +73,6 @@ for k in sorted(qb_pp):
 tq = [float(open(f"{d}/qb.{i}.time").read()) for i in range(1, n + 1)]
 tl = [float(open(f"{d}/lb.{i}.time").read()) for i in range(1, n + 1)]
 print(f"\nlargest deviation: {worst * 100:.1f}%")
-print(f"wall time: sweep {st.mean(tq):.1f} s, llama-bench {st.mean(tl):.1f} s for the same depths "
-      f"({st.mean(tq) / st.mean(tl) * 100:.0f}%)")
+print(f"wall time: sweep {st.mean(tq):.1f} s (-r {reps}), llama-bench {st.mean(tl):.1f} s (-r {lb_reps}) "
+      f"for the same depths ({st.mean(tq) / st.mean(tl) * 100:.0f}%)")
 PY
