@@ -823,8 +823,8 @@ static void run_group(struct run_state *st, const struct group *g)
                 show_progress(st, &rows[i]);
             if (run_one(&rn, g, i, reps, &part) != RUN_OK) {
                 rows[i].status = part.status;
-                snprintf(rows[i].error, sizeof(rows[i].error), "pass %d of %d: %.400s", p + 1, procs,
-                         part.error);
+                snprintf(rows[i].error, sizeof(rows[i].error), "pass %d of %d: %.400s", p + 1,
+                         procs, part.error);
                 failed[i] = true;
             } else if (p == 0) {
                 bench_row_release(&rows[i]);

@@ -103,12 +103,11 @@ static char *model_shape(const char *model, char *err)
     const char *arch = gf_get_str(g, "general.architecture");
     char k[160];
 #define ARCH_INT(key) (snprintf(k, sizeof(k), "%s." key, arch ? arch : ""), gf_get_int(g, k, 0))
-    char *s = xasprintf("%s, %lld layers, %lld wide, %lld heads (%lld kv), %llu tokens",
-                        arch ? arch : "?", (long long)ARCH_INT("block_count"),
-                        (long long)ARCH_INT("embedding_length"),
-                        (long long)ARCH_INT("attention.head_count"),
-                        (long long)ARCH_INT("attention.head_count_kv"),
-                        (unsigned long long)gf_get_arr_n(g, "tokenizer.ggml.tokens"));
+    char *s = xasprintf(
+        "%s, %lld layers, %lld wide, %lld heads (%lld kv), %llu tokens", arch ? arch : "?",
+        (long long)ARCH_INT("block_count"), (long long)ARCH_INT("embedding_length"),
+        (long long)ARCH_INT("attention.head_count"), (long long)ARCH_INT("attention.head_count_kv"),
+        (unsigned long long)gf_get_arr_n(g, "tokenizer.ggml.tokens"));
 #undef ARCH_INT
     gf_free(g);
     return s;
@@ -151,8 +150,9 @@ static int check_base_model(const char *base, const char *model, char *err)
     char *shape = model_shape(model, err);
     int rc = 0;
     if (shape && strcmp(shape, text) != 0)
-        rc = set_err(err, "'%s' holds the log-probabilities of '%s' (%s); '%s' is %s: not the same model",
-                     base, file, text, model, shape);
+        rc = set_err(
+            err, "'%s' holds the log-probabilities of '%s' (%s); '%s' is %s: not the same model",
+            base, file, text, model, shape);
     free(shape);
     free(text);
     return rc;

@@ -268,13 +268,13 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     if (ok && write_sidecar(path, want, err) < 0)
         ok = false;
     if (ok) {
-        fprintf(stderr,
-                "quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n", path,
-                q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx, json_num(resp, "ppl"));
+        fprintf(stderr, "quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n",
+                path, q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
+                json_num(resp, "ppl"));
     } else {
         unlink(tmp);
         ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
-                                                                          : QB_EXIT_FAIL;
+                                                                        : QB_EXIT_FAIL;
         if (strstr(err, "tokenizes to")) {
             char *msg = xasprintf("'%s': %s", q->imatrix_from, err);
             snprintf(err, QB_ERR_LEN, "%s", msg);
@@ -332,8 +332,7 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
     int rc;
     cJSON *rows = run_captured(cmd_bench, a.n, a.v, &rc);
     const cJSON *row;
-    cJSON_ArrayForEach(row, rows)
-    {
+    cJSON_ArrayForEach (row, rows) {
         char file[1024];
         json_copy_str(file, sizeof(file), row, "model_filename");
         bool pp = json_num(row, "n_prompt") > 0, ok = false;
@@ -412,7 +411,8 @@ static void quality_rungs(const struct qopts *q, const char *srcid, struct rung 
         cJSON_AddNumberToObject(r[i].row, "ppl_sd", json_num(row, "ppl_err"));
         cJSON_AddNumberToObject(r[i].row, "kld", kld ? json_num(kld, "kld") : 0);
         cJSON_AddNumberToObject(r[i].row, "kld_sd", kld ? json_num(kld, "kld_err") : 0);
-        cJSON_AddNumberToObject(r[i].row, "same_top_pct", kld ? 100 * json_num(kld, "same_top") : 100);
+        cJSON_AddNumberToObject(r[i].row, "same_top_pct",
+                                kld ? 100 * json_num(kld, "same_top") : 100);
         cJSON_AddNumberToObject(r[i].row, "same_top_pct_sd",
                                 kld ? 100 * json_num(kld, "same_top_err") : 0);
         cJSON_Delete(rows);
@@ -578,7 +578,8 @@ int cmd_quantize(int argc, char **argv)
         q.text = corpus_file;
     }
     if (ret) {
-    } else if (check_model_file(q.model, &n_layer, err) < 0 || file_quick_id(q.model, id, err) < 0) {
+    } else if (check_model_file(q.model, &n_layer, err) < 0 ||
+               file_quick_id(q.model, id, err) < 0) {
         error("%s", err);
         ret = QB_EXIT_INPUT;
     } else if (need_file(q.text) < 0 || need_file(q.imatrix_from) < 0) {
@@ -631,7 +632,8 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddNumberToObject(rg[0].row, "size_mib", (double)bytes / 1048576.0);
         cJSON_AddNumberToObject(rg[0].row, "size_bytes", (double)bytes);
         cJSON_AddNumberToObject(rg[0].row, "n_params", (double)params);
-        cJSON_AddNumberToObject(rg[0].row, "bpw", params ? 8.0 * (double)bytes / (double)params : 0);
+        cJSON_AddNumberToObject(rg[0].row, "bpw",
+                                params ? 8.0 * (double)bytes / (double)params : 0);
         cJSON_AddNumberToObject(rg[0].row, "ftype", src_ft);
         cJSON_AddStringToObject(rg[0].row, "action", "source");
         cJSON_AddStringToObject(rg[0].row, "status", "ok");
@@ -715,8 +717,7 @@ int cmd_quantize(int argc, char **argv)
         cJSON *row = rg[i].row;
         /* every row with the same keys (csv), a figure that could not be measured is 0 */
         const char *keys[] = {"pp_ts", "pp_ts_sd", "tg_ts", "tg_ts_sd"};
-        const char *qkeys[] = {"ppl", "ppl_sd", "kld", "kld_sd", "same_top_pct",
-                               "same_top_pct_sd"};
+        const char *qkeys[] = {"ppl", "ppl_sd", "kld", "kld_sd", "same_top_pct", "same_top_pct_sd"};
         for (size_t k = 0; q.bench && k < QB_ARRAY_LEN(keys); k++)
             if (!cJSON_HasObjectItem(row, keys[k]))
                 cJSON_AddNumberToObject(row, keys[k], 0);

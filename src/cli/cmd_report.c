@@ -359,20 +359,21 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         c[1] = xstrdup(str_of(r, "type", ""));
         c[2] = xasprintf("%.2f", num_of(r, "size_mib", 0));
         c[3] = xasprintf("%.2f", num_of(r, "bpw", 0));
-        c[4] = cJSON_HasObjectItem(r, "pp_ts") ? xasprintf("%.2f ± %.2f", num_of(r, "pp_ts", 0),
-                                                          num_of(r, "pp_ts_sd", 0))
-                                               : xstrdup("");
-        c[5] = cJSON_HasObjectItem(r, "tg_ts") ? xasprintf("%.2f ± %.2f", num_of(r, "tg_ts", 0),
-                                                          num_of(r, "tg_ts_sd", 0))
-                                               : xstrdup("");
+        c[4] = cJSON_HasObjectItem(r, "pp_ts")
+                   ? xasprintf("%.2f ± %.2f", num_of(r, "pp_ts", 0), num_of(r, "pp_ts_sd", 0))
+                   : xstrdup("");
+        c[5] = cJSON_HasObjectItem(r, "tg_ts")
+                   ? xasprintf("%.2f ± %.2f", num_of(r, "tg_ts", 0), num_of(r, "tg_ts_sd", 0))
+                   : xstrdup("");
         c[6] = cJSON_HasObjectItem(r, "ppl")
                    ? xasprintf("%.4f ± %.4f", num_of(r, "ppl", 0), num_of(r, "ppl_sd", 0))
                    : xstrdup("");
         c[7] = cJSON_HasObjectItem(r, "kld")
                    ? xasprintf("%.6f ± %.6f", num_of(r, "kld", 0), num_of(r, "kld_sd", 0))
                    : xstrdup("");
-        c[8] = cJSON_HasObjectItem(r, "same_top_pct") ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
-                                                      : xstrdup("");
+        c[8] = cJSON_HasObjectItem(r, "same_top_pct")
+                   ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
+                   : xstrdup("");
         c[9] = xstrdup(front[i] ? "yes" : "");
         fputs(html ? "<tr>" : "|", fp);
         for (int k = 0; k < 10; k++) {

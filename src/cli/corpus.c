@@ -139,8 +139,9 @@ char *corpus_path(const char *name, char *err)
             free(c);
     }
     if (!p)
-        set_err(err, "unknown corpus '%s': no %s/%s%s (known: gpl-3, licenses, wikitext-2, or a "
-                     "file you put in %s)",
+        set_err(err,
+                "unknown corpus '%s': no %s/%s%s (known: gpl-3, licenses, wikitext-2, or a "
+                "file you put in %s)",
                 name, dir, strcmp(name, "wikitext-2") == 0 ? "wikitext-2-raw/wiki.test.raw" : name,
                 strcmp(name, "wikitext-2") == 0 ? "" : "[.txt]", dir);
     free(dir);
@@ -164,8 +165,8 @@ void corpus_list(FILE *fp)
         char *p = xasprintf("%s/%s", dir, de->d_name);
         size_t n = strlen(de->d_name);
         if (de->d_name[0] != '.' && is_file(p) && strcmp(de->d_name, "licenses.txt") != 0)
-            fprintf(fp, "%-12.*s %s\n", (int)(n > 4 && !strcmp(de->d_name + n - 4, ".txt") ? n - 4 : n),
-                    de->d_name, p);
+            fprintf(fp, "%-12.*s %s\n",
+                    (int)(n > 4 && !strcmp(de->d_name + n - 4, ".txt") ? n - 4 : n), de->d_name, p);
         free(p);
     }
     if (d)

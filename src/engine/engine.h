@@ -127,8 +127,8 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
 /* The text of n tokens (special tokens give none; the leading space a vocabulary adds
  * removed, so engine_tokenize with add_special gives them back after BOS). *out is the
  * caller's, NUL-terminated; -1 with err (an id outside the vocabulary). */
-int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out,
-                      size_t *len, char *err);
+int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out, size_t *len,
+                      char *err);
 
 /* Remove positions [p0, p1) of sequence seq (p1 < 0: to the end); -1 with err if refused. */
 int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err);

@@ -5,11 +5,11 @@
 #include "engine.h"
 
 #include <errno.h>
-#include <math.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <ggml.h>
 #include <llama.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -520,8 +520,8 @@ static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
                 int32_t ex;
                 memcpy(&ex, id_copy + row * ids->nb[1] + k * ids->nb[0], sizeof(ex));
                 if (ex < 0 || ex >= n_as) {
-                    set_err(e->imx_err, "importance matrix: expert id %d out of range in '%s'",
-                            ex, name);
+                    set_err(e->imx_err, "importance matrix: expert id %d out of range in '%s'", ex,
+                            name);
                     break;
                 }
                 const float *x =
@@ -552,8 +552,8 @@ static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
             const int64_t mat = (i3 % src0->ne[3]) * src0->ne[2] + (i2 % src0->ne[2]);
             float *acc = en->sums + mat * ne0;
             for (int64_t row = 0; row < src1->ne[1]; row++) {
-                const float *x = (const float *)(x0 + row * src1->nb[1] + i2 * src1->nb[2] +
-                                                 i3 * src1->nb[3]);
+                const float *x =
+                    (const float *)(x0 + row * src1->nb[1] + i2 * src1->nb[2] + i3 * src1->nb[3]);
                 for (int64_t j = 0; j < ne0; j++)
                     acc[j] += x[j] * x[j];
             }
@@ -785,8 +785,8 @@ int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
     if (n) { /* the values and the metadata llama-quantize records */
         for (size_t i = 0; i < n; i++) {
             vals[i] = imatrix_values(im, &im->e[i]);
-            d[i] = (struct llama_model_imatrix_data){im->e[i].name, vals[i],
-                                                     (size_t)im->e[i].n_sums};
+            d[i] =
+                (struct llama_model_imatrix_data){im->e[i].name, vals[i], (size_t)im->e[i].n_sums};
         }
         p.imatrix = d;
         int k = 0;
@@ -985,8 +985,8 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
     return 0;
 }
 
-int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out,
-                      size_t *len, char *err)
+int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out, size_t *len,
+                      char *err)
 {
     *out = NULL;
     *len = 0;

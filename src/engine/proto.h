@@ -36,8 +36,8 @@ struct work_test {
     bool probe_fill; /* WORK_PROBE: decode up to n_ctx (the last ubatch and one token at depth) */
     struct ppl_params pl; /* WORK_PPL */
     char text_path[1024]; /* WORK_PPL: the text, read and tokenized by the worker */
-    int ppl_mode; /* WORK_PPL: 0 perplexity, 1 also save base_path, 2 KLD vs base_path,
-                  * 3 importance matrix into base_path */
+    int ppl_mode;         /* WORK_PPL: 0 perplexity, 1 also save base_path, 2 KLD vs base_path,
+                           * 3 importance matrix into base_path */
     char base_path[1024]; /* WORK_PPL: base log-probabilities (llama-perplexity's format) */
     int topk;             /* WORK_PPL mode 1: 0 llama-perplexity's format, k: compact top-k */
 };

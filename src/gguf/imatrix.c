@@ -103,8 +103,8 @@ static int read_legacy(const void *data, size_t size, const char *name, struct i
         }
         if (strlen(nm) != (size_t)len || rd_i32(&r, &ncall) < 0 || rd_i32(&r, &nval) < 0 ||
             ncall < 0 || nval < 1 || (size_t)nval > r.left / 4) {
-            set_err(err, "'%s' is truncated or corrupt: entry %d ('%s') has no valid values",
-                    name, i + 1, nm);
+            set_err(err, "'%s' is truncated or corrupt: entry %d ('%s') has no valid values", name,
+                    i + 1, nm);
             free(nm);
             return -1;
         }
@@ -145,8 +145,7 @@ static bool ends_with(const char *s, const char *suf)
     return n > k && strcmp(s + n - k, suf) == 0;
 }
 
-static int read_gguf(const void *data, size_t size, const char *name, struct imatrix *im,
-                     char *err)
+static int read_gguf(const void *data, size_t size, const char *name, struct imatrix *im, char *err)
 {
     struct gf_file *f;
     if (gf_read_mem(data, size, name, &f, err) < 0)
@@ -177,8 +176,7 @@ static int read_gguf(const void *data, size_t size, const char *name, struct ima
             rc = set_err(err, "'%s' is corrupt: '%s' has no counts tensor", name, s->name);
         else if (s->type != GGML_F32 || c->type != GGML_F32)
             rc = set_err(err, "'%s' is corrupt: '%s' is not F32", name, w);
-        else if (c->ne[0] * c->ne[1] * c->ne[2] * c->ne[3] != n_mat || n_mat > 1 << 20 ||
-                 ne0 < 1)
+        else if (c->ne[0] * c->ne[1] * c->ne[2] * c->ne[3] != n_mat || n_mat > 1 << 20 || ne0 < 1)
             rc = set_err(err, "'%s' is corrupt: '%s' has %lld matrices but %lld counts", name, w,
                          (long long)n_mat, (long long)(c->ne[0] * c->ne[1] * c->ne[2]));
         else if (find(im, w))
@@ -205,12 +203,11 @@ static int read_gguf(const void *data, size_t size, const char *name, struct ima
     return rc;
 }
 
-int imatrix_read_mem(const void *data, size_t size, const char *name, struct imatrix *im,
-                     char *err)
+int imatrix_read_mem(const void *data, size_t size, const char *name, struct imatrix *im, char *err)
 {
     memset(im, 0, sizeof(*im));
     int rc = size >= 4 && memcmp(data, GF_MAGIC, 4) == 0 ? read_gguf(data, size, name, im, err)
-                                                          : read_legacy(data, size, name, im, err);
+                                                         : read_legacy(data, size, name, im, err);
     if (rc < 0)
         imatrix_free(im);
     return rc;

@@ -13,9 +13,9 @@
 #include "../engine/engine.h"
 
 struct ppl_params {
-    int n_ctx;    /* tokens per chunk (-c) */
-    int n_batch;  /* tokens per decode (-b) */
-    int n_chunks; /* chunks to score; <= 0: all */
+    int n_ctx;       /* tokens per chunk (-c) */
+    int n_batch;     /* tokens per decode (-b) */
+    int n_chunks;    /* chunks to score; <= 0: all */
     bool all_logits; /* logits for every token, not only the scored half (llama-imatrix
                       * asks for all: the last layer then runs on every row) */
 };

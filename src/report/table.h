@@ -20,11 +20,11 @@ enum bench_fmt {
 int bench_fmt_parse(const char *s, bool allow_none);
 
 enum table_kind {
-    TABLE_INT,     /* integer field */
-    TABLE_F2,      /* number with 2 decimals */
-    TABLE_F3,      /* number with 3 decimals */
-    TABLE_MEAN_SD, /* "<key> ± <key>_sd" with 2 decimals; the status when not ok */
-    TABLE_MIB,     /* bytes shown as MiB with 2 decimals */
+    TABLE_INT,      /* integer field */
+    TABLE_F2,       /* number with 2 decimals */
+    TABLE_F3,       /* number with 3 decimals */
+    TABLE_MEAN_SD,  /* "<key> ± <key>_sd" with 2 decimals; the status when not ok */
+    TABLE_MIB,      /* bytes shown as MiB with 2 decimals */
     TABLE_MEAN_SD4, /* TABLE_MEAN_SD with 4 decimals (KL-divergence) */
 };
 

@@ -331,8 +331,8 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
 }
 
 /* the inverse of engine_tokenize while ids are bytes (n_vocab >= 256) */
-int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out,
-                      size_t *len, char *err)
+int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out, size_t *len,
+                      char *err)
 {
     (void)e;
     char *s = xmalloc((size_t)n + 1);

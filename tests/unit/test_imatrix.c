@@ -35,8 +35,8 @@ static size_t legacy_bytes(uint8_t *buf)
         put32(&p, (int32_t)strlen(names[e]));
         memcpy(p, names[e], strlen(names[e]));
         p += strlen(names[e]);
-        put32(&p, 10);    /* ncall */
-        put32(&p, 4);     /* nval */
+        put32(&p, 10); /* ncall */
+        put32(&p, 4);  /* nval */
         for (int i = 0; i < 4; i++) {
             float v = (float)(10 * (e + 1) * (i + 1)); /* ncall x the average */
             memcpy(p, &v, 4);
