@@ -119,17 +119,11 @@ static int save_base_model(const char *base, const char *model, char *err)
     char *shape = model_shape(model, err);
     if (!shape)
         return -1;
-    char *side = xasprintf("%s.model", base), *tmp = xasprintf("%s.tmp.%d", side, (int)getpid());
-    FILE *f = fopen(tmp, "w");
-    int rc = 0;
-    if (!f || fprintf(f, "%s\n%s\n", shape, model) < 0 || fclose(f) != 0 ||
-        rename(tmp, side) != 0) {
-        rc = set_err(err, "cannot write '%s': %s", side, strerror(errno));
-        unlink(tmp);
-    }
+    char *side = xasprintf("%s.model", base), *text = xasprintf("%s\n%s\n", shape, model);
+    int rc = write_file_atomic(side, text, err);
+    free(text);
     free(shape);
     free(side);
-    free(tmp);
     return rc;
 }
 

@@ -102,15 +102,9 @@ static bool sidecar_matches(const char *path, const char *want)
 
 static int write_sidecar(const char *path, const char *text, char *err)
 {
-    char *side = xasprintf("%s.source", path), *tmp = xasprintf("%s.tmp", side);
-    FILE *f = fopen(tmp, "w");
-    int rc = 0;
-    if (!f || fputs(text, f) < 0 || fclose(f) != 0 || rename(tmp, side) != 0) {
-        rc = set_err(err, "cannot write '%s': %s", side, strerror(errno));
-        unlink(tmp);
-    }
+    char *side = xasprintf("%s.source", path);
+    int rc = write_file_atomic(side, text, err);
     free(side);
-    free(tmp);
     return rc;
 }
 

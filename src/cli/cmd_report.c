@@ -315,6 +315,16 @@ static int by_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* "<key> ± <key>_sd" with that many decimals, "" when the row lacks key */
+static char *mean_sd(const cJSON *r, const char *key, int decimals)
+{
+    if (!cJSON_HasObjectItem(r, key))
+        return xstrdup("");
+    char sd[64];
+    snprintf(sd, sizeof(sd), "%s_sd", key);
+    return xasprintf("%.*f ± %.*f", decimals, num_of(r, key, 0), decimals, num_of(r, sd, 0));
+}
+
 static void write_ladder(FILE *fp, const cJSON *rows, bool html)
 {
     int n = 0;
@@ -359,18 +369,10 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         c[1] = xstrdup(str_of(r, "type", ""));
         c[2] = xasprintf("%.2f", num_of(r, "size_mib", 0));
         c[3] = xasprintf("%.2f", num_of(r, "bpw", 0));
-        c[4] = cJSON_HasObjectItem(r, "pp_ts")
-                   ? xasprintf("%.2f ± %.2f", num_of(r, "pp_ts", 0), num_of(r, "pp_ts_sd", 0))
-                   : xstrdup("");
-        c[5] = cJSON_HasObjectItem(r, "tg_ts")
-                   ? xasprintf("%.2f ± %.2f", num_of(r, "tg_ts", 0), num_of(r, "tg_ts_sd", 0))
-                   : xstrdup("");
-        c[6] = cJSON_HasObjectItem(r, "ppl")
-                   ? xasprintf("%.4f ± %.4f", num_of(r, "ppl", 0), num_of(r, "ppl_sd", 0))
-                   : xstrdup("");
-        c[7] = cJSON_HasObjectItem(r, "kld")
-                   ? xasprintf("%.6f ± %.6f", num_of(r, "kld", 0), num_of(r, "kld_sd", 0))
-                   : xstrdup("");
+        c[4] = mean_sd(r, "pp_ts", 2);
+        c[5] = mean_sd(r, "tg_ts", 2);
+        c[6] = mean_sd(r, "ppl", 4);
+        c[7] = mean_sd(r, "kld", 6);
         c[8] = cJSON_HasObjectItem(r, "same_top_pct")
                    ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
                    : xstrdup("");

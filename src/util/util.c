@@ -235,3 +235,19 @@ char *read_file(const char *path, uint64_t max, size_t *len, char *err)
     *len = n;
     return buf;
 }
+
+int write_file_atomic(const char *path, const char *text, char *err)
+{
+    char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+    FILE *f = fopen(tmp, "w");
+    bool ok = f && fputs(text, f) >= 0;
+    if (f && fclose(f) != 0)
+        ok = false;
+    int rc = 0;
+    if (!ok || rename(tmp, path) != 0) {
+        rc = set_err(err, "cannot write '%s': %s", path, strerror(errno));
+        unlink(tmp);
+    }
+    free(tmp);
+    return rc;
+}

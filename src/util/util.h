@@ -43,6 +43,10 @@ void host_cpus_ram(int *cpus, uint64_t *ram_bytes);
  * "'X' is larger than N bytes"). */
 char *read_file(const char *path, uint64_t max, size_t *len, char *err);
 
+/* Write text to path atomically (a temporary file beside it, renamed over it); -1 with err
+ * ("cannot write 'PATH': ..."). */
+int write_file_atomic(const char *path, const char *text, char *err);
+
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);
 
 #endif
