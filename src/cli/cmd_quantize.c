@@ -141,7 +141,8 @@ struct qopts {
 struct rung {
     char *type, *path;
     bool ok;
-    cJSON *row; /* the ladder row */
+    cJSON *row;   /* the ladder row */
+    cJSON *build; /* the llama.cpp build of the worker that made it (NULL: not made now) */
 };
 
 /* Run a measuring command in this process with stdout captured; its rows (json or
@@ -672,6 +673,8 @@ int cmd_quantize(int argc, char **argv)
             if (ok && (write_sidecar(r->path, want, reason) < 0 ||
                        gguf_facts(r->path, &have_ft, &bytes, &params, reason) < 0))
                 ok = false;
+            if (ok) /* the build that made it */
+                r->build = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(resp, "build"), 1);
             if (!ok) {
                 unlink(tmp);
                 status = "failed";
@@ -721,6 +724,20 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddStringToObject(row, "imatrix", imatrix ? imatrix : "");
         cJSON_AddStringToObject(row, "source", q.model);
         cJSON_AddStringToObject(row, "source_id", id);
+        /* where the row came from: the file (model), host, and the build that made it */
+        struct runner rn;
+        struct work_load wl = {0, 0};
+        struct engine_model_params mp = {0};
+        runner_init(&rn, rg[i].path, &mp, &wl, 0, 0);
+        cJSON *loaded = cJSON_CreateObject();
+        if (rg[i].build)
+            cJSON_AddItemToObject(loaded, "build", cJSON_Duplicate(rg[i].build, 1));
+        runner_take_loaded(&rn, loaded);
+        cJSON_Delete(loaded);
+        snprintf(rn.info.model.desc, sizeof(rn.info.model.desc), "%s", rg[i].type);
+        rn.info.model.size = (uint64_t)json_num(row, "size_bytes");
+        rn.info.model.n_params = (uint64_t)json_num(row, "n_params");
+        runner_row_meta(&rn, row);
         table_row(&out, row);
         dbrun_row("quantize", row);
     }
@@ -729,6 +746,7 @@ int cmd_quantize(int argc, char **argv)
         free(rg[i].type);
         free(rg[i].path);
         cJSON_Delete(rg[i].row);
+        cJSON_Delete(rg[i].build);
     }
     free(rg);
     free(corpus_file);

@@ -50,7 +50,7 @@ void runner_init(struct runner *r, const char *model, const struct engine_model_
     r->timeout_s = timeout_s;
 }
 
-static void take_loaded(struct runner *r, const cJSON *resp)
+void runner_take_loaded(struct runner *r, const cJSON *resp)
 {
     struct runner_info *ld = &r->info;
     memset(ld, 0, sizeof(*ld));
@@ -102,7 +102,7 @@ int runner_ensure(struct runner *r, enum bench_status *status, char *err)
         *status = BENCH_STATUS_LOAD_FAILED;
         return -1;
     }
-    take_loaded(r, resp);
+    runner_take_loaded(r, resp);
     cJSON_Delete(resp);
     r->loaded = true;
     return 0;

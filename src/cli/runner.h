@@ -41,6 +41,10 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
                 char *err);
 void runner_release(struct runner *r); /* stops the worker */
 
+/* Fill r->info from a worker's "loaded" answer (its model and build objects; a quantize
+ * result carries the build only). */
+void runner_take_loaded(struct runner *r, const cJSON *resp);
+
 /* Add the build, model and host a row came from (what is known: after a failed load
  * only the file and host). */
 void runner_row_meta(const struct runner *r, cJSON *row);

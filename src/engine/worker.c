@@ -937,6 +937,7 @@ static int do_quantize(const cJSON *req)
     cJSON_AddStringToObject(o, "ev", "result");
     cJSON_AddNumberToObject(o, "id", 0);
     cJSON_AddNumberToObject(o, "ns", (double)(monotime_ns() - t0));
+    cJSON_AddItemToObject(o, "build", build_json());
     return send_obj(o);
 }
 

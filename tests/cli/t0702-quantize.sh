@@ -19,6 +19,9 @@ sizes = []
 for r in rows:
     info = json.load(open('info-%s.json' % r['type']))
     assert r['action'] == 'made' and r['status'] == 'ok', r
+    # where the row came from: the rung's file, the build that made it, the host
+    assert r['model_filename'] == r['file'] and r['build_commit'] and r['llama_version'], r
+    assert r['host'] and r['quantbench_version'], r
     assert info['file_type'] == r['type'] and info['file_type_id'] == r['ftype'], (info['file_type'], r)
     assert info['weights_bytes'] == r['size_bytes'] and info['n_params'] == r['n_params']
     sizes.append(r['size_bytes'])
