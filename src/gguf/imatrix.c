@@ -139,6 +139,23 @@ static const struct gf_tensor *tensor_named(const struct gf_file *f, const char 
     return NULL;
 }
 
+/* an F32 tensor of ne0 columns in n_mat matrices, every dimension at least 1, n_mat at
+ * most 2^20 and its bytes those of the shape (no overflow on the way) */
+static bool shape_ok(const struct gf_tensor *t, int64_t *ne0, int64_t *n_mat)
+{
+    for (int d = 0; d < GF_MAX_DIMS; d++)
+        if (t->ne[d] < 1 || t->ne[d] > (int64_t)1 << 32)
+            return false;
+    *ne0 = t->ne[0];
+    *n_mat = t->ne[1];
+    for (int d = 2; d < GF_MAX_DIMS; d++) {
+        if (*n_mat > (1 << 20) / t->ne[d])
+            return false;
+        *n_mat *= t->ne[d];
+    }
+    return *n_mat <= 1 << 20 && t->n_bytes == (uint64_t)(4 * *ne0 * *n_mat);
+}
+
 static bool ends_with(const char *s, const char *suf)
 {
     size_t n = strlen(s), k = strlen(suf);
@@ -171,14 +188,16 @@ static int read_gguf(const void *data, size_t size, const char *name, struct ima
         char *w = xstrndup(s->name, strlen(s->name) - strlen(".in_sum2"));
         char *cn = xasprintf("%s.counts", w);
         const struct gf_tensor *c = tensor_named(f, cn);
-        int64_t ne0 = s->ne[0], n_mat = s->ne[1] * s->ne[2] * s->ne[3];
+        int64_t ne0 = 0, n_mat = 0, n_c = 0, one;
         if (!c)
             rc = set_err(err, "'%s' is corrupt: '%s' has no counts tensor", name, s->name);
         else if (s->type != GGML_F32 || c->type != GGML_F32)
             rc = set_err(err, "'%s' is corrupt: '%s' is not F32", name, w);
-        else if (c->ne[0] * c->ne[1] * c->ne[2] * c->ne[3] != n_mat || n_mat > 1 << 20 || ne0 < 1)
+        else if (!shape_ok(s, &ne0, &n_mat) || !shape_ok(c, &one, &n_c) || one != 1)
+            rc = set_err(err, "'%s' is corrupt: '%s' has an impossible shape", name, w);
+        else if (n_c != n_mat)
             rc = set_err(err, "'%s' is corrupt: '%s' has %lld matrices but %lld counts", name, w,
-                         (long long)n_mat, (long long)(c->ne[0] * c->ne[1] * c->ne[2]));
+                         (long long)n_mat, (long long)n_c);
         else if (find(im, w))
             rc = set_err(err, "'%s' is corrupt: entry '%s' appears twice", name, w);
         if (rc == 0) {
@@ -248,8 +267,10 @@ int imatrix_check_model(const struct imatrix *im, const struct gf_file *f, char 
         const struct gf_tensor *t = tensor_named(f, e->name);
         if (!t)
             return set_err(err, "the model has no tensor '%s'", e->name);
-        int64_t n_mat = t->ne[2] * t->ne[3];
-        if (t->ne[0] * n_mat != e->n_sums || (e->n_counts != 1 && e->n_counts != n_mat))
+        int64_t n_mat, n_all;
+        if (__builtin_mul_overflow(t->ne[2], t->ne[3], &n_mat) ||
+            __builtin_mul_overflow(t->ne[0], n_mat, &n_all) || n_all != e->n_sums ||
+            (e->n_counts != 1 && e->n_counts != n_mat))
             return set_err(err,
                            "'%s' has rows of %lld in %lld matrices in the model, the importance "
                            "matrix has %lld values for it",
