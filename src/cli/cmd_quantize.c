@@ -45,6 +45,8 @@ static const char quantize_help[] =
     "  --imatrix-from TEXT         compute it first, as llama-imatrix does (same file, byte for\n"
     "                              byte), over TEXT in chunks of -c: DIR/<name>.imatrix.gguf,\n"
     "                              reused while the source, text, -c and --chunks are the same\n"
+    "  --process-output            --imatrix-from also collects output.weight (as\n"
+    "                              llama-imatrix --process-output)\n"
     "  --bench                     pp and tg speed of the source and every rung (bench -p -n -r)\n"
     "  --quality                   PPL of the source over -f/--corpus, its log-probabilities\n"
     "                              kept in DIR/<name>.base.bin, and PPL, KL-divergence and\n"
@@ -132,7 +134,7 @@ static char *stem_of(const char *path)
 struct qopts {
     const char *model, *dir, *types, *imatrix, *imatrix_from, *text, *corpus;
     int threads, verbose, n_ctx, n_chunks, n_prompt, n_gen, reps;
-    bool bench, quality;
+    bool bench, quality, process_output;
     double timeout_s;
     enum bench_fmt fmt;
 };
@@ -221,7 +223,8 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     char tid[160];
     if (file_quick_id(q->imatrix_from, tid, err) < 0)
         return QB_EXIT_INPUT;
-    char *want = xasprintf("%s text=%s c=%d chunks=%d\n", srcid, tid, q->n_ctx, q->n_chunks);
+    char *want = xasprintf("%s text=%s c=%d chunks=%d output=%d\n", srcid, tid, q->n_ctx,
+                           q->n_chunks, q->process_output);
     int ret = QB_EXIT_OK;
     if (sidecar_matches(path, want)) {
         fprintf(stderr, "quantize: importance matrix '%s' is up to date\n", path);
@@ -235,6 +238,7 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     memset(&t, 0, sizeof(t));
     t.kind = WORK_PPL;
     t.ppl_mode = 3;
+    t.imx_output = q->process_output;
     t.pl.n_ctx = q->n_ctx;
     t.pl.n_batch = 2048 > q->n_ctx ? 2048 : q->n_ctx; /* llama-imatrix's -b */
     t.pl.n_chunks = q->n_chunks;
@@ -429,8 +433,8 @@ static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
             q->verbose++;
             continue;
         }
-        if (!strcmp(a, "--bench") || !strcmp(a, "--quality")) {
-            *(a[2] == 'b' ? &q->bench : &q->quality) = true;
+        if (!strcmp(a, "--bench") || !strcmp(a, "--quality") || !strcmp(a, "--process-output")) {
+            *(a[2] == 'b' ? &q->bench : a[2] == 'q' ? &q->quality : &q->process_output) = true;
             continue;
         }
         if (!v)

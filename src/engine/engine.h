@@ -94,10 +94,11 @@ void engine_close(struct engine *e); /* frees the context, then the model; accep
 void engine_model_info(const struct engine *e, struct engine_model_info *mi);
 
 /* Collect an importance matrix (llama-imatrix's statistics: per layer weight and expert,
- * the sums of the squared input columns and the rows seen) into im from every decode of
+ * and output.weight too when output, the sums of the squared input columns and the rows
+ * seen) into im from every decode of
  * the contexts created from now on (call before engine_ctx_create); _end stops, -1 with
  * err when a value was not finite or a shape changed. */
-void engine_imatrix_begin(struct engine *e, struct imatrix *im);
+void engine_imatrix_begin(struct engine *e, struct imatrix *im, bool output);
 int engine_imatrix_end(struct engine *e, char *err);
 
 /* Create the (single) context, replacing an earlier one. */

@@ -45,6 +45,7 @@ struct engine {
     void *progress_ud;
     struct engine_mem logmem; /* from llama.cpp's "buffer size" log lines */
     struct imatrix *imx;      /* collecting an importance matrix into it (engine_imatrix_begin) */
+    bool imx_output;          /* also output.weight */
     char imx_err[QB_ERR_LEN]; /* the first problem while collecting */
     uint8_t *imx_buf;         /* activations and expert ids copied from a device */
     size_t imx_cap;
@@ -486,7 +487,7 @@ static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
         if (t->op != GGML_OP_MUL_MAT || src1->ne[1] < 16 || src1->type != GGML_TYPE_F32)
             return false;
         weight_name(src0->name, name, sizeof(name));
-        return strncmp(name, "blk.", 4) == 0;
+        return strncmp(name, "blk.", 4) == 0 || (e->imx_output && !strcmp(name, "output.weight"));
     }
     if (e->imx_err[0])
         return true;
@@ -564,9 +565,10 @@ static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
     return true;
 }
 
-void engine_imatrix_begin(struct engine *e, struct imatrix *im)
+void engine_imatrix_begin(struct engine *e, struct imatrix *im, bool output)
 {
     e->imx = im;
+    e->imx_output = output;
     e->imx_err[0] = '\0';
 }
 

@@ -162,6 +162,7 @@ cJSON *proto_run_req(const struct work_test *t)
         cJSON_AddNumberToObject(w, "mode", t->ppl_mode);
         cJSON_AddStringToObject(w, "base", t->base_path);
         cJSON_AddNumberToObject(w, "topk", t->topk);
+        cJSON_AddBoolToObject(w, "imx_output", t->imx_output);
     }
     cJSON_AddNumberToObject(o, "n_ctx", t->cp.n_ctx);
     cJSON_AddNumberToObject(o, "n_batch", t->cp.n_batch);
@@ -273,6 +274,7 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
             get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
             get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
             return -1;
+        t->imx_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "imx_output"));
     }
     return 0;
 }

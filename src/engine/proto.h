@@ -40,6 +40,7 @@ struct work_test {
                            * 3 importance matrix into base_path */
     char base_path[1024]; /* WORK_PPL: base log-probabilities (llama-perplexity's format) */
     int topk;             /* WORK_PPL mode 1: 0 llama-perplexity's format, k: compact top-k */
+    bool imx_output;      /* WORK_PPL mode 3: also output.weight (llama-imatrix --process-output) */
 };
 
 /* Settings of a model load beyond the engine's: process-wide ones. */

@@ -812,7 +812,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
      * combinations, as llama-batched-bench */
     if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* quantize --imatrix-from */
         imatrix_free(&worker_imx);
-        engine_imatrix_begin(e, &worker_imx);
+        engine_imatrix_begin(e, &worker_imx, t.imx_output);
     }
     if (!(t.kind == WORK_BATCHED && kept_ctx && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
         kept_ctx = false;

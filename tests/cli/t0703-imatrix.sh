@@ -1,5 +1,5 @@
-# quantize --imatrix-from: our importance matrix is llama-imatrix's file byte for byte (dense
-# and MoE); --imatrix FILE (its GGUF and legacy .dat formats) quantizes byte for byte as
+# quantize --imatrix-from: our importance matrix is llama-imatrix's file byte for byte (dense,
+# MoE, --process-output); --imatrix FILE (its GGUF and legacy .dat formats) quantizes byte for byte as
 # llama-quantize --imatrix; the matrix is part of a rung's identity; bad matrices are refused
 . "$(dirname "$0")/lib.sh"
 need_llama_tool llama-imatrix
@@ -23,6 +23,12 @@ cmp ref-dense.gguf d/src.imatrix.gguf || fail "dense importance matrix differs f
 run "$QB" quantize -m moe-F16.gguf --types Q4_K_M -o m --imatrix-from "$text" -c 256 --chunks 3 -t 2
 expect_rc 0
 cmp ref-moe.gguf m/moe.imatrix.gguf || fail "MoE importance matrix differs from llama-imatrix's"
+li -m src-F16.gguf -f "$text" -c 128 --chunks 4 -o ref-out.gguf --process-output
+run "$QB" quantize -m src-F16.gguf --types Q8_0 -o o --imatrix-from "$text" -c 128 --chunks 4 --process-output -t 2
+expect_rc 0
+cmp ref-out.gguf o/src.imatrix.gguf || fail "--process-output differs from llama-imatrix's"
+python3 -c "import sys,struct; n=b'output.weight.in_sum2'; sys.exit(struct.pack('<Q', len(n)) + n not in open('o/src.imatrix.gguf','rb').read())" ||
+    fail "--process-output: no output.weight entry"
 ls d/*.tmp.* m/*.tmp.* 2>/dev/null && fail "temporary files left"
 # the rung made with it = llama-quantize's with llama-imatrix's matrix (the recorded file
 # name aside: quantize.imatrix.file is the path given, so give the same one)

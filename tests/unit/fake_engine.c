@@ -350,10 +350,11 @@ int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char
     return 0;
 }
 
-void engine_imatrix_begin(struct engine *e, struct imatrix *im)
+void engine_imatrix_begin(struct engine *e, struct imatrix *im, bool output)
 {
     (void)e;
     (void)im;
+    (void)output;
 }
 
 int engine_imatrix_end(struct engine *e, char *err)
