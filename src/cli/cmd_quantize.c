@@ -305,7 +305,7 @@ static int check_imatrix(const char *path, const char *model, char *err)
 }
 
 /* --bench: pp and tg of the source and every rung, one bench run over them all */
-static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *failed)
+static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *failed, int *input)
 {
     char *list = NULL;
     for (int i = 0; i < n; i++)
@@ -341,14 +341,17 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
         for (int i = 0; i < n; i++) {
             if (!r[i].ok || strcmp(r[i].path, file) != 0)
                 continue;
-            cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts" : "tg_ts",
-                                    ok ? json_num(row, "avg_ts") : 0);
+            if (!ok)
+                continue; /* left null */
+            cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts" : "tg_ts", json_num(row, "avg_ts"));
             cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts_sd" : "tg_ts_sd",
-                                    ok ? json_num(row, "stddev_ts") : 0);
+                                    json_num(row, "stddev_ts"));
         }
     }
     if (rc != QB_EXIT_OK)
         (*failed)++;
+    if (rc == QB_EXIT_INPUT)
+        *input = 1;
     cJSON_Delete(rows);
     argvb_free(&a);
     free(list);
@@ -357,7 +360,7 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
 /* --quality: PPL of the source with its log-probabilities saved, then PPL and
  * KL-divergence of every rung against them */
 static void quality_rungs(const struct qopts *q, const char *srcid, struct rung *r, int n,
-                          int *failed)
+                          int *failed, int *input)
 {
     char err[QB_ERR_LEN], tid[160];
     char *stem = stem_of(q->model);
@@ -400,6 +403,8 @@ static void quality_rungs(const struct qopts *q, const char *srcid, struct rung 
         const cJSON *row = cJSON_GetArrayItem(rows, 0);
         if (rc != QB_EXIT_OK || !row) {
             (*failed)++;
+            if (rc == QB_EXIT_INPUT)
+                *input = 1;
             cJSON_Delete(rows);
             if (i == 0) /* no base: nothing to hold the rungs against */
                 break;
@@ -705,10 +710,11 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddNumberToObject(row, "time_s", (double)(monotime_ns() - t0) / 1e9);
         free(want);
     }
+    int input = 0; /* a measurement refused its input (a text too short, say) */
     if (q.bench)
-        bench_rungs(&q, rg, n_r, &failed);
+        bench_rungs(&q, rg, n_r, &failed, &input);
     if (q.quality)
-        quality_rungs(&q, id, rg, n_r, &failed);
+        quality_rungs(&q, id, rg, n_r, &failed, &input);
     struct table_col cols[QB_ARRAY_LEN(quantize_cols) + 5];
     int n_cols;
     add_cols(cols, &n_cols, &q);
@@ -716,15 +722,16 @@ int cmd_quantize(int argc, char **argv)
     table_begin(&out, stdout, q.fmt, cols, n_cols);
     for (int i = measure ? 0 : 1; i < n_r; i++) {
         cJSON *row = rg[i].row;
-        /* every row with the same keys (csv), a figure that could not be measured is 0 */
+        /* every row with the same keys (csv); a figure that could not be measured is null
+         * ("-" in md) */
         const char *keys[] = {"pp_ts", "pp_ts_sd", "tg_ts", "tg_ts_sd"};
         const char *qkeys[] = {"ppl", "ppl_sd", "kld", "kld_sd", "same_top_pct", "same_top_pct_sd"};
         for (size_t k = 0; q.bench && k < QB_ARRAY_LEN(keys); k++)
             if (!cJSON_HasObjectItem(row, keys[k]))
-                cJSON_AddNumberToObject(row, keys[k], 0);
+                cJSON_AddNullToObject(row, keys[k]);
         for (size_t k = 0; q.quality && k < QB_ARRAY_LEN(qkeys); k++)
             if (!cJSON_HasObjectItem(row, qkeys[k]))
-                cJSON_AddNumberToObject(row, qkeys[k], 0);
+                cJSON_AddNullToObject(row, qkeys[k]);
         cJSON_AddStringToObject(row, "imatrix", imatrix ? imatrix : "");
         cJSON_AddStringToObject(row, "source", q.model);
         cJSON_AddStringToObject(row, "source_id", id);
@@ -758,5 +765,5 @@ int cmd_quantize(int argc, char **argv)
     free(imx_made);
     free(ft);
     str_list_release(&tl);
-    return failed ? QB_EXIT_PARTIAL : QB_EXIT_OK;
+    return input ? QB_EXIT_INPUT : failed ? QB_EXIT_PARTIAL : QB_EXIT_OK;
 }

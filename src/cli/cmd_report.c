@@ -315,10 +315,15 @@ static int by_size(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+static bool has_num(const cJSON *r, const char *key)
+{
+    return cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(r, key));
+}
+
 /* "<key> ± <key>_sd" with that many decimals, "" when the row lacks key */
 static char *mean_sd(const cJSON *r, const char *key, int decimals)
 {
-    if (!cJSON_HasObjectItem(r, key))
+    if (!has_num(r, key))
         return xstrdup("");
     char sd[64];
     snprintf(sd, sizeof(sd), "%s_sd", key);
@@ -349,10 +354,10 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
     /* on the size / KLD frontier: no smaller rung of its run has a KLD as low */
     bool *front = xcalloc((size_t)n, sizeof(bool));
     for (int i = 0; i < n; i++) {
-        front[i] = cJSON_HasObjectItem(p[i].row, "kld");
+        front[i] = has_num(p[i].row, "kld");
         for (int j = 0; j < i && front[i]; j++)
             if (num_of(p[j].res, "run_id", 0) == num_of(p[i].res, "run_id", 0) &&
-                cJSON_HasObjectItem(p[j].row, "kld") && p[j].kld <= p[i].kld)
+                has_num(p[j].row, "kld") && p[j].kld <= p[i].kld)
                 front[i] = false;
     }
     fputs(html ? "<h2>Quant ladder</h2>\n<table class=\"rows\"><thead><tr>"
@@ -373,9 +378,8 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         c[5] = mean_sd(r, "tg_ts", 2);
         c[6] = mean_sd(r, "ppl", 4);
         c[7] = mean_sd(r, "kld", 6);
-        c[8] = cJSON_HasObjectItem(r, "same_top_pct")
-                   ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
-                   : xstrdup("");
+        c[8] = has_num(r, "same_top_pct") ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
+                                          : xstrdup("");
         c[9] = xstrdup(front[i] ? "yes" : "");
         fputs(html ? "<tr>" : "|", fp);
         for (int k = 0; k < 10; k++) {
@@ -398,7 +402,7 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
             char *name = many_runs ? xasprintf("%s (run %.0f)", str_of(r, "type", ""),
                                                num_of(p[i].res, "run_id", 0))
                                    : xstrdup(str_of(r, "type", ""));
-            if (cJSON_HasObjectItem(r, "kld")) {
+            if (has_num(r, "kld")) {
                 set_add(&kld, name, p[i].size, p[i].kld, num_of(r, "kld_sd", 0));
                 if (front[i])
                     set_add(&kld, "size / KLD frontier", p[i].size, p[i].kld, 0);
@@ -406,7 +410,7 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
             free(name);
             for (int k = 0; k < 2; k++) {
                 const char *key = k ? "tg_ts" : "pp_ts";
-                if (!cJSON_HasObjectItem(r, key))
+                if (!has_num(r, key))
                     continue;
                 name = many_runs ? xasprintf("%s (run %.0f)", k ? "tg" : "pp",
                                              num_of(p[i].res, "run_id", 0))

@@ -129,25 +129,28 @@ static void md_row(struct table_out *t, const cJSON *o)
         const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, c->key);
         char v[128], sd_key[64];
         int width = c->width;
-        switch (c->kind) {
-        case TABLE_INT: snprintf(v, sizeof(v), "%.0f", num(o, c->key)); break;
-        case TABLE_F2: snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key)); break;
-        case TABLE_F3: snprintf(v, sizeof(v), ok ? "%.3f" : "-", num(o, c->key)); break;
-        case TABLE_MIB:
-            snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key) / 1048576.0);
-            break;
-        case TABLE_MEAN_SD:
-        case TABLE_MEAN_SD4:
-            if (ok) {
-                snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
-                snprintf(v, sizeof(v), c->kind == TABLE_MEAN_SD ? "%.2f ± %.2f" : "%.4f ± %.4f",
-                         num(o, c->key), num(o, sd_key));
-                width += width > 0 ? 1 : -1; /* the ± is two bytes */
-            } else {
-                snprintf(v, sizeof(v), "%s", st->valuestring);
+        const bool missing = cJSON_IsNull(it) && ok; /* a figure not measured: "-" */
+        snprintf(v, sizeof(v), "-");
+        if (!missing)
+            switch (c->kind) {
+            case TABLE_INT: snprintf(v, sizeof(v), "%.0f", num(o, c->key)); break;
+            case TABLE_F2: snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key)); break;
+            case TABLE_F3: snprintf(v, sizeof(v), ok ? "%.3f" : "-", num(o, c->key)); break;
+            case TABLE_MIB:
+                snprintf(v, sizeof(v), ok ? "%.2f" : "-", num(o, c->key) / 1048576.0);
+                break;
+            case TABLE_MEAN_SD:
+            case TABLE_MEAN_SD4:
+                if (ok) {
+                    snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
+                    snprintf(v, sizeof(v), c->kind == TABLE_MEAN_SD ? "%.2f ± %.2f" : "%.4f ± %.4f",
+                             num(o, c->key), num(o, sd_key));
+                    width += width > 0 ? 1 : -1; /* the ± is two bytes */
+                } else {
+                    snprintf(v, sizeof(v), "%s", st->valuestring);
+                }
+                break;
             }
-            break;
-        }
         if (cJSON_IsString(it) && c->kind == TABLE_INT)
             snprintf(v, sizeof(v), "%s", it->valuestring);
         fprintf(t->fp, " %*s |", width, v);

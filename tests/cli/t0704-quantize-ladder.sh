@@ -41,6 +41,17 @@ expect_rc 0
 grep -q '<h2>Quant ladder</h2>' "$T/out" || fail "html ladder table"
 grep -q 'size against KL-divergence' "$T/out" || fail "frontier chart"
 grep -q 'size / KLD frontier' "$T/out" || fail "frontier series"
+# a text too short to measure: the rungs are made (nothing lost), the figures are "-" (null
+# in json), the exit code says the input was refused
+printf 'too short a text' >short.txt
+run "$QB" quantize -m src-F16.gguf --types Q8_0 -o lad --quality -f short.txt -t 2 --no-db
+expect_rc 3
+expect_err "quantbench: error: 'short.txt': the text tokenizes to 5 tokens; perplexity with -c 512 needs at least 1024 (two chunks)"
+grep -Eq '^\| Q8_0 +\| lad/src-Q8_0.gguf +\| +17.80 \| +8.50 \| skipped +\| +[0-9.]+ \| +- \| +- \| +- \|$' "$T/out" ||
+    { cat "$T/out"; fail "unmeasured figures"; }
+run "$QB" quantize -m src-F16.gguf --types Q8_0 -o lad --quality -f short.txt -t 2 --no-db --format json
+python3 -c "import json,sys; r=json.load(open(sys.argv[1]))[1]; assert r['ppl'] is None and r['kld'] is None, r" "$T/out" ||
+    fail "unmeasured figures in json"
 # bad input
 run "$QB" quantize -m src-F16.gguf --types Q8_0 -o lad --quality
 expect_rc 2
