@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../gguf/gguf.h"
+#include "../gguf/imatrix.h"
 #include "cmd.h"
 
 static const char info_help[] =
@@ -14,6 +15,10 @@ static const char info_help[] =
     "Shows a GGUF model's architecture, parameter count, file size, file type, tensor-\n"
     "type histogram, layers, heads, KV heads, head sizes, training context, experts,\n"
     "vocabulary size and bytes per parameter. Reads only the file's header.\n"
+    "\n"
+    "An importance matrix (llama-imatrix's GGUF or legacy .dat) is shown as such: its\n"
+    "datasets, chunks, and per weight the values per row, matrices (experts), tokens seen\n"
+    "and the mean, min and max of the values llama-quantize would use.\n"
     "\n"
     "Flags:\n"
     "  -o, --output FMT   md (default, a readable table) or json\n"
@@ -182,6 +187,82 @@ static void print_json(const char *path, const struct model_facts *m)
     cJSON_Delete(o);
 }
 
+/* an importance matrix: what it was computed on, and per weight what quantize would use */
+static int info_imatrix(const char *path, bool json)
+{
+    struct imatrix im;
+    char err[QB_ERR_LEN];
+    if (imatrix_read_file(path, &im, err) < 0) {
+        error("%s", err);
+        return QB_EXIT_INPUT;
+    }
+    cJSON *o = cJSON_CreateObject(), *es = cJSON_CreateArray();
+    cJSON_AddStringToObject(o, "file", path);
+    cJSON_AddStringToObject(o, "kind", "imatrix");
+    cJSON_AddStringToObject(o, "format", im.legacy ? "legacy" : "gguf");
+    cJSON *ds = cJSON_AddArrayToObject(o, "datasets");
+    for (size_t i = 0; i < im.n_datasets; i++)
+        cJSON_AddItemToArray(ds, cJSON_CreateString(im.datasets[i]));
+    cJSON_AddNumberToObject(o, "chunk_count", im.chunk_count);
+    cJSON_AddNumberToObject(o, "chunk_size", im.chunk_size);
+    cJSON_AddNumberToObject(o, "n_entries", (double)im.n);
+    for (size_t i = 0; i < im.n; i++) {
+        const struct imatrix_entry *e = &im.e[i];
+        float *v = imatrix_values(&im, e);
+        double sum = 0, lo = e->n_sums ? v[0] : 0, hi = lo;
+        int64_t tokens = 0;
+        for (int64_t k = 0; k < e->n_sums; k++) {
+            sum += v[k];
+            lo = v[k] < lo ? v[k] : lo;
+            hi = v[k] > hi ? v[k] : hi;
+        }
+        for (int j = 0; j < e->n_counts; j++)
+            tokens += e->counts[j];
+        free(v);
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "name", e->name);
+        cJSON_AddNumberToObject(r, "n_values", (double)(e->n_sums / e->n_counts));
+        cJSON_AddNumberToObject(r, "n_matrices", e->n_counts);
+        /* the legacy format counts calls, not tokens */
+        cJSON_AddNumberToObject(r, im.legacy ? "calls" : "tokens", (double)tokens);
+        cJSON_AddNumberToObject(r, "mean", e->n_sums ? sum / (double)e->n_sums : 0);
+        cJSON_AddNumberToObject(r, "min", lo);
+        cJSON_AddNumberToObject(r, "max", hi);
+        cJSON_AddItemToArray(es, r);
+    }
+    cJSON_AddItemToObject(o, "entries", es);
+    if (json) {
+        char *s = cJSON_Print(o);
+        printf("%s\n", s);
+        free(s);
+    } else {
+        printf("| field | value |\n|---|---|\n| file | %s |\n| kind | importance matrix (%s) |\n",
+               path, im.legacy ? "llama-imatrix's legacy format" : "GGUF");
+        printf("| datasets | %s |\n", im.n_datasets ? im.datasets[0] : "-");
+        if (im.chunk_size > 0)
+            printf("| chunks | %d of %d tokens |\n", im.chunk_count, im.chunk_size);
+        else
+            printf("| chunks | %d |\n", im.chunk_count);
+        printf("| entries | %zu |\n", im.n);
+        printf("\n| weight | values | matrices | %s | mean | min | max |\n"
+               "|---|---:|---:|---:|---:|---:|---:|\n",
+               im.legacy ? "calls" : "tokens");
+        const cJSON *r;
+        cJSON_ArrayForEach (r, es)
+            printf("| %s | %.0f | %.0f | %.0f | %.6g | %.6g | %.6g |\n",
+                   cJSON_GetObjectItem(r, "name")->valuestring,
+                   cJSON_GetObjectItem(r, "n_values")->valuedouble,
+                   cJSON_GetObjectItem(r, "n_matrices")->valuedouble,
+                   cJSON_GetObjectItem(r, im.legacy ? "calls" : "tokens")->valuedouble,
+                   cJSON_GetObjectItem(r, "mean")->valuedouble,
+                   cJSON_GetObjectItem(r, "min")->valuedouble,
+                   cJSON_GetObjectItem(r, "max")->valuedouble);
+    }
+    cJSON_Delete(o);
+    imatrix_free(&im);
+    return fflush(stdout) == 0 ? QB_EXIT_OK : error("cannot write to stdout");
+}
+
 int cmd_info(int argc, char **argv)
 {
     const char *path = NULL, *fmt = "md";
@@ -208,8 +289,20 @@ int cmd_info(int argc, char **argv)
     struct gf_file *f;
     char err[QB_ERR_LEN];
     if (gf_read_file(path, &f, err) < 0) {
+        /* not GGUF: perhaps a legacy importance matrix */
+        struct imatrix im;
+        char err2[QB_ERR_LEN];
+        if (strstr(err, "not a GGUF") && imatrix_read_file(path, &im, err2) == 0) {
+            imatrix_free(&im);
+            return info_imatrix(path, strcmp(fmt, "json") == 0);
+        }
         error("%s", err);
         return QB_EXIT_INPUT;
+    }
+    const char *gtype = gf_get_str(f, "general.type");
+    if (gtype && strcmp(gtype, "imatrix") == 0) {
+        gf_free(f);
+        return info_imatrix(path, strcmp(fmt, "json") == 0);
     }
     struct model_facts m;
     facts(f, &m);

@@ -29,6 +29,21 @@ expect_rc 0
 cmp ref-out.gguf o/src.imatrix.gguf || fail "--process-output differs from llama-imatrix's"
 python3 -c "import sys,struct; n=b'output.weight.in_sum2'; sys.exit(struct.pack('<Q', len(n)) + n not in open('o/src.imatrix.gguf','rb').read())" ||
     fail "--process-output: no output.weight entry"
+# info shows a matrix: every dense weight saw every token (6 chunks of 128), the experts
+# of a layer together saw each token twice (2 of 4 used)
+"$QB" info d/src.imatrix.gguf -o json >id.json || fail "info dense matrix"
+"$QB" info m/moe.imatrix.gguf -o json >im.json || fail "info MoE matrix"
+"$QB" info ref-moe.dat -o json >idat.json || fail "info .dat matrix"
+python3 - id.json im.json idat.json <<'PY' || fail "info on importance matrices"
+import json, sys
+d, m, l = (json.load(open(f)) for f in sys.argv[1:4])
+assert d['kind'] == 'imatrix' and d['format'] == 'gguf' and d['n_entries'] == 14, d
+assert d['chunk_count'] == 6 and d['chunk_size'] == 128 and d['datasets'][0].endswith('GPL-3')
+assert all(e['tokens'] == 768 and e['n_matrices'] == 1 for e in d['entries']), d['entries']
+exps = [e for e in m['entries'] if '_exps' in e['name']]
+assert exps and all(e['n_matrices'] == 4 and e['tokens'] == 3 * 256 * 2 for e in exps), exps
+assert l['format'] == 'legacy' and l['n_entries'] == m['n_entries'], l
+PY
 ls d/*.tmp.* m/*.tmp.* 2>/dev/null && fail "temporary files left"
 # the rung made with it = llama-quantize's with llama-imatrix's matrix (the recorded file
 # name aside: quantize.imatrix.file is the path given, so give the same one)
