@@ -1,7 +1,8 @@
 # Shared helpers for tests/cli/*.sh; sourced. Each test runs in its own temp dir.
 set -u
-T=$(mktemp -d "${QB_TEST_TMP:-/tmp}/$(basename "$0" .sh).XXXX")
-cd "$T" || exit 1
+# never run in the caller's directory (a repository root) when the temp dir cannot be made
+T=$(mktemp -d "${QB_TEST_TMP:-/tmp}/$(basename "$0" .sh).XXXX") && [ -n "$T" ] && cd "$T" ||
+    { echo "cannot make a temporary directory under ${QB_TEST_TMP:-/tmp}" >&2; exit 1; }
 MODELS=${QB_TEST_TMP:-/tmp}/models
 mkdir -p "$MODELS"
 
