@@ -180,10 +180,14 @@ static cJSON *run_captured(int (*fn)(int, char **), int argc, char **argv, int *
     }
     if (!arr) {
         arr = cJSON_CreateArray();
-        for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
-            cJSON *o = cJSON_Parse(line);
+        for (char *line = buf, *end; *line; line = end + (*end != '\0')) {
+            end = line + strcspn(line, "\n");
+            char keep = *end;
+            *end = '\0';
+            cJSON *o = line[0] ? cJSON_Parse(line) : NULL;
             if (o)
                 cJSON_AddItemToArray(arr, o);
+            *end = keep;
         }
     }
     free(buf);
