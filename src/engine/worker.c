@@ -817,8 +817,11 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     if (!(t.kind == WORK_BATCHED && kept_ctx && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
         kept_ctx = false;
         uint64_t t0 = monotime_ns();
-        if (engine_ctx_create(e, &t.cp, err) < 0)
+        if (engine_ctx_create(e, &t.cp, err) < 0) {
+            char e2[QB_ERR_LEN];
+            engine_imatrix_end(e, e2); /* no collecting into the next context */
             return send_error(t.id, err);
+        }
         ctx_ns = monotime_ns() - t0;
     }
     if (t.delay_s > 0) {
