@@ -363,18 +363,11 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
 
 /* --quality: PPL of the source with its log-probabilities saved, then PPL and
  * KL-divergence of every rung against them */
-static void quality_rungs(const struct qopts *q, const char *srcid, struct rung *r, int n,
-                          int *failed, int *input)
+static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *failed, int *input)
 {
-    char err[QB_ERR_LEN], tid[160];
     char *stem = stem_of(q->model);
     char *base = xasprintf("%s/%s.base.bin", q->dir, stem);
     free(stem);
-    if (file_quick_id(q->text, tid, err) < 0) {
-        error("%s", err);
-        (*failed)++;
-        goto out;
-    }
     for (int i = 0; i < n; i++) {
         if (!r[i].ok)
             continue;
@@ -425,8 +418,6 @@ static void quality_rungs(const struct qopts *q, const char *srcid, struct rung 
                                 kld ? 100 * json_num(kld, "same_top_err") : 0);
         cJSON_Delete(rows);
     }
-out:
-    (void)srcid;
     free(base);
 }
 
@@ -579,13 +570,9 @@ int cmd_quantize(int argc, char **argv)
     int ret = QB_EXIT_OK;
     const char *imatrix = q.imatrix;
     char *stem = stem_of(q.model), *imx_made = NULL, *corpus_file = NULL;
-    if (q.corpus && !(corpus_file = corpus_path(q.corpus, err))) {
+    if (q.corpus && (q.text = corpus_file = corpus_path(q.corpus, err)) == NULL) {
         error("%s", err);
         ret = QB_EXIT_INPUT;
-    } else if (q.corpus) {
-        q.text = corpus_file;
-    }
-    if (ret) {
     } else if (check_model_file(q.model, &n_layer, err) < 0 ||
                file_quick_id(q.model, id, err) < 0) {
         error("%s", err);
@@ -718,7 +705,7 @@ int cmd_quantize(int argc, char **argv)
     if (q.bench)
         bench_rungs(&q, rg, n_r, &failed, &input);
     if (q.quality)
-        quality_rungs(&q, id, rg, n_r, &failed, &input);
+        quality_rungs(&q, rg, n_r, &failed, &input);
     struct table_col cols[QB_ARRAY_LEN(quantize_cols) + 5];
     int n_cols;
     add_cols(cols, &n_cols, &q);
