@@ -285,12 +285,9 @@ static int quality_run(int argc, char **argv, char **cfp)
     t.pl.n_batch = (int)o.cp.n_batch;
     t.pl.n_chunks = n_chunks;
     snprintf(t.text_path, sizeof(t.text_path), "%s", text);
-    /* llama-perplexity's context: n_seq chunks of n_ctx, n_batch at most all of them */
-    int n_seq = ppl_n_seq(&t.pl);
     t.cp = o.cp;
-    t.cp.n_ctx = (uint32_t)(n_seq * t.pl.n_ctx);
-    t.cp.n_batch = o.cp.n_batch < t.cp.n_ctx ? o.cp.n_batch : t.cp.n_ctx;
-    t.cp.n_seq_max = (uint32_t)n_seq;
+    ppl_ctx_params(&t.pl, &t.cp);
+    const int n_seq = (int)t.cp.n_seq_max;
     t.pt.reps = 1;
     t.pt.seed = o.seed;
     struct runner rn;

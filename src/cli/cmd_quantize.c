@@ -246,12 +246,8 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     t.pl.n_ctx = q->n_ctx;
     t.pl.n_batch = 2048 > q->n_ctx ? 2048 : q->n_ctx; /* llama-imatrix's -b */
     t.pl.n_chunks = q->n_chunks;
-    const int n_seq = ppl_n_seq(&t.pl);
     t.cp = o.cp;
-    t.cp.n_ctx = (uint32_t)(n_seq * q->n_ctx);
-    t.cp.n_batch = (uint32_t)(t.pl.n_batch < (int)t.cp.n_ctx ? t.pl.n_batch : (int)t.cp.n_ctx);
-    t.cp.n_ubatch = t.cp.n_ubatch < t.cp.n_batch ? t.cp.n_ubatch : t.cp.n_batch;
-    t.cp.n_seq_max = (uint32_t)n_seq;
+    ppl_ctx_params(&t.pl, &t.cp);
     t.pt.reps = 1;
     char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
     snprintf(t.text_path, sizeof(t.text_path), "%s", q->imatrix_from);

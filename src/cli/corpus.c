@@ -77,31 +77,38 @@ static char *licenses_corpus(const char *dir, char *err)
     }
     closedir(d);
     qsort(names, n, sizeof(char *), cmp_str);
-    char *tmp = xasprintf("%s.tmp.%d", out, (int)getpid());
-    FILE *f = mkdirs(dir) == 0 ? fopen(tmp, "w") : NULL;
-    bool ok = f != NULL && n > 0;
+    /* the texts joined by a blank line, then written at once */
+    char *all = xstrdup("");
+    size_t used = 0;
+    bool ok = n > 0;
     for (size_t i = 0; i < n && ok; i++) {
         size_t len;
         char *text = read_file(names[i], 1 << 24, &len, err);
-        ok = text && fwrite(text, 1, len, f) == len && fputs("\n\n", f) >= 0;
+        ok = text != NULL;
+        if (ok) {
+            all = xrealloc(all, used + len + 3);
+            memcpy(all + used, text, len);
+            memcpy(all + used + len, "\n\n", 3);
+            used += len + 2;
+        }
         free(text);
     }
-    if (f && fclose(f) != 0)
+    if (ok && mkdirs(dir) < 0) {
+        set_err(err, "corpus 'licenses': cannot create '%s': %s", dir, strerror(errno));
         ok = false;
-    if (ok && rename(tmp, out) != 0)
+    } else if (!ok && n == 0) {
+        set_err(err, "corpus 'licenses': no license texts in '%s'", LICENSES);
+    }
+    if (ok && write_file_atomic(out, all, err) < 0)
         ok = false;
+    free(all);
     if (!ok) {
-        if (!err[0] || !f)
-            set_err(err, "corpus 'licenses': cannot write '%s': %s", out,
-                    n ? strerror(errno) : "no license texts");
-        unlink(tmp);
         free(out);
         out = NULL;
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    free(tmp);
     return out;
 }
 

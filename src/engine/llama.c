@@ -455,17 +455,19 @@ static void weight_name(const char *name, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)n, p);
 }
 
-static const uint8_t *imx_host(struct engine *e, const struct ggml_tensor *t, size_t off)
+/* t's data in host memory: where it is, or copied from its device into imx_buf (which the
+ * next call reuses) */
+static const uint8_t *imx_host(struct engine *e, const struct ggml_tensor *t)
 {
     if (ggml_backend_buffer_is_host(t->buffer))
         return t->data;
     size_t n = ggml_nbytes(t);
-    if (off + n > e->imx_cap) {
-        e->imx_cap = off + n;
+    if (n > e->imx_cap) {
+        e->imx_cap = n;
         e->imx_buf = xrealloc(e->imx_buf, e->imx_cap);
     }
-    ggml_backend_tensor_get(t, e->imx_buf + off, 0, n);
-    return e->imx_buf + off;
+    ggml_backend_tensor_get(t, e->imx_buf, 0, n);
+    return e->imx_buf;
 }
 
 static bool imx_finite(const float *v, int64_t n)
@@ -511,10 +513,10 @@ static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
         }
         /* ids first: the activations' copy may reallocate the buffer */
         const size_t ids_n = ggml_nbytes(ids);
-        const uint8_t *id = imx_host(e, ids, 0);
+        const uint8_t *id = imx_host(e, ids);
         uint8_t *id_copy = xmalloc(ids_n);
         memcpy(id_copy, id, ids_n);
-        const uint8_t *x0 = imx_host(e, src1, 0);
+        const uint8_t *x0 = imx_host(e, src1);
         bool *touched = xcalloc((size_t)n_as, sizeof(bool));
         for (int64_t k = 0; k < n_ids && !e->imx_err[0]; k++)
             for (int64_t row = 0; row < n_tokens; row++) {
@@ -547,7 +549,7 @@ static bool imx_collect(struct ggml_tensor *t, bool ask, void *ud)
         set_err(e->imx_err, "importance matrix: '%s' changed shape", name);
         return true;
     }
-    const uint8_t *x0 = imx_host(e, src1, 0);
+    const uint8_t *x0 = imx_host(e, src1);
     for (int64_t i3 = 0; i3 < src1->ne[3]; i3++)
         for (int64_t i2 = 0; i2 < src1->ne[2]; i2++) {
             const int64_t mat = (i3 % src0->ne[3]) * src0->ne[2] + (i2 % src0->ne[2]);

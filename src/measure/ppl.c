@@ -28,6 +28,15 @@ static double nll_of(const float *logits, int n_vocab, int tok)
     return -((double)(logits[tok] - max) - log(sum));
 }
 
+void ppl_ctx_params(const struct ppl_params *p, struct engine_ctx_params *cp)
+{
+    const int n_seq = ppl_n_seq(p);
+    cp->n_ctx = (uint32_t)(n_seq * p->n_ctx);
+    cp->n_batch = (uint32_t)p->n_batch < cp->n_ctx ? (uint32_t)p->n_batch : cp->n_ctx;
+    cp->n_ubatch = cp->n_ubatch < cp->n_batch ? cp->n_ubatch : cp->n_batch;
+    cp->n_seq_max = (uint32_t)n_seq;
+}
+
 int ppl_n_chunks(const struct ppl_params *p, int n_tokens)
 {
     int n = n_tokens / p->n_ctx;

@@ -32,6 +32,10 @@ struct ppl_result {
 
 /* Sequences the context needs for p: max(1, n_batch / n_ctx). */
 int ppl_n_seq(const struct ppl_params *p);
+/* The context llama-perplexity (and llama-imatrix) creates for p, into cp: ppl_n_seq(p)
+ * sequences of n_ctx, the logical batch at most all of them, the physical at most the
+ * logical. */
+void ppl_ctx_params(const struct ppl_params *p, struct engine_ctx_params *cp);
 /* Chunks scored from n_tokens */
 int ppl_n_chunks(const struct ppl_params *p, int n_tokens);
 
