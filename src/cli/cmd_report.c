@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../report/compare.h"
+#include "../report/memsum.h"
 #include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/store.h"
@@ -590,8 +591,10 @@ int cmd_report(int argc, char **argv)
             ret = error("%s", err);
             goto out;
         }
-        while ((it = cJSON_DetachItemFromArray(part, 0)) != NULL)
+        while ((it = cJSON_DetachItemFromArray(part, 0)) != NULL) {
+            mem_summary_fix_row(cJSON_GetObjectItemCaseSensitive(it, "row"));
             cJSON_AddItemToArray(rows, it);
+        }
         cJSON_Delete(part);
     }
     if (html) {

@@ -838,39 +838,61 @@ int engine_check_types(char *err)
     return 0;
 }
 
+/* Where a buffer type's memory lives, decided by its device, not its name: host memory
+ * when it has no device or the CPU device (CPU, CPU_Mapped, and CPU_REPACK and the other
+ * extra types of the CPU backend, whose is_host is false only because their layout is not
+ * plain), or when it is a GPU backend's host buffer type (CUDA_Host: pinned host memory) */
+static void classify_buft(ggml_backend_buffer_type_t buft, struct engine_mem_buf *b)
+{
+    ggml_backend_dev_t d = ggml_backend_buft_get_device(buft);
+    b->host = ggml_backend_buft_is_host(buft) || !d ||
+              ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_CPU;
+    snprintf(b->dev, sizeof(b->dev), "%s", b->host ? "CPU" : ggml_backend_dev_name(d));
+}
+
 #ifdef QB_HAVE_LLAMA_EXT
-static void breakdown_cb(void *ud, const char *buft, const char *dev, int is_host, size_t model,
-                         size_t context, size_t compute)
+static void breakdown_cb(void *ud, ggml_backend_buffer_type_t buft, size_t model, size_t context,
+                         size_t compute)
 {
     struct engine_mem *m = ud;
-    struct engine_mem_buf *b = mem_buf(m, buft);
+    struct engine_mem_buf *b = mem_buf(m, ggml_backend_buft_name(buft));
     if (!b)
         return;
-    /* host buffer types of a GPU backend (CUDA_Host) are host memory */
-    snprintf(b->dev, sizeof(b->dev), "%s", is_host ? "CPU" : dev);
-    b->host = is_host;
+    classify_buft(buft, b);
     b->model = model;
     b->context = context;
     b->compute = compute;
 }
 #endif
 
-static void fill_dev(struct engine_mem_buf *b)
+/* the buffer type a log line named: a device's own, its host type, or one of its extra
+ * types (the CPU's CPU_REPACK, ...); NULL when none is called so */
+static ggml_backend_buffer_type_t buft_named(const char *name)
 {
-    ggml_backend_buffer_type_t found = NULL;
-    for (size_t i = 0; i < ggml_backend_dev_count() && !found; i++) {
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
         ggml_backend_dev_t dev = ggml_backend_dev_get(i);
         ggml_backend_buffer_type_t c[2] = {ggml_backend_dev_buffer_type(dev),
                                            ggml_backend_dev_host_buffer_type(dev)};
         for (int k = 0; k < 2; k++)
-            if (c[k] && strcmp(ggml_backend_buft_name(c[k]), b->buft) == 0)
-                found = c[k];
+            if (c[k] && strcmp(ggml_backend_buft_name(c[k]), name) == 0)
+                return c[k];
+        ggml_backend_dev_get_extra_bufts_t fn;
+        void *sym = ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(dev),
+                                                      "ggml_backend_dev_get_extra_bufts");
+        memcpy(&fn, &sym, sizeof(fn));
+        for (ggml_backend_buffer_type_t *x = fn ? fn(dev) : NULL; x && *x; x++)
+            if (strcmp(ggml_backend_buft_name(*x), name) == 0)
+                return *x;
     }
+    return NULL;
+}
+
+static void fill_dev(struct engine_mem_buf *b)
+{
+    ggml_backend_buffer_type_t found = buft_named(b->buft);
     if (found) {
-        ggml_backend_dev_t d = ggml_backend_buft_get_device(found);
-        b->host = ggml_backend_buft_is_host(found);
-        snprintf(b->dev, sizeof(b->dev), "%s", d && !b->host ? ggml_backend_dev_name(d) : "CPU");
-    } else { /* CPU_Mapped, CPU_REPACK and other host-side extra types */
+        classify_buft(found, b);
+    } else { /* CPU_Mapped (a buffer over the mapped file: no device's type) */
         snprintf(b->dev, sizeof(b->dev), "CPU");
         b->host = true;
     }
