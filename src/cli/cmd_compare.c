@@ -49,7 +49,7 @@ static const char compare_help[] =
 
 static double sd_of(const struct metric *m)
 {
-    return m->n > 1 ? m->se * sqrt((double)m->n) : 0;
+    return metric_pm(m);
 }
 
 static void put_value(FILE *fp, const struct metric *m)

@@ -24,7 +24,8 @@ static const char quality_help[] =
     "Perplexity as llama-perplexity computes it: the text tokenized with BOS, cut into\n"
     "chunks of -c tokens, each decoded from an empty cache with BOS as its first token, the\n"
     "second half of each chunk scored; several chunks per decode when -b allows. Prints\n"
-    "PPL ± its standard error, and the running PPL per chunk in json.\n"
+    "PPL ± its standard error (llama-perplexity's: exp(mean NLL) * sd(NLL) / sqrt(tokens\n"
+    "scored - 1)), and the running PPL per chunk in json (ppl, ppl_err, chunk_ppl).\n"
     "\n"
     "Flags (defaults in brackets):\n"
     "  -f, --file FILE             the text (any file)\n"
@@ -53,7 +54,7 @@ static const char quality_help[] =
 static const struct table_col quality_cols[] = {
     {"model_type", "model", -30, TABLE_INT},   {"n_ctx", "n_ctx", 6, TABLE_INT},
     {"n_batch", "n_batch", 7, TABLE_INT},      {"n_chunks", "chunks", 6, TABLE_INT},
-    {"count", "tokens scored", 13, TABLE_INT}, {"ppl", "PPL", 14, TABLE_MEAN_SD},
+    {"count", "tokens scored", 13, TABLE_INT}, {"ppl", "PPL", 14, TABLE_MEAN_ERR},
     {"ppl_time_s", "time s", 8, TABLE_F2},
 };
 
@@ -313,13 +314,12 @@ static int quality_run(int argc, char **argv, char **cfp)
         cJSON_AddStringToObject(row, "corpus", corpus ? corpus : "");
         char tid[160];
         cJSON_AddStringToObject(row, "text_id", file_quick_id(text, tid, err) == 0 ? tid : "");
-        cJSON_AddNumberToObject(row, "n_ctx", json_num(resp, "n_ctx"));
-        cJSON_AddNumberToObject(row, "n_batch", t.cp.n_batch);
         cJSON_AddNumberToObject(row, "n_seq", n_seq);
+        /* ppl_err: llama-perplexity's standard error of the PPL, exp(mean) * sd(NLL) /
+         * sqrt(count - 1); there is no ppl_sd: one pass has no repetitions to spread */
         const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
         for (size_t k = 0; k < QB_ARRAY_LEN(nums); k++)
             cJSON_AddNumberToObject(row, nums[k], json_num(resp, nums[k]));
-        cJSON_AddNumberToObject(row, "ppl_sd", json_num(resp, "ppl_err"));
         cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
         const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
         cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
@@ -333,7 +333,13 @@ static int quality_run(int argc, char **argv, char **cfp)
             error("%s", err);
             ret = QB_EXIT_FAIL;
         }
-        single_opts_json(&o, row);
+        /* the settings as run: the chunk size (a --base file's own), the batches as
+         * llama-perplexity's context caps them */
+        struct single_opts as_run = o;
+        as_run.cp.n_ctx = (uint32_t)json_num(resp, "n_ctx");
+        as_run.cp.n_batch = t.cp.n_batch;
+        as_run.cp.n_ubatch = t.cp.n_ubatch;
+        single_opts_json(&as_run, row);
         runner_row_meta(&rn, row);
         const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
         struct mem_summary ms;

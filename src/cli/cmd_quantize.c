@@ -405,7 +405,7 @@ static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *fai
         }
         const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
         cJSON_AddNumberToObject(r[i].row, "ppl", json_num(row, "ppl"));
-        cJSON_AddNumberToObject(r[i].row, "ppl_sd", json_num(row, "ppl_err"));
+        cJSON_AddNumberToObject(r[i].row, "ppl_err", json_num(row, "ppl_err"));
         cJSON_AddNumberToObject(r[i].row, "kld", kld ? json_num(kld, "kld") : 0);
         cJSON_AddNumberToObject(r[i].row, "kld_sd", kld ? json_num(kld, "kld_err") : 0);
         cJSON_AddNumberToObject(r[i].row, "same_top_pct",
@@ -519,7 +519,7 @@ static void add_cols(struct table_col *cols, int *n, const struct qopts *q)
         {"tg_ts", "tg t/s", 14, TABLE_MEAN_SD},
     };
     static const struct table_col quality_cols[] = {
-        {"ppl", "PPL", 16, TABLE_MEAN_SD},
+        {"ppl", "PPL", 16, TABLE_MEAN_ERR},
         {"kld", "mean KLD", 18, TABLE_MEAN_SD4},
         {"same_top_pct", "same top %", 14, TABLE_MEAN_SD},
     };
@@ -712,7 +712,8 @@ int cmd_quantize(int argc, char **argv)
         /* every row with the same keys (csv); a figure that could not be measured is null
          * ("-" in md) */
         const char *keys[] = {"pp_ts", "pp_ts_sd", "tg_ts", "tg_ts_sd"};
-        const char *qkeys[] = {"ppl", "ppl_sd", "kld", "kld_sd", "same_top_pct", "same_top_pct_sd"};
+        const char *qkeys[] = {"ppl",    "ppl_err",      "kld",
+                               "kld_sd", "same_top_pct", "same_top_pct_sd"};
         for (size_t k = 0; q.bench && k < QB_ARRAY_LEN(keys); k++)
             if (!cJSON_HasObjectItem(row, keys[k]))
                 cJSON_AddNullToObject(row, keys[k]);

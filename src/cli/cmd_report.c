@@ -67,7 +67,7 @@ static char *metrics_text(const char *kind, const cJSON *row)
     int n = compare_row_metrics(kind, row, m);
     char *s = xstrdup("");
     for (int i = 0; i < n; i++) {
-        double sd = m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0;
+        double sd = metric_pm(&m[i]);
         char *t = sd > 0
                       ? xasprintf("%s%s%s %.2f ± %.2f", s, i ? ", " : "", m[i].name, m[i].mean, sd)
                       : xasprintf("%s%s%s %.2f", s, i ? ", " : "", m[i].name, m[i].mean);
@@ -266,7 +266,7 @@ static void write_charts(FILE *fp, const cJSON *rows)
         const char *test = str_of(res, "test", "");
         int tl = (int)strcspn(test, " @");
         for (int i = 0; i < n; i++) {
-            double sd = m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0;
+            double sd = metric_pm(&m[i]);
             char *name = NULL;
             if (strcmp(kind, "bench") == 0) {
                 name = xasprintf("%s %.*s t=%.0f", model_name(row), tl, test,
@@ -377,7 +377,11 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         c[3] = xasprintf("%.2f", num_of(r, "bpw", 0));
         c[4] = mean_sd(r, "pp_ts", 2);
         c[5] = mean_sd(r, "tg_ts", 2);
-        c[6] = mean_sd(r, "ppl", 4);
+        /* llama-perplexity's standard error, as quality and quantize print it (rows
+         * stored before it was named ppl_err call it ppl_sd) */
+        c[6] = has_num(r, "ppl") ? xasprintf("%.4f ± %.5f", num_of(r, "ppl", 0),
+                                             num_of(r, "ppl_err", num_of(r, "ppl_sd", 0)))
+                                 : xstrdup("");
         c[7] = mean_sd(r, "kld", 6);
         c[8] = has_num(r, "same_top_pct") ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
                                           : xstrdup("");
@@ -471,8 +475,7 @@ static void write_csv(FILE *fp, const cJSON *rows)
             table_put_quoted(fp, str_of(res, "test", ""), '"');
             fprintf(fp, ",%s,", str_of(res, "status", ""));
             if (n)
-                fprintf(fp, "%s,%.6g,%.6g,%d,", m[i].name, m[i].mean,
-                        m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0, m[i].n);
+                fprintf(fp, "%s,%.6g,%.6g,%d,", m[i].name, m[i].mean, metric_pm(&m[i]), m[i].n);
             else
                 fputs(",,,,", fp);
             table_put_quoted(fp, set ? set : "{}", '"');

@@ -141,15 +141,21 @@ static void md_row(struct table_out *t, const cJSON *o)
                 break;
             case TABLE_MEAN_SD:
             case TABLE_MEAN_SD4:
+            case TABLE_MEAN_ERR:
                 if (ok) {
-                    snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
-                    snprintf(v, sizeof(v), c->kind == TABLE_MEAN_SD ? "%.2f ± %.2f" : "%.4f ± %.4f",
+                    snprintf(sd_key, sizeof(sd_key), "%s_%s", c->key,
+                             c->kind == TABLE_MEAN_ERR ? "err" : "sd");
+                    snprintf(v, sizeof(v),
+                             c->kind == TABLE_MEAN_SD    ? "%.2f ± %.2f"
+                             : c->kind == TABLE_MEAN_ERR ? "%.4f ± %.5f"
+                                                         : "%.4f ± %.4f",
                              num(o, c->key), num(o, sd_key));
                     width += width > 0 ? 1 : -1; /* the ± is two bytes */
                 } else {
                     snprintf(v, sizeof(v), "%s", st->valuestring);
                 }
                 break;
+            case TABLE_FLAG: snprintf(v, sizeof(v), "%s", cJSON_IsTrue(it) ? c->head : ""); break;
             }
         if (cJSON_IsString(it) && c->kind == TABLE_INT)
             snprintf(v, sizeof(v), "%s", it->valuestring);

@@ -26,6 +26,8 @@ enum table_kind {
     TABLE_MEAN_SD,  /* "<key> ± <key>_sd" with 2 decimals; the status when not ok */
     TABLE_MIB,      /* bytes shown as MiB with 2 decimals */
     TABLE_MEAN_SD4, /* TABLE_MEAN_SD with 4 decimals (KL-divergence) */
+    TABLE_MEAN_ERR, /* "<key> ± <key>_err" as llama-perplexity's PPL (%.4f ± %.5f) */
+    TABLE_FLAG,     /* a bool field: the column's head when true, else empty */
 };
 
 struct table_col {
