@@ -8,6 +8,7 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/procmem.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
@@ -39,11 +40,12 @@ static const char batched_help_tail[] =
     "\n" QB_EXIT_CODES_HELP;
 
 static const struct table_col batched_cols[] = {
-    {"pp", "PP", 6, TABLE_INT},      {"tg", "TG", 6, TABLE_INT},
-    {"pl", "B", 4, TABLE_INT},       {"n_kv", "N_KV", 6, TABLE_INT},
-    {"t_pp", "T_PP s", 8, TABLE_F3}, {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
-    {"t_tg", "T_TG s", 8, TABLE_F3}, {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
-    {"t", "T s", 8, TABLE_F3},       {"speed", "S t/s", 16, TABLE_MEAN_SD},
+    {"pp", "PP", 6, TABLE_INT},        {"tg", "TG", 6, TABLE_INT},
+    {"pl", "B", 4, TABLE_INT},         {"n_kv", "N_KV", 6, TABLE_INT},
+    {"t_pp", "T_PP s", 8, TABLE_F3},   {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
+    {"t_tg", "T_TG s", 8, TABLE_F3},   {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
+    {"t", "T s", 8, TABLE_F3},         {"speed", "S t/s", 16, TABLE_MEAN_SD},
+    {"noisy", "noisy", 5, TABLE_FLAG},
 };
 
 static void log_error_row(const struct batched_params *bp, const char *err)
@@ -108,6 +110,9 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     cJSON_AddNumberToObject(row, "speed_pp_sd", st[0].stddev);
     cJSON_AddNumberToObject(row, "speed_tg_sd", st[1].stddev);
     cJSON_AddNumberToObject(row, "speed_sd", st[2].stddev);
+    /* a speed too spread over -r (the 95% CI half-width above 5% of the mean) */
+    cJSON_AddBoolToObject(row, "noisy",
+                          stats_noisy(&st[0]) || stats_noisy(&st[1]) || stats_noisy(&st[2]));
     uint64_t sum = 0;
     for (int i = 0; i < n; i++)
         sum += ttft[i];
@@ -135,7 +140,8 @@ int cmd_batched(int argc, char **argv)
     struct int_list npp = {0}, ntg = {0}, npl = {0};
     bool shared = false;
     char err[QB_ERR_LEN];
-    int ret = QB_EXIT_OK, n_failed = 0, n_ok = 0;
+    int ret = QB_EXIT_OK, n_failed = 0, n_ok = 0, n_noisy = 0;
+    double load_start = proc_load_average();
     single_opts_init(&o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -229,12 +235,14 @@ int cmd_batched(int argc, char **argv)
                 } else {
                     n_ok++;
                 }
+                n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
                 table_row(&out, row);
                 dbrun_row("batched", row);
                 cJSON_Delete(row);
                 cJSON_Delete(resp);
             }
     table_end(&out);
+    warn_noisy(n_noisy, n_ok + n_failed, load_start);
     runner_release(&rn);
     if (fflush(stdout) != 0 || ferror(stdout))
         ret = error("cannot write results to stdout");

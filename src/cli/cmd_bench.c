@@ -11,6 +11,7 @@
 #include "../report/bench_report.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/procmem.h"
 #include "../util/sha256.h"
 #include "args.h"
 #include "cmd.h"
@@ -640,6 +641,8 @@ struct run_state {
     struct work_load wl;
     struct bench_report rp, rp_err;
     int n_failed, n_ok;
+    int n_noisy;            /* rows whose t/s is too spread (bench_row_finish) */
+    double load_start;      /* load average when the run began (-1 unknown) */
     size_t n_tests, n_done; /* for --progress */
     uint64_t t_start;
     char host[128];
@@ -673,6 +676,8 @@ static void short_name(const struct bench_row *r, char *buf, size_t n)
 
 static void emit(struct run_state *st, struct bench_row *row)
 {
+    bench_row_finish(row);
+    st->n_noisy += row->noisy;
     if (row->status == BENCH_STATUS_OK) {
         st->n_ok++;
     } else {
@@ -895,6 +900,7 @@ int cmd_bench(int argc, char **argv)
     st.wl.numa = o.numa;
     st.wl.prio = o.prio;
     st.t_start = monotime_ns();
+    st.load_start = proc_load_average();
     for (size_t i = 0; i < n_groups; i++)
         st.n_tests += gs[i].n_tests;
     if (gethostname(st.host, sizeof(st.host)) < 0)
@@ -906,6 +912,7 @@ int cmd_bench(int argc, char **argv)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);
+    warn_noisy(st.n_noisy, (int)st.n_done, st.load_start);
     for (size_t i = 0; i < n_groups; i++)
         free(gs[i].tests);
     free(gs);

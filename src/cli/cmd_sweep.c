@@ -7,6 +7,7 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/procmem.h"
 #include "../util/stats.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -39,10 +40,11 @@ static const struct table_col sweep_cols[] = {
     {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
     {"t_tg", "T_TG s", 8, TABLE_F3},
     {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
+    {"noisy", "noisy", 5, TABLE_FLAG},
 };
 
-/* mean seconds and mean ± sd of tokens/s over the samples */
-static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens,
+/* mean seconds and mean ± sd of tokens/s over the samples; whether they are noisy */
+static bool add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens,
                       const uint64_t *ns, int n)
 {
     double *ts = xcalloc((size_t)(n ? n : 1), sizeof(double));
@@ -58,6 +60,7 @@ static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens
     cJSON_AddNumberToObject(o, s_key, s.mean);
     cJSON_AddNumberToObject(o, sd, s.stddev);
     free(ts);
+    return stats_noisy(&s);
 }
 
 static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
@@ -74,10 +77,12 @@ static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, in
     cJSON_AddNumberToObject(row, "n_kv", point ? json_num(point, "n_kv") : 0);
     cJSON_AddNumberToObject(row, "pp", pp);
     cJSON_AddNumberToObject(row, "tg", tg);
-    add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
-    add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
+    bool noisy = add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
+    noisy |= add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
     cJSON_AddItemToObject(row, "samples_pp_ns", proto_u64_array(pp_ns, n_pp));
     cJSON_AddItemToObject(row, "samples_tg_ns", proto_u64_array(tg_ns, n_tg));
+    /* S_PP or S_TG too spread over -r (the 95% CI half-width above 5% of the mean) */
+    cJSON_AddBoolToObject(row, "noisy", noisy);
     cJSON_AddStringToObject(row, "status", status);
     cJSON_AddStringToObject(row, "error", error);
     single_opts_json(o, row);
@@ -159,7 +164,8 @@ int cmd_sweep(int argc, char **argv)
     table_begin(&out, stdout, o.fmt, cols, n_cols);
     enum bench_status status;
     cJSON *req = proto_run_req(&t), *resp = NULL;
-    int ret = QB_EXIT_OK;
+    int ret = QB_EXIT_OK, n_noisy = 0;
+    double load_start = proc_load_average();
     err[0] = '\0';
     if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
         cJSON *row = sweep_row(&o, &rn, ub, n_gen, NULL, NULL, bench_status_name(status), err);
@@ -175,12 +181,14 @@ int cmd_sweep(int argc, char **argv)
             cJSON *row = sweep_row(&o, &rn, ub, n_gen, p,
                                    cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
             cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
+            n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
             table_row(&out, row);
             dbrun_row("sweep", row);
             cJSON_Delete(row);
         }
         fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),
                 wall / 1e9);
+        warn_noisy(n_noisy, cJSON_GetArraySize(pts), load_start);
     }
     table_end(&out);
     cJSON_Delete(req);

@@ -407,8 +407,23 @@ static int send_error(int id, const char *msg)
     return send_obj(o);
 }
 
+/* QB_TEST_FAULT=noise: every odd repetition's times are reported 3 times as long;
+ * steady: every repetition's as the first's (no spread, whatever the machine's load) */
+static enum { FAULT_TIMES_REAL, FAULT_TIMES_NOISE, FAULT_TIMES_STEADY } fault_times;
+
+static void add_noise(uint64_t *ns, int n)
+{
+    for (int i = 1; fault_times != FAULT_TIMES_REAL && ns && i < n; i++)
+        if (fault_times == FAULT_TIMES_STEADY)
+            ns[i] = ns[0];
+        else if (i % 2)
+            ns[i] *= 3;
+}
+
 /* Test-only fault injection: QB_TEST_FAULT="KIND:SUBSTRING" makes a worker whose model
- * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang. */
+ * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang, or with
+ * KIND = noise or steady report spread or equal repetitions (bench, sweep and batched
+ * times; see add_noise). */
 static void maybe_fault(const char *model)
 {
     const char *spec = getenv("QB_TEST_FAULT");
@@ -418,6 +433,10 @@ static void maybe_fault(const char *model)
     if (!colon || !strstr(model, colon + 1))
         return;
     size_t k = (size_t)(colon - spec);
+    if ((k == 5 && strncmp(spec, "noise", 5) == 0) || (k == 6 && strncmp(spec, "steady", 6) == 0)) {
+        fault_times = k == 5 ? FAULT_TIMES_NOISE : FAULT_TIMES_STEADY;
+        return;
+    }
     fprintf(stderr, "test fault '%.*s' injected\n", (int)k, spec);
     fflush(stderr);
     /* default dispositions, so a sanitizer's handler does not turn the death into an exit */
@@ -588,6 +607,10 @@ static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_c
         pp_tg_result_release(&r);
         return send_error(t->id, err);
     }
+    add_noise(r.total_ns, r.n);
+    add_noise(r.pp_ns, r.n);
+    add_noise(r.tg_ns, r.n);
+    add_noise(r.ttft_ns, r.n);
     cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
@@ -614,6 +637,8 @@ static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_n
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int i = 0; i < r.n_points; i++) {
         cJSON *p = cJSON_CreateObject();
+        add_noise(r.points[i].pp_ns, r.points[i].n);
+        add_noise(r.points[i].tg_ns, r.points[i].n);
         cJSON_AddNumberToObject(p, "n_kv", r.points[i].n_kv);
         cJSON_AddItemToObject(p, "pp_ns", proto_u64_array(r.points[i].pp_ns, r.points[i].n));
         cJSON_AddItemToObject(p, "tg_ns", proto_u64_array(r.points[i].tg_ns, r.points[i].n));
@@ -631,6 +656,9 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
         batched_result_release(&r);
         return send_error(t->id, err);
     }
+    add_noise(r.pp_ns, r.n);
+    add_noise(r.tg_ns, r.n);
+    add_noise(r.ttft_ns, r.n);
     cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "n_kv", r.n_kv);
     cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));

@@ -48,6 +48,12 @@ struct stats bench_row_stats(const struct bench_row *r)
     return s;
 }
 
+void bench_row_finish(struct bench_row *r)
+{
+    struct stats s = bench_row_stats(r);
+    r->noisy = r->status == BENCH_STATUS_OK && stats_noisy(&s);
+}
+
 uint64_t bench_row_avg_ns(const struct bench_row *r)
 {
     if (r->n == 0)

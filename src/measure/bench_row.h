@@ -43,10 +43,15 @@ struct bench_row {
     uint64_t *samples_ns;              /* per repetition total time */
     uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */
     cJSON *mem;                        /* the worker's memory report (owned) or NULL */
+    bool noisy;                        /* t/s too spread to trust (bench_row_finish) */
 };
 
 void bench_row_release(struct bench_row *r);
 const char *bench_status_name(enum bench_status s); /* static, do not free */
+
+/* Once the row holds all its samples: noisy = its t/s fails stats_noisy (the 95% CI
+ * half-width above 5% of the mean); every output and the database take it from here. */
+void bench_row_finish(struct bench_row *r);
 
 /* Per-repetition t/s as llama-bench: (n_prompt+n_gen)/sample; out has r->n entries. */
 void bench_row_ts(const struct bench_row *r, double *out);
