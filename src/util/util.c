@@ -1,6 +1,7 @@
 /* Allocation, error buffers and strict number parsing (see util.h). */
 #include "util.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -116,31 +117,45 @@ int parse_double(const char *s, double *out)
 
 int parse_size(const char *s, uint64_t *out)
 {
-    if (!s || !*s)
+    if (!s || !*s || *s == '-' || *s == '+' || isspace((unsigned char)*s))
         return -1;
     char *end;
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *s == '-')
+    if (errno || end == s)
         return -1;
+    double frac = -1; /* the value when it has a fraction */
+    if (*end == '.') {
+        frac = strtod(s, &end);
+        if (errno || !isfinite(frac))
+            return -1;
+    }
+    static const char prefixes[] = "KMGT";
     uint64_t mul = 1;
-    if (*end) {
-        switch (*end) {
-        case 'k':
-        case 'K': mul = 1ull << 10; break;
-        case 'm':
-        case 'M': mul = 1ull << 20; break;
-        case 'g':
-        case 'G': mul = 1ull << 30; break;
-        default: return -1;
-        }
+    if (*end && *end != 'B' && *end != 'b') {
+        const char *p = strchr(prefixes, toupper((unsigned char)*end));
+        if (!p)
+            return -1;
+        int power = (int)(p - prefixes) + 1;
         end++;
+        bool binary = true; /* K, KiB */
         if (*end == 'i')
             end++;
-        if (*end == 'B' || *end == 'b')
-            end++;
-        if (*end)
+        else if (*end == 'B' || *end == 'b')
+            binary = false; /* KB */
+        for (int k = 0; k < power; k++)
+            mul *= binary ? 1024 : 1000;
+    }
+    if (*end == 'B' || *end == 'b')
+        end++;
+    if (*end || (frac >= 0 && mul == 1))
+        return -1;
+    if (frac >= 0) {
+        double b = frac * (double)mul;
+        if (b >= 18446744073709551616.0)
             return -1;
+        *out = (uint64_t)(b + 0.5);
+        return 0;
     }
     if (v > UINT64_MAX / mul)
         return -1;

@@ -28,7 +28,10 @@ int set_err(char *err, const char *fmt, ...) QB_FMT(2, 3);
 int parse_i64(const char *s, int64_t min, int64_t max, int64_t *out);
 int parse_int(const char *s, int min, int max, int *out);
 int parse_double(const char *s, double *out);
-/* Size with an optional K/M/G suffix (powers of 1024) */
+/* A size in bytes: a number (a fraction allowed with a unit) and an optional unit, as
+ * coreutils reads them: KiB MiB GiB TiB and bare K M G T are powers of 1024, KB MB GB TB
+ * powers of 1000 (96GB = 96e9, 96GiB = 96G = 96 * 2^30), B or none bytes; the prefix in
+ * either case. 0 ok; -1 on anything else or a value above 2^64 - 1. */
 int parse_size(const char *s, uint64_t *out);
 
 /* Hex CPU mask ("0xff", "F0") into n flags, CPU i = bit i; 0 ok, -1 on a bad digit or a

@@ -84,6 +84,27 @@ void test_args_errors(void)
     uint64_t sz;
     CHECK(parse_size("2G", &sz) == 0 && sz == 2ull << 30);
     CHECK(parse_size("-1", &sz) < 0);
+    /* GB = 10^9, GiB = G = 2^30, as coreutils; the same for K M T */
+    CHECK(parse_size("96GB", &sz) == 0 && sz == 96000000000ull);
+    CHECK(parse_size("96GiB", &sz) == 0 && sz == 96ull << 30);
+    CHECK(parse_size("96gib", &sz) == 0 && sz == 96ull << 30);
+    CHECK(parse_size("512MB", &sz) == 0 && sz == 512000000ull);
+    CHECK(parse_size("512MiB", &sz) == 0 && sz == 512ull << 20);
+    CHECK(parse_size("2TB", &sz) == 0 && sz == 2000000000000ull);
+    CHECK(parse_size("2TiB", &sz) == 0 && sz == 2ull << 40);
+    CHECK(parse_size("8KB", &sz) == 0 && sz == 8000);
+    CHECK(parse_size("8k", &sz) == 0 && sz == 8192);
+    CHECK(parse_size("1.5GiB", &sz) == 0 && sz == 3ull << 29);
+    CHECK(parse_size("0.5GB", &sz) == 0 && sz == 500000000ull);
+    CHECK(parse_size("4096", &sz) == 0 && sz == 4096);
+    CHECK(parse_size("4096B", &sz) == 0 && sz == 4096);
+    CHECK(parse_size("1.5", &sz) < 0);
+    CHECK(parse_size("12XB", &sz) < 0);
+    CHECK(parse_size("12GBB", &sz) < 0);
+    CHECK(parse_size("12iB", &sz) < 0);
+    CHECK(parse_size(" 12G", &sz) < 0);
+    CHECK(parse_size("18000000000GiB", &sz) < 0); /* above 2^64 */
+    CHECK(parse_size("18446744073709551615", &sz) == 0 && sz == UINT64_MAX);
     int v;
     CHECK(parse_int("12x", 0, 100, &v) < 0);
 }
