@@ -12,6 +12,7 @@
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "args.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -675,6 +676,8 @@ static void emit(struct run_state *st, struct bench_row *row)
 {
     if (row->status == BENCH_STATUS_OK) {
         st->n_ok++;
+    } else if (row->status == BENCH_STATUS_INTERRUPTED) {
+        st->n_failed++; /* said once, by main */
     } else {
         st->n_failed++;
         char name[64];
@@ -781,13 +784,13 @@ static void run_group(struct run_state *st, const struct group *g)
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     int procs = st->o->procs;
     if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
             struct bench_row row;
             row_init(st, g, i, &row);
             show_progress(st, &row);
             bool loaded = run_one(&rn, g, i, 0, &row) != RUN_NOT_LOADED;
             emit(st, &row);
-            if (!loaded) {
+            if (!loaded && row.status != BENCH_STATUS_INTERRUPTED) {
                 /* a model that does not load fails every test of its group the same way */
                 for (size_t k = i + 1; k < g->n_tests; k++) {
                     struct bench_row r2;
@@ -811,9 +814,9 @@ static void run_group(struct run_state *st, const struct group *g)
     bool *failed = xcalloc(g->n_tests, sizeof(bool));
     for (size_t i = 0; i < g->n_tests; i++)
         row_init(st, g, i, &rows[i]);
-    for (int p = 0; p < procs; p++) {
+    for (int p = 0; p < procs && !sig_caught(); p++) {
         runner_release(&rn); /* a fresh process for every pass */
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
             if (failed[i])
                 continue;
             int reps = g->tests[i].pt.reps / procs + (p < g->tests[i].pt.reps % procs);
@@ -837,7 +840,8 @@ static void run_group(struct run_state *st, const struct group *g)
         }
     }
     for (size_t i = 0; i < g->n_tests; i++) {
-        emit(st, &rows[i]);
+        if (failed[i] || !sig_caught()) /* after SIGINT only the rows that ended */
+            emit(st, &rows[i]);
         bench_row_release(&rows[i]);
     }
     free(rows);
@@ -902,7 +906,7 @@ int cmd_bench(int argc, char **argv)
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups; i++)
+    for (size_t i = 0; i < n_groups && !sig_caught(); i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);

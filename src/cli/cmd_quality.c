@@ -11,6 +11,7 @@
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "corpus.h"
@@ -293,12 +294,16 @@ static int quality_run(int argc, char **argv, char **cfp)
     struct runner rn;
     struct work_load wl = {0, 0};
     runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
-    enum bench_status st;
+    enum bench_status st = BENCH_STATUS_ERROR;
     cJSON *resp = NULL, *req = proto_run_req(&t);
     int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
     cJSON_Delete(req);
     int ret = QB_EXIT_OK;
-    if (!ok) {
+    if (!ok)
+        runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
+    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
+        ret = QB_EXIT_FAIL; /* said by main */
+    } else if (!ok) {
         bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
         if (strstr(err, "tokenizes to"))
             error("'%s': %s", text, err);
