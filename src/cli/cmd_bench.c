@@ -89,8 +89,9 @@ static const char *const bench_help[] = {
     "adds pp t/s, tg t/s and TTFT for pp+tg tests, and model load and context creation\n"
     "time. csv/json/jsonl/sql rows carry llama-bench's fields plus the raw samples, median,\n"
     "min, max, 95% CI, pp/tg parts, TTFT, load, context, warm-up and depth-fill times, and\n"
-    "the row's status (ok, error, crashed, timeout, load_failed) with its reason. sql writes\n"
-    "llama-bench's table llama_bench and quantbench_bench with every field.\n"
+    "the row's status (ok, error, crashed, oom, timeout, load_failed, interrupted) with its\n"
+    "reason. sql writes llama-bench's table llama_bench and quantbench_bench with every\n"
+    "field.\n"
     "\n" QB_EXIT_CODES_HELP,
     NULL};
 

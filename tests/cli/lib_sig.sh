@@ -59,3 +59,6 @@ expect_gone() {
 expect_db_ok() {
     [ "$(sql "$1" 'PRAGMA integrity_check')" = ok ] || fail "integrity_check of $1"
 }
+
+# a failing test leaves no command behind (its workers die with it)
+trap 'for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done' EXIT
