@@ -119,28 +119,30 @@ static char log_last_error[256];
 static int log_errno; /* errno when that error was logged */
 static enum ggml_log_level log_last = GGML_LOG_LEVEL_INFO;
 
-/* The cause in one of llama.cpp's error lines, without the "function: " it starts with
- * and the wrappers that only say what failed ("error loading model: X", "failed to
- * quantize: X"); false for a line that says no more than that ("failed to load model")
- * or only draws a box. llama.cpp logs the cause first and the wrapper last, so the last
- * line alone would say nothing. */
+/* The cause in one of llama.cpp's error lines: the line as logged ("function: what"), or
+ * for the wrappers that only say what failed ("llama_model_load: error loading model: X",
+ * "llama_model_quantize: failed to quantize: X") just X; false for a line that says no
+ * more than that ("llama_model_load_from_file_impl: failed to load model") or only draws a
+ * box. llama.cpp logs the cause first and the wrapper last, so the last line alone would
+ * say nothing. */
 static bool error_cause(const char *text, char *out, size_t cap)
 {
-    const char *p = text;
+    const char *p = text, *after = text;
     size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
     if (k && p[k] == ':' && p[k + 1] == ' ')
-        p += k + 2;
+        after = p + k + 2;
     static const char *const wrap[] = {"error loading model: ", "failed to quantize: "};
     for (size_t i = 0; i < QB_ARRAY_LEN(wrap); i++)
-        if (strncmp(p, wrap[i], strlen(wrap[i])) == 0)
-            p += strlen(wrap[i]);
+        if (strncmp(after, wrap[i], strlen(wrap[i])) == 0)
+            p = after + strlen(wrap[i]);
+    static const char generic[] = "failed to load model";
+    if (strncmp(after, generic, strlen(generic)) == 0 &&
+        strspn(after + strlen(generic), "\r\n ") == strlen(after + strlen(generic)))
+        return false;
     size_t n = strlen(p);
     while (n && (p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\r'))
         n--;
     if (n == 0 || strcspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") >= n)
-        return false;
-    static const char generic[] = "failed to load model";
-    if (n == strlen(generic) && strncmp(p, generic, n) == 0)
         return false;
     snprintf(out, cap, "%.*s", (int)n, p);
     return true;
