@@ -230,6 +230,18 @@ static int quality_run(int argc, char **argv, char **cfp)
         return usage_error("quality", "missing -f TEXT (or --base FILE)");
     if (base && save_base)
         return usage_error("quality", "--base and --save-base exclude each other");
+    if (save_base) { /* never write over an input: the base file and its sidecar */
+        char *side = xasprintf("%s.model", save_base);
+        const char *in[] = {o.model, text}, *what[] = {"the model (-m)", "the text (-f)"};
+        int rc = 0;
+        for (size_t k = 0; k < QB_ARRAY_LEN(in) && !rc; k++)
+            if (in[k] && (same_file(in[k], save_base) || same_file(in[k], side)))
+                rc = usage_error("quality", "--save-base '%s' would overwrite %s '%s'", save_base,
+                                 what[k], in[k]);
+        free(side);
+        if (rc)
+            return rc;
+    }
     if (topk && !save_base)
         return usage_error("quality", "--compact goes with --save-base");
     if (o.cp.n_ubatch > o.cp.n_batch) /* as llama.cpp: the physical batch fits the logical */

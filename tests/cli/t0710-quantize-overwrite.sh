@@ -1,7 +1,7 @@
 # quantize never writes over one of its inputs: a rung named as the source (the issue's
 # case: m-F16.gguf in -o with --types F16), a rung that is the source through a link, the
-# --imatrix file, the -f text; each is a usage error before any work, and every input is
-# left byte for byte as it was
+# --imatrix file, the -f text (and quality --save-base's); each is a usage error before any
+# work, and every input is left byte for byte as it was
 . "$(dirname "$0")/lib.sh"
 "$QB" synth -o m.gguf --layers 2 --embd 256 --heads 4 --kv-heads 2 --ff 512 --ctx 2048 \
     --type F16 --seed 41 >&2 || fail "synth"
@@ -56,6 +56,15 @@ cp Q/m.base.bin Q/m-Q8_0.gguf.source
 run "$QB" quantize -m m.gguf --types Q8_0 -o Q --imatrix-from Q/m-Q8_0.gguf.source --no-db
 expect_rc 2 "sidecar"
 expect_err "quantbench quantize: the Q8_0 rung 'Q/m-Q8_0.gguf.source' would overwrite the text (--imatrix-from) 'Q/m-Q8_0.gguf.source' (choose another -o); $hint"
+# quality --save-base likewise (the base file and its .model sidecar)
+run "$QB" quality -m m.gguf -f Q/m.base.bin --save-base Q/m.base.bin --no-db
+expect_rc 2 "quality: text"
+expect_err "quantbench quality: --save-base 'Q/m.base.bin' would overwrite the text (-f) 'Q/m.base.bin'; try 'quantbench quality --help'"
+[ "$(sum Q/m.base.bin)" = "$text_before" ] || fail "quality: the text changed"
+cp m.gguf b.bin.model
+run "$QB" quality -m b.bin.model -f Q/m.base.bin --save-base b.bin --no-db
+expect_rc 2 "quality: sidecar"
+expect_err "quantbench quality: --save-base 'b.bin' would overwrite the model (-m) 'b.bin.model'; try 'quantbench quality --help'"
 # nothing in the way: it runs
 run "$QB" quantize -m D/m-F16.gguf --types Q8_0 -o D --no-db
 expect_rc 0 "fine"
