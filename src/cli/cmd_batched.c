@@ -9,6 +9,7 @@
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/procmem.h"
+#include "../util/sig.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
@@ -195,9 +196,9 @@ int cmd_batched(int argc, char **argv)
     struct table_col cols[QB_ARRAY_LEN(batched_cols) + 3];
     int n_cols = table_cols_mem(batched_cols, (int)QB_ARRAY_LEN(batched_cols), o.mem_cols, cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    for (size_t a = 0; a < npp.n; a++)
-        for (size_t b = 0; b < ntg.n; b++)
-            for (size_t c = 0; c < npl.n; c++) {
+    for (size_t a = 0; a < npp.n && !sig_caught(); a++)
+        for (size_t b = 0; b < ntg.n && !sig_caught(); b++)
+            for (size_t c = 0; c < npl.n && !sig_caught(); c++) {
                 struct work_test t;
                 memset(&t, 0, sizeof(t));
                 t.kind = WORK_BATCHED;
@@ -231,7 +232,8 @@ int cmd_batched(int argc, char **argv)
                 }
                 if (err[0]) {
                     n_failed++;
-                    log_error_row(&t.bt, err);
+                    if (status != BENCH_STATUS_INTERRUPTED) /* said once, by main */
+                        log_error_row(&t.bt, err);
                 } else {
                     n_ok++;
                 }

@@ -13,6 +13,7 @@
 #include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "args.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -89,8 +90,9 @@ static const char *const bench_help[] = {
     "adds pp t/s, tg t/s and TTFT for pp+tg tests, and model load and context creation\n"
     "time. csv/json/jsonl/sql rows carry llama-bench's fields plus the raw samples, median,\n"
     "min, max, 95% CI, pp/tg parts, TTFT, load, context, warm-up and depth-fill times, and\n"
-    "the row's status (ok, error, crashed, timeout, load_failed) with its reason. sql writes\n"
-    "llama-bench's table llama_bench and quantbench_bench with every field.\n"
+    "the row's status (ok, error, crashed, oom, timeout, load_failed, interrupted) with its\n"
+    "reason. sql writes llama-bench's table llama_bench and quantbench_bench with every\n"
+    "field.\n"
     "\n" QB_EXIT_CODES_HELP,
     NULL};
 
@@ -680,6 +682,8 @@ static void emit(struct run_state *st, struct bench_row *row)
     st->n_noisy += row->noisy;
     if (row->status == BENCH_STATUS_OK) {
         st->n_ok++;
+    } else if (row->status == BENCH_STATUS_INTERRUPTED) {
+        st->n_failed++; /* said once, by main */
     } else {
         st->n_failed++;
         char name[64];
@@ -786,13 +790,13 @@ static void run_group(struct run_state *st, const struct group *g)
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     int procs = st->o->procs;
     if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
             struct bench_row row;
             row_init(st, g, i, &row);
             show_progress(st, &row);
             bool loaded = run_one(&rn, g, i, 0, &row) != RUN_NOT_LOADED;
             emit(st, &row);
-            if (!loaded) {
+            if (!loaded && row.status != BENCH_STATUS_INTERRUPTED) {
                 /* a model that does not load fails every test of its group the same way */
                 for (size_t k = i + 1; k < g->n_tests; k++) {
                     struct bench_row r2;
@@ -816,9 +820,9 @@ static void run_group(struct run_state *st, const struct group *g)
     bool *failed = xcalloc(g->n_tests, sizeof(bool));
     for (size_t i = 0; i < g->n_tests; i++)
         row_init(st, g, i, &rows[i]);
-    for (int p = 0; p < procs; p++) {
+    for (int p = 0; p < procs && !sig_caught(); p++) {
         runner_release(&rn); /* a fresh process for every pass */
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
             if (failed[i])
                 continue;
             int reps = g->tests[i].pt.reps / procs + (p < g->tests[i].pt.reps % procs);
@@ -842,7 +846,8 @@ static void run_group(struct run_state *st, const struct group *g)
         }
     }
     for (size_t i = 0; i < g->n_tests; i++) {
-        emit(st, &rows[i]);
+        if (failed[i] || !sig_caught()) /* after SIGINT only the rows that ended */
+            emit(st, &rows[i]);
         bench_row_release(&rows[i]);
     }
     free(rows);
@@ -908,7 +913,7 @@ int cmd_bench(int argc, char **argv)
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups; i++)
+    for (size_t i = 0; i < n_groups && !sig_caught(); i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);

@@ -11,6 +11,7 @@
 #include "../mem/estimate.h"
 #include "../util/clock.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -216,7 +217,7 @@ int cmd_ctxmax(int argc, char **argv)
         good = at;
     else
         bad = at;
-    if (limit && metric && per_cell) {
+    if (limit && metric && per_cell && !sig_caught()) {
         double room = ((double)limit - (double)metric) / (double)per_cell / step;
         int pred = at + (int)(room < 0 ? room - 1 : room);
         pred = pred < good + 1 ? good + 1 : pred > bad - 1 ? bad - 1 : pred;
@@ -229,7 +230,7 @@ int cmd_ctxmax(int argc, char **argv)
                 bad = at;
         }
     }
-    for (int inc = 1; bad - good > 1;) { /* gallop away from the last probe */
+    for (int inc = 1; bad - good > 1 && !sig_caught();) { /* gallop away from the last probe */
         int next = ok ? good + inc : bad - inc;
         if (next >= bad || next <= good)
             break;
@@ -242,7 +243,7 @@ int cmd_ctxmax(int argc, char **argv)
             break;
         inc *= 2;
     }
-    while (bad - good > 1) {
+    while (bad - good > 1 && !sig_caught()) {
         int mid = (good + bad) / 2;
         if (run_probe(&mc, &so, (uint32_t)(mid * step), budget, &s))
             good = mid;
@@ -256,7 +257,11 @@ int cmd_ctxmax(int argc, char **argv)
         cJSON_AddStringToObject(o, "model_filename", so.model);
         char qid[160], qerr[QB_ERR_LEN];
         cJSON_AddStringToObject(o, "model_id", file_quick_id(so.model, qid, qerr) == 0 ? qid : "");
-        cJSON_AddStringToObject(o, "status", answer > 0 ? "ok" : "failed");
+        /* interrupted: the probes that ran, and the largest context that ran so far */
+        cJSON_AddStringToObject(o, "status",
+                                sig_caught() ? "interrupted"
+                                : answer > 0 ? "ok"
+                                             : "failed");
         cJSON_AddNumberToObject(o, "n_ctx_max", answer);
         cJSON_AddNumberToObject(o, "step", step);
         cJSON_AddNumberToObject(o, "max", max);

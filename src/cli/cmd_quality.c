@@ -11,6 +11,7 @@
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "corpus.h"
@@ -230,6 +231,18 @@ static int quality_run(int argc, char **argv, char **cfp)
         return usage_error("quality", "missing -f TEXT (or --base FILE)");
     if (base && save_base)
         return usage_error("quality", "--base and --save-base exclude each other");
+    if (save_base) { /* never write over an input: the base file and its sidecar */
+        char *side = xasprintf("%s.model", save_base);
+        const char *in[] = {o.model, text}, *what[] = {"the model (-m)", "the text (-f)"};
+        int rc = 0;
+        for (size_t k = 0; k < QB_ARRAY_LEN(in) && !rc; k++)
+            if (in[k] && (same_file(in[k], save_base) || same_file(in[k], side)))
+                rc = usage_error("quality", "--save-base '%s' would overwrite %s '%s'", save_base,
+                                 what[k], in[k]);
+        free(side);
+        if (rc)
+            return rc;
+    }
     if (topk && !save_base)
         return usage_error("quality", "--compact goes with --save-base");
     if (o.cp.n_ubatch > o.cp.n_batch) /* as llama.cpp: the physical batch fits the logical */
@@ -294,12 +307,16 @@ static int quality_run(int argc, char **argv, char **cfp)
     struct runner rn;
     struct work_load wl = {0, 0};
     runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
-    enum bench_status st;
+    enum bench_status st = BENCH_STATUS_ERROR;
     cJSON *resp = NULL, *req = proto_run_req(&t);
     int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
     cJSON_Delete(req);
     int ret = QB_EXIT_OK;
-    if (!ok) {
+    if (!ok)
+        runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
+    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
+        ret = QB_EXIT_FAIL; /* said by main */
+    } else if (!ok) {
         bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
         if (strstr(err, "tokenizes to"))
             error("'%s': %s", text, err);

@@ -8,6 +8,7 @@
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/procmem.h"
+#include "../util/sig.h"
 #include "../util/stats.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -172,7 +173,8 @@ int cmd_sweep(int argc, char **argv)
         table_row(&out, row);
         dbrun_row("sweep", row);
         cJSON_Delete(row);
-        error("sweep of '%s': %s: %s", o.model, bench_status_name(status), err);
+        if (status != BENCH_STATUS_INTERRUPTED) /* that is said once, by main */
+            error("sweep of '%s': %s: %s", o.model, bench_status_name(status), err);
         ret = QB_EXIT_FAIL;
     } else {
         const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;

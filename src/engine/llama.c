@@ -5,6 +5,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <ggml.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
@@ -111,24 +113,53 @@ static void parse_buffer_line(const char *text)
 }
 
 static int log_verbosity;
-/* the last error llama.cpp logged, to explain a NULL it returns */
+/* the last cause of an error llama.cpp logged, to explain a NULL or failure it returns
+ * (cleared before each call that can fail) */
 static char log_last_error[256];
+static int log_errno; /* errno when that error was logged */
 static enum ggml_log_level log_last = GGML_LOG_LEVEL_INFO;
+
+/* The cause in one of llama.cpp's error lines: the line as logged ("function: what"), or
+ * for the wrappers that only say what failed ("llama_model_load: error loading model: X",
+ * "llama_model_quantize: failed to quantize: X") just X; false for a line that says no
+ * more than that ("llama_model_load_from_file_impl: failed to load model") or only draws a
+ * box. llama.cpp logs the cause first and the wrapper last, so the last line alone would
+ * say nothing. */
+static bool error_cause(const char *text, char *out, size_t cap)
+{
+    const char *p = text, *after = text;
+    size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    if (k && p[k] == ':' && p[k + 1] == ' ')
+        after = p + k + 2;
+    static const char *const wrap[] = {"error loading model: ", "failed to quantize: "};
+    for (size_t i = 0; i < QB_ARRAY_LEN(wrap); i++)
+        if (strncmp(after, wrap[i], strlen(wrap[i])) == 0)
+            p = after + strlen(wrap[i]);
+    static const char generic[] = "failed to load model";
+    if (strncmp(after, generic, strlen(generic)) == 0 &&
+        strspn(after + strlen(generic), "\r\n ") == strlen(after + strlen(generic)))
+        return false;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\r'))
+        n--;
+    if (n == 0 || strcspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") >= n)
+        return false;
+    snprintf(out, cap, "%.*s", (int)n, p);
+    return true;
+}
 
 static void log_cb(enum ggml_log_level level, const char *text, void *ud)
 {
     (void)ud;
-    if (level == GGML_LOG_LEVEL_CONT)
+    int saved_errno = errno;
+    bool cont = level == GGML_LOG_LEVEL_CONT;
+    if (cont)
         level = log_last;
     else
         log_last = level;
-    if (level == GGML_LOG_LEVEL_ERROR) {
-        size_t n = strlen(text);
-        while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-            n--;
-        if (n)
-            snprintf(log_last_error, sizeof(log_last_error), "%.*s", (int)n, text);
-    }
+    if (level == GGML_LOG_LEVEL_ERROR && !cont &&
+        error_cause(text, log_last_error, sizeof(log_last_error)))
+        log_errno = saved_errno;
     if (level == GGML_LOG_LEVEL_INFO || level == GGML_LOG_LEVEL_DEBUG)
         parse_buffer_line(text);
     enum log_level ours;
@@ -805,10 +836,21 @@ int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
     }
     int rc = 0;
     log_last_error[0] = '\0';
-    if (llama_model_quantize(in, out, &p) != 0)
-        rc = set_err(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
-                     llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
-                     log_last_error[0] ? ": " : "", log_last_error);
+    log_errno = 0;
+    if (llama_model_quantize(in, out, &p) != 0) {
+        if (strstr(log_last_error, "iostream error") || strstr(log_last_error, "basic_ios")) {
+            /* the C++ stream's words for a file it could not write: say which and why */
+            int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            int why = fd < 0 ? errno : log_errno;
+            if (fd >= 0)
+                close(fd);
+            rc = set_err(err, "cannot write '%s': %s", out, why ? strerror(why) : "write error");
+        } else {
+            rc = set_err(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
+                         llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
+                         log_last_error[0] ? ": " : "", log_last_error);
+        }
+    }
     for (size_t i = 0; i < n; i++)
         free(vals[i]);
     free(vals);

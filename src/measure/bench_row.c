@@ -24,6 +24,8 @@ const char *bench_status_name(enum bench_status s)
     case BENCH_STATUS_CRASHED: return "crashed";
     case BENCH_STATUS_TIMEOUT: return "timeout";
     case BENCH_STATUS_LOAD_FAILED: return "load_failed";
+    case BENCH_STATUS_OOM: return "oom";
+    case BENCH_STATUS_INTERRUPTED: return "interrupted";
     }
     return "?";
 }

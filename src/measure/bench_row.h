@@ -13,10 +13,12 @@
 
 enum bench_status {
     BENCH_STATUS_OK = 0,
-    BENCH_STATUS_ERROR,      /* the worker reported a failure (context, decode) */
-    BENCH_STATUS_CRASHED,    /* the worker died (signal, abort, OOM kill) */
-    BENCH_STATUS_TIMEOUT,    /* the worker overran --timeout and was killed */
-    BENCH_STATUS_LOAD_FAILED /* the model could not be loaded */
+    BENCH_STATUS_ERROR,       /* the worker reported a failure (context, decode) */
+    BENCH_STATUS_CRASHED,     /* the worker died (signal, abort, OOM kill) */
+    BENCH_STATUS_TIMEOUT,     /* the worker overran --timeout and was killed */
+    BENCH_STATUS_LOAD_FAILED, /* the model could not be loaded (llama.cpp's cause) */
+    BENCH_STATUS_OOM,         /* the worker was killed by the OOM killer or ran out of memory */
+    BENCH_STATUS_INTERRUPTED  /* SIGINT / SIGTERM stopped it before it finished */
 };
 
 struct bench_row {

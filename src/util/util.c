@@ -3,12 +3,14 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void oom(size_t n)
@@ -264,5 +266,49 @@ int write_file_atomic(const char *path, const char *text, char *err)
         unlink(tmp);
     }
     free(tmp);
+    return rc;
+}
+
+/* realpath of a file that may not exist yet: its directory's, with its name */
+static char *real_path_of(const char *path)
+{
+    char *r = realpath(path, NULL);
+    if (r)
+        return r;
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+    char *rd = realpath(dir, NULL);
+    free(dir);
+    if (!rd)
+        return NULL;
+    r = xasprintf("%s/%s", rd, slash ? slash + 1 : path);
+    free(rd);
+    return r;
+}
+
+bool same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    char *ra = real_path_of(a), *rb = real_path_of(b);
+    bool same = ra && rb && strcmp(ra, rb) == 0;
+    free(ra);
+    free(rb);
+    return same;
+}
+
+int dir_check_writable(const char *dir, char *err)
+{
+    char *probe = xasprintf("%s/.quantbench-write-check.%d", dir, (int)getpid());
+    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int rc = 0;
+    if (fd < 0) {
+        rc = set_err(err, "cannot write to '%s': %s", dir, strerror(errno));
+    } else {
+        close(fd);
+        unlink(probe);
+    }
+    free(probe);
     return rc;
 }

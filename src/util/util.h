@@ -52,4 +52,13 @@ int write_file_atomic(const char *path, const char *text, char *err);
 
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);
 
+/* Whether two paths name one file: the same device and inode when both exist, else the
+ * same real path (a path that does not exist yet is its directory's real path and its
+ * name). For "never write over an input". */
+bool same_file(const char *a, const char *b);
+
+/* Whether a file can be made in dir (one is created and removed: permissions, a read-only
+ * mount, root's overrides all count); -1 with err ("cannot write to 'DIR': ..."). */
+int dir_check_writable(const char *dir, char *err);
+
 #endif
