@@ -9,6 +9,7 @@
 #include "cli/dbrun.h"
 #include "engine/engine.h"
 #include "engine/worker.h"
+#include "util/log.h"
 #include "util/util.h"
 
 #ifndef QB_VERSION
@@ -121,6 +122,6 @@ int main(int argc, char **argv)
             }
         return rc;
     }
-    fprintf(stderr, "quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
+    log_printf("quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
     return QB_EXIT_USAGE;
 }

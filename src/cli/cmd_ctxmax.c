@@ -10,6 +10,7 @@
 
 #include "../mem/estimate.h"
 #include "../util/clock.h"
+#include "../util/log.h"
 #include "../util/sha256.h"
 #include "../util/util.h"
 #include "cmd.h"
@@ -90,8 +91,8 @@ static bool run_probe(const struct memcmd *mc, struct single_opts *so, uint32_t 
     }
     cJSON_Delete(mem);
     if (so->verbose)
-        fprintf(stderr, "ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
-                p->ok ? "" : ": ", p->ok ? "" : p->reason);
+        log_printf("ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
+                   p->ok ? "" : ": ", p->ok ? "" : p->reason);
     return p->ok;
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../engine/proto.h"
+#include "../util/log.h"
 #include "cmd.h"
 #include "runner.h"
 
@@ -91,8 +92,8 @@ int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struc
         return QB_EXIT_INPUT;
     }
     if (m->est.unmatched[0])
-        fprintf(stderr, "quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
-                m->est.unmatched, so->model);
+        log_printf("quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
+                   m->est.unmatched, so->model);
     return 0;
 }
 
