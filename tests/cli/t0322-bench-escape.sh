@@ -63,4 +63,13 @@ noesc "$T/out" "report csv"
 run "$QB" report -o html
 expect_rc 0 "report html"
 noesc "$T/out" "report html"
+# compare: A/B named by labels, the varying settings in the table
+run "$QB" bench -m "$f" -p 8 -n 0 -r 2 -t 1,2 --label $'B\e[1m'
+expect_rc 0 "bench B"
+run "$QB" bench -m "$f" -p 8 -n 0 -r 2 -t 1,2 --label $'A\e[1m|'
+expect_rc 0 "bench A"
+run "$QB" compare $'A\e[1m|' $'B\e[1m'
+expect_rc 0 "compare"
+noesc "$T/out" "compare md"
+grep -q '^A: A\\x1b\[1m| · B: B\\x1b\[1m · 2 matched' "$T/out" || fail "compare footer: $(cat "$T/out")"
 echo ok
