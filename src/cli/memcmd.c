@@ -283,9 +283,10 @@ static void mib(char *buf, size_t n, uint64_t b)
 static void md_model(const struct memcmd_model *m)
 {
     const struct mem_estimate *e = &m->est;
+    char *path = str_escape(m->path, 0); /* a file name is outside text */
     printf("## %s\n\nn_ctx %u (%u per sequence), n_seq %u, n_ubatch %u, K %s, V %s, flash "
            "attention %s, %s\n\n",
-           m->path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
+           path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
            e->flash_attn ? "on" : "off", m->mp.n_gpus ? "GPU offload per -ngl" : "CPU only");
     printf("| device | buffer | weights MiB | KV MiB | compute MiB | output MiB | estimate MiB | "
            "dry run MiB | measured MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -366,11 +367,18 @@ static void md_model(const struct memcmd_model *m)
             }
         printf("\n");
     }
-    if (m->dry_err[0])
-        printf("\ndry run failed: %s\n", m->dry_err);
-    if (m->meas_err[0])
-        printf("\nmeasurement failed: %s\n", m->meas_err);
+    if (m->dry_err[0]) {
+        fputs("\ndry run failed: ", stdout);
+        fput_escaped(m->dry_err, 0, stdout);
+        fputc('\n', stdout);
+    }
+    if (m->meas_err[0]) {
+        fputs("\nmeasurement failed: ", stdout);
+        fput_escaped(m->meas_err, 0, stdout);
+        fputc('\n', stdout);
+    }
     printf("\n");
+    free(path);
 }
 
 int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
@@ -429,8 +437,11 @@ int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
             printf(", %.2f MiB left", (double)(budget - sum) / 1048576.0);
         printf(
             "\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
-        for (int k = 0; k < n; k++)
-            printf("| %s | %u | %u |\n", m[k].path, m[k].est.n_ctx, m[k].fit_ctx);
+        for (int k = 0; k < n; k++) {
+            fputs("| ", stdout);
+            fput_escaped(m[k].path, STR_ESC_MD, stdout);
+            printf(" | %u | %u |\n", m[k].est.n_ctx, m[k].fit_ctx);
+        }
     }
     return fflush(stdout) == 0 ? 0 : -1;
 }

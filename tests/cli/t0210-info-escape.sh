@@ -44,6 +44,11 @@ j = json.loads(open(sys.argv[1], 'rb').read().decode('utf-8', 'surrogateescape')
 assert j['file'] == sys.argv[2], j['file']
 assert j['name'].encode('utf-8', 'surrogateescape') == b'\x1b[31mev|l\n\xc2\x9b\xffe\xc3\xa9', j['name']
 " "$T/out" "$f" || fail "json text"
+# mem's md names the file in its heading
+run "$QB" mem -m "$f" --no-dry-run
+expect_rc 0 "mem"
+noesc "$T/out" "mem md"
+expect_out_has '## a|b\x1b[1m\nc.gguf'
 # messages that echo a path are one line
 run "$QB" info $'no\e]0;title\a\nsuch.gguf'
 expect_rc 3 "missing"
