@@ -63,6 +63,16 @@ noesc "$T/out" "report csv"
 run "$QB" report -o html
 expect_rc 0 "report html"
 noesc "$T/out" "report html"
+# import: the file's name in its output line and in the runs' "imported from"
+"$QB" bench -m "$f" -p 8 -n 0 -r 1 -t 1 -o jsonl --no-db >$'lb\e[1m|.jsonl' 2>/dev/null || fail "jsonl"
+run "$QB" import $'lb\e[1m|.jsonl' --db imp.db
+expect_rc 0 "import"
+noesc "$T/out" "import"
+expect_out_has "imported 'lb\x1b[1m|.jsonl': llama-bench jsonl, 1 row, run 1"
+run "$QB" report --runs --db imp.db
+expect_rc 0 "import runs"
+intact "$T/out" "import runs"
+expect_out_has '| lb\x1b[1m\|.jsonl |'
 # compare: A/B named by labels, the varying settings in the table
 run "$QB" bench -m "$f" -p 8 -n 0 -r 2 -t 1,2 --label $'B\e[1m'
 expect_rc 0 "bench B"
