@@ -9,6 +9,7 @@
 #include "cli/dbrun.h"
 #include "engine/engine.h"
 #include "engine/worker.h"
+#include "util/log.h"
 #include "util/sig.h"
 #include "util/util.h"
 
@@ -130,6 +131,6 @@ int main(int argc, char **argv)
             }
         return rc;
     }
-    fprintf(stderr, "quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
+    log_printf("quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
     return QB_EXIT_USAGE;
 }

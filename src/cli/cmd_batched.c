@@ -8,6 +8,7 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/sig.h"
 #include "../util/stats.h"
@@ -27,7 +28,8 @@ static const char batched_help_head[] =
     "Flags (defaults in brackets; -npp -ntg -npl take comma lists and ranges):\n"
     "  -npp N                      prompt tokens per sequence [128]\n"
     "  -ntg N                      generation steps [128]\n"
-    "  -npl N                      parallel sequences B [1]\n"
+    "  -npl N                      parallel sequences B, at most 256 (llama.cpp's\n"
+    "                              LLAMA_MAX_SEQ) [1]\n"
     "  -pps, --shared-prompt       one prompt decoded once and copied to every sequence\n";
 
 static const char batched_help_tail[] =
@@ -51,7 +53,7 @@ static const struct table_col batched_cols[] = {
 
 static void log_error_row(const struct batched_params *bp, const char *err)
 {
-    fprintf(stderr, "quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
+    log_printf("quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
 }
 
 /* mean seconds and mean ± sd of the three speeds over the repetitions */
@@ -163,8 +165,11 @@ int cmd_batched(int argc, char **argv)
                 struct int_list *l = !strcmp(a, "-npp") ? &npp : !strcmp(a, "-ntg") ? &ntg : &npl;
                 if (!v)
                     rc = set_err(err, "%s needs a value", a);
-                else
-                    rc = int_list_parse(l, a, v, 1, l == &npl ? 4096 : 1 << 24, err) < 0 ? -1 : 1;
+                else {
+                    /* the B sequences share one context, which llama.cpp refuses past 256 */
+                    int max = l == &npl ? ENGINE_MAX_SEQ : 1 << 24;
+                    rc = int_list_parse(l, a, v, 1, max, err) < 0 ? -1 : 1;
+                }
                 used = true;
             } else {
                 rc = set_err(err, "unknown flag '%s'", a);
@@ -176,6 +181,11 @@ int cmd_batched(int argc, char **argv)
         }
         if (used)
             i++;
+    }
+    const struct grid_dim dims[] = {{"-npp", npp.n}, {"-ntg", ntg.n}, {"-npl", npl.n}};
+    if (grid_check(dims, QB_ARRAY_LEN(dims), "tests", err) < 0) {
+        ret = usage_error("batched", "%s", err);
+        goto out;
     }
     if ((ret = single_opts_check(&o, "batched")) != 0)
         goto out;

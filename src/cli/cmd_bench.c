@@ -238,6 +238,26 @@ static bool takes_value(const char *flag)
     return flag[0] == '-' && strlen(flag) < 60 && strstr(value_flags, key) != NULL;
 }
 
+/* the number of tests, from the list sizes alone, before the grid is built */
+static int check_grid_size(const struct bench_opts *o, char *err)
+{
+    uint64_t n_kinds = o->pg.n / 2; /* tests per setting: each pp, each tg, each pp+tg */
+    for (size_t i = 0; i < o->n_prompt.n; i++)
+        n_kinds += o->n_prompt.v[i] > 0;
+    for (size_t i = 0; i < o->n_gen.n; i++)
+        n_kinds += o->n_gen.v[i] > 0;
+    const struct grid_dim dims[] = {
+        {"-m", o->models.n},    {"-p/-n/-pg", n_kinds}, {"-d", o->n_depth.n},
+        {"-t", o->n_threads.n}, {"-C", o->cpu_mask.n},  {"--cpu-strict", o->cpu_strict.n},
+        {"--poll", o->poll.n},  {"-ngl", o->ngl.n},     {"-ncmoe", o->ncmoe.n},
+        {"-sm", o->sm.n},       {"-mg", o->mg.n},       {"-ts", o->ts.n},
+        {"-dev", o->dev.n},     {"-ot", o->ot.n},       {"-lm", o->lm.n},
+        {"-b", o->n_batch.n},   {"-ub", o->n_ubatch.n}, {"-ctk", o->ctk.n},
+        {"-ctv", o->ctv.n},     {"-fa", o->fa.n},       {"-nkvo", o->nkvo.n},
+    };
+    return grid_check(dims, QB_ARRAY_LEN(dims), "tests", err);
+}
+
 static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 {
     static const char *const fa_names[] = {"on", "off", "auto", "1", "0", "-1"};
@@ -283,7 +303,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         const char *v = argv[++i];
         int rc = 0, fmt;
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            str_list_split(&o->models, v, ',');
+            rc = str_list_parse(&o->models, a, v, err);
         else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt"))
             rc = int_list_parse(&o->n_prompt, a, v, 0, big, err);
         else if (!strcmp(a, "-n") || !strcmp(a, "--n-gen"))
@@ -327,8 +347,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
             rc = int_list_parse(&o->n_threads, a, v, 1, 4096, err);
         else if (!strcmp(a, "-C") || !strcmp(a, "--cpu-mask")) {
-            str_list_split(&o->cpu_mask, v, ',');
-            rc = check_masks(&o->cpu_mask, err);
+            if ((rc = str_list_parse(&o->cpu_mask, a, v, err)) == 0)
+                rc = check_masks(&o->cpu_mask, err);
         } else if (!strcmp(a, "--cpu-strict"))
             rc = int_list_parse(&o->cpu_strict, a, v, 0, 1, err);
         else if (!strcmp(a, "--poll"))
@@ -355,28 +375,28 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         else if (!strcmp(a, "-mg") || !strcmp(a, "--main-gpu"))
             rc = int_list_parse(&o->mg, a, v, 0, ENGINE_MAX_DEVICES - 1, err);
         else if (!strcmp(a, "-ts") || !strcmp(a, "--tensor-split")) {
-            str_list_split(&o->ts, v, ',');
+            rc = str_list_parse(&o->ts, a, v, err);
             float tmp[ENGINE_MAX_DEVICES];
             for (size_t k = 0; k < o->ts.n && rc == 0; k++)
                 rc = parse_tensor_split(o->ts.v[k], tmp, err);
         } else if (!strcmp(a, "-dev") || !strcmp(a, "--device")) {
-            str_list_split(&o->dev, v, ',');
+            rc = str_list_parse(&o->dev, a, v, err);
             for (size_t k = 0; k < o->dev.n && rc == 0; k++)
                 if (strlen(o->dev.v[k]) >= sizeof(((struct engine_model_params *)0)->devices))
                     rc = set_err(err, "value for -dev is too long");
         } else if (!strcmp(a, "-ot") || !strcmp(a, "--override-tensor")) {
-            str_list_split(&o->ot, v, ',');
-            rc = check_overrides(&o->ot, err);
+            if ((rc = str_list_parse(&o->ot, a, v, err)) == 0)
+                rc = check_overrides(&o->ot, err);
         } else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size"))
             rc = int_list_parse(&o->n_batch, a, v, 1, big, err);
         else if (!strcmp(a, "-ub") || !strcmp(a, "--ubatch-size"))
             rc = int_list_parse(&o->n_ubatch, a, v, 1, big, err);
         else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k")) {
-            str_list_split(&o->ctk, v, ',');
-            rc = check_kv_types(&o->ctk, a, err);
+            if ((rc = str_list_parse(&o->ctk, a, v, err)) == 0)
+                rc = check_kv_types(&o->ctk, a, err);
         } else if (!strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v")) {
-            str_list_split(&o->ctv, v, ',');
-            rc = check_kv_types(&o->ctv, a, err);
+            if ((rc = str_list_parse(&o->ctv, a, v, err)) == 0)
+                rc = check_kv_types(&o->ctv, a, err);
         } else if (!strcmp(a, "-fa") || !strcmp(a, "--flash-attn"))
             rc = parse_named(&o->fa, a, v, fa_names, fa_vals, QB_ARRAY_LEN(fa_names), err);
         else if (!strcmp(a, "-nkvo") || !strcmp(a, "--no-kv-offload"))
@@ -451,7 +471,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         any |= o->n_gen.v[i] > 0;
     if (!any)
         return set_err(err, "nothing to run: -p and -n are all 0 and there is no -pg");
-    return 0;
+    return check_grid_size(o, err);
 }
 
 /* ---- the grid ---- */
@@ -725,8 +745,8 @@ static void show_progress(const struct run_state *st, const struct bench_row *r)
         fmt_duration(spent / (double)st->n_done * (double)(st->n_tests - st->n_done), eta,
                      sizeof(eta));
     }
-    fprintf(stderr, "quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1,
-            st->n_tests, r->model_filename, name, r->t.cp.n_threads, eta);
+    log_printf("quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1, st->n_tests,
+               r->model_filename, name, r->t.cp.n_threads, eta);
 }
 
 /* Append the samples of part (a later pass of the same test) to row */

@@ -10,6 +10,7 @@
 
 #include "../mem/estimate.h"
 #include "../util/clock.h"
+#include "../util/log.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
@@ -91,8 +92,8 @@ static bool run_probe(const struct memcmd *mc, struct single_opts *so, uint32_t 
     }
     cJSON_Delete(mem);
     if (so->verbose)
-        fprintf(stderr, "ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
-                p->ok ? "" : ": ", p->ok ? "" : p->reason);
+        log_printf("ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
+                   p->ok ? "" : ": ", p->ok ? "" : p->reason);
     return p->ok;
 }
 
@@ -290,15 +291,20 @@ int cmd_ctxmax(int argc, char **argv)
         cJSON_Delete(o);
     }
     if (so.fmt != BENCH_FMT_JSON && so.fmt != BENCH_FMT_JSONL) {
+        char *model = str_escape(so.model, 0); /* a file name is outside text */
         printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "
                "estimate: %d; %d probes)\n\n",
-               so.model, answer, step, max, seed, s.n);
+               model, answer, step, max, seed, s.n);
+        free(model);
         printf("| # | n_ctx | outcome | peak RSS MiB | GPU used MiB | time s | reason |\n"
                "|---:|---:|---|---:|---:|---:|---|\n");
-        for (int i = 0; i < s.n; i++)
-            printf("| %d | %u | %s | %.2f | %.2f | %.2f | %s |\n", i + 1, s.p[i].n_ctx,
+        for (int i = 0; i < s.n; i++) {
+            printf("| %d | %u | %s | %.2f | %.2f | %.2f | ", i + 1, s.p[i].n_ctx,
                    s.p[i].ok ? "ok" : "failed", (double)s.p[i].rss_peak / 1048576.0,
-                   (double)s.p[i].gpu_used / 1048576.0, s.p[i].time_s, s.p[i].reason);
+                   (double)s.p[i].gpu_used / 1048576.0, s.p[i].time_s);
+            fput_escaped(s.p[i].reason, STR_ESC_MD, stdout); /* llama.cpp's words, a path */
+            fputs(" |\n", stdout);
+        }
     }
     free(s.p);
     memcmd_model_release(&m);

@@ -284,9 +284,9 @@ static int quality_run(int argc, char **argv, char **cfp)
         snprintf(t.base_path, sizeof(t.base_path), "%s", base);
         text = base;
     } else {
-        FILE *tf = fopen(text, "rb");
+        FILE *tf = fopen_regular(text, err);
         if (!tf) {
-            error("cannot open '%s': %s", text, strerror(errno));
+            error("%s", err);
             return QB_EXIT_INPUT;
         }
         fclose(tf);

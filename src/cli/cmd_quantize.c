@@ -16,6 +16,7 @@
 #include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../util/clock.h"
+#include "../util/log.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
@@ -232,7 +233,7 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
                            q->n_chunks, q->process_output);
     int ret = QB_EXIT_OK;
     if (sidecar_matches(path, want)) {
-        fprintf(stderr, "quantize: importance matrix '%s' is up to date\n", path);
+        log_printf("quantize: importance matrix '%s' is up to date\n", path);
         free(want);
         return ret;
     }
@@ -270,9 +271,9 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     if (ok && write_sidecar(path, want, err) < 0)
         ok = false;
     if (ok) {
-        fprintf(stderr, "quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n",
-                path, q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
-                json_num(resp, "ppl"));
+        log_printf("quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n", path,
+                   q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
+                   json_num(resp, "ppl"));
     } else if (sig_caught()) {
         unlink(tmp);
         ret = sig_exit_code(); /* said by main */
@@ -589,9 +590,10 @@ static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
 /* one input file that must exist (the text files; the model is checked as a GGUF) */
 static int need_file(const char *path)
 {
-    FILE *f = path ? fopen(path, "rb") : NULL;
+    char err[QB_ERR_LEN];
+    FILE *f = path ? fopen_regular(path, err) : NULL;
     if (path && !f)
-        return error("cannot open '%s': %s", path, strerror(errno)), -1;
+        return error("%s", err), -1;
     if (f)
         fclose(f);
     return 0;
@@ -779,7 +781,7 @@ int cmd_quantize(int argc, char **argv)
                 } else {
                     status = "failed";
                     failed++;
-                    fprintf(stderr, "quantbench: error: %s: %s\n", tname, reason);
+                    log_printf("quantbench: error: %s: %s\n", tname, reason);
                 }
             }
             cJSON_Delete(req);

@@ -152,8 +152,7 @@ static void write_table(FILE *fp, const cJSON *rows, bool html)
                 fputs("</td>", fp);
             } else {
                 fputc(' ', fp);
-                for (const char *c = cells[k]; *c; c++)
-                    fputs(*c == '|' ? "\\|" : (char[2]){*c, 0}, fp);
+                fput_escaped(cells[k], STR_ESC_MD, fp);
                 fputs(" |", fp);
             }
             free(cells[k]);
@@ -393,7 +392,9 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
                 svg_put_text(fp, c[k]);
                 fputs("</td>", fp);
             } else {
-                fprintf(fp, " %s |", c[k]);
+                fputc(' ', fp);
+                fput_escaped(c[k], STR_ESC_MD, fp);
+                fputs(" |", fp);
             }
             free(c[k]);
         }
@@ -469,11 +470,15 @@ static void write_csv(FILE *fp, const cJSON *rows)
         for (int i = 0; i < (n ? n : 1); i++) {
             fprintf(fp, "%.0f,%.0f,", num_of(res, "id", 0), num_of(res, "run_id", 0));
             table_put_quoted(fp, str_of(res, "label", ""), '"');
-            fprintf(fp, ",%s,", kind);
+            fputc(',', fp);
+            fput_escaped(kind, 0, fp);
+            fputc(',', fp);
             table_put_quoted(fp, model_name(row), '"');
             fputc(',', fp);
             table_put_quoted(fp, str_of(res, "test", ""), '"');
-            fprintf(fp, ",%s,", str_of(res, "status", ""));
+            fputc(',', fp);
+            fput_escaped(str_of(res, "status", ""), 0, fp);
+            fputc(',', fp);
             if (n)
                 fprintf(fp, "%s,%.6g,%.6g,%d,", m[i].name, m[i].mean, metric_pm(&m[i]), m[i].n);
             else
@@ -507,12 +512,21 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
     fputs("| id | label | command | started | ended | status | rows | host | imported from |\n"
           "|---:|---|---|---|---|---|---:|---|---|\n",
           fp);
+    /* labels, hosts and imported paths come from outside: escaped for the table */
+    static const char *const keys[] = {"label",  "command", "started", "ended",
+                                       "status", NULL,      "host",    "imported_from"};
     const cJSON *r;
     cJSON_ArrayForEach (r, runs) {
-        fprintf(fp, "| %.0f | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", num_of(r, "id", 0),
-                str_of(r, "label", ""), str_of(r, "command", ""), str_of(r, "started", ""),
-                str_of(r, "ended", ""), str_of(r, "status", ""), num_of(r, "n_results", 0),
-                str_of(r, "host", ""), str_of(r, "imported_from", ""));
+        fprintf(fp, "| %.0f |", num_of(r, "id", 0));
+        for (size_t k = 0; k < QB_ARRAY_LEN(keys); k++) {
+            fputc(' ', fp);
+            if (keys[k])
+                fput_escaped(str_of(r, keys[k], ""), STR_ESC_MD, fp);
+            else
+                fprintf(fp, "%.0f", num_of(r, "n_results", 0));
+            fputs(" |", fp);
+        }
+        fputc('\n', fp);
     }
 }
 

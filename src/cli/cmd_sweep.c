@@ -10,6 +10,7 @@
 #include "../util/procmem.h"
 #include "../util/sig.h"
 #include "../util/stats.h"
+#include "args.h"
 #include "cmd.h"
 #include "dbrun.h"
 #include "runner.h"
@@ -144,6 +145,16 @@ int cmd_sweep(int argc, char **argv)
                            n_gen, ub);
     if ((int)o.cp.n_ctx < ub)
         return usage_error("sweep", "-c %u is smaller than -ub %d", o.cp.n_ctx, ub);
+    /* every timed depth is a row: the same cap as a grid of tests */
+    long long depths = ((long long)o.cp.n_ctx + ub - 1) / ub,
+              timed = (depths + stride - 1) / stride;
+    if (timed > GRID_MAX) {
+        char by[32] = "";
+        if (stride > 1)
+            snprintf(by, sizeof(by), " / --stride %d", stride);
+        return usage_error("sweep", "-c %u / -ub %d%s makes %lld depths, more than the cap of %d",
+                           o.cp.n_ctx, ub, by, timed, GRID_MAX);
+    }
 
     struct work_test t;
     memset(&t, 0, sizeof(t));

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../engine/proto.h"
+#include "../util/log.h"
 #include "cmd.h"
 #include "runner.h"
 
@@ -153,8 +154,8 @@ int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struc
         return QB_EXIT_INPUT;
     }
     if (m->est.unmatched[0])
-        fprintf(stderr, "quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
-                m->est.unmatched, so->model);
+        log_printf("quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
+                   m->est.unmatched, so->model);
     return 0;
 }
 
@@ -378,9 +379,10 @@ static void mib(char *buf, size_t n, uint64_t b)
 static void md_model(const struct memcmd_model *m)
 {
     const struct mem_estimate *e = &m->est;
+    char *path = str_escape(m->path, 0); /* a file name is outside text */
     printf("## %s\n\nn_ctx %u (%u per sequence), n_seq %u, n_ubatch %u, K %s, V %s, flash "
            "attention %s, %s\n\n",
-           m->path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
+           path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
            e->flash_attn ? "on" : "off", m->mp.n_gpus ? "GPU offload per -ngl" : "CPU only");
     printf("| device | buffer | weights MiB | KV MiB | compute MiB | output MiB | estimate MiB | "
            "dry run MiB | measured MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -463,11 +465,18 @@ static void md_model(const struct memcmd_model *m)
     }
     if (m->other_hw[0])
         printf("\ndry run: n/a, %s\n", memcmd_other_hw_note(m));
-    if (m->dry_err[0])
-        printf("\ndry run failed: %s\n", m->dry_err);
-    if (m->meas_err[0])
-        printf("\nmeasurement failed: %s\n", m->meas_err);
+    if (m->dry_err[0]) {
+        fputs("\ndry run failed: ", stdout);
+        fput_escaped(m->dry_err, 0, stdout);
+        fputc('\n', stdout);
+    }
+    if (m->meas_err[0]) {
+        fputs("\nmeasurement failed: ", stdout);
+        fput_escaped(m->meas_err, 0, stdout);
+        fputc('\n', stdout);
+    }
     printf("\n");
+    free(path);
 }
 
 int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
@@ -533,7 +542,9 @@ int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
             "\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
         bool capped = false;
         for (int k = 0; k < n; k++) {
-            printf("| %s | %u | %u%s |\n", m[k].path, m[k].est.n_ctx, m[k].fit_ctx,
+            fputs("| ", stdout);
+            fput_escaped(m[k].path, STR_ESC_MD, stdout);
+            printf(" | %u | %u%s |\n", m[k].est.n_ctx, m[k].fit_ctx,
                    m[k].fit_capped ? " (training context)" : "");
             capped |= m[k].fit_capped;
         }

@@ -386,7 +386,11 @@ static void md_row(struct bench_report *rp, const struct bench_row *r)
             continue;
         int width = md_cols[i].width;
         md_value(r, md_cols[i].name, v, sizeof(v), &width);
-        fprintf(rp->fp, " %*s |", width, v);
+        /* file names, -ot patterns, devices: no terminal escape, no '|' or newline that
+         * would break the table */
+        char *e = str_escape(v, STR_ESC_MD);
+        fprintf(rp->fp, " %*s |", width, e);
+        free(e);
     }
     fputc('\n', rp->fp);
 }

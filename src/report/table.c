@@ -60,13 +60,16 @@ char *table_value_text(const cJSON *it)
 
 void table_put_quoted(FILE *fp, const char *s, char q)
 {
+    /* a quoted field carries newlines and tabs, but no terminal escape */
+    char *e = str_escape(s, STR_ESC_KEEP_LINES);
     fputc(q, fp);
-    for (; *s; s++) {
-        if (*s == q)
+    for (const char *c = e; *c; c++) {
+        if (*c == q)
             fputc(q, fp);
-        fputc(*s, fp);
+        fputc(*c, fp);
     }
     fputc(q, fp);
+    free(e);
 }
 
 static void csv_row(struct table_out *t, const cJSON *o)
@@ -159,7 +162,9 @@ static void md_row(struct table_out *t, const cJSON *o)
             }
         if (cJSON_IsString(it) && c->kind == TABLE_INT)
             snprintf(v, sizeof(v), "%s", it->valuestring);
-        fprintf(t->fp, " %*s |", width, v);
+        char *e = str_escape(v, STR_ESC_MD);
+        fprintf(t->fp, " %*s |", width, e);
+        free(e);
     }
     fputc('\n', t->fp);
     const cJSON *commit = cJSON_GetObjectItemCaseSensitive(o, "build_commit");
@@ -212,8 +217,11 @@ void table_end(struct table_out *t)
         return;
     if (t->fmt == BENCH_FMT_JSON)
         fputs(t->n_rows ? "\n]\n" : "]\n", t->fp);
-    else if (t->fmt == BENCH_FMT_MD && t->footer[0])
-        fprintf(t->fp, "\n%s\n", t->footer);
+    else if (t->fmt == BENCH_FMT_MD && t->footer[0]) {
+        fputc('\n', t->fp);
+        fput_escaped(t->footer, STR_ESC_MD, t->fp);
+        fputc('\n', t->fp);
+    }
     fflush(t->fp);
 }
 

@@ -59,7 +59,8 @@ void table_end(struct table_out *t);
 /* A field as text: numbers without exponent noise, bools 0/1, arrays space-joined.
  * The caller frees the result. */
 char *table_value_text(const cJSON *it);
-/* s between q quotes, doubling any q inside */
+/* s between q quotes, doubling any q inside; control characters other than newlines and
+ * tabs escaped (str_escape) */
 void table_put_quoted(FILE *fp, const char *s, char q);
 
 #endif

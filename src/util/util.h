@@ -4,9 +4,11 @@
 #ifndef QB_UTIL_H
 #define QB_UTIL_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define QB_ERR_LEN      512
 #define QB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
@@ -20,6 +22,21 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 /* printf into a new string; the caller frees it */
 char *xasprintf(const char *fmt, ...) QB_FMT(1, 2);
+char *xvasprintf(const char *fmt, va_list ap) QB_FMT(1, 0);
+
+/* Text from outside (GGUF metadata, paths, labels, other tools' files) made safe for a
+ * terminal or a table: control characters (C0, DEL, C1 as UTF-8, line separators and
+ * bidirectional overrides) become \n, \r, \t or \xHH per byte (ESC: \x1b), bytes that
+ * are not valid UTF-8 become \xHH, valid UTF-8 is kept. STR_ESC_MD also writes '|' as '\|' (a
+ * markdown cell); STR_ESC_KEEP_LINES keeps newlines, carriage returns and tabs (a quoted CSV field,
+ * a multi-line log). A backslash is kept as is. Returns a new string; the caller frees it. */
+#define STR_ESC_MD         1u
+#define STR_ESC_KEEP_LINES 2u
+char *str_escape(const char *s, unsigned flags);
+/* true when str_escape(s, flags) would change s */
+bool str_needs_escape(const char *s, unsigned flags);
+/* Write s to fp through str_escape */
+void fput_escaped(const char *s, unsigned flags, FILE *fp);
 
 /* Fill err (QB_ERR_LEN bytes, may be NULL) with a message; always returns -1. */
 int set_err(char *err, const char *fmt, ...) QB_FMT(2, 3);
@@ -41,15 +58,21 @@ int parse_cpu_mask(const char *hex, bool *mask, int n);
 /* Online CPUs and physical memory in bytes (0 when unknown). */
 void host_cpus_ram(int *cpus, uint64_t *ram_bytes);
 
-/* Human sizes: "123.45 MiB" into buf, returns buf */
-/* A whole file, NUL-terminated (the caller frees); NULL with err ("cannot open 'X': ...",
- * "'X' is larger than N bytes"). */
+/* Open a file for reading only when it is a regular file: stat first, then open with
+ * O_NONBLOCK (a FIFO, a device or a socket would block or never end) and check the
+ * descriptor again. A stream (the caller fcloses it), or NULL with err ("'PATH': not a
+ * regular file", "cannot open 'PATH': ..."). */
+FILE *fopen_regular(const char *path, char *err);
+
+/* A whole regular file, NUL-terminated (the caller frees); NULL with err (those of
+ * fopen_regular, "'X' is larger than N bytes"). */
 char *read_file(const char *path, uint64_t max, size_t *len, char *err);
 
 /* Write text to path atomically (a temporary file beside it, renamed over it); -1 with err
  * ("cannot write 'PATH': ..."). */
 int write_file_atomic(const char *path, const char *text, char *err);
 
+/* Human sizes: "123.45 MiB" into buf, returns buf */
 const char *fmt_bytes(char *buf, size_t n, uint64_t bytes);
 
 /* Whether two paths name one file: the same device and inode when both exist, else the

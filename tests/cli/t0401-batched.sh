@@ -42,7 +42,7 @@ expect_rc 1
 [ "$(grep -c '"status":"crashed"' "$T/out")" -eq 2 ] || { cat "$T/out"; fail "crash rows"; }
 chk() { local want=$1; shift; run "$QB" batched "$@"; expect_rc 2 "$*"; expect_err "quantbench batched: $want; try 'quantbench batched --help'"; }
 chk "missing -m MODEL" -npp 16
-chk "invalid value '0' for -npl (expected an integer in 1..4096)" -m "$m" -npl 0
+chk "invalid value '0' for -npl (expected an integer in 1..256)" -m "$m" -npl 0
 chk "invalid value 'x' for -npp (expected an integer in 1..16777216)" -m "$m" -npp x
 chk "range '8-2' for -ntg expands to nothing" -m "$m" -ntg 8-2
 chk "-npp needs a value" -m "$m" -npp
