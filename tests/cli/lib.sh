@@ -50,3 +50,20 @@ need_llama_tool() {
 json_get() { # FILE PYTHON-EXPR (j is the parsed document)
     python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print($2)" "$1"
 }
+
+# ref_run OUT ERR CHECK CMD...: run a llama.cpp tool with stdout into OUT and stderr into ERR
+# (ERR = OUT: both into OUT), again (up to 5 times) while it exits 0 but CHECK (a shell test
+# on the files) fails. llama.cpp's common logger prints from a thread and its singleton is
+# never flushed at exit (common/log.cpp: "this design may cause logs to be lost"), so on a
+# busy machine the tool's last lines (llama-perplexity's "Final estimate", batched-bench's
+# last rows) go missing now and then: the reference's output lost, not a difference.
+ref_run() {
+    local out=$1 err=$2 check=$3 i
+    shift 3
+    for i in 1 2 3 4 5; do
+        if [ "$err" = "$out" ]; then "$@" >"$out" 2>&1; else "$@" >"$out" 2>"$err"; fi || return 1
+        eval "$check" && return 0
+        echo "ref_run: $1 lost its last lines (try $i), running it again" >&2
+    done
+    return 1
+}

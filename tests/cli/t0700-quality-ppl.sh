@@ -8,8 +8,9 @@ m="$MODELS/ctxmax.gguf"
 text=/usr/share/common-licenses/GPL-3 # Debian's base-files
 [ -f "$text" ] || { echo "no $text"; exit 77; }
 for b in 128 512 64; do
-    "$LLAMA_BINDIR/llama-perplexity" -m "$m" -f "$text" -c 128 -b "$b" --chunks 6 -t 2 \
-        >"ref$b.log" 2>&1 || { tail -5 "ref$b.log" >&2; fail "llama-perplexity -b $b"; }
+    ref_run "ref$b.log" "ref$b.log" "grep -q 'Final estimate' ref$b.log" \
+        "$LLAMA_BINDIR/llama-perplexity" -m "$m" -f "$text" -c 128 -b "$b" --chunks 6 -t 2 ||
+        { tail -5 "ref$b.log" >&2; fail "llama-perplexity -b $b"; }
     run "$QB" quality -m "$m" -f "$text" -c 128 -b "$b" --chunks 6 -t 2 -o json
     expect_rc 0 "quality -b $b"
     python3 - "ref$b.log" "$T/out" "$b" <<'PY' || fail "PPL differs from llama-perplexity at -b $3"

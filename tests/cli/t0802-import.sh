@@ -11,9 +11,12 @@ for o in json jsonl csv sql md; do
         { tail -5 lb.$o.err >&2; fail "llama-bench -o $o"; }
 done
 bb=(-m "$m" -c 512 -b 512 -ub 128 -npp 16,32 -ntg 4 -npl 1,2 -t 2)
-"$LLAMA_BINDIR/llama-batched-bench" "${bb[@]}" >bb.md 2>bb.err || { tail -5 bb.err >&2; fail "batched-bench"; }
-"$LLAMA_BINDIR/llama-batched-bench" "${bb[@]}" --output-format jsonl >bb.jsonl 2>>bb.err ||
-    fail "batched-bench jsonl"
+# batched-bench prints its table and jsonl rows through llama.cpp's logger: 4 rows each
+# (-npp 2 x -npl 2), run again if they were lost (see ref_run)
+ref_run bb.md bb.err "[ \$(grep -c '^| *[0-9]' bb.md) -eq 4 ]" \
+    "$LLAMA_BINDIR/llama-batched-bench" "${bb[@]}" || { tail -5 bb.err >&2; fail "batched-bench"; }
+ref_run bb.jsonl bb.err "[ \$(grep -c '^{' bb.jsonl) -eq 4 ]" \
+    "$LLAMA_BINDIR/llama-batched-bench" "${bb[@]}" --output-format jsonl || fail "batched-bench jsonl"
 grep -q '^|' bb.md || { head bb.md bb.err >&2; fail "no table from batched-bench"; }
 cp "$data/sweep-bench.md" sb.md
 cp "$data/sweep-bench.jsonl" sb.jsonl
