@@ -781,7 +781,7 @@ static void run_group(struct run_state *st, const struct group *g)
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     int procs = st->o->procs;
     if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !dbrun_stopped(); i++) {
             struct bench_row row;
             row_init(st, g, i, &row);
             show_progress(st, &row);
@@ -789,7 +789,7 @@ static void run_group(struct run_state *st, const struct group *g)
             emit(st, &row);
             if (!loaded) {
                 /* a model that does not load fails every test of its group the same way */
-                for (size_t k = i + 1; k < g->n_tests; k++) {
+                for (size_t k = i + 1; k < g->n_tests && !dbrun_stopped(); k++) {
                     struct bench_row r2;
                     row_init(st, g, k, &r2);
                     r2.status = row.status;
@@ -837,7 +837,8 @@ static void run_group(struct run_state *st, const struct group *g)
         }
     }
     for (size_t i = 0; i < g->n_tests; i++) {
-        emit(st, &rows[i]);
+        if (!dbrun_stopped()) /* a row that cannot be stored stops the run */
+            emit(st, &rows[i]);
         bench_row_release(&rows[i]);
     }
     free(rows);
@@ -902,7 +903,7 @@ int cmd_bench(int argc, char **argv)
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups; i++)
+    for (size_t i = 0; i < n_groups && !dbrun_stopped(); i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);

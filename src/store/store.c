@@ -182,13 +182,13 @@ static bool transient(int code)
            code == SQLITE_IOERR || code == SQLITE_PROTOCOL;
 }
 
-/* Add " (gave up after X s, N tries)" to err when a write was retried */
-static void note_tries(char *err, uint64_t t0, int n_tries)
+/* Add " (after X s of retries)" to err when a write failed for a reason that may pass */
+static void note_tries(char *err, int code, uint64_t t0)
 {
     size_t len = err ? strlen(err) : 0;
-    if (err && n_tries > 1 && len + 1 < QB_ERR_LEN)
-        snprintf(err + len, QB_ERR_LEN - len, " (gave up after %.1f s, %d tries)",
-                 (double)(monotime_ns() - t0) / 1e9, n_tries);
+    if (err && transient(code) && len + 1 < QB_ERR_LEN)
+        snprintf(err + len, QB_ERR_LEN - len, " (after %.1f s of retries)",
+                 (double)(monotime_ns() - t0) / 1e9);
 }
 
 /* Run body in a BEGIN IMMEDIATE transaction; a transient failure rolls back and is
@@ -198,10 +198,8 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
                     char *err)
 {
     uint64_t t0 = monotime_ns(), wait_ms = 5;
-    int n_tries = 0;
     deadline_start(s);
     for (;;) {
-        n_tries++;
         s->code = 0;
         int ret = exec(s, "BEGIN IMMEDIATE", err);
         if (ret == 0)
@@ -226,7 +224,7 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
         wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
     }
     s->in_write = false;
-    note_tries(err, t0, n_tries);
+    note_tries(err, s->code, t0);
     return -1;
 }
 
@@ -234,10 +232,8 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
 static int exec_retry(struct store *s, const char *sql, char *err)
 {
     uint64_t t0 = monotime_ns(), wait_ms = 5;
-    int n_tries = 0;
     deadline_start(s);
     for (;;) {
-        n_tries++;
         if (exec(s, sql, err) == 0) {
             s->in_write = false;
             return 0;
@@ -250,7 +246,7 @@ static int exec_retry(struct store *s, const char *sql, char *err)
         wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
     }
     s->in_write = false;
-    note_tries(err, t0, n_tries);
+    note_tries(err, s->code, t0);
     return -1;
 }
 
@@ -470,6 +466,25 @@ static int probe_read_failed(sqlite3 *db, const char *shown, struct probe *p, ch
     return set_err(err, "cannot read database '%s': %s", shown, msg);
 }
 
+/* The first problem of SQLite's integrity report (one problem a line, after a line
+ * "*** in database main ***"), and how many more there are */
+static void corrupt_summary(const char *report, char *out, size_t n)
+{
+    const char *p = report ? report : "?";
+    if (strncmp(p, "*** in database", 15) == 0 && strchr(p, '\n'))
+        p = strchr(p, '\n') + 1;
+    size_t len = strcspn(p, "\n"), more = 0;
+    for (const char *q = p + len; *q; q++)
+        if (*q == '\n' && q[1] && q[1] != '\n')
+            more++;
+    char first[200];
+    snprintf(first, sizeof(first), "%.*s", (int)(len < sizeof(first) ? len : sizeof(first) - 1), p);
+    one_line(first, out, n);
+    size_t used = strlen(out);
+    if (more > 0 && used + 1 < n)
+        snprintf(out + used, n - used, " (and %zu more problem%s)", more, more == 1 ? "" : "s");
+}
+
 /* Judge an open connection: ours, empty, another application's, newer, corrupt */
 static int probe_db(sqlite3 *db, const char *shown, struct probe *p, char *err)
 {
@@ -503,7 +518,7 @@ static int probe_db(sqlite3 *db, const char *shown, struct probe *p, char *err)
     const char *res = (const char *)sqlite3_column_text(st, 0);
     if (!res || strcmp(res, "ok") != 0) {
         char why[256];
-        one_line(res ? res : "?", why, sizeof(why));
+        corrupt_summary(res, why, sizeof(why));
         sqlite3_finalize(st);
         p->verdict = PROBE_REFUSED;
         return set_err(err, "database '%s' is corrupt: %s (left untouched)", shown, why);
