@@ -18,7 +18,9 @@ const char dbrun_help[] =
     "  --db PATH       store every result row in this SQLite file (default $QB_DB, else\n"
     "                  ./quantbench.db); one transaction per row\n"
     "  --label NAME    tag this run (e.g. main, pr-287) for compare and report\n"
-    "  --no-db         do not store (also QB_DB=none)\n";
+    "  --no-db         do not store (also QB_DB=none)\n"
+    "  QB_DB_BUSY_MS   how long a row waits for another writer's lock and retries a\n"
+    "                  failed write, in ms [30000]; a row still not stored stops the run\n";
 
 static struct {
     bool on;

@@ -445,9 +445,9 @@ enum probe_verdict {
 
 struct probe {
     enum probe_verdict verdict;
-    int64_t version;    /* PROBE_OURS: the schema version SQLite sees */
-    bool log;           /* a -wal or -journal with content: SQLite reads more than the file */
-    bool stable;        /* nothing changed while it was read */
+    int64_t version; /* PROBE_OURS: the schema version SQLite sees */
+    bool log;        /* a -wal or -journal with content: SQLite reads more than the file */
+    bool stable;     /* nothing changed while it was read */
     char real[PATH_MAX];
     char copy_dir[512]; /* the private copy, when kept */
 };
@@ -549,9 +549,9 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
     int fd = open(p->real, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         p->verdict = errno == ENOENT ? PROBE_ABSENT : PROBE_ERROR;
-        return errno == ENOENT ? 0
-                               : set_err(err, "cannot open database '%s': %s", shown,
-                                         strerror(errno));
+        return errno == ENOENT
+                   ? 0
+                   : set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
     }
     char head[16];
     ssize_t n = read(fd, head, sizeof(head));
@@ -1179,8 +1179,9 @@ static int run_end_body(struct store *s, void *arg, char *err)
 {
     struct run_end_arg *a = arg;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "UPDATE runs SET ended = ?1, status = ?2, reason = ?3 WHERE id = ?4",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE runs SET ended = ?1, status = ?2, reason = ?3 WHERE id = ?4", -1,
+                           &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot prepare the run end");
     char now[32];
     now_rfc3339(now, sizeof(now));
@@ -1525,8 +1526,9 @@ int store_list_runs(struct store *s, cJSON **runs, char *err)
         "SELECT u.id, u.label, u.command, u.argv, u.started, u.ended, u.status, u.imported_from, "
         "h.name, (SELECT count(*) FROM results r WHERE r.run_id = u.id), u.reason "
         "FROM runs u LEFT JOIN hosts h ON h.id = u.host_id ORDER BY u.id DESC";
-    static const char *const names[] = {"id",    "label",  "command",       "argv", "started",
-                                        "ended", "status", "imported_from", "host", "n_results", "reason"};
+    static const char *const names[] = {"id",      "label",     "command", "argv",
+                                        "started", "ended",     "status",  "imported_from",
+                                        "host",    "n_results", "reason"};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot prepare the run list");
