@@ -613,6 +613,7 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
     uint64_t deadline = monotime_ns() + (uint64_t)busy_ms * 1000000u, wait_ms = 1;
     memset(p, 0, sizeof(*p));
     for (;;) {
+        copy_remove(p->copy_dir);
         if (!realpath(path, p->real)) {
             if (errno == ENOENT) {
                 p->verdict = PROBE_ABSENT;
@@ -621,7 +622,6 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
             p->verdict = PROBE_ERROR;
             return set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
         }
-        copy_remove(p->copy_dir);
         int ret = probe_once(shown, keep_copy, p, err);
         if (p->stable || monotime_ns() >= deadline)
             return ret;

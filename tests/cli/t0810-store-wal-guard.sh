@@ -8,6 +8,8 @@ m=$(model_dense)
 data=$(cd "$(dirname "$0")/../data" && pwd)
 cp "$data/sweep-bench.jsonl" sb.jsonl
 q() { sqlite3 -batch -noheader "$1" "$2"; }
+export TMPDIR="$T/tmp" # where the private copies go: it must be empty after each command
+mkdir "$TMPDIR"
 sums() { sha256sum "$1" "$1-wal" "$1-shm" "$1-journal" 2>/dev/null; }
 
 # refuse FILE MESSAGE: bench, import, report and compare exit 3 with exactly MESSAGE and
@@ -29,7 +31,7 @@ refuse() {
     expect_rc 3 "compare on $f"
     expect_err "quantbench: error: $want"
     [ "$(sums "$f")" = "$before" ] || fail "$f or its -wal/-shm/-journal changed"
-    ls quantbench-db-* >/dev/null 2>&1 && fail "a private copy was left behind"
+    [ -z "$(ls -A "$TMPDIR")" ] || fail "a private copy was left behind"
     return 0
 }
 
@@ -40,7 +42,7 @@ refuse o.db "'o.db' is not a quantbench database (an SQLite file of another appl
 # the payroll table and nothing of ours in it, as SQLite reads it
 python3 - <<'PY' || fail "o.db holds our tables"
 import shutil, sqlite3, tempfile, os
-d = tempfile.mkdtemp()
+d = tempfile.mkdtemp(dir='.')
 for s in ('', '-wal'):
     shutil.copy('o.db' + s, os.path.join(d, 'o.db' + s))
 names = sorted(r[0] for r in sqlite3.connect(os.path.join(d, 'o.db')).execute(
