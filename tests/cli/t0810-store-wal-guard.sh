@@ -3,9 +3,9 @@
 # still running, or killed) are refused with exit 3 by every command that opens the file,
 # and the main file, its -wal and its -shm are left byte-identical; so is a foreign
 # rollback-journal database whose last transaction is still in a hot -journal.
+data=$(cd "$(dirname "$0")/../data" && pwd)
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-data=$(cd "$(dirname "$0")/../data" && pwd)
 cp "$data/sweep-bench.jsonl" sb.jsonl
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 export TMPDIR="$T/tmp" # where the private copies go: it must be empty after each command

@@ -2,9 +2,9 @@
 # a regular file) is exactly one stderr line naming the file and what is wrong, exit 3,
 # from every command that opens it; a corrupt file's report from SQLite (many lines) is
 # cut to its first problem; control characters in a path do not break the line
+data=$(cd "$(dirname "$0")/../data" && pwd)
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-data=$(cd "$(dirname "$0")/../data" && pwd)
 cp "$data/sweep-bench.jsonl" sb.jsonl
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 

@@ -4,9 +4,9 @@
 # exit 1, before any model is loaded. As root the media is a read-only bind mount in a
 # mount namespace of its own (chmod does not stop root); otherwise the files and directory
 # lose their write permission.
+data=$(cd "$(dirname "$0")/../data" && pwd)
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-data=$(cd "$(dirname "$0")/../data" && pwd)
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 export TMPDIR="$T/tmp" # where the private copies go: it must be empty after each command
 mkdir "$TMPDIR"
@@ -21,7 +21,7 @@ elif unshare -m sh -c 'mount --bind ro ro && mount -o remount,bind,ro ro ro && !
     why="Read-only file system"
 else
     echo "skipped: running as root without mount namespaces, so nothing here is read-only"
-    exit 0
+    exit 77
 fi
 # ro_run CMD...: CMD with ro/ read-only
 ro_run() {

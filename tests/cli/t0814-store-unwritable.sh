@@ -1,9 +1,9 @@
 # results database: a --db (or $QB_DB) location that cannot be written is a one-line error
 # and exit 1 before any work starts (no model loaded, nothing measured, no file made), for
 # every command that stores rows; --no-db still measures
+data=$(cd "$(dirname "$0")/../data" && pwd)
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-data=$(cd "$(dirname "$0")/../data" && pwd)
 
 nowhere() { # DB-PATH MESSAGE CMD...
     local db=$1 want=$2

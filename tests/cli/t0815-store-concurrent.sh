@@ -2,9 +2,9 @@
 # new file (several rounds), into an existing empty file, into a schema-2 file that all 8
 # migrate; 8 benches at once into a new file; imports and benches mixed: every run ok,
 # every row present, integrity ok, nothing on stderr
+data=$(cd "$(dirname "$0")/../data" && pwd)
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-data=$(cd "$(dirname "$0")/../data" && pwd)
 cp "$data/sweep-bench.jsonl" sb.jsonl # 3 rows
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 

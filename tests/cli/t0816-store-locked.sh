@@ -2,9 +2,9 @@
 # (QB_DB_BUSY_MS) is waited out and the run is ok; one held longer stops the run: exit 1,
 # one line, every row before it kept, and once the lock is gone the run is 'failed' with
 # the reason (never 'ok' with a row missing); import likewise
+data=$(cd "$(dirname "$0")/../data" && pwd)
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-data=$(cd "$(dirname "$0")/../data" && pwd)
 cp "$data/sweep-bench.jsonl" sb.jsonl
 q() { sqlite3 -batch -noheader "$1" "$2"; }
 norm() { sed -E 's/after [0-9.]+ s of retries/after X s of retries/' "$@"; }
