@@ -206,9 +206,9 @@ int cmd_batched(int argc, char **argv)
     struct table_col cols[QB_ARRAY_LEN(batched_cols) + 3];
     int n_cols = table_cols_mem(batched_cols, (int)QB_ARRAY_LEN(batched_cols), o.mem_cols, cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    for (size_t a = 0; a < npp.n && !sig_caught(); a++)
-        for (size_t b = 0; b < ntg.n && !sig_caught(); b++)
-            for (size_t c = 0; c < npl.n && !sig_caught(); c++) {
+    for (size_t a = 0; a < npp.n && !sig_caught() && !dbrun_stopped(); a++)
+        for (size_t b = 0; b < ntg.n && !sig_caught() && !dbrun_stopped(); b++)
+            for (size_t c = 0; c < npl.n && !sig_caught() && !dbrun_stopped(); c++) {
                 struct work_test t;
                 memset(&t, 0, sizeof(t));
                 t.kind = WORK_BATCHED;

@@ -810,7 +810,7 @@ static void run_group(struct run_state *st, const struct group *g)
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     int procs = st->o->procs;
     if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught() && !dbrun_stopped(); i++) {
             struct bench_row row;
             row_init(st, g, i, &row);
             show_progress(st, &row);
@@ -818,7 +818,7 @@ static void run_group(struct run_state *st, const struct group *g)
             emit(st, &row);
             if (!loaded && row.status != BENCH_STATUS_INTERRUPTED) {
                 /* a model that does not load fails every test of its group the same way */
-                for (size_t k = i + 1; k < g->n_tests; k++) {
+                for (size_t k = i + 1; k < g->n_tests && !dbrun_stopped(); k++) {
                     struct bench_row r2;
                     row_init(st, g, k, &r2);
                     r2.status = row.status;
@@ -866,7 +866,8 @@ static void run_group(struct run_state *st, const struct group *g)
         }
     }
     for (size_t i = 0; i < g->n_tests; i++) {
-        if (failed[i] || !sig_caught()) /* after SIGINT only the rows that ended */
+        /* after SIGINT only the rows that ended; a row that cannot be stored stops the run */
+        if ((failed[i] || !sig_caught()) && !dbrun_stopped())
             emit(st, &rows[i]);
         bench_row_release(&rows[i]);
     }
@@ -933,7 +934,7 @@ int cmd_bench(int argc, char **argv)
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups && !sig_caught(); i++)
+    for (size_t i = 0; i < n_groups && !sig_caught() && !dbrun_stopped(); i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);

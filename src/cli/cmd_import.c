@@ -80,9 +80,10 @@ int cmd_import(int argc, char **argv)
         const char *env = getenv("QB_DB");
         db_path = env && env[0] && strcmp(env, "none") != 0 ? env : "quantbench.db";
     }
-    st = store_open(db_path, 0, err);
+    enum store_fail why;
+    st = store_open_as(db_path, 0, STORE_WRITE, &why, err);
     if (!st) {
-        ret = QB_EXIT_INPUT;
+        ret = why == STORE_FAIL_REFUSED ? QB_EXIT_INPUT : QB_EXIT_FAIL;
         error("%s", err);
         goto out;
     }
@@ -101,7 +102,13 @@ int cmd_import(int argc, char **argv)
         if (rc == 0)
             rc = store_run_end(st, run, "ok", err);
         if (rc < 0) {
-            ret = error("%s", err);
+            /* the run is not left 'running' (or 'ok' with rows missing): it failed, and why */
+            char reason[QB_ERR_LEN + 64], e2[QB_ERR_LEN];
+            snprintf(reason, sizeof(reason), "'%s' could not be stored: %s", files[f], err);
+            ret = error("%s", reason);
+            store_set_busy_ms(st, store_busy_ms() + 5000);
+            if (run && store_run_end_why(st, run, "failed", reason, e2) < 0)
+                error("the run could not be marked failed either: %s", e2);
             goto out;
         }
         char *name = str_escape(files[f], 0); /* a path is outside text */

@@ -814,7 +814,7 @@ int cmd_quantize(int argc, char **argv)
     add_cols(cols, &n_cols, &q);
     struct table_out out;
     table_begin(&out, stdout, q.fmt, cols, n_cols);
-    for (int i = measure ? 0 : 1; i < n_done; i++) {
+    for (int i = measure ? 0 : 1; i < n_done && !dbrun_stopped(); i++) {
         cJSON *row = rg[i].row;
         /* every row with the same keys (csv); a figure that could not be measured is null
          * ("-" in md) */

@@ -191,6 +191,8 @@ int cmd_sweep(int argc, char **argv)
         const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
         double wall = json_num(resp, "wall_ns");
         cJSON_ArrayForEach (p, pts) {
+            if (dbrun_stopped()) /* a row that cannot be stored stops the run */
+                break;
             cJSON *row = sweep_row(&o, &rn, ub, n_gen, p,
                                    cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
             cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);

@@ -18,7 +18,9 @@ const char dbrun_help[] =
     "  --db PATH       store every result row in this SQLite file (default $QB_DB, else\n"
     "                  ./quantbench.db); one transaction per row\n"
     "  --label NAME    tag this run (e.g. main, pr-287) for compare and report\n"
-    "  --no-db         do not store (also QB_DB=none)\n";
+    "  --no-db         do not store (also QB_DB=none)\n"
+    "  QB_DB_BUSY_MS   how long a row waits for another writer's lock and retries a\n"
+    "                  failed write, in ms [30000]; a row still not stored stops the run\n";
 
 static struct {
     bool on;
@@ -30,13 +32,17 @@ static struct {
     int64_t run_id;
     int n_rows;
     int n_failed;
+    bool stopped; /* a row could not be stored: the run was ended as failed */
 } db;
 
-static int open_store(char *err)
+/* Open (or create) the database; -1 with err and the exit code for it in *code */
+static int open_store(int *code, char *err)
 {
     if (db.st)
         return 0;
-    db.st = store_open(db.path, 0, err);
+    enum store_fail why;
+    db.st = store_open_as(db.path, 0, STORE_WRITE, &why, err);
+    *code = why == STORE_FAIL_REFUSED ? QB_EXIT_INPUT : QB_EXIT_FAIL;
     return db.st ? 0 : -1;
 }
 
@@ -87,44 +93,71 @@ int dbrun_setup(const char *command, int *argc, char **argv)
     }
     db.argv_json = cJSON_PrintUnformatted(av);
     cJSON_Delete(av);
+    /* an existing file is checked, a new one must be possible, before any work */
     struct stat sb;
     char err[QB_ERR_LEN];
-    if (stat(db.path, &sb) == 0 && open_store(err) < 0) {
+    int code = QB_EXIT_FAIL;
+    if (stat(db.path, &sb) == 0 ? open_store(&code, err) < 0 : store_writable(db.path, err) < 0) {
         error("%s", err);
-        return QB_EXIT_INPUT;
+        return code;
     }
     return 0;
 }
 
+/* A row could not be stored: say so, end the run as failed with the reason (waiting
+ * longer for the lock than a row does: the run must not stay 'ok' or 'running') */
+static void stop(const char *kind, const char *err)
+{
+    char reason[QB_ERR_LEN + 64];
+    snprintf(reason, sizeof(reason), "a %s row could not be stored: %s", kind, err);
+    error("%s; stopping", reason);
+    db.stopped = true;
+    if (!db.st)
+        return;
+    char e2[QB_ERR_LEN];
+    store_set_busy_ms(db.st, store_busy_ms() + 5000);
+    int rc = 0;
+    if (db.run_id == 0)
+        rc = store_run_begin(db.st, db.command, db.argv_json, db.label, NULL, &db.run_id, e2);
+    if (rc == 0)
+        rc = store_run_end_why(db.st, db.run_id, "failed", reason, e2);
+    if (rc < 0)
+        error("the run could not be marked failed either: %s", e2);
+}
+
 void dbrun_row(const char *kind, const cJSON *row)
 {
-    if (!db.on)
+    if (!db.on || db.stopped)
         return;
     char err[QB_ERR_LEN];
-    int rc = open_store(err);
+    int code;
+    int rc = open_store(&code, err);
     if (rc == 0 && db.run_id == 0)
         rc = store_run_begin(db.st, db.command, db.argv_json, db.label, NULL, &db.run_id, err);
     if (rc == 0)
         rc = store_add_result(db.st, db.run_id, kind, row, 0, err);
     if (rc < 0) {
-        if (db.n_failed == 0)
-            log_error("results are not being stored: %s", err);
-        db.n_failed++;
+        stop(kind, err);
         return;
     }
     db.n_rows++;
 }
 
+bool dbrun_stopped(void)
+{
+    return db.stopped;
+}
+
 int dbrun_finish(int rc)
 {
-    if (db.st && db.run_id) {
+    if (db.st && db.run_id && !db.stopped) {
         const char *status = rc == QB_EXIT_OK                                ? "ok"
                              : rc == QB_EXIT_PARTIAL                         ? "partial"
                              : rc == QB_EXIT_SIGINT || rc == QB_EXIT_SIGTERM ? "interrupted"
                                                                              : "failed";
         char err[QB_ERR_LEN];
         if (store_run_end(db.st, db.run_id, status, err) < 0) {
-            log_error("%s", err);
+            error("the end of the run could not be stored: %s", err);
             db.n_failed++;
         } else {
             log_info("stored %d row%s as run %lld in '%s'", db.n_rows, db.n_rows == 1 ? "" : "s",
@@ -136,7 +169,7 @@ int dbrun_finish(int rc)
     free(db.label);
     free(db.command);
     free(db.argv_json);
-    if (db.n_failed > 0 && rc == QB_EXIT_OK)
+    if ((db.stopped || db.n_failed > 0) && (rc == QB_EXIT_OK || rc == QB_EXIT_PARTIAL))
         return QB_EXIT_FAIL;
     return rc;
 }
@@ -154,7 +187,7 @@ struct store *dbrun_open_existing(const char *path, char *err)
                 path);
         return NULL;
     }
-    return store_open(path, 0, err);
+    return store_open_as(path, 0, STORE_READ, NULL, err);
 }
 
 int dbrun_parse_filter(char *spec, struct store_filter *f, char *err)

@@ -8,26 +8,34 @@
 #define QB_DBRUN_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 
 /* Remove the database flags from argv (updating *argc) and open an existing database
- * (refusing one that is corrupt, foreign or newer). 0, or an exit code after printing
- * the error. The path is --db, else $QB_DB, else ./quantbench.db; --no-db or QB_DB=none
- * turns storing off. */
+ * (refusing one that is corrupt, foreign or newer: QB_EXIT_INPUT) or check that a new
+ * one can be made (QB_EXIT_FAIL otherwise), before any work. 0, or an exit code after
+ * printing the error. The path is --db, else $QB_DB, else ./quantbench.db; --no-db or
+ * QB_DB=none turns storing off. */
 int dbrun_setup(const char *command, int *argc, char **argv);
 
-/* Store one result row of kind (borrowed); the first row creates the run. A failure is
- * reported once on stderr and makes dbrun_finish fail; measuring goes on. */
+/* Store one result row of kind (borrowed); the first row creates the run. Locks and
+ * failing writes are retried (store_busy_ms); a row that still cannot be stored is
+ * reported on stderr, the run is ended 'failed' with the reason, and dbrun_stopped()
+ * becomes true: the command stops measuring. */
 void dbrun_row(const char *kind, const cJSON *row);
 
+/* True once a row could not be stored (the measuring loops stop) */
+bool dbrun_stopped(void);
+
 /* End the run (status from the exit code) and close; returns the exit code to use:
- * rc, or QB_EXIT_FAIL when rows could not be stored and rc was 0. */
+ * rc, or QB_EXIT_FAIL when rows could not be stored and rc was 0 or partial. */
 int dbrun_finish(int rc);
 
 struct store;
 struct store_filter;
 
 /* For the commands that read the database (compare, report): open the one at path
- * (NULL: $QB_DB, else ./quantbench.db), which must exist. NULL with err otherwise. */
+ * (NULL: $QB_DB, else ./quantbench.db), which must exist; on read-only media it is read
+ * as it is. NULL with err otherwise. */
 struct store *dbrun_open_existing(const char *path, char *err);
 
 /* A side or filter given on the command line into f (strings point into spec, which

@@ -1,8 +1,18 @@
 /* SQLite results store: schema and migrations, runs, result rows, queries. See
- * store.h. Nothing outside this file sees an SQLITE_* code. */
+ * store.h. Nothing outside this file sees an SQLITE_* code.
+ *
+ * An existing file is judged on what SQLite itself would read: the main file and, when
+ * one has content, its -wal or -journal. Without one the main file is read immutable;
+ * with one, main and log are copied into a private directory and the copy is read, so
+ * a file that is not ours is never written to (not even its -shm). A new database is
+ * made beside the path under a temporary name and linked into place whole, so no
+ * process ever sees one half made. Writes wait for locks and retry failures (disk
+ * full, I/O errors) with back-off for store_busy_ms() before giving up. */
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../util/clock.h"
 #include "../util/sha256.h"
 #include "../util/util.h"
 
@@ -19,9 +30,17 @@
 #define QB_VERSION "0.1.0"
 #endif
 
+#define STORE_BUSY_MS_DEFAULT 30000
+
 struct store {
     sqlite3 *db;
-    char path[512];
+    char path[512];       /* as given, control characters shown as '?' (for messages) */
+    char copy_dir[512];   /* a private copy this handle reads (read-only media), or "" */
+    int code;             /* SQLite's result code of the last failure */
+    int64_t busy_ms;      /* how long a write waits for locks and retries */
+    uint64_t deadline_ns; /* in a write, the busy handler gives up at this monotime_ns() */
+    bool in_write;        /* deadline_ns holds (else each wait gets busy_ms of its own) */
+    uint64_t wait_end_ns; /* outside a write: the end of the current wait */
 };
 
 /* migrations[i] takes a database from version i to i + 1 */
@@ -53,22 +72,182 @@ static const char *const migrations[] = {
     /* 2: imported rows keep their source line; models get the file type by name */
     "ALTER TABLE results ADD COLUMN source_line INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE models ADD COLUMN file_type TEXT;",
+    /* 3: a run that failed says why (a row that could not be stored, ...) */
+    "ALTER TABLE runs ADD COLUMN reason TEXT;",
 };
+
+_Static_assert(QB_ARRAY_LEN(migrations) == STORE_SCHEMA_VERSION, "one migration per version");
+
+/* ---------------------------------------------------------------- small helpers */
+
+static void sleep_ms(uint64_t ms)
+{
+    struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* path with control characters as '?', so a message stays one line */
+static void path_show(const char *path, char *out, size_t n)
+{
+    snprintf(out, n, "%s", path);
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || (unsigned char)*p == 0x7f)
+            *p = '?';
+}
+
+/* text on one line: runs of white space (SQLite's integrity reports have newlines) become
+ * one space, and it is cut at n - 1 bytes */
+static void one_line(const char *text, char *out, size_t n)
+{
+    size_t len = 0;
+    bool space = false;
+    for (const char *p = text ? text : ""; *p && len + 1 < n; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (c <= 0x20 || c == 0x7f) {
+            space = len > 0;
+            continue;
+        }
+        if (space && len + 2 < n)
+            out[len++] = ' ';
+        space = false;
+        out[len++] = (char)c;
+    }
+    out[len] = 0;
+}
+
+int64_t store_busy_ms(void)
+{
+    const char *v = getenv("QB_DB_BUSY_MS");
+    int64_t ms;
+    if (v && v[0] && parse_i64(v, 0, (int64_t)24 * 3600 * 1000, &ms) == 0)
+        return ms;
+    return STORE_BUSY_MS_DEFAULT;
+}
+
+void store_set_busy_ms(struct store *s, int64_t ms)
+{
+    s->busy_ms = ms < 0 ? 0 : ms;
+}
+
+/* A write (with its retries) begins: it may wait until busy_ms from now */
+static void deadline_start(struct store *s)
+{
+    s->deadline_ns = monotime_ns() + (uint64_t)s->busy_ms * 1000000u;
+    s->in_write = true;
+}
+
+/* SQLite's busy handler: back off (1, 2, 4 ... 64 ms) until the deadline */
+static int busy_wait(void *arg, int n)
+{
+    struct store *s = arg;
+    uint64_t now = monotime_ns();
+    if (!s->in_write && n == 0)
+        s->wait_end_ns = now + (uint64_t)s->busy_ms * 1000000u;
+    uint64_t end = s->in_write ? s->deadline_ns : s->wait_end_ns;
+    if (now >= end)
+        return 0;
+    uint64_t ms = n < 6 ? (uint64_t)1 << n : 64, left = (end - now) / 1000000 + 1;
+    sleep_ms(ms < left ? ms : left);
+    return 1;
+}
 
 static int db_err(struct store *s, char *err, const char *what)
 {
-    return set_err(err, "database '%s': %s: %s", s->path, what, sqlite3_errmsg(s->db));
+    s->code = sqlite3_errcode(s->db);
+    char msg[256];
+    one_line(sqlite3_errmsg(s->db), msg, sizeof(msg));
+    return set_err(err, "database '%s': %s: %s", s->path, what, msg);
 }
 
 static int exec(struct store *s, const char *sql, char *err)
 {
     char *msg = NULL;
-    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        set_err(err, "database '%s': %s", s->path, msg ? msg : "error");
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        s->code = rc & 0xff;
+        char line[256];
+        one_line(msg ? msg : sqlite3_errstr(rc), line, sizeof(line));
+        set_err(err, "database '%s': %s", s->path, line);
         sqlite3_free(msg);
         return -1;
     }
     return 0;
+}
+
+/* A failure that may pass: another writer's lock, a full disk, an I/O error */
+static bool transient(int code)
+{
+    return code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL ||
+           code == SQLITE_IOERR || code == SQLITE_PROTOCOL;
+}
+
+/* Add " (after X s of retries)" to err when a write failed for a reason that may pass */
+static void note_tries(char *err, int code, uint64_t t0)
+{
+    size_t len = err ? strlen(err) : 0;
+    if (err && transient(code) && len + 1 < QB_ERR_LEN)
+        snprintf(err + len, QB_ERR_LEN - len, " (after %.1f s of retries)",
+                 (double)(monotime_ns() - t0) / 1e9);
+}
+
+/* Run body in a BEGIN IMMEDIATE transaction; a transient failure rolls back and is
+ * retried with back-off until s->busy_ms has passed. body fails with s->code set to a
+ * non-transient code (0) for what no retry can mend. */
+static int write_tx(struct store *s, int (*body)(struct store *, void *, char *), void *arg,
+                    char *err)
+{
+    uint64_t t0 = monotime_ns(), wait_ms = 5;
+    deadline_start(s);
+    for (;;) {
+        s->code = 0;
+        int ret = exec(s, "BEGIN IMMEDIATE", err);
+        if (ret == 0)
+            ret = body(s, arg, err);
+        if (ret == 0)
+            ret = exec(s, "COMMIT", err);
+        if (ret == 0) {
+            s->in_write = false;
+            return 0;
+        }
+        int code = s->code;
+        if (!sqlite3_get_autocommit(s->db))
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        s->code = code;
+        uint64_t now = monotime_ns();
+        if (!transient(code) || now >= s->deadline_ns)
+            break;
+        if (code == SQLITE_FULL || code == SQLITE_IOERR) /* frees the log's space if it can */
+            sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
+        sleep_ms(wait_ms < left ? wait_ms : left);
+        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
+    }
+    s->in_write = false;
+    note_tries(err, s->code, t0);
+    return -1;
+}
+
+/* A statement outside a transaction (PRAGMA journal_mode), retried as write_tx does */
+static int exec_retry(struct store *s, const char *sql, char *err)
+{
+    uint64_t t0 = monotime_ns(), wait_ms = 5;
+    deadline_start(s);
+    for (;;) {
+        if (exec(s, sql, err) == 0) {
+            s->in_write = false;
+            return 0;
+        }
+        uint64_t now = monotime_ns();
+        if (!transient(s->code) || now >= s->deadline_ns)
+            break;
+        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
+        sleep_ms(wait_ms < left ? wait_ms : left);
+        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
+    }
+    s->in_write = false;
+    note_tries(err, s->code, t0);
+    return -1;
 }
 
 /* One integer from a statement without parameters; -1 with err */
@@ -102,125 +281,652 @@ static char *uri_of(const char *path)
     return u;
 }
 
-/* Check an existing file read-only before anything may write to it */
-static int check_existing(const char *path, char *err)
+/* ---------------------------------------------------------------- what is on disk */
+
+struct file_state {
+    bool exists;
+    bool regular;
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    struct timespec mtime, ctime;
+};
+
+/* The files SQLite reads for a database, to see whether they changed while we read */
+struct disk_state {
+    struct file_state main, wal, jrnl;
+    unsigned char wal_head[32]; /* salts and checkpoint sequence: a restarted log differs */
+};
+
+static void file_state_of(const char *p, struct file_state *f)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return set_err(err, "cannot open database '%s': %s", path, strerror(errno));
-    char head[16];
-    size_t n = fread(head, 1, sizeof(head), fp);
-    fclose(fp);
-    if (n == 0)
-        return 0; /* an empty file is a new database */
-    if (n < sizeof(head) || memcmp(head, "SQLite format 3", 16) != 0)
-        return set_err(err, "'%s' is not a SQLite database (left untouched)", path);
-    /* immutable: no locks, no -wal or -shm files made; the main file is checked alone */
-    char *uri = uri_of(path);
-    sqlite3 *db = NULL;
-    int ret = -1;
-    int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
-    free(uri);
-    if (rc != SQLITE_OK) {
-        set_err(err, "cannot open database '%s': %s", path, db ? sqlite3_errmsg(db) : "?");
-        goto out;
+    struct stat sb;
+    memset(f, 0, sizeof(*f));
+    if (stat(p, &sb) != 0)
+        return;
+    f->exists = true;
+    f->regular = S_ISREG(sb.st_mode);
+    f->dev = sb.st_dev;
+    f->ino = sb.st_ino;
+    f->size = sb.st_size;
+    f->mtime = sb.st_mtim;
+    f->ctime = sb.st_ctim;
+}
+
+static bool file_state_same(const struct file_state *a, const struct file_state *b)
+{
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+           a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec &&
+           a->ctime.tv_sec == b->ctime.tv_sec && a->ctime.tv_nsec == b->ctime.tv_nsec;
+}
+
+static void disk_state_read(const char *real, struct disk_state *d)
+{
+    char p[PATH_MAX + 16];
+    memset(d, 0, sizeof(*d));
+    file_state_of(real, &d->main);
+    snprintf(p, sizeof(p), "%s-wal", real);
+    file_state_of(p, &d->wal);
+    if (d->wal.exists) {
+        int fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            if (read(fd, d->wal_head, sizeof(d->wal_head)) < 0)
+                memset(d->wal_head, 0, sizeof(d->wal_head));
+            close(fd);
+        }
     }
-    int64_t app = 0, ver = 0, n_tab = 0;
-    if (pragma_int(db, "PRAGMA application_id", &app) < 0 ||
-        pragma_int(db, "PRAGMA user_version", &ver) < 0 ||
-        pragma_int(db, "SELECT count(*) FROM sqlite_master", &n_tab) < 0) {
-        set_err(err, "database '%s' is corrupt: %s (left untouched)", path, sqlite3_errmsg(db));
-        goto out;
+    snprintf(p, sizeof(p), "%s-journal", real);
+    file_state_of(p, &d->jrnl);
+}
+
+static bool disk_state_same(const struct disk_state *a, const struct disk_state *b)
+{
+    return file_state_same(&a->main, &b->main) && file_state_same(&a->wal, &b->wal) &&
+           file_state_same(&a->jrnl, &b->jrnl) &&
+           memcmp(a->wal_head, b->wal_head, sizeof(a->wal_head)) == 0;
+}
+
+/* Copy src to a new file dst; 1 when src is gone (it changed under us), -1 with err */
+static int copy_file(const char *src, const char *dst, char *err)
+{
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return errno == ENOENT ? 1 : set_err(err, "cannot read '%s': %s", src, strerror(errno));
+    int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (out < 0) {
+        set_err(err, "cannot copy to '%s': %s", dst, strerror(errno));
+        close(in);
+        return -1;
     }
-    if (app != STORE_APPLICATION_ID && (app != 0 || n_tab > 0)) {
-        set_err(err,
-                "'%s' is not a quantbench database (an SQLite file of another "
-                "application; left untouched)",
-                path);
-        goto out;
+    char buf[65536];
+    int ret = 0;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof(buf));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            ret = set_err(err, "cannot read '%s': %s", src, strerror(errno));
+            break;
+        }
+        if (n == 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t w = write(out, buf + off, (size_t)(n - off));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w < 0) {
+                ret = set_err(err, "cannot copy to '%s': %s", dst, strerror(errno));
+                break;
+            }
+            off += w;
+        }
+        if (ret < 0)
+            break;
     }
-    if (ver > STORE_SCHEMA_VERSION) {
-        set_err(err,
-                "database '%s' has schema version %lld, newer than this quantbench "
-                "knows (%d); left untouched",
-                path, (long long)ver, STORE_SCHEMA_VERSION);
-        goto out;
-    }
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL) != SQLITE_OK ||
-        sqlite3_step(st) != SQLITE_ROW ||
-        strcmp((const char *)sqlite3_column_text(st, 0), "ok") != 0) {
-        const char *why = st && sqlite3_column_text(st, 0)
-                              ? (const char *)sqlite3_column_text(st, 0)
-                              : sqlite3_errmsg(db);
-        set_err(err, "database '%s' is corrupt: %s (left untouched)", path, why);
-        sqlite3_finalize(st);
-        goto out;
-    }
-    sqlite3_finalize(st);
-    ret = 0;
-out:
-    sqlite3_close(db);
+    if (close(out) < 0 && ret == 0)
+        ret = set_err(err, "cannot copy to '%s': %s", dst, strerror(errno));
+    close(in);
     return ret;
 }
 
-static int migrate(struct store *s, int target, char *err)
+static void copy_remove(char *dir)
 {
-    int64_t ver = 0;
-    if (pragma_int(s->db, "PRAGMA user_version", &ver) < 0)
-        return db_err(s, err, "cannot read the schema version");
-    if (ver >= target)
-        return 0;
-    if (exec(s, "BEGIN IMMEDIATE", err) < 0)
-        return -1;
-    for (int64_t v = ver; v < target; v++) {
-        if (exec(s, migrations[v], err) < 0) {
-            exec(s, "ROLLBACK", NULL);
-            return -1;
-        }
+    static const char *const names[] = {"db", "db-wal", "db-shm", "db-journal"};
+    if (!dir[0])
+        return;
+    for (size_t i = 0; i < QB_ARRAY_LEN(names); i++) {
+        char p[600];
+        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        unlink(p);
     }
+    rmdir(dir);
+    dir[0] = 0;
+}
+
+/* The main file and its log (-wal or -journal, those with content) into a new private
+ * directory dir (dir/db); 1 when a file vanished meanwhile, -1 with err */
+static int copy_make(const char *real, const struct disk_state *d, char *dir, size_t n, char *err)
+{
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, n, "%s/quantbench-db-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    if (!mkdtemp(dir)) {
+        set_err(err, "cannot make a directory to check the database in ('%s'): %s", dir,
+                strerror(errno));
+        dir[0] = 0;
+        return -1;
+    }
+    char src[PATH_MAX + 16], dst[600];
+    snprintf(dst, sizeof(dst), "%s/db", dir);
+    int rc = copy_file(real, dst, err);
+    if (rc == 0 && d->wal.size > 0) {
+        snprintf(src, sizeof(src), "%s-wal", real);
+        snprintf(dst, sizeof(dst), "%s/db-wal", dir);
+        rc = copy_file(src, dst, err);
+    }
+    if (rc == 0 && d->jrnl.size > 0) {
+        snprintf(src, sizeof(src), "%s-journal", real);
+        snprintf(dst, sizeof(dst), "%s/db-journal", dir);
+        rc = copy_file(src, dst, err);
+    }
+    if (rc != 0)
+        copy_remove(dir);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the check */
+
+enum probe_verdict {
+    PROBE_ABSENT,  /* no file */
+    PROBE_EMPTY,   /* a 0-byte file: a new database (SQLite ignores any -wal then) */
+    PROBE_OURS,    /* ours or an empty SQLite file, at version (or older) */
+    PROBE_REFUSED, /* not SQLite, corrupt, another application's, newer */
+    PROBE_ERROR,   /* could not be read (not a verdict on the file) */
+};
+
+struct probe {
+    enum probe_verdict verdict;
+    int64_t version; /* PROBE_OURS: the schema version SQLite sees */
+    bool log;        /* a -wal or -journal with content: SQLite reads more than the file */
+    bool stable;     /* nothing changed while it was read */
+    char real[PATH_MAX];
+    char copy_dir[512]; /* the private copy, when kept */
+};
+
+/* A read failed: corrupt when SQLite says so, else an error that says nothing of the file */
+static int probe_read_failed(sqlite3 *db, const char *shown, struct probe *p, char *err)
+{
+    int code = sqlite3_errcode(db);
+    char msg[256];
+    one_line(sqlite3_errmsg(db), msg, sizeof(msg));
+    if (code == SQLITE_CORRUPT || code == SQLITE_NOTADB) {
+        p->verdict = PROBE_REFUSED;
+        return set_err(err, "database '%s' is corrupt: %s (left untouched)", shown, msg);
+    }
+    p->verdict = PROBE_ERROR;
+    return set_err(err, "cannot read database '%s': %s", shown, msg);
+}
+
+/* The first problem of SQLite's integrity report (one problem a line, after a line
+ * "*** in database main ***"), and how many more there are */
+static void corrupt_summary(const char *report, char *out, size_t n)
+{
+    const char *p = report ? report : "?";
+    if (strncmp(p, "*** in database", 15) == 0 && strchr(p, '\n'))
+        p = strchr(p, '\n') + 1;
+    size_t len = strcspn(p, "\n"), more = 0;
+    for (const char *q = p + len; *q; q++)
+        if (*q == '\n' && q[1] && q[1] != '\n')
+            more++;
+    char first[200];
+    snprintf(first, sizeof(first), "%.*s", (int)(len < sizeof(first) ? len : sizeof(first) - 1), p);
+    one_line(first, out, n);
+    size_t used = strlen(out);
+    if (more > 0 && used + 1 < n)
+        snprintf(out + used, n - used, " (and %zu more problem%s)", more, more == 1 ? "" : "s");
+}
+
+/* Judge an open connection: ours, empty, another application's, newer, corrupt */
+static int probe_db(sqlite3 *db, const char *shown, struct probe *p, char *err)
+{
+    int64_t app = 0, ver = 0, n_tab = 0;
+    if (pragma_int(db, "PRAGMA application_id", &app) < 0 ||
+        pragma_int(db, "PRAGMA user_version", &ver) < 0 ||
+        pragma_int(db, "SELECT count(*) FROM sqlite_master", &n_tab) < 0)
+        return probe_read_failed(db, shown, p, err);
+    if (app != STORE_APPLICATION_ID && (app != 0 || n_tab > 0)) {
+        p->verdict = PROBE_REFUSED;
+        return set_err(err,
+                       "'%s' is not a quantbench database (an SQLite file of another "
+                       "application; left untouched)",
+                       shown);
+    }
+    if (ver > STORE_SCHEMA_VERSION) {
+        p->verdict = PROBE_REFUSED;
+        return set_err(err,
+                       "database '%s' has schema version %lld, newer than this quantbench "
+                       "knows (%d); left untouched",
+                       shown, (long long)ver, STORE_SCHEMA_VERSION);
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(st);
+        return probe_read_failed(db, shown, p, err);
+    }
+    const char *res = (const char *)sqlite3_column_text(st, 0);
+    if (!res || strcmp(res, "ok") != 0) {
+        char why[256];
+        corrupt_summary(res, why, sizeof(why));
+        sqlite3_finalize(st);
+        p->verdict = PROBE_REFUSED;
+        return set_err(err, "database '%s' is corrupt: %s (left untouched)", shown, why);
+    }
+    sqlite3_finalize(st);
+    p->verdict = PROBE_OURS;
+    p->version = ver;
+    return 0;
+}
+
+/* Read the file at p->real once as SQLite would see it; keep_copy keeps a private copy
+ * that was made (p->copy_dir). -1 with err for REFUSED and ERROR. */
+static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *err)
+{
+    struct disk_state before, after;
+    disk_state_read(p->real, &before);
+    p->stable = false;
+    p->log = false;
+    if (!before.main.exists) {
+        p->verdict = PROBE_ABSENT;
+        return 0;
+    }
+    if (!before.main.regular) {
+        p->verdict = PROBE_REFUSED;
+        p->stable = true;
+        return set_err(err, "database '%s' is not a regular file", shown);
+    }
+    int fd = open(p->real, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        p->verdict = errno == ENOENT ? PROBE_ABSENT : PROBE_ERROR;
+        return errno == ENOENT
+                   ? 0
+                   : set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
+    }
+    char head[16];
+    ssize_t n = read(fd, head, sizeof(head));
+    close(fd);
+    int ret = 0;
+    if (n == 0) {
+        p->verdict = PROBE_EMPTY;
+    } else if (n < (ssize_t)sizeof(head) || memcmp(head, "SQLite format 3", 16) != 0) {
+        p->verdict = PROBE_REFUSED;
+        ret = set_err(err, "'%s' is not a SQLite database (left untouched)", shown);
+    } else {
+        p->log = before.wal.size > 0 || before.jrnl.size > 0;
+        sqlite3 *db = NULL;
+        char copy[512] = "";
+        if (!p->log) {
+            /* immutable: no locks, no -wal or -shm files made; there is no log to read */
+            char *uri = uri_of(p->real);
+            int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
+            free(uri);
+            if (rc != SQLITE_OK) {
+                p->verdict = PROBE_ERROR;
+                ret = set_err(err, "cannot open database '%s': %s", shown,
+                              db ? sqlite3_errmsg(db) : "out of memory");
+            }
+        } else {
+            /* the log is read (and recovered, rolled back) in a private copy */
+            int rc = copy_make(p->real, &before, copy, sizeof(copy), err);
+            if (rc != 0) {
+                p->verdict = rc > 0 ? PROBE_ABSENT : PROBE_ERROR;
+                sqlite3_close(db);
+                return rc > 0 ? 0 : -1; /* vanished: unstable, read again */
+            }
+            char dbp[600];
+            snprintf(dbp, sizeof(dbp), "%s/db", copy);
+            if (sqlite3_open_v2(dbp, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+                p->verdict = PROBE_ERROR;
+                ret = set_err(err, "cannot open a copy of database '%s': %s", shown,
+                              db ? sqlite3_errmsg(db) : "out of memory");
+            }
+        }
+        if (ret == 0)
+            ret = probe_db(db, shown, p, err);
+        sqlite3_close(db);
+        if (copy[0] && keep_copy && ret == 0)
+            snprintf(p->copy_dir, sizeof(p->copy_dir), "%s", copy);
+        else
+            copy_remove(copy);
+    }
+    disk_state_read(p->real, &after);
+    p->stable = disk_state_same(&before, &after);
+    return ret;
+}
+
+/* Judge the file at path, reading it again while it changes (another writer at work),
+ * for up to busy_ms. -1 with err for a refused file or one that cannot be read. */
+static int probe_path(const char *path, const char *shown, bool keep_copy, int64_t busy_ms,
+                      struct probe *p, char *err)
+{
+    uint64_t deadline = monotime_ns() + (uint64_t)busy_ms * 1000000u, wait_ms = 1;
+    memset(p, 0, sizeof(*p));
+    for (;;) {
+        copy_remove(p->copy_dir);
+        if (!realpath(path, p->real)) {
+            if (errno == ENOENT) {
+                p->verdict = PROBE_ABSENT;
+                return 0;
+            }
+            p->verdict = PROBE_ERROR;
+            return set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
+        }
+        int ret = probe_once(shown, keep_copy, p, err);
+        if (p->stable || monotime_ns() >= deadline)
+            return ret;
+        sleep_ms(wait_ms);
+        wait_ms = wait_ms * 2 < 64 ? wait_ms * 2 : 64;
+    }
+}
+
+/* ---------------------------------------------------------------- open */
+
+struct migrate_arg {
+    int target;
+    bool refused; /* the file turned out not to be ours, or newer */
+};
+
+/* Read application id, version and table count: -1 with err (and a->refused) when the
+ * database is another application's or newer */
+static int check_owner(struct store *s, struct migrate_arg *a, int64_t *ver, char *err)
+{
+    int64_t app = 0, n_tab = 0;
+    if (pragma_int(s->db, "PRAGMA application_id", &app) < 0 ||
+        pragma_int(s->db, "PRAGMA user_version", ver) < 0 ||
+        pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &n_tab) < 0)
+        return db_err(s, err, "cannot read the schema version");
+    if (app != STORE_APPLICATION_ID && (app != 0 || n_tab > 0)) {
+        a->refused = true;
+        s->code = 0;
+        return set_err(err,
+                       "'%s' is not a quantbench database (an SQLite file of another "
+                       "application; left untouched)",
+                       s->path);
+    }
+    if (*ver > STORE_SCHEMA_VERSION) {
+        a->refused = true;
+        s->code = 0;
+        return set_err(err,
+                       "database '%s' has schema version %lld, newer than this quantbench "
+                       "knows (%d); left untouched",
+                       s->path, (long long)*ver, STORE_SCHEMA_VERSION);
+    }
+    return 0;
+}
+
+/* Inside the write transaction: look again (another process may have made or migrated
+ * the schema meanwhile), then migrate what is left */
+static int migrate_body(struct store *s, void *arg, char *err)
+{
+    struct migrate_arg *a = arg;
+    int64_t ver = 0;
+    if (check_owner(s, a, &ver, err) < 0)
+        return -1;
+    if (ver >= a->target)
+        return 0;
+    for (int64_t v = ver; v < a->target; v++)
+        if (exec(s, migrations[v], err) < 0)
+            return -1;
     char sql[160];
     snprintf(sql, sizeof(sql), "PRAGMA application_id = %d; PRAGMA user_version = %d;",
-             STORE_APPLICATION_ID, target);
+             STORE_APPLICATION_ID, a->target);
     if (exec(s, sql, err) < 0 ||
         exec(s, "INSERT OR REPLACE INTO meta VALUES('created_by', 'quantbench " QB_VERSION "')",
-             err) < 0 ||
-        exec(s, "COMMIT", err) < 0) {
-        exec(s, "ROLLBACK", NULL);
+             err) < 0)
+        return -1;
+    return 0;
+}
+
+static int migrate(struct store *s, int target, bool *refused, char *err)
+{
+    struct migrate_arg a = {target, false};
+    int64_t ver = 0;
+    /* the common case, nothing to do, without taking the write lock */
+    if (check_owner(s, &a, &ver, err) < 0) {
+        *refused = a.refused;
+        return -1;
+    }
+    if (ver >= target)
+        return 0;
+    int ret = write_tx(s, migrate_body, &a, err);
+    *refused = a.refused;
+    return ret;
+}
+
+/* A connection on file (the database, or a private copy of it), WAL mode, migrated */
+static int connect(struct store *s, const char *file, int flags, bool wal, int target,
+                   enum store_fail *why, char *err)
+{
+    if (sqlite3_open_v2(file, &s->db, flags, NULL) != SQLITE_OK) {
+        *why = STORE_FAIL_IO;
+        return set_err(err, "cannot open database '%s': %s", s->path,
+                       s->db ? sqlite3_errmsg(s->db) : "out of memory");
+    }
+    sqlite3_busy_handler(s->db, busy_wait, s);
+    bool refused = false;
+    if ((wal && exec_retry(s, "PRAGMA journal_mode = WAL", err) < 0) ||
+        exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
+        migrate(s, target, &refused, err) < 0) {
+        *why = refused ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
         return -1;
     }
     return 0;
 }
 
-struct store *store_open(const char *path, int max_version, char *err)
+/* A new database at path, made whole under a temporary name beside it and linked into
+ * place (never over a file that appeared meanwhile: that one is used). 0 when path
+ * exists now, 1 when links are not supported there (make it in place), -1 with err. */
+static int create_whole(const char *path, const char *shown, int target, char *err)
 {
-    int target =
-        max_version > 0 && max_version < STORE_SCHEMA_VERSION ? max_version : STORE_SCHEMA_VERSION;
-    bool memory = strcmp(path, ":memory:") == 0;
+    static unsigned counter;
+    char tmp[PATH_MAX + 64];
+    int fd = -1;
+    for (int i = 0; i < 100 && fd < 0; i++) {
+        snprintf(tmp, sizeof(tmp), "%s.new-%ld-%u", path, (long)getpid(), counter++);
+        fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST)
+            break;
+    }
+    if (fd < 0)
+        return set_err(err, "cannot create database '%s': %s", shown, strerror(errno));
+    close(fd);
+    struct store t;
+    memset(&t, 0, sizeof(t));
+    snprintf(t.path, sizeof(t.path), "%s", shown);
+    t.busy_ms = store_busy_ms();
+    enum store_fail why;
+    int ret = connect(&t, tmp, SQLITE_OPEN_READWRITE, true, target, &why, err);
+    if (sqlite3_close(t.db) != SQLITE_OK && ret == 0)
+        ret = set_err(err, "cannot create database '%s': closing failed", shown);
+    if (ret == 0 && link(tmp, path) < 0) {
+        if (errno == EEXIST)
+            ret = 0;
+        else if (errno == EPERM || errno == ENOTSUP || errno == EOPNOTSUPP || errno == EXDEV ||
+                 errno == EMLINK || errno == ENOSYS)
+            ret = 1;
+        else
+            ret = set_err(err, "cannot create database '%s': %s", shown, strerror(errno));
+    }
+    unlink(tmp);
+    char side[PATH_MAX + 80];
+    snprintf(side, sizeof(side), "%s-wal", tmp);
+    unlink(side);
+    snprintf(side, sizeof(side), "%s-shm", tmp);
+    unlink(side);
+    return ret;
+}
+
+/* The directory part of path into dir ("." for a bare name) */
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    snprintf(dir, n, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == dir)
+        dir[1] = 0;
+    else
+        *slash = 0;
+}
+
+int store_writable(const char *path, char *err)
+{
+    char shown[512], dir[PATH_MAX], real[PATH_MAX], p[PATH_MAX + 64];
+    path_show(path, shown, sizeof(shown));
+    bool exists = realpath(path, real) != NULL;
+    if (exists) {
+        int fd = open(real, O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            return set_err(err, "cannot write database '%s': %s", shown, strerror(errno));
+        close(fd);
+        /* SQLite makes -wal and -shm beside it unless they are there */
+        struct stat sb;
+        snprintf(p, sizeof(p), "%s-wal", real);
+        bool have = stat(p, &sb) == 0;
+        snprintf(p, sizeof(p), "%s-shm", real);
+        if (have && stat(p, &sb) == 0)
+            return 0;
+    }
+    dir_of(exists ? real : path, dir, sizeof(dir));
     struct stat sb;
-    if (!memory && stat(path, &sb) == 0) {
-        if (!S_ISREG(sb.st_mode))
-            return set_err(err, "database '%s' is not a regular file", path), NULL;
-        if (check_existing(path, err) < 0)
-            return NULL;
+    if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
+        char d[PATH_MAX];
+        path_show(dir, d, sizeof(d));
+        return set_err(err, "cannot create database '%s': no directory '%s'", shown, d);
     }
+    /* a file made and removed there: the one test that sees read-only mounts, modes and
+     * root alike (access() passes root through a chmod'd directory) */
+    static unsigned counter;
+    snprintf(p, sizeof(p), "%s/.quantbench-probe-%ld-%u", dir, (long)getpid(), counter++);
+    int fd = open(p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0 && errno != EEXIST)
+        return set_err(err, "cannot %s database '%s': %s", exists ? "write" : "create", shown,
+                       strerror(errno));
+    if (fd >= 0) {
+        close(fd);
+        unlink(p);
+    }
+    return 0;
+}
+
+static struct store *open_memory(int target, char *err)
+{
     struct store *s = xcalloc(1, sizeof(*s));
-    snprintf(s->path, sizeof(s->path), "%s", path);
-    if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-        SQLITE_OK) {
-        set_err(err, "cannot open database '%s': %s", path,
-                s->db ? sqlite3_errmsg(s->db) : "out of memory");
-        store_close(s);
-        return NULL;
-    }
-    sqlite3_busy_timeout(s->db, 10000);
-    if ((!memory && exec(s, "PRAGMA journal_mode = WAL", err) < 0) ||
-        exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
-        migrate(s, target, err) < 0) {
+    snprintf(s->path, sizeof(s->path), ":memory:");
+    s->busy_ms = store_busy_ms();
+    enum store_fail why;
+    if (connect(s, ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, false, target, &why,
+                err) < 0) {
         store_close(s);
         return NULL;
     }
     return s;
+}
+
+/* Read-only: the file itself when it is alone and current, else a private copy
+ * (with its log, migrated when older) */
+static int open_readonly(struct store *s, struct probe *p, int target, enum store_fail *why,
+                         char *err)
+{
+    if (p->verdict == PROBE_OURS && !p->log && p->version >= target && !p->copy_dir[0]) {
+        char *uri = uri_of(p->real);
+        int ret = connect(s, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, false, target, why, err);
+        free(uri);
+        return ret;
+    }
+    if (!p->copy_dir[0]) {
+        struct disk_state d;
+        disk_state_read(p->real, &d);
+        if (copy_make(p->real, &d, p->copy_dir, sizeof(p->copy_dir), err) != 0) {
+            *why = STORE_FAIL_IO;
+            return -1;
+        }
+    }
+    snprintf(s->copy_dir, sizeof(s->copy_dir), "%s", p->copy_dir);
+    p->copy_dir[0] = 0;
+    char file[600];
+    snprintf(file, sizeof(file), "%s/db", s->copy_dir);
+    return connect(s, file, SQLITE_OPEN_READWRITE, true, target, why, err);
+}
+
+struct store *store_open_as(const char *path, int max_version, enum store_access access,
+                            enum store_fail *why, char *err)
+{
+    enum store_fail why_none;
+    if (!why)
+        why = &why_none;
+    *why = STORE_FAIL_IO;
+    int target =
+        max_version > 0 && max_version < STORE_SCHEMA_VERSION ? max_version : STORE_SCHEMA_VERSION;
+    if (strcmp(path, ":memory:") == 0)
+        return open_memory(target, err);
+    struct store *s = xcalloc(1, sizeof(*s));
+    path_show(path, s->path, sizeof(s->path));
+    s->busy_ms = store_busy_ms();
+    struct probe p;
+    bool in_place = false;
+    for (int tries = 0;; tries++) {
+        if (probe_path(path, s->path, access == STORE_READ, s->busy_ms, &p, err) < 0) {
+            *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
+            goto fail;
+        }
+        if (p.verdict != PROBE_ABSENT)
+            break;
+        if (access == STORE_READ) {
+            set_err(err, "no results database at '%s'", s->path);
+            goto fail;
+        }
+        if (tries == 3) {
+            set_err(err, "cannot create database '%s': it keeps disappearing", s->path);
+            goto fail;
+        }
+        if (store_writable(path, err) < 0)
+            goto fail;
+        int rc = create_whole(path, s->path, target, err);
+        if (rc < 0)
+            goto fail;
+        if (rc > 0) {
+            in_place = true;
+            break;
+        }
+    }
+    char werr[QB_ERR_LEN];
+    if (store_writable(path, werr) < 0) {
+        if (access == STORE_WRITE) {
+            set_err(err, "%s", werr);
+            goto fail;
+        }
+        if (open_readonly(s, &p, target, why, err) < 0)
+            goto fail;
+        return s;
+    }
+    copy_remove(p.copy_dir);
+    int flags = SQLITE_OPEN_READWRITE;
+    if (in_place || p.verdict == PROBE_EMPTY)
+        flags |= SQLITE_OPEN_CREATE;
+    if (connect(s, path, flags, true, target, why, err) < 0)
+        goto fail;
+    return s;
+fail:
+    copy_remove(p.copy_dir);
+    store_close(s);
+    return NULL;
+}
+
+struct store *store_open(const char *path, int max_version, char *err)
+{
+    return store_open_as(path, max_version, STORE_WRITE, NULL, err);
 }
 
 void store_close(struct store *s)
@@ -228,6 +934,7 @@ void store_close(struct store *s)
     if (!s)
         return;
     sqlite3_close(s->db);
+    copy_remove(s->copy_dir);
     free(s);
 }
 
@@ -421,9 +1128,14 @@ static int host_id(struct store *s, const char *gpu_info, int64_t *id, char *err
 
 /* ---------------------------------------------------------------- runs */
 
-int store_run_begin(struct store *s, const char *command, const char *argv_json, const char *label,
-                    const char *imported_from, int64_t *run_id, char *err)
+struct run_begin_arg {
+    const char *command, *argv_json, *label, *imported_from;
+    int64_t run_id;
+};
+
+static int run_begin_body(struct store *s, void *arg, char *err)
 {
+    struct run_begin_arg *a = arg;
     int64_t hid = 0;
     if (host_id(s, NULL, &hid, err) < 0)
         return -1;
@@ -435,34 +1147,64 @@ int store_run_begin(struct store *s, const char *command, const char *argv_json,
         return db_err(s, err, "cannot prepare the run");
     char now[32];
     now_rfc3339(now, sizeof(now));
-    bind_text(st, 1, label);
-    sqlite3_bind_text(st, 2, command, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 3, argv_json ? argv_json : "[]", -1, SQLITE_TRANSIENT);
+    bind_text(st, 1, a->label);
+    sqlite3_bind_text(st, 2, a->command, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, a->argv_json ? a->argv_json : "[]", -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 4, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 5, hid);
-    bind_text(st, 6, imported_from);
+    bind_text(st, 6, a->imported_from);
     int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : db_err(s, err, "cannot start a run");
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE)
-        return db_err(s, err, "cannot start a run");
-    *run_id = sqlite3_last_insert_rowid(s->db);
+    a->run_id = sqlite3_last_insert_rowid(s->db);
+    return ret;
+}
+
+int store_run_begin(struct store *s, const char *command, const char *argv_json, const char *label,
+                    const char *imported_from, int64_t *run_id, char *err)
+{
+    struct run_begin_arg a = {command, argv_json, label, imported_from, 0};
+    if (write_tx(s, run_begin_body, &a, err) < 0)
+        return -1;
+    *run_id = a.run_id;
     return 0;
 }
 
-int store_run_end(struct store *s, int64_t run_id, const char *status, char *err)
+struct run_end_arg {
+    int64_t run_id;
+    const char *status, *reason;
+};
+
+static int run_end_body(struct store *s, void *arg, char *err)
 {
+    struct run_end_arg *a = arg;
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(s->db, "UPDATE runs SET ended = ?1, status = ?2 WHERE id = ?3", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(s->db,
+                           "UPDATE runs SET ended = ?1, status = ?2, reason = ?3 WHERE id = ?4", -1,
+                           &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot prepare the run end");
     char now[32];
     now_rfc3339(now, sizeof(now));
     sqlite3_bind_text(st, 1, now, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, status, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(st, 3, run_id);
+    sqlite3_bind_text(st, 2, a->status, -1, SQLITE_TRANSIENT);
+    bind_text(st, 3, a->reason);
+    sqlite3_bind_int64(st, 4, a->run_id);
     int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : db_err(s, err, "cannot end the run");
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? 0 : db_err(s, err, "cannot end the run");
+    return ret;
+}
+
+int store_run_end_why(struct store *s, int64_t run_id, const char *status, const char *reason,
+                      char *err)
+{
+    struct run_end_arg a = {run_id, status, reason};
+    return write_tx(s, run_end_body, &a, err);
+}
+
+int store_run_end(struct store *s, int64_t run_id, const char *status, char *err)
+{
+    return store_run_end_why(s, run_id, status, NULL, err);
 }
 
 /* ---------------------------------------------------------------- results */
@@ -622,9 +1364,20 @@ static void bind_id(sqlite3_stmt *st, int i, int64_t id)
         sqlite3_bind_null(st, i);
 }
 
-int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJSON *row, int line,
-                     char *err)
+struct add_result_arg {
+    int64_t run_id;
+    const char *kind;
+    const cJSON *row;
+    int line;
+};
+
+static int add_result_body(struct store *s, void *arg, char *err)
 {
+    const struct add_result_arg *a = arg;
+    int64_t run_id = a->run_id;
+    const char *kind = a->kind;
+    const cJSON *row = a->row;
+    int line = a->line;
     static const char *const
         k_prompt[] = {"n_prompt", "pp", NULL},
         *const k_gen[] = {"n_gen", "tg", NULL}, *const k_depth[] = {"n_depth", "n_kv", NULL},
@@ -632,8 +1385,6 @@ int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJ
         *const k_threads[] = {"n_threads", NULL}, *const k_ngl[] = {"n_gpu_layers", NULL},
         *const k_pl[] = {"pl", "n_parallel", NULL}, *const k_avg[] = {"avg_ts", "speed", NULL},
         *const k_sd[] = {"stddev_ts", "speed_sd", NULL};
-    if (exec(s, "BEGIN IMMEDIATE", err) < 0)
-        return -1;
     int64_t build = 0, model = 0, host = 0;
     sqlite3_stmt *st = NULL;
     char *settings = NULL, *text = NULL;
@@ -695,16 +1446,19 @@ int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJ
         db_err(s, err, "cannot insert the result");
         goto out;
     }
-    if (exec(s, "COMMIT", err) < 0)
-        goto out;
     ret = 0;
 out:
     sqlite3_finalize(st);
     free(settings);
     free(text);
-    if (ret < 0)
-        exec(s, "ROLLBACK", NULL);
     return ret;
+}
+
+int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJSON *row, int line,
+                     char *err)
+{
+    struct add_result_arg a = {run_id, kind, row, line};
+    return write_tx(s, add_result_body, &a, err);
 }
 
 /* ---------------------------------------------------------------- queries */
@@ -770,10 +1524,11 @@ int store_list_runs(struct store *s, cJSON **runs, char *err)
 {
     static const char sql[] =
         "SELECT u.id, u.label, u.command, u.argv, u.started, u.ended, u.status, u.imported_from, "
-        "h.name, (SELECT count(*) FROM results r WHERE r.run_id = u.id) "
+        "h.name, (SELECT count(*) FROM results r WHERE r.run_id = u.id), u.reason "
         "FROM runs u LEFT JOIN hosts h ON h.id = u.host_id ORDER BY u.id DESC";
-    static const char *const names[] = {"id",    "label",  "command",       "argv", "started",
-                                        "ended", "status", "imported_from", "host", "n_results"};
+    static const char *const names[] = {"id",      "label",     "command", "argv",
+                                        "started", "ended",     "status",  "imported_from",
+                                        "host",    "n_results", "reason"};
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot prepare the run list");

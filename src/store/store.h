@@ -2,7 +2,8 @@
  * first version on. One run per command invocation; hosts, builds and models are kept
  * once and referenced; every result row keeps its full JSON (settings, samples,
  * metadata) besides indexed columns for the common settings. Each result is written
- * in its own transaction, so a killed writer loses at most the row in flight.
+ * in its own transaction, so a killed writer loses at most the row in flight; any
+ * number of processes may write at once (writes wait for each other's locks).
  * This is the only file set that includes sqlite3.h; rows go in and out as cJSON. */
 #ifndef QB_STORE_H
 #define QB_STORE_H
@@ -11,18 +12,46 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_APPLICATION_ID 0x51424e43 /* "QBNC" in the SQLite header */
 
 struct store;
 
-/* Open or create the database at path (":memory:" for a private one), migrating it to
- * STORE_SCHEMA_VERSION. A file that is not SQLite, is corrupt, belongs to another
- * application or has a newer schema is refused with err and left untouched. Returns
- * the handle (close with store_close) or NULL. max_version (0 = current) stops the
- * migrations at an earlier version; tests use it to make old databases. */
+enum store_access {
+    STORE_WRITE, /* the file must be writable (or its directory, to create it) */
+    STORE_READ,  /* it must exist; on read-only media it is read as it is, unchanged */
+};
+
+enum store_fail {
+    STORE_FAIL_IO,      /* could not create, write or read it (says nothing of the file) */
+    STORE_FAIL_REFUSED, /* not SQLite, corrupt, another application's, or a newer schema */
+};
+
+/* Open or create (STORE_WRITE) the database at path (":memory:" for a private one),
+ * migrating it to STORE_SCHEMA_VERSION. An existing file is judged on what SQLite reads,
+ * its -wal or -journal included, without writing to any of them: one that is not
+ * SQLite, is corrupt (SQLite's quick_check), belongs to another application or has a
+ * newer schema is refused with a one-line err and left byte-for-byte untouched. A new
+ * file appears whole (made beside it and linked into place). STORE_READ on a file that
+ * cannot be written opens it read-only (through a private copy when it has a log or an
+ * older schema). Returns the handle (close with store_close) or NULL with err and *why
+ * (why may be NULL). max_version (0 = current) stops the migrations at an earlier
+ * version; tests use it to make old databases. */
+struct store *store_open_as(const char *path, int max_version, enum store_access access,
+                            enum store_fail *why, char *err);
+/* store_open_as(path, max_version, STORE_WRITE, NULL, err) */
 struct store *store_open(const char *path, int max_version, char *err);
 void store_close(struct store *s); /* accepts NULL */
+
+/* 0 when a database can be written at path (the file, or a new one in its directory:
+ * a file is made there and removed), else -1 with err. Nothing else is changed. */
+int store_writable(const char *path, char *err);
+
+/* How long a write waits for another writer's lock and retries a failed write (disk
+ * full, I/O error) with back-off before it gives up, in ms: $QB_DB_BUSY_MS, default
+ * 30000. A handle starts with it; store_set_busy_ms changes that handle's. */
+int64_t store_busy_ms(void);
+void store_set_busy_ms(struct store *s, int64_t ms);
 
 /* The schema version of an open database */
 int store_version(struct store *s);
@@ -34,6 +63,9 @@ int store_run_begin(struct store *s, const char *command, const char *argv_json,
                     const char *imported_from, int64_t *run_id, char *err);
 /* End a run with a status ("ok", "partial", "failed", "interrupted") */
 int store_run_end(struct store *s, int64_t run_id, const char *status, char *err);
+/* The same with the reason it ended so (NULL: none), kept in the run */
+int store_run_end_why(struct store *s, int64_t run_id, const char *status, const char *reason,
+                      char *err);
 
 /* Add one result row of kind ("bench", "sweep", "batched", "quality", "ctxmax", "mem")
  * to a run in one transaction: its build, model and GPUs are taken from the row's
@@ -59,7 +91,7 @@ struct store_filter {
 int store_query(struct store *s, const struct store_filter *f, cJSON **rows, char *err);
 
 /* Runs, newest first: a JSON array of {"id", "label", "command", "argv", "started",
- * "ended", "status", "imported_from", "host", "n_results"} (the caller frees). */
+ * "ended", "status", "imported_from", "host", "n_results", "reason"} (the caller frees). */
 int store_list_runs(struct store *s, cJSON **runs, char *err);
 
 /* The newest run with this label, or with this id when label is all digits; 0 none */

@@ -137,13 +137,13 @@ void test_store_migrate(void)
     CHECK(store_add_result(s, run, "bench", a, 0, err) < 0);
     store_close(s);
 
-    s = store_open(path, 0, err); /* migrates 1 -> 2, keeping the run */
+    s = store_open(path, 0, err); /* migrates 1 -> current, keeping the run */
     CHECK(s != NULL);
     if (!s) {
         cJSON_Delete(a);
         goto out;
     }
-    CHECK(store_version(s) == 2);
+    CHECK(store_version(s) == STORE_SCHEMA_VERSION);
     CHECK(store_find_run(s, "old") == run);
     CHECK(store_add_result(s, run, "bench", a, 7, err) == 0);
     cJSON *rows = NULL;
@@ -151,6 +151,13 @@ void test_store_migrate(void)
     CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 1);
     CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "line")->valueint == 7);
     cJSON_Delete(rows);
+    /* version 3: a run keeps the reason it failed */
+    CHECK(store_run_end_why(s, run, "failed", "a row could not be stored", err) == 0);
+    cJSON *runs = NULL;
+    CHECK(store_list_runs(s, &runs, err) == 0 && cJSON_GetArraySize(runs) == 1);
+    const cJSON *why = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "reason");
+    CHECK(cJSON_IsString(why) && strcmp(why->valuestring, "a row could not be stored") == 0);
+    cJSON_Delete(runs);
     cJSON_Delete(a);
     store_close(s);
 out:
