@@ -105,9 +105,10 @@ static void write_unmatched_md(FILE *fp, const struct compare_result *r)
 {
     if (r->n_unmatched == 0)
         return;
-    fputs("\nunmatched rows (and the settings in which the closest row of the other side "
-          "differs):\n\n| side | run | row | test | differs |\n|---|---:|---:|---|---|\n",
-          fp);
+    fprintf(fp,
+            "%sunmatched rows (and the settings in which the closest row of the other side "
+            "differs):\n\n| side | run | row | test | differs |\n|---|---:|---:|---|---|\n",
+            r->n_lines ? "\n" : "");
     for (int i = 0; i < r->n_unmatched; i++) {
         const struct compare_unmatched *u = &r->unmatched[i];
         char *d = differs_text(u);
@@ -475,7 +476,7 @@ int cmd_compare(int argc, char **argv)
         }
     }
     compare_finish(&r, method, run_noise / 100);
-    if (r.n_lines == 0) {
+    if (r.n_lines == 0 && (!unmatched || fmt == BENCH_FMT_CSV)) {
         ret = error("no rows of A ('%s') and B ('%s') have the same test and settings", side[0],
                     side[1]);
         goto out;
@@ -485,7 +486,9 @@ int cmd_compare(int argc, char **argv)
                  "use Welch's interval",
                  COMPARE_BOOTSTRAP_MIN, r.n_fallback, r.n_lines);
     vary = compare_varying(&r);
-    if (fmt == BENCH_FMT_MD) {
+    if (fmt == BENCH_FMT_MD && r.n_lines == 0) {
+        write_unmatched_md(stdout, &r); /* nothing matched: how the rows differ */
+    } else if (fmt == BENCH_FMT_MD) {
         write_md(stdout, &r, vary, side[0], side[1], run_noise, unmatched);
     } else if (fmt == BENCH_FMT_CSV) {
         write_csv(stdout, &r);
@@ -510,6 +513,9 @@ int cmd_compare(int argc, char **argv)
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         ret = error("cannot write results to stdout");
+    else if (r.n_lines == 0)
+        ret = error("no rows of A ('%s') and B ('%s') have the same test and settings", side[0],
+                    side[1]);
 out:
     cJSON_Delete(vary);
     compare_release(&r);

@@ -146,6 +146,11 @@ int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
         summary(&out[0], num(row, "n_ctx_max", 0), 0, 1);
         return out[0].mean > 0 ? 1 : 0;
     }
+    if (strcmp(kind, "mem") == 0) { /* mem's estimate (imported from mem -o json) */
+        out[0].name = "total_bytes";
+        summary(&out[0], num(row, "total_bytes", 0), 0, 1);
+        return out[0].mean > 0 ? 1 : 0;
+    }
     return 0;
 }
 
