@@ -63,12 +63,13 @@ static int check_numbers(const cJSON *v, const char *field, bool top, char *msg,
         double d = v->valuedouble;
         if (!isfinite(d))
             return snprintf(msg, n, "the value of '%.60s' is not a finite number", field), -1;
-        if (top && (in_list(int_fields, field) || in_list(whole_fields, field)) &&
-            (d != floor(d) || fabs(d) > WHOLE_MAX))
-            return snprintf(msg, n,
-                            "'%.60s' = %.17g is out of range (a whole number of at most 2^53)",
+        bool whole = top && (in_list(int_fields, field) || in_list(whole_fields, field));
+        if (whole && fabs(d) > WHOLE_MAX)
+            return snprintf(msg, n, "'%.60s' = %.15g is out of range (more than 2^53 in magnitude)",
                             field, d),
                    -1;
+        if (whole && d != floor(d))
+            return snprintf(msg, n, "'%.60s' = %.15g is not a whole number", field, d), -1;
         return 0;
     }
     const cJSON *it;
@@ -677,7 +678,7 @@ static bool scaled(const char *s, bool bytes, double *out)
             double m = 1;
             for (int j = 0; j < i; j++)
                 m *= bytes ? 1024 : 1000;
-            *out = v * m;
+            *out = floor(v * m + 0.5); /* a whole count of bytes or parameters */
             return true;
         }
     }
