@@ -12,6 +12,8 @@
 #include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/store.h"
+#include "../util/log.h"
+#include "../util/strmap.h"
 #include "cmd.h"
 #include "dbrun.h"
 
@@ -28,8 +30,11 @@ static const char compare_help[] =
     "  N                       a run id (see 'quantbench report --runs')\n"
     "  NAME                    every run with this --label\n"
     "  KEY=VALUE[,KEY=VALUE]   a filter: run, label, kind (bench, sweep, batched, quality,\n"
-    "                          ctxmax), model (part of the path or type), quant (e.g. Q4_K),\n"
-    "                          build (commit prefix or build number)\n"
+    "                          ctxmax, mem), model (part of the path or type), quant (e.g.\n"
+    "                          Q4_K), build (commit prefix or build number), or any setting\n"
+    "                          by its field, llama-bench flag or long name (n_threads=8,\n"
+    "                          t=8, threads=8; fa=1, type_k=q8_0, ot=exps=CPU, ngl=99); every\n"
+    "                          value matches literally\n"
     "\n"
     "Flags:\n"
     "  --db PATH          the results database (default $QB_DB, else ./quantbench.db)\n"
@@ -45,6 +50,11 @@ static const char compare_help[] =
     "                     run moves; with two or more runs on each side the interval is\n"
     "                     over the run means instead\n"
     "  --all              include failed rows (default: status ok only)\n"
+    "  --unmatched        also list the rows without a partner (md, json), each with the\n"
+    "                     settings in which the closest row of the other side differs\n"
+    "\n"
+    "The bootstrap needs 5 raw samples on each side; a row with fewer gets Welch's\n"
+    "interval, and a warning says how many did.\n"
     "\n" QB_EXIT_CODES_HELP;
 
 static double sd_of(const struct metric *m)
@@ -66,8 +76,67 @@ static char *setting_text(const cJSON *settings, const char *name)
     return it ? table_value_text(it) : xstrdup("");
 }
 
+/* "n_threads=4 (B: 8), n_ctx=none (B: 512)", or what the other side lacks (the caller frees) */
+static char *differs_text(const struct compare_unmatched *u)
+{
+    const char *other = u->side ? "A" : "B";
+    if (cJSON_GetArraySize(u->differs) == 0)
+        return strcmp(u->kind, "bench") == 0 ? xasprintf("%s has no %s row", other, u->test)
+                                             : xasprintf("%s has no %s row", other, u->kind);
+    char *t = xstrdup("");
+    const cJSON *d;
+    cJSON_ArrayForEach (d, u->differs) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(d, "value"),
+                    *o = cJSON_GetObjectItemCaseSensitive(d, "other");
+        char *vt = cJSON_IsNull(v) ? xstrdup("none") : table_value_text(v),
+             *ot = cJSON_IsNull(o) ? xstrdup("none") : table_value_text(o);
+        char *n =
+            xasprintf("%s%s%s=%s (%s: %s)", t, t[0] ? ", " : "",
+                      cJSON_GetObjectItemCaseSensitive(d, "setting")->valuestring, vt, other, ot);
+        free(vt);
+        free(ot);
+        free(t);
+        t = n;
+    }
+    return t;
+}
+
+static void write_unmatched_md(FILE *fp, const struct compare_result *r)
+{
+    if (r->n_unmatched == 0)
+        return;
+    fprintf(fp,
+            "%sunmatched rows (and the settings in which the closest row of the other side "
+            "differs):\n\n| side | run | row | test | differs |\n|---|---:|---:|---|---|\n",
+            r->n_lines ? "\n" : "");
+    for (int i = 0; i < r->n_unmatched; i++) {
+        const struct compare_unmatched *u = &r->unmatched[i];
+        char *d = differs_text(u);
+        fprintf(fp, "| %s | %.0f | %.0f | %s | %s |\n", u->side ? "B" : "A", u->run_id, u->id,
+                u->test, d);
+        free(d);
+    }
+}
+
+static cJSON *unmatched_json(const struct compare_result *r)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (int i = 0; i < r->n_unmatched; i++) {
+        const struct compare_unmatched *u = &r->unmatched[i];
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "side", u->side ? "B" : "A");
+        cJSON_AddNumberToObject(o, "run_id", u->run_id);
+        cJSON_AddNumberToObject(o, "id", u->id);
+        cJSON_AddStringToObject(o, "kind", u->kind);
+        cJSON_AddStringToObject(o, "test", u->test);
+        cJSON_AddItemToObject(o, "differs", cJSON_Duplicate(u->differs, 1));
+        cJSON_AddItemToArray(arr, o);
+    }
+    return arr;
+}
+
 static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary, const char *a,
-                     const char *b, double run_noise)
+                     const char *b, double run_noise, bool listed)
 {
     const cJSON *v;
     fputs("| test |", fp);
@@ -109,7 +178,11 @@ static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary
     fput_escaped(b, 0, fp);
     fprintf(fp, " · %d matched, %d significant", r->n_lines, n_sig);
     if (r->only_a || r->only_b)
-        fprintf(fp, " · unmatched rows: %d in A, %d in B", r->only_a, r->only_b);
+        fprintf(fp, " · unmatched rows: %d in A, %d in B%s", r->only_a, r->only_b,
+                listed ? "" : " (--unmatched lists them)");
+    if (r->n_fallback)
+        fprintf(fp, " · %d with fewer than %d samples a side: Welch's interval, not bootstrap",
+                r->n_fallback, COMPARE_BOOTSTRAP_MIN);
     int by_runs = 0;
     for (int i = 0; i < r->n_lines; i++)
         by_runs += r->lines[i].by_runs;
@@ -119,9 +192,10 @@ static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary
         fprintf(fp, " · run-to-run noise %.1f%% assumed%s", run_noise,
                 by_runs ? " where a side has one run" : "");
     fputs("\n", fp);
+    write_unmatched_md(fp, r);
 }
 
-static cJSON *line_json(const struct compare_line *l)
+static cJSON *line_json(const struct compare_line *l, enum compare_method method)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "test", l->test);
@@ -151,6 +225,10 @@ static cJSON *line_json(const struct compare_line *l)
     cJSON_AddNumberToObject(o, "runs_a", l->runs_a.n);
     cJSON_AddNumberToObject(o, "runs_b", l->runs_b.n);
     cJSON_AddBoolToObject(o, "by_runs", l->by_runs);
+    /* the interval actually used: bootstrap falls back to Welch on too few samples */
+    cJSON_AddStringToObject(o, "method",
+                            method == COMPARE_BOOTSTRAP && !l->by_runs && !l->fallback ? "bootstrap"
+                                                                                       : "welch");
     return o;
 }
 
@@ -214,40 +292,54 @@ static int write_plot(const char *path, const struct compare_result *r, const cJ
             if (strcmp(v->valuestring, *p) == 0)
                 x = *p;
     }
-    /* groups: distinct group names, each gives an A and a B series */
+    /* groups: distinct group names (found by a map), each gives an A and a B series */
     int n = r->n_lines, n_groups = 0;
     char **names = xcalloc((size_t)n + 1, sizeof(char *));
-    int *grp = xcalloc((size_t)n + 1, sizeof(int));
+    int *grp = xcalloc((size_t)n + 1, sizeof(int)), *size = xcalloc((size_t)n + 1, sizeof(int));
+    struct strmap by_name;
+    strmap_init(&by_name);
     for (int i = 0; i < n; i++) {
         char *g = group_name(&r->lines[i], vary, x);
-        int k = 0;
-        while (k < n_groups && strcmp(names[k], g) != 0)
-            k++;
-        if (k == n_groups)
-            names[n_groups++] = g;
-        else
+        int k = strmap_get(&by_name, g);
+        if (k < 0) {
+            k = n_groups++;
+            strmap_put(&by_name, g, k);
+            names[k] = g;
+        } else {
             free(g);
+        }
         grp[i] = k;
+        size[k]++;
     }
+    strmap_release(&by_name);
     struct chart_series *s = xcalloc((size_t)(2 * n_groups) + 1, sizeof(*s));
-    double *buf = xcalloc((size_t)(2 * n_groups) * (size_t)(3 * n) + 1, sizeof(double));
+    /* each series has room for its own points only */
+    size_t *off = xcalloc((size_t)n_groups + 1, sizeof(size_t));
+    for (int k = 1; k <= n_groups; k++)
+        off[k] = off[k - 1] + (size_t)size[k - 1];
+    double *buf = xcalloc(2 * 3 * (size_t)n + 1, sizeof(double));
     char **labels = xcalloc((size_t)(2 * n_groups) + 1, sizeof(char *));
     for (int k = 0; k < n_groups; k++) {
         for (int side = 0; side < 2; side++) {
             struct chart_series *cs = &s[2 * k + side];
             labels[2 * k + side] = xasprintf("%s: %s", side ? "B" : "A", names[k]);
             cs->name = labels[2 * k + side];
-            double *xs = buf + (size_t)(2 * k + side) * (size_t)(3 * n), *ys = xs + n, *es = ys + n;
+            double *xs = buf + (size_t)side * 3 * (size_t)n + 3 * off[k], *ys = xs + size[k],
+                   *es = ys + size[k];
             cs->x = xs;
             cs->y = ys;
             cs->err = es;
-            for (int i = 0; i < n; i++) {
-                if (grp[i] != k)
-                    continue;
-                const struct metric *m = side ? &r->lines[i].b : &r->lines[i].a;
-                double xv = x ? setting_num(r->lines[i].settings, x) : i;
-                svg_point_insert(xs, ys, es, &cs->n, xv, m->mean, sd_of(m));
-            }
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        for (int side = 0; side < 2; side++) {
+            int k = grp[i];
+            struct chart_series *cs = &s[2 * k + side];
+            double *xs = buf + (size_t)side * 3 * (size_t)n + 3 * off[k], *ys = xs + size[k],
+                   *es = ys + size[k];
+            const struct metric *m = side ? &r->lines[i].b : &r->lines[i].a;
+            double xv = x ? setting_num(r->lines[i].settings, x) : i;
+            svg_point_insert(xs, ys, es, &cs->n, xv, m->mean, sd_of(m));
         }
     }
     int ret = 0;
@@ -269,9 +361,27 @@ static int write_plot(const char *path, const struct compare_result *r, const cJ
     free(names);
     free(labels);
     free(grp);
+    free(size);
+    free(off);
     free(s);
     free(buf);
     return ret;
+}
+
+/* One side's rows straight from the query into the comparison */
+struct side_feed {
+    struct compare_result *r;
+    int side;
+    int n; /* rows seen */
+};
+
+static int feed_row(cJSON *res, void *ctx)
+{
+    struct side_feed *f = ctx;
+    compare_add(f->r, f->side, res);
+    f->n++;
+    cJSON_Delete(res);
+    return 0;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -279,7 +389,7 @@ int cmd_compare(int argc, char **argv)
     const char *db_path = NULL, *plot = NULL, *side[2] = {NULL, NULL};
     enum bench_fmt fmt = BENCH_FMT_MD;
     enum compare_method method = COMPARE_WELCH;
-    bool all = false;
+    bool all = false, unmatched = false;
     double run_noise = 2.0;
     int n_side = 0;
     for (int i = 1; i < argc; i++) {
@@ -323,6 +433,8 @@ int cmd_compare(int argc, char **argv)
             }
         } else if (strcmp(a, "--all") == 0) {
             all = true;
+        } else if (strcmp(a, "--unmatched") == 0) {
+            unmatched = true;
         } else if (a[0] == '-' && a[1] != 0) {
             return usage_error("compare", "unknown flag '%s'", a);
         } else if (n_side < 2) {
@@ -333,9 +445,11 @@ int cmd_compare(int argc, char **argv)
     }
     if (n_side < 2)
         return usage_error("compare", "need two sides, A and B");
+    if (unmatched && fmt == BENCH_FMT_CSV)
+        return usage_error("compare", "--unmatched lists rows in md or json output, not csv");
     char err[QB_ERR_LEN];
     struct store_filter f[2];
-    char *spec[2];
+    char *spec[2] = {NULL, NULL};
     for (int k = 0; k < 2; k++) {
         memset(&f[k], 0, sizeof(f[k]));
         spec[k] = xstrdup(side[k]);
@@ -347,40 +461,56 @@ int cmd_compare(int argc, char **argv)
         }
     }
     int ret = QB_EXIT_OK;
-    cJSON *rows[2] = {NULL, NULL}, *vary = NULL;
-    struct compare_result r = {0};
+    cJSON *vary = NULL;
+    struct compare_result r;
+    compare_begin(&r, unmatched);
     struct store *st = dbrun_open_existing(db_path, err);
     if (!st) {
         ret = QB_EXIT_INPUT;
         error("%s", err);
         goto out;
     }
+    /* rows go from the query into the matching one at a time: memory grows with the
+     * distinct tests and settings, not with the rows */
     for (int k = 0; k < 2; k++) {
-        if (store_query(st, &f[k], &rows[k], err) < 0) {
+        struct side_feed feed = {&r, k, 0};
+        if (store_query_each(st, &f[k], feed_row, &feed, err) != 0) {
             ret = error("%s", err);
             goto out;
         }
-        if (cJSON_GetArraySize(rows[k]) == 0) {
+        if (feed.n == 0) {
             ret = QB_EXIT_INPUT;
             error("%s ('%s') matches no stored rows", k ? "B" : "A", side[k]);
             goto out;
         }
     }
-    compare_run(rows[0], rows[1], method, run_noise / 100, &r);
-    if (r.n_lines == 0) {
+    compare_finish(&r, method, run_noise / 100);
+    if (r.n_lines == 0 && (!unmatched || fmt == BENCH_FMT_CSV)) {
         ret = error("no rows of A ('%s') and B ('%s') have the same test and settings", side[0],
                     side[1]);
         goto out;
     }
+    if (r.n_fallback)
+        log_warn("the bootstrap needs %d samples on each side: %d of %d rows have fewer and "
+                 "use Welch's interval",
+                 COMPARE_BOOTSTRAP_MIN, r.n_fallback, r.n_lines);
     vary = compare_varying(&r);
-    if (fmt == BENCH_FMT_MD) {
-        write_md(stdout, &r, vary, side[0], side[1], run_noise);
+    if (fmt == BENCH_FMT_MD && r.n_lines == 0) {
+        write_unmatched_md(stdout, &r); /* nothing matched: how the rows differ */
+    } else if (fmt == BENCH_FMT_MD) {
+        write_md(stdout, &r, vary, side[0], side[1], run_noise, unmatched);
     } else if (fmt == BENCH_FMT_CSV) {
         write_csv(stdout, &r);
     } else {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < r.n_lines; i++)
-            cJSON_AddItemToArray(arr, line_json(&r.lines[i]));
+            cJSON_AddItemToArray(arr, line_json(&r.lines[i], method));
+        if (unmatched) { /* an object only when asked: the array stays as it was */
+            cJSON *o = cJSON_CreateObject();
+            cJSON_AddItemToObject(o, "matched", arr);
+            cJSON_AddItemToObject(o, "unmatched", unmatched_json(&r));
+            arr = o;
+        }
         char *txt = cJSON_Print(arr);
         printf("%s\n", txt);
         free(txt);
@@ -392,11 +522,12 @@ int cmd_compare(int argc, char **argv)
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         ret = error("cannot write results to stdout");
+    else if (r.n_lines == 0)
+        ret = error("no rows of A ('%s') and B ('%s') have the same test and settings", side[0],
+                    side[1]);
 out:
     cJSON_Delete(vary);
     compare_release(&r);
-    cJSON_Delete(rows[0]);
-    cJSON_Delete(rows[1]);
     store_close(st);
     free(spec[0]);
     free(spec[1]);

@@ -1,34 +1,87 @@
 /* quantbench import FILE...: other tools' result files become stored runs (one per
  * file, marked imported with the file's path and each row's line), so they can be
- * compared and reported with ours. Every file is parsed before anything is stored: a
- * malformed file stores nothing. */
+ * compared and reported with ours. Every file is parsed before anything is stored, and
+ * everything is stored in one transaction: a malformed file, or a failure while
+ * storing, stores nothing. A file whose bytes were imported before (SHA-256) is skipped
+ * unless --force. */
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../report/import.h"
 #include "../store/store.h"
+#include "../util/log.h"
+#include "../util/sha256.h"
 #include "cmd.h"
 
 static const char import_help[] =
-    "usage: quantbench import FILE... [--db PATH] [--label NAME]\n"
+    "usage: quantbench import FILE... [--db PATH] [--label NAME] [--force]\n"
     "\n"
     "Stores results written by llama.cpp's tools: llama-bench (-o json, jsonl, csv, sql or\n"
     "md), llama-batched-bench (its table, or --output-format jsonl) and sweep-bench (its\n"
-    "table or jsonl). The format is recognised from the content. Each file becomes one run\n"
-    "(command 'import', the file's path kept) whose rows keep every value the file has and\n"
-    "their line in it. All files are read and checked first; one bad file stores nothing.\n"
+    "table or jsonl); and quantbench's own bench -o sql (each row once), ctxmax -o json and\n"
+    "mem -o json (rows of kind ctxmax and mem). The format is recognised from the content\n"
+    "(a UTF-8 byte order mark is fine). Each file becomes one run (command 'import', the\n"
+    "file's path kept) whose rows keep every value the file has and their line in it. All\n"
+    "files are read and checked first, then stored in one transaction: one bad file stores\n"
+    "nothing. A number out of range (not finite; an integer field not a whole number of at\n"
+    "most 2^53) makes the file bad. A file with the same bytes as one imported before\n"
+    "(SHA-256) is skipped, with a warning, unless --force.\n"
     "\n"
     "Flags:\n"
     "  --db PATH       the results database (default $QB_DB, else ./quantbench.db)\n"
     "  --label NAME    tag the runs (for compare and report)\n"
+    "  --force         import a file again even when its content is already stored\n"
     "\n" QB_EXIT_CODES_HELP;
+
+static void sha256_of(const char *text, size_t len, char hex[65])
+{
+    struct sha256 c;
+    uint8_t d[32];
+    sha256_init(&c);
+    sha256_update(&c, text, len);
+    sha256_final(&c, d);
+    sha256_hex(d, hex);
+}
+
+/* Store one parsed file as a run inside the caller's transaction */
+/* A file whose rows could not be stored (the transaction rolled back): one line, exit 1 */
+static int not_stored(const char **files, int n_files, int f, const char *err)
+{
+    if (n_files > 1)
+        return error("'%s' could not be stored: %s; nothing of the %d files was imported", files[f],
+                     err, n_files);
+    return error("'%s' could not be stored: %s", files[f], err);
+}
+
+static int store_file(struct store *st, const char *path, const char *label, const char *sha,
+                      const struct import_result *res, int64_t *run, char *err)
+{
+    cJSON *av = cJSON_CreateArray();
+    cJSON_AddItemToArray(av, cJSON_CreateString("import"));
+    cJSON_AddItemToArray(av, cJSON_CreateString(path));
+    char *av_txt = cJSON_PrintUnformatted(av);
+    cJSON_Delete(av);
+    int rc = store_run_begin(st, "import", av_txt, label, path, run, err);
+    free(av_txt);
+    int k = 0;
+    /* along the list: cJSON_GetArrayItem(k) would walk it from the start every time */
+    for (const cJSON *row = res->rows->child; rc == 0 && row; row = row->next, k++)
+        rc = store_add_result(st, *run, res->kind, row, res->lines[k], err);
+    if (rc == 0)
+        rc = store_run_end(st, *run, "ok", err);
+    if (rc == 0)
+        rc = store_note_import(st, sha, *run, err);
+    return rc;
+}
 
 int cmd_import(int argc, char **argv)
 {
     const char *db_path = NULL, *label = NULL;
     const char **files = xcalloc((size_t)argc + 1, sizeof(char *));
+    bool force = false;
     int n_files = 0, ret = QB_EXIT_OK;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -43,6 +96,8 @@ int cmd_import(int argc, char **argv)
                 return usage_error("import", "'%s' needs a value", a);
             }
             *(a[2] == 'd' ? &db_path : &label) = argv[++i];
+        } else if (strcmp(a, "--force") == 0) {
+            force = true;
         } else if (a[0] == '-' && a[1] != 0) {
             free(files);
             return usage_error("import", "unknown flag '%s'", a);
@@ -55,6 +110,8 @@ int cmd_import(int argc, char **argv)
         return usage_error("import", "no FILE given");
     }
     struct import_result *res = xcalloc((size_t)n_files, sizeof(*res));
+    char(*sha)[65] = xcalloc((size_t)n_files, sizeof(*sha));
+    int64_t *runs = xcalloc((size_t)n_files, sizeof(int64_t));
     char err[QB_ERR_LEN];
     struct store *st = NULL;
     int parsed = 0;
@@ -66,6 +123,7 @@ int cmd_import(int argc, char **argv)
             error("%s", err);
             goto out;
         }
+        sha256_of(text, len, sha[parsed]);
         int line = 0;
         int rc = import_parse(text, len, &res[parsed], &line, err);
         free(text);
@@ -87,42 +145,53 @@ int cmd_import(int argc, char **argv)
         error("%s", err);
         goto out;
     }
+    /* all the files in one transaction: each whole or, on a failure, none of them */
+    if (store_begin(st, err) < 0) {
+        ret = not_stored(files, n_files, 0, err);
+        goto out;
+    }
     for (int f = 0; f < n_files; f++) {
-        cJSON *av = cJSON_CreateArray();
-        cJSON_AddItemToArray(av, cJSON_CreateString("import"));
-        cJSON_AddItemToArray(av, cJSON_CreateString(files[f]));
-        char *av_txt = cJSON_PrintUnformatted(av);
-        cJSON_Delete(av);
-        int64_t run = 0;
-        int rc = store_run_begin(st, "import", av_txt, label, files[f], &run, err);
-        free(av_txt);
-        for (int k = 0; rc == 0 && k < res[f].n; k++)
-            rc = store_add_result(st, run, res[f].kind, cJSON_GetArrayItem(res[f].rows, k),
-                                  res[f].lines[k], err);
-        if (rc == 0)
-            rc = store_run_end(st, run, "ok", err);
-        if (rc < 0) {
-            /* the run is not left 'running' (or 'ok' with rows missing): it failed, and why */
-            char reason[QB_ERR_LEN + 64], e2[QB_ERR_LEN];
-            snprintf(reason, sizeof(reason), "'%s' could not be stored: %s", files[f], err);
-            ret = error("%s", reason);
-            store_set_busy_ms(st, store_busy_ms() + 5000);
-            if (run && store_run_end_why(st, run, "failed", reason, e2) < 0)
-                error("the run could not be marked failed either: %s", e2);
+        /* the same bytes: stored before, or earlier on this command line */
+        int64_t before = force ? 0 : store_find_import(st, sha[f]);
+        int same = -1;
+        for (int g = 0; g < f && !force && !before && same < 0; g++)
+            if (runs[g] > 0 && strcmp(sha[g], sha[f]) == 0)
+                same = g;
+        if (before || same >= 0) {
+            runs[f] = -(before ? before : runs[same]); /* skipped: the run it already is */
+            continue;
+        }
+        if (store_file(st, files[f], label, sha[f], &res[f], &runs[f], err) < 0) {
+            store_rollback(st);
+            ret = not_stored(files, n_files, f, err);
             goto out;
         }
+    }
+    if (store_commit(st, err) < 0) {
+        store_rollback(st);
+        ret = not_stored(files, n_files, n_files - 1, err);
+        goto out;
+    }
+    for (int f = 0; f < n_files; f++) {
+        if (runs[f] < 0) {
+            log_warn("'%s' is already stored as run %lld (the same content): skipped; --force "
+                     "imports it again",
+                     files[f], (long long)-runs[f]);
+            continue;
+        }
         char *name = str_escape(files[f], 0); /* a path is outside text */
-        printf("imported '%s': %s %s, %d row%s, run %lld\n", name,
-               strcmp(res[f].kind, "bench") == 0     ? "llama-bench"
-               : strcmp(res[f].kind, "batched") == 0 ? "llama-batched-bench"
-                                                     : "sweep-bench",
-               res[f].format, res[f].n, res[f].n == 1 ? "" : "s", (long long)run);
+        printf("imported '%s': %s %s, %d row%s, run %lld\n", name, res[f].tool, res[f].format,
+               res[f].n, res[f].n == 1 ? "" : "s", (long long)runs[f]);
         free(name);
     }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        ret = error("cannot write results to stdout");
 out:
     for (int f = 0; f < parsed && f < n_files; f++)
         import_release(&res[f]);
     free(res);
+    free(sha);
+    free(runs);
     free(files);
     store_close(st);
     return ret;

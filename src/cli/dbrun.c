@@ -190,6 +190,19 @@ struct store *dbrun_open_existing(const char *path, char *err)
     return store_open_as(path, 0, STORE_READ, NULL, err);
 }
 
+/* "run, label, ..., or a setting: n_prompt/p n_gen/n ..." from the settings table */
+static void filter_keys(char *buf, size_t n)
+{
+    size_t k = (size_t)snprintf(buf, n, "run, label, kind, model, quant, build or a setting:");
+    for (const struct store_setting *e = store_settings; e->field && k < n; e++) {
+        k += (size_t)snprintf(buf + k, n - k, " %s", e->field);
+        if (e->flag && k < n)
+            k += (size_t)snprintf(buf + k, n - k, "/%s", e->flag);
+        if (e->name && strcmp(e->name, e->field) != 0 && k < n)
+            k += (size_t)snprintf(buf + k, n - k, "/%s", e->name);
+    }
+}
+
 int dbrun_parse_filter(char *spec, struct store_filter *f, char *err)
 {
     if (spec[0] && strspn(spec, "0123456789") == strlen(spec)) {
@@ -203,18 +216,18 @@ int dbrun_parse_filter(char *spec, struct store_filter *f, char *err)
         f->label = spec;
         return 0;
     }
+    char keys[800];
     for (char *kv = spec, *next; kv; kv = next) {
         next = strchr(kv, ',');
         if (next)
             *next++ = 0;
         char *eq = strchr(kv, '=');
-        if (!eq || eq == kv || !eq[1])
-            return set_err(err,
-                           "bad filter '%s' (KEY=VALUE with run, label, kind, model, "
-                           "quant or build)",
-                           kv);
+        if (!eq || eq == kv || !eq[1]) {
+            filter_keys(keys, sizeof(keys));
+            return set_err(err, "bad filter '%s' (KEY=VALUE with KEY %s)", kv, keys);
+        }
         *eq = 0;
-        const char *v = eq + 1;
+        const char *v = eq + 1, *field = NULL;
         if (strcmp(kv, "run") == 0) {
             int64_t id;
             if (parse_i64(v, 1, INT64_MAX, &id) < 0)
@@ -230,9 +243,15 @@ int dbrun_parse_filter(char *spec, struct store_filter *f, char *err)
             f->quant = v;
         } else if (strcmp(kv, "build") == 0) {
             f->build = v;
+        } else if ((field = store_setting_field(kv)) != NULL) {
+            if (f->n_set == STORE_FILTER_MAX_SETTINGS)
+                return set_err(err, "more than %d settings in one filter",
+                               STORE_FILTER_MAX_SETTINGS);
+            f->set[f->n_set].field = field;
+            f->set[f->n_set++].value = v;
         } else {
-            return set_err(err, "unknown filter key '%s' (run, label, kind, model, quant, build)",
-                           kv);
+            filter_keys(keys, sizeof(keys));
+            return set_err(err, "unknown filter key '%s' (%s)", kv, keys);
         }
     }
     return 0;

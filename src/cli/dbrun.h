@@ -40,7 +40,9 @@ struct store *dbrun_open_existing(const char *path, char *err);
 
 /* A side or filter given on the command line into f (strings point into spec, which
  * is modified): all digits = a run id; key=value[,key=value...] with keys run, label,
- * kind, model, quant, build; anything else = a label. -1 with err on an unknown key. */
+ * kind, model, quant, build and any setting of store_settings (by field, llama-bench
+ * flag or long name: n_threads, t, threads); anything else = a label. -1 with err (which
+ * lists the keys) on an unknown key. */
 int dbrun_parse_filter(char *spec, struct store_filter *f, char *err);
 
 /* The help text for the flags (static) */

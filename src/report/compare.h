@@ -15,7 +15,7 @@ enum compare_method { COMPARE_WELCH, COMPARE_BOOTSTRAP };
 
 /* One measured quantity of a row: per-repetition values, or only a summary */
 struct metric {
-    const char *name; /* "t/s", "S_PP", "S_TG", "S", "PPL", "n_ctx_max" (static) */
+    const char *name; /* "t/s", "S_PP", "S_TG", "S", "PPL", "n_ctx_max", "total_bytes" */
     double *v;        /* per-repetition values (owned), NULL when only a summary */
     int n;            /* repetitions */
     double mean;      /* mean of v, or the stored summary */
@@ -28,12 +28,12 @@ struct metric {
  * PPL, one measurement with its own standard error, that error (llama-perplexity's). */
 double metric_pm(const struct metric *m);
 
-/* The metrics of one stored row (kind bench, sweep, batched, quality, ctxmax) into out
+/* The metrics of one stored row (kind bench, sweep, batched, quality, ctxmax, mem) into out
  * (room for 4); returns the count. Free each metric's v. */
 int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out);
 
 struct compare_line {
-    char *key;       /* kind|test|settings (owned) */
+    char *key;       /* kind|test|settings|metric (owned) */
     char *test;      /* test name (owned) */
     cJSON *settings; /* matched settings (owned) */
     const char *metric;
@@ -42,23 +42,56 @@ struct compare_line {
         double *mean; /* the metric's mean in each run (owned) */
         double *id;   /* the run ids */
         int n;        /* runs */
+        int cap;      /* room in mean and id */
     } runs_a, runs_b;
+    int cap_a, cap_b;   /* room in a.v and b.v */
+    int cell;           /* the kind|test|settings this line is a metric of (internal) */
     bool by_runs;       /* the interval is over run means (>= 2 runs on each side) */
+    bool fallback;      /* bootstrap asked, fewer than COMPARE_BOOTSTRAP_MIN samples on a
+                           side: Welch's interval instead */
     struct ratio_ci ci; /* ratio b / a */
     bool significant;   /* the interval excludes 1 */
+};
+
+/* The bootstrap needs this many raw samples on each side (else: Welch's interval) */
+#define COMPARE_BOOTSTRAP_MIN 5
+
+/* A row without a partner on the other side, and how the closest row there differs */
+struct compare_unmatched {
+    int side;         /* 0 = A, 1 = B */
+    double id;        /* the row's id */
+    double run_id;    /* its run */
+    const char *kind; /* (points into a cell's key; valid until compare_release) */
+    const char *test; /* likewise */
+    cJSON *differs;   /* [{"setting", "value", "other"}] against the closest row of the
+                         other side with the same kind and test (borrowed from the cell;
+                         value or other null where a row lacks the setting); empty when
+                         the other side has no row of this kind and test */
 };
 
 struct compare_result {
     struct compare_line *lines;
     int n_lines;
-    int only_a, only_b; /* rows without a partner */
+    int only_a, only_b;                  /* rows without a partner */
+    int n_fallback;                      /* lines that fell back from bootstrap to Welch */
+    struct compare_unmatched *unmatched; /* those rows, when asked (compare_begin) */
+    int n_unmatched;
+    struct compare_state *st; /* matching state (internal) */
 };
 
-/* Match the query results (arrays from store_query) of both sides. Repetitions within
- * one run do not see how much a whole run moves (its placement, the machine's state), so:
- * with two or more runs on each side, the interval is Welch's over the run means; else it
- * is over the pooled repetitions with the run-to-run relative sd run_noise (e.g. 0.015)
- * added to each side's variance, divided by its number of runs. */
+/* Streaming: compare_begin, then compare_add for every row of either side (objects as
+ * store_query returns them, borrowed; A's rows first keeps A's order in the output),
+ * then compare_finish. Memory grows with the distinct tests and settings and the
+ * samples, not with the rows. list_unmatched keeps the unmatched rows' ids. */
+void compare_begin(struct compare_result *out, bool list_unmatched);
+void compare_add(struct compare_result *r, int side, const cJSON *res);
+/* Repetitions within one run do not see how much a whole run moves (its placement, the
+ * machine's state), so: with two or more runs on each side, the interval is Welch's over
+ * the run means; else it is over the pooled repetitions with the run-to-run relative sd
+ * run_noise (e.g. 0.015) added to each side's variance, divided by its number of runs. */
+void compare_finish(struct compare_result *r, enum compare_method method, double run_noise);
+
+/* All of it for two arrays from store_query */
 void compare_run(const cJSON *rows_a, const cJSON *rows_b, enum compare_method method,
                  double run_noise, struct compare_result *out);
 void compare_release(struct compare_result *r);

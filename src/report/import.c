@@ -2,6 +2,7 @@
 #include "import.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,37 @@ static cJSON *typed_value(const char *field, const char *v)
     if (in_list(bool_fields, field) && (strcmp(v, "true") == 0 || strcmp(v, "false") == 0))
         return cJSON_CreateBool(v[0] == 't');
     return cJSON_CreateString(v);
+}
+
+/* Fields stored as integers (the results' indexed columns, the build, the model) or
+ * counted with (repetitions, chunks): a whole number, exactly representable, so that
+ * no cast of a double to an integer type is undefined. llama-bench's integers first. */
+static const char *const whole_fields[] = {"pp",        "tg",    "pl",   "n_kv",   "n_parallel",
+                                           "n_ctx",     "n_seq", "reps", "n_reps", "n_chunks",
+                                           "n_ctx_max", "step",  "max",  NULL};
+#define WHOLE_MAX 9007199254740992.0 /* 2^53 */
+
+/* Every number of a row finite and, for the integer fields, whole and within 2^53 */
+static int check_numbers(const cJSON *v, const char *field, bool top, char *msg, size_t n)
+{
+    if (cJSON_IsNumber(v)) {
+        double d = v->valuedouble;
+        if (!isfinite(d))
+            return snprintf(msg, n, "the value of '%.60s' is not a finite number", field), -1;
+        bool whole = top && (in_list(int_fields, field) || in_list(whole_fields, field));
+        if (whole && fabs(d) > WHOLE_MAX)
+            return snprintf(msg, n, "'%.60s' = %.15g is out of range (more than 2^53 in magnitude)",
+                            field, d),
+                   -1;
+        if (whole && d != floor(d))
+            return snprintf(msg, n, "'%.60s' = %.15g is not a whole number", field, d), -1;
+        return 0;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach (it, v)
+        if (check_numbers(it, it->string ? it->string : field, false, msg, n) < 0)
+            return -1;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- lines */
@@ -98,7 +130,8 @@ static char *trim(char *s)
 static void add_row(struct import_result *r, cJSON *row, int line)
 {
     cJSON_AddItemToArray(r->rows, row);
-    r->lines = xrealloc(r->lines, (size_t)(r->n + 1) * sizeof(int));
+    if ((r->n & (r->n - 1)) == 0) /* 0, 1, 2, 4, ...: room doubles */
+        r->lines = xrealloc(r->lines, (size_t)(r->n ? 2 * r->n : 1) * sizeof(int));
     r->lines[r->n++] = line;
 }
 
@@ -109,6 +142,26 @@ static int fail(int *err_line, int line, char *err, const char *what)
 }
 
 /* ---------------------------------------------------------------- json / jsonl */
+
+/* Every number of a row checked (see check_numbers); -1 with err at line */
+static int check_row(const cJSON *o, int line, int *err_line, char *err)
+{
+    char msg[200];
+    const cJSON *it;
+    cJSON_ArrayForEach (it, o)
+        if (check_numbers(it, it->string, true, msg, sizeof(msg)) < 0)
+            return fail(err_line, line, err, msg);
+    return 0;
+}
+
+/* quantbench mem -o json: {"models": [{"parts", "devices", "total_bytes", ...}], "budget"} */
+static bool is_mem_doc(const cJSON *o)
+{
+    const cJSON *m = cJSON_GetObjectItemCaseSensitive(o, "models");
+    const cJSON *first = cJSON_IsArray(m) ? m->child : NULL;
+    return cJSON_IsObject(first) && cJSON_GetObjectItemCaseSensitive(first, "total_bytes") &&
+           cJSON_GetObjectItemCaseSensitive(first, "devices");
+}
 
 static const char *json_kind(const cJSON *o)
 {
@@ -123,76 +176,169 @@ static const char *json_kind(const cJSON *o)
         cJSON_GetObjectItemCaseSensitive(o, "speed_pp") &&
         cJSON_GetObjectItemCaseSensitive(o, "speed_tg"))
         return "sweep";
+    if (cJSON_GetObjectItemCaseSensitive(o, "n_ctx_max") &&
+        cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(o, "probes")))
+        return "ctxmax"; /* quantbench ctxmax -o json */
+    if (is_mem_doc(o))
+        return "mem";
     return NULL;
 }
 
-/* Check one JSON row and add it (taking it) */
+static const char *kind_tool(const char *kind)
+{
+    return strcmp(kind, "bench") == 0     ? "llama-bench"
+           : strcmp(kind, "batched") == 0 ? "llama-batched-bench"
+           : strcmp(kind, "sweep") == 0   ? "sweep-bench"
+           : strcmp(kind, "ctxmax") == 0  ? "quantbench ctxmax"
+                                          : "quantbench mem";
+}
+
+#define NOT_A_RESULT                                                                               \
+    "not a llama-bench, llama-batched-bench, sweep-bench, quantbench ctxmax or quantbench mem "    \
+    "result object"
+
+/* Check one JSON row and add it (taking it); a mem document becomes a row per model */
 static int take_json_row(struct import_result *r, cJSON *o, int line, int *err_line, char *err)
 {
     const char *kind = json_kind(o);
     if (!kind) {
         cJSON_Delete(o);
-        return fail(err_line, line, err,
-                    "not a llama-bench, llama-batched-bench or sweep-bench result object");
+        return fail(err_line, line, err, NOT_A_RESULT);
     }
     if (r->kind && strcmp(r->kind, kind) != 0) {
         cJSON_Delete(o);
         return fail(err_line, line, err, "a result of another tool than the lines before it");
     }
     r->kind = kind;
+    if (!r->tool)
+        r->tool = kind_tool(kind);
+    if (strcmp(kind, "mem") == 0) {
+        cJSON *models = cJSON_DetachItemFromObjectCaseSensitive(o, "models");
+        const cJSON *budget = cJSON_GetObjectItemCaseSensitive(o, "budget");
+        cJSON *m;
+        int ret = 0;
+        while (ret == 0 && (m = cJSON_DetachItemFromArray(models, 0)) != NULL) {
+            if (!cJSON_IsObject(m)) {
+                cJSON_Delete(m);
+                ret = fail(err_line, line, err, "a mem 'models' entry that is not an object");
+                break;
+            }
+            const cJSON *path = cJSON_GetObjectItemCaseSensitive(m, "model");
+            if (cJSON_IsString(path) && !cJSON_GetObjectItemCaseSensitive(m, "model_filename"))
+                cJSON_AddStringToObject(m, "model_filename", path->valuestring);
+            if (budget && !cJSON_GetObjectItemCaseSensitive(m, "budget"))
+                cJSON_AddItemToObject(m, "budget", cJSON_Duplicate(budget, 1));
+            if (!cJSON_GetObjectItemCaseSensitive(m, "status"))
+                cJSON_AddStringToObject(m, "status", "ok");
+            ret = check_row(m, line, err_line, err);
+            if (ret == 0)
+                add_row(r, m, line);
+            else
+                cJSON_Delete(m);
+        }
+        cJSON_Delete(models);
+        cJSON_Delete(o);
+        return ret;
+    }
+    if (check_row(o, line, err_line, err) < 0) {
+        cJSON_Delete(o);
+        return -1;
+    }
     if (!cJSON_GetObjectItemCaseSensitive(o, "status"))
         cJSON_AddStringToObject(o, "status", "ok");
     add_row(r, o, line);
     return 0;
 }
 
-static int line_of(const char *buf, const char *at)
+/* Lines counted forward from a known position (never from the start again) */
+struct line_pos {
+    const char *at;
+    int line;
+};
+
+static int line_at(struct line_pos *lp, const char *p)
 {
-    int line = 1;
-    for (const char *p = buf; p < at && *p; p++)
-        line += *p == '\n';
-    return line;
+    for (; lp->at < p; lp->at++)
+        lp->line += *lp->at == '\n';
+    return lp->line;
 }
 
-static int parse_json_array(const char *text, size_t len, struct import_result *r, int *err_line,
-                            char *err)
+static const char *skip_ws(const char *p, const char *end)
 {
-    const char *end = NULL;
-    cJSON *arr = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-    if (!cJSON_IsArray(arr)) {
-        cJSON_Delete(arr);
-        const char *at = end ? end : cJSON_GetErrorPtr();
-        int line = at && at >= text && at <= text + len ? line_of(text, at) : 1;
-        return fail(err_line, line, err, "malformed JSON");
-    }
-    r->format = "json";
-    /* the line of each element: count newlines up to its position in a re-scan */
-    cJSON *it;
-    int ret = 0;
-    while ((it = cJSON_DetachItemFromArray(arr, 0)) != NULL) {
-        if (take_json_row(r, it, 0, err_line, err) < 0) {
-            ret = -1;
-            break;
+    while (p < end && isspace((unsigned char)*p))
+        p++;
+    return p;
+}
+
+/* One JSON value at p; *line where it starts; NULL with err (the line of the error) */
+static cJSON *json_value(const char *p, const char *end, struct line_pos *lp, const char **next,
+                         int *line, int *err_line, char *err, const char *what)
+{
+    *line = line_at(lp, p);
+    const char *stop = NULL;
+    cJSON *v = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
+    if (!v) {
+        const char *at = cJSON_GetErrorPtr();
+        int l = *line;
+        if (at && at >= p && at <= end) {
+            struct line_pos e = *lp;
+            l = line_at(&e, at);
         }
+        fail(err_line, l, err, what);
+        return NULL;
     }
-    cJSON_Delete(arr);
-    if (ret == 0 && r->n == 0)
-        ret = fail(err_line, 1, err, "an empty JSON array");
-    return ret;
+    *next = stop;
+    return v;
 }
 
-static int parse_jsonl(struct lines *ls, struct import_result *r, int *err_line, char *err)
+/* llama-bench -o json (one array), jsonl (a value per line), and our commands' -o json
+ * (one pretty-printed object after another): every value with the line it starts on */
+static int parse_json(const char *text, size_t len, struct import_result *r, int *err_line,
+                      char *err)
 {
+    const char *p = skip_ws(text, text + len), *end = text + len;
+    struct line_pos lp = {text, 1};
+    int line;
+    if (*p == '[') {
+        r->format = "json";
+        p = skip_ws(p + 1, end);
+        if (p < end && *p == ']') {
+            p = skip_ws(p + 1, end);
+            return p == end ? fail(err_line, 1, err, "an empty JSON array")
+                            : fail(err_line, line_at(&lp, p), err, "text after the JSON array");
+        }
+        for (;;) {
+            const char *next = NULL;
+            cJSON *v = json_value(p, end, &lp, &next, &line, err_line, err, "malformed JSON");
+            if (!v)
+                return -1;
+            if (take_json_row(r, v, line, err_line, err) < 0)
+                return -1;
+            p = skip_ws(next, end);
+            if (p < end && *p == ',') {
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p < end && *p == ']')
+                break;
+            return fail(err_line, line_at(&lp, p < end ? p : end), err, "malformed JSON");
+        }
+        p = skip_ws(p + 1, end);
+        if (p != end)
+            return fail(err_line, line_at(&lp, p), err, "text after the JSON array");
+        return 0;
+    }
     r->format = "jsonl";
-    for (int i = 0; i < ls->n; i++) {
-        char *s = trim(ls->l[i]);
-        if (!s[0])
-            continue;
-        cJSON *o = cJSON_Parse(s);
-        if (!o)
-            return fail(err_line, i + 1, err, "malformed JSON line");
-        if (take_json_row(r, o, i + 1, err_line, err) < 0)
+    while (p < end) {
+        const char *next = NULL;
+        cJSON *v = json_value(p, end, &lp, &next, &line, err_line, err, "malformed JSON line");
+        if (!v)
             return -1;
+        if (take_json_row(r, v, line, err_line, err) < 0)
+            return -1;
+        if (line_at(&lp, next) > line)
+            r->format = "json"; /* an object over several lines: our commands' -o json */
+        p = skip_ws(next, end);
     }
     return 0;
 }
@@ -286,12 +432,78 @@ static int parse_csv(struct lines *ls, int first, struct import_result *r, int *
 
 /* ---------------------------------------------------------------- sql */
 
-/* INSERT INTO t (a, b) VALUES ('x', 'y'); -> names and values; -1 when malformed */
-static int sql_insert(char *s, cJSON **out)
+/* Our bench -o sql fills llama_bench (llama-bench's columns) and quantbench_bench (every
+ * field: numbers bare, text quoted, arrays as text) with the same rows */
+static const char *const our_bools[] = {"cpu_strict", "no_kv_offload", "embeddings",
+                                        "no_host",    "warmup",        "mmap",
+                                        "mem_exact",  "noisy",         NULL};
+static const char *const our_arrays[] = {
+    "samples_ns",      "samples_ts",  "samples_pp_ns", "samples_tg_ns",
+    "samples_ttft_ns", "mem_buffers", "mem_devices",   NULL};
+
+/* An array field of quantbench_bench: JSON text, or numbers separated by spaces */
+static cJSON *our_array(const char *v)
+{
+    if (v[0] == '[') {
+        cJSON *j = cJSON_Parse(v);
+        if (cJSON_IsArray(j))
+            return j;
+        cJSON_Delete(j);
+        return NULL;
+    }
+    cJSON *a = cJSON_CreateArray();
+    char num[64];
+    for (const char *p = v;;) {
+        while (*p == ' ')
+            p++;
+        if (!*p)
+            break;
+        size_t k = strcspn(p, " ");
+        double d;
+        if (k >= sizeof(num)) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+        memcpy(num, p, k);
+        num[k] = 0;
+        if (!parse_num(num, &d)) {
+            cJSON_Delete(a);
+            return NULL;
+        }
+        cJSON_AddItemToArray(a, cJSON_CreateNumber(d));
+        p += k;
+    }
+    return a;
+}
+
+/* A value of an INSERT as its JSON type: llama-bench's by its field types; ours by how
+ * it was written (bare = number or bool, quoted = text or an array) */
+static cJSON *sql_value(bool ours, bool quoted, const char *field, const char *v)
+{
+    double d;
+    if (ours && !quoted && parse_num(v, &d)) {
+        if (in_list(our_bools, field) && (d == 0 || d == 1))
+            return cJSON_CreateBool(d == 1);
+        return cJSON_CreateNumber(d);
+    }
+    if (ours && quoted && in_list(our_arrays, field)) {
+        cJSON *a = our_array(v);
+        if (a)
+            return a;
+    }
+    return typed_value(field, v);
+}
+
+/* INSERT INTO t (a, b) VALUES ('x', 'y'); -> the table's name (in s) and the row; -1 when
+ * malformed */
+static int sql_insert(char *s, char **table, cJSON **out)
 {
     char *lp = strchr(s, '('), *rp = lp ? strchr(lp, ')') : NULL;
     if (!lp || !rp)
         return -1;
+    *lp = 0;
+    *table = trim(s + strlen("INSERT INTO"));
+    bool ours = strcmp(*table, "quantbench_bench") == 0;
     *rp = 0;
     char *vals = strstr(rp + 1, "VALUES");
     if (!vals)
@@ -311,7 +523,8 @@ static int sql_insert(char *s, cJSON **out)
         while (isspace((unsigned char)*vals))
             vals++;
         char *w = vals, *start = vals;
-        if (*vals == '\'') {
+        bool quoted = *vals == '\'';
+        if (quoted) {
             vals++;
             for (;;) {
                 if (!*vals) {
@@ -340,7 +553,7 @@ static int sql_insert(char *s, cJSON **out)
             cJSON_Delete(o);
             return -1;
         }
-        cJSON_AddItemToObject(o, nm, typed_value(nm, trim(start)));
+        cJSON_AddItemToObject(o, nm, sql_value(ours, quoted, nm, quoted ? start : trim(start)));
         vals++;
         if (!comma || sep == ')') {
             if (comma || sep != ')') {
@@ -355,11 +568,30 @@ static int sql_insert(char *s, cJSON **out)
     return 0;
 }
 
+/* A llama_bench row and a quantbench_bench row written for the same test */
+static bool same_row(const cJSON *lb, const cJSON *ours)
+{
+    static const char *const keys[] = {"build_commit", "model_filename", "n_prompt", "n_gen",
+                                       "n_depth",      "test_time",      "avg_ns",   NULL};
+    for (const char *const *k = keys; *k; k++) {
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(lb, *k),
+                    *b = cJSON_GetObjectItemCaseSensitive(ours, *k);
+        if ((a || b) && !cJSON_Compare(a, b, 1))
+            return false;
+    }
+    return true;
+}
+
 static int parse_sql(struct lines *ls, struct import_result *r, int *err_line, char *err)
 {
     r->format = "sql";
     bool in_create = false;
-    for (int i = 0; i < ls->n; i++) {
+    struct import_result t[2]; /* the rows of llama_bench and of quantbench_bench */
+    memset(t, 0, sizeof(t));
+    t[0].rows = cJSON_CreateArray();
+    t[1].rows = cJSON_CreateArray();
+    int ret = 0;
+    for (int i = 0; i < ls->n && ret == 0; i++) {
         char *s = trim(ls->l[i]);
         if (!s[0])
             continue;
@@ -371,17 +603,54 @@ static int parse_sql(struct lines *ls, struct import_result *r, int *err_line, c
             in_create = strcmp(s, ");") != 0;
             continue;
         }
-        if (strncmp(s, "INSERT INTO", 11) != 0)
-            return fail(err_line, i + 1, err, "expected INSERT INTO or CREATE TABLE");
+        if (strncmp(s, "INSERT INTO", 11) != 0) {
+            ret = fail(err_line, i + 1, err, "expected INSERT INTO or CREATE TABLE");
+            break;
+        }
         cJSON *o = NULL;
-        if (sql_insert(s, &o) < 0)
-            return fail(err_line, i + 1, err, "malformed INSERT (names and values do not match)");
-        if (take_json_row(r, o, i + 1, err_line, err) < 0)
-            return -1;
+        char *table = NULL;
+        if (sql_insert(s, &table, &o) < 0) {
+            ret = fail(err_line, i + 1, err, "malformed INSERT (names and values do not match)");
+            break;
+        }
+        int k = strcmp(table, "llama_bench") == 0        ? 0
+                : strcmp(table, "quantbench_bench") == 0 ? 1
+                                                         : -1;
+        if (k < 0) {
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "INSERT INTO '%.60s', not llama-bench's llama_bench or quantbench's "
+                     "quantbench_bench",
+                     table);
+            cJSON_Delete(o);
+            ret = fail(err_line, i + 1, err, msg);
+            break;
+        }
+        ret = take_json_row(&t[k], o, i + 1, err_line, err);
     }
-    if (r->n == 0)
-        return fail(err_line, 0, err, "no INSERT rows");
-    return 0;
+    if (ret == 0 && t[0].n + t[1].n == 0)
+        ret = fail(err_line, 0, err, "no INSERT rows");
+    if (ret == 0) {
+        /* our file has each row in both tables: quantbench_bench's (every field) count,
+         * and a llama_bench row only where ours lacks its partner (a cut-off file) */
+        r->kind = "bench";
+        r->tool = t[1].n > 0 ? "quantbench bench" : "llama-bench";
+        cJSON *o;
+        for (int j = 0; (o = cJSON_DetachItemFromArray(t[1].rows, 0)) != NULL; j++)
+            add_row(r, o, t[1].lines[j]);
+        const cJSON *ours = r->rows->child; /* quantbench_bench's row j, side by side */
+        for (int j = 0; (o = cJSON_DetachItemFromArray(t[0].rows, 0)) != NULL; j++) {
+            if (j < t[1].n && ours && same_row(o, ours))
+                cJSON_Delete(o); /* the llama_bench copy of it */
+            else
+                add_row(r, o, t[0].lines[j]);
+            if (j < t[1].n && ours)
+                ours = ours->next;
+        }
+    }
+    import_release(&t[0]);
+    import_release(&t[1]);
+    return ret;
 }
 
 /* ---------------------------------------------------------------- markdown */
@@ -408,7 +677,7 @@ static bool scaled(const char *s, bool bytes, double *out)
             double m = 1;
             for (int j = 0; j < i; j++)
                 m *= bytes ? 1024 : 1000;
-            *out = v * m;
+            *out = floor(v * m + 0.5); /* a whole count of bytes or parameters */
             return true;
         }
     }
@@ -430,23 +699,78 @@ static bool mean_sd(const char *s, double *mean, double *sd)
     return parse_num(trim(buf), mean);
 }
 
+/* Digits at *s as a count (no sign, at most 2^53: sscanf's %d overflows undefined);
+ * *s moves past them */
+static bool md_count(const char **s, double *out)
+{
+    const char *p = *s;
+    double v = 0;
+    if (!isdigit((unsigned char)*p))
+        return false;
+    for (; isdigit((unsigned char)*p); p++) {
+        v = v * 10 + (*p - '0');
+        if (v > WHOLE_MAX)
+            return false;
+    }
+    *out = v;
+    *s = p;
+    return true;
+}
+
 /* "pp512", "tg128", "pp512+tg128", each with an optional " @ d2048" */
 static bool bench_test(const char *s, cJSON *o)
 {
-    int p = 0, g = 0, d = 0, used = 0;
-    char rest[64];
-    if (sscanf(s, "pp%d+tg%d%n", &p, &g, &used) == 2 || sscanf(s, "pp%d%n", &p, &used) == 1 ||
-        sscanf(s, "tg%d%n", &g, &used) == 1) {
-        snprintf(rest, sizeof(rest), "%s", s + used);
-        char *t = trim(rest);
-        if (t[0] && sscanf(t, "@ d%d", &d) != 1)
+    double p = 0, g = 0, d = 0;
+    if (strncmp(s, "pp", 2) == 0) {
+        s += 2;
+        if (!md_count(&s, &p))
             return false;
-        cJSON_AddNumberToObject(o, "n_prompt", p);
-        cJSON_AddNumberToObject(o, "n_gen", g);
-        cJSON_AddNumberToObject(o, "n_depth", d);
-        return true;
+        if (strncmp(s, "+tg", 3) == 0) {
+            s += 3;
+            if (!md_count(&s, &g))
+                return false;
+        }
+    } else if (strncmp(s, "tg", 2) == 0) {
+        s += 2;
+        if (!md_count(&s, &g))
+            return false;
+    } else {
+        return false;
     }
-    return false;
+    while (*s == ' ')
+        s++;
+    if (*s == '@') {
+        s++;
+        while (*s == ' ')
+            s++;
+        if (*s++ != 'd' || !md_count(&s, &d))
+            return false;
+        while (*s == ' ')
+            s++;
+    }
+    if (*s)
+        return false;
+    cJSON_AddNumberToObject(o, "n_prompt", p);
+    cJSON_AddNumberToObject(o, "n_gen", g);
+    cJSON_AddNumberToObject(o, "n_depth", d);
+    return true;
+}
+
+/* llama-bench's footer "build: COMMIT (NUMBER)"; false when s is not one */
+static bool md_footer(const char *s, char *commit, size_t n, double *number)
+{
+    if (strncmp(s, "build: ", 7) != 0)
+        return false;
+    s += 7;
+    size_t k = strcspn(s, " \t");
+    if (k == 0 || k >= n)
+        return false;
+    memcpy(commit, s, k);
+    commit[k] = 0;
+    s += k;
+    while (*s == ' ')
+        s++;
+    return *s++ == '(' && md_count(&s, number) && *s == ')';
 }
 
 static const struct {
@@ -588,8 +912,8 @@ static int parse_md(struct lines *ls, struct import_result *r, int *err_line, ch
             continue;
         }
         char commit[64];
-        int number;
-        if (sscanf(s, "build: %63s (%d)", commit, &number) == 2) {
+        double number;
+        if (md_footer(s, commit, sizeof(commit), &number)) {
             /* llama-bench's footer: the build of the rows above it */
             for (int k = table_start; k < r->n; k++) {
                 cJSON *row = cJSON_GetArrayItem(r->rows, k);
@@ -650,6 +974,8 @@ static int parse_md(struct lines *ls, struct import_result *r, int *err_line, ch
                     ret = fail(err_line, i + 1, err, msg);
                 }
             }
+            if (ret == 0)
+                ret = check_row(o, i + 1, err_line, err);
             if (ret == 0) {
                 cJSON_AddStringToObject(o, "status", "ok");
                 add_row(r, o, i + 1);
@@ -674,6 +1000,10 @@ int import_parse(const char *text, size_t len, struct import_result *out, int *e
     memset(out, 0, sizeof(*out));
     out->rows = cJSON_CreateArray();
     *err_line = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0) { /* a UTF-8 byte order mark */
+        text += 3;
+        len -= 3;
+    }
     size_t i = 0;
     while (i < len && isspace((unsigned char)text[i]))
         i++;
@@ -681,8 +1011,8 @@ int import_parse(const char *text, size_t len, struct import_result *out, int *e
         return fail(err_line, 0, err, "empty file");
     if (memchr(text, 0, len))
         return fail(err_line, 0, err, "a binary file (NUL bytes), not a result file");
-    if (text[i] == '[')
-        return parse_json_array(text, len, out, err_line, err);
+    if (text[i] == '[' || text[i] == '{')
+        return parse_json(text, len, out, err_line, err);
     struct lines ls;
     lines_split(text, len, &ls);
     int first = 0;
@@ -690,9 +1020,7 @@ int import_parse(const char *text, size_t len, struct import_result *out, int *e
         first++;
     int ret;
     const char *f = ls.l[first];
-    if (f[0] == '{')
-        ret = parse_jsonl(&ls, out, err_line, err);
-    else if (strncmp(f, "CREATE TABLE", 12) == 0 || strncmp(f, "INSERT INTO", 11) == 0)
+    if (strncmp(f, "CREATE TABLE", 12) == 0 || strncmp(f, "INSERT INTO", 11) == 0)
         ret = parse_sql(&ls, out, err_line, err);
     else if (strncmp(f, "build_commit,", 13) == 0 || strncmp(f, "\"build_commit\",", 15) == 0)
         ret = parse_csv(&ls, first, out, err_line, err);
@@ -703,9 +1031,12 @@ int import_parse(const char *text, size_t len, struct import_result *out, int *e
         ret = md ? parse_md(&ls, out, err_line, err)
                  : fail(err_line, 0, err,
                         "unrecognised format (expected llama-bench json, jsonl, csv, sql or md; "
-                        "llama-batched-bench md or jsonl; sweep-bench md or jsonl)");
+                        "llama-batched-bench md or jsonl; sweep-bench md or jsonl; quantbench "
+                        "bench sql, ctxmax or mem json)");
     }
     lines_release(&ls);
+    if (ret == 0 && !out->tool)
+        out->tool = kind_tool(out->kind);
     return ret;
 }
 

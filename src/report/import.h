@@ -1,7 +1,9 @@
 /* Reading other tools' result files into rows with our field names: llama-bench's
  * json, jsonl, csv, sql and md; llama-batched-bench's md and jsonl; sweep-bench's md
- * and jsonl (ik_llama.cpp). The format is recognised from the content. Pure parsing:
- * no file access, no database. */
+ * and jsonl (ik_llama.cpp); our bench -o sql (its quantbench_bench table, each row once)
+ * and ctxmax / mem -o json. The format is recognised from the content; a UTF-8 byte
+ * order mark is skipped. Every number must be finite, and those stored or counted as
+ * integers whole and within 2^53. Pure parsing: no file access, no database. */
 #ifndef QB_IMPORT_H
 #define QB_IMPORT_H
 
@@ -9,8 +11,9 @@
 #include <stddef.h>
 
 struct import_result {
-    const char *format; /* "llama-bench json", ... (static) */
-    const char *kind;   /* "bench", "batched" or "sweep" (static) */
+    const char *format; /* "json", "jsonl", "csv", "sql", "md" (static) */
+    const char *tool;   /* "llama-bench", "quantbench ctxmax", ... (static) */
+    const char *kind;   /* "bench", "batched", "sweep", "ctxmax" or "mem" (static) */
     cJSON *rows;        /* array of row objects (owned; free with import_release) */
     int *lines;         /* source line of each row (owned) */
     int n;              /* rows */

@@ -197,6 +197,9 @@ static void note_tries(char *err, int code, uint64_t t0)
 static int write_tx(struct store *s, int (*body)(struct store *, void *, char *), void *arg,
                     char *err)
 {
+    /* inside store_begin's transaction, which holds the write lock: part of it */
+    if (!sqlite3_get_autocommit(s->db))
+        return body(s, arg, err);
     uint64_t t0 = monotime_ns(), wait_ms = 5;
     deadline_start(s);
     for (;;) {
@@ -1209,53 +1212,56 @@ int store_run_end(struct store *s, int64_t run_id, const char *status, char *err
 
 /* ---------------------------------------------------------------- results */
 
-/* Fields that are settings of a test (what rows are matched on), in every kind */
-static const char *const setting_keys[] = {"n_prompt",
-                                           "n_gen",
-                                           "n_depth",
-                                           "pp",
-                                           "tg",
-                                           "pl",
-                                           "n_kv",
-                                           "is_pp_shared",
-                                           "n_kv_max",
-                                           "n_ctx",
-                                           "n_batch",
-                                           "n_ubatch",
-                                           "n_seq",
-                                           "n_threads",
-                                           "n_threads_batch",
-                                           "cpu_mask",
-                                           "cpu_strict",
-                                           "poll",
-                                           "type_k",
-                                           "type_v",
-                                           "n_gpu_layers",
-                                           "n_cpu_moe",
-                                           "split_mode",
-                                           "main_gpu",
-                                           "no_kv_offload",
-                                           "flash_attn",
-                                           "devices",
-                                           "tensor_split",
-                                           "tensor_buft_overrides",
-                                           "use_mmap",
-                                           "load_mode",
-                                           "embeddings",
-                                           "no_op_offload",
-                                           "text",
-                                           "n_parallel",
-                                           "kv_unified",
-                                           NULL};
+/* Fields that are settings of a test (what rows are matched on and filtered by), in
+ * every kind, with llama-bench's (or batched-bench's, mem's) short flag and long name */
+const struct store_setting store_settings[] = {
+    {"n_prompt", "p", "n_prompt"},
+    {"n_gen", "n", "n_gen"},
+    {"n_depth", "d", "n_depth"},
+    {"pp", "npp", NULL},
+    {"tg", "ntg", NULL},
+    {"pl", "npl", NULL},
+    {"n_kv", NULL, NULL},
+    {"is_pp_shared", "pps", NULL},
+    {"n_kv_max", NULL, NULL},
+    {"n_ctx", "c", "ctx_size"},
+    {"n_batch", "b", "batch_size"},
+    {"n_ubatch", "ub", "ubatch_size"},
+    {"n_seq", "np", "parallel"},
+    {"n_threads", "t", "threads"},
+    {"n_threads_batch", "tb", "threads_batch"},
+    {"cpu_mask", "C", NULL},
+    {"cpu_strict", NULL, NULL},
+    {"poll", NULL, NULL},
+    {"type_k", "ctk", "cache_type_k"},
+    {"type_v", "ctv", "cache_type_v"},
+    {"n_gpu_layers", "ngl", NULL},
+    {"n_cpu_moe", "ncmoe", NULL},
+    {"split_mode", "sm", NULL},
+    {"main_gpu", "mg", NULL},
+    {"no_kv_offload", "nkvo", NULL},
+    {"flash_attn", "fa", NULL},
+    {"devices", "dev", "device"},
+    {"tensor_split", "ts", NULL},
+    {"tensor_buft_overrides", "ot", "override_tensor"},
+    {"use_mmap", "mmp", "mmap"},
+    {"load_mode", "lm", NULL},
+    {"embeddings", "embd", NULL},
+    {"no_op_offload", "nopo", NULL},
+    {"text", NULL, NULL},
+    {"n_parallel", NULL, NULL},
+    {"kv_unified", "kvu", NULL},
+    {NULL, NULL, NULL},
+};
 
 /* Settings of a row as JSON text (the caller frees) */
 static char *row_settings(const cJSON *row)
 {
     cJSON *o = cJSON_CreateObject();
-    for (const char *const *k = setting_keys; *k; k++) {
-        const cJSON *it = cJSON_GetObjectItemCaseSensitive(row, *k);
+    for (const struct store_setting *k = store_settings; k->field; k++) {
+        const cJSON *it = cJSON_GetObjectItemCaseSensitive(row, k->field);
         if (it && !cJSON_IsArray(it) && !cJSON_IsObject(it))
-            cJSON_AddItemToObject(o, *k, cJSON_Duplicate(it, 1));
+            cJSON_AddItemToObject(o, k->field, cJSON_Duplicate(it, 1));
     }
     char *txt = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
@@ -1463,8 +1469,76 @@ int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJ
 
 /* ---------------------------------------------------------------- queries */
 
-int store_query(struct store *s, const struct store_filter *f, cJSON **rows, char *err)
+const char *store_setting_field(const char *key)
 {
+    char k[64];
+    size_t n = strlen(key);
+    if (n == 0 || n >= sizeof(k))
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        k[i] = key[i] == '-' ? '_' : key[i];
+    for (const struct store_setting *e = store_settings; e->field; e++)
+        if (strcmp(k, e->field) == 0 || (e->flag && strcmp(k, e->flag) == 0) ||
+            (e->name && strcmp(k, e->name) == 0))
+            return e->field;
+    return NULL;
+}
+
+/* "on", "true", "yes" = 1, "off", "false", "no" = 0, "auto" = -1 (llama.cpp's -fa), else a
+ * number */
+static bool filter_number(const char *v, double *out)
+{
+    static const struct {
+        const char *word;
+        double v;
+    } words[] = {{"on", 1},    {"true", 1}, {"yes", 1},  {"off", 0},
+                 {"false", 0}, {"no", 0},   {"auto", -1}};
+    for (size_t i = 0; i < QB_ARRAY_LEN(words); i++)
+        if (strcasecmp(v, words[i].word) == 0)
+            return *out = words[i].v, true;
+    return parse_double(v, out) == 0;
+}
+
+/* A setting of a row equals a filter's value: numbers and booleans by value, text
+ * ignoring case (q8_0 = Q8_0); a row without the setting does not match */
+static bool setting_matches(const cJSON *settings, const char *field, const char *value)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(settings, field);
+    double want;
+    if (cJSON_IsNumber(it))
+        return filter_number(value, &want) && it->valuedouble == want;
+    if (cJSON_IsBool(it))
+        return filter_number(value, &want) && (want != 0) == cJSON_IsTrue(it);
+    if (cJSON_IsString(it)) {
+        double have;
+        if (strcasecmp(it->valuestring, value) == 0)
+            return true;
+        /* llama-bench's csv/md give some numbers as text ("1", "on") */
+        return filter_number(it->valuestring, &have) && filter_number(value, &want) && have == want;
+    }
+    return false;
+}
+
+/* v with LIKE's wildcards escaped by '\', then '%': a literal prefix (the caller frees) */
+static char *like_prefix(const char *v)
+{
+    size_t n = strlen(v), k = 0;
+    char *p = xmalloc(2 * n + 2);
+    for (const char *c = v; *c; c++) {
+        if (*c == '%' || *c == '_' || *c == '\\')
+            p[k++] = '\\';
+        p[k++] = *c;
+    }
+    p[k++] = '%';
+    p[k] = 0;
+    return p;
+}
+
+int store_query_each(struct store *s, const struct store_filter *f,
+                     int (*fn)(cJSON *res, void *ctx), void *ctx, char *err)
+{
+    /* every string matches literally: instr() for substrings, = for whole values, LIKE
+     * only for the commit prefix (any case) with its wildcards escaped */
     static const char sql[] =
         "SELECT r.id, r.run_id, u.label, r.kind, r.status, u.imported_from, r.source_line, r.row, "
         "r.test, r.settings "
@@ -1475,22 +1549,32 @@ int store_query(struct store *s, const struct store_filter *f, cJSON **rows, cha
         "AND (?4 IS NULL OR instr(m.path, ?4) > 0 OR instr(m.model_type, ?4) > 0) "
         "AND (?5 IS NULL OR instr(upper(m.model_type), upper(?5)) > 0 "
         "     OR instr(upper(m.path), upper(?5)) > 0) "
-        "AND (?6 IS NULL OR b.llama_commit LIKE ?6 || '%' OR CAST(b.llama_build_number AS TEXT) = "
-        "?6) "
-        "AND (?7 = 0 OR r.status = 'ok') ORDER BY r.id";
+        "AND (?6 IS NULL OR b.llama_commit LIKE ?7 ESCAPE '\\' "
+        "     OR CAST(b.llama_build_number AS TEXT) = ?6) "
+        "AND (?8 = 0 OR r.status = 'ok') ORDER BY r.id";
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
         return db_err(s, err, "cannot prepare the query");
+    char *build_like = f->build ? like_prefix(f->build) : NULL;
     sqlite3_bind_int64(st, 1, f->run_id);
     bind_text(st, 2, f->label);
     bind_text(st, 3, f->kind);
     bind_text(st, 4, f->model);
     bind_text(st, 5, f->quant);
     bind_text(st, 6, f->build);
-    sqlite3_bind_int(st, 7, f->ok_only);
-    cJSON *arr = cJSON_CreateArray();
-    int rc;
+    bind_text(st, 7, build_like);
+    sqlite3_bind_int(st, 8, f->ok_only);
+    int rc, ret = 0;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *set_txt = (const char *)sqlite3_column_text(st, 9);
+        cJSON *set = set_txt ? cJSON_Parse(set_txt) : NULL;
+        bool keep = true;
+        for (int i = 0; i < f->n_set && keep; i++)
+            keep = setting_matches(set, f->set[i].field, f->set[i].value);
+        if (!keep) {
+            cJSON_Delete(set);
+            continue;
+        }
         cJSON *o = cJSON_CreateObject();
         cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
         cJSON_AddNumberToObject(o, "run_id", (double)sqlite3_column_int64(st, 1));
@@ -1507,17 +1591,85 @@ int store_query(struct store *s, const struct store_filter *f, cJSON **rows, cha
         cJSON_AddItemToObject(o, "row", row ? row : cJSON_CreateObject());
         const char *test = (const char *)sqlite3_column_text(st, 8);
         cJSON_AddStringToObject(o, "test", test ? test : "");
-        cJSON *set = cJSON_Parse((const char *)sqlite3_column_text(st, 9));
         cJSON_AddItemToObject(o, "settings", set ? set : cJSON_CreateObject());
-        cJSON_AddItemToArray(arr, o);
+        ret = fn(o, ctx);
+        if (ret != 0)
+            break;
     }
     sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) {
-        cJSON_Delete(arr);
+    free(build_like);
+    if (ret != 0)
+        return ret;
+    if (rc != SQLITE_DONE)
         return db_err(s, err, "query failed");
+    return 0;
+}
+
+static int collect_row(cJSON *res, void *ctx)
+{
+    cJSON_AddItemToArray(ctx, res); /* O(1): cJSON keeps the last item in child->prev */
+    return 0;
+}
+
+int store_query(struct store *s, const struct store_filter *f, cJSON **rows, char *err)
+{
+    cJSON *arr = cJSON_CreateArray();
+    if (store_query_each(s, f, collect_row, arr, err) != 0) {
+        cJSON_Delete(arr);
+        return -1;
     }
     *rows = arr;
     return 0;
+}
+
+/* ---------------------------------------------------------------- imports */
+
+/* An imported file's SHA-256 is kept in meta as "import:sha256:HEX" = run id, so the
+ * same bytes are not stored twice (no schema change: meta is a key/value table) */
+int64_t store_find_import(struct store *s, const char *sha256_hex)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(
+            s->db,
+            "SELECT CAST(m.value AS INTEGER) FROM meta m JOIN runs u "
+            "ON u.id = CAST(m.value AS INTEGER) WHERE m.key = 'import:sha256:' || ?1",
+            -1, &st, NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_TRANSIENT);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st);
+    return id;
+}
+
+int store_note_import(struct store *s, const char *sha256_hex, int64_t run_id, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO meta(key, value) "
+                           "VALUES('import:sha256:' || ?1, CAST(?2 AS TEXT))",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the import note");
+    sqlite3_bind_text(st, 1, sha256_hex, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, run_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : db_err(s, err, "cannot note the import");
+}
+
+int store_begin(struct store *s, char *err)
+{
+    return exec_retry(s, "BEGIN IMMEDIATE", err);
+}
+
+int store_commit(struct store *s, char *err)
+{
+    return exec_retry(s, "COMMIT", err);
+}
+
+void store_rollback(struct store *s)
+{
+    if (s && !sqlite3_get_autocommit(s->db))
+        exec(s, "ROLLBACK", NULL);
 }
 
 int store_list_runs(struct store *s, cJSON **runs, char *err)

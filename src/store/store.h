@@ -74,21 +74,60 @@ int store_run_end_why(struct store *s, int64_t run_id, const char *status, const
 int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJSON *row, int line,
                      char *err);
 
-/* Which rows a query returns; NULL / 0 fields match anything. */
+/* The settings rows are matched on (compare) and can be filtered by (compare, report):
+ * the row field, llama-bench's short flag for it and its long flag or table column
+ * (NULL when none); a filter key is any of the three, '-' read as '_'. NULL-terminated
+ * by field. */
+struct store_setting {
+    const char *field; /* "n_threads" */
+    const char *flag;  /* "t" (-t) */
+    const char *name;  /* "threads" (--threads, the md column) */
+};
+extern const struct store_setting store_settings[];
+
+/* The field of a setting named by its field, flag or long name; NULL when unknown
+ * (static, do not free). */
+const char *store_setting_field(const char *key);
+
+#define STORE_FILTER_MAX_SETTINGS 16
+
+/* Which rows a query returns; NULL / 0 fields match anything. Every string matches
+ * literally (no wildcards). */
 struct store_filter {
     int64_t run_id;    /* one run */
     const char *label; /* the run's label */
     const char *kind;  /* bench, sweep, batched, ... */
     const char *model; /* substring of the model's path or type */
-    const char *quant; /* substring of the model type ("Q4_0") */
-    const char *build; /* prefix of the llama.cpp commit, or the build number */
+    const char *quant; /* substring of the model type ("Q4_0"), any case */
+    const char *build; /* prefix of the llama.cpp commit (any case), or the build number */
     bool ok_only;      /* only rows with status ok */
+    struct {
+        const char *field; /* a store_settings field */
+        const char *value; /* the setting's value: a number, on/off/true/false, or text */
+    } set[STORE_FILTER_MAX_SETTINGS]; /* every one must match */
+    int n_set;                        /* settings in set */
 };
 
 /* Rows matching f in insertion order: a JSON array (the caller frees) of objects
  * {"id", "run_id", "label", "kind", "status", "imported", "line", "row": {...}, "test",
  * "settings": {...}} where settings are the fields rows are matched on. */
 int store_query(struct store *s, const struct store_filter *f, cJSON **rows, char *err);
+
+/* The same rows one at a time, without holding them all: fn gets each object (its own,
+ * to free or keep) and ctx; a non-zero return from fn stops the query and is returned. */
+int store_query_each(struct store *s, const struct store_filter *f,
+                     int (*fn)(cJSON *res, void *ctx), void *ctx, char *err);
+
+/* A file imported before, by the SHA-256 (hex) of its bytes: the run it became, 0 none */
+int64_t store_find_import(struct store *s, const char *sha256_hex);
+/* Note that run_id was imported from a file with this SHA-256 (hex) */
+int store_note_import(struct store *s, const char *sha256_hex, int64_t run_id, char *err);
+
+/* One transaction around several calls (an import: all of a file's rows or none).
+ * store_add_result inside it joins it instead of committing on its own. */
+int store_begin(struct store *s, char *err);
+int store_commit(struct store *s, char *err);
+void store_rollback(struct store *s); /* accepts a store without a transaction */
 
 /* Runs, newest first: a JSON array of {"id", "label", "command", "argv", "started",
  * "ended", "status", "imported_from", "host", "n_results", "reason"} (the caller frees). */

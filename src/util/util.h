@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#define QB_ERR_LEN      512
+#define QB_ERR_LEN      1024
 #define QB_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 #define QB_FMT(a, b)    __attribute__((format(printf, a, b)))
 

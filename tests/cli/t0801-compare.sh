@@ -61,8 +61,8 @@ assert sum(x['significant'] for x in j) <= 1, j
 assert all(x['ci95_lo'] <= x['ratio'] <= x['ci95_hi'] for x in j)
 PY
 # two runs on each side: the interval is over the run means
-run "$QB" import a.jsonl c.jsonl --label multi-a
-run "$QB" import b.jsonl d.jsonl --label multi-b
+run "$QB" import a.jsonl c.jsonl --label multi-a --force # a, b, c were imported above
+run "$QB" import b.jsonl d.jsonl --label multi-b --force
 run "$QB" compare multi-a multi-b -o json
 expect_rc 0 "by runs"
 python3 - "$T/out" <<'PY' || fail "intervals over run means"
@@ -124,7 +124,7 @@ chk 2 "quantbench compare: unknown method 'magic' (welch or bootstrap); try 'qua
 chk 2 "quantbench compare: --plot writes SVG: give a FILE.svg, not 'p.png'; try 'quantbench compare --help'" a b --plot p.png
 chk 2 "quantbench compare: invalid output format 'xml' (md, csv or json); try 'quantbench compare --help'" a b -o xml
 chk 2 "quantbench compare: invalid value 'lots' for --run-noise (percent, 0..100); try 'quantbench compare --help'" a b --run-noise lots
-chk 2 "quantbench compare: B: unknown filter key 'colour' (run, label, kind, model, quant, build); try 'quantbench compare --help'" a colour=red
+chk 2 "quantbench compare: B: unknown filter key 'colour' (run, label, kind, model, quant, build or a setting: n_prompt/p n_gen/n n_depth/d pp/npp tg/ntg pl/npl n_kv is_pp_shared/pps n_kv_max n_ctx/c/ctx_size n_batch/b/batch_size n_ubatch/ub/ubatch_size n_seq/np/parallel n_threads/t/threads n_threads_batch/tb/threads_batch cpu_mask/C cpu_strict poll type_k/ctk/cache_type_k type_v/ctv/cache_type_v n_gpu_layers/ngl n_cpu_moe/ncmoe split_mode/sm main_gpu/mg no_kv_offload/nkvo flash_attn/fa devices/dev/device tensor_split/ts tensor_buft_overrides/ot/override_tensor use_mmap/mmp/mmap load_mode/lm embeddings/embd no_op_offload/nopo text n_parallel kv_unified/kvu); try 'quantbench compare --help'" a colour=red
 chk 3 "quantbench: error: A ('nope') matches no stored rows" nope side-b
 chk 1 "quantbench: error: no rows of A ('side-a') and B ('r1') have the same test and settings" side-a r1
 chk 3 "quantbench: error: no results database at 'missing.db' (run a measuring command first, or give --db PATH)" a b --db missing.db

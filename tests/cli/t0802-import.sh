@@ -128,7 +128,7 @@ bad() { # file message
 printf '{"pp": 1, "tg": 2, "n_kv": 0, "speed_pp": 1, "speed_tg": 2}\n{"pp": 1,\n' >broken.jsonl
 bad broken.jsonl "line 2: malformed JSON line"
 printf 'hello\nworld\n' >prose.txt
-bad prose.txt "unrecognised format (expected llama-bench json, jsonl, csv, sql or md; llama-batched-bench md or jsonl; sweep-bench md or jsonl)"
+bad prose.txt "unrecognised format (expected llama-bench json, jsonl, csv, sql or md; llama-batched-bench md or jsonl; sweep-bench md or jsonl; quantbench bench sql, ctxmax or mem json)"
 head -3 lb.csv >short.csv
 sed -i '3s/,"[^"]*"$//' short.csv
 bad short.csv "line 3: $(($(head -1 lb.csv | tr ',' '\n' | wc -l) - 1)) fields, the header has $(head -1 lb.csv | tr ',' '\n' | wc -l)"
@@ -137,7 +137,7 @@ bad badcell.md "line 6: bad value 'fast' in column 'S_TG t/s'"
 printf '| a | b |\n|---|---|\n| 1 | 2 |\n' >other.md
 bad other.md "line 1: a table that is not llama-bench's, llama-batched-bench's or sweep-bench's"
 printf '{"foo": 1}\n' >foreign.jsonl
-bad foreign.jsonl "line 1: not a llama-bench, llama-batched-bench or sweep-bench result object"
+bad foreign.jsonl "line 1: not a llama-bench, llama-batched-bench, sweep-bench, quantbench ctxmax or quantbench mem result object"
 : >empty.json
 bad empty.json "empty file"
 run "$QB" import missing.json

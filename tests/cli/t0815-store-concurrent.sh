@@ -38,7 +38,7 @@ check() {
 
 for round in 1 2 3 4; do
     rm -f new.db new.db-wal new.db-shm
-    at_once new.db 8 "$QB" import sb.jsonl
+    at_once new.db 8 "$QB" import --force sb.jsonl
     check new.db 8 3
 done
 
@@ -46,7 +46,7 @@ done
 for round in 1 2 3; do
     rm -f empty.db*
     : >empty.db
-    at_once empty.db 8 "$QB" import sb.jsonl
+    at_once empty.db 8 "$QB" import --force sb.jsonl
     check empty.db 8 3
 done
 
@@ -57,7 +57,7 @@ q v2.db 'ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
 for round in 1 2 3; do
     rm -f old.db*
     cp v2.db old.db
-    at_once old.db 8 "$QB" import sb.jsonl
+    at_once old.db 8 "$QB" import --force sb.jsonl
     check old.db 9 3
 done
 
@@ -74,7 +74,7 @@ pids=""
 for i in 1 2 3 4; do
     "$QB" bench -m "$m" -p 8 -n 2 -r 1 -t 1 --db mixed.db >"bo.$i" 2>"be.$i" &
     pids="$pids $!"
-    "$QB" import sb.jsonl sb.jsonl --db mixed.db >"io.$i" 2>"ie.$i" &
+    "$QB" import --force sb.jsonl sb.jsonl --db mixed.db >"io.$i" 2>"ie.$i" &
     pids="$pids $!"
 done
 for p in $pids; do wait "$p" || fail "a mixed writer failed: $(cat be.* ie.*)"; done
