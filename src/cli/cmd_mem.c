@@ -41,9 +41,7 @@ static const char mem_help[] =
     "\n" QB_EXIT_CODES_HELP;
 
 struct mem_opts {
-    struct single_opts so;
-    const char *models[16];
-    int n_models;
+    struct single_opts so; /* -m: so.models */
     bool dry, measure, fill;
     uint64_t budget;
 };
@@ -69,15 +67,6 @@ int cmd_mem(int argc, char **argv)
         int rc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage();
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (!v)
-                return usage_error("mem", "%s needs a value", a);
-            if (o.n_models == 16)
-                return usage_error("mem", "at most 16 models");
-            o.models[o.n_models++] = v;
-            i++;
-            continue;
-        }
         if (!strcmp(a, "--no-dry-run")) {
             o.dry = false;
             continue;
@@ -109,37 +98,34 @@ int cmd_mem(int argc, char **argv)
         if (used)
             i++;
     }
-    if (!o.n_models)
-        return usage_error("mem", "missing -m MODEL");
-    for (int k = 0; k < o.n_models; k++) {
-        o.so.model = o.models[k];
-        int rc = single_opts_check(&o.so, "mem");
-        if (rc)
-            return rc;
-    }
-    struct memcmd_model *mm = xcalloc((size_t)o.n_models, sizeof(*mm));
+    int check = single_opts_check(&o.so, "mem");
+    if (check)
+        return check;
+    const int n_models = o.so.n_models;
+    const char *const *models = o.so.models;
+    struct memcmd_model *mm = xcalloc((size_t)n_models, sizeof(*mm));
     int ret = QB_EXIT_OK;
-    for (int k = 0; k < o.n_models; k++) {
-        o.so.model = o.models[k];
+    for (int k = 0; k < n_models; k++) {
+        o.so.model = models[k];
         int rc = memcmd_estimate(&mc, &o.so, &mm[k], "mem");
         if (rc) {
             ret = rc;
             goto out;
         }
     }
-    for (int k = 0; k < o.n_models && (o.dry || o.measure); k++) {
-        o.so.model = o.models[k];
+    for (int k = 0; k < n_models && (o.dry || o.measure); k++) {
+        o.so.model = models[k];
         if (o.dry && memcmd_probe(&mc, &o.so, true, false, &mm[k].dry, mm[k].dry_err) < 0)
             ret = QB_EXIT_PARTIAL;
         if (o.measure && memcmd_probe(&mc, &o.so, false, o.fill, &mm[k].meas, mm[k].meas_err) < 0)
             ret = QB_EXIT_PARTIAL;
     }
     if (o.budget)
-        memcmd_budget(&mc, &o.so, mm, o.n_models, o.budget);
-    if (memcmd_print(&mc, &o.so, mm, o.n_models, o.budget) < 0)
+        memcmd_budget(&mc, &o.so, mm, n_models, o.budget);
+    if (memcmd_print(&mc, &o.so, mm, n_models, o.budget) < 0)
         ret = error("cannot write the output");
 out:
-    for (int k = 0; k < o.n_models; k++)
+    for (int k = 0; k < n_models; k++)
         memcmd_model_release(&mm[k]);
     free(mm);
     return ret;

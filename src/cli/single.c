@@ -255,7 +255,7 @@ int single_exit_code(const int *rcs, int n)
 int single_opts_cols(const struct single_opts *o, const struct table_col *base, int n,
                      struct table_col *out)
 {
-    static const struct table_col model_col = {"model_filename", "model", -30, TABLE_INT};
+    static const struct table_col model_col = {"model_filename", "file", -30, TABLE_INT};
     int k = 0;
     if (o->n_models > 1)
         out[k++] = model_col;
