@@ -278,7 +278,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         if (i + 1 >= argc)
             return set_err(err, takes_value(a) ? "%s needs a value" : "unknown flag '%s'", a);
         const char *v = argv[++i];
-        int rc = 0, fmt;
+        int rc = 0;
+        const unsigned fmts = BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_SQL);
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
             str_list_split(&o->models, v, ',');
         else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt"))
@@ -394,18 +395,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             if (parse_double(v, &o->timeout_s) < 0 || o->timeout_s < 0)
                 rc = set_err(err, "invalid value '%s' for --timeout (seconds, 0 = none)", v);
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if ((fmt = bench_fmt_parse(v, false)) < 0)
-                rc = set_err(err, "invalid output format '%s' (md, csv, json, jsonl, sql)", v);
-            else
-                o->fmt = (enum bench_fmt)fmt;
+            rc = bench_fmt_flag(v, fmts, NULL, &o->fmt, err);
         } else if (!strcmp(a, "-oe") || !strcmp(a, "--output-err")) {
-            if ((fmt = bench_fmt_parse(v, true)) < 0)
-                rc = set_err(err,
-                             "invalid output format '%s' for -oe (md, csv, json, jsonl, "
-                             "sql, none)",
-                             v);
-            else
-                o->fmt_err = (enum bench_fmt)fmt;
+            rc = bench_fmt_flag(v, fmts | BENCH_FMT_BIT(BENCH_FMT_NONE), "-oe", &o->fmt_err, err);
         } else
             return set_err(err, "unknown flag '%s'", a);
         if (rc < 0)

@@ -500,16 +500,27 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
         }
         return;
     }
-    fputs("| id | label | command | started | ended | status | rows | host | imported from |\n"
-          "|---:|---|---|---|---|---|---:|---|---|\n",
-          fp);
+    static const char *const heads[] = {"id",     "label", "command", "started",      "ended",
+                                        "status", "rows",  "host",    "imported from"};
+    struct text_table t;
+    text_table_begin(&t, fp, fmt, heads, "rlllllrll", 9);
     const cJSON *r;
     cJSON_ArrayForEach (r, runs) {
-        fprintf(fp, "| %.0f | %s | %s | %s | %s | %s | %.0f | %s | %s |\n", num_of(r, "id", 0),
-                str_of(r, "label", ""), str_of(r, "command", ""), str_of(r, "started", ""),
-                str_of(r, "ended", ""), str_of(r, "status", ""), num_of(r, "n_results", 0),
-                str_of(r, "host", ""), str_of(r, "imported_from", ""));
+        char id[32], n[32];
+        snprintf(id, sizeof(id), "%.0f", num_of(r, "id", 0));
+        snprintf(n, sizeof(n), "%.0f", num_of(r, "n_results", 0));
+        const char *cells[] = {id,
+                               str_of(r, "label", ""),
+                               str_of(r, "command", ""),
+                               str_of(r, "started", ""),
+                               str_of(r, "ended", ""),
+                               str_of(r, "status", ""),
+                               n,
+                               str_of(r, "host", ""),
+                               str_of(r, "imported_from", "")};
+        text_table_row(&t, cells);
     }
+    text_table_end(&t);
 }
 
 int cmd_report(int argc, char **argv)
@@ -533,17 +544,14 @@ int cmd_report(int argc, char **argv)
             const char *v = argv[++i];
             if (strcmp(a, "--db") == 0) {
                 db_path = v;
-            } else if (strcmp(v, "html") == 0) {
-                html = true;
             } else {
-                int f = bench_fmt_parse(v, false);
-                if (f < 0 || f == BENCH_FMT_SQL) {
-                    ret = usage_error(
-                        "report", "invalid output format '%s' (md, csv, json, jsonl or html)", v);
+                char err[QB_ERR_LEN];
+                if (bench_fmt_flag(v, BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_HTML), NULL, &fmt,
+                                   err) < 0) {
+                    ret = usage_error("report", "%s", err);
                     goto out_free;
                 }
-                fmt = (enum bench_fmt)f;
-                html = false;
+                html = fmt == BENCH_FMT_HTML;
             }
         } else if (strcmp(a, "--runs") == 0) {
             runs = true;
@@ -555,6 +563,10 @@ int cmd_report(int argc, char **argv)
         } else {
             specs[n_specs++] = xstrdup(a);
         }
+    }
+    if (runs && html) {
+        ret = usage_error("report", "--runs lists the runs as md, csv, json or jsonl, not html");
+        goto out_free;
     }
     char err[QB_ERR_LEN];
     struct store_filter *f = xcalloc((size_t)n_specs + 1, sizeof(*f));

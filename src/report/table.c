@@ -89,19 +89,29 @@ static void text_table_line(struct text_table *t, const char *const *cells)
     fputs(t->fmt == BENCH_FMT_CSV ? "\n" : " |\n", t->fp);
 }
 
+static void text_table_header(struct text_table *t)
+{
+    if (t->header_done)
+        return;
+    text_table_line(t, t->heads);
+    if (t->fmt != BENCH_FMT_CSV) {
+        fputc('|', t->fp);
+        for (int i = 0; i < t->n_cols; i++)
+            fputs(t->align && t->align[i] == 'r' ? "---:|" : "---|", t->fp);
+        fputc('\n', t->fp);
+    }
+    t->header_done = true;
+}
+
 void text_table_row(struct text_table *t, const char *const *cells)
 {
-    if (!t->header_done) {
-        text_table_line(t, t->heads);
-        if (t->fmt != BENCH_FMT_CSV) {
-            fputc('|', t->fp);
-            for (int i = 0; i < t->n_cols; i++)
-                fputs(t->align && t->align[i] == 'r' ? "---:|" : "---|", t->fp);
-            fputc('\n', t->fp);
-        }
-        t->header_done = true;
-    }
+    text_table_header(t);
     text_table_line(t, cells);
+}
+
+void text_table_end(struct text_table *t)
+{
+    text_table_header(t);
 }
 
 char *table_value_text(const cJSON *it)

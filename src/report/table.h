@@ -88,6 +88,8 @@ void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt,
                       const char *const *heads, const char *align, int n_cols);
 /* One row of n_cols cells (the header is written before the first) */
 void text_table_row(struct text_table *t, const char *const *cells);
+/* The end: a table without rows still gets its header */
+void text_table_end(struct text_table *t);
 /* One CSV field, quoted only when it must be (RFC 4180) */
 void csv_put_field(FILE *fp, const char *s);
 
