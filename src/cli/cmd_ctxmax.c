@@ -33,7 +33,14 @@ static const char ctxmax_help[] =
     "  --max N                     largest context to try [the model's training context]\n"
     "  --budget SIZE               host RAM budget (e.g. 8GiB): a probe whose peak RSS\n"
     "                              exceeds it fails (lets the search run on a CPU)\n"
-    "  -np, --parallel N           parallel sequences [1]\n" MEMCMD_HELP "\n" QB_EXIT_CODES_HELP;
+    "  -np, --parallel N           parallel sequences [1]\n"
+    "  --progress, --no-progress   probes done with an ETA on stderr [on when stderr is a\n"
+    "                              terminal]\n" MEMCMD_HELP
+    "\n"
+    "Several models (-m A -m B, -m A,B) are searched one after the other. md: per model the\n"
+    "answer and its probes; csv: the probe table, the model first; json: the search's object\n"
+    "(with several models an array of them); jsonl: one object per model and line.\n"
+    "\n" QB_EXIT_CODES_HELP;
 
 struct probe {
     uint32_t n_ctx;

@@ -37,7 +37,9 @@ static const char mem_help[] =
     "RSS)\n" MEMCMD_HELP "\n"
     "json: per model the parts (buft, dev, model, context, compute, output bytes), per device\n"
     "weights, kv, compute, output and total bytes, total_bytes, and the dry run and the\n"
-    "measurement when made.\n"
+    "measurement when made; jsonl: one such model object per line, then {\"budget\": ...}\n"
+    "with --budget; csv: the md table of every model, the model first (and with --budget the\n"
+    "largest context that fits beside the others last).\n"
     "\n" QB_EXIT_CODES_HELP;
 
 struct mem_opts {
