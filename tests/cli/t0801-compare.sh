@@ -122,7 +122,7 @@ chk 2 "quantbench compare: need two sides, A and B; try 'quantbench compare --he
 chk 2 "quantbench compare: more than two sides given ('x'); try 'quantbench compare --help'" a b x
 chk 2 "quantbench compare: unknown method 'magic' (welch or bootstrap); try 'quantbench compare --help'" a b --method magic
 chk 2 "quantbench compare: --plot writes SVG: give a FILE.svg, not 'p.png'; try 'quantbench compare --help'" a b --plot p.png
-chk 2 "quantbench compare: invalid output format 'xml' (md, csv or json); try 'quantbench compare --help'" a b -o xml
+chk 2 "quantbench compare: invalid output format 'xml' (md, csv, json, jsonl); try 'quantbench compare --help'" a b -o xml
 chk 2 "quantbench compare: invalid value 'lots' for --run-noise (percent, 0..100); try 'quantbench compare --help'" a b --run-noise lots
 chk 2 "quantbench compare: B: unknown filter key 'colour' (run, label, kind, model, quant, build); try 'quantbench compare --help'" a colour=red
 chk 3 "quantbench: error: A ('nope') matches no stored rows" nope side-b
