@@ -53,7 +53,7 @@ each md,csv,json,jsonl -o sweep -m "$m" -c 128 -ub 64 -b 64 -n 4 -t 1
 bad sweep "md, csv, json, jsonl" -o -m "$m"
 each md,csv,json,jsonl -o batched -m "$m" -c 256 -npp 8 -ntg 2 -npl 1,2 -t 1
 bad batched "md, csv, json, jsonl" -o -m "$m"
-MDCOLS=1 each md,csv,json,jsonl -o ctxmax -m "$m,$mo" --max 256 -t 1
+MDCOLS=1 each md,csv,json,jsonl -o ctxmax -m "$m" --max 256 -t 1
 bad ctxmax "md, csv, json, jsonl" -o -m "$m"
 MDCOLS=1 each md,csv,json,jsonl -o mem -m "$m" -m "$mo" -c 512 --no-dry-run
 bad mem "md, csv, json, jsonl" -o -m "$m"
