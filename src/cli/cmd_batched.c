@@ -50,11 +50,10 @@ static void log_error_row(const struct single_opts *o, const struct batched_para
                           const char *err)
 {
     if (o->n_models > 1)
-        fprintf(stderr, "quantbench: error: '%s' PP %d TG %d B %d: %s\n", o->model, bp->pp,
-                bp->tg, bp->pl, err);
+        fprintf(stderr, "quantbench: error: '%s' PP %d TG %d B %d: %s\n", o->model, bp->pp, bp->tg,
+                bp->pl, err);
     else
-        fprintf(stderr, "quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl,
-                err);
+        fprintf(stderr, "quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
 }
 
 /* mean seconds and mean ± sd of the three speeds over the repetitions */
@@ -265,8 +264,7 @@ int cmd_batched(int argc, char **argv)
     long n_done = 0;
     for (int mi = 0; mi < o.n_models; mi++) {
         o.model = o.models[mi];
-        batched_model(&o, &npp, &ntg, &npl, shared, max_pl, &out, &prog, &n_done, &n_ok,
-                      &n_failed);
+        batched_model(&o, &npp, &ntg, &npl, shared, max_pl, &out, &prog, &n_done, &n_ok, &n_failed);
     }
     progress_end(&prog);
     table_end(&out);

@@ -35,8 +35,7 @@ static const char ctxmax_help[] =
     "                              exceeds it fails (lets the search run on a CPU)\n"
     "  -np, --parallel N           parallel sequences [1]\n"
     "  --progress, --no-progress   probes done with an ETA on stderr [on when stderr is a\n"
-    "                              terminal]\n" MEMCMD_HELP
-    "\n"
+    "                              terminal]\n" MEMCMD_HELP "\n"
     "Several models (-m A -m B, -m A,B) are searched one after the other. md: per model the\n"
     "answer and its probes; csv: the probe table, the model first; json: the search's object\n"
     "(with several models an array of them); jsonl: one object per model and line.\n"
@@ -266,8 +265,8 @@ static cJSON *ctxmax_json(const struct single_opts *so, const struct memcmd *mc,
 static void ctxmax_table(const struct single_opts *so, const struct ctxmax_model *c,
                          const struct search *s, int answer, struct text_table *t)
 {
-    static const char *const heads[] = {"model",        "#",      "n_ctx",  "outcome",
-                                        "peak RSS MiB", "GPU used MiB", "time s", "reason"};
+    static const char *const heads[] = {
+        "model", "#", "n_ctx", "outcome", "peak RSS MiB", "GPU used MiB", "time s", "reason"};
     bool md = so->fmt == BENCH_FMT_MD;
     if (md) {
         printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "

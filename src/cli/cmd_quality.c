@@ -162,8 +162,8 @@ static void on_chunk(long done, long total, void *ud)
 
 /* t (its text, base and settings) for o->model: *row (NULL when it failed: the error is
  * printed) and the exit code */
-static int quality_model(const struct single_opts *o, const struct work_test *t,
-                         const char *corpus, cJSON **row_out)
+static int quality_model(const struct single_opts *o, const struct work_test *t, const char *corpus,
+                         cJSON **row_out)
 {
     char err[QB_ERR_LEN];
     const char *text = t->text_path, *base = t->ppl_mode == 2 ? t->base_path : NULL,
@@ -316,9 +316,8 @@ static int quality_run(int argc, char **argv, char **cfp)
     if (rc)
         return rc;
     if (save_base && o.n_models > 1)
-        return usage_error("quality",
-                           "--save-base writes the log-probabilities of one model, not %d",
-                           o.n_models);
+        return usage_error(
+            "quality", "--save-base writes the log-probabilities of one model, not %d", o.n_models);
     struct work_test t;
     memset(&t, 0, sizeof(t));
     t.kind = WORK_PPL;

@@ -377,10 +377,17 @@ static void md_model(const struct memcmd_model *m)
  * that fits beside the others last; what md says in prose goes to stderr */
 static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
 {
-    static const char *const heads[] = {
-        "model",          "device",      "buffer",       "weights MiB",
-        "KV MiB",         "compute MiB", "output MiB",   "estimate MiB",
-        "dry run MiB",    "measured MiB", "largest n_ctx that fits with the others"};
+    static const char *const heads[] = {"model",
+                                        "device",
+                                        "buffer",
+                                        "weights MiB",
+                                        "KV MiB",
+                                        "compute MiB",
+                                        "output MiB",
+                                        "estimate MiB",
+                                        "dry run MiB",
+                                        "measured MiB",
+                                        "largest n_ctx that fits with the others"};
     struct text_table t;
     text_table_begin(&t, stdout, BENCH_FMT_CSV, heads, NULL, budget ? 11 : 10);
     for (int k = 0; k < n; k++) {

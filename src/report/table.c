@@ -24,7 +24,7 @@ int bench_fmt_parse(const char *s, bool allow_none)
 static const struct {
     const char *name;
     enum bench_fmt fmt;
-} fmt_names[] = {{"md", BENCH_FMT_MD},   {"csv", BENCH_FMT_CSV},   {"json", BENCH_FMT_JSON},
+} fmt_names[] = {{"md", BENCH_FMT_MD},       {"csv", BENCH_FMT_CSV}, {"json", BENCH_FMT_JSON},
                  {"jsonl", BENCH_FMT_JSONL}, {"sql", BENCH_FMT_SQL}, {"html", BENCH_FMT_HTML},
                  {"none", BENCH_FMT_NONE}};
 
@@ -63,8 +63,8 @@ void csv_put_field(FILE *fp, const char *s)
         fputs(s, fp);
 }
 
-void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt,
-                      const char *const *heads, const char *align, int n_cols)
+void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt, const char *const *heads,
+                      const char *align, int n_cols)
 {
     memset(t, 0, sizeof(*t));
     t->fp = fp;

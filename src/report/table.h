@@ -84,8 +84,8 @@ struct text_table {
     bool header_done;
 };
 
-void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt,
-                      const char *const *heads, const char *align, int n_cols);
+void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt, const char *const *heads,
+                      const char *align, int n_cols);
 /* One row of n_cols cells (the header is written before the first) */
 void text_table_row(struct text_table *t, const char *const *cells);
 /* The end: a table without rows still gets its header */

@@ -6,8 +6,8 @@
 
 #include "clock.h"
 
-void progress_format(char *buf, size_t n, const char *what, const char *unit, long done,
-                     long total, double elapsed_s)
+void progress_format(char *buf, size_t n, const char *what, const char *unit, long done, long total,
+                     double elapsed_s)
 {
     char eta[32] = "?";
     if (done > 0 && total >= done)
@@ -16,8 +16,8 @@ void progress_format(char *buf, size_t n, const char *what, const char *unit, lo
              eta);
 }
 
-void progress_begin(struct progress *p, enum progress_mode mode, const char *what,
-                    const char *unit, long total)
+void progress_begin(struct progress *p, enum progress_mode mode, const char *what, const char *unit,
+                    long total)
 {
     memset(p, 0, sizeof(*p));
     p->fp = stderr;

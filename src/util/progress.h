@@ -33,8 +33,8 @@ struct progress {
 };
 
 /* Start counting units of total (the clock starts now). mode decides whether it prints. */
-void progress_begin(struct progress *p, enum progress_mode mode, const char *what,
-                    const char *unit, long total);
+void progress_begin(struct progress *p, enum progress_mode mode, const char *what, const char *unit,
+                    long total);
 /* The total may change as the work learns more (ctxmax's remaining probes). */
 void progress_set_total(struct progress *p, long total);
 /* done units of the total are finished; prints when due. */
@@ -47,8 +47,8 @@ void progress_end(struct progress *p);
 
 /* The line's text into buf: "WHAT: UNIT DONE/TOTAL, E s elapsed, ETA R s" (ETA "?" while
  * nothing is done). */
-void progress_format(char *buf, size_t n, const char *what, const char *unit, long done,
-                     long total, double elapsed_s);
+void progress_format(char *buf, size_t n, const char *what, const char *unit, long done, long total,
+                     double elapsed_s);
 /* Whether a plain (not tty) line is due for done at now_ns: the first unit, the last, or
  * PROGRESS_INTERVAL_S after the previous line. */
 bool progress_due(const struct progress *p, long done, uint64_t now_ns);

@@ -101,8 +101,7 @@ void test_models_exit(void)
     CHECK(single_opts_add_models(&o, "m", err) == -1);
     CHECK_STR(err, "too many models (at most 64)");
 
-    int all_ok[] = {0, 0}, mixed[] = {0, 3}, none[] = {3, 1}, partial[] = {4, 0},
-        sig[] = {0, 130};
+    int all_ok[] = {0, 0}, mixed[] = {0, 3}, none[] = {3, 1}, partial[] = {4, 0}, sig[] = {0, 130};
     CHECK(single_exit_code(all_ok, 2) == QB_EXIT_OK);
     CHECK(single_exit_code(mixed, 2) == QB_EXIT_PARTIAL);
     CHECK(single_exit_code(none, 2) == QB_EXIT_INPUT);
