@@ -377,12 +377,13 @@ static int quality_run(int argc, char **argv, char **cfp)
     struct table_col cols[QB_ARRAY_LEN(quality_cols) + SINGLE_EXTRA_COLS];
     int n_cols = single_opts_cols(&o, quality_cols, (int)QB_ARRAY_LEN(quality_cols), cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    int rcs[SINGLE_MAX_MODELS];
+    int rcs[SINGLE_MAX_MODELS], n_run = 0;
     cJSON *klds[SINGLE_MAX_MODELS] = {0}; /* md: the KL-divergence tables, after the rows */
-    for (int k = 0; k < o.n_models; k++) {
+    for (int k = 0; k < o.n_models && !(k && single_stopped(rcs[k - 1])); k++) {
         o.model = o.models[k];
         cJSON *row = NULL;
         rcs[k] = quality_model(&o, &t, corpus, &row);
+        n_run = k + 1;
         if (!row)
             continue;
         table_row(&out, row);
@@ -403,7 +404,7 @@ static int quality_run(int argc, char **argv, char **cfp)
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
-    return single_exit_code(rcs, o.n_models);
+    return single_exit_code(rcs, n_run);
 }
 
 int cmd_quality(int argc, char **argv)

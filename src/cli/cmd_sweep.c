@@ -219,13 +219,14 @@ int cmd_sweep(int argc, char **argv)
     struct table_col cols[QB_ARRAY_LEN(sweep_cols) + SINGLE_EXTRA_COLS];
     int n_cols = single_opts_cols(&o, sweep_cols, (int)QB_ARRAY_LEN(sweep_cols), cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    int rcs[SINGLE_MAX_MODELS];
-    for (int k = 0; k < o.n_models; k++) {
-        o.model = o.models[k];
-        rcs[k] = sweep_model(&o, n_gen, stride, &out);
+    int rcs[SINGLE_MAX_MODELS], n_run = 0;
+    while (n_run < o.n_models && !(n_run && single_stopped(rcs[n_run - 1]))) {
+        o.model = o.models[n_run];
+        rcs[n_run] = sweep_model(&o, n_gen, stride, &out);
+        n_run++;
     }
     table_end(&out);
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
-    return single_exit_code(rcs, o.n_models);
+    return single_exit_code(rcs, n_run);
 }

@@ -252,6 +252,11 @@ int single_exit_code(const int *rcs, int n)
     return any_ran ? QB_EXIT_PARTIAL : first;
 }
 
+bool single_stopped(int rc)
+{
+    return rc == QB_EXIT_SIGINT || rc == QB_EXIT_SIGTERM;
+}
+
 int single_opts_cols(const struct single_opts *o, const struct table_col *base, int n,
                      struct table_col *out)
 {

@@ -55,6 +55,8 @@ int single_opts_add_models(struct single_opts *o, const char *v, char *err);
  * first failure's when none gave 0 or QB_EXIT_PARTIAL (4), else QB_EXIT_PARTIAL; 130/143
  * (a signal) wins over all. */
 int single_exit_code(const int *rcs, int n);
+/* Whether a run's exit code says a signal stopped it (130, 143): later models do not run */
+bool single_stopped(int rc);
 
 /* md columns of a row table: the model's file first when several models run, then base,
  * then with --mem host / GPU / peak RSS; out has room for n + SINGLE_EXTRA_COLS. */
