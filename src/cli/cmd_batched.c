@@ -192,6 +192,7 @@ static void batched_model(const struct single_opts *o, const struct int_list *np
                 } else {
                     (*n_ok)++;
                 }
+                progress_clear(prog); /* a row on a terminal goes on a line of its own */
                 table_row(out, row);
                 dbrun_row("batched", row);
                 cJSON_Delete(row);
