@@ -9,6 +9,8 @@
 #include "cli/dbrun.h"
 #include "engine/engine.h"
 #include "engine/worker.h"
+#include "util/log.h"
+#include "util/sig.h"
 #include "util/util.h"
 
 #ifndef QB_VERSION
@@ -113,7 +115,15 @@ int main(int argc, char **argv)
         int n = argc - 1, rc = dbrun_setup(commands[i].name, &n, argv + 1);
         if (rc != 0)
             return rc;
-        rc = dbrun_finish(commands[i].fn(n, argv + 1));
+        char err[QB_ERR_LEN];
+        if (sig_install(err) < 0)
+            return dbrun_finish(error("%s", err));
+        rc = commands[i].fn(n, argv + 1);
+        if (sig_caught()) { /* the command stopped early; what it finished is kept */
+            rc = sig_exit_code();
+            error("interrupted by SIG%s: finished rows are kept", sigabbrev_np(sig_caught()));
+        }
+        rc = dbrun_finish(rc);
         for (int k = 1; k < n; k++)
             if (strcmp(argv[1 + k], "--help") == 0 || strcmp(argv[1 + k], "-h") == 0) {
                 printf("\n%s", dbrun_help);
@@ -121,6 +131,6 @@ int main(int argc, char **argv)
             }
         return rc;
     }
-    fprintf(stderr, "quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
+    log_printf("quantbench: unknown command '%s'; try 'quantbench --help'\n", argv[1]);
     return QB_EXIT_USAGE;
 }

@@ -1,7 +1,9 @@
 /* Comma lists and ranges (see args.h). */
 #include "args.h"
 
+#include <regex.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -51,15 +53,22 @@ static int item(struct int_list *l, const char *flag, const char *it, int min, i
     if (op == '*' && a <= 0)
         return set_err(err, "invalid range '%s' for %s: a multiplied range must start above 0", it,
                        flag);
-    size_t before = l->n;
-    for (int64_t v = a; v <= b; v = op == '+' ? v + s : v * s) {
-        if (l->n >= INT_LIST_MAX)
-            return set_err(err, "range '%s' for %s expands to more than %d values", it, flag,
-                           INT_LIST_MAX);
-        int_list_push(l, (int)v);
-    }
-    if (l->n == before)
+    /* count first, expand after: 1-16777216 is refused before anything is allocated */
+    int64_t count = 0;
+    if (op == '+')
+        count = b < a ? 0 : (b - a) / s + 1;
+    else
+        for (int64_t v = a; v <= b; v *= s) /* at most 31 steps: v doubles at least */
+            count++;
+    if (count == 0)
         return set_err(err, "range '%s' for %s expands to nothing", it, flag);
+    if (count > INT_LIST_MAX)
+        return set_err(err, "range '%s' for %s expands to more than %d values", it, flag,
+                       INT_LIST_MAX);
+    if ((int64_t)l->n + count > INT_LIST_MAX)
+        return set_err(err, "too many values for %s (at most %d)", flag, INT_LIST_MAX);
+    for (int64_t v = a, k = 0; k < count; k++, v = op == '+' ? v + s : v * s)
+        int_list_push(l, (int)v);
     return 0;
 }
 
@@ -122,6 +131,17 @@ void str_list_split(struct str_list *l, const char *spec, char sep)
     }
 }
 
+int str_list_parse(struct str_list *l, const char *flag, const char *spec, char *err)
+{
+    size_t n = 1;
+    for (const char *p = spec; *p; p++)
+        n += *p == ',';
+    if (l->n + n > INT_LIST_MAX)
+        return set_err(err, "too many values for %s (at most %d)", flag, INT_LIST_MAX);
+    str_list_split(l, spec, ',');
+    return 0;
+}
+
 void str_list_release(struct str_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
@@ -147,6 +167,31 @@ int flag_kv_type(const char *v, const char *flag, const char **canon, char *err)
                    v, flag);
 }
 
+/* llama.cpp compiles each pattern as an ECMAScript regex when the model loads, and a bad
+ * one fails the load; the ones people write (\., \d, (a|b), .*) read the same as POSIX
+ * extended ones once \d is spelled [0-9] (as mem's estimate reads them, estimate.c) */
+static bool pattern_compiles(const char *pattern, size_t n)
+{
+    char *buf = xmalloc(5 * n + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (pattern[i] == '\\' && i + 1 < n && pattern[i + 1] == 'd') {
+            memcpy(buf + k, "[0-9]", 5);
+            k += 5;
+            i++;
+        } else {
+            buf[k++] = pattern[i];
+        }
+    }
+    buf[k] = '\0';
+    regex_t re;
+    bool ok = regcomp(&re, buf, REG_EXTENDED | REG_NOSUB) == 0;
+    if (ok)
+        regfree(&re);
+    free(buf);
+    return ok;
+}
+
 int flag_override_spec(const char *v, size_t max, char *err)
 {
     if (!strcmp(v, "none"))
@@ -162,9 +207,48 @@ int flag_override_spec(const char *v, size_t max, char *err)
                           "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
                           "';'-separated)",
                           v);
+        else if (!pattern_compiles(t, (size_t)(eq - t)))
+            ret = set_err(err, "tensor override pattern '%.*s' is not a valid regex", (int)(eq - t),
+                          t);
     }
     free(copy);
     return ret;
+}
+
+int grid_check(const struct grid_dim *dims, size_t n_dims, const char *what, char *err)
+{
+    uint64_t total = 1;
+    double approx = 1; /* shown when the exact product does not fit 64 bits */
+    bool over = false;
+    for (size_t i = 0; i < n_dims; i++) {
+        uint64_t n = dims[i].n ? dims[i].n : 1; /* a flag not given has its one default */
+        approx *= (double)n;
+        if (total > UINT64_MAX / n)
+            over = true;
+        else
+            total *= n;
+    }
+    if (!over && total <= GRID_MAX)
+        return 0;
+    char count[32], factors[QB_ERR_LEN / 2] = "";
+    if (over)
+        snprintf(count, sizeof(count), "%.3g", approx);
+    else
+        snprintf(count, sizeof(count), "%llu", (unsigned long long)total);
+    size_t k = 0;
+    for (size_t i = 0; i < n_dims && k + 1 < sizeof(factors); i++) {
+        if (dims[i].n < 2)
+            continue;
+        int w = snprintf(factors + k, sizeof(factors) - k, "%s%s %llu", k ? " x " : "",
+                         dims[i].flag, (unsigned long long)dims[i].n);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+    if (k >= sizeof(factors))
+        k = sizeof(factors) - 1;
+    return set_err(err, "the grid %s has %s %s, more than the cap of %d", factors, count, what,
+                   GRID_MAX);
 }
 
 bool ngl_too_many(int ngl, long long n_layer)

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct int_list {
     int *v;
@@ -28,14 +29,30 @@ void int_list_release(struct int_list *l);
 /* Split on sep (',' usually) and append each non-empty item. */
 void str_list_split(struct str_list *l, const char *spec, char sep);
 void str_list_add(struct str_list *l, const char *s);
+/* str_list_split on ',' for flag, counted first: -1 with err past INT_LIST_MAX values */
+int str_list_parse(struct str_list *l, const char *flag, const char *spec, char *err);
 void str_list_release(struct str_list *l);
 
 /* -ctk/-ctv: the KV cache type named v (any case) as ggml spells it, into *canon (static);
  * -1 with err naming flag otherwise. */
 int flag_kv_type(const char *v, const char *flag, const char **canon, char *err);
 
-/* -ot: "PATTERN=BUFFER_TYPE;..." shorter than max bytes ("none" allowed); -1 with err. */
+/* -ot: "PATTERN=BUFFER_TYPE;..." shorter than max bytes ("none" allowed), every PATTERN a
+ * regex that compiles; -1 with err. */
 int flag_override_spec(const char *v, size_t max, char *err);
+
+/* The grid a command runs is the product of its lists; past GRID_MAX it would not finish
+ * in a lifetime and its descriptions alone would fill the memory, so it is refused before
+ * it is built. One factor: a flag (or a group of flags) and its number of values. */
+#define GRID_MAX 100000
+struct grid_dim {
+    const char *flag; /* "-p", "-p/-n/-pg", ... */
+    uint64_t n;       /* values; 0 (not given: its default) counts as 1 */
+};
+/* 0 when the product of the n_dims sizes is at most GRID_MAX; otherwise -1 with err naming
+ * the factors, the product and the cap: "the grid -p/-n/-pg 100001 x -b 100000 has
+ * 10000100000 tests, more than the cap of 100000" (what: "tests") */
+int grid_check(const struct grid_dim *dims, size_t n_dims, const char *what, char *err);
 
 /* -ngl against a model's layer count: values past n_layer + 1 (the output layer) are a
  * mistake, except 99 and above, the usual way to write "all" (llama.cpp's READMEs) */

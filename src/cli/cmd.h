@@ -34,6 +34,9 @@ enum qb_exit {
 int error(const char *fmt, ...) QB_FMT(1, 2);
 /* Print a usage error ending with the help hint; returns QB_EXIT_USAGE */
 int usage_error(const char *cmd, const char *fmt, ...) QB_FMT(2, 3);
+/* After a run (bench, sweep, batched) with n_noisy rows of n_rows flagged noisy: one
+ * warning line with the load average at the start (load_start, -1 unknown) and now */
+void warn_noisy(int n_noisy, int n_rows, double load_start);
 
 int cmd_batched(int argc, char **argv);
 int cmd_bench(int argc, char **argv);

@@ -8,6 +8,9 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/log.h"
+#include "../util/procmem.h"
+#include "../util/sig.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
@@ -25,7 +28,8 @@ static const char batched_help_head[] =
     "Flags (defaults in brackets; -npp -ntg -npl take comma lists and ranges):\n"
     "  -npp N                      prompt tokens per sequence [128]\n"
     "  -ntg N                      generation steps [128]\n"
-    "  -npl N                      parallel sequences B [1]\n"
+    "  -npl N                      parallel sequences B, at most 256 (llama.cpp's\n"
+    "                              LLAMA_MAX_SEQ) [1]\n"
     "  -pps, --shared-prompt       one prompt decoded once and copied to every sequence\n";
 
 static const char batched_help_tail[] =
@@ -39,21 +43,22 @@ static const char batched_help_tail[] =
     "\n" QB_EXIT_CODES_HELP;
 
 static const struct table_col batched_cols[] = {
-    {"pp", "PP", 6, TABLE_INT},      {"tg", "TG", 6, TABLE_INT},
-    {"pl", "B", 4, TABLE_INT},       {"n_kv", "N_KV", 6, TABLE_INT},
-    {"t_pp", "T_PP s", 8, TABLE_F3}, {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
-    {"t_tg", "T_TG s", 8, TABLE_F3}, {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
-    {"t", "T s", 8, TABLE_F3},       {"speed", "S t/s", 16, TABLE_MEAN_SD},
+    {"pp", "PP", 6, TABLE_INT},        {"tg", "TG", 6, TABLE_INT},
+    {"pl", "B", 4, TABLE_INT},         {"n_kv", "N_KV", 6, TABLE_INT},
+    {"t_pp", "T_PP s", 8, TABLE_F3},   {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
+    {"t_tg", "T_TG s", 8, TABLE_F3},   {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
+    {"t", "T s", 8, TABLE_F3},         {"speed", "S t/s", 16, TABLE_MEAN_SD},
+    {"noisy", "noisy", 5, TABLE_FLAG},
 };
 
 static void log_error_row(const struct single_opts *o, const struct batched_params *bp,
                           const char *err)
 {
     if (o->n_models > 1)
-        fprintf(stderr, "quantbench: error: '%s' PP %d TG %d B %d: %s\n", o->model, bp->pp, bp->tg,
-                bp->pl, err);
+        log_printf("quantbench: error: '%s' PP %d TG %d B %d: %s\n", o->model, bp->pp, bp->tg,
+                   bp->pl, err);
     else
-        fprintf(stderr, "quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
+        log_printf("quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
 }
 
 /* mean seconds and mean ± sd of the three speeds over the repetitions */
@@ -113,6 +118,9 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     cJSON_AddNumberToObject(row, "speed_pp_sd", st[0].stddev);
     cJSON_AddNumberToObject(row, "speed_tg_sd", st[1].stddev);
     cJSON_AddNumberToObject(row, "speed_sd", st[2].stddev);
+    /* a speed too spread over -r (the 95% CI half-width above 5% of the mean) */
+    cJSON_AddBoolToObject(row, "noisy",
+                          stats_noisy(&st[0]) || stats_noisy(&st[1]) || stats_noisy(&st[2]));
     uint64_t sum = 0;
     for (int i = 0; i < n; i++)
         sum += ttft[i];
@@ -134,19 +142,20 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     return row;
 }
 
-/* every (PP, TG, B) of o->model in one worker: rows into out, counted in n_ok and n_failed */
+/* every (PP, TG, B) of o->model in one worker until a signal: rows into out, counted in n_ok,
+ * n_failed and n_noisy */
 static void batched_model(const struct single_opts *o, const struct int_list *npp,
                           const struct int_list *ntg, const struct int_list *npl, bool shared,
                           int max_pl, struct table_out *out, struct progress *prog, long *n_done,
-                          int *n_ok, int *n_failed)
+                          int *n_ok, int *n_failed, int *n_noisy)
 {
     char err[QB_ERR_LEN];
     struct work_load wl = {0, 0};
     struct runner rn;
     runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
-    for (size_t a = 0; a < npp->n; a++)
-        for (size_t b = 0; b < ntg->n; b++)
-            for (size_t c = 0; c < npl->n; c++) {
+    for (size_t a = 0; a < npp->n && !sig_caught(); a++)
+        for (size_t b = 0; b < ntg->n && !sig_caught(); b++)
+            for (size_t c = 0; c < npl->n && !sig_caught(); c++) {
                 struct work_test t;
                 memset(&t, 0, sizeof(t));
                 t.kind = WORK_BATCHED;
@@ -188,10 +197,12 @@ static void batched_model(const struct single_opts *o, const struct int_list *np
                 if (err[0]) {
                     (*n_failed)++;
                     progress_clear(prog);
-                    log_error_row(o, &t.bt, err);
+                    if (status != BENCH_STATUS_INTERRUPTED) /* said once, by main */
+                        log_error_row(o, &t.bt, err);
                 } else {
                     (*n_ok)++;
                 }
+                *n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
                 progress_clear(prog); /* a row on a terminal goes on a line of its own */
                 table_row(out, row);
                 dbrun_row("batched", row);
@@ -208,7 +219,8 @@ int cmd_batched(int argc, char **argv)
     struct int_list npp = {0}, ntg = {0}, npl = {0};
     bool shared = false;
     char err[QB_ERR_LEN];
-    int ret = QB_EXIT_OK, n_failed = 0, n_ok = 0;
+    int ret = QB_EXIT_OK, n_failed = 0, n_ok = 0, n_noisy = 0;
+    double load_start = proc_load_average();
     single_opts_init(&o);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -229,8 +241,11 @@ int cmd_batched(int argc, char **argv)
                 struct int_list *l = !strcmp(a, "-npp") ? &npp : !strcmp(a, "-ntg") ? &ntg : &npl;
                 if (!v)
                     rc = set_err(err, "%s needs a value", a);
-                else
-                    rc = int_list_parse(l, a, v, 1, l == &npl ? 4096 : 1 << 24, err) < 0 ? -1 : 1;
+                else {
+                    /* the B sequences share one context, which llama.cpp refuses past 256 */
+                    int max = l == &npl ? ENGINE_MAX_SEQ : 1 << 24;
+                    rc = int_list_parse(l, a, v, 1, max, err) < 0 ? -1 : 1;
+                }
                 used = true;
             } else {
                 rc = set_err(err, "unknown flag '%s'", a);
@@ -242,6 +257,11 @@ int cmd_batched(int argc, char **argv)
         }
         if (used)
             i++;
+    }
+    const struct grid_dim dims[] = {{"-npp", npp.n}, {"-ntg", ntg.n}, {"-npl", npl.n}};
+    if (grid_check(dims, QB_ARRAY_LEN(dims), "tests", err) < 0) {
+        ret = usage_error("batched", "%s", err);
+        goto out;
     }
     if ((ret = single_opts_check(&o, "batched")) != 0)
         goto out;
@@ -263,12 +283,14 @@ int cmd_batched(int argc, char **argv)
     progress_begin(&prog, o.progress, "batched", "test",
                    (long)(o.n_models * npp.n * ntg.n * npl.n));
     long n_done = 0;
-    for (int mi = 0; mi < o.n_models; mi++) {
+    for (int mi = 0; mi < o.n_models && !sig_caught(); mi++) {
         o.model = o.models[mi];
-        batched_model(&o, &npp, &ntg, &npl, shared, max_pl, &out, &prog, &n_done, &n_ok, &n_failed);
+        batched_model(&o, &npp, &ntg, &npl, shared, max_pl, &out, &prog, &n_done, &n_ok, &n_failed,
+                      &n_noisy);
     }
     progress_end(&prog);
     table_end(&out);
+    warn_noisy(n_noisy, n_ok + n_failed, load_start);
     if (fflush(stdout) != 0 || ferror(stdout))
         ret = error("cannot write results to stdout");
     else if (n_failed)

@@ -11,7 +11,9 @@
 #include "../report/bench_report.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/procmem.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "args.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -88,8 +90,9 @@ static const char *const bench_help[] = {
     "adds pp t/s, tg t/s and TTFT for pp+tg tests, and model load and context creation\n"
     "time. csv/json/jsonl/sql rows carry llama-bench's fields plus the raw samples, median,\n"
     "min, max, 95% CI, pp/tg parts, TTFT, load, context, warm-up and depth-fill times, and\n"
-    "the row's status (ok, error, crashed, timeout, load_failed) with its reason. sql writes\n"
-    "llama-bench's table llama_bench and quantbench_bench with every field.\n"
+    "the row's status (ok, error, crashed, oom, timeout, load_failed, interrupted) with its\n"
+    "reason. sql writes llama-bench's table llama_bench and quantbench_bench with every\n"
+    "field.\n"
     "\n" QB_EXIT_CODES_HELP,
     NULL};
 
@@ -235,6 +238,26 @@ static bool takes_value(const char *flag)
     return flag[0] == '-' && strlen(flag) < 60 && strstr(value_flags, key) != NULL;
 }
 
+/* the number of tests, from the list sizes alone, before the grid is built */
+static int check_grid_size(const struct bench_opts *o, char *err)
+{
+    uint64_t n_kinds = o->pg.n / 2; /* tests per setting: each pp, each tg, each pp+tg */
+    for (size_t i = 0; i < o->n_prompt.n; i++)
+        n_kinds += o->n_prompt.v[i] > 0;
+    for (size_t i = 0; i < o->n_gen.n; i++)
+        n_kinds += o->n_gen.v[i] > 0;
+    const struct grid_dim dims[] = {
+        {"-m", o->models.n},    {"-p/-n/-pg", n_kinds}, {"-d", o->n_depth.n},
+        {"-t", o->n_threads.n}, {"-C", o->cpu_mask.n},  {"--cpu-strict", o->cpu_strict.n},
+        {"--poll", o->poll.n},  {"-ngl", o->ngl.n},     {"-ncmoe", o->ncmoe.n},
+        {"-sm", o->sm.n},       {"-mg", o->mg.n},       {"-ts", o->ts.n},
+        {"-dev", o->dev.n},     {"-ot", o->ot.n},       {"-lm", o->lm.n},
+        {"-b", o->n_batch.n},   {"-ub", o->n_ubatch.n}, {"-ctk", o->ctk.n},
+        {"-ctv", o->ctv.n},     {"-fa", o->fa.n},       {"-nkvo", o->nkvo.n},
+    };
+    return grid_check(dims, QB_ARRAY_LEN(dims), "tests", err);
+}
+
 static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 {
     static const char *const fa_names[] = {"on", "off", "auto", "1", "0", "-1"};
@@ -281,7 +304,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         int rc = 0;
         const unsigned fmts = BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_SQL);
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
-            str_list_split(&o->models, v, ',');
+            rc = str_list_parse(&o->models, a, v, err);
         else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt"))
             rc = int_list_parse(&o->n_prompt, a, v, 0, big, err);
         else if (!strcmp(a, "-n") || !strcmp(a, "--n-gen"))
@@ -325,8 +348,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
             rc = int_list_parse(&o->n_threads, a, v, 1, 4096, err);
         else if (!strcmp(a, "-C") || !strcmp(a, "--cpu-mask")) {
-            str_list_split(&o->cpu_mask, v, ',');
-            rc = check_masks(&o->cpu_mask, err);
+            if ((rc = str_list_parse(&o->cpu_mask, a, v, err)) == 0)
+                rc = check_masks(&o->cpu_mask, err);
         } else if (!strcmp(a, "--cpu-strict"))
             rc = int_list_parse(&o->cpu_strict, a, v, 0, 1, err);
         else if (!strcmp(a, "--poll"))
@@ -353,28 +376,28 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         else if (!strcmp(a, "-mg") || !strcmp(a, "--main-gpu"))
             rc = int_list_parse(&o->mg, a, v, 0, ENGINE_MAX_DEVICES - 1, err);
         else if (!strcmp(a, "-ts") || !strcmp(a, "--tensor-split")) {
-            str_list_split(&o->ts, v, ',');
+            rc = str_list_parse(&o->ts, a, v, err);
             float tmp[ENGINE_MAX_DEVICES];
             for (size_t k = 0; k < o->ts.n && rc == 0; k++)
                 rc = parse_tensor_split(o->ts.v[k], tmp, err);
         } else if (!strcmp(a, "-dev") || !strcmp(a, "--device")) {
-            str_list_split(&o->dev, v, ',');
+            rc = str_list_parse(&o->dev, a, v, err);
             for (size_t k = 0; k < o->dev.n && rc == 0; k++)
                 if (strlen(o->dev.v[k]) >= sizeof(((struct engine_model_params *)0)->devices))
                     rc = set_err(err, "value for -dev is too long");
         } else if (!strcmp(a, "-ot") || !strcmp(a, "--override-tensor")) {
-            str_list_split(&o->ot, v, ',');
-            rc = check_overrides(&o->ot, err);
+            if ((rc = str_list_parse(&o->ot, a, v, err)) == 0)
+                rc = check_overrides(&o->ot, err);
         } else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size"))
             rc = int_list_parse(&o->n_batch, a, v, 1, big, err);
         else if (!strcmp(a, "-ub") || !strcmp(a, "--ubatch-size"))
             rc = int_list_parse(&o->n_ubatch, a, v, 1, big, err);
         else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k")) {
-            str_list_split(&o->ctk, v, ',');
-            rc = check_kv_types(&o->ctk, a, err);
+            if ((rc = str_list_parse(&o->ctk, a, v, err)) == 0)
+                rc = check_kv_types(&o->ctk, a, err);
         } else if (!strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v")) {
-            str_list_split(&o->ctv, v, ',');
-            rc = check_kv_types(&o->ctv, a, err);
+            if ((rc = str_list_parse(&o->ctv, a, v, err)) == 0)
+                rc = check_kv_types(&o->ctv, a, err);
         } else if (!strcmp(a, "-fa") || !strcmp(a, "--flash-attn"))
             rc = parse_named(&o->fa, a, v, fa_names, fa_vals, QB_ARRAY_LEN(fa_names), err);
         else if (!strcmp(a, "-nkvo") || !strcmp(a, "--no-kv-offload"))
@@ -440,7 +463,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         any |= o->n_gen.v[i] > 0;
     if (!any)
         return set_err(err, "nothing to run: -p and -n are all 0 and there is no -pg");
-    return 0;
+    return check_grid_size(o, err);
 }
 
 /* ---- the grid ---- */
@@ -632,6 +655,8 @@ struct run_state {
     struct work_load wl;
     struct bench_report rp, rp_err;
     int n_failed, n_ok;
+    int n_noisy;            /* rows whose t/s is too spread (bench_row_finish) */
+    double load_start;      /* load average when the run began (-1 unknown) */
     size_t n_tests, n_done; /* for --progress */
     uint64_t t_start;
     char host[128];
@@ -665,8 +690,12 @@ static void short_name(const struct bench_row *r, char *buf, size_t n)
 
 static void emit(struct run_state *st, struct bench_row *row)
 {
+    bench_row_finish(row);
+    st->n_noisy += row->noisy;
     if (row->status == BENCH_STATUS_OK) {
         st->n_ok++;
+    } else if (row->status == BENCH_STATUS_INTERRUPTED) {
+        st->n_failed++; /* said once, by main */
     } else {
         st->n_failed++;
         char name[64];
@@ -708,8 +737,8 @@ static void show_progress(const struct run_state *st, const struct bench_row *r)
         fmt_duration(spent / (double)st->n_done * (double)(st->n_tests - st->n_done), eta,
                      sizeof(eta));
     }
-    fprintf(stderr, "quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1,
-            st->n_tests, r->model_filename, name, r->t.cp.n_threads, eta);
+    log_printf("quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1, st->n_tests,
+               r->model_filename, name, r->t.cp.n_threads, eta);
 }
 
 /* Append the samples of part (a later pass of the same test) to row */
@@ -773,13 +802,13 @@ static void run_group(struct run_state *st, const struct group *g)
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     int procs = st->o->procs;
     if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
             struct bench_row row;
             row_init(st, g, i, &row);
             show_progress(st, &row);
             bool loaded = run_one(&rn, g, i, 0, &row) != RUN_NOT_LOADED;
             emit(st, &row);
-            if (!loaded) {
+            if (!loaded && row.status != BENCH_STATUS_INTERRUPTED) {
                 /* a model that does not load fails every test of its group the same way */
                 for (size_t k = i + 1; k < g->n_tests; k++) {
                     struct bench_row r2;
@@ -803,9 +832,9 @@ static void run_group(struct run_state *st, const struct group *g)
     bool *failed = xcalloc(g->n_tests, sizeof(bool));
     for (size_t i = 0; i < g->n_tests; i++)
         row_init(st, g, i, &rows[i]);
-    for (int p = 0; p < procs; p++) {
+    for (int p = 0; p < procs && !sig_caught(); p++) {
         runner_release(&rn); /* a fresh process for every pass */
-        for (size_t i = 0; i < g->n_tests; i++) {
+        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
             if (failed[i])
                 continue;
             int reps = g->tests[i].pt.reps / procs + (p < g->tests[i].pt.reps % procs);
@@ -829,7 +858,8 @@ static void run_group(struct run_state *st, const struct group *g)
         }
     }
     for (size_t i = 0; i < g->n_tests; i++) {
-        emit(st, &rows[i]);
+        if (failed[i] || !sig_caught()) /* after SIGINT only the rows that ended */
+            emit(st, &rows[i]);
         bench_row_release(&rows[i]);
     }
     free(rows);
@@ -887,6 +917,7 @@ int cmd_bench(int argc, char **argv)
     st.wl.numa = o.numa;
     st.wl.prio = o.prio;
     st.t_start = monotime_ns();
+    st.load_start = proc_load_average();
     for (size_t i = 0; i < n_groups; i++)
         st.n_tests += gs[i].n_tests;
     if (gethostname(st.host, sizeof(st.host)) < 0)
@@ -894,10 +925,11 @@ int cmd_bench(int argc, char **argv)
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups; i++)
+    for (size_t i = 0; i < n_groups && !sig_caught(); i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);
+    warn_noisy(st.n_noisy, (int)st.n_done, st.load_start);
     for (size_t i = 0; i < n_groups; i++)
         free(gs[i].tests);
     free(gs);

@@ -49,7 +49,7 @@ static const char compare_help[] =
 
 static double sd_of(const struct metric *m)
 {
-    return m->n > 1 ? m->se * sqrt((double)m->n) : 0;
+    return metric_pm(m);
 }
 
 static void put_value(FILE *fp, const struct metric *m)
@@ -80,10 +80,15 @@ static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary
     int n_sig = 0;
     for (int i = 0; i < r->n_lines; i++) {
         const struct compare_line *l = &r->lines[i];
-        fprintf(fp, "| %s |", l->test);
+        /* settings (an -ot pattern's '|', a device name) escaped for the table */
+        fputs("| ", fp);
+        fput_escaped(l->test, STR_ESC_MD, fp);
+        fputs(" |", fp);
         cJSON_ArrayForEach (v, vary) {
             char *t = setting_text(l->settings, v->valuestring);
-            fprintf(fp, " %s |", t);
+            fputc(' ', fp);
+            fput_escaped(t, STR_ESC_MD, fp);
+            fputs(" |", fp);
             free(t);
         }
         fprintf(fp, " %s | ", l->metric);
@@ -98,7 +103,11 @@ static void write_md(FILE *fp, const struct compare_result *r, const cJSON *vary
         fprintf(fp, " | %s |\n", l->significant ? "*" : "");
         n_sig += l->significant;
     }
-    fprintf(fp, "\nA: %s · B: %s · %d matched, %d significant", a, b, r->n_lines, n_sig);
+    fputs("\nA: ", fp);
+    fput_escaped(a, 0, fp);
+    fputs(" · B: ", fp);
+    fput_escaped(b, 0, fp);
+    fprintf(fp, " · %d matched, %d significant", r->n_lines, n_sig);
     if (r->only_a || r->only_b)
         fprintf(fp, " · unmatched rows: %d in A, %d in B", r->only_a, r->only_b);
     int by_runs = 0;

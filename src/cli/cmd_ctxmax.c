@@ -11,8 +11,10 @@
 #include "../mem/estimate.h"
 #include "../report/table.h"
 #include "../util/clock.h"
+#include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "dbrun.h"
@@ -108,8 +110,8 @@ static bool run_probe(const struct memcmd *mc, struct single_opts *so, int at, s
         s->bad = at;
     if (so->verbose) {
         progress_clear(s->prog);
-        fprintf(stderr, "ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
-                p->ok ? "" : ": ", p->ok ? "" : p->reason);
+        log_printf("ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
+                   p->ok ? "" : ": ", p->ok ? "" : p->reason);
     }
     /* what bisecting the interval left would still take */
     int left = 0;
@@ -187,7 +189,7 @@ static int ctxmax_prepare(const struct memcmd *mc, struct single_opts *so, int s
     return 0;
 }
 
-/* the search for so->model: probes into s; the answer (0: none ran) */
+/* the search for so->model until a signal: probes into s; the answer (0: none ran) */
 static int ctxmax_search(const struct memcmd *mc, struct single_opts *so,
                          const struct ctxmax_model *c, struct search *s)
 {
@@ -207,7 +209,7 @@ static int ctxmax_search(const struct memcmd *mc, struct single_opts *so,
     for (int i = 0; i < c->m.est.n; i++) /* KV bytes per cell on the limited device */
         if (!strcmp(c->m.est.p[i].dev, dev) && c->m.est.n_ctx)
             per_cell += c->m.est.p[i].context / c->m.est.n_ctx;
-    if (c->limit && metric && per_cell) {
+    if (c->limit && metric && per_cell && !sig_caught()) {
         double room = ((double)c->limit - (double)metric) / (double)per_cell / step;
         int pred = at + (int)(room < 0 ? room - 1 : room);
         pred = pred < s->good + 1 ? s->good + 1 : pred > s->bad - 1 ? s->bad - 1 : pred;
@@ -216,7 +218,8 @@ static int ctxmax_search(const struct memcmd *mc, struct single_opts *so,
             ok = run_probe(mc, so, at, s);
         }
     }
-    for (int inc = 1; s->bad - s->good > 1;) { /* gallop away from the last probe */
+    /* gallop away from the last probe */
+    for (int inc = 1; s->bad - s->good > 1 && !sig_caught();) {
         int next = ok ? s->good + inc : s->bad - inc;
         if (next >= s->bad || next <= s->good)
             break;
@@ -224,7 +227,7 @@ static int ctxmax_search(const struct memcmd *mc, struct single_opts *so,
             break;
         inc *= 2;
     }
-    while (s->bad - s->good > 1)
+    while (s->bad - s->good > 1 && !sig_caught())
         run_probe(mc, so, (s->good + s->bad) / 2, s);
     return s->good * step;
 }
@@ -237,7 +240,11 @@ static cJSON *ctxmax_json(const struct single_opts *so, const struct memcmd *mc,
     cJSON_AddStringToObject(o, "model_filename", so->model);
     char qid[160], qerr[QB_ERR_LEN];
     cJSON_AddStringToObject(o, "model_id", file_quick_id(so->model, qid, qerr) == 0 ? qid : "");
-    cJSON_AddStringToObject(o, "status", answer > 0 ? "ok" : "failed");
+    /* interrupted: the probes that ran, and the largest context that ran so far */
+    cJSON_AddStringToObject(o, "status",
+                            sig_caught() ? "interrupted"
+                            : answer > 0 ? "ok"
+                                         : "failed");
     cJSON_AddNumberToObject(o, "n_ctx_max", answer);
     cJSON_AddNumberToObject(o, "step", s->step);
     cJSON_AddNumberToObject(o, "max", c->max);
@@ -269,9 +276,11 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_model
         "model", "#", "n_ctx", "outcome", "peak RSS MiB", "GPU used MiB", "time s", "reason"};
     bool md = so->fmt == BENCH_FMT_MD;
     if (md) {
+        char *model = str_escape(so->model, 0); /* a file name is outside text */
         printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "
                "estimate: %d; %d probes)\n\n",
-               so->model, answer, s->step, c->max, c->seed, s->n);
+               model, answer, s->step, c->max, c->seed, s->n);
+        free(model);
         text_table_begin(t, stdout, BENCH_FMT_MD, heads + 1, "rrlrrrl", 7);
     } else if (!t->heads) {
         text_table_begin(t, stdout, BENCH_FMT_CSV, heads, NULL, 8);
@@ -339,7 +348,7 @@ int cmd_ctxmax(int argc, char **argv)
         return rc;
     /* every model's estimate and flag checks before the first probe */
     struct ctxmax_model *cm = xcalloc((size_t)so.n_models, sizeof(*cm));
-    int rcs[SINGLE_MAX_MODELS], ret = QB_EXIT_OK;
+    int rcs[SINGLE_MAX_MODELS], ret = QB_EXIT_OK, n_run = 0;
     for (int k = 0; k < so.n_models && !ret; k++) {
         so.model = so.models[k];
         ret = ctxmax_prepare(&mc, &so, step, max, budget, &cm[k]);
@@ -348,7 +357,7 @@ int cmd_ctxmax(int argc, char **argv)
     const bool several_json = so.fmt == BENCH_FMT_JSON && so.n_models > 1;
     if (!ret && several_json)
         printf("[\n");
-    for (int k = 0; k < so.n_models && !ret; k++) {
+    for (int k = 0; k < so.n_models && !ret && !sig_caught(); k++) {
         so.model = so.models[k];
         char what[96];
         single_opts_what(&so, "ctxmax", what, sizeof(what));
@@ -359,9 +368,13 @@ int cmd_ctxmax(int argc, char **argv)
         progress_end(&prog);
         cJSON *o = ctxmax_json(&so, &mc, &cm[k], &s, answer);
         dbrun_row("ctxmax", o);
-        if (so.fmt == BENCH_FMT_JSON || so.fmt == BENCH_FMT_JSONL) {
+        if (several_json) { /* a signal may end the array after any model */
+            char *txt = cJSON_Print(o);
+            printf("%s%s", k ? ",\n" : "", txt);
+            free(txt);
+        } else if (so.fmt == BENCH_FMT_JSON || so.fmt == BENCH_FMT_JSONL) {
             char *txt = so.fmt == BENCH_FMT_JSON ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
-            printf("%s%s", txt, several_json && k + 1 < so.n_models ? ",\n" : "\n");
+            printf("%s\n", txt);
             free(txt);
         } else {
             ctxmax_table(&so, &cm[k], &s, answer, &table);
@@ -370,11 +383,12 @@ int cmd_ctxmax(int argc, char **argv)
         cJSON_Delete(o);
         free(s.p);
         rcs[k] = answer > 0 ? QB_EXIT_OK : QB_EXIT_FAIL;
+        n_run = k + 1;
     }
     if (!ret && several_json)
-        printf("]\n");
-    if (!ret)
-        ret = single_exit_code(rcs, so.n_models);
+        printf("%s]\n", n_run ? "\n" : "");
+    if (!ret && n_run)
+        ret = single_exit_code(rcs, n_run);
     for (int k = 0; k < so.n_models; k++)
         memcmd_model_release(&cm[k].m);
     free(cm);

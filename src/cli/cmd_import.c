@@ -104,11 +104,13 @@ int cmd_import(int argc, char **argv)
             ret = error("%s", err);
             goto out;
         }
-        printf("imported '%s': %s %s, %d row%s, run %lld\n", files[f],
+        char *name = str_escape(files[f], 0); /* a path is outside text */
+        printf("imported '%s': %s %s, %d row%s, run %lld\n", name,
                strcmp(res[f].kind, "bench") == 0     ? "llama-bench"
                : strcmp(res[f].kind, "batched") == 0 ? "llama-batched-bench"
                                                      : "sweep-bench",
                res[f].format, res[f].n, res[f].n == 1 ? "" : "s", (long long)run);
+        free(name);
     }
 out:
     for (int f = 0; f < parsed && f < n_files; f++)

@@ -107,17 +107,26 @@ static void facts(const struct gf_file *f, struct model_facts *m)
         m->n_vocab = arch_int(f, m->arch, "vocab_size", 0);
 }
 
+/* "| field | value |" with the value (the path, the file's own strings) escaped: no
+ * terminal escape, no '|' or newline that would break the table */
+static void md_field(const char *field, const char *value)
+{
+    printf("| %s | ", field);
+    fput_escaped(value, STR_ESC_MD, stdout);
+    fputs(" |\n", stdout);
+}
+
 static void print_md(const char *path, const struct model_facts *m)
 {
     char b1[32], b2[32];
     double bpp = m->n_params ? (double)m->n_bytes / (double)m->n_params : 0;
     printf("| field | value |\n|---|---|\n");
-    printf("| file | %s |\n", path);
+    md_field("file", path);
     printf("| file size | %s (%llu bytes) |\n", fmt_bytes(b1, sizeof(b1), m->file_size),
            (unsigned long long)m->file_size);
-    printf("| architecture | %s |\n", m->arch);
+    md_field("architecture", m->arch);
     if (m->name)
-        printf("| name | %s |\n", m->name);
+        md_field("name", m->name);
     printf("| file type | %s (%lld) |\n", m->ftype_name ? m->ftype_name : "unknown",
            (long long)m->ftype);
     printf("| parameters | %.2f M (%llu) |\n", (double)m->n_params / 1e6,
@@ -132,10 +141,13 @@ static void print_md(const char *path, const struct model_facts *m)
     printf("| training context | %lld |\n| vocab size | %lld |\n", (long long)m->n_ctx_train,
            (long long)m->n_vocab);
     printf("| experts | %lld (used %lld) |\n", (long long)m->n_expert, (long long)m->n_expert_used);
-    if (m->imx_file)
-        printf("| importance matrix | %s (%lld entries, %lld chunks of %s) |\n", m->imx_file,
-               (long long)m->imx_entries, (long long)m->imx_chunks,
-               m->imx_dataset ? m->imx_dataset : "?");
+    if (m->imx_file) {
+        char *v = xasprintf("%s (%lld entries, %lld chunks of %s)", m->imx_file,
+                            (long long)m->imx_entries, (long long)m->imx_chunks,
+                            m->imx_dataset ? m->imx_dataset : "?");
+        md_field("importance matrix", v);
+        free(v);
+    }
     printf("\n| tensor type | tensors | parameters | size |\n|---|---:|---:|---:|\n");
     for (int r = 0; r < m->n_rows; r++)
         printf("| %s | %llu | %llu | %s |\n", ggml_type_info(m->rows[r].type)->name,
@@ -240,9 +252,11 @@ static int info_imatrix(const char *path, enum bench_fmt fmt)
         printf("%s\n", s);
         free(s);
     } else {
-        printf("| field | value |\n|---|---|\n| file | %s |\n| kind | importance matrix (%s) |\n",
-               path, im.legacy ? "llama-imatrix's legacy format" : "GGUF");
-        printf("| datasets | %s |\n", im.n_datasets ? im.datasets[0] : "-");
+        printf("| field | value |\n|---|---|\n");
+        md_field("file", path);
+        printf("| kind | importance matrix (%s) |\n",
+               im.legacy ? "llama-imatrix's legacy format" : "GGUF");
+        md_field("datasets", im.n_datasets ? im.datasets[0] : "-");
         if (im.chunk_size > 0)
             printf("| chunks | %d of %d tokens |\n", im.chunk_count, im.chunk_size);
         else
@@ -252,15 +266,17 @@ static int info_imatrix(const char *path, enum bench_fmt fmt)
                "|---|---:|---:|---:|---:|---:|---:|\n",
                im.legacy ? "calls" : "tokens");
         const cJSON *r;
-        cJSON_ArrayForEach (r, es)
-            printf("| %s | %.0f | %.0f | %.0f | %.6g | %.6g | %.6g |\n",
-                   cJSON_GetObjectItem(r, "name")->valuestring,
+        cJSON_ArrayForEach (r, es) {
+            fputs("| ", stdout);
+            fput_escaped(cJSON_GetObjectItem(r, "name")->valuestring, STR_ESC_MD, stdout);
+            printf(" | %.0f | %.0f | %.0f | %.6g | %.6g | %.6g |\n",
                    cJSON_GetObjectItem(r, "n_values")->valuedouble,
                    cJSON_GetObjectItem(r, "n_matrices")->valuedouble,
                    cJSON_GetObjectItem(r, im.legacy ? "calls" : "tokens")->valuedouble,
                    cJSON_GetObjectItem(r, "mean")->valuedouble,
                    cJSON_GetObjectItem(r, "min")->valuedouble,
                    cJSON_GetObjectItem(r, "max")->valuedouble);
+        }
     }
     cJSON_Delete(o);
     imatrix_free(&im);

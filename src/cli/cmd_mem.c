@@ -28,9 +28,13 @@ static const char mem_help[] =
     "Flags (defaults in brackets):\n"
     "  -np, --parallel N           parallel sequences (KV streams) [1]\n"
     "  --kv-unified                one KV stream shared by all sequences\n"
-    "  --gpus N                    estimate for N GPUs [the GPUs this build sees]\n"
-    "  --budget SIZE               memory budget (e.g. 96GiB, 512MiB): does the set fit, and\n"
-    "                              the largest context of each model that fits with the others\n"
+    "  --gpus N                    estimate for N GPUs [as many as -dev names, else the GPUs\n"
+    "                              this build sees]; for other hardware than this machine's\n"
+    "                              (--gpus or -dev) the dry run is n/a and --measure refused\n"
+    "  --budget SIZE               memory budget: does the set fit (exit 5 when not), and the\n"
+    "                              largest context of each model that fits with the others, at\n"
+    "                              most its training context; 96GB = 96e9 bytes, 96GiB = 96G =\n"
+    "                              96 * 2^30 (K M G T: KB..TB powers of 1000, KiB..TiB 1024)\n"
     "  --no-dry-run                skip llama.cpp's dry run\n"
     "  --measure                   also load for real and create the context (in a worker)\n"
     "  --fill                      --measure, then decode the whole context (peak "
@@ -114,10 +118,20 @@ int cmd_mem(int argc, char **argv)
             ret = rc;
             goto out;
         }
+        if (o.measure && mm[k].other_hw[0]) {
+            ret = usage_error("mem",
+                              "--measure loads the model on this machine, the estimate is for "
+                              "other hardware (%s)",
+                              mm[k].other_hw);
+            goto out;
+        }
     }
     for (int k = 0; k < n_models && (o.dry || o.measure); k++) {
         o.so.model = models[k];
-        if (o.dry && memcmd_probe(&mc, &o.so, true, false, &mm[k].dry, mm[k].dry_err) < 0)
+        /* llama.cpp's dry run places on this machine's devices: not comparable with an
+         * estimate for others (shown n/a, with a note) */
+        if (o.dry && !mm[k].other_hw[0] &&
+            memcmd_probe(&mc, &o.so, true, false, &mm[k].dry, mm[k].dry_err) < 0)
             ret = QB_EXIT_PARTIAL;
         if (o.measure && memcmd_probe(&mc, &o.so, false, o.fill, &mm[k].meas, mm[k].meas_err) < 0)
             ret = QB_EXIT_PARTIAL;
@@ -126,6 +140,8 @@ int cmd_mem(int argc, char **argv)
         memcmd_budget(&mc, &o.so, mm, n_models, o.budget);
     if (memcmd_print(&mc, &o.so, mm, n_models, o.budget) < 0)
         ret = error("cannot write the output");
+    else if (o.budget && !memcmd_fits(mm, n_models, o.budget))
+        ret = QB_EXIT_NOFIT; /* the answer asked for, over a failed dry run's 4 */
 out:
     for (int k = 0; k < n_models; k++)
         memcmd_model_release(&mm[k]);

@@ -11,6 +11,7 @@
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "corpus.h"
@@ -24,7 +25,8 @@ static const char quality_help[] =
     "Perplexity as llama-perplexity computes it: the text tokenized with BOS, cut into\n"
     "chunks of -c tokens, each decoded from an empty cache with BOS as its first token, the\n"
     "second half of each chunk scored; several chunks per decode when -b allows. Prints\n"
-    "PPL ± its standard error, and the running PPL per chunk in json.\n"
+    "PPL ± its standard error (llama-perplexity's: exp(mean NLL) * sd(NLL) / sqrt(tokens\n"
+    "scored - 1)), and the running PPL per chunk in json (ppl, ppl_err, chunk_ppl).\n"
     "\n"
     "Flags (defaults in brackets):\n"
     "  -f, --file FILE             the text (any file)\n"
@@ -54,7 +56,7 @@ static const char quality_help[] =
 static const struct table_col quality_cols[] = {
     {"model_type", "model", -30, TABLE_INT},   {"n_ctx", "n_ctx", 6, TABLE_INT},
     {"n_batch", "n_batch", 7, TABLE_INT},      {"n_chunks", "chunks", 6, TABLE_INT},
-    {"count", "tokens scored", 13, TABLE_INT}, {"ppl", "PPL", 14, TABLE_MEAN_SD},
+    {"count", "tokens scored", 13, TABLE_INT}, {"ppl", "PPL", 14, TABLE_MEAN_ERR},
     {"ppl_time_s", "time s", 8, TABLE_F2},
 };
 
@@ -178,13 +180,17 @@ static int quality_model(const struct single_opts *o, const struct work_test *t,
     progress_begin(&prog, o->progress, what, "chunk", 0);
     rn.on_units = on_chunk;
     rn.units_ud = &prog;
-    enum bench_status st;
+    enum bench_status st = BENCH_STATUS_ERROR;
     cJSON *resp = NULL, *req = proto_run_req(t);
     int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
     progress_end(&prog);
     cJSON_Delete(req);
     int ret = QB_EXIT_OK;
-    if (!ok) {
+    if (!ok)
+        runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
+    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
+        ret = QB_EXIT_FAIL; /* said by main */
+    } else if (!ok) {
         bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
         if (strstr(err, "tokenizes to"))
             error("'%s': %s", text, err);
@@ -199,13 +205,12 @@ static int quality_model(const struct single_opts *o, const struct work_test *t,
         cJSON_AddStringToObject(row, "corpus", corpus ? corpus : "");
         char tid[160];
         cJSON_AddStringToObject(row, "text_id", file_quick_id(text, tid, err) == 0 ? tid : "");
-        cJSON_AddNumberToObject(row, "n_ctx", json_num(resp, "n_ctx"));
-        cJSON_AddNumberToObject(row, "n_batch", t->cp.n_batch);
         cJSON_AddNumberToObject(row, "n_seq", t->cp.n_seq_max);
+        /* ppl_err: llama-perplexity's standard error of the PPL, exp(mean) * sd(NLL) /
+         * sqrt(count - 1); there is no ppl_sd: one pass has no repetitions to spread */
         const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
         for (size_t k = 0; k < QB_ARRAY_LEN(nums); k++)
             cJSON_AddNumberToObject(row, nums[k], json_num(resp, nums[k]));
-        cJSON_AddNumberToObject(row, "ppl_sd", json_num(resp, "ppl_err"));
         cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
         const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
         cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
@@ -219,7 +224,13 @@ static int quality_model(const struct single_opts *o, const struct work_test *t,
             error("%s", err);
             ret = QB_EXIT_FAIL;
         }
-        single_opts_json(o, row);
+        /* the settings as run: the chunk size (a --base file's own), the batches as
+         * llama-perplexity's context caps them */
+        struct single_opts as_run = *o;
+        as_run.cp.n_ctx = (uint32_t)json_num(resp, "n_ctx");
+        as_run.cp.n_batch = t->cp.n_batch;
+        as_run.cp.n_ubatch = t->cp.n_ubatch;
+        single_opts_json(&as_run, row);
         runner_row_meta(&rn, row);
         const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
         struct mem_summary ms;
@@ -308,6 +319,18 @@ static int quality_run(int argc, char **argv, char **cfp)
         return usage_error("quality", "missing -f TEXT (or --base FILE)");
     if (base && save_base)
         return usage_error("quality", "--base and --save-base exclude each other");
+    if (save_base) { /* never write over an input: the base file and its sidecar */
+        char *side = xasprintf("%s.model", save_base);
+        const char *in[] = {o.model, text}, *what[] = {"the model (-m)", "the text (-f)"};
+        int rc = 0;
+        for (size_t k = 0; k < QB_ARRAY_LEN(in) && !rc; k++)
+            if (in[k] && (same_file(in[k], save_base) || same_file(in[k], side)))
+                rc = usage_error("quality", "--save-base '%s' would overwrite %s '%s'", save_base,
+                                 what[k], in[k]);
+        free(side);
+        if (rc)
+            return rc;
+    }
     if (topk && !save_base)
         return usage_error("quality", "--compact goes with --save-base");
     if (o.cp.n_ubatch > o.cp.n_batch) /* as llama.cpp: the physical batch fits the logical */
@@ -354,9 +377,9 @@ static int quality_run(int argc, char **argv, char **cfp)
         snprintf(t.base_path, sizeof(t.base_path), "%s", base);
         text = base;
     } else {
-        FILE *tf = fopen(text, "rb");
+        FILE *tf = fopen_regular(text, err);
         if (!tf) {
-            error("cannot open '%s': %s", text, strerror(errno));
+            error("%s", err);
             return QB_EXIT_INPUT;
         }
         fclose(tf);
@@ -376,16 +399,19 @@ static int quality_run(int argc, char **argv, char **cfp)
     struct table_out out;
     struct table_col cols[QB_ARRAY_LEN(quality_cols) + SINGLE_EXTRA_COLS];
     int n_cols = single_opts_cols(&o, quality_cols, (int)QB_ARRAY_LEN(quality_cols), cols);
-    table_begin(&out, stdout, o.fmt, cols, n_cols);
+    bool begun = false; /* the table starts at its first row: a failed model writes nothing */
     int rcs[SINGLE_MAX_MODELS], n_run = 0;
     cJSON *klds[SINGLE_MAX_MODELS] = {0}; /* md: the KL-divergence tables, after the rows */
-    for (int k = 0; k < o.n_models && !(k && single_stopped(rcs[k - 1])); k++) {
+    for (int k = 0; k < o.n_models && !sig_caught() && !(k && single_stopped(rcs[k - 1])); k++) {
         o.model = o.models[k];
         cJSON *row = NULL;
         rcs[k] = quality_model(&o, &t, corpus, &row);
         n_run = k + 1;
         if (!row)
             continue;
+        if (!begun)
+            table_begin(&out, stdout, o.fmt, cols, n_cols);
+        begun = true;
         table_row(&out, row);
         dbrun_row("quality", row);
         const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
@@ -393,12 +419,17 @@ static int quality_run(int argc, char **argv, char **cfp)
             klds[k] = cJSON_Duplicate(kld, 1);
         cJSON_Delete(row);
     }
-    table_end(&out);
+    if (begun)
+        table_end(&out);
     for (int k = 0; k < o.n_models; k++) {
         if (!klds[k])
             continue;
-        if (o.n_models > 1)
-            printf("\n### KL-divergence of '%s' against '%s'\n", o.models[k], base);
+        if (o.n_models > 1) { /* file names are outside text */
+            char *qm = str_escape(o.models[k], 0), *qb = str_escape(base, 0);
+            printf("\n### KL-divergence of '%s' against '%s'\n", qm, qb);
+            free(qm);
+            free(qb);
+        }
         print_kld(klds[k]);
         cJSON_Delete(klds[k]);
     }

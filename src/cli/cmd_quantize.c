@@ -16,8 +16,10 @@
 #include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../util/clock.h"
+#include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
@@ -242,7 +244,7 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
                            q->n_chunks, q->process_output);
     int ret = QB_EXIT_OK;
     if (sidecar_matches(path, want)) {
-        fprintf(stderr, "quantize: importance matrix '%s' is up to date\n", path);
+        log_printf("quantize: importance matrix '%s' is up to date\n", path);
         free(want);
         return ret;
     }
@@ -275,6 +277,8 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     bool ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
     progress_end(&prog);
     cJSON_Delete(req);
+    if (!ok)
+        runner_remove_tmp(&rn, tmp); /* the matrix file a dead worker was writing */
     runner_release(&rn);
     if (ok && rename(tmp, path) != 0) {
         set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
@@ -283,9 +287,12 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     if (ok && write_sidecar(path, want, err) < 0)
         ok = false;
     if (ok) {
-        fprintf(stderr, "quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n",
-                path, q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
-                json_num(resp, "ppl"));
+        log_printf("quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n", path,
+                   q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
+                   json_num(resp, "ppl"));
+    } else if (sig_caught()) {
+        unlink(tmp);
+        ret = sig_exit_code(); /* said by main */
     } else {
         unlink(tmp);
         ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
@@ -382,7 +389,7 @@ static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *fai
     char *stem = stem_of(q->model);
     char *base = xasprintf("%s/%s.base.bin", q->dir, stem);
     free(stem);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < n && !sig_caught(); i++) {
         if (!r[i].ok)
             continue;
         struct argvb a = {0};
@@ -425,7 +432,7 @@ static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *fai
         }
         const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
         cJSON_AddNumberToObject(r[i].row, "ppl", json_num(row, "ppl"));
-        cJSON_AddNumberToObject(r[i].row, "ppl_sd", json_num(row, "ppl_err"));
+        cJSON_AddNumberToObject(r[i].row, "ppl_err", json_num(row, "ppl_err"));
         cJSON_AddNumberToObject(r[i].row, "kld", kld ? json_num(kld, "kld") : 0);
         cJSON_AddNumberToObject(r[i].row, "kld_sd", kld ? json_num(kld, "kld_err") : 0);
         cJSON_AddNumberToObject(r[i].row, "same_top_pct",
@@ -435,6 +442,85 @@ static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *fai
         cJSON_Delete(rows);
     }
     free(base);
+}
+
+/* llama.cpp's quantizer takes F32, F16 or BF16 weights: llama-quantize refuses to
+ * requantize a quantized tensor unless --allow-requantize (which warns of a severe loss
+ * of quality), and we do not offer that. -1 with err for a quantized source. */
+static int check_source_types(const char *path, char *err)
+{
+    struct gf_file *f;
+    if (gf_read_file(path, &f, err) < 0)
+        return -1;
+    int rc = 0;
+    for (uint64_t i = 0; i < f->n_tensors && rc == 0; i++) {
+        const struct ggml_type_info *ti = ggml_type_info(f->tensors[i].type);
+        if (ti && ti->blck == 1)
+            continue;
+        const char *ft = llama_ftype_name_short((int)gf_get_int(f, "general.file_type", -1));
+        rc = set_err(err,
+                     "'%s' is already quantized (%s, tensor '%s' is %s): quantize takes an F32, "
+                     "F16 or BF16 model, as llama-quantize does (it refuses to requantize)",
+                     path, ft ? ft : "?", f->tensors[i].name, ti ? ti->name : "of an unknown type");
+    }
+    gf_free(f);
+    return rc;
+}
+
+/* Outputs never replace inputs: each file quantize writes against each it reads. */
+struct io_file {
+    char what[64]; /* "the model (-m)", "the Q8_0 rung", ... */
+    char *path;    /* owned */
+};
+
+static void io_add(struct io_file *f, int *n, const char *what, char *path)
+{
+    snprintf(f[*n].what, sizeof(f[*n].what), "%s", what);
+    f[(*n)++].path = path;
+}
+
+/* every file this ladder writes (the rungs, importance matrix, base log-probabilities and
+ * their sidecars) against every file it reads; -1 with err naming both */
+static int quantize_overwrites(const struct qopts *q, const char *stem, const struct str_list *tl,
+                               const int *ft, char *err)
+{
+    struct io_file in[4], *out = xcalloc(2 * tl->n + 4, sizeof(*out));
+    int n_in = 0, n_out = 0, rc = 0;
+    io_add(in, &n_in, "the model (-m)", xstrdup(q->model));
+    if (q->imatrix)
+        io_add(in, &n_in, "the importance matrix (--imatrix)", xstrdup(q->imatrix));
+    if (q->imatrix_from)
+        io_add(in, &n_in, "the text (--imatrix-from)", xstrdup(q->imatrix_from));
+    if (q->text)
+        io_add(in, &n_in, q->corpus ? "the corpus text" : "the text (-f)", xstrdup(q->text));
+    for (size_t k = 0; k < tl->n; k++) {
+        const char *tname = llama_ftype_name_short(ft[k]);
+        char what[64], *path = xasprintf("%s/%s-%s.gguf", q->dir, stem, tname);
+        snprintf(what, sizeof(what), "the %s rung", tname);
+        io_add(out, &n_out, what, path);
+        io_add(out, &n_out, what, xasprintf("%s.source", path));
+    }
+    if (q->imatrix_from) {
+        char *path = xasprintf("%s/%s.imatrix.gguf", q->dir, stem);
+        io_add(out, &n_out, "the importance matrix", path);
+        io_add(out, &n_out, "the importance matrix", xasprintf("%s.source", path));
+    }
+    if (q->quality) {
+        char *path = xasprintf("%s/%s.base.bin", q->dir, stem);
+        io_add(out, &n_out, "the base log-probabilities", path);
+        io_add(out, &n_out, "the base log-probabilities", xasprintf("%s.model", path));
+    }
+    for (int i = 0; i < n_out && rc == 0; i++)
+        for (int k = 0; k < n_in && rc == 0; k++)
+            if (same_file(in[k].path, out[i].path))
+                rc = set_err(err, "%s '%s' would overwrite %s '%s' (choose another -o)",
+                             out[i].what, out[i].path, in[k].what, in[k].path);
+    for (int i = 0; i < n_in; i++)
+        free(in[i].path);
+    for (int i = 0; i < n_out; i++)
+        free(out[i].path);
+    free(out);
+    return rc;
 }
 
 static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
@@ -532,9 +618,10 @@ static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
 /* one input file that must exist (the text files; the model is checked as a GGUF) */
 static int need_file(const char *path)
 {
-    FILE *f = path ? fopen(path, "rb") : NULL;
+    char err[QB_ERR_LEN];
+    FILE *f = path ? fopen_regular(path, err) : NULL;
     if (path && !f)
-        return error("cannot open '%s': %s", path, strerror(errno)), -1;
+        return error("%s", err), -1;
     if (f)
         fclose(f);
     return 0;
@@ -547,7 +634,7 @@ static void add_cols(struct table_col *cols, int *n, const struct qopts *q)
         {"tg_ts", "tg t/s", 14, TABLE_MEAN_SD},
     };
     static const struct table_col quality_cols[] = {
-        {"ppl", "PPL", 16, TABLE_MEAN_SD},
+        {"ppl", "PPL", 16, TABLE_MEAN_ERR},
         {"kld", "mean KLD", 18, TABLE_MEAN_SD4},
         {"same_top_pct", "same top %", 14, TABLE_MEAN_SD},
     };
@@ -576,14 +663,24 @@ int cmd_quantize(int argc, char **argv)
         return prc < 0 ? QB_EXIT_OK : prc;
     struct str_list tl = {0};
     str_list_split(&tl, q.types, ',');
-    int *ft = xcalloc(tl.n ? tl.n : 1, sizeof(int));
+    if (tl.n == 0) {
+        str_list_release(&tl);
+        return usage_error("quantize", "--types '%s' names no type (e.g. Q8_0,Q6_K,Q4_K_M)",
+                           q.types);
+    }
+    int *ft = xcalloc(tl.n, sizeof(int));
     for (size_t k = 0; k < tl.n; k++) {
         ft[k] = llama_ftype_by_name(tl.v[k]);
-        if (ft[k] < 0) {
-            int rc = usage_error("quantize",
-                                 "unknown quantization type '%s' (llama-quantize's names: Q8_0, "
-                                 "Q6_K, Q5_K_M, Q4_K_M, Q3_K_L, IQ4_XS, ...)",
-                                 tl.v[k]);
+        int rc = 0;
+        if (ft[k] < 0)
+            rc = usage_error("quantize",
+                             "unknown quantization type '%s' (llama-quantize's names: Q8_0, "
+                             "Q6_K, Q5_K_M, Q4_K_M, Q3_K_L, IQ4_XS, ...)",
+                             tl.v[k]);
+        for (size_t j = 0; j < k && rc == 0; j++)
+            if (ft[j] == ft[k]) /* the same file twice */
+                rc = usage_error("quantize", "type '%s' is listed twice in --types", tl.v[k]);
+        if (rc) {
             free(ft);
             str_list_release(&tl);
             return rc;
@@ -598,7 +695,7 @@ int cmd_quantize(int argc, char **argv)
         error("%s", err);
         ret = QB_EXIT_INPUT;
     } else if (check_model_file(q.model, &n_layer, err) < 0 ||
-               file_quick_id(q.model, id, err) < 0) {
+               file_quick_id(q.model, id, err) < 0 || check_source_types(q.model, err) < 0) {
         error("%s", err);
         ret = QB_EXIT_INPUT;
     } else if (need_file(q.text) < 0 || need_file(q.imatrix_from) < 0) {
@@ -606,13 +703,18 @@ int cmd_quantize(int argc, char **argv)
     } else if (q.imatrix && check_imatrix(q.imatrix, q.model, err) < 0) {
         error("%s", err);
         ret = QB_EXIT_INPUT;
+    } else if (quantize_overwrites(&q, stem, &tl, ft, err) < 0) {
+        ret = usage_error("quantize", "%s", err);
     } else if (mkdir(q.dir, 0777) < 0 && errno != EEXIST) {
         error("cannot create '%s': %s", q.dir, strerror(errno));
+        ret = QB_EXIT_FAIL;
+    } else if (dir_check_writable(q.dir, err) < 0) {
+        error("%s", err);
         ret = QB_EXIT_FAIL;
     } else if (q.imatrix_from) {
         imx_made = xasprintf("%s/%s.imatrix.gguf", q.dir, stem);
         ret = make_imatrix(&q, id, imx_made, err);
-        if (ret)
+        if (ret && !sig_caught())
             error("%s", err);
         imatrix = imx_made;
     }
@@ -661,7 +763,8 @@ int cmd_quantize(int argc, char **argv)
     }
     struct progress prog;
     progress_begin(&prog, q.progress, "quantize", "rung", (long)tl.n);
-    for (size_t k = 0; k < tl.n; k++) {
+    int n_done = 1; /* rungs with a row: all, or up to the one SIGINT / SIGTERM cut */
+    for (size_t k = 0; k < tl.n && !sig_caught(); k++, n_done++) {
         const char *tname = llama_ftype_name_short(ft[k]);
         struct rung *r = &rg[k + 1];
         r->type = xstrdup(tname);
@@ -702,18 +805,22 @@ int cmd_quantize(int argc, char **argv)
             if (ok) /* the build that made it */
                 r->build = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(resp, "build"), 1);
             if (!ok) {
-                unlink(tmp);
-                status = "failed";
-                failed++;
-                progress_clear(&prog);
-                fprintf(stderr, "quantbench: error: %s: %s\n", tname, reason);
+                unlink(tmp);        /* what the quantizer had written */
+                if (sig_caught()) { /* said once, by main */
+                    status = "interrupted";
+                } else {
+                    status = "failed";
+                    failed++;
+                    progress_clear(&prog);
+                    log_printf("quantbench: error: %s: %s\n", tname, reason);
+                }
             }
             cJSON_Delete(req);
             cJSON_Delete(resp);
             worker_stop(w);
             free(tmp);
         }
-        r->ok = strcmp(status, "failed") != 0;
+        r->ok = strcmp(status, "failed") != 0 && strcmp(status, "interrupted") != 0;
         cJSON *row = r->row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "type", tname);
         cJSON_AddStringToObject(row, "file", r->path);
@@ -723,7 +830,7 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddNumberToObject(row, "bpw", params ? 8.0 * (double)bytes / (double)params : 0);
         cJSON_AddNumberToObject(row, "ftype", have_ft);
         cJSON_AddStringToObject(row, "action", status);
-        cJSON_AddStringToObject(row, "status", r->ok ? "ok" : "failed");
+        cJSON_AddStringToObject(row, "status", r->ok ? "ok" : status);
         cJSON_AddStringToObject(row, "error", reason);
         cJSON_AddNumberToObject(row, "time_s", (double)(monotime_ns() - t0) / 1e9);
         free(want);
@@ -731,21 +838,22 @@ int cmd_quantize(int argc, char **argv)
     }
     progress_end(&prog);
     int input = 0; /* a measurement refused its input (a text too short, say) */
-    if (q.bench)
-        bench_rungs(&q, rg, n_r, &failed, &input);
-    if (q.quality)
-        quality_rungs(&q, rg, n_r, &failed, &input);
+    if (q.bench && !sig_caught())
+        bench_rungs(&q, rg, n_done, &failed, &input);
+    if (q.quality && !sig_caught())
+        quality_rungs(&q, rg, n_done, &failed, &input);
     struct table_col cols[QB_ARRAY_LEN(quantize_cols) + 5];
     int n_cols;
     add_cols(cols, &n_cols, &q);
     struct table_out out;
     table_begin(&out, stdout, q.fmt, cols, n_cols);
-    for (int i = measure ? 0 : 1; i < n_r; i++) {
+    for (int i = measure ? 0 : 1; i < n_done; i++) {
         cJSON *row = rg[i].row;
         /* every row with the same keys (csv); a figure that could not be measured is null
          * ("-" in md) */
         const char *keys[] = {"pp_ts", "pp_ts_sd", "tg_ts", "tg_ts_sd"};
-        const char *qkeys[] = {"ppl", "ppl_sd", "kld", "kld_sd", "same_top_pct", "same_top_pct_sd"};
+        const char *qkeys[] = {"ppl",    "ppl_err",      "kld",
+                               "kld_sd", "same_top_pct", "same_top_pct_sd"};
         for (size_t k = 0; q.bench && k < QB_ARRAY_LEN(keys); k++)
             if (!cJSON_HasObjectItem(row, keys[k]))
                 cJSON_AddNullToObject(row, keys[k]);

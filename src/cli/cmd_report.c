@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "../report/compare.h"
+#include "../report/memsum.h"
 #include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/store.h"
@@ -66,7 +67,7 @@ static char *metrics_text(const char *kind, const cJSON *row)
     int n = compare_row_metrics(kind, row, m);
     char *s = xstrdup("");
     for (int i = 0; i < n; i++) {
-        double sd = m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0;
+        double sd = metric_pm(&m[i]);
         char *t = sd > 0
                       ? xasprintf("%s%s%s %.2f ± %.2f", s, i ? ", " : "", m[i].name, m[i].mean, sd)
                       : xasprintf("%s%s%s %.2f", s, i ? ", " : "", m[i].name, m[i].mean);
@@ -151,8 +152,7 @@ static void write_table(FILE *fp, const cJSON *rows, bool html)
                 fputs("</td>", fp);
             } else {
                 fputc(' ', fp);
-                for (const char *c = cells[k]; *c; c++)
-                    fputs(*c == '|' ? "\\|" : (char[2]){*c, 0}, fp);
+                fput_escaped(cells[k], STR_ESC_MD, fp);
                 fputs(" |", fp);
             }
             free(cells[k]);
@@ -265,7 +265,7 @@ static void write_charts(FILE *fp, const cJSON *rows)
         const char *test = str_of(res, "test", "");
         int tl = (int)strcspn(test, " @");
         for (int i = 0; i < n; i++) {
-            double sd = m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0;
+            double sd = metric_pm(&m[i]);
             char *name = NULL;
             if (strcmp(kind, "bench") == 0) {
                 name = xasprintf("%s %.*s t=%.0f", model_name(row), tl, test,
@@ -376,7 +376,11 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         c[3] = xasprintf("%.2f", num_of(r, "bpw", 0));
         c[4] = mean_sd(r, "pp_ts", 2);
         c[5] = mean_sd(r, "tg_ts", 2);
-        c[6] = mean_sd(r, "ppl", 4);
+        /* llama-perplexity's standard error, as quality and quantize print it (rows
+         * stored before it was named ppl_err call it ppl_sd) */
+        c[6] = has_num(r, "ppl") ? xasprintf("%.4f ± %.5f", num_of(r, "ppl", 0),
+                                             num_of(r, "ppl_err", num_of(r, "ppl_sd", 0)))
+                                 : xstrdup("");
         c[7] = mean_sd(r, "kld", 6);
         c[8] = has_num(r, "same_top_pct") ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
                                           : xstrdup("");
@@ -388,7 +392,9 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
                 svg_put_text(fp, c[k]);
                 fputs("</td>", fp);
             } else {
-                fprintf(fp, " %s |", c[k]);
+                fputc(' ', fp);
+                fput_escaped(c[k], STR_ESC_MD, fp);
+                fputs(" |", fp);
             }
             free(c[k]);
         }
@@ -464,14 +470,17 @@ static void write_csv(FILE *fp, const cJSON *rows)
         for (int i = 0; i < (n ? n : 1); i++) {
             fprintf(fp, "%.0f,%.0f,", num_of(res, "id", 0), num_of(res, "run_id", 0));
             table_put_quoted(fp, str_of(res, "label", ""), '"');
-            fprintf(fp, ",%s,", kind);
+            fputc(',', fp);
+            fput_escaped(kind, 0, fp);
+            fputc(',', fp);
             table_put_quoted(fp, model_name(row), '"');
             fputc(',', fp);
             table_put_quoted(fp, str_of(res, "test", ""), '"');
-            fprintf(fp, ",%s,", str_of(res, "status", ""));
+            fputc(',', fp);
+            fput_escaped(str_of(res, "status", ""), 0, fp);
+            fputc(',', fp);
             if (n)
-                fprintf(fp, "%s,%.6g,%.6g,%d,", m[i].name, m[i].mean,
-                        m[i].n > 1 ? m[i].se * sqrt((double)m[i].n) : 0, m[i].n);
+                fprintf(fp, "%s,%.6g,%.6g,%d,", m[i].name, m[i].mean, metric_pm(&m[i]), m[i].n);
             else
                 fputs(",,,,", fp);
             table_put_quoted(fp, set ? set : "{}", '"');
@@ -500,6 +509,7 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
         }
         return;
     }
+    /* labels, hosts and imported paths come from outside: text_table escapes them */
     static const char *const heads[] = {"id",     "label", "command", "started",      "ended",
                                         "status", "rows",  "host",    "imported from"};
     struct text_table t;
@@ -602,8 +612,10 @@ int cmd_report(int argc, char **argv)
             ret = error("%s", err);
             goto out;
         }
-        while ((it = cJSON_DetachItemFromArray(part, 0)) != NULL)
+        while ((it = cJSON_DetachItemFromArray(part, 0)) != NULL) {
+            mem_summary_fix_row(cJSON_GetObjectItemCaseSensitive(it, "row"));
             cJSON_AddItemToArray(rows, it);
+        }
         cJSON_Delete(part);
     }
     if (html) {

@@ -7,7 +7,11 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/log.h"
+#include "../util/procmem.h"
+#include "../util/sig.h"
 #include "../util/stats.h"
+#include "args.h"
 #include "cmd.h"
 #include "dbrun.h"
 #include "runner.h"
@@ -39,10 +43,11 @@ static const struct table_col sweep_cols[] = {
     {"speed_pp", "S_PP t/s", 16, TABLE_MEAN_SD},
     {"t_tg", "T_TG s", 8, TABLE_F3},
     {"speed_tg", "S_TG t/s", 16, TABLE_MEAN_SD},
+    {"noisy", "noisy", 5, TABLE_FLAG},
 };
 
-/* mean seconds and mean ± sd of tokens/s over the samples */
-static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens,
+/* mean seconds and mean ± sd of tokens/s over the samples; whether they are noisy */
+static bool add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens,
                       const uint64_t *ns, int n)
 {
     double *ts = xcalloc((size_t)(n ? n : 1), sizeof(double));
@@ -58,6 +63,7 @@ static void add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens
     cJSON_AddNumberToObject(o, s_key, s.mean);
     cJSON_AddNumberToObject(o, sd, s.stddev);
     free(ts);
+    return stats_noisy(&s);
 }
 
 static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
@@ -74,10 +80,12 @@ static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, in
     cJSON_AddNumberToObject(row, "n_kv", point ? json_num(point, "n_kv") : 0);
     cJSON_AddNumberToObject(row, "pp", pp);
     cJSON_AddNumberToObject(row, "tg", tg);
-    add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
-    add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
+    bool noisy = add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
+    noisy |= add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
     cJSON_AddItemToObject(row, "samples_pp_ns", proto_u64_array(pp_ns, n_pp));
     cJSON_AddItemToObject(row, "samples_tg_ns", proto_u64_array(tg_ns, n_tg));
+    /* S_PP or S_TG too spread over -r (the 95% CI half-width above 5% of the mean) */
+    cJSON_AddBoolToObject(row, "noisy", noisy);
     cJSON_AddStringToObject(row, "status", status);
     cJSON_AddStringToObject(row, "error", error);
     single_opts_json(o, row);
@@ -97,8 +105,10 @@ static void on_depth(long done, long total, void *ud)
     progress_update(ud, done);
 }
 
-/* the sweep of o->model: its rows into out; the exit code */
-static int sweep_model(const struct single_opts *o, int n_gen, int stride, struct table_out *out)
+/* the sweep of o->model: its rows into out, its noisy rows and rows added to *n_noisy and
+ * *n_rows; the exit code */
+static int sweep_model(const struct single_opts *o, int n_gen, int stride, struct table_out *out,
+                       int *n_noisy, int *n_rows)
 {
     char err[QB_ERR_LEN];
     int ub = (int)o->cp.n_ubatch;
@@ -128,7 +138,7 @@ static int sweep_model(const struct single_opts *o, int n_gen, int stride, struc
     progress_begin(&prog, o->progress, what, "depth", 0);
     rn.on_units = on_depth;
     rn.units_ud = &prog;
-    enum bench_status status;
+    enum bench_status status = BENCH_STATUS_ERROR;
     cJSON *req = proto_run_req(&t), *resp = NULL;
     int ret = QB_EXIT_OK;
     err[0] = '\0';
@@ -139,7 +149,8 @@ static int sweep_model(const struct single_opts *o, int n_gen, int stride, struc
         table_row(out, row);
         dbrun_row("sweep", row);
         cJSON_Delete(row);
-        error("sweep of '%s': %s: %s", o->model, bench_status_name(status), err);
+        if (status != BENCH_STATUS_INTERRUPTED) /* that is said once, by main */
+            error("sweep of '%s': %s: %s", o->model, bench_status_name(status), err);
         ret = QB_EXIT_FAIL;
     } else {
         progress_end(&prog);
@@ -149,13 +160,15 @@ static int sweep_model(const struct single_opts *o, int n_gen, int stride, struc
             cJSON *row = sweep_row(o, &rn, ub, n_gen, p,
                                    cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
             cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
+            *n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
+            ++*n_rows;
             table_row(out, row);
             dbrun_row("sweep", row);
             cJSON_Delete(row);
         }
         if (o->n_models > 1)
-            fprintf(stderr, "quantbench: sweep of '%s': %d depths in %.2f s\n", o->model,
-                    cJSON_GetArraySize(pts), wall / 1e9);
+            log_printf("quantbench: sweep of '%s': %d depths in %.2f s\n", o->model,
+                       cJSON_GetArraySize(pts), wall / 1e9);
         else
             fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),
                     wall / 1e9);
@@ -201,6 +214,7 @@ int cmd_sweep(int argc, char **argv)
         if (used)
             i++;
     }
+    double load_start = proc_load_average();
     int rc = single_opts_check(&o, "sweep");
     if (rc)
         return rc;
@@ -214,18 +228,29 @@ int cmd_sweep(int argc, char **argv)
                            n_gen, ub);
     if ((int)o.cp.n_ctx < ub)
         return usage_error("sweep", "-c %u is smaller than -ub %d", o.cp.n_ctx, ub);
+    /* every timed depth is a row: the same cap as a grid of tests */
+    long long depths = ((long long)o.cp.n_ctx + ub - 1) / ub,
+              timed = (depths + stride - 1) / stride;
+    if (timed > GRID_MAX) {
+        char by[32] = "";
+        if (stride > 1)
+            snprintf(by, sizeof(by), " / --stride %d", stride);
+        return usage_error("sweep", "-c %u / -ub %d%s makes %lld depths, more than the cap of %d",
+                           o.cp.n_ctx, ub, by, timed, GRID_MAX);
+    }
 
     struct table_out out;
     struct table_col cols[QB_ARRAY_LEN(sweep_cols) + SINGLE_EXTRA_COLS];
     int n_cols = single_opts_cols(&o, sweep_cols, (int)QB_ARRAY_LEN(sweep_cols), cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    int rcs[SINGLE_MAX_MODELS], n_run = 0;
-    while (n_run < o.n_models && !(n_run && single_stopped(rcs[n_run - 1]))) {
+    int rcs[SINGLE_MAX_MODELS], n_run = 0, n_noisy = 0, n_rows = 0;
+    while (n_run < o.n_models && !sig_caught() && !(n_run && single_stopped(rcs[n_run - 1]))) {
         o.model = o.models[n_run];
-        rcs[n_run] = sweep_model(&o, n_gen, stride, &out);
+        rcs[n_run] = sweep_model(&o, n_gen, stride, &out, &n_noisy, &n_rows);
         n_run++;
     }
     table_end(&out);
+    warn_noisy(n_noisy, n_rows, load_start);
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
     return single_exit_code(rcs, n_run);

@@ -159,11 +159,16 @@ void corpus_list(FILE *fp)
 {
     static const char *const names[] = {"gpl-3", "licenses", "wikitext-2"};
     char *dir = corpus_dir();
-    fprintf(fp, "corpus directory: %s\n", dir);
+    /* paths and file names are outside text: escaped (str_escape) */
+    fputs("corpus directory: ", fp);
+    fput_escaped(dir, 0, fp);
+    fputc('\n', fp);
     for (size_t i = 0; i < QB_ARRAY_LEN(names); i++) {
         char err[QB_ERR_LEN];
         char *p = corpus_path(names[i], err);
-        fprintf(fp, "%-12s %s\n", names[i], p ? p : err);
+        fprintf(fp, "%-12s ", names[i]);
+        fput_escaped(p ? p : err, 0, fp);
+        fputc('\n', fp);
         free(p);
     }
     DIR *d = opendir(dir);
@@ -171,9 +176,16 @@ void corpus_list(FILE *fp)
     while (d && (de = readdir(d)) != NULL) {
         char *p = xasprintf("%s/%s", dir, de->d_name);
         size_t n = strlen(de->d_name);
-        if (de->d_name[0] != '.' && is_file(p) && strcmp(de->d_name, "licenses.txt") != 0)
-            fprintf(fp, "%-12.*s %s\n",
-                    (int)(n > 4 && !strcmp(de->d_name + n - 4, ".txt") ? n - 4 : n), de->d_name, p);
+        if (de->d_name[0] != '.' && is_file(p) && strcmp(de->d_name, "licenses.txt") != 0) {
+            char *name =
+                xstrndup(de->d_name, n > 4 && !strcmp(de->d_name + n - 4, ".txt") ? n - 4 : n);
+            char *e = str_escape(name, 0);
+            fprintf(fp, "%-12s ", e);
+            fput_escaped(p, 0, fp);
+            fputc('\n', fp);
+            free(e);
+            free(name);
+        }
         free(p);
     }
     if (d)

@@ -118,7 +118,10 @@ void dbrun_row(const char *kind, const cJSON *row)
 int dbrun_finish(int rc)
 {
     if (db.st && db.run_id) {
-        const char *status = rc == QB_EXIT_OK ? "ok" : rc == QB_EXIT_PARTIAL ? "partial" : "failed";
+        const char *status = rc == QB_EXIT_OK                                ? "ok"
+                             : rc == QB_EXIT_PARTIAL                         ? "partial"
+                             : rc == QB_EXIT_SIGINT || rc == QB_EXIT_SIGTERM ? "interrupted"
+                                                                             : "failed";
         char err[QB_ERR_LEN];
         if (store_run_end(db.st, db.run_id, status, err) < 0) {
             log_error("%s", err);

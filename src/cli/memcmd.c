@@ -7,6 +7,7 @@
 
 #include "../engine/proto.h"
 #include "../report/table.h"
+#include "../util/log.h"
 #include "cmd.h"
 #include "runner.h"
 
@@ -15,6 +16,7 @@ void memcmd_init(struct memcmd *mc)
     mc->n_seq = 1;
     mc->kv_unified = false;
     mc->gpus = -1;
+    mc->devices[0] = '\0';
 }
 
 int memcmd_flag(struct memcmd *mc, const char *a, const char *v, bool *used_value, char *err)
@@ -25,11 +27,21 @@ int memcmd_flag(struct memcmd *mc, const char *a, const char *v, bool *used_valu
         return 1;
     }
     bool np = !strcmp(a, "-np") || !strcmp(a, "--parallel");
-    if (!np && strcmp(a, "--gpus"))
+    bool dev = !strcmp(a, "-dev") || !strcmp(a, "--device");
+    if (!np && !dev && strcmp(a, "--gpus"))
         return 0;
     if (!v)
         return set_err(err, "%s needs a value", a);
     *used_value = true;
+    if (dev) {
+        if (!v[0] || strspn(v, ",/") == strlen(v) || strlen(v) >= sizeof(mc->devices))
+            return set_err(err,
+                           "invalid value '%s' for %s (expected a device list such as "
+                           "CUDA0,CUDA1, or none)",
+                           v, a);
+        snprintf(mc->devices, sizeof(mc->devices), "%s", v);
+        return 1;
+    }
     int x;
     if (np) {
         if (parse_int(v, 1, 4096, &x) < 0)
@@ -44,14 +56,31 @@ int memcmd_flag(struct memcmd *mc, const char *a, const char *v, bool *used_valu
     return 1;
 }
 
+/* devices an -dev list names ("CUDA0,CUDA1" or "CUDA0/CUDA1"); 0 for "" and "none" */
+static int dev_count(const char *list)
+{
+    if (!list[0] || !strcmp(list, "none"))
+        return 0;
+    int n = 0;
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",/");
+        n += k > 0;
+        p += k;
+        if (*p)
+            p++;
+    }
+    return n;
+}
+
 void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct mem_params *mp)
 {
     mem_params_default(mp);
     int n_gpus;
     bool rp, rp512;
     engine_host_caps(&n_gpus, &rp, &rp512);
-    mp->n_gpus = mc->gpus >= 0 ? mc->gpus : n_gpus;
-    if (!strcmp(so->mp.devices, "none"))
+    int n_dev = dev_count(mc->devices);
+    mp->n_gpus = mc->gpus >= 0 ? mc->gpus : n_dev ? n_dev : n_gpus;
+    if (!strcmp(mc->devices, "none"))
         mp->n_gpus = 0;
     /* llama.cpp adds the CPU's extra buffer types (repacking) only when no GPU device is
      * present (make_cpu_buft_list); seen on an H100: no CPU_REPACK buffer */
@@ -74,6 +103,39 @@ void memcmd_params(const struct memcmd *mc, const struct single_opts *so, struct
     mp->use_mmap = so->mp.use_mmap;
 }
 
+/* Why the estimate is not for this machine: --gpus other than the GPUs it has, or -dev
+ * naming a device it has not ("" when it is for this machine) */
+static void other_hardware(const struct memcmd *mc, char *why, size_t n)
+{
+    struct engine_dev_mem d[ENGINE_MAX_DEVICES];
+    int nd = engine_devices_memory(d, ENGINE_MAX_DEVICES), n_gpus = 0;
+    for (int i = 0; i < nd; i++)
+        n_gpus += d[i].gpu;
+    why[0] = '\0';
+    if (mc->gpus >= 0 && mc->gpus != n_gpus) {
+        snprintf(why, n, "--gpus %d, and this machine has %d GPU%s", mc->gpus, n_gpus,
+                 n_gpus == 1 ? "" : "s");
+        return;
+    }
+    const char *list = mc->devices;
+    if (!list[0] || !strcmp(list, "none"))
+        return;
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",/");
+        int i;
+        for (i = 0; i < nd; i++)
+            if (d[i].gpu && strlen(d[i].name) == k && !strncmp(d[i].name, p, k))
+                break;
+        if (k > 0 && i == nd) {
+            snprintf(why, n, "-dev %s, and this machine has no device '%.*s'", list, (int)k, p);
+            return;
+        }
+        p += k;
+        if (*p)
+            p++;
+    }
+}
+
 int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m,
                     const char *cmd)
 {
@@ -84,6 +146,7 @@ int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struc
         return QB_EXIT_INPUT;
     }
     memcmd_params(mc, so, &m->mp);
+    other_hardware(mc, m->other_hw, sizeof(m->other_hw));
     int rc = mem_estimate(m->f, &m->mp, &m->est, err);
     if (rc == -2)
         return usage_error(cmd, "%s", err);
@@ -92,8 +155,8 @@ int memcmd_estimate(const struct memcmd *mc, const struct single_opts *so, struc
         return QB_EXIT_INPUT;
     }
     if (m->est.unmatched[0])
-        fprintf(stderr, "quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
-                m->est.unmatched, so->model);
+        log_printf("quantbench: warning: -ot pattern '%s' matches no tensor of '%s'\n",
+                   m->est.unmatched, so->model);
     return 0;
 }
 
@@ -103,6 +166,7 @@ int memcmd_probe(const struct memcmd *mc, const struct single_opts *so, bool dry
     *mem = NULL;
     struct runner rn;
     struct engine_model_params mp = so->mp;
+    snprintf(mp.devices, sizeof(mp.devices), "%s", mc->devices);
     mp.no_alloc = dry;
     struct work_load wl = {0, 0};
     runner_init(&rn, so->model, &mp, &wl, so->verbose, so->timeout_s);
@@ -195,6 +259,7 @@ cJSON *memcmd_estimate_json(const struct mem_estimate *e)
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "n_ctx", e->n_ctx);
     cJSON_AddNumberToObject(o, "n_ctx_seq", e->n_ctx_seq);
+    cJSON_AddNumberToObject(o, "n_ctx_train", e->n_ctx_train);
     cJSON_AddBoolToObject(o, "flash_attn", e->flash_attn);
     cJSON_AddNumberToObject(o, "kv_bytes_per_cell", (double)e->kv_per_cell);
     cJSON *parts = cJSON_AddArrayToObject(o, "parts");
@@ -239,10 +304,28 @@ cJSON *memcmd_estimate_json(const struct mem_estimate *e)
     return o;
 }
 
+const char *memcmd_other_hw_note(const struct memcmd_model *m)
+{
+    static char note[QB_ERR_LEN + 160];
+    snprintf(note, sizeof(note),
+             "the estimate is for other hardware (%s); llama.cpp's dry run and --measure can "
+             "only place on this machine's devices",
+             m->other_hw);
+    return note;
+}
+
 /* the device a budget applies to: the first GPU when there is one, else the host */
 static const char *budget_dev(const struct memcmd_model *m)
 {
     return m->mp.n_gpus > 0 ? "CUDA0" : "CPU";
+}
+
+bool memcmd_fits(const struct memcmd_model *m, int n, uint64_t budget)
+{
+    uint64_t sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += mem_total(&m[k].est, budget_dev(&m[k]));
+    return sum <= budget;
 }
 
 void memcmd_budget(const struct memcmd *mc, const struct single_opts *so, struct memcmd_model *m,
@@ -255,10 +338,24 @@ void memcmd_budget(const struct memcmd *mc, const struct single_opts *so, struct
         for (int j = 0; j < n; j++)
             if (j != k)
                 others += mem_total(&m[j].est, budget_dev(&m[j]));
-        /* the largest multiple of 256 whose estimate fits beside the others */
+        /* the largest multiple of 256 whose estimate fits beside the others, up to the
+         * model's training context: llama.cpp warns beyond it and the model was not
+         * trained for it (a 4096 model "fitting" 12 million tokens answers nothing) */
         struct mem_params p = m[k].mp;
-        uint32_t lo = 0, hi = 1u << 24;
+        uint32_t lo = 0, hi = 1u << 24, train = m[k].est.n_ctx_train;
         char err[QB_ERR_LEN];
+        m[k].fit_capped = false;
+        if (train) {
+            struct mem_estimate e;
+            p.n_ctx = train;
+            if (mem_estimate(m[k].f, &p, &e, err) == 0 &&
+                mem_total(&e, budget_dev(&m[k])) + others <= budget) {
+                m[k].fit_ctx = train;
+                m[k].fit_capped = true;
+                continue;
+            }
+            hi = (train + 255) / 256 * 256; /* padded as llama.cpp: does not fit either */
+        }
         while (hi - lo > 256) {
             uint32_t mid = (lo + hi) / 2 / 256 * 256;
             if (mid <= lo)
@@ -283,9 +380,10 @@ static void mib(char *buf, size_t n, uint64_t b)
 static void md_model(const struct memcmd_model *m)
 {
     const struct mem_estimate *e = &m->est;
+    char *path = str_escape(m->path, 0); /* a file name is outside text */
     printf("## %s\n\nn_ctx %u (%u per sequence), n_seq %u, n_ubatch %u, K %s, V %s, flash "
            "attention %s, %s\n\n",
-           m->path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
+           path, e->n_ctx, e->n_ctx_seq, m->mp.n_seq, m->mp.n_ubatch, m->mp.type_k, m->mp.type_v,
            e->flash_attn ? "on" : "off", m->mp.n_gpus ? "GPU offload per -ngl" : "CPU only");
     printf("| device | buffer | weights MiB | KV MiB | compute MiB | output MiB | estimate MiB | "
            "dry run MiB | measured MiB |\n|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -331,7 +429,7 @@ static void md_model(const struct memcmd_model *m)
             for (int k = 0; k < 2; k++) {
                 const cJSON *mb = find_buf(mems[k], bufts[j]);
                 if (!mems[k] || !mb) {
-                    printf(" %s |", mems[k] ? "0.00" : "-");
+                    printf(" %s |", mems[k] ? "0.00" : k == 0 && m->other_hw[0] ? "n/a" : "-");
                     continue;
                 }
                 mib(c[5], 32,
@@ -347,7 +445,7 @@ static void md_model(const struct memcmd_model *m)
         for (int k = 0; k < 2; k++) {
             if (mems[k])
                 mib(t[1], 32, memcmd_measured_total(mems[k], devs[d]));
-            printf(" %s |", mems[k] ? t[1] : "-");
+            printf(" %s |", mems[k] ? t[1] : k == 0 && m->other_hw[0] ? "n/a" : "-");
         }
         printf("\n");
     }
@@ -366,15 +464,25 @@ static void md_model(const struct memcmd_model *m)
             }
         printf("\n");
     }
-    if (m->dry_err[0])
-        printf("\ndry run failed: %s\n", m->dry_err);
-    if (m->meas_err[0])
-        printf("\nmeasurement failed: %s\n", m->meas_err);
+    if (m->other_hw[0])
+        printf("\ndry run: n/a, %s\n", memcmd_other_hw_note(m));
+    if (m->dry_err[0]) {
+        fputs("\ndry run failed: ", stdout);
+        fput_escaped(m->dry_err, 0, stdout);
+        fputc('\n', stdout);
+    }
+    if (m->meas_err[0]) {
+        fputs("\nmeasurement failed: ", stdout);
+        fput_escaped(m->meas_err, 0, stdout);
+        fputc('\n', stdout);
+    }
     printf("\n");
+    free(path);
 }
 
 /* csv: md_model's table of every model, the model first; with a budget the largest context
- * that fits beside the others last; what md says in prose goes to stderr */
+ * that fits beside the others last (marked "(training context)" as in md); what md says in
+ * prose about a model (a dry run n/a or failed, a failed measurement) goes to stderr */
 static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
 {
     static const char *const heads[] = {"model",
@@ -393,8 +501,9 @@ static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
     for (int k = 0; k < n; k++) {
         const struct mem_estimate *e = &m[k].est;
         const cJSON *mems[2] = {m[k].dry, m[k].meas};
-        char devs[16][32], fit[16];
-        snprintf(fit, sizeof(fit), "%u", m[k].fit_ctx);
+        char devs[16][32], fit[48];
+        snprintf(fit, sizeof(fit), "%u%s", m[k].fit_ctx,
+                 m[k].fit_capped ? " (training context)" : "");
         int nd = devices(&m[k], devs, 16);
         for (int d = 0; d < nd; d++) {
             /* this device's buffer types: the estimate's, then any only measured */
@@ -440,7 +549,7 @@ static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
                 for (int i = 0; i < 2; i++) {
                     const cJSON *mb = total ? NULL : find_buf(mems[i], bufts[j]);
                     if (!mems[i])
-                        snprintf(c[5 + i], 32, "-");
+                        snprintf(c[5 + i], 32, "%s", i == 0 && m[k].other_hw[0] ? "n/a" : "-");
                     else if (total)
                         mib(c[5 + i], 32, memcmd_measured_total(mems[i], devs[d]));
                     else
@@ -454,12 +563,14 @@ static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
                 text_table_row(&t, cells);
             }
         }
+        if (m[k].other_hw[0])
+            log_printf("quantbench: warning: '%s': dry run: n/a, %s\n", m[k].path,
+                       memcmd_other_hw_note(&m[k]));
         if (m[k].dry_err[0])
-            fprintf(stderr, "quantbench: warning: '%s': dry run failed: %s\n", m[k].path,
-                    m[k].dry_err);
+            log_printf("quantbench: warning: '%s': dry run failed: %s\n", m[k].path, m[k].dry_err);
         if (m[k].meas_err[0])
-            fprintf(stderr, "quantbench: warning: '%s': measurement failed: %s\n", m[k].path,
-                    m[k].meas_err);
+            log_printf("quantbench: warning: '%s': measurement failed: %s\n", m[k].path,
+                       m[k].meas_err);
     }
 }
 
@@ -486,12 +597,17 @@ int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
                 cJSON_AddItemToObject(o, "dry_run", cJSON_Duplicate(m[k].dry, 1));
             else if (m[k].dry_err[0])
                 cJSON_AddStringToObject(o, "dry_run_error", m[k].dry_err);
+            else if (m[k].other_hw[0])
+                cJSON_AddStringToObject(o, "dry_run_note", memcmd_other_hw_note(&m[k]));
             if (m[k].meas)
                 cJSON_AddItemToObject(o, "measured", cJSON_Duplicate(m[k].meas, 1));
             else if (m[k].meas_err[0])
                 cJSON_AddStringToObject(o, "measured_error", m[k].meas_err);
-            if (budget)
+            if (budget) {
                 cJSON_AddNumberToObject(o, "fit_ctx", m[k].fit_ctx);
+                /* fit_ctx is the training context, and more would fit */
+                cJSON_AddBoolToObject(o, "fit_ctx_capped", m[k].fit_capped);
+            }
             sum += mem_total(&m[k].est, budget_dev(&m[k]));
             cJSON_AddItemToArray(arr, o);
         }
@@ -545,8 +661,17 @@ int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
             printf(", %.2f MiB left", (double)(budget - sum) / 1048576.0);
         printf(
             "\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
-        for (int k = 0; k < n; k++)
-            printf("| %s | %u | %u |\n", m[k].path, m[k].est.n_ctx, m[k].fit_ctx);
+        bool capped = false;
+        for (int k = 0; k < n; k++) {
+            fputs("| ", stdout);
+            fput_escaped(m[k].path, STR_ESC_MD, stdout);
+            printf(" | %u | %u%s |\n", m[k].est.n_ctx, m[k].fit_ctx,
+                   m[k].fit_capped ? " (training context)" : "");
+            capped |= m[k].fit_capped;
+        }
+        if (capped)
+            printf("\n(training context): the model's own context length; more would fit, but "
+                   "the model was not trained for it (llama.cpp warns)\n");
     }
     return fflush(stdout) == 0 ? 0 : -1;
 }

@@ -2,6 +2,7 @@
 #include "runner.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include "../util/clock.h"
 #include "../util/log.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 
 void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key)
@@ -29,9 +31,15 @@ static bool is_ev(const cJSON *o, const char *ev)
     return cJSON_IsString(it) && strcmp(it->valuestring, ev) == 0;
 }
 
-static enum bench_status death_status(const char *err)
+/* the row status of a worker that failed a call, from the kind of its failure */
+static enum bench_status death_status(const struct worker *w)
 {
-    return strstr(err, "timed out") ? BENCH_STATUS_TIMEOUT : BENCH_STATUS_CRASHED;
+    switch (worker_failure(w)) {
+    case WORKER_FAIL_TIMEOUT: return BENCH_STATUS_TIMEOUT;
+    case WORKER_FAIL_OOM: return BENCH_STATUS_OOM;
+    case WORKER_FAIL_INTERRUPTED: return BENCH_STATUS_INTERRUPTED;
+    default: return BENCH_STATUS_CRASHED;
+    }
 }
 
 static void on_progress(double p, void *ud)
@@ -79,7 +87,7 @@ int runner_ensure(struct runner *r, enum bench_status *status, char *err)
         r->loaded = false;
         r->w = worker_start(r->verbose, r->verbose > 0, err);
         if (!r->w) {
-            *status = BENCH_STATUS_CRASHED;
+            *status = sig_caught() ? BENCH_STATUS_INTERRUPTED : BENCH_STATUS_CRASHED;
             return -1;
         }
         if (r->verbose)
@@ -91,7 +99,7 @@ int runner_ensure(struct runner *r, enum bench_status *status, char *err)
     int rc = worker_call(r->w, req, r->timeout_s, &resp, err);
     cJSON_Delete(req);
     if (rc < 0) {
-        *status = death_status(err);
+        *status = death_status(r->w);
         return -1;
     }
     if (!is_ev(resp, "loaded")) {
@@ -115,7 +123,7 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
     if (r->w)
         worker_set_units(r->w, r->on_units, r->units_ud);
     if (worker_call(r->w, req, r->timeout_s, resp, err) < 0) {
-        *status = death_status(err);
+        *status = death_status(r->w);
         r->loaded = false;
         return -1;
     }
@@ -127,6 +135,15 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
         return -1;
     }
     return 0;
+}
+
+void runner_remove_tmp(const struct runner *r, const char *path)
+{
+    if (!r->w || !path || !path[0])
+        return;
+    char *tmp = xasprintf("%s.tmp.%d", path, worker_pid(r->w));
+    unlink(tmp);
+    free(tmp);
 }
 
 void runner_release(struct runner *r)

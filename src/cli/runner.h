@@ -35,14 +35,17 @@ struct runner {
 
 void runner_init(struct runner *r, const char *model, const struct engine_model_params *mp,
                  const struct work_load *wl, int verbose, double timeout_s);
-/* Start a worker and load the model if needed. -1: *status is LOAD_FAILED, CRASHED or
- * TIMEOUT and err says why. */
+/* Start a worker and load the model if needed. -1: *status is LOAD_FAILED (err has
+ * llama.cpp's cause), CRASHED, OOM, TIMEOUT or INTERRUPTED (SIGINT / SIGTERM) and err
+ * says why. */
 int runner_ensure(struct runner *r, enum bench_status *status, char *err);
 /* Send req (after runner_ensure) and wait for its answer; 0 with *resp the "result"
- * object (caller frees), or -1 with *status ERROR (the worker refused), CRASHED or
- * TIMEOUT and err. */
+ * object (caller frees), or -1 with *status ERROR (the worker refused), CRASHED, OOM,
+ * TIMEOUT or INTERRUPTED and err. */
 int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_status *status,
                 char *err);
+/* After a failed call: remove what the worker was writing as path (its "path.tmp.PID"). */
+void runner_remove_tmp(const struct runner *r, const char *path);
 void runner_release(struct runner *r); /* stops the worker */
 
 /* Fill r->info from a worker's "loaded" answer (its model and build objects; a quantize

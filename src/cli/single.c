@@ -2,6 +2,7 @@
 #include "single.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -269,9 +270,11 @@ int single_opts_cols(const struct single_opts *o, const struct table_col *base, 
 
 void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, size_t n)
 {
-    if (o->n_models > 1)
-        snprintf(buf, n, "%s '%s'", cmd, o->model);
-    else
+    if (o->n_models > 1) {
+        char *model = str_escape(o->model, 0); /* a file name on a terminal */
+        snprintf(buf, n, "%s '%s'", cmd, model);
+        free(model);
+    } else
         snprintf(buf, n, "%s", cmd);
 }
 

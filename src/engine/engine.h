@@ -11,6 +11,9 @@
 #include <stdint.h>
 
 #define ENGINE_MAX_DEVICES 16
+/* parallel sequences one context may hold: llama.cpp's LLAMA_MAX_SEQ (llama-cparams.h,
+ * not in llama.h); a context asked for more is refused when it is created */
+#define ENGINE_MAX_SEQ 256
 
 enum engine_split_mode {
     ENGINE_SPLIT_NONE = 0,

@@ -5,6 +5,7 @@
 #include "engine.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ggml-backend.h>
 #include <ggml-cpu.h>
 #include <ggml.h>
@@ -14,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
@@ -111,24 +113,53 @@ static void parse_buffer_line(const char *text)
 }
 
 static int log_verbosity;
-/* the last error llama.cpp logged, to explain a NULL it returns */
+/* the last cause of an error llama.cpp logged, to explain a NULL or failure it returns
+ * (cleared before each call that can fail) */
 static char log_last_error[256];
+static int log_errno; /* errno when that error was logged */
 static enum ggml_log_level log_last = GGML_LOG_LEVEL_INFO;
+
+/* The cause in one of llama.cpp's error lines: the line as logged ("function: what"), or
+ * for the wrappers that only say what failed ("llama_model_load: error loading model: X",
+ * "llama_model_quantize: failed to quantize: X") just X; false for a line that says no
+ * more than that ("llama_model_load_from_file_impl: failed to load model") or only draws a
+ * box. llama.cpp logs the cause first and the wrapper last, so the last line alone would
+ * say nothing. */
+static bool error_cause(const char *text, char *out, size_t cap)
+{
+    const char *p = text, *after = text;
+    size_t k = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+    if (k && p[k] == ':' && p[k + 1] == ' ')
+        after = p + k + 2;
+    static const char *const wrap[] = {"error loading model: ", "failed to quantize: "};
+    for (size_t i = 0; i < QB_ARRAY_LEN(wrap); i++)
+        if (strncmp(after, wrap[i], strlen(wrap[i])) == 0)
+            p = after + strlen(wrap[i]);
+    static const char generic[] = "failed to load model";
+    if (strncmp(after, generic, strlen(generic)) == 0 &&
+        strspn(after + strlen(generic), "\r\n ") == strlen(after + strlen(generic)))
+        return false;
+    size_t n = strlen(p);
+    while (n && (p[n - 1] == '\n' || p[n - 1] == ' ' || p[n - 1] == '\r'))
+        n--;
+    if (n == 0 || strcspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") >= n)
+        return false;
+    snprintf(out, cap, "%.*s", (int)n, p);
+    return true;
+}
 
 static void log_cb(enum ggml_log_level level, const char *text, void *ud)
 {
     (void)ud;
-    if (level == GGML_LOG_LEVEL_CONT)
+    int saved_errno = errno;
+    bool cont = level == GGML_LOG_LEVEL_CONT;
+    if (cont)
         level = log_last;
     else
         log_last = level;
-    if (level == GGML_LOG_LEVEL_ERROR) {
-        size_t n = strlen(text);
-        while (n && (text[n - 1] == '\n' || text[n - 1] == ' '))
-            n--;
-        if (n)
-            snprintf(log_last_error, sizeof(log_last_error), "%.*s", (int)n, text);
-    }
+    if (level == GGML_LOG_LEVEL_ERROR && !cont &&
+        error_cause(text, log_last_error, sizeof(log_last_error)))
+        log_errno = saved_errno;
     if (level == GGML_LOG_LEVEL_INFO || level == GGML_LOG_LEVEL_DEBUG)
         parse_buffer_line(text);
     enum log_level ours;
@@ -805,10 +836,21 @@ int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
     }
     int rc = 0;
     log_last_error[0] = '\0';
-    if (llama_model_quantize(in, out, &p) != 0)
-        rc = set_err(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
-                     llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
-                     log_last_error[0] ? ": " : "", log_last_error);
+    log_errno = 0;
+    if (llama_model_quantize(in, out, &p) != 0) {
+        if (strstr(log_last_error, "iostream error") || strstr(log_last_error, "basic_ios")) {
+            /* the C++ stream's words for a file it could not write: say which and why */
+            int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+            int why = fd < 0 ? errno : log_errno;
+            if (fd >= 0)
+                close(fd);
+            rc = set_err(err, "cannot write '%s': %s", out, why ? strerror(why) : "write error");
+        } else {
+            rc = set_err(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
+                         llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
+                         log_last_error[0] ? ": " : "", log_last_error);
+        }
+    }
     for (size_t i = 0; i < n; i++)
         free(vals[i]);
     free(vals);
@@ -838,39 +880,61 @@ int engine_check_types(char *err)
     return 0;
 }
 
+/* Where a buffer type's memory lives, decided by its device, not its name: host memory
+ * when it has no device or the CPU device (CPU, CPU_Mapped, and CPU_REPACK and the other
+ * extra types of the CPU backend, whose is_host is false only because their layout is not
+ * plain), or when it is a GPU backend's host buffer type (CUDA_Host: pinned host memory) */
+static void classify_buft(ggml_backend_buffer_type_t buft, struct engine_mem_buf *b)
+{
+    ggml_backend_dev_t d = ggml_backend_buft_get_device(buft);
+    b->host = ggml_backend_buft_is_host(buft) || !d ||
+              ggml_backend_dev_type(d) == GGML_BACKEND_DEVICE_TYPE_CPU;
+    snprintf(b->dev, sizeof(b->dev), "%s", b->host ? "CPU" : ggml_backend_dev_name(d));
+}
+
 #ifdef QB_HAVE_LLAMA_EXT
-static void breakdown_cb(void *ud, const char *buft, const char *dev, int is_host, size_t model,
-                         size_t context, size_t compute)
+static void breakdown_cb(void *ud, ggml_backend_buffer_type_t buft, size_t model, size_t context,
+                         size_t compute)
 {
     struct engine_mem *m = ud;
-    struct engine_mem_buf *b = mem_buf(m, buft);
+    struct engine_mem_buf *b = mem_buf(m, ggml_backend_buft_name(buft));
     if (!b)
         return;
-    /* host buffer types of a GPU backend (CUDA_Host) are host memory */
-    snprintf(b->dev, sizeof(b->dev), "%s", is_host ? "CPU" : dev);
-    b->host = is_host;
+    classify_buft(buft, b);
     b->model = model;
     b->context = context;
     b->compute = compute;
 }
 #endif
 
-static void fill_dev(struct engine_mem_buf *b)
+/* the buffer type a log line named: a device's own, its host type, or one of its extra
+ * types (the CPU's CPU_REPACK, ...); NULL when none is called so */
+static ggml_backend_buffer_type_t buft_named(const char *name)
 {
-    ggml_backend_buffer_type_t found = NULL;
-    for (size_t i = 0; i < ggml_backend_dev_count() && !found; i++) {
+    for (size_t i = 0; i < ggml_backend_dev_count(); i++) {
         ggml_backend_dev_t dev = ggml_backend_dev_get(i);
         ggml_backend_buffer_type_t c[2] = {ggml_backend_dev_buffer_type(dev),
                                            ggml_backend_dev_host_buffer_type(dev)};
         for (int k = 0; k < 2; k++)
-            if (c[k] && strcmp(ggml_backend_buft_name(c[k]), b->buft) == 0)
-                found = c[k];
+            if (c[k] && strcmp(ggml_backend_buft_name(c[k]), name) == 0)
+                return c[k];
+        ggml_backend_dev_get_extra_bufts_t fn;
+        void *sym = ggml_backend_reg_get_proc_address(ggml_backend_dev_backend_reg(dev),
+                                                      "ggml_backend_dev_get_extra_bufts");
+        memcpy(&fn, &sym, sizeof(fn));
+        for (ggml_backend_buffer_type_t *x = fn ? fn(dev) : NULL; x && *x; x++)
+            if (strcmp(ggml_backend_buft_name(*x), name) == 0)
+                return *x;
     }
+    return NULL;
+}
+
+static void fill_dev(struct engine_mem_buf *b)
+{
+    ggml_backend_buffer_type_t found = buft_named(b->buft);
     if (found) {
-        ggml_backend_dev_t d = ggml_backend_buft_get_device(found);
-        b->host = ggml_backend_buft_is_host(found);
-        snprintf(b->dev, sizeof(b->dev), "%s", d && !b->host ? ggml_backend_dev_name(d) : "CPU");
-    } else { /* CPU_Mapped, CPU_REPACK and other host-side extra types */
+        classify_buft(found, b);
+    } else { /* CPU_Mapped (a buffer over the mapped file: no device's type) */
         snprintf(b->dev, sizeof(b->dev), "CPU");
         b->host = true;
     }

@@ -16,13 +16,8 @@ extern "C" int qb_llama_breakdown(const struct llama_context *ctx, qb_breakdown_
         return -1;
     try {
         llama_memory_breakdown mb = llama_get_memory_breakdown(ctx);
-        for (const auto &kv : mb) {
-            ggml_backend_buffer_type_t buft = kv.first;
-            ggml_backend_dev_t dev = ggml_backend_buft_get_device(buft);
-            fn(ud, ggml_backend_buft_name(buft), dev ? ggml_backend_dev_name(dev) : "",
-               ggml_backend_buft_is_host(buft) ? 1 : 0, kv.second.model, kv.second.context,
-               kv.second.compute);
-        }
+        for (const auto &kv : mb)
+            fn(ud, kv.first, kv.second.model, kv.second.context, kv.second.compute);
     } catch (...) {
         return -1;
     }

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -22,6 +23,7 @@
 #include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/rng.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "engine.h"
 #include "proto.h"
@@ -67,6 +69,8 @@ struct worker {
     int fd_err;  /* we read its stdout+stderr */
     bool alive;
     bool echo;
+    enum worker_fail fail; /* why the last worker_call failed */
+    long long oom_kills;   /* the cgroup's OOM kill count at the start, -1 unknown */
     void (*on_progress)(double p, void *ud); /* progress events, may be NULL */
     void *progress_ud;
     void (*on_units)(long done, long total, void *ud); /* units of a run, may be NULL */
@@ -121,13 +125,74 @@ void worker_describe_status(int status, char *buf, size_t n)
     if (WIFSIGNALED(status)) {
         int sig = WTERMSIG(status);
         const char *abbrev = sigabbrev_np(sig);
-        snprintf(buf, n, "killed by signal %d (SIG%s%s)", sig, abbrev ? abbrev : "?",
-                 sig == SIGKILL ? ", possibly the out-of-memory killer" : "");
+        snprintf(buf, n, "killed by signal %d (SIG%s)", sig, abbrev ? abbrev : "?");
     } else if (WIFEXITED(status)) {
         snprintf(buf, n, "exited with status %d", WEXITSTATUS(status));
     } else {
         snprintf(buf, n, "stopped (status 0x%x)", status);
     }
+}
+
+enum worker_fail worker_failure(const struct worker *w)
+{
+    return w ? w->fail : WORKER_FAIL_CRASHED;
+}
+
+int worker_pid(const struct worker *w)
+{
+    return w ? (int)w->pid : 0;
+}
+
+/* "oom_kill N" of a cgroup memory.events (v2) or memory.oom_control (v1) file */
+static long long read_oom_kill(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char line[256];
+    long long v = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "oom_kill ", 9) != 0)
+            continue;
+        char *end;
+        errno = 0;
+        long long x = strtoll(line + 9, &end, 10);
+        if (errno == 0 && end != line + 9)
+            v = x;
+        break;
+    }
+    fclose(f);
+    return v;
+}
+
+/* How many processes of our memory cgroup the OOM killer has killed so far; -1 unknown.
+ * A worker shares the parent's cgroup, so a count that grew while it ran names its
+ * SIGKILL's sender. */
+static long long cgroup_oom_kills(void)
+{
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    char line[1024], path[1200];
+    long long v = -1;
+    while (f && v < 0 && fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "0::", 3) == 0) {
+            snprintf(path, sizeof(path), "/sys/fs/cgroup%s/memory.events",
+                     strcmp(line + 3, "/") ? line + 3 : "");
+            v = read_oom_kill(path);
+        } else {
+            char *m = strstr(line, ":memory:");
+            if (!m)
+                continue;
+            snprintf(path, sizeof(path), "/sys/fs/cgroup/memory%s/memory.oom_control",
+                     strcmp(m + 8, "/") ? m + 8 : "");
+            v = read_oom_kill(path);
+            if (v < 0) /* a container sees its own cgroup at the root of the mount */
+                v = read_oom_kill("/sys/fs/cgroup/memory/memory.oom_control");
+        }
+    }
+    if (f)
+        fclose(f);
+    return v;
 }
 
 static int self_exe(char *buf, size_t n)
@@ -143,6 +208,8 @@ struct worker *worker_start(int verbosity, bool echo_stderr, char *err)
 {
     int req[2] = {-1, -1}, resp[2] = {-1, -1}, errp[2] = {-1, -1};
     char exe[PATH_MAX];
+    if (sig_caught())
+        return set_err(err, "interrupted by SIG%s", sigabbrev_np(sig_caught())), NULL;
     if (self_exe(exe, sizeof(exe)) < 0) {
         set_err(err, "cannot find our own executable: %s", strerror(errno));
         return NULL;
@@ -154,13 +221,19 @@ struct worker *worker_start(int verbosity, bool echo_stderr, char *err)
     char vbuf[16];
     snprintf(vbuf, sizeof(vbuf), "%d", verbosity);
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         set_err(err, "cannot fork a worker: %s", strerror(errno));
         goto fail;
     }
     if (pid == 0) {
-        /* child: only async-signal-safe calls until exec */
+        /* child: only async-signal-safe calls until exec. Its own process group, so the
+         * terminal's Ctrl-C reaches only the parent, which stops it and keeps what it
+         * has; and it dies with the parent (a SIGKILL of the parent leaves no worker) */
+        setpgid(0, 0);
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
         int in = dup(req[0]), out = dup(resp[1]), e = dup(errp[1]);
         if (in < 0 || out < 0 || e < 0 || dup2(in, WORKER_FD_IN) < 0 ||
             dup2(out, WORKER_FD_OUT) < 0 || dup2(e, STDERR_FILENO) < 0 ||
@@ -173,11 +246,14 @@ struct worker *worker_start(int verbosity, bool echo_stderr, char *err)
         execv(exe, argv);
         _exit(127);
     }
+    setpgid(pid, pid); /* also here: no window where a kill of the group misses it */
+    sig_track_group(pid);
     close(req[0]);
     close(resp[1]);
     close(errp[1]);
     struct worker *w = xcalloc(1, sizeof(*w));
     w->pid = pid;
+    w->oom_kills = cgroup_oom_kills();
     w->fd_req = req[1];
     w->fd_resp = resp[0];
     w->fd_err = errp[0];
@@ -220,45 +296,85 @@ static void tail_last_line(const struct worker *w, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)(end - start), w->tail + start);
 }
 
-static int reap(struct worker *w, bool kill_it, char *cause, size_t n)
+/* SIGKILL to the worker's process group (to the worker alone if it has none) */
+static void kill_worker(const struct worker *w)
 {
-    int status = 0;
-    if (kill_it)
+    if (kill(-w->pid, SIGKILL) < 0)
         kill(w->pid, SIGKILL);
+}
+
+/* Wait for the worker to end (killing it first when kill_it); its wait status, or -1
+ * when it vanished (reaped elsewhere) */
+static int reap(struct worker *w, bool kill_it)
+{
+    int status = 0, ret = -1;
+    if (kill_it)
+        kill_worker(w);
     for (int i = 0; i < 200; i++) {
         pid_t r = waitpid(w->pid, &status, kill_it ? 0 : WNOHANG);
         if (r == w->pid) {
-            worker_describe_status(status, cause, n);
-            w->alive = false;
-            return 0;
+            ret = status;
+            goto out;
         }
-        if (r < 0) {
-            snprintf(cause, n, "vanished");
-            w->alive = false;
-            return 0;
-        }
+        if (r < 0 && errno != EINTR)
+            goto out;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
-    kill(w->pid, SIGKILL);
-    waitpid(w->pid, &status, 0);
-    worker_describe_status(status, cause, n);
+    kill_worker(w);
+    while (waitpid(w->pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    ret = status;
+out:
     w->alive = false;
-    return 0;
+    sig_untrack_group(w->pid);
+    return ret;
 }
 
-static int died(struct worker *w, bool kill_it, const char *what, char *err)
+/* The worker failed: reap it (killing it first when kill_it), note why in w->fail and say
+ * it in err. why is TIMEOUT or INTERRUPTED when we stop it, else CRASHED and the wait
+ * status tells (a SIGKILL we did not send: the out-of-memory killer); what says what it
+ * did, may be "". */
+static int died(struct worker *w, enum worker_fail why, bool kill_it, const char *what, char *err)
 {
-    char cause[128], last[256];
-    reap(w, kill_it, cause, sizeof(cause));
+    char cause[192] = "", last[256];
+    int status = reap(w, kill_it);
     /* collect what it wrote before dying */
     fcntl(w->fd_err, F_SETFL, O_NONBLOCK);
     drain_err(w);
     tail_last_line(w, last, sizeof(last));
+    if (why == WORKER_FAIL_CRASHED && sig_caught()) /* the same signal reached it too */
+        why = WORKER_FAIL_INTERRUPTED;
+    w->fail = why;
+    if (why == WORKER_FAIL_INTERRUPTED)
+        return set_err(err, "interrupted by SIG%s", sigabbrev_np(sig_caught()));
+    bool sigkill = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
+    if (why == WORKER_FAIL_CRASHED && status < 0) {
+        snprintf(cause, sizeof(cause), "vanished");
+    } else if (why == WORKER_FAIL_CRASHED && sigkill && !kill_it) {
+        /* a SIGKILL we did not send: the OOM killer's when our cgroup's count of its kills
+         * grew or cannot be read; another sender's (a person, a job manager) when not */
+        long long now = w->oom_kills >= 0 ? cgroup_oom_kills() : -1;
+        if (now < 0 || now > w->oom_kills)
+            w->fail = WORKER_FAIL_OOM;
+        snprintf(cause, sizeof(cause), "%s",
+                 now < 0              ? "killed by signal 9 (SIGKILL), likely the out-of-memory "
+                                        "killer"
+                 : now > w->oom_kills ? "killed by the out-of-memory killer (SIGKILL)"
+                                      : "killed by signal 9 (SIGKILL)");
+    } else if (why == WORKER_FAIL_CRASHED && !sigkill) { /* our own SIGKILL says nothing */
+        worker_describe_status(status, cause, sizeof(cause));
+        if (strstr(w->tail, "std::bad_alloc") || strstr(w->tail, "out of memory") ||
+            strstr(w->tail, "failed to allocate")) {
+            w->fail = WORKER_FAIL_OOM;
+            size_t k = strlen(cause);
+            snprintf(cause + k, sizeof(cause) - k, ", out of memory");
+        }
+    }
+    const char *sep = *what && *cause ? ", " : "";
     if (last[0])
-        return set_err(err, "worker %s%s%s; its last words: %s", what, *what ? ", " : "", cause,
-                       last);
-    return set_err(err, "worker %s%s%s", what, *what ? ", " : "", cause);
+        return set_err(err, "worker %s%s%s; its last words: %s", what, sep, cause, last);
+    return set_err(err, "worker %s%s%s", what, sep, cause);
 }
 
 int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **resp, char *err)
@@ -266,6 +382,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
     *resp = NULL;
     if (!w->alive)
         return set_err(err, "worker is not running");
+    w->fail = WORKER_FAIL_NONE;
     char *line = cJSON_PrintUnformatted(req);
     size_t n = strlen(line);
     line = xrealloc(line, n + 2);
@@ -277,7 +394,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             continue;
         if (k <= 0) {
             free(line);
-            return died(w, true, "stopped reading requests", err);
+            return died(w, WORKER_FAIL_CRASHED, true, "stopped reading requests", err);
         }
         off += (size_t)k;
     }
@@ -294,7 +411,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
                 char head[80];
                 snprintf(head, sizeof(head), "%s", got);
                 free(got);
-                died(w, true, "sent a malformed response", err);
+                died(w, WORKER_FAIL_CRASHED, true, "sent a malformed response", err);
                 return set_err(err, "worker sent a malformed response: '%s'", head);
             }
             free(got);
@@ -314,22 +431,26 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             return 0;
         }
         if (w->resp.len > PROTO_MAX_LINE)
-            return died(w, true, "sent an over-long response", err);
-        struct pollfd pf[2] = {{w->fd_resp, POLLIN, 0}, {err_open ? w->fd_err : -1, POLLIN, 0}};
+            return died(w, WORKER_FAIL_CRASHED, true, "sent an over-long response", err);
+        /* SIGINT / SIGTERM: an answer that came is taken above; else stop the worker now */
+        if (sig_caught())
+            return died(w, WORKER_FAIL_INTERRUPTED, true, "", err);
+        struct pollfd pf[3] = {
+            {w->fd_resp, POLLIN, 0}, {err_open ? w->fd_err : -1, POLLIN, 0}, {sig_fd(), POLLIN, 0}};
         int wait_ms = 1000;
         if (deadline) {
             uint64_t now = monotime_ns();
             if (now >= deadline) {
                 char what[64];
                 snprintf(what, sizeof(what), "timed out after %.0f s", timeout_s);
-                return died(w, true, what, err);
+                return died(w, WORKER_FAIL_TIMEOUT, true, what, err);
             }
             uint64_t left = (deadline - now) / 1000000 + 1;
             wait_ms = left < 1000 ? (int)left : 1000;
         }
-        int r = poll(pf, 2, wait_ms);
+        int r = poll(pf, 3, wait_ms);
         if (r < 0 && errno != EINTR)
-            return died(w, true, "could not be polled", err);
+            return died(w, WORKER_FAIL_CRASHED, true, "could not be polled", err);
         if (r <= 0)
             continue;
         if (pf[1].revents) {
@@ -346,7 +467,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             if (k > 0)
                 lines_add(&w->resp, buf, (size_t)k);
             else if (k == 0 || errno != EINTR)
-                return died(w, false, "", err);
+                return died(w, WORKER_FAIL_CRASHED, false, "", err);
         }
     }
 }
@@ -360,21 +481,24 @@ void worker_stop(struct worker *w)
         (void)!write(w->fd_req, quit, sizeof(quit) - 1);
         close(w->fd_req);
         w->fd_req = -1;
-        char cause[128];
         int status;
         bool done = false;
-        for (int i = 0; i < 500 && !done; i++) { /* up to 5 s to exit cleanly */
+        /* up to 5 s to exit cleanly; none after SIGINT / SIGTERM */
+        for (int i = 0; i < 500 && !done && !sig_caught(); i++) {
             fcntl(w->fd_err, F_SETFL, O_NONBLOCK);
             drain_err(w);
-            if (waitpid(w->pid, &status, WNOHANG) == w->pid)
+            pid_t r = waitpid(w->pid, &status, WNOHANG);
+            if (r == w->pid || (r < 0 && errno == ECHILD))
                 done = true;
             else {
                 struct timespec ts = {0, 10 * 1000 * 1000};
                 nanosleep(&ts, NULL);
             }
         }
-        if (!done)
-            reap(w, true, cause, sizeof(cause));
+        if (done)
+            sig_untrack_group(w->pid);
+        else
+            reap(w, true);
     }
     if (w->fd_req >= 0)
         close(w->fd_req);
@@ -419,17 +543,44 @@ static int send_error(int id, const char *msg)
     return send_obj(o);
 }
 
+/* QB_TEST_FAULT=noise: every odd repetition's times are reported 3 times as long;
+ * steady: every repetition's as the first's (no spread, whatever the machine's load) */
+static enum { FAULT_TIMES_REAL, FAULT_TIMES_NOISE, FAULT_TIMES_STEADY } fault_times;
+
+static void add_noise(uint64_t *ns, int n)
+{
+    for (int i = 1; fault_times != FAULT_TIMES_REAL && ns && i < n; i++)
+        if (fault_times == FAULT_TIMES_STEADY)
+            ns[i] = ns[0];
+        else if (i % 2)
+            ns[i] *= 3;
+}
+
 /* Test-only fault injection: QB_TEST_FAULT="KIND:SUBSTRING" makes a worker whose model
- * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang. */
-static void maybe_fault(const char *model)
+ * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang, or with
+ * KIND = noise or steady report spread or equal repetitions (bench, sweep and batched
+ * times; see add_noise). A quantize matches its output path too, and begins that file
+ * first, as the quantizer would have. */
+static void maybe_fault(const char *model, const char *out)
 {
     const char *spec = getenv("QB_TEST_FAULT");
     if (!spec || !model)
         return;
     const char *colon = strchr(spec, ':');
-    if (!colon || !strstr(model, colon + 1))
+    if (!colon || !(strstr(model, colon + 1) || (out && strstr(out, colon + 1))))
         return;
     size_t k = (size_t)(colon - spec);
+    if ((k == 5 && strncmp(spec, "noise", 5) == 0) || (k == 6 && strncmp(spec, "steady", 6) == 0)) {
+        fault_times = k == 5 ? FAULT_TIMES_NOISE : FAULT_TIMES_STEADY;
+        return;
+    }
+    if (out) {
+        FILE *f = fopen(out, "wb");
+        if (f) {
+            fputs("GGUF", f);
+            fclose(f);
+        }
+    }
     fprintf(stderr, "test fault '%.*s' injected\n", (int)k, spec);
     fflush(stderr);
     /* default dispositions, so a sanitizer's handler does not turn the death into an exit */
@@ -600,6 +751,10 @@ static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_c
         pp_tg_result_release(&r);
         return send_error(t->id, err);
     }
+    add_noise(r.total_ns, r.n);
+    add_noise(r.pp_ns, r.n);
+    add_noise(r.tg_ns, r.n);
+    add_noise(r.ttft_ns, r.n);
     cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
     cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
@@ -639,6 +794,8 @@ static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_n
     cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int i = 0; i < r.n_points; i++) {
         cJSON *p = cJSON_CreateObject();
+        add_noise(r.points[i].pp_ns, r.points[i].n);
+        add_noise(r.points[i].tg_ns, r.points[i].n);
         cJSON_AddNumberToObject(p, "n_kv", r.points[i].n_kv);
         cJSON_AddItemToObject(p, "pp_ns", proto_u64_array(r.points[i].pp_ns, r.points[i].n));
         cJSON_AddItemToObject(p, "tg_ns", proto_u64_array(r.points[i].tg_ns, r.points[i].n));
@@ -656,6 +813,9 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
         batched_result_release(&r);
         return send_error(t->id, err);
     }
+    add_noise(r.pp_ns, r.n);
+    add_noise(r.tg_ns, r.n);
+    add_noise(r.ttft_ns, r.n);
     cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "n_kv", r.n_kv);
     cJSON_AddItemToObject(o, "pp_ns", proto_u64_array(r.pp_ns, r.n));
@@ -833,7 +993,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     uint64_t ctx_ns = 0;
     if (proto_parse_run(req, &t, err) < 0)
         return send_error(-1, err);
-    maybe_fault(model);
+    maybe_fault(model, NULL);
     /* bench creates a context per test, as llama-bench; batched keeps one for all its
      * combinations, as llama-batched-bench */
     if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* quantize --imatrix-from */
@@ -951,7 +1111,7 @@ static int do_quantize(const cJSON *req)
     if (!cJSON_IsString(in) || !cJSON_IsString(out) || !cJSON_IsNumber(ft) || !cJSON_IsNumber(th))
         return send_error(-1, "protocol: quantize needs in, out, ftype and threads");
     const cJSON *imx = cJSON_GetObjectItemCaseSensitive(req, "imatrix");
-    maybe_fault(in->valuestring);
+    maybe_fault(in->valuestring, out->valuestring);
     uint64_t t0 = monotime_ns();
     struct imatrix im = {0};
     const char *imp = cJSON_IsString(imx) && imx->valuestring[0] ? imx->valuestring : NULL;

@@ -2,7 +2,9 @@
  * the hidden worker mode (fork+exec, never a bare fork) and talks JSON lines to it
  * on two pipes (requests on the worker's fd 3, responses on its fd 4; its stdout
  * and stderr go to a third pipe the parent keeps the tail of). A worker that dies
- * or overruns its timeout is reported with the cause and that tail. */
+ * or overruns its timeout is reported with the cause and that tail. A worker runs in
+ * its own process group (the terminal's Ctrl-C reaches the parent only) and dies with
+ * its parent; on SIGINT / SIGTERM (util/sig.h) the parent's waits kill its group. */
 #ifndef QB_WORKER_H
 #define QB_WORKER_H
 
@@ -15,14 +17,30 @@
 
 struct worker;
 
+/* Why a worker_call failed */
+enum worker_fail {
+    WORKER_FAIL_NONE = 0,
+    WORKER_FAIL_CRASHED,     /* died (a signal, an abort, an exit) or spoke nonsense */
+    WORKER_FAIL_OOM,         /* killed by the out-of-memory killer, or died out of memory */
+    WORKER_FAIL_TIMEOUT,     /* overran the timeout: we killed it */
+    WORKER_FAIL_INTERRUPTED, /* SIGINT / SIGTERM was caught: we killed it */
+};
+
 /* Start a worker. verbosity is passed on; echo_stderr copies its stderr to ours live.
- * NULL with err on failure. */
+ * NULL with err on failure, and after SIGINT / SIGTERM ("interrupted by SIGINT"). */
 struct worker *worker_start(int verbosity, bool echo_stderr, char *err);
 
 /* Send req and wait up to timeout_s (0 = forever) for one response object
- * (*resp is the caller's). -1 with err when the worker died, timed out (it is then
- * killed) or spoke nonsense; after that worker_alive() is false. */
+ * (*resp is the caller's). -1 with err when the worker died, timed out or was
+ * interrupted (it is then killed) or spoke nonsense; after that worker_alive() is false
+ * and worker_failure() says which. An answer that arrived is taken even after a signal. */
 int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **resp, char *err);
+
+/* Why the last worker_call failed (WORKER_FAIL_NONE after a success); CRASHED for NULL. */
+enum worker_fail worker_failure(const struct worker *w);
+
+/* The worker's process id (0 for NULL): the files it writes as "PATH.tmp.PID" are its. */
+int worker_pid(const struct worker *w);
 
 /* Call cb for each progress event (model load, value in [0,1]) seen during worker_call. */
 void worker_set_progress(struct worker *w, void (*cb)(double p, void *ud), void *ud);
@@ -40,7 +58,8 @@ void worker_stop(struct worker *w);
 /* The worker's side: serve requests until quit or EOF; returns the exit code. */
 int worker_main(int verbosity);
 
-/* Describe a wait() status: "killed by signal 11 (SIGSEGV)"; into buf. */
+/* Describe a wait() status: "killed by signal 11 (SIGSEGV)", "exited with status 3";
+ * into buf. */
 void worker_describe_status(int status, char *buf, size_t n);
 
 #endif

@@ -239,6 +239,40 @@ void gf_free(struct gf_file *f)
     free(f);
 }
 
+/* ---- names that must not repeat (llama.cpp refuses a file with a duplicate key or
+ * tensor name, so do we): sorted, O(n log n), as a hostile file may hold millions */
+struct name_ref {
+    const char *s;
+    uint64_t len; /* bytes compared (a key's whole length, NULs included, as llama.cpp) */
+    uint64_t idx; /* position in the file */
+};
+
+static int name_cmp(const void *a, const void *b)
+{
+    const struct name_ref *x = a, *y = b;
+    int c = memcmp(x->s, y->s, (size_t)(x->len < y->len ? x->len : y->len));
+    if (c)
+        return c;
+    if (x->len != y->len)
+        return x->len < y->len ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+/* The first name in file order that repeats an earlier one (its struct name_ref), or
+ * NULL; sorts r */
+static const struct name_ref *first_duplicate(struct name_ref *r, uint64_t n)
+{
+    const struct name_ref *best = NULL;
+    if (n < 2)
+        return NULL;
+    qsort(r, (size_t)n, sizeof(*r), name_cmp);
+    for (uint64_t i = 1; i < n; i++)
+        if (r[i].len == r[i - 1].len && memcmp(r[i].s, r[i - 1].s, (size_t)r[i].len) == 0 &&
+            (!best || r[i].idx < best->idx))
+            best = &r[i];
+    return best;
+}
+
 /* the smallest encodings, used to bound counts before allocating */
 #define MIN_KV_BYTES     (8 + 0 + 4 + 1)
 #define MIN_TENSOR_BYTES (8 + 0 + 4 + 8 + 4 + 8)
@@ -248,6 +282,8 @@ static int parse(struct src *s, struct gf_file **out)
     struct gf_file *f = xcalloc(1, sizeof(*f));
     char magic[4];
     uint64_t n_kv, n_tensors;
+    struct name_ref *names = NULL;
+    const struct name_ref *dup;
     f->file_size = s->size;
 
     if (s->size == 0) {
@@ -281,6 +317,7 @@ static int parse(struct src *s, struct gf_file **out)
         goto fail;
     }
     f->kv = xcalloc((size_t)n_kv, sizeof(*f->kv));
+    names = xcalloc((size_t)(n_kv > n_tensors ? n_kv : n_tensors), sizeof(*names));
     for (uint64_t i = 0; i < n_kv; i++) {
         struct gf_str key;
         uint32_t type;
@@ -288,6 +325,7 @@ static int parse(struct src *s, struct gf_file **out)
             goto fail;
         f->kv[i].key = key.s;
         f->n_kv = i + 1;
+        names[i] = (struct name_ref){key.s, key.len, i};
         if (rd_u32(s, &type, "value type") < 0)
             goto fail;
         if (type >= GF_VT_COUNT) {
@@ -297,6 +335,10 @@ static int parse(struct src *s, struct gf_file **out)
         }
         if (rd_value(s, (enum gf_vtype)type, &f->kv[i].val, key.s) < 0)
             goto fail;
+    }
+    if ((dup = first_duplicate(names, f->n_kv)) != NULL) {
+        set_err(s->err, "'%s': corrupt GGUF: duplicate key '%s'", s->name, dup->s);
+        goto fail;
     }
     f->alignment = GF_DEFAULT_ALIGNMENT;
     const struct gf_kv *al = gf_find(f, "general.alignment");
@@ -315,6 +357,7 @@ static int parse(struct src *s, struct gf_file **out)
             goto fail;
         t->name = name.s;
         f->n_tensors = i + 1;
+        names[i] = (struct name_ref){name.s, strlen(name.s), i}; /* compared as C strings */
         if (rd_u32(s, &t->n_dims, "tensor dims") < 0)
             goto fail;
         if (t->n_dims == 0 || t->n_dims > GF_MAX_DIMS) {
@@ -346,6 +389,10 @@ static int parse(struct src *s, struct gf_file **out)
             goto fail;
         }
     }
+    if ((dup = first_duplicate(names, f->n_tensors)) != NULL) {
+        set_err(s->err, "'%s': corrupt GGUF: duplicate tensor name '%s'", s->name, dup->s);
+        goto fail;
+    }
     f->data_offset = (s->pos + f->alignment - 1) / f->alignment * f->alignment;
     for (uint64_t i = 0; i < f->n_tensors; i++) {
         const struct gf_tensor *t = &f->tensors[i];
@@ -359,9 +406,11 @@ static int parse(struct src *s, struct gf_file **out)
             goto fail;
         }
     }
+    free(names);
     *out = f;
     return 0;
 fail:
+    free(names);
     gf_free(f);
     return -1;
 }
@@ -369,12 +418,12 @@ fail:
 int gf_read_file(const char *path, struct gf_file **out, char *err)
 {
     struct stat st;
-    FILE *fp = fopen(path, "rb");
+    FILE *fp = fopen_regular(path, err); /* a FIFO or a device would block */
     if (!fp)
-        return set_err(err, "cannot open '%s': %s", path, strerror(errno));
-    if (fstat(fileno(fp), &st) < 0 || !S_ISREG(st.st_mode)) {
+        return -1;
+    if (fstat(fileno(fp), &st) < 0) {
         fclose(fp);
-        return set_err(err, "'%s': not a regular file", path);
+        return set_err(err, "cannot read '%s': %s", path, strerror(errno));
     }
     struct src s = {.fp = fp, .size = (uint64_t)st.st_size, .name = path, .err = err};
     int ret = parse(&s, out);

@@ -24,6 +24,8 @@ const char *bench_status_name(enum bench_status s)
     case BENCH_STATUS_CRASHED: return "crashed";
     case BENCH_STATUS_TIMEOUT: return "timeout";
     case BENCH_STATUS_LOAD_FAILED: return "load_failed";
+    case BENCH_STATUS_OOM: return "oom";
+    case BENCH_STATUS_INTERRUPTED: return "interrupted";
     }
     return "?";
 }
@@ -46,6 +48,12 @@ struct stats bench_row_stats(const struct bench_row *r)
     struct stats s = stats_compute(ts, (size_t)r->n);
     free(ts);
     return s;
+}
+
+void bench_row_finish(struct bench_row *r)
+{
+    struct stats s = bench_row_stats(r);
+    r->noisy = r->status == BENCH_STATUS_OK && stats_noisy(&s);
 }
 
 uint64_t bench_row_avg_ns(const struct bench_row *r)

@@ -13,10 +13,12 @@
 
 enum bench_status {
     BENCH_STATUS_OK = 0,
-    BENCH_STATUS_ERROR,      /* the worker reported a failure (context, decode) */
-    BENCH_STATUS_CRASHED,    /* the worker died (signal, abort, OOM kill) */
-    BENCH_STATUS_TIMEOUT,    /* the worker overran --timeout and was killed */
-    BENCH_STATUS_LOAD_FAILED /* the model could not be loaded */
+    BENCH_STATUS_ERROR,       /* the worker reported a failure (context, decode) */
+    BENCH_STATUS_CRASHED,     /* the worker died (signal, abort, OOM kill) */
+    BENCH_STATUS_TIMEOUT,     /* the worker overran --timeout and was killed */
+    BENCH_STATUS_LOAD_FAILED, /* the model could not be loaded (llama.cpp's cause) */
+    BENCH_STATUS_OOM,         /* the worker was killed by the OOM killer or ran out of memory */
+    BENCH_STATUS_INTERRUPTED  /* SIGINT / SIGTERM stopped it before it finished */
 };
 
 struct bench_row {
@@ -43,10 +45,15 @@ struct bench_row {
     uint64_t *samples_ns;              /* per repetition total time */
     uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */
     cJSON *mem;                        /* the worker's memory report (owned) or NULL */
+    bool noisy;                        /* t/s too spread to trust (bench_row_finish) */
 };
 
 void bench_row_release(struct bench_row *r);
 const char *bench_status_name(enum bench_status s); /* static, do not free */
+
+/* Once the row holds all its samples: noisy = its t/s fails stats_noisy (the 95% CI
+ * half-width above 5% of the mean); every output and the database take it from here. */
+void bench_row_finish(struct bench_row *r);
 
 /* Per-repetition t/s as llama-bench: (n_prompt+n_gen)/sample; out has r->n entries. */
 void bench_row_ts(const struct bench_row *r, double *out);

@@ -333,10 +333,10 @@ double kld_row_topk(struct kld_acc *a, const float *logits, int n_vocab, int k, 
 
 int kld_file_open(const char *path, struct kld_file *kf, char *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen_regular(path, err);
     if (!f) {
         memset(kf, 0, sizeof(*kf));
-        return set_err(err, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
     }
     return kld_file_read(f, path, kf, err);
 }

@@ -303,11 +303,10 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
 
     /* ---- context: llama.cpp pads n_ctx to 256, and per sequence stream when not unified */
     char key[128];
-    uint32_t n_ctx = p->n_ctx;
-    if (!n_ctx) {
-        snprintf(key, sizeof(key), "%s.context_length", arch);
-        n_ctx = (uint32_t)gf_get_int(f, key, 4096);
-    }
+    snprintf(key, sizeof(key), "%s.context_length", arch);
+    int64_t train = gf_get_int(f, key, 0);
+    e->n_ctx_train = train > 0 && train <= UINT32_MAX ? (uint32_t)train : 0;
+    uint32_t n_ctx = p->n_ctx ? p->n_ctx : e->n_ctx_train ? e->n_ctx_train : 4096;
     uint32_t n_seq = p->n_seq ? p->n_seq : 1;
     n_ctx = PAD(n_ctx, 256);
     uint32_t cells = n_ctx, streams = 1;

@@ -47,6 +47,7 @@ struct mem_estimate {
     uint32_t n_ctx_seq; /* cells per sequence stream */
     bool flash_attn;    /* resolved */
     int n_layer;
+    uint32_t n_ctx_train; /* the model's training context (<arch>.context_length; 0 none) */
     uint64_t kv_per_cell; /* KV bytes of one cell over all layers and streams */
     char unmatched[128];  /* an -ot pattern that matched no tensor ("" if none) */
 };

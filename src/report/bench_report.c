@@ -173,6 +173,7 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "min_ts", s.min);
     cJSON_AddNumberToObject(o, "max_ts", s.max);
     cJSON_AddNumberToObject(o, "ci95_ts", s.ci95);
+    cJSON_AddBoolToObject(o, "noisy", r->noisy);
     cJSON_AddNumberToObject(o, "reps", r->n);
     cJSON_AddStringToObject(o, "reps_stop", r->reps_stop);
     struct stats pp = part_stats(r, pt->n_prompt, r->pp_ns);
@@ -253,6 +254,7 @@ static const struct md_col md_cols[] = {
     {BENCH_COL_MEM, "host MiB", 9},
     {BENCH_COL_MEM, "GPU MiB", 9},
     {BENCH_COL_MEM, "peak RSS MiB", 12},
+    {0, "noisy", 5}, /* the row's 95% CI half-width is above 5% of its mean */
 };
 
 static int abs_i(int x)
@@ -369,7 +371,9 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
         v[0] = '\0';
         if (ms.have)
             snprintf(v, n, "%.2f", (double)b / 1048576.0);
-    } else
+    } else if (!strcmp(name, "noisy"))
+        snprintf(v, n, "%s", r->noisy ? "noisy" : "");
+    else
         v[0] = '\0';
 }
 
@@ -382,7 +386,11 @@ static void md_row(struct bench_report *rp, const struct bench_row *r)
             continue;
         int width = md_cols[i].width;
         md_value(r, md_cols[i].name, v, sizeof(v), &width);
-        fprintf(rp->fp, " %*s |", width, v);
+        /* file names, -ot patterns, devices: no terminal escape, no '|' or newline that
+         * would break the table */
+        char *e = str_escape(v, STR_ESC_MD);
+        fprintf(rp->fp, " %*s |", width, e);
+        free(e);
     }
     fputc('\n', rp->fp);
 }

@@ -17,6 +17,13 @@ static double num(const cJSON *o, const char *key, double dflt)
     return dflt;
 }
 
+double metric_pm(const struct metric *m)
+{
+    if (m->own_se)
+        return m->se;
+    return m->n > 1 ? m->se * sqrt((double)m->n) : 0;
+}
+
 static void metric_finish(struct metric *m)
 {
     if (m->v && m->n > 0) {
@@ -125,7 +132,9 @@ int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
     if (strcmp(kind, "quality") == 0) {
         out[0].name = "PPL";
         out[0].mean = num(row, "ppl", 0);
-        out[0].se = num(row, "ppl_sd", 0);
+        /* llama-perplexity's standard error; rows stored before it was named: ppl_sd */
+        out[0].se = num(row, "ppl_err", num(row, "ppl_sd", 0));
+        out[0].own_se = true;
         out[0].n = (int)num(row, "n_chunks", 0);
         out[0].df = out[0].se > 0 ? fmax(1, num(row, "count", 2) - 1) : 0;
         return out[0].mean > 0 ? 1 : 0;
@@ -174,7 +183,7 @@ static void runs_release(struct run_means *rm)
 /* The side's mean over its runs, as a metric with one value per run */
 static struct metric over_runs(const struct run_means *rm, const char *name)
 {
-    struct metric m = {name, NULL, rm->n, 0, 0, 0};
+    struct metric m = {name, NULL, rm->n, 0, 0, 0, false};
     struct stats s = stats_compute(rm->mean, (size_t)rm->n);
     m.mean = s.mean;
     m.se = s.stddev / sqrt((double)rm->n);

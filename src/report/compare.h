@@ -21,7 +21,12 @@ struct metric {
     double mean;      /* mean of v, or the stored summary */
     double se;        /* standard error of the mean (0 unknown) */
     double df;        /* degrees of freedom of se (0: no interval possible) */
+    bool own_se;      /* se is the measurement's own standard error (PPL), not from n repeats */
 };
+
+/* The figure shown after "±" beside a metric's mean: the sample sd of its repetitions; for
+ * PPL, one measurement with its own standard error, that error (llama-perplexity's). */
+double metric_pm(const struct metric *m);
 
 /* The metrics of one stored row (kind bench, sweep, batched, quality, ctxmax) into out
  * (room for 4); returns the count. Free each metric's v. */

@@ -8,6 +8,15 @@ static double num(const cJSON *o, const char *k)
     return cJSON_IsNumber(it) ? it->valuedouble : 0;
 }
 
+/* A buffer in host memory: the engine says so, or (rows stored before it classified
+ * CPU_REPACK by its device) the buffer sits on the CPU device */
+static bool buf_host(const cJSON *b)
+{
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(b, "dev");
+    return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "host")) ||
+           (cJSON_IsString(d) && !strcmp(d->valuestring, "CPU"));
+}
+
 void mem_summary_from(const cJSON *mem, struct mem_summary *s)
 {
     memset(s, 0, sizeof(*s));
@@ -23,7 +32,7 @@ void mem_summary_from(const cJSON *mem, struct mem_summary *s)
         s->kv += kv;
         s->compute += c;
         s->output += o;
-        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "host")))
+        if (buf_host(b))
             s->host += w + kv + c + o;
         else
             s->gpu += w + kv + c + o;
@@ -51,4 +60,29 @@ void mem_summary_add(cJSON *row, const struct mem_summary *s, const cJSON *mem)
     const cJSON *d = cJSON_GetObjectItemCaseSensitive(mem, "devices");
     cJSON_AddItemToObject(row, "mem_buffers", b ? cJSON_Duplicate(b, 1) : cJSON_CreateArray());
     cJSON_AddItemToObject(row, "mem_devices", d ? cJSON_Duplicate(d, 1) : cJSON_CreateArray());
+}
+
+void mem_summary_fix_row(cJSON *row)
+{
+    cJSON *bufs = cJSON_GetObjectItemCaseSensitive(row, "mem_buffers");
+    if (!cJSON_IsArray(bufs) || !cJSON_HasObjectItem(row, "mem_gpu_bytes") ||
+        !cJSON_HasObjectItem(row, "mem_host_bytes"))
+        return;
+    cJSON *b;
+    cJSON_ArrayForEach (b, bufs)
+        if (cJSON_IsObject(b) && buf_host(b)) {
+            if (cJSON_HasObjectItem(b, "host"))
+                cJSON_ReplaceItemInObjectCaseSensitive(b, "host", cJSON_CreateTrue());
+            else
+                cJSON_AddBoolToObject(b, "host", true);
+        }
+    /* mem_summary_from reads a worker's mem object: lend it the row's buffers */
+    cJSON *mem = cJSON_CreateObject();
+    cJSON_AddItemReferenceToObject(mem, "buffers", bufs);
+    struct mem_summary s;
+    mem_summary_from(mem, &s);
+    cJSON_Delete(mem);
+    cJSON_ReplaceItemInObjectCaseSensitive(row, "mem_host_bytes",
+                                           cJSON_CreateNumber((double)s.host));
+    cJSON_ReplaceItemInObjectCaseSensitive(row, "mem_gpu_bytes", cJSON_CreateNumber((double)s.gpu));
 }

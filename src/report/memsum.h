@@ -22,4 +22,9 @@ void mem_summary_from(const cJSON *mem, struct mem_summary *s);
 /* Add mem_* fields (and mem_buffers / mem_devices detail when mem is given) to row. */
 void mem_summary_add(cJSON *row, const struct mem_summary *s, const cJSON *mem);
 
+/* A stored row's mem_host_bytes / mem_gpu_bytes (and its buffers' host flags) made again
+ * from its mem_buffers: rows stored before host buffer types were classified by their
+ * device counted CPU_REPACK as GPU memory. A row without them is left as it is. */
+void mem_summary_fix_row(cJSON *row);
+
 #endif

@@ -2,21 +2,29 @@
 #include "svg.h"
 
 #include <math.h>
+#include <stdlib.h>
+
+#include "../util/util.h"
 
 static const char *const colors[] = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e",
                                      "#9467bd", "#8c564b", "#e377c2", "#17becf"};
 
 void svg_put_text(FILE *fp, const char *s)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
+    if (!s)
+        return;
+    /* control characters and bytes that are not UTF-8 are not text a page may hold */
+    char *e = str_escape(s, 0);
+    for (const char *c = e; *c; c++) {
+        switch (*c) {
         case '&': fputs("&amp;", fp); break;
         case '<': fputs("&lt;", fp); break;
         case '>': fputs("&gt;", fp); break;
         case '"': fputs("&quot;", fp); break;
-        default: fputc(*s, fp);
+        default: fputc(*c, fp);
         }
     }
+    free(e);
 }
 
 /* A "nice" tick step for the range: 1, 2 or 5 times a power of ten */

@@ -32,7 +32,8 @@ void svg_chart(FILE *fp, const struct chart *c, int width, int height, bool stan
  * arrays have room for one more) */
 void svg_point_insert(double *xs, double *ys, double *es, int *n, double x, double y, double err);
 
-/* s with & < > " escaped for XML text and attributes */
+/* s with & < > " escaped for XML text and attributes, and control characters and bytes
+ * that are not UTF-8 as str_escape writes them */
 void svg_put_text(FILE *fp, const char *s);
 
 #endif

@@ -57,7 +57,8 @@ int bench_fmt_flag(const char *v, unsigned accepted, const char *flag, enum benc
 
 void csv_put_field(FILE *fp, const char *s)
 {
-    if (strpbrk(s, ",\"\r\n"))
+    /* quoted: what a CSV reader would split, or what str_escape must escape */
+    if (strpbrk(s, ",\"\r\n") || str_needs_escape(s, STR_ESC_KEEP_LINES))
         table_put_quoted(fp, s, '"');
     else
         fputs(s, fp);
@@ -83,7 +84,8 @@ static void text_table_line(struct text_table *t, const char *const *cells)
                 fputc(',', t->fp);
             csv_put_field(t->fp, c);
         } else {
-            fprintf(t->fp, "%s %s", i ? " |" : "|", c);
+            fputs(i ? " | " : "| ", t->fp);
+            fput_escaped(c, STR_ESC_MD, t->fp); /* a cell may hold a path or llama.cpp's words */
         }
     }
     fputs(t->fmt == BENCH_FMT_CSV ? "\n" : " |\n", t->fp);
@@ -154,13 +156,16 @@ char *table_value_text(const cJSON *it)
 
 void table_put_quoted(FILE *fp, const char *s, char q)
 {
+    /* a quoted field carries newlines and tabs, but no terminal escape */
+    char *e = str_escape(s, STR_ESC_KEEP_LINES);
     fputc(q, fp);
-    for (; *s; s++) {
-        if (*s == q)
+    for (const char *c = e; *c; c++) {
+        if (*c == q)
             fputc(q, fp);
-        fputc(*s, fp);
+        fputc(*c, fp);
     }
     fputc(q, fp);
+    free(e);
 }
 
 /* The first row's keys make the header; every row is written in their order (a key a
@@ -253,19 +258,27 @@ static void md_row(struct table_out *t, const cJSON *o)
                 break;
             case TABLE_MEAN_SD:
             case TABLE_MEAN_SD4:
+            case TABLE_MEAN_ERR:
                 if (ok) {
-                    snprintf(sd_key, sizeof(sd_key), "%s_sd", c->key);
-                    snprintf(v, sizeof(v), c->kind == TABLE_MEAN_SD ? "%.2f ± %.2f" : "%.4f ± %.4f",
+                    snprintf(sd_key, sizeof(sd_key), "%s_%s", c->key,
+                             c->kind == TABLE_MEAN_ERR ? "err" : "sd");
+                    snprintf(v, sizeof(v),
+                             c->kind == TABLE_MEAN_SD    ? "%.2f ± %.2f"
+                             : c->kind == TABLE_MEAN_ERR ? "%.4f ± %.5f"
+                                                         : "%.4f ± %.4f",
                              num(o, c->key), num(o, sd_key));
                     width += width > 0 ? 1 : -1; /* the ± is two bytes */
                 } else {
                     snprintf(v, sizeof(v), "%s", st->valuestring);
                 }
                 break;
+            case TABLE_FLAG: snprintf(v, sizeof(v), "%s", cJSON_IsTrue(it) ? c->head : ""); break;
             }
         if (cJSON_IsString(it) && c->kind == TABLE_INT)
             snprintf(v, sizeof(v), "%s", it->valuestring);
-        fprintf(t->fp, " %*s |", width, v);
+        char *e = str_escape(v, STR_ESC_MD);
+        fprintf(t->fp, " %*s |", width, e);
+        free(e);
     }
     fputc('\n', t->fp);
     const cJSON *commit = cJSON_GetObjectItemCaseSensitive(o, "build_commit");
@@ -320,8 +333,11 @@ void table_end(struct table_out *t)
         return;
     if (t->fmt == BENCH_FMT_JSON)
         fputs(t->n_rows ? "\n]\n" : "]\n", t->fp);
-    else if (t->fmt == BENCH_FMT_MD && t->footer[0])
-        fprintf(t->fp, "\n%s\n", t->footer);
+    else if (t->fmt == BENCH_FMT_MD && t->footer[0]) {
+        fputc('\n', t->fp);
+        fput_escaped(t->footer, STR_ESC_MD, t->fp);
+        fputc('\n', t->fp);
+    }
     fflush(t->fp);
 }
 

@@ -42,6 +42,8 @@ enum table_kind {
     TABLE_MEAN_SD,  /* "<key> ± <key>_sd" with 2 decimals; the status when not ok */
     TABLE_MIB,      /* bytes shown as MiB with 2 decimals */
     TABLE_MEAN_SD4, /* TABLE_MEAN_SD with 4 decimals (KL-divergence) */
+    TABLE_MEAN_ERR, /* "<key> ± <key>_err" as llama-perplexity's PPL (%.4f ± %.5f) */
+    TABLE_FLAG,     /* a bool field: the column's head when true, else empty */
 };
 
 struct table_col {
@@ -74,7 +76,8 @@ void table_end(struct table_out *t);
 /* A table of text cells written as markdown ("| a | b |" under a "|---|---:|" rule) or CSV
  * (RFC 4180: a header line, a field quoted when it holds a comma, a quote or a line
  * break, quotes doubled) with the same columns: the md tables of ctxmax, mem, report
- * --runs and their csv. */
+ * --runs and their csv. Cells are outside text: escaped as str_escape does (md with '|'
+ * as '\|'; csv keeps line breaks in a quoted field). */
 struct text_table {
     FILE *fp;
     enum bench_fmt fmt;       /* BENCH_FMT_MD or BENCH_FMT_CSV */
@@ -90,13 +93,15 @@ void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt, const 
 void text_table_row(struct text_table *t, const char *const *cells);
 /* The end: a table without rows still gets its header */
 void text_table_end(struct text_table *t);
-/* One CSV field, quoted only when it must be (RFC 4180) */
+/* One CSV field, quoted only when it must be (RFC 4180) or when it needs escaping
+ * (table_put_quoted) */
 void csv_put_field(FILE *fp, const char *s);
 
 /* A field as text: numbers without exponent noise, bools 0/1, arrays space-joined.
  * The caller frees the result. */
 char *table_value_text(const cJSON *it);
-/* s between q quotes, doubling any q inside */
+/* s between q quotes, doubling any q inside; control characters other than newlines and
+ * tabs escaped (str_escape) */
 void table_put_quoted(FILE *fp, const char *s, char q);
 
 #endif

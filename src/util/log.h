@@ -11,7 +11,11 @@ extern enum log_level log_level_current;
 
 void log_set_level(enum log_level level);
 void log_write(enum log_level level, const char *fmt, ...) QB_FMT(2, 3);
-/* Write a message that already carries its own newline/prefix handling (llama.cpp's log) */
+/* printf to stderr, always (a progress line, a row's error): one line, what it quotes
+ * escaped (str_escape), a final newline kept */
+void log_printf(const char *fmt, ...) QB_FMT(1, 2);
+/* Write a message that already carries its own newline/prefix handling (llama.cpp's log);
+ * control characters other than newlines and tabs are escaped */
 void log_raw(enum log_level level, const char *text);
 
 #define LOG_AT(lvl, ...)                                                                           \

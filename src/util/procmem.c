@@ -1,6 +1,8 @@
 #include "procmem.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int proc_mem_read(pid_t pid, struct proc_mem *m)
@@ -27,4 +29,20 @@ int proc_mem_read(pid_t pid, struct proc_mem *m)
     }
     fclose(f);
     return 0;
+}
+
+double proc_load_average(void)
+{
+    char line[128];
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f)
+        return -1;
+    char *got = fgets(line, sizeof(line), f);
+    fclose(f);
+    if (!got)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(line, &end);
+    return errno || end == line || *end != ' ' || v < 0 ? -1 : v;
 }

@@ -14,4 +14,7 @@ struct proc_mem {
 /* pid 0 = this process; 0 ok, -1 when the file cannot be read */
 int proc_mem_read(pid_t pid, struct proc_mem *m);
 
+/* The 1-minute load average (/proc/loadavg); -1 when it cannot be read */
+double proc_load_average(void);
+
 #endif

@@ -111,9 +111,9 @@ void sha256_hex(const uint8_t d[32], char out[65])
 
 int file_quick_id(const char *path, char out[160], char *err)
 {
-    FILE *f = fopen(path, "rb");
+    FILE *f = fopen_regular(path, err);
     if (!f)
-        return set_err(err, "cannot open '%s': %s", path, strerror(errno));
+        return -1;
     const size_t mib = 1 << 20;
     uint8_t *buf = xmalloc(mib);
     char hex[2][65];

@@ -28,6 +28,11 @@ double stats_t975(size_t df)
     return 1.960;
 }
 
+bool stats_noisy(const struct stats *s)
+{
+    return s->n >= 2 && s->mean > 0 && s->ci95 > STATS_NOISY_REL * s->mean;
+}
+
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;

@@ -4,6 +4,7 @@
 #ifndef QB_STATS_H
 #define QB_STATS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct stats {
@@ -18,6 +19,11 @@ struct stats {
 
 /* Summarize x[0..n); n may be 0 (all fields 0). */
 struct stats stats_compute(const double *x, size_t n);
+
+/* Too spread to be taken as a result: the 95% CI half-width of the mean is above
+ * STATS_NOISY_REL of the mean. Needs n >= 2 (one sample says nothing of its spread). */
+#define STATS_NOISY_REL 0.05
+bool stats_noisy(const struct stats *s);
 
 /* Two-sided 97.5% quantile of Student's t with df degrees of freedom (df >= 1). */
 double stats_t975(size_t df);

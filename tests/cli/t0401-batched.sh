@@ -26,7 +26,9 @@ for r in ok:
 bad = rows[-1]
 assert bad['error'] == 'needs 288 KV cells, the context (-c) has 256', bad['error']
 PY
-expect_err "quantbench: error: PP 32 TG 4 B 8: needs 288 KV cells, the context (-c) has 256"
+# the error line; with -r 2 a noisy-rows warning may follow on a busy machine (t0331)
+[ "$(grep -v '^quantbench: warning: .* rows noisy (' "$T/err")" = "quantbench: error: PP 32 TG 4 B 8: needs 288 KV cells, the context (-c) has 256" ] ||
+    { cat "$T/err"; fail "the error line"; }
 run "$QB" batched -m "$m" -c 256 -b 128 -ub 64 -npp 32 -ntg 4 -npl 4 -pps -t 1 -o json
 expect_rc 0
 [ "$(json_get "$T/out" "(j[0]['is_pp_shared'], j[0]['n_kv'], j[0]['status'], round(j[0]['speed_pp'] * j[0]['t_pp']))")" = "(1, 144, 'ok', 32)" ] || fail "shared: $(cat "$T/out")"
@@ -40,7 +42,7 @@ expect_rc 1
 [ "$(grep -c '"status":"crashed"' "$T/out")" -eq 2 ] || { cat "$T/out"; fail "crash rows"; }
 chk() { local want=$1; shift; run "$QB" batched "$@"; expect_rc 2 "$*"; expect_err "quantbench batched: $want; try 'quantbench batched --help'"; }
 chk "missing -m MODEL" -npp 16
-chk "invalid value '0' for -npl (expected an integer in 1..4096)" -m "$m" -npl 0
+chk "invalid value '0' for -npl (expected an integer in 1..256)" -m "$m" -npl 0
 chk "invalid value 'x' for -npp (expected an integer in 1..16777216)" -m "$m" -npp x
 chk "range '8-2' for -ntg expands to nothing" -m "$m" -ntg 8-2
 chk "-npp needs a value" -m "$m" -npp

@@ -21,6 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct str_list sl = {0};
     str_list_split(&sl, s, ',');
     str_list_release(&sl);
+    str_list_parse(&sl, "-m", s, err);
+    str_list_release(&sl);
     uint64_t u;
     double d;
     int i;

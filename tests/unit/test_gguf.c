@@ -126,6 +126,28 @@ void test_gguf_corrupt(void)
     put64(b + 41, 1ull << 60);
     CHECK(gf_read_mem(b, 49, "arr", &f, err) < 0);
     CHECK(strstr(err, "array elements") != NULL);
+    /* a key twice (llama.cpp refuses it); keys that differ after a NUL are two keys */
+    unsigned char d[128];
+    size_t n = 0;
+    memcpy(d, "GGUF", 4);
+    put32(d + 4, 3);
+    put64(d + 8, 0);
+    put64(d + 16, 3);
+    n = 24;
+    const char *keys[3] = {"k\0a", "k\0b", "k\0a"};
+    for (int i = 0; i < 3; i++) {
+        put64(d + n, 3);
+        memcpy(d + n + 8, keys[i], 3);
+        put32(d + n + 11, GF_VT_UINT8);
+        d[n + 15] = (unsigned char)i;
+        n += 16;
+    }
+    CHECK(gf_read_mem(d, n, "dup", &f, err) < 0);
+    CHECK_STR(err, "'dup': corrupt GGUF: duplicate key 'k'");
+    put64(d + 16, 2);
+    CHECK(gf_read_mem(d, n - 16, "two", &f, err) == 0 && f->n_kv == 2);
+    gf_free(f);
+    f = NULL;
 }
 
 void test_gguf_types(void)

@@ -129,3 +129,56 @@ void test_bench_report_json(void)
     bench_row_release(&r[0]);
     bench_row_release(&r[1]);
 }
+
+/* noisy: the t/s 95% CI half-width above 5% of the mean, set once by bench_row_finish and
+ * carried by md ("noisy" column) and json ("noisy") */
+void test_bench_row_noisy(void)
+{
+    struct bench_row r[2];
+    make_row(&r[0]); /* 512 and 1024 t/s: half-width 3253 of 768 */
+    make_row(&r[1]);
+    r[1].samples_ns = xrealloc(r[1].samples_ns, 3 * sizeof(uint64_t));
+    r[1].pp_ns = xrealloc(r[1].pp_ns, 3 * sizeof(uint64_t));
+    r[1].tg_ns = xrealloc(r[1].tg_ns, 3 * sizeof(uint64_t));
+    r[1].ttft_ns = xrealloc(r[1].ttft_ns, 3 * sizeof(uint64_t));
+    r[1].n = 3;
+    uint64_t steady[3] = {1000000000, 1010000000, 990000000}; /* +-1%: half-width 2.5% */
+    for (int i = 0; i < 3; i++) {
+        r[1].samples_ns[i] = r[1].pp_ns[i] = steady[i];
+        r[1].tg_ns[i] = r[1].ttft_ns[i] = 0;
+    }
+    bench_row_finish(&r[0]);
+    bench_row_finish(&r[1]);
+    CHECK(r[0].noisy);
+    CHECK(!r[1].noisy);
+    char *out = capture(BENCH_FMT_MD, BENCH_COL_THREADS, r, 2);
+    CHECK(strstr(out, "| noisy |\n") != NULL); /* header */
+    CHECK(strstr(out, "768.00 ± 362.04 |") && strstr(out, " | noisy |\n| llama"));
+    CHECK(strstr(out, "|       |\n\nbuild:") != NULL); /* the steady row: blank */
+    free(out);
+    out = capture(BENCH_FMT_JSON, 0, r, 2);
+    cJSON *a = cJSON_Parse(out);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 0), "noisy")));
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItem(cJSON_GetArrayItem(a, 1), "noisy")));
+    cJSON_Delete(a);
+    free(out);
+    /* one sample, or a failed row, is never noisy */
+    r[1].n = 1;
+    r[1].samples_ns[0] = 1;
+    bench_row_finish(&r[1]);
+    CHECK(!r[1].noisy);
+    r[0].status = BENCH_STATUS_CRASHED;
+    bench_row_finish(&r[0]);
+    CHECK(!r[0].noisy);
+    /* the threshold itself: {100, 100 + d} has half-width 12.706 * d / 2 and mean
+     * 100 + d / 2, which meet 5% at d = 5 / (6.353 - 0.025) */
+    const double d = 5 / (12.706 / 2 - 0.025);
+    double x[2] = {100, 100 + 0.99 * d};
+    struct stats s = stats_compute(x, 2);
+    CHECK(!stats_noisy(&s));
+    x[1] = 100 + 1.01 * d;
+    s = stats_compute(x, 2);
+    CHECK(stats_noisy(&s));
+    bench_row_release(&r[0]);
+    bench_row_release(&r[1]);
+}

@@ -1,9 +1,11 @@
 /* worker processes: this test binary re-executes itself as a worker (with the
  * fake engine), so the whole protocol and the death reporting run for real. */
+#include <signal.h>
 #include <stdlib.h>
 
 #include "../../src/engine/proto.h"
 #include "../../src/engine/worker.h"
+#include "../../src/util/sig.h"
 #include "../../src/util/util.h"
 #include "test.h"
 
@@ -58,6 +60,9 @@ void test_worker_death(void)
     const char *kinds[] = {"segv", "abort", "exit", "hang"};
     const char *want[] = {"killed by signal 11 (SIGSEGV)", "killed by signal 6 (SIGABRT)",
                           "exited with status 3", "timed out after 1 s"};
+    /* the kind of each failure, not guessed from its wording */
+    const enum worker_fail kind[] = {WORKER_FAIL_CRASHED, WORKER_FAIL_CRASHED, WORKER_FAIL_CRASHED,
+                                     WORKER_FAIL_TIMEOUT};
     for (int k = 0; k < 4; k++) {
         char spec[64];
         snprintf(spec, sizeof(spec), "%s:crashme", kinds[k]);
@@ -78,12 +83,38 @@ void test_worker_death(void)
         if (!strstr(err, want[k]))
             fprintf(stderr, "  got: %s\n", err);
         CHECK(strstr(err, want[k]) != NULL);
+        CHECK(worker_failure(w) == kind[k]);
+        CHECK(strstr(err, "out-of-memory") == NULL); /* our own SIGKILL is not the OOM killer */
         /* the tail of its stderr is reported */
         CHECK(strstr(worker_stderr_tail(w), "test fault") != NULL);
         if (k < 3)
             CHECK(strstr(err, "last words: test fault") != NULL);
         worker_stop(w);
     }
+    /* SIGINT during a call: the worker (hanging) is killed at once, the kind says so, and
+     * no new worker starts until the signal is forgotten */
+    setenv("QB_TEST_FAULT", "hang:crashme", 1);
+    CHECK(sig_install(err) == 0);
+    struct worker *h = worker_start(0, false, err);
+    CHECK(h != NULL);
+    if (h) {
+        cJSON *req = load_req("crashme.gguf"), *resp = NULL;
+        CHECK(worker_call(h, req, 10, &resp, err) == 0);
+        cJSON_Delete(req);
+        cJSON_Delete(resp);
+        raise(SIGINT);
+        CHECK(sig_caught() == SIGINT && sig_exit_code() == 130);
+        req = run_req(1);
+        CHECK(worker_call(h, req, 0, &resp, err) < 0);
+        cJSON_Delete(req);
+        CHECK_STR(err, "interrupted by SIGINT");
+        CHECK(worker_failure(h) == WORKER_FAIL_INTERRUPTED);
+        CHECK(!worker_alive(h));
+        worker_stop(h);
+    }
+    CHECK(worker_start(0, false, err) == NULL);
+    CHECK_STR(err, "interrupted by SIGINT");
+    sig_clear();
     unsetenv("QB_TEST_FAULT");
     /* the next worker is fine */
     struct worker *w = worker_start(0, false, err);
