@@ -81,6 +81,19 @@ expect_rc 2 "runs as html"
 expect_err "quantbench report: --runs lists the runs as md, csv, json or jsonl, not html; try 'quantbench report --help'"
 each md,json,jsonl -o info "$m"
 bad info "md, json, jsonl" -o "$m"
+# the shared md/csv table escapes outside text: a file name with '|' and ESC stays one cell
+odd=$'x|y\e.gguf'
+cp "$m" "$odd"
+run "$QB" ctxmax -m "$odd" --max 256 -t 1 --no-db -o csv
+expect_rc 0 "ctxmax csv, odd name"
+sed -n 2p "$T/out" | grep -q '^"x|y\\x1b.gguf",1,256,ok,' || fail "ctxmax csv cell: $(cat -v "$T/out")"
+run "$QB" mem -m "$odd" -c 512 --no-dry-run -o csv
+expect_rc 0 "mem csv, odd name"
+sed -n 2p "$T/out" | grep -q '^"x|y\\x1b.gguf",CPU,' || fail "mem csv cell: $(cat -v "$T/out")"
+run "$QB" ctxmax -m "$m,$odd" --max 256 -t 1 --no-db
+expect_rc 0 "ctxmax md, odd name"
+expect_out_has '## ctxmax x|y\x1b.gguf'
+grep -q $'\e' "$T/out" && fail "ctxmax md: a raw ESC"
 # what each --help lists is what is taken
 for c in sweep batched ctxmax mem; do
     "$QB" $c --help | grep -qF -- "-o, --output FMT            md, csv, json, jsonl [md]" || fail "$c --help"
