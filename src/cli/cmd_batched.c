@@ -51,9 +51,14 @@ static const struct table_col batched_cols[] = {
     {"noisy", "noisy", 5, TABLE_FLAG},
 };
 
-static void log_error_row(const struct batched_params *bp, const char *err)
+static void log_error_row(const struct single_opts *o, const struct batched_params *bp,
+                          const char *err)
 {
-    log_printf("quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
+    if (o->n_models > 1)
+        log_printf("quantbench: error: '%s' PP %d TG %d B %d: %s\n", o->model, bp->pp, bp->tg,
+                   bp->pl, err);
+    else
+        log_printf("quantbench: error: PP %d TG %d B %d: %s\n", bp->pp, bp->tg, bp->pl, err);
 }
 
 /* mean seconds and mean ± sd of the three speeds over the repetitions */
@@ -137,6 +142,77 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     return row;
 }
 
+/* every (PP, TG, B) of o->model in one worker until a signal: rows into out, counted in n_ok,
+ * n_failed and n_noisy */
+static void batched_model(const struct single_opts *o, const struct int_list *npp,
+                          const struct int_list *ntg, const struct int_list *npl, bool shared,
+                          int max_pl, struct table_out *out, struct progress *prog, long *n_done,
+                          int *n_ok, int *n_failed, int *n_noisy)
+{
+    char err[QB_ERR_LEN];
+    struct work_load wl = {0, 0};
+    struct runner rn;
+    runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
+    for (size_t a = 0; a < npp->n && !dbrun_should_stop(); a++)
+        for (size_t b = 0; b < ntg->n && !dbrun_should_stop(); b++)
+            for (size_t c = 0; c < npl->n && !dbrun_should_stop(); c++) {
+                struct work_test t;
+                memset(&t, 0, sizeof(t));
+                t.kind = WORK_BATCHED;
+                t.cp = o->cp;
+                t.cp.poll = -1;                    /* llama-batched-bench attaches no threadpool */
+                t.cp.n_seq_max = (uint32_t)max_pl; /* as batched-bench: one context for all */
+                t.pt.n_batch = (int)o->cp.n_batch;
+                t.pt.reps = 1;
+                t.pt.n_threads = o->cp.n_threads;
+                t.pt.no_warmup = o->no_warmup;
+                t.pt.seed = o->seed;
+                t.bt = (struct batched_params){.pp = npp->v[a],
+                                               .tg = ntg->v[b],
+                                               .pl = npl->v[c],
+                                               .shared = shared,
+                                               .n_batch = (int)o->cp.n_batch,
+                                               .n_ctx = (int)o->cp.n_ctx,
+                                               .reps = o->reps,
+                                               .n_threads = o->cp.n_threads,
+                                               .no_warmup = o->no_warmup,
+                                               .seed = o->seed};
+                enum bench_status status = BENCH_STATUS_ERROR;
+                cJSON *resp = NULL, *row;
+                err[0] = '\0';
+                if (batched_n_kv(&t.bt) > (int)o->cp.n_ctx) {
+                    snprintf(err, sizeof(err), "needs %d KV cells, the context (-c) has %u",
+                             batched_n_kv(&t.bt), o->cp.n_ctx);
+                    row = batched_row(o, &rn, &t.bt, (int)o->cp.n_ctx, NULL, "error", err);
+                } else {
+                    cJSON *req = proto_run_req(&t);
+                    if (runner_ensure(&rn, &status, err) < 0 ||
+                        runner_call(&rn, req, &resp, &status, err) < 0)
+                        row = batched_row(o, &rn, &t.bt, (int)o->cp.n_ctx, NULL,
+                                          bench_status_name(status), err);
+                    else
+                        row = batched_row(o, &rn, &t.bt, (int)o->cp.n_ctx, resp, "ok", "");
+                    cJSON_Delete(req);
+                }
+                if (err[0]) {
+                    (*n_failed)++;
+                    progress_clear(prog);
+                    if (status != BENCH_STATUS_INTERRUPTED) /* said once, by main */
+                        log_error_row(o, &t.bt, err);
+                } else {
+                    (*n_ok)++;
+                }
+                *n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
+                progress_clear(prog); /* a row on a terminal goes on a line of its own */
+                table_row(out, row);
+                dbrun_row("batched", row);
+                cJSON_Delete(row);
+                cJSON_Delete(resp);
+                progress_update(prog, ++*n_done);
+            }
+    runner_release(&rn);
+}
+
 int cmd_batched(int argc, char **argv)
 {
     struct single_opts o;
@@ -199,63 +275,22 @@ int cmd_batched(int argc, char **argv)
     for (size_t i = 0; i < npl.n; i++)
         max_pl = npl.v[i] > max_pl ? npl.v[i] : max_pl;
 
-    struct work_load wl = {0, 0};
-    struct runner rn;
-    runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
     struct table_out out;
-    struct table_col cols[QB_ARRAY_LEN(batched_cols) + 3];
-    int n_cols = table_cols_mem(batched_cols, (int)QB_ARRAY_LEN(batched_cols), o.mem_cols, cols);
+    struct table_col cols[QB_ARRAY_LEN(batched_cols) + SINGLE_EXTRA_COLS];
+    int n_cols = single_opts_cols(&o, batched_cols, (int)QB_ARRAY_LEN(batched_cols), cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    for (size_t a = 0; a < npp.n && !sig_caught() && !dbrun_stopped(); a++)
-        for (size_t b = 0; b < ntg.n && !sig_caught() && !dbrun_stopped(); b++)
-            for (size_t c = 0; c < npl.n && !sig_caught() && !dbrun_stopped(); c++) {
-                struct work_test t;
-                memset(&t, 0, sizeof(t));
-                t.kind = WORK_BATCHED;
-                t.cp = o.cp;
-                t.cp.poll = -1;                    /* llama-batched-bench attaches no threadpool */
-                t.cp.n_seq_max = (uint32_t)max_pl; /* as batched-bench: one context for all */
-                t.pt.n_batch = (int)o.cp.n_batch;
-                t.pt.reps = 1;
-                t.pt.n_threads = o.cp.n_threads;
-                t.pt.no_warmup = o.no_warmup;
-                t.pt.seed = o.seed;
-                t.bt = (struct batched_params){
-                    npp.v[a],        ntg.v[b], npl.v[c],       shared,      (int)o.cp.n_batch,
-                    (int)o.cp.n_ctx, o.reps,   o.cp.n_threads, o.no_warmup, o.seed};
-                enum bench_status status = BENCH_STATUS_ERROR;
-                cJSON *resp = NULL, *row;
-                err[0] = '\0';
-                if (batched_n_kv(&t.bt) > (int)o.cp.n_ctx) {
-                    snprintf(err, sizeof(err), "needs %d KV cells, the context (-c) has %u",
-                             batched_n_kv(&t.bt), o.cp.n_ctx);
-                    row = batched_row(&o, &rn, &t.bt, (int)o.cp.n_ctx, NULL, "error", err);
-                } else {
-                    cJSON *req = proto_run_req(&t);
-                    if (runner_ensure(&rn, &status, err) < 0 ||
-                        runner_call(&rn, req, &resp, &status, err) < 0)
-                        row = batched_row(&o, &rn, &t.bt, (int)o.cp.n_ctx, NULL,
-                                          bench_status_name(status), err);
-                    else
-                        row = batched_row(&o, &rn, &t.bt, (int)o.cp.n_ctx, resp, "ok", "");
-                    cJSON_Delete(req);
-                }
-                if (err[0]) {
-                    n_failed++;
-                    if (status != BENCH_STATUS_INTERRUPTED) /* said once, by main */
-                        log_error_row(&t.bt, err);
-                } else {
-                    n_ok++;
-                }
-                n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
-                table_row(&out, row);
-                dbrun_row("batched", row);
-                cJSON_Delete(row);
-                cJSON_Delete(resp);
-            }
+    struct progress prog;
+    progress_begin(&prog, o.progress, "batched", "test",
+                   (long)(o.n_models * npp.n * ntg.n * npl.n));
+    long n_done = 0;
+    for (int mi = 0; mi < o.n_models && !dbrun_should_stop(); mi++) {
+        o.model = o.models[mi];
+        batched_model(&o, &npp, &ntg, &npl, shared, max_pl, &out, &prog, &n_done, &n_ok, &n_failed,
+                      &n_noisy);
+    }
+    progress_end(&prog);
     table_end(&out);
     warn_noisy(n_noisy, n_ok + n_failed, load_start);
-    runner_release(&rn);
     if (fflush(stdout) != 0 || ferror(stdout))
         ret = error("cannot write results to stdout");
     else if (n_failed)

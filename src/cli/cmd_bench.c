@@ -301,7 +301,8 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         if (i + 1 >= argc)
             return set_err(err, takes_value(a) ? "%s needs a value" : "unknown flag '%s'", a);
         const char *v = argv[++i];
-        int rc = 0, fmt;
+        int rc = 0;
+        const unsigned fmts = BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_SQL);
         if (!strcmp(a, "-m") || !strcmp(a, "--model"))
             rc = str_list_parse(&o->models, a, v, err);
         else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt"))
@@ -417,18 +418,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             if (parse_double(v, &o->timeout_s) < 0 || o->timeout_s < 0)
                 rc = set_err(err, "invalid value '%s' for --timeout (seconds, 0 = none)", v);
         } else if (!strcmp(a, "-o") || !strcmp(a, "--output")) {
-            if ((fmt = bench_fmt_parse(v, false)) < 0)
-                rc = set_err(err, "invalid output format '%s' (md, csv, json, jsonl, sql)", v);
-            else
-                o->fmt = (enum bench_fmt)fmt;
+            rc = bench_fmt_flag(v, fmts, NULL, &o->fmt, err);
         } else if (!strcmp(a, "-oe") || !strcmp(a, "--output-err")) {
-            if ((fmt = bench_fmt_parse(v, true)) < 0)
-                rc = set_err(err,
-                             "invalid output format '%s' for -oe (md, csv, json, jsonl, "
-                             "sql, none)",
-                             v);
-            else
-                o->fmt_err = (enum bench_fmt)fmt;
+            rc = bench_fmt_flag(v, fmts | BENCH_FMT_BIT(BENCH_FMT_NONE), "-oe", &o->fmt_err, err);
         } else
             return set_err(err, "unknown flag '%s'", a);
         if (rc < 0)
@@ -810,7 +802,7 @@ static void run_group(struct run_state *st, const struct group *g)
     runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
     int procs = st->o->procs;
     if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests && !sig_caught() && !dbrun_stopped(); i++) {
+        for (size_t i = 0; i < g->n_tests && !dbrun_should_stop(); i++) {
             struct bench_row row;
             row_init(st, g, i, &row);
             show_progress(st, &row);
@@ -934,7 +926,7 @@ int cmd_bench(int argc, char **argv)
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups && !sig_caught() && !dbrun_stopped(); i++)
+    for (size_t i = 0; i < n_groups && !dbrun_should_stop(); i++)
         run_group(&st, &gs[i]);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);

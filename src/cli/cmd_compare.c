@@ -38,7 +38,7 @@ static const char compare_help[] =
     "\n"
     "Flags:\n"
     "  --db PATH          the results database (default $QB_DB, else ./quantbench.db)\n"
-    "  -o, --output FMT   md (default), csv or json\n"
+    "  -o, --output FMT   md (default), csv, json or jsonl (one match per line)\n"
     "  --method M         welch (default: on the log scale, works with summaries too) or\n"
     "                     bootstrap (percentile, 4000 resamples of the raw samples)\n"
     "  --plot FILE.svg    draw each metric against the setting that varies (depth,\n"
@@ -425,11 +425,9 @@ int cmd_compare(int argc, char **argv)
                 else
                     return usage_error("compare", "unknown method '%s' (welch or bootstrap)", v);
             } else {
-                int f = bench_fmt_parse(v, false);
-                if (f != BENCH_FMT_MD && f != BENCH_FMT_CSV && f != BENCH_FMT_JSON)
-                    return usage_error("compare", "invalid output format '%s' (md, csv or json)",
-                                       v);
-                fmt = (enum bench_fmt)f;
+                char err[QB_ERR_LEN];
+                if (bench_fmt_flag(v, BENCH_FMTS_ROWS, NULL, &fmt, err) < 0)
+                    return usage_error("compare", "%s", err);
             }
         } else if (strcmp(a, "--all") == 0) {
             all = true;
@@ -501,6 +499,14 @@ int cmd_compare(int argc, char **argv)
         write_md(stdout, &r, vary, side[0], side[1], run_noise, unmatched);
     } else if (fmt == BENCH_FMT_CSV) {
         write_csv(stdout, &r);
+    } else if (fmt == BENCH_FMT_JSONL) {
+        for (int i = 0; i < r.n_lines; i++) {
+            cJSON *o = line_json(&r.lines[i], method);
+            char *txt = cJSON_PrintUnformatted(o);
+            printf("%s\n", txt);
+            free(txt);
+            cJSON_Delete(o);
+        }
     } else {
         cJSON *arr = cJSON_CreateArray();
         for (int i = 0; i < r.n_lines; i++)

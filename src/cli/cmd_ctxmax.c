@@ -9,8 +9,10 @@
 #include <string.h>
 
 #include "../mem/estimate.h"
+#include "../report/table.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/progress.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
@@ -33,7 +35,13 @@ static const char ctxmax_help[] =
     "  --max N                     largest context to try [the model's training context]\n"
     "  --budget SIZE               host RAM budget (e.g. 8GiB): a probe whose peak RSS\n"
     "                              exceeds it fails (lets the search run on a CPU)\n"
-    "  -np, --parallel N           parallel sequences [1]\n" MEMCMD_HELP "\n" QB_EXIT_CODES_HELP;
+    "  -np, --parallel N           parallel sequences [1]\n"
+    "  --progress, --no-progress   probes done with an ETA on stderr [on when stderr is a\n"
+    "                              terminal]\n" MEMCMD_HELP "\n"
+    "Several models (-m A -m B, -m A,B) are searched one after the other. md: per model the\n"
+    "answer and its probes; csv: the probe table, the model first; json: the search's object\n"
+    "(with several models an array of them); jsonl: one object per model and line.\n"
+    "\n" QB_EXIT_CODES_HELP;
 
 struct probe {
     uint32_t n_ctx;
@@ -46,6 +54,10 @@ struct probe {
 struct search {
     struct probe *p;
     int n;
+    int good, bad;         /* in steps: the largest context that ran, the smallest that failed */
+    int step;              /* --step */
+    uint64_t budget;       /* --budget, 0 = none */
+    struct progress *prog; /* probes done against the probes the search may still need */
 };
 
 /* GPU memory the probe took: free before its load minus free after its decode, summed
@@ -68,9 +80,10 @@ static uint64_t gpu_used(const cJSON *mem)
     return used > 0 ? (uint64_t)used : 0;
 }
 
-static bool run_probe(const struct memcmd *mc, struct single_opts *so, uint32_t n_ctx,
-                      uint64_t budget, struct search *s)
+/* probe the context at steps (a fresh worker); good or bad moves to it */
+static bool run_probe(const struct memcmd *mc, struct single_opts *so, int at, struct search *s)
 {
+    uint32_t n_ctx = (uint32_t)(at * s->step);
     s->p = xrealloc(s->p, (size_t)(s->n + 1) * sizeof(*s->p));
     struct probe *p = &s->p[s->n++];
     memset(p, 0, sizeof(*p));
@@ -84,17 +97,207 @@ static bool run_probe(const struct memcmd *mc, struct single_opts *so, uint32_t 
         p->ok = true;
         p->rss_peak = (uint64_t)json_num(mem, "rss_peak");
         p->gpu_used = gpu_used(mem);
-        if (budget && p->rss_peak > budget) {
+        if (s->budget && p->rss_peak > s->budget) {
             p->ok = false;
             snprintf(p->reason, sizeof(p->reason), "peak RSS %.2f MiB exceeds the budget %.2f MiB",
-                     (double)p->rss_peak / 1048576.0, (double)budget / 1048576.0);
+                     (double)p->rss_peak / 1048576.0, (double)s->budget / 1048576.0);
         }
     }
     cJSON_Delete(mem);
-    if (so->verbose)
+    if (p->ok)
+        s->good = at;
+    else
+        s->bad = at;
+    if (so->verbose) {
+        progress_clear(s->prog);
         log_printf("ctxmax: probe n_ctx %u: %s%s%s\n", n_ctx, p->ok ? "ok" : "failed",
                    p->ok ? "" : ": ", p->ok ? "" : p->reason);
+    }
+    /* what bisecting the interval left would still take */
+    int left = 0;
+    for (int w = s->bad - s->good; w > 1; w = (w + 1) / 2)
+        left++;
+    progress_set_total(s->prog, s->n + left);
+    progress_update(s->prog, s->n);
     return p->ok;
+}
+
+/* a model's search: what mem's estimate says, before any probe */
+struct ctxmax_model {
+    struct memcmd_model m;
+    int max;        /* --max, else the training context; a multiple of step */
+    uint64_t limit; /* the memory the estimate must fit (budget, or a GPU's free memory) */
+    int seed;       /* mem's estimate of the answer */
+};
+
+/* read so->model, estimate, and check the flags against it; 0 or an exit code (printed) */
+static int ctxmax_prepare(const struct memcmd *mc, struct single_opts *so, int step, int max,
+                          uint64_t budget, struct ctxmax_model *c)
+{
+    char err[QB_ERR_LEN];
+    int rc;
+    so->cp.n_ctx = (uint32_t)step;
+    if ((rc = memcmd_estimate(mc, so, &c->m, "ctxmax")) != 0)
+        return rc;
+    if (!max) {
+        char key[160];
+        snprintf(key, sizeof(key), "%s.context_length", gf_get_str(c->m.f, "general.architecture"));
+        max = (int)gf_get_int(c->m.f, key, 4096);
+    }
+    if (max < step)
+        return usage_error("ctxmax", "--max %d is below --step %d", max, step);
+    c->max = max / step * step;
+    const char *dev = c->m.mp.n_gpus > 0 ? "CUDA0" : "CPU";
+    /* the memory the estimate must fit: the budget, or the GPU's free memory */
+    c->limit = budget;
+    if (c->m.mp.n_gpus > 0) {
+        cJSON *dry = NULL;
+        if (memcmd_probe(mc, so, true, false, &dry, err) == 0) {
+            const cJSON *d;
+            cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(dry, "devices"))
+                if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "gpu")) && !c->limit)
+                    c->limit = (uint64_t)json_num(d, "free");
+        }
+        cJSON_Delete(dry);
+    }
+    if (budget) { /* the weights alone (host side) must fit a host budget */
+        uint64_t w = 0;
+        for (int i = 0; i < c->m.est.n; i++)
+            if (!strcmp(c->m.est.p[i].dev, "CPU"))
+                w += c->m.est.p[i].model;
+        if (w > budget)
+            return usage_error("ctxmax",
+                               "--budget %.2f MiB is smaller than the weights of '%s' (%.2f MiB)",
+                               (double)budget / 1048576.0, so->model, (double)w / 1048576.0);
+    }
+    /* seed: the largest multiple of step whose estimate fits the limit */
+    c->seed = c->max;
+    if (c->limit) {
+        int lo = 0, hi = c->max / step + 1; /* in steps: lo fits (0 = none), hi does not */
+        while (hi - lo > 1) {
+            int mid = (lo + hi) / 2;
+            struct mem_params p = c->m.mp;
+            p.n_ctx = (uint32_t)(mid * step);
+            struct mem_estimate e;
+            if (mem_estimate(c->m.f, &p, &e, err) == 0 && mem_total(&e, dev) <= c->limit)
+                lo = mid;
+            else
+                hi = mid;
+        }
+        c->seed = lo ? lo * step : step;
+    }
+    return 0;
+}
+
+/* the search for so->model until a signal: probes into s; the answer (0: none ran) */
+static int ctxmax_search(const struct memcmd *mc, struct single_opts *so,
+                         const struct ctxmax_model *c, struct search *s)
+{
+    const int step = s->step, max = c->max;
+    const char *dev = c->m.mp.n_gpus > 0 ? "CUDA0" : "CPU";
+    /* probe the seed; then jump to where the measured memory of that probe, growing by
+     * the KV cache's bytes per cell, meets the limit; then gallop (1, 2, 4 .. steps) away
+     * from there and bisect. good = largest context that ran, bad = smallest that
+     * failed, in units of step. */
+    int top = max / step, at = c->seed / step;
+    s->good = 0;
+    s->bad = top + 1;
+    bool ok = run_probe(mc, so, at, s);
+    const struct probe *first = &s->p[0];
+    uint64_t metric = s->budget ? first->rss_peak : first->gpu_used;
+    uint64_t per_cell = 0;
+    for (int i = 0; i < c->m.est.n; i++) /* KV bytes per cell on the limited device */
+        if (!strcmp(c->m.est.p[i].dev, dev) && c->m.est.n_ctx)
+            per_cell += c->m.est.p[i].context / c->m.est.n_ctx;
+    if (c->limit && metric && per_cell && !sig_caught()) {
+        double room = ((double)c->limit - (double)metric) / (double)per_cell / step;
+        int pred = at + (int)(room < 0 ? room - 1 : room);
+        pred = pred < s->good + 1 ? s->good + 1 : pred > s->bad - 1 ? s->bad - 1 : pred;
+        if (pred >= 1 && pred <= top && pred != at) {
+            at = pred;
+            ok = run_probe(mc, so, at, s);
+        }
+    }
+    /* gallop away from the last probe */
+    for (int inc = 1; s->bad - s->good > 1 && !sig_caught();) {
+        int next = ok ? s->good + inc : s->bad - inc;
+        if (next >= s->bad || next <= s->good)
+            break;
+        if (run_probe(mc, so, next, s) != ok)
+            break;
+        inc *= 2;
+    }
+    while (s->bad - s->good > 1 && !sig_caught())
+        run_probe(mc, so, (s->good + s->bad) / 2, s);
+    return s->good * step;
+}
+
+static cJSON *ctxmax_json(const struct single_opts *so, const struct memcmd *mc,
+                          const struct ctxmax_model *c, const struct search *s, int answer)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model", so->model);
+    cJSON_AddStringToObject(o, "model_filename", so->model);
+    char qid[160], qerr[QB_ERR_LEN];
+    cJSON_AddStringToObject(o, "model_id", file_quick_id(so->model, qid, qerr) == 0 ? qid : "");
+    /* interrupted: the probes that ran, and the largest context that ran so far */
+    cJSON_AddStringToObject(o, "status",
+                            sig_caught() ? "interrupted"
+                            : answer > 0 ? "ok"
+                                         : "failed");
+    cJSON_AddNumberToObject(o, "n_ctx_max", answer);
+    cJSON_AddNumberToObject(o, "step", s->step);
+    cJSON_AddNumberToObject(o, "max", c->max);
+    cJSON_AddNumberToObject(o, "budget_bytes", (double)s->budget);
+    cJSON_AddNumberToObject(o, "limit_bytes", (double)c->limit);
+    cJSON_AddNumberToObject(o, "estimate_n_ctx", c->seed);
+    cJSON_AddNumberToObject(o, "n_ubatch", so->cp.n_ubatch);
+    cJSON_AddNumberToObject(o, "n_seq", mc->n_seq);
+    cJSON *a = cJSON_AddArrayToObject(o, "probes");
+    for (int i = 0; i < s->n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "n_ctx", s->p[i].n_ctx);
+        cJSON_AddBoolToObject(p, "ok", s->p[i].ok);
+        cJSON_AddStringToObject(p, "reason", s->p[i].reason);
+        cJSON_AddNumberToObject(p, "rss_peak", (double)s->p[i].rss_peak);
+        cJSON_AddNumberToObject(p, "gpu_used", (double)s->p[i].gpu_used);
+        cJSON_AddNumberToObject(p, "time_s", s->p[i].time_s);
+        cJSON_AddItemToArray(a, p);
+    }
+    return o;
+}
+
+/* md: a section per model with its probes; csv: the same table, the model first, one
+ * header for all models */
+static void ctxmax_table(const struct single_opts *so, const struct ctxmax_model *c,
+                         const struct search *s, int answer, struct text_table *t)
+{
+    static const char *const heads[] = {
+        "model", "#", "n_ctx", "outcome", "peak RSS MiB", "GPU used MiB", "time s", "reason"};
+    bool md = so->fmt == BENCH_FMT_MD;
+    if (md) {
+        char *model = str_escape(so->model, 0); /* a file name is outside text */
+        printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "
+               "estimate: %d; %d probes)\n\n",
+               model, answer, s->step, c->max, c->seed, s->n);
+        free(model);
+        text_table_begin(t, stdout, BENCH_FMT_MD, heads + 1, "rrlrrrl", 7);
+    } else if (!t->heads) {
+        text_table_begin(t, stdout, BENCH_FMT_CSV, heads, NULL, 8);
+    }
+    for (int i = 0; i < s->n; i++) {
+        char c0[16], c1[16], c3[32], c4[32], c5[32];
+        snprintf(c0, sizeof(c0), "%d", i + 1);
+        snprintf(c1, sizeof(c1), "%u", s->p[i].n_ctx);
+        snprintf(c3, sizeof(c3), "%.2f", (double)s->p[i].rss_peak / 1048576.0);
+        snprintf(c4, sizeof(c4), "%.2f", (double)s->p[i].gpu_used / 1048576.0);
+        snprintf(c5, sizeof(c5), "%.2f", s->p[i].time_s);
+        const char *cells[] = {so->model, c0, c1, s->p[i].ok ? "ok" : "failed",
+                               c3,        c4, c5, s->p[i].reason};
+        text_table_row(t, md ? cells + 1 : cells);
+    }
+    if (md && so->n_models > 1)
+        printf("\n");
 }
 
 int cmd_ctxmax(int argc, char **argv)
@@ -143,170 +346,53 @@ int cmd_ctxmax(int argc, char **argv)
     int rc = single_opts_check(&so, "ctxmax");
     if (rc)
         return rc;
-    struct memcmd_model m;
-    memset(&m, 0, sizeof(m));
-    so.cp.n_ctx = (uint32_t)step;
-    if ((rc = memcmd_estimate(&mc, &so, &m, "ctxmax")) != 0) {
-        memcmd_model_release(&m);
-        return rc;
+    /* every model's estimate and flag checks before the first probe */
+    struct ctxmax_model *cm = xcalloc((size_t)so.n_models, sizeof(*cm));
+    int rcs[SINGLE_MAX_MODELS], ret = QB_EXIT_OK, n_run = 0;
+    for (int k = 0; k < so.n_models && !ret; k++) {
+        so.model = so.models[k];
+        ret = ctxmax_prepare(&mc, &so, step, max, budget, &cm[k]);
     }
-    if (!max) {
-        char key[160];
-        snprintf(key, sizeof(key), "%s.context_length", gf_get_str(m.f, "general.architecture"));
-        max = (int)gf_get_int(m.f, key, 4096);
-    }
-    if (max < step) {
-        memcmd_model_release(&m);
-        return usage_error("ctxmax", "--max %d is below --step %d", max, step);
-    }
-    max = max / step * step;
-    const char *dev = m.mp.n_gpus > 0 ? "CUDA0" : "CPU";
-    /* the memory the estimate must fit: the budget, or the GPU's free memory */
-    uint64_t limit = budget;
-    if (m.mp.n_gpus > 0) {
-        cJSON *dry = NULL;
-        if (memcmd_probe(&mc, &so, true, false, &dry, err) == 0) {
-            const cJSON *d;
-            cJSON_ArrayForEach (d, cJSON_GetObjectItemCaseSensitive(dry, "devices"))
-                if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "gpu")) && !limit)
-                    limit = (uint64_t)json_num(d, "free");
-        }
-        cJSON_Delete(dry);
-    }
-    if (budget) { /* the weights alone (host side) must fit a host budget */
-        uint64_t w = 0;
-        for (int i = 0; i < m.est.n; i++)
-            if (!strcmp(m.est.p[i].dev, "CPU"))
-                w += m.est.p[i].model;
-        if (w > budget) {
-            memcmd_model_release(&m);
-            return usage_error("ctxmax",
-                               "--budget %.2f MiB is smaller than the weights of '%s' (%.2f MiB)",
-                               (double)budget / 1048576.0, so.model, (double)w / 1048576.0);
-        }
-    }
-    /* seed: the largest multiple of step whose estimate fits the limit */
-    int seed = max;
-    if (limit) {
-        int lo = 0, hi = max / step + 1; /* in steps: lo fits (0 = none), hi does not */
-        while (hi - lo > 1) {
-            int mid = (lo + hi) / 2;
-            struct mem_params p = m.mp;
-            p.n_ctx = (uint32_t)(mid * step);
-            struct mem_estimate e;
-            if (mem_estimate(m.f, &p, &e, err) == 0 && mem_total(&e, dev) <= limit)
-                lo = mid;
-            else
-                hi = mid;
-        }
-        seed = lo ? lo * step : step;
-    }
-    /* probe the seed; then jump to where the measured memory of that probe, growing by
-     * the KV cache's bytes per cell, meets the limit; then gallop (1, 2, 4 .. steps) away
-     * from there and bisect. good = largest context that ran, bad = smallest that
-     * failed, in units of step. */
-    struct search s = {0};
-    int top = max / step, good = 0, bad = top + 1, at = seed / step;
-    bool ok = run_probe(&mc, &so, (uint32_t)(at * step), budget, &s);
-    const struct probe *first = &s.p[0];
-    uint64_t metric = budget ? first->rss_peak : first->gpu_used;
-    uint64_t per_cell = 0;
-    for (int i = 0; i < m.est.n; i++) /* KV bytes per cell on the limited device */
-        if (!strcmp(m.est.p[i].dev, dev) && m.est.n_ctx)
-            per_cell += m.est.p[i].context / m.est.n_ctx;
-    if (ok)
-        good = at;
-    else
-        bad = at;
-    if (limit && metric && per_cell && !sig_caught()) {
-        double room = ((double)limit - (double)metric) / (double)per_cell / step;
-        int pred = at + (int)(room < 0 ? room - 1 : room);
-        pred = pred < good + 1 ? good + 1 : pred > bad - 1 ? bad - 1 : pred;
-        if (pred >= 1 && pred <= top && pred != at) {
-            at = pred;
-            ok = run_probe(&mc, &so, (uint32_t)(at * step), budget, &s);
-            if (ok)
-                good = at;
-            else
-                bad = at;
-        }
-    }
-    for (int inc = 1; bad - good > 1 && !sig_caught();) { /* gallop away from the last probe */
-        int next = ok ? good + inc : bad - inc;
-        if (next >= bad || next <= good)
-            break;
-        bool r = run_probe(&mc, &so, (uint32_t)(next * step), budget, &s);
-        if (r)
-            good = next;
-        else
-            bad = next;
-        if (r != ok)
-            break;
-        inc *= 2;
-    }
-    while (bad - good > 1 && !sig_caught()) {
-        int mid = (good + bad) / 2;
-        if (run_probe(&mc, &so, (uint32_t)(mid * step), budget, &s))
-            good = mid;
-        else
-            bad = mid;
-    }
-    int answer = good * step;
-    {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "model", so.model);
-        cJSON_AddStringToObject(o, "model_filename", so.model);
-        char qid[160], qerr[QB_ERR_LEN];
-        cJSON_AddStringToObject(o, "model_id", file_quick_id(so.model, qid, qerr) == 0 ? qid : "");
-        /* interrupted: the probes that ran, and the largest context that ran so far */
-        cJSON_AddStringToObject(o, "status",
-                                sig_caught() ? "interrupted"
-                                : answer > 0 ? "ok"
-                                             : "failed");
-        cJSON_AddNumberToObject(o, "n_ctx_max", answer);
-        cJSON_AddNumberToObject(o, "step", step);
-        cJSON_AddNumberToObject(o, "max", max);
-        cJSON_AddNumberToObject(o, "budget_bytes", (double)budget);
-        cJSON_AddNumberToObject(o, "limit_bytes", (double)limit);
-        cJSON_AddNumberToObject(o, "estimate_n_ctx", seed);
-        cJSON_AddNumberToObject(o, "n_ubatch", so.cp.n_ubatch);
-        cJSON_AddNumberToObject(o, "n_seq", mc.n_seq);
-        cJSON *a = cJSON_AddArrayToObject(o, "probes");
-        for (int i = 0; i < s.n; i++) {
-            cJSON *p = cJSON_CreateObject();
-            cJSON_AddNumberToObject(p, "n_ctx", s.p[i].n_ctx);
-            cJSON_AddBoolToObject(p, "ok", s.p[i].ok);
-            cJSON_AddStringToObject(p, "reason", s.p[i].reason);
-            cJSON_AddNumberToObject(p, "rss_peak", (double)s.p[i].rss_peak);
-            cJSON_AddNumberToObject(p, "gpu_used", (double)s.p[i].gpu_used);
-            cJSON_AddNumberToObject(p, "time_s", s.p[i].time_s);
-            cJSON_AddItemToArray(a, p);
-        }
+    struct text_table table = {0};
+    const bool several_json = so.fmt == BENCH_FMT_JSON && so.n_models > 1;
+    if (!ret && several_json)
+        printf("[\n");
+    for (int k = 0; k < so.n_models && !ret && !sig_caught(); k++) {
+        so.model = so.models[k];
+        char what[96];
+        single_opts_what(&so, "ctxmax", what, sizeof(what));
+        struct progress prog;
+        progress_begin(&prog, so.progress, what, "probe", 1);
+        struct search s = {.step = step, .budget = budget, .prog = &prog};
+        int answer = ctxmax_search(&mc, &so, &cm[k], &s);
+        progress_end(&prog);
+        cJSON *o = ctxmax_json(&so, &mc, &cm[k], &s, answer);
         dbrun_row("ctxmax", o);
-        if (so.fmt == BENCH_FMT_JSON || so.fmt == BENCH_FMT_JSONL) {
+        if (several_json) { /* a signal may end the array after any model */
             char *txt = cJSON_Print(o);
+            printf("%s%s", k ? ",\n" : "", txt);
+            free(txt);
+        } else if (so.fmt == BENCH_FMT_JSON || so.fmt == BENCH_FMT_JSONL) {
+            char *txt = so.fmt == BENCH_FMT_JSON ? cJSON_Print(o) : cJSON_PrintUnformatted(o);
             printf("%s\n", txt);
             free(txt);
+        } else {
+            ctxmax_table(&so, &cm[k], &s, answer, &table);
         }
+        fflush(stdout);
         cJSON_Delete(o);
+        free(s.p);
+        rcs[k] = answer > 0 ? QB_EXIT_OK : QB_EXIT_FAIL;
+        n_run = k + 1;
     }
-    if (so.fmt != BENCH_FMT_JSON && so.fmt != BENCH_FMT_JSONL) {
-        char *model = str_escape(so.model, 0); /* a file name is outside text */
-        printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "
-               "estimate: %d; %d probes)\n\n",
-               model, answer, step, max, seed, s.n);
-        free(model);
-        printf("| # | n_ctx | outcome | peak RSS MiB | GPU used MiB | time s | reason |\n"
-               "|---:|---:|---|---:|---:|---:|---|\n");
-        for (int i = 0; i < s.n; i++) {
-            printf("| %d | %u | %s | %.2f | %.2f | %.2f | ", i + 1, s.p[i].n_ctx,
-                   s.p[i].ok ? "ok" : "failed", (double)s.p[i].rss_peak / 1048576.0,
-                   (double)s.p[i].gpu_used / 1048576.0, s.p[i].time_s);
-            fput_escaped(s.p[i].reason, STR_ESC_MD, stdout); /* llama.cpp's words, a path */
-            fputs(" |\n", stdout);
-        }
-    }
-    free(s.p);
-    memcmd_model_release(&m);
-    return answer > 0 ? QB_EXIT_OK : QB_EXIT_FAIL;
+    if (!ret && several_json)
+        printf("%s]\n", n_run ? "\n" : "");
+    if (!ret && n_run)
+        ret = single_exit_code(rcs, n_run);
+    for (int k = 0; k < so.n_models; k++)
+        memcmd_model_release(&cm[k].m);
+    free(cm);
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return error("cannot write results to stdout");
+    return ret;
 }

@@ -7,21 +7,24 @@
 
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
+#include "../report/table.h"
 #include "cmd.h"
 
 static const char info_help[] =
-    "usage: quantbench info MODEL [-o md|json]\n"
+    "usage: quantbench info MODEL [-o md|json|jsonl]\n"
     "\n"
     "Shows a GGUF model's architecture, parameter count, file size, file type, tensor-\n"
     "type histogram, layers, heads, KV heads, head sizes, training context, experts,\n"
-    "vocabulary size and bytes per parameter. Reads only the file's header.\n"
+    "vocabulary size and bytes per parameter. Reads only the file's header. One MODEL (a\n"
+    "second is a usage error).\n"
     "\n"
     "An importance matrix (llama-imatrix's GGUF or legacy .dat) is shown as such: its\n"
     "datasets, chunks, and per weight the values per row, matrices (experts), tokens seen\n"
     "and the mean, min and max of the values llama-quantize would use.\n"
     "\n"
     "Flags:\n"
-    "  -o, --output FMT   md (default, a readable table) or json\n"
+    "  -o, --output FMT   md (default, a readable table), json, or jsonl (the json on one\n"
+    "                     line)\n"
     "\n" QB_EXIT_CODES_HELP;
 
 struct type_row {
@@ -152,7 +155,7 @@ static void print_md(const char *path, const struct model_facts *m)
                fmt_bytes(b1, sizeof(b1), m->rows[r].n_bytes));
 }
 
-static void print_json(const char *path, const struct model_facts *m)
+static void print_json(const char *path, const struct model_facts *m, bool one_line)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "file", path);
@@ -193,15 +196,16 @@ static void print_json(const char *path, const struct model_facts *m)
         cJSON_AddNumberToObject(e, "n_bytes", (double)m->rows[r].n_bytes);
         cJSON_AddItemToArray(h, e);
     }
-    char *s = cJSON_Print(o);
+    char *s = one_line ? cJSON_PrintUnformatted(o) : cJSON_Print(o);
     printf("%s\n", s);
     free(s);
     cJSON_Delete(o);
 }
 
 /* an importance matrix: what it was computed on, and per weight what quantize would use */
-static int info_imatrix(const char *path, bool json)
+static int info_imatrix(const char *path, enum bench_fmt fmt)
 {
+    const bool json = fmt == BENCH_FMT_JSON || fmt == BENCH_FMT_JSONL;
     struct imatrix im;
     char err[QB_ERR_LEN];
     if (imatrix_read_file(path, &im, err) < 0) {
@@ -244,7 +248,7 @@ static int info_imatrix(const char *path, bool json)
     }
     cJSON_AddItemToObject(o, "entries", es);
     if (json) {
-        char *s = cJSON_Print(o);
+        char *s = fmt == BENCH_FMT_JSONL ? cJSON_PrintUnformatted(o) : cJSON_Print(o);
         printf("%s\n", s);
         free(s);
     } else {
@@ -281,7 +285,8 @@ static int info_imatrix(const char *path, bool json)
 
 int cmd_info(int argc, char **argv)
 {
-    const char *path = NULL, *fmt = "md";
+    const char *path = NULL;
+    enum bench_fmt fmt = BENCH_FMT_MD;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             fputs(info_help, stdout);
@@ -289,9 +294,11 @@ int cmd_info(int argc, char **argv)
         } else if (strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) {
             if (i + 1 >= argc)
                 return usage_error("info", "%s needs a value", argv[i]);
-            fmt = argv[++i];
-            if (strcmp(fmt, "md") && strcmp(fmt, "json"))
-                return usage_error("info", "invalid output format '%s' (md or json)", fmt);
+            char err[QB_ERR_LEN];
+            const unsigned fmts = BENCH_FMT_BIT(BENCH_FMT_MD) | BENCH_FMT_BIT(BENCH_FMT_JSON) |
+                                  BENCH_FMT_BIT(BENCH_FMT_JSONL);
+            if (bench_fmt_flag(argv[++i], fmts, NULL, &fmt, err) < 0)
+                return usage_error("info", "%s", err);
         } else if (argv[i][0] == '-' && argv[i][1]) {
             return usage_error("info", "unknown flag '%s'", argv[i]);
         } else if (path) {
@@ -310,7 +317,7 @@ int cmd_info(int argc, char **argv)
         char err2[QB_ERR_LEN];
         if (strstr(err, "not a GGUF") && imatrix_read_file(path, &im, err2) == 0) {
             imatrix_free(&im);
-            return info_imatrix(path, strcmp(fmt, "json") == 0);
+            return info_imatrix(path, fmt);
         }
         error("%s", err);
         return QB_EXIT_INPUT;
@@ -318,12 +325,12 @@ int cmd_info(int argc, char **argv)
     const char *gtype = gf_get_str(f, "general.type");
     if (gtype && strcmp(gtype, "imatrix") == 0) {
         gf_free(f);
-        return info_imatrix(path, strcmp(fmt, "json") == 0);
+        return info_imatrix(path, fmt);
     }
     struct model_facts m;
     facts(f, &m);
-    if (strcmp(fmt, "json") == 0)
-        print_json(path, &m);
+    if (fmt == BENCH_FMT_JSON || fmt == BENCH_FMT_JSONL)
+        print_json(path, &m, fmt == BENCH_FMT_JSONL);
     else
         print_md(path, &m);
     gf_free(f);

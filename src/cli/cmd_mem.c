@@ -41,13 +41,13 @@ static const char mem_help[] =
     "RSS)\n" MEMCMD_HELP "\n"
     "json: per model the parts (buft, dev, model, context, compute, output bytes), per device\n"
     "weights, kv, compute, output and total bytes, total_bytes, and the dry run and the\n"
-    "measurement when made.\n"
+    "measurement when made; jsonl: one such model object per line, then {\"budget\": ...}\n"
+    "with --budget; csv: the md table of every model, the model first (and with --budget the\n"
+    "largest context that fits beside the others last).\n"
     "\n" QB_EXIT_CODES_HELP;
 
 struct mem_opts {
-    struct single_opts so;
-    const char *models[16];
-    int n_models;
+    struct single_opts so; /* -m: so.models */
     bool dry, measure, fill;
     uint64_t budget;
 };
@@ -73,15 +73,6 @@ int cmd_mem(int argc, char **argv)
         int rc;
         if (!strcmp(a, "-h") || !strcmp(a, "--help"))
             return usage();
-        if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
-            if (!v)
-                return usage_error("mem", "%s needs a value", a);
-            if (o.n_models == 16)
-                return usage_error("mem", "at most 16 models");
-            o.models[o.n_models++] = v;
-            i++;
-            continue;
-        }
         if (!strcmp(a, "--no-dry-run")) {
             o.dry = false;
             continue;
@@ -113,18 +104,15 @@ int cmd_mem(int argc, char **argv)
         if (used)
             i++;
     }
-    if (!o.n_models)
-        return usage_error("mem", "missing -m MODEL");
-    for (int k = 0; k < o.n_models; k++) {
-        o.so.model = o.models[k];
-        int rc = single_opts_check(&o.so, "mem");
-        if (rc)
-            return rc;
-    }
-    struct memcmd_model *mm = xcalloc((size_t)o.n_models, sizeof(*mm));
+    int check = single_opts_check(&o.so, "mem");
+    if (check)
+        return check;
+    const int n_models = o.so.n_models;
+    const char *const *models = o.so.models;
+    struct memcmd_model *mm = xcalloc((size_t)n_models, sizeof(*mm));
     int ret = QB_EXIT_OK;
-    for (int k = 0; k < o.n_models; k++) {
-        o.so.model = o.models[k];
+    for (int k = 0; k < n_models; k++) {
+        o.so.model = models[k];
         int rc = memcmd_estimate(&mc, &o.so, &mm[k], "mem");
         if (rc) {
             ret = rc;
@@ -138,8 +126,8 @@ int cmd_mem(int argc, char **argv)
             goto out;
         }
     }
-    for (int k = 0; k < o.n_models && (o.dry || o.measure); k++) {
-        o.so.model = o.models[k];
+    for (int k = 0; k < n_models && (o.dry || o.measure); k++) {
+        o.so.model = models[k];
         /* llama.cpp's dry run places on this machine's devices: not comparable with an
          * estimate for others (shown n/a, with a note) */
         if (o.dry && !mm[k].other_hw[0] &&
@@ -149,13 +137,13 @@ int cmd_mem(int argc, char **argv)
             ret = QB_EXIT_PARTIAL;
     }
     if (o.budget)
-        memcmd_budget(&mc, &o.so, mm, o.n_models, o.budget);
-    if (memcmd_print(&mc, &o.so, mm, o.n_models, o.budget) < 0)
+        memcmd_budget(&mc, &o.so, mm, n_models, o.budget);
+    if (memcmd_print(&mc, &o.so, mm, n_models, o.budget) < 0)
         ret = error("cannot write the output");
-    else if (o.budget && !memcmd_fits(mm, o.n_models, o.budget))
+    else if (o.budget && !memcmd_fits(mm, n_models, o.budget))
         ret = QB_EXIT_NOFIT; /* the answer asked for, over a failed dry run's 4 */
 out:
-    for (int k = 0; k < o.n_models; k++)
+    for (int k = 0; k < n_models; k++)
         memcmd_model_release(&mm[k]);
     free(mm);
     return ret;

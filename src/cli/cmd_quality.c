@@ -49,7 +49,8 @@ static const char quality_help[] =
     "                              (ours, full or compact, or llama-perplexity's); the tokens\n"
     "                              come from FILE, -f is not needed; prints\n"
     "                              llama-perplexity's statistics\n"
-    "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -lm --timeout -o -v as in sweep)\n"
+    "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -lm --timeout -o --progress -v as in\n"
+    "  sweep; several models (-m A -m B, -m A,B) each give a row, e.g. quants against --base)\n"
     "\n" QB_EXIT_CODES_HELP;
 
 static const struct table_col quality_cols[] = {
@@ -154,6 +155,93 @@ static int check_base_model(const char *base, const char *model, char *err)
     return rc;
 }
 
+/* a perplexity run's chunks as the worker finishes them */
+static void on_chunk(long done, long total, void *ud)
+{
+    progress_set_total(ud, total);
+    progress_update(ud, done);
+}
+
+/* t (its text, base and settings) for o->model: *row (NULL when it failed: the error is
+ * printed) and the exit code */
+static int quality_model(const struct single_opts *o, const struct work_test *t, const char *corpus,
+                         cJSON **row_out)
+{
+    char err[QB_ERR_LEN];
+    const char *text = t->text_path, *base = t->ppl_mode == 2 ? t->base_path : NULL,
+               *save_base = t->ppl_mode == 1 ? t->base_path : NULL;
+    *row_out = NULL;
+    struct runner rn;
+    struct work_load wl = {0, 0};
+    runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
+    char what[96];
+    single_opts_what(o, "quality", what, sizeof(what));
+    struct progress prog;
+    progress_begin(&prog, o->progress, what, "chunk", 0);
+    rn.on_units = on_chunk;
+    rn.units_ud = &prog;
+    enum bench_status st = BENCH_STATUS_ERROR;
+    cJSON *resp = NULL, *req = proto_run_req(t);
+    int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
+    progress_end(&prog);
+    cJSON_Delete(req);
+    int ret = QB_EXIT_OK;
+    if (!ok)
+        runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
+    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
+        ret = QB_EXIT_FAIL; /* said by main */
+    } else if (!ok) {
+        bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
+        if (strstr(err, "tokenizes to"))
+            error("'%s': %s", text, err);
+        else if (input || save_base)
+            error("%s", err);
+        else
+            error("'%s': %s", o->model, err);
+        ret = input ? QB_EXIT_INPUT : QB_EXIT_FAIL;
+    } else {
+        cJSON *row = *row_out = cJSON_CreateObject();
+        cJSON_AddStringToObject(row, "text", text);
+        cJSON_AddStringToObject(row, "corpus", corpus ? corpus : "");
+        char tid[160];
+        cJSON_AddStringToObject(row, "text_id", file_quick_id(text, tid, err) == 0 ? tid : "");
+        cJSON_AddNumberToObject(row, "n_seq", t->cp.n_seq_max);
+        /* ppl_err: llama-perplexity's standard error of the PPL, exp(mean) * sd(NLL) /
+         * sqrt(count - 1); there is no ppl_sd: one pass has no repetitions to spread */
+        const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
+        for (size_t k = 0; k < QB_ARRAY_LEN(nums); k++)
+            cJSON_AddNumberToObject(row, nums[k], json_num(resp, nums[k]));
+        cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
+        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
+        cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
+        cJSON_AddStringToObject(row, "base", base ? base : "");
+        cJSON_AddStringToObject(row, "saved_base", save_base ? save_base : "");
+        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(resp, "kld");
+        if (kld)
+            cJSON_AddItemToObject(row, "kld", cJSON_Duplicate(kld, 1));
+        cJSON_AddStringToObject(row, "status", "ok");
+        if (save_base && save_base_model(save_base, o->model, err) < 0) {
+            error("%s", err);
+            ret = QB_EXIT_FAIL;
+        }
+        /* the settings as run: the chunk size (a --base file's own), the batches as
+         * llama-perplexity's context caps them */
+        struct single_opts as_run = *o;
+        as_run.cp.n_ctx = (uint32_t)json_num(resp, "n_ctx");
+        as_run.cp.n_batch = t->cp.n_batch;
+        as_run.cp.n_ubatch = t->cp.n_ubatch;
+        single_opts_json(&as_run, row);
+        runner_row_meta(&rn, row);
+        const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
+        struct mem_summary ms;
+        mem_summary_from(mem, &ms);
+        mem_summary_add(row, &ms, mem);
+    }
+    cJSON_Delete(resp);
+    runner_release(&rn);
+    return ret;
+}
+
 /* cmd_quality; *cfp is the --corpus file, freed by the caller whatever the way out */
 static int quality_run(int argc, char **argv, char **cfp)
 {
@@ -250,36 +338,41 @@ static int quality_run(int argc, char **argv, char **cfp)
     int rc = single_opts_check(&o, "quality");
     if (rc)
         return rc;
+    if (save_base && o.n_models > 1)
+        return usage_error(
+            "quality", "--save-base writes the log-probabilities of one model, not %d", o.n_models);
     struct work_test t;
     memset(&t, 0, sizeof(t));
     t.kind = WORK_PPL;
     t.pl.n_ctx = (int)o.cp.n_ctx;
     if (base) {
-        /* the chunk size and vocabulary are the base file's: check it against the model */
+        /* the chunk size and vocabulary are the base file's: check it against every model */
         struct kld_file kf;
         if (kld_file_open(base, &kf, err) < 0) {
             error("%s", err);
             return QB_EXIT_INPUT;
         }
-        struct gf_file *g = NULL;
-        if (gf_read_file(o.model, &g, err) == 0) {
-            uint64_t nv = gf_get_arr_n(g, "tokenizer.ggml.tokens");
-            if (nv && nv != (uint64_t)kf.n_vocab) {
-                error(
-                    "'%s' holds log-probabilities over %d tokens, the vocabulary of '%s' has %llu",
-                    base, kf.n_vocab, o.model, (unsigned long long)nv);
+        for (int k = 0; k < o.n_models; k++) {
+            struct gf_file *g = NULL;
+            if (gf_read_file(o.models[k], &g, err) == 0) {
+                uint64_t nv = gf_get_arr_n(g, "tokenizer.ggml.tokens");
                 gf_free(g);
+                if (nv && nv != (uint64_t)kf.n_vocab) {
+                    error("'%s' holds log-probabilities over %d tokens, the vocabulary of '%s' "
+                          "has %llu",
+                          base, kf.n_vocab, o.models[k], (unsigned long long)nv);
+                    kld_file_close(&kf);
+                    return QB_EXIT_INPUT;
+                }
+            }
+            if (check_base_model(base, o.models[k], err) < 0) {
+                error("%s", err);
                 kld_file_close(&kf);
                 return QB_EXIT_INPUT;
             }
-            gf_free(g);
         }
         t.pl.n_ctx = (int)kf.n_ctx;
         kld_file_close(&kf);
-        if (check_base_model(base, o.model, err) < 0) {
-            error("%s", err);
-            return QB_EXIT_INPUT;
-        }
         t.ppl_mode = 2;
         snprintf(t.base_path, sizeof(t.base_path), "%s", base);
         text = base;
@@ -301,82 +394,48 @@ static int quality_run(int argc, char **argv, char **cfp)
     snprintf(t.text_path, sizeof(t.text_path), "%s", text);
     t.cp = o.cp;
     ppl_ctx_params(&t.pl, &t.cp);
-    const int n_seq = (int)t.cp.n_seq_max;
     t.pt.reps = 1;
     t.pt.seed = o.seed;
-    struct runner rn;
-    struct work_load wl = {0, 0};
-    runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
-    enum bench_status st = BENCH_STATUS_ERROR;
-    cJSON *resp = NULL, *req = proto_run_req(&t);
-    int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
-    cJSON_Delete(req);
-    int ret = QB_EXIT_OK;
-    if (!ok)
-        runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
-    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
-        ret = QB_EXIT_FAIL; /* said by main */
-    } else if (!ok) {
-        bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
-        if (strstr(err, "tokenizes to"))
-            error("'%s': %s", text, err);
-        else if (input || save_base)
-            error("%s", err);
-        else
-            error("'%s': %s", o.model, err);
-        ret = input ? QB_EXIT_INPUT : QB_EXIT_FAIL;
-    } else {
-        cJSON *row = cJSON_CreateObject();
-        cJSON_AddStringToObject(row, "text", text);
-        cJSON_AddStringToObject(row, "corpus", corpus ? corpus : "");
-        char tid[160];
-        cJSON_AddStringToObject(row, "text_id", file_quick_id(text, tid, err) == 0 ? tid : "");
-        cJSON_AddNumberToObject(row, "n_seq", n_seq);
-        /* ppl_err: llama-perplexity's standard error of the PPL, exp(mean) * sd(NLL) /
-         * sqrt(count - 1); there is no ppl_sd: one pass has no repetitions to spread */
-        const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
-        for (size_t k = 0; k < QB_ARRAY_LEN(nums); k++)
-            cJSON_AddNumberToObject(row, nums[k], json_num(resp, nums[k]));
-        cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
-        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
-        cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
-        cJSON_AddStringToObject(row, "base", base ? base : "");
-        cJSON_AddStringToObject(row, "saved_base", save_base ? save_base : "");
-        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(resp, "kld");
-        if (kld)
-            cJSON_AddItemToObject(row, "kld", cJSON_Duplicate(kld, 1));
-        cJSON_AddStringToObject(row, "status", "ok");
-        if (save_base && save_base_model(save_base, o.model, err) < 0) {
-            error("%s", err);
-            ret = QB_EXIT_FAIL;
-        }
-        /* the settings as run: the chunk size (a --base file's own), the batches as
-         * llama-perplexity's context caps them */
-        struct single_opts as_run = o;
-        as_run.cp.n_ctx = (uint32_t)json_num(resp, "n_ctx");
-        as_run.cp.n_batch = t.cp.n_batch;
-        as_run.cp.n_ubatch = t.cp.n_ubatch;
-        single_opts_json(&as_run, row);
-        runner_row_meta(&rn, row);
-        const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
-        struct mem_summary ms;
-        mem_summary_from(mem, &ms);
-        mem_summary_add(row, &ms, mem);
-        struct table_out out;
-        struct table_col cols[QB_ARRAY_LEN(quality_cols) + 3];
-        int n_cols =
-            table_cols_mem(quality_cols, (int)QB_ARRAY_LEN(quality_cols), o.mem_cols, cols);
-        table_begin(&out, stdout, o.fmt, cols, n_cols);
+    struct table_out out;
+    struct table_col cols[QB_ARRAY_LEN(quality_cols) + SINGLE_EXTRA_COLS];
+    int n_cols = single_opts_cols(&o, quality_cols, (int)QB_ARRAY_LEN(quality_cols), cols);
+    bool begun = false; /* the table starts at its first row: a failed model writes nothing */
+    int rcs[SINGLE_MAX_MODELS], n_run = 0;
+    cJSON *klds[SINGLE_MAX_MODELS] = {0}; /* md: the KL-divergence tables, after the rows */
+    for (int k = 0; k < o.n_models && !sig_caught() && !(k && single_stopped(rcs[k - 1])); k++) {
+        o.model = o.models[k];
+        cJSON *row = NULL;
+        rcs[k] = quality_model(&o, &t, corpus, &row);
+        n_run = k + 1;
+        if (!row)
+            continue;
+        if (!begun)
+            table_begin(&out, stdout, o.fmt, cols, n_cols);
+        begun = true;
         table_row(&out, row);
         dbrun_row("quality", row);
-        table_end(&out);
+        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
         if (kld && o.fmt == BENCH_FMT_MD)
-            print_kld(kld);
+            klds[k] = cJSON_Duplicate(kld, 1);
         cJSON_Delete(row);
     }
-    cJSON_Delete(resp);
-    runner_release(&rn);
-    return ret;
+    if (begun)
+        table_end(&out);
+    for (int k = 0; k < o.n_models; k++) {
+        if (!klds[k])
+            continue;
+        if (o.n_models > 1) { /* file names are outside text */
+            char *qm = str_escape(o.models[k], 0), *qb = str_escape(base, 0);
+            printf("\n### KL-divergence of '%s' against '%s'\n", qm, qb);
+            free(qm);
+            free(qb);
+        }
+        print_kld(klds[k]);
+        cJSON_Delete(klds[k]);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout))
+        return error("cannot write results to stdout");
+    return single_exit_code(rcs, n_run);
 }
 
 int cmd_quality(int argc, char **argv)

@@ -17,6 +17,7 @@
 #include "../report/table.h"
 #include "../util/clock.h"
 #include "../util/log.h"
+#include "../util/progress.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
@@ -62,6 +63,8 @@ static const char quantize_help[] =
     "  -t, --threads N             threads [online CPUs]\n"
     "  --timeout S                 seconds per rung [0 = none]\n"
     "  --format FMT                md, csv, json or jsonl [md]\n"
+    "  --progress, --no-progress   rungs done with an ETA on stderr [on when stderr is a\n"
+    "                              terminal]\n"
     "  -v, --verbose               llama.cpp's log (-v -v)\n"
     "\n"
     "Columns: type, file, size, bits per weight, rung (source, made, skipped, failed),\n"
@@ -139,6 +142,7 @@ struct qopts {
     bool bench, quality, process_output;
     double timeout_s;
     enum bench_fmt fmt;
+    enum progress_mode progress; /* --progress / --no-progress */
 };
 
 /* One rung (or the source, as rung 0 when measured): its file and what was measured */
@@ -222,6 +226,13 @@ static void argvb_free(struct argvb *a)
     a->n = 0;
 }
 
+/* a worker's units (chunks) as it finishes them */
+static void on_units(long done, long total, void *ud)
+{
+    progress_set_total(ud, total);
+    progress_update(ud, done);
+}
+
 /* --imatrix-from: llama-imatrix's statistics of the source over the text, into path
  * (kept, and reused while the source, text and settings are the same) */
 static int make_imatrix(const struct qopts *q, const char *srcid, const char *path, char *err)
@@ -257,9 +268,14 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     struct runner rn;
     struct work_load wl = {0, 0};
     runner_init(&rn, q->model, &o.mp, &wl, q->verbose, q->timeout_s);
+    struct progress prog;
+    progress_begin(&prog, q->progress, "quantize: importance matrix", "chunk", 0);
+    rn.on_units = on_units;
+    rn.units_ud = &prog;
     enum bench_status st;
     cJSON *resp = NULL, *req = proto_run_req(&t);
     bool ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
+    progress_end(&prog);
     cJSON_Delete(req);
     if (!ok)
         runner_remove_tmp(&rn, tmp); /* the matrix file a dead worker was writing */
@@ -335,6 +351,8 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
     arg_int(&a, q->reps);
     arg(&a, "-t");
     arg_int(&a, q->threads);
+    if (q->progress == PROGRESS_ON)
+        arg(&a, "--progress");
     int rc;
     cJSON *rows = run_captured(cmd_bench, a.n, a.v, &rc);
     const cJSON *row;
@@ -397,6 +415,8 @@ static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *fai
         arg_int(&a, q->threads);
         arg(&a, "-o");
         arg(&a, "json");
+        if (q->progress != PROGRESS_AUTO)
+            arg(&a, q->progress == PROGRESS_ON ? "--progress" : "--no-progress");
         int rc;
         cJSON *rows = run_captured(cmd_quality, a.n, a.v, &rc);
         argvb_free(&a);
@@ -515,6 +535,10 @@ static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
             q->verbose++;
             continue;
         }
+        if (!strcmp(a, "--progress") || !strcmp(a, "--no-progress")) {
+            q->progress = a[2] == 'p' ? PROGRESS_ON : PROGRESS_OFF;
+            continue;
+        }
         if (!strcmp(a, "--bench") || !strcmp(a, "--quality") || !strcmp(a, "--process-output")) {
             *(a[2] == 'b' ? &q->bench : a[2] == 'q' ? &q->quality : &q->process_output) = true;
             continue;
@@ -546,6 +570,12 @@ static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
         if (done)
             continue;
         if (!strcmp(a, "-m") || !strcmp(a, "--model")) {
+            /* the ladder of one source: a second model (-m B, -m A,B) is a mistake */
+            if (q->model || strchr(v, ','))
+                return usage_error("quantize",
+                                   "more than one model given ('%s'); quantize makes the ladder "
+                                   "of one source model",
+                                   v);
             q->model = v;
         } else if (!strcmp(a, "-o") || !strcmp(a, "--out-dir")) {
             q->dir = v;
@@ -564,11 +594,9 @@ static int parse_quantize_flags(int argc, char **argv, struct qopts *q)
                 return usage_error("quantize",
                                    "invalid value '%s' for --timeout (seconds, 0 = none)", v);
         } else if (!strcmp(a, "--format")) {
-            int x = bench_fmt_parse(v, false);
-            if (x < 0 || x == BENCH_FMT_SQL)
-                return usage_error("quantize", "invalid output format '%s' (md, csv, json, jsonl)",
-                                   v);
-            q->fmt = (enum bench_fmt)x;
+            char err[QB_ERR_LEN];
+            if (bench_fmt_flag(v, BENCH_FMTS_ROWS, NULL, &q->fmt, err) < 0)
+                return usage_error("quantize", "%s", err);
         } else {
             return usage_error("quantize", "unknown flag '%s'", a);
         }
@@ -733,6 +761,8 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddStringToObject(rg[0].row, "error", "");
         cJSON_AddNumberToObject(rg[0].row, "time_s", 0);
     }
+    struct progress prog;
+    progress_begin(&prog, q.progress, "quantize", "rung", (long)tl.n);
     int n_done = 1; /* rungs with a row: all, or up to the one SIGINT / SIGTERM cut */
     for (size_t k = 0; k < tl.n && !sig_caught(); k++, n_done++) {
         const char *tname = llama_ftype_name_short(ft[k]);
@@ -781,6 +811,7 @@ int cmd_quantize(int argc, char **argv)
                 } else {
                     status = "failed";
                     failed++;
+                    progress_clear(&prog);
                     log_printf("quantbench: error: %s: %s\n", tname, reason);
                 }
             }
@@ -803,7 +834,9 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddStringToObject(row, "error", reason);
         cJSON_AddNumberToObject(row, "time_s", (double)(monotime_ns() - t0) / 1e9);
         free(want);
+        progress_update(&prog, (long)k + 1);
     }
+    progress_end(&prog);
     int input = 0; /* a measurement refused its input (a text too short, say) */
     if (q.bench && !sig_caught())
         bench_rungs(&q, rg, n_done, &failed, &input);

@@ -510,25 +510,28 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
         }
         return;
     }
-    fputs("| id | label | command | started | ended | status | rows | host | imported from |\n"
-          "|---:|---|---|---|---|---|---:|---|---|\n",
-          fp);
-    /* labels, hosts and imported paths come from outside: escaped for the table */
-    static const char *const keys[] = {"label",  "command", "started", "ended",
-                                       "status", NULL,      "host",    "imported_from"};
+    /* labels, hosts and imported paths come from outside: text_table escapes them */
+    static const char *const heads[] = {"id",     "label", "command", "started",      "ended",
+                                        "status", "rows",  "host",    "imported from"};
+    struct text_table t;
+    text_table_begin(&t, fp, fmt, heads, "rlllllrll", 9);
     const cJSON *r;
     cJSON_ArrayForEach (r, runs) {
-        fprintf(fp, "| %.0f |", num_of(r, "id", 0));
-        for (size_t k = 0; k < QB_ARRAY_LEN(keys); k++) {
-            fputc(' ', fp);
-            if (keys[k])
-                fput_escaped(str_of(r, keys[k], ""), STR_ESC_MD, fp);
-            else
-                fprintf(fp, "%.0f", num_of(r, "n_results", 0));
-            fputs(" |", fp);
-        }
-        fputc('\n', fp);
+        char id[32], n[32];
+        snprintf(id, sizeof(id), "%.0f", num_of(r, "id", 0));
+        snprintf(n, sizeof(n), "%.0f", num_of(r, "n_results", 0));
+        const char *cells[] = {id,
+                               str_of(r, "label", ""),
+                               str_of(r, "command", ""),
+                               str_of(r, "started", ""),
+                               str_of(r, "ended", ""),
+                               str_of(r, "status", ""),
+                               n,
+                               str_of(r, "host", ""),
+                               str_of(r, "imported_from", "")};
+        text_table_row(&t, cells);
     }
+    text_table_end(&t);
 }
 
 int cmd_report(int argc, char **argv)
@@ -552,17 +555,14 @@ int cmd_report(int argc, char **argv)
             const char *v = argv[++i];
             if (strcmp(a, "--db") == 0) {
                 db_path = v;
-            } else if (strcmp(v, "html") == 0) {
-                html = true;
             } else {
-                int f = bench_fmt_parse(v, false);
-                if (f < 0 || f == BENCH_FMT_SQL) {
-                    ret = usage_error(
-                        "report", "invalid output format '%s' (md, csv, json, jsonl or html)", v);
+                char err[QB_ERR_LEN];
+                if (bench_fmt_flag(v, BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_HTML), NULL, &fmt,
+                                   err) < 0) {
+                    ret = usage_error("report", "%s", err);
                     goto out_free;
                 }
-                fmt = (enum bench_fmt)f;
-                html = false;
+                html = fmt == BENCH_FMT_HTML;
             }
         } else if (strcmp(a, "--runs") == 0) {
             runs = true;
@@ -574,6 +574,10 @@ int cmd_report(int argc, char **argv)
         } else {
             specs[n_specs++] = xstrdup(a);
         }
+    }
+    if (runs && html) {
+        ret = usage_error("report", "--runs lists the runs as md, csv, json or jsonl, not html");
+        goto out_free;
     }
     char err[QB_ERR_LEN];
     struct store_filter *f = xcalloc((size_t)n_specs + 1, sizeof(*f));

@@ -7,6 +7,7 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/sig.h"
 #include "../util/stats.h"
@@ -97,6 +98,89 @@ static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, in
     return row;
 }
 
+/* a sweep's depths as the worker finishes them */
+static void on_depth(long done, long total, void *ud)
+{
+    progress_set_total(ud, total);
+    progress_update(ud, done);
+}
+
+/* the sweep of o->model: its rows into out, its noisy rows and rows added to *n_noisy and
+ * *n_rows; the exit code */
+static int sweep_model(const struct single_opts *o, int n_gen, int stride, struct table_out *out,
+                       int *n_noisy, int *n_rows)
+{
+    char err[QB_ERR_LEN];
+    int ub = (int)o->cp.n_ubatch;
+    struct work_test t;
+    memset(&t, 0, sizeof(t));
+    t.kind = WORK_SWEEP;
+    t.cp = o->cp;
+    t.pt.n_batch = (int)o->cp.n_batch;
+    t.pt.reps = 1;
+    t.pt.n_threads = o->cp.n_threads;
+    t.pt.no_warmup = o->no_warmup;
+    t.pt.seed = o->seed;
+    t.sw = (struct sweep_params){.n_ctx = (int)o->cp.n_ctx,
+                                 .n_ubatch = ub,
+                                 .n_gen = n_gen,
+                                 .reps = o->reps,
+                                 .stride = stride,
+                                 .n_threads = o->cp.n_threads,
+                                 .no_warmup = o->no_warmup,
+                                 .seed = o->seed};
+    struct work_load wl = {0, 0};
+    struct runner rn;
+    runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
+    char what[96];
+    single_opts_what(o, "sweep", what, sizeof(what));
+    struct progress prog;
+    progress_begin(&prog, o->progress, what, "depth", 0);
+    rn.on_units = on_depth;
+    rn.units_ud = &prog;
+    enum bench_status status = BENCH_STATUS_ERROR;
+    cJSON *req = proto_run_req(&t), *resp = NULL;
+    int ret = QB_EXIT_OK;
+    err[0] = '\0';
+    if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
+        progress_end(&prog);
+        cJSON *row = sweep_row(o, &rn, ub, n_gen, NULL, NULL, bench_status_name(status), err);
+        cJSON_AddNumberToObject(row, "sweep_wall_ns", 0);
+        table_row(out, row);
+        dbrun_row("sweep", row);
+        cJSON_Delete(row);
+        if (status != BENCH_STATUS_INTERRUPTED) /* that is said once, by main */
+            error("sweep of '%s': %s: %s", o->model, bench_status_name(status), err);
+        ret = QB_EXIT_FAIL;
+    } else {
+        progress_end(&prog);
+        const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
+        double wall = json_num(resp, "wall_ns");
+        cJSON_ArrayForEach (p, pts) {
+            if (dbrun_stopped()) /* a row that cannot be stored stops the run */
+                break;
+            cJSON *row = sweep_row(o, &rn, ub, n_gen, p,
+                                   cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
+            cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
+            *n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
+            ++*n_rows;
+            table_row(out, row);
+            dbrun_row("sweep", row);
+            cJSON_Delete(row);
+        }
+        if (o->n_models > 1)
+            log_printf("quantbench: sweep of '%s': %d depths in %.2f s\n", o->model,
+                       cJSON_GetArraySize(pts), wall / 1e9);
+        else
+            fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),
+                    wall / 1e9);
+    }
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    runner_release(&rn);
+    return ret;
+}
+
 int cmd_sweep(int argc, char **argv)
 {
     struct single_opts o;
@@ -132,6 +216,7 @@ int cmd_sweep(int argc, char **argv)
         if (used)
             i++;
     }
+    double load_start = proc_load_average();
     int rc = single_opts_check(&o, "sweep");
     if (rc)
         return rc;
@@ -156,60 +241,20 @@ int cmd_sweep(int argc, char **argv)
                            o.cp.n_ctx, ub, by, timed, GRID_MAX);
     }
 
-    struct work_test t;
-    memset(&t, 0, sizeof(t));
-    t.kind = WORK_SWEEP;
-    t.cp = o.cp;
-    t.pt.n_batch = (int)o.cp.n_batch;
-    t.pt.reps = 1;
-    t.pt.n_threads = o.cp.n_threads;
-    t.pt.no_warmup = o.no_warmup;
-    t.pt.seed = o.seed;
-    t.sw = (struct sweep_params){(int)o.cp.n_ctx, ub,          n_gen, o.reps, stride,
-                                 o.cp.n_threads,  o.no_warmup, o.seed};
-    struct work_load wl = {0, 0};
-    struct runner rn;
-    runner_init(&rn, o.model, &o.mp, &wl, o.verbose, o.timeout_s);
     struct table_out out;
-    struct table_col cols[QB_ARRAY_LEN(sweep_cols) + 3];
-    int n_cols = table_cols_mem(sweep_cols, (int)QB_ARRAY_LEN(sweep_cols), o.mem_cols, cols);
+    struct table_col cols[QB_ARRAY_LEN(sweep_cols) + SINGLE_EXTRA_COLS];
+    int n_cols = single_opts_cols(&o, sweep_cols, (int)QB_ARRAY_LEN(sweep_cols), cols);
     table_begin(&out, stdout, o.fmt, cols, n_cols);
-    enum bench_status status;
-    cJSON *req = proto_run_req(&t), *resp = NULL;
-    int ret = QB_EXIT_OK, n_noisy = 0;
-    double load_start = proc_load_average();
-    err[0] = '\0';
-    if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
-        cJSON *row = sweep_row(&o, &rn, ub, n_gen, NULL, NULL, bench_status_name(status), err);
-        table_row(&out, row);
-        dbrun_row("sweep", row);
-        cJSON_Delete(row);
-        if (status != BENCH_STATUS_INTERRUPTED) /* that is said once, by main */
-            error("sweep of '%s': %s: %s", o.model, bench_status_name(status), err);
-        ret = QB_EXIT_FAIL;
-    } else {
-        const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
-        double wall = json_num(resp, "wall_ns");
-        cJSON_ArrayForEach (p, pts) {
-            if (dbrun_stopped()) /* a row that cannot be stored stops the run */
-                break;
-            cJSON *row = sweep_row(&o, &rn, ub, n_gen, p,
-                                   cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
-            cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
-            n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
-            table_row(&out, row);
-            dbrun_row("sweep", row);
-            cJSON_Delete(row);
-        }
-        fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),
-                wall / 1e9);
-        warn_noisy(n_noisy, cJSON_GetArraySize(pts), load_start);
+    int rcs[SINGLE_MAX_MODELS], n_run = 0, n_noisy = 0, n_rows = 0;
+    while (n_run < o.n_models && !dbrun_should_stop() &&
+           !(n_run && single_stopped(rcs[n_run - 1]))) {
+        o.model = o.models[n_run];
+        rcs[n_run] = sweep_model(&o, n_gen, stride, &out, &n_noisy, &n_rows);
+        n_run++;
     }
     table_end(&out);
-    cJSON_Delete(req);
-    cJSON_Delete(resp);
-    runner_release(&rn);
+    warn_noisy(n_noisy, n_rows, load_start);
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
-    return ret;
+    return single_exit_code(rcs, n_run);
 }

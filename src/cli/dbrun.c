@@ -10,6 +10,7 @@
 
 #include "../store/store.h"
 #include "../util/log.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 
@@ -146,6 +147,11 @@ void dbrun_row(const char *kind, const cJSON *row)
 bool dbrun_stopped(void)
 {
     return db.stopped;
+}
+
+bool dbrun_should_stop(void)
+{
+    return db.stopped || sig_caught();
 }
 
 int dbrun_finish(int rc)

@@ -23,8 +23,10 @@ int dbrun_setup(const char *command, int *argc, char **argv);
  * becomes true: the command stops measuring. */
 void dbrun_row(const char *kind, const cJSON *row);
 
-/* True once a row could not be stored (the measuring loops stop) */
+/* True once a row could not be stored */
 bool dbrun_stopped(void);
+/* True when the measuring loops stop: a row could not be stored, or SIGINT/SIGTERM came */
+bool dbrun_should_stop(void);
 
 /* End the run (status from the exit code) and close; returns the exit code to use:
  * rc, or QB_EXIT_FAIL when rows could not be stored and rc was 0 or partial. */

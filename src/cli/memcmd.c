@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../engine/proto.h"
+#include "../report/table.h"
 #include "../util/log.h"
 #include "cmd.h"
 #include "runner.h"
@@ -479,10 +480,108 @@ static void md_model(const struct memcmd_model *m)
     free(path);
 }
 
+/* csv: md_model's table of every model, the model first; with a budget the largest context
+ * that fits beside the others last (marked "(training context)" as in md); what md says in
+ * prose about a model (a dry run n/a or failed, a failed measurement) goes to stderr */
+static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
+{
+    static const char *const heads[] = {"model",
+                                        "device",
+                                        "buffer",
+                                        "weights MiB",
+                                        "KV MiB",
+                                        "compute MiB",
+                                        "output MiB",
+                                        "estimate MiB",
+                                        "dry run MiB",
+                                        "measured MiB",
+                                        "largest n_ctx that fits with the others"};
+    struct text_table t;
+    text_table_begin(&t, stdout, BENCH_FMT_CSV, heads, NULL, budget ? 11 : 10);
+    for (int k = 0; k < n; k++) {
+        const struct mem_estimate *e = &m[k].est;
+        const cJSON *mems[2] = {m[k].dry, m[k].meas};
+        char devs[16][32], fit[48];
+        snprintf(fit, sizeof(fit), "%u%s", m[k].fit_ctx,
+                 m[k].fit_capped ? " (training context)" : "");
+        int nd = devices(&m[k], devs, 16);
+        for (int d = 0; d < nd; d++) {
+            /* this device's buffer types: the estimate's, then any only measured */
+            char bufts[25][32];
+            int nb = 0;
+            for (int i = 0; i < e->n && nb < 24; i++)
+                if (!strcmp(e->p[i].dev, devs[d]))
+                    snprintf(bufts[nb++], 32, "%s", e->p[i].buft);
+            const cJSON *b;
+            for (int j = 0; j < 2; j++)
+                cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mems[j], "buffers")) {
+                    char bd[32], bn[32];
+                    json_copy_str(bd, sizeof(bd), b, "dev");
+                    json_copy_str(bn, sizeof(bn), b, "buft");
+                    int i;
+                    for (i = 0; i < nb && strcmp(bufts[i], bn); i++)
+                        ;
+                    if (!strcmp(bd, devs[d]) && i == nb && nb < 24)
+                        snprintf(bufts[nb++], 32, "%s", bn);
+                }
+            snprintf(bufts[nb++], 32, "total");
+            for (int j = 0; j < nb; j++) {
+                bool total = j == nb - 1;
+                const struct mem_part *p = NULL;
+                for (int i = 0; !total && i < e->n; i++)
+                    if (!strcmp(e->p[i].buft, bufts[j]))
+                        p = &e->p[i];
+                char c[7][32];
+                for (int i = 0; i < 7; i++)
+                    c[i][0] = '\0';
+                if (p) {
+                    mib(c[0], 32, p->model);
+                    mib(c[1], 32, p->context);
+                    mib(c[2], 32, p->compute);
+                    mib(c[3], 32, p->output);
+                    mib(c[4], 32, p->model + p->context + p->compute + p->output);
+                } else if (total) {
+                    mib(c[4], 32, mem_total(e, devs[d]));
+                } else {
+                    for (int i = 0; i < 5; i++)
+                        snprintf(c[i], 32, "-");
+                }
+                for (int i = 0; i < 2; i++) {
+                    const cJSON *mb = total ? NULL : find_buf(mems[i], bufts[j]);
+                    if (!mems[i])
+                        snprintf(c[5 + i], 32, "%s", i == 0 && m[k].other_hw[0] ? "n/a" : "-");
+                    else if (total)
+                        mib(c[5 + i], 32, memcmd_measured_total(mems[i], devs[d]));
+                    else
+                        mib(c[5 + i], 32,
+                            mb ? (uint64_t)(json_num(mb, "model") + json_num(mb, "context") +
+                                            json_num(mb, "compute") + json_num(mb, "output"))
+                               : 0);
+                }
+                const char *cells[] = {m[k].path, devs[d], bufts[j], c[0], c[1], c[2],
+                                       c[3],      c[4],    c[5],     c[6], fit};
+                text_table_row(&t, cells);
+            }
+        }
+        if (m[k].other_hw[0])
+            log_printf("quantbench: warning: '%s': dry run: n/a, %s\n", m[k].path,
+                       memcmd_other_hw_note(&m[k]));
+        if (m[k].dry_err[0])
+            log_printf("quantbench: warning: '%s': dry run failed: %s\n", m[k].path, m[k].dry_err);
+        if (m[k].meas_err[0])
+            log_printf("quantbench: warning: '%s': measurement failed: %s\n", m[k].path,
+                       m[k].meas_err);
+    }
+}
+
 int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
                  const struct memcmd_model *m, int n, uint64_t budget)
 {
     (void)mc;
+    if (so->fmt == BENCH_FMT_CSV) {
+        csv_models(m, n, budget);
+        return fflush(stdout) == 0 ? 0 : -1;
+    }
     if (so->fmt == BENCH_FMT_JSON || so->fmt == BENCH_FMT_JSONL) {
         cJSON *root = cJSON_CreateObject();
         cJSON *arr = cJSON_AddArrayToObject(root, "models");
@@ -520,11 +619,33 @@ int memcmd_print(const struct memcmd *mc, const struct single_opts *so,
             cJSON_AddBoolToObject(b, "fits", sum <= budget);
             cJSON_AddNumberToObject(b, "left_bytes", sum <= budget ? (double)(budget - sum) : 0);
         }
-        char *s = cJSON_Print(root);
-        int rc = printf("%s\n", s) < 0 ? -1 : 0;
-        free(s);
+        int rc = 0;
+        if (so->fmt == BENCH_FMT_JSONL) { /* a line per model, then the budget's */
+            const cJSON *it;
+            cJSON_ArrayForEach (it, root) {
+                const cJSON *line;
+                if (cJSON_IsArray(it)) {
+                    cJSON_ArrayForEach (line, it) {
+                        char *s = cJSON_PrintUnformatted(line);
+                        rc |= printf("%s\n", s) < 0 ? -1 : 0;
+                        free(s);
+                    }
+                } else if (cJSON_IsObject(it)) {
+                    cJSON *wrap = cJSON_CreateObject();
+                    cJSON_AddItemReferenceToObject(wrap, it->string, (cJSON *)it);
+                    char *s = cJSON_PrintUnformatted(wrap);
+                    rc |= printf("%s\n", s) < 0 ? -1 : 0;
+                    free(s);
+                    cJSON_Delete(wrap);
+                }
+            }
+        } else {
+            char *s = cJSON_Print(root);
+            rc = printf("%s\n", s) < 0 ? -1 : 0;
+            free(s);
+        }
         cJSON_Delete(root);
-        return rc;
+        return rc == 0 && fflush(stdout) == 0 ? 0 : -1;
     }
     for (int k = 0; k < n; k++)
         md_model(&m[k]);

@@ -12,7 +12,7 @@
 #include "single.h"
 
 #define MEMCMD_HELP                                                                                \
-    "  -m, --model FILE            GGUF model\n"                                                   \
+    "  -m, --model FILE            GGUF model; several: -m A -m B or -m A,B\n"                     \
     "  -c, --ctx-size N            context size in tokens [4096]\n"                                \
     "  -b, --batch-size N          logical batch [2048]\n"                                         \
     "  -ub, --ubatch-size N        physical batch [512]\n"                                         \
@@ -26,7 +26,7 @@
     "  -lm, --load-mode M          auto, mmap or none [auto]\n"                                    \
     "  -t, --threads N             threads [online CPUs]\n"                                        \
     "  --timeout S                 seconds a worker may take [0 = none]\n"                         \
-    "  -o, --output FMT            md or json [md]\n"                                              \
+    "  -o, --output FMT            md, csv, json, jsonl [md]\n"                                    \
     "  -v, --verbose               show llama.cpp's log (-v -v)\n"
 
 struct memcmd {

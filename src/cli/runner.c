@@ -120,6 +120,8 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
                 char *err)
 {
     *resp = NULL;
+    if (r->w)
+        worker_set_units(r->w, r->on_units, r->units_ud);
     if (worker_call(r->w, req, r->timeout_s, resp, err) < 0) {
         *status = death_status(r->w);
         r->loaded = false;

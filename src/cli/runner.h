@@ -27,6 +27,10 @@ struct runner {
     struct worker *w;              /* current worker or NULL */
     bool loaded;                   /* w holds the model */
     struct runner_info info;       /* valid while loaded */
+
+    /* a run's units (depths, chunks) as the worker reports them; may be NULL */
+    void (*on_units)(long done, long total, void *ud);
+    void *units_ud; /* passed to on_units */
 };
 
 void runner_init(struct runner *r, const char *model, const struct engine_model_params *mp,

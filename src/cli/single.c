@@ -2,6 +2,7 @@
 #include "single.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -12,7 +13,8 @@
 #include "runner.h"
 
 const char single_opts_help[] =
-    "  -m, --model FILE            GGUF model (required)\n"
+    "  -m, --model FILE            GGUF model (required); several (-m A -m B, -m A,B) run\n"
+    "                              one after the other, each row naming its model\n"
     "  -c, --ctx-size N            context size in tokens [4096]\n"
     "  -b, --batch-size N          logical batch [2048]\n"
     "  -ub, --ubatch-size N        physical batch [512]\n"
@@ -29,6 +31,8 @@ const char single_opts_help[] =
     "  --seed N                    random-token seed [1]\n"
     "  --timeout S                 seconds a worker may take per load or run [0 = none]\n"
     "  -o, --output FMT            md, csv, json, jsonl [md]\n"
+    "  --progress, --no-progress   progress with an ETA on stderr [on when stderr is a\n"
+    "                              terminal]\n"
     "  --mem                       md: host / GPU MiB llama.cpp allocated and peak RSS columns\n"
     "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n";
 
@@ -75,6 +79,10 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
         o->mem_cols = true;
         return 1;
     }
+    if (is(a, "--progress", "--no-progress")) {
+        o->progress = a[2] == 'p' ? PROGRESS_ON : PROGRESS_OFF;
+        return 1;
+    }
     static const char *const valued[] = {
         "-m",    "--model",         "-c",     "--ctx-size",     "-b",     "--batch-size",
         "-ub",   "--ubatch-size",   "-r",     "--repetitions",  "-t",     "--threads",
@@ -90,10 +98,8 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
     if (!v)
         return set_err(err, "%s needs a value", a);
     *used_value = true;
-    if (is(a, "-m", "--model")) {
-        o->model = v;
-        return 1;
-    }
+    if (is(a, "-m", "--model"))
+        return single_opts_add_models(o, v, err) < 0 ? -1 : 1;
     if (is(a, "-c", "--ctx-size")) {
         if (int_flag(a, v, 1, big, &x, err) < 0)
             return -1;
@@ -180,30 +186,96 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
         return 1;
     }
     /* -o */
-    x = bench_fmt_parse(v, false);
-    if (x < 0 || x == BENCH_FMT_SQL)
-        return set_err(err, "invalid output format '%s' (md, csv, json, jsonl)", v);
-    o->fmt = (enum bench_fmt)x;
-    return 1;
+    return bench_fmt_flag(v, BENCH_FMTS_ROWS, NULL, &o->fmt, err) < 0 ? -1 : 1;
 }
 
-int single_opts_check(const struct single_opts *o, const char *cmd)
+int single_opts_add_models(struct single_opts *o, const char *v, char *err)
+{
+    for (const char *p = v; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n) {
+            if (o->n_models == SINGLE_MAX_MODELS)
+                return set_err(err, "too many models (at most %d)", SINGLE_MAX_MODELS);
+            if (o->model_buf_used + n + 1 > sizeof(o->model_buf))
+                return set_err(err, "the model names are too long (%zu bytes in all at most)",
+                               sizeof(o->model_buf) - 1);
+            char *dst = o->model_buf + o->model_buf_used;
+            memcpy(dst, p, n);
+            dst[n] = '\0';
+            o->model_buf_used += n + 1;
+            o->models[o->n_models++] = dst;
+        }
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    o->model = o->n_models ? o->models[0] : NULL;
+    return 0;
+}
+
+int single_opts_check(struct single_opts *o, const char *cmd)
 {
     char err[QB_ERR_LEN];
     long long n_layer;
-    if (!o->model)
+    if (!o->n_models)
         return usage_error(cmd, "missing -m MODEL");
     if (o->cp.n_ubatch > o->cp.n_batch)
         return usage_error(cmd, "-ub %u exceeds -b %u", o->cp.n_ubatch, o->cp.n_batch);
-    if (check_model_file(o->model, &n_layer, err) < 0) {
-        error("%s", err);
-        return QB_EXIT_INPUT;
+    /* every model, before anything runs */
+    for (int k = 0; k < o->n_models; k++) {
+        if (check_model_file(o->models[k], &n_layer, err) < 0) {
+            error("%s", err);
+            return QB_EXIT_INPUT;
+        }
+        if (ngl_too_many(o->mp.n_gpu_layers, n_layer))
+            return usage_error(cmd,
+                               "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
+                               o->mp.n_gpu_layers, n_layer, o->models[k]);
     }
-    if (ngl_too_many(o->mp.n_gpu_layers, n_layer))
-        return usage_error(cmd,
-                           "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
-                           o->mp.n_gpu_layers, n_layer, o->model);
+    o->model = o->models[0];
     return 0;
+}
+
+int single_exit_code(const int *rcs, int n)
+{
+    int first = QB_EXIT_OK;
+    bool all_ok = true, any_ran = false;
+    for (int k = 0; k < n; k++) {
+        if (rcs[k] == QB_EXIT_SIGINT || rcs[k] == QB_EXIT_SIGTERM)
+            return rcs[k]; /* stopped: what was interrupted says so */
+        all_ok &= rcs[k] == QB_EXIT_OK;
+        any_ran |= rcs[k] == QB_EXIT_OK || rcs[k] == QB_EXIT_PARTIAL;
+        if (rcs[k] != QB_EXIT_OK && first == QB_EXIT_OK)
+            first = rcs[k];
+    }
+    if (all_ok)
+        return QB_EXIT_OK;
+    return any_ran ? QB_EXIT_PARTIAL : first;
+}
+
+bool single_stopped(int rc)
+{
+    return rc == QB_EXIT_SIGINT || rc == QB_EXIT_SIGTERM;
+}
+
+int single_opts_cols(const struct single_opts *o, const struct table_col *base, int n,
+                     struct table_col *out)
+{
+    static const struct table_col model_col = {"model_filename", "file", -30, TABLE_INT};
+    int k = 0;
+    if (o->n_models > 1)
+        out[k++] = model_col;
+    return k + table_cols_mem(base, n, o->mem_cols, out + k);
+}
+
+void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, size_t n)
+{
+    if (o->n_models > 1) {
+        char *model = str_escape(o->model, 0); /* a file name on a terminal */
+        snprintf(buf, n, "%s '%s'", cmd, model);
+        free(model);
+    } else
+        snprintf(buf, n, "%s", cmd);
 }
 
 void single_opts_json(const struct single_opts *o, cJSON *row)

@@ -1,5 +1,6 @@
-/* Flags shared by the commands that run one model configuration (sweep, batched):
- * llama-bench's names, one value each. */
+/* Flags shared by the commands that run one model configuration (sweep, batched, ctxmax,
+ * quality, mem): llama-bench's names, one value each, but for -m: several models
+ * (-m A -m B, -m A,B), run one after the other. */
 #ifndef QB_SINGLE_H
 #define QB_SINGLE_H
 
@@ -8,9 +9,17 @@
 #include "../engine/engine.h"
 #include "../engine/proto.h"
 #include "../report/table.h"
+#include "../util/progress.h"
+
+#define SINGLE_MAX_MODELS 64 /* -m values in all */
 
 struct single_opts {
-    const char *model;             /* -m */
+    const char *model;                     /* the model being run: one of models[] */
+    const char *models[SINGLE_MAX_MODELS]; /* -m, in order; point into model_buf */
+    int n_models;
+    char model_buf[16384];         /* the models' names */
+    size_t model_buf_used;         /* bytes of model_buf taken */
+    enum progress_mode progress;   /* --progress / --no-progress */
     struct engine_model_params mp; /* -ngl -ncmoe -ot -lm/-mmp */
     struct engine_ctx_params cp;   /* -c -b -ub -t -fa -ctk -ctv -nkvo */
     int reps;                      /* -r */
@@ -33,9 +42,31 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
 /* The shared part of the help text (static). */
 extern const char single_opts_help[];
 
-/* Check the model file and the flags against it; prints the error and returns the exit
- * code, or 0 when all is well. cmd names the command for usage errors. */
-int single_opts_check(const struct single_opts *o, const char *cmd);
+/* Check every model file and the flags against it (o->model is the first model after);
+ * prints the error and returns the exit code, or 0 when all is well. cmd names the command
+ * for usage errors. */
+int single_opts_check(struct single_opts *o, const char *cmd);
+
+/* -m VALUE: its comma-separated models appended to models[]; -1 with err when there are
+ * more than SINGLE_MAX_MODELS or their names do not fit. */
+int single_opts_add_models(struct single_opts *o, const char *v, char *err);
+
+/* The exit code of a command run once per model from each run's: 0 when all gave 0, the
+ * first failure's when none gave 0 or QB_EXIT_PARTIAL (4), else QB_EXIT_PARTIAL; 130/143
+ * (a signal) wins over all. */
+int single_exit_code(const int *rcs, int n);
+/* Whether a run's exit code says a signal stopped it (130, 143): later models do not run */
+bool single_stopped(int rc);
+
+/* md columns of a row table: the model's file first when several models run, then base,
+ * then with --mem host / GPU / peak RSS; out has room for n + SINGLE_EXTRA_COLS. */
+#define SINGLE_EXTRA_COLS 4
+int single_opts_cols(const struct single_opts *o, const struct table_col *base, int n,
+                     struct table_col *out);
+
+/* The progress label of cmd for o->model: "sweep", or "sweep 'B.gguf'" with several
+ * models; into buf */
+void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, size_t n);
 
 /* Add the configuration fields every row carries (settings, not results). */
 void single_opts_json(const struct single_opts *o, cJSON *row);

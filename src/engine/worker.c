@@ -73,6 +73,8 @@ struct worker {
     long long oom_kills;   /* the cgroup's OOM kill count at the start, -1 unknown */
     void (*on_progress)(double p, void *ud); /* progress events, may be NULL */
     void *progress_ud;
+    void (*on_units)(long done, long total, void *ud); /* units of a run, may be NULL */
+    void *units_ud;
     struct lines resp;
     char tail[WORKER_TAIL_BYTES]; /* ring of the last stderr bytes, kept linear */
     size_t tail_len;
@@ -100,6 +102,12 @@ void worker_set_progress(struct worker *w, void (*cb)(double p, void *ud), void 
 {
     w->on_progress = cb;
     w->progress_ud = ud;
+}
+
+void worker_set_units(struct worker *w, void (*cb)(long done, long total, void *ud), void *ud)
+{
+    w->on_units = cb;
+    w->units_ud = ud;
 }
 
 const char *worker_stderr_tail(const struct worker *w)
@@ -410,8 +418,12 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             const cJSON *ev = cJSON_GetObjectItemCaseSensitive(o, "ev");
             if (cJSON_IsString(ev) && strcmp(ev->valuestring, "progress") == 0) {
                 const cJSON *p = cJSON_GetObjectItemCaseSensitive(o, "p");
+                const cJSON *done = cJSON_GetObjectItemCaseSensitive(o, "done");
+                const cJSON *total = cJSON_GetObjectItemCaseSensitive(o, "total");
                 if (w->on_progress && cJSON_IsNumber(p))
                     w->on_progress(p->valuedouble, w->progress_ud);
+                if (w->on_units && cJSON_IsNumber(done) && cJSON_IsNumber(total))
+                    w->on_units((long)done->valuedouble, (long)total->valuedouble, w->units_ud);
                 cJSON_Delete(o);
                 continue;
             }
@@ -756,11 +768,24 @@ static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_c
     return send_obj(o);
 }
 
+/* a measurement's units done so far, to the parent: {"ev":"progress","done":N,"total":M} */
+static void send_units(void *ud, int done, int total)
+{
+    (void)ud;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "progress");
+    cJSON_AddNumberToObject(o, "done", done);
+    cJSON_AddNumberToObject(o, "total", total);
+    send_obj(o);
+}
+
 static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
     struct sweep_result r;
-    if (sweep_run(e, &t->sw, &r, err) < 0) {
+    struct sweep_params sp = t->sw;
+    sp.progress = send_units;
+    if (sweep_run(e, &sp, &r, err) < 0) {
         sweep_result_release(&r);
         return send_error(t->id, err);
     }
@@ -861,6 +886,7 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
     engine_model_info(e, &mi);
     struct ppl_params pl = t->pl;
     pl.all_logits = t->ppl_mode == 3;
+    pl.progress = send_units;
     struct ppl_io io;
     memset(&io, 0, sizeof(io));
     int32_t *tok = NULL;

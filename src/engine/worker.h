@@ -45,6 +45,10 @@ int worker_pid(const struct worker *w);
 /* Call cb for each progress event (model load, value in [0,1]) seen during worker_call. */
 void worker_set_progress(struct worker *w, void (*cb)(double p, void *ud), void *ud);
 
+/* Call cb for each units event of a run ({"ev":"progress","done":N,"total":M}: depths of a
+ * sweep, chunks of a perplexity run) seen during worker_call; NULL stops. */
+void worker_set_units(struct worker *w, void (*cb)(long done, long total, void *ud), void *ud);
+
 bool worker_alive(const struct worker *w);
 /* Last bytes of the worker's stderr (static to w, do not free). */
 const char *worker_stderr_tail(const struct worker *w);

@@ -132,6 +132,8 @@ int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct 
             r->count += n_score;
             r->chunk_ppl[r->n_chunks++] = exp(r->nll / (double)r->count);
         }
+        if (rc == 0 && p->progress)
+            p->progress(p->progress_ud, r->n_chunks, n_chunk);
     }
     r->ns = monotime_ns() - t0;
     free(bt);

@@ -18,6 +18,9 @@ struct ppl_params {
     int n_chunks;    /* chunks to score; <= 0: all */
     bool all_logits; /* logits for every token, not only the scored half (llama-imatrix
                       * asks for all: the last layer then runs on every row) */
+    void (*progress)(void *ud, int done, int total); /* after each decode of chunks; may be
+                                                      * NULL */
+    void *progress_ud;                               /* passed to progress */
 };
 
 struct ppl_result {

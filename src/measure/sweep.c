@@ -57,6 +57,7 @@ int sweep_run(struct engine *e, const struct sweep_params *p, struct sweep_resul
         engine_synchronize(e);
         engine_memory_clear(e);
     }
+    const int n_steps = (p->n_ctx + ub - 1) / ub, n_timed = (n_steps + stride - 1) / stride;
     for (int n_kv = 0, step = 0; n_kv < p->n_ctx; n_kv += ub, step++) {
         if (step % stride != 0) {
             /* an untimed fill to reach the next measured depth */
@@ -89,6 +90,8 @@ int sweep_run(struct engine *e, const struct sweep_params *p, struct sweep_resul
                 goto out;
             pt->n = k + 1;
         }
+        if (p->progress)
+            p->progress(p->progress_ud, r->n_points, n_timed);
     }
     r->wall_ns = monotime_ns() - t_start;
     ret = 0;

@@ -22,6 +22,8 @@ struct sweep_params {
     int n_threads;  /* threads */
     bool no_warmup; /* skip the one-token warm-up */
     uint64_t seed;  /* token generator seed */
+    void (*progress)(void *ud, int done, int total); /* after each timed depth; may be NULL */
+    void *progress_ud;                               /* passed to progress */
 };
 
 struct sweep_point {

@@ -482,10 +482,8 @@ void bench_report_begin(struct bench_report *rp, FILE *fp, enum bench_fmt fmt, u
     rp->fp = fp;
     rp->fmt = fmt;
     rp->cols = cols;
-    if (fmt == BENCH_FMT_JSON)
-        fputs("[\n", fp);
-    if (fp)
-        fflush(fp);
+    bool rows = fmt == BENCH_FMT_CSV || fmt == BENCH_FMT_JSON || fmt == BENCH_FMT_JSONL;
+    table_begin(&rp->t, fp, rows ? fmt : BENCH_FMT_NONE, NULL, 0);
 }
 
 static bool is_cpu_backend(const char *b)
@@ -516,10 +514,7 @@ void bench_report_row(struct bench_report *rp, const struct bench_row *r)
         if (rp->fmt == BENCH_FMT_SQL) {
             sql_row(rp, o);
         } else {
-            struct table_out t = {
-                .fp = rp->fp, .fmt = rp->fmt, .header_done = rp->header_done, .n_rows = rp->n_rows};
-            table_row(&t, o);
-            rp->header_done = t.header_done;
+            table_row(&rp->t, o);
         }
         cJSON_Delete(o);
     }
@@ -529,11 +524,10 @@ void bench_report_row(struct bench_report *rp, const struct bench_row *r)
 
 void bench_report_end(struct bench_report *rp)
 {
+    table_end(&rp->t);
     if (rp->fmt == BENCH_FMT_NONE)
         return;
-    if (rp->fmt == BENCH_FMT_JSON)
-        fputs(rp->n_rows ? "\n]\n" : "]\n", rp->fp);
-    else if (rp->fmt == BENCH_FMT_MD && rp->footer[0])
+    if (rp->fmt == BENCH_FMT_MD && rp->footer[0])
         fprintf(rp->fp, "\n%s\n", rp->footer);
     fflush(rp->fp);
 }

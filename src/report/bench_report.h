@@ -39,8 +39,10 @@ struct bench_report {
     enum bench_fmt fmt;
     unsigned cols;    /* enum bench_col bits wanted by the caller */
     int n_rows;       /* rows written */
-    bool header_done; /* header written (md, csv, sql) */
+    bool header_done; /* header written (md, sql) */
     char footer[128]; /* markdown footer (build line) */
+
+    struct table_out t; /* csv, json, jsonl: the shared row writer */
 };
 
 void bench_report_begin(struct bench_report *rp, FILE *fp, enum bench_fmt fmt, unsigned cols);

@@ -20,6 +20,102 @@ int bench_fmt_parse(const char *s, bool allow_none)
     return -1;
 }
 
+/* every format's name, in the order --help and errors list them */
+static const struct {
+    const char *name;
+    enum bench_fmt fmt;
+} fmt_names[] = {{"md", BENCH_FMT_MD},       {"csv", BENCH_FMT_CSV}, {"json", BENCH_FMT_JSON},
+                 {"jsonl", BENCH_FMT_JSONL}, {"sql", BENCH_FMT_SQL}, {"html", BENCH_FMT_HTML},
+                 {"none", BENCH_FMT_NONE}};
+
+const char *bench_fmt_names(unsigned accepted, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < QB_ARRAY_LEN(fmt_names) && used < n; i++)
+        if (accepted & BENCH_FMT_BIT(fmt_names[i].fmt)) {
+            int k = snprintf(buf + used, n - used, "%s%s", used ? ", " : "", fmt_names[i].name);
+            if (k < 0)
+                break;
+            used += (size_t)k;
+        }
+    return buf;
+}
+
+int bench_fmt_flag(const char *v, unsigned accepted, const char *flag, enum bench_fmt *fmt,
+                   char *err)
+{
+    for (size_t i = 0; i < QB_ARRAY_LEN(fmt_names); i++)
+        if (strcmp(v, fmt_names[i].name) == 0 && (accepted & BENCH_FMT_BIT(fmt_names[i].fmt))) {
+            *fmt = fmt_names[i].fmt;
+            return 0;
+        }
+    char names[128];
+    return set_err(err, "invalid output format '%s'%s%s (%s)", v, flag ? " for " : "",
+                   flag ? flag : "", bench_fmt_names(accepted, names, sizeof(names)));
+}
+
+void csv_put_field(FILE *fp, const char *s)
+{
+    /* quoted: what a CSV reader would split, or what str_escape must escape */
+    if (strpbrk(s, ",\"\r\n") || str_needs_escape(s, STR_ESC_KEEP_LINES))
+        table_put_quoted(fp, s, '"');
+    else
+        fputs(s, fp);
+}
+
+void text_table_begin(struct text_table *t, FILE *fp, enum bench_fmt fmt, const char *const *heads,
+                      const char *align, int n_cols)
+{
+    memset(t, 0, sizeof(*t));
+    t->fp = fp;
+    t->fmt = fmt;
+    t->heads = heads;
+    t->align = align;
+    t->n_cols = n_cols;
+}
+
+static void text_table_line(struct text_table *t, const char *const *cells)
+{
+    for (int i = 0; i < t->n_cols; i++) {
+        const char *c = cells[i] ? cells[i] : "";
+        if (t->fmt == BENCH_FMT_CSV) {
+            if (i)
+                fputc(',', t->fp);
+            csv_put_field(t->fp, c);
+        } else {
+            fputs(i ? " | " : "| ", t->fp);
+            fput_escaped(c, STR_ESC_MD, t->fp); /* a cell may hold a path or llama.cpp's words */
+        }
+    }
+    fputs(t->fmt == BENCH_FMT_CSV ? "\n" : " |\n", t->fp);
+}
+
+static void text_table_header(struct text_table *t)
+{
+    if (t->header_done)
+        return;
+    text_table_line(t, t->heads);
+    if (t->fmt != BENCH_FMT_CSV) {
+        fputc('|', t->fp);
+        for (int i = 0; i < t->n_cols; i++)
+            fputs(t->align && t->align[i] == 'r' ? "---:|" : "---|", t->fp);
+        fputc('\n', t->fp);
+    }
+    t->header_done = true;
+}
+
+void text_table_row(struct text_table *t, const char *const *cells)
+{
+    text_table_header(t);
+    text_table_line(t, cells);
+}
+
+void text_table_end(struct text_table *t)
+{
+    text_table_header(t);
+}
+
 char *table_value_text(const cJSON *it)
 {
     if (cJSON_IsString(it))
@@ -72,23 +168,41 @@ void table_put_quoted(FILE *fp, const char *s, char q)
     free(e);
 }
 
+/* The first row's keys make the header; every row is written in their order (a key a
+ * row lacks is an empty field), so the columns hold whatever rows follow (a failed model's
+ * row among another's) */
 static void csv_row(struct table_out *t, const cJSON *o)
 {
     const cJSON *it;
     if (!t->header_done) {
         bool first = true;
+        t->csv_keys = cJSON_CreateArray();
         cJSON_ArrayForEach (it, o) {
-            fprintf(t->fp, "%s%s", first ? "" : ",", it->string);
+            fputs(first ? "" : ",", t->fp);
+            csv_put_field(t->fp, it->string);
+            cJSON_AddItemToArray(t->csv_keys, cJSON_CreateString(it->string));
             first = false;
         }
         fputc('\n', t->fp);
         t->header_done = true;
     }
     bool first = true;
-    cJSON_ArrayForEach (it, o) {
+    const cJSON *k;
+    if (!t->csv_keys) { /* the header was written by an earlier table_out (bench_report) */
+        cJSON_ArrayForEach (it, o) {
+            char *s = table_value_text(it);
+            fputs(first ? "" : ",", t->fp);
+            table_put_quoted(t->fp, s, '"');
+            free(s);
+            first = false;
+        }
+        fputc('\n', t->fp);
+        return;
+    }
+    cJSON_ArrayForEach (k, t->csv_keys) {
+        it = cJSON_GetObjectItemCaseSensitive(o, k->valuestring);
         char *s = table_value_text(it);
-        if (!first)
-            fputc(',', t->fp);
+        fputs(first ? "" : ",", t->fp);
         table_put_quoted(t->fp, s, '"');
         free(s);
         first = false;
@@ -213,6 +327,8 @@ void table_row(struct table_out *t, const cJSON *o)
 
 void table_end(struct table_out *t)
 {
+    cJSON_Delete(t->csv_keys);
+    t->csv_keys = NULL;
     if (t->fmt == BENCH_FMT_NONE)
         return;
     if (t->fmt == BENCH_FMT_JSON)

@@ -55,7 +55,7 @@ expect_rc 3 "missing"
 expect_err "quantbench: error: cannot open 'no\x1b]0;title\x07\nsuch.gguf': No such file or directory"
 run "$QB" info $'\xff\xfe.gguf' -o xml
 expect_rc 2 "usage"
-expect_err "quantbench info: invalid output format 'xml' (md or json); try 'quantbench info --help'"
+expect_err "quantbench info: invalid output format 'xml' (md, json, jsonl); try 'quantbench info --help'"
 run "$QB" info --frob$'\e[2J'
 expect_rc 2 "unknown flag"
 expect_err "quantbench info: unknown flag '--frob\x1b[2J'; try 'quantbench info --help'"

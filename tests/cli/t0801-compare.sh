@@ -122,7 +122,7 @@ chk 2 "quantbench compare: need two sides, A and B; try 'quantbench compare --he
 chk 2 "quantbench compare: more than two sides given ('x'); try 'quantbench compare --help'" a b x
 chk 2 "quantbench compare: unknown method 'magic' (welch or bootstrap); try 'quantbench compare --help'" a b --method magic
 chk 2 "quantbench compare: --plot writes SVG: give a FILE.svg, not 'p.png'; try 'quantbench compare --help'" a b --plot p.png
-chk 2 "quantbench compare: invalid output format 'xml' (md, csv or json); try 'quantbench compare --help'" a b -o xml
+chk 2 "quantbench compare: invalid output format 'xml' (md, csv, json, jsonl); try 'quantbench compare --help'" a b -o xml
 chk 2 "quantbench compare: invalid value 'lots' for --run-noise (percent, 0..100); try 'quantbench compare --help'" a b --run-noise lots
 chk 2 "quantbench compare: B: unknown filter key 'colour' (run, label, kind, model, quant, build or a setting: n_prompt/p n_gen/n n_depth/d pp/npp tg/ntg pl/npl n_kv is_pp_shared/pps n_kv_max n_ctx/c/ctx_size n_batch/b/batch_size n_ubatch/ub/ubatch_size n_seq/np/parallel n_threads/t/threads n_threads_batch/tb/threads_batch cpu_mask/C cpu_strict poll type_k/ctk/cache_type_k type_v/ctv/cache_type_v n_gpu_layers/ngl n_cpu_moe/ncmoe split_mode/sm main_gpu/mg no_kv_offload/nkvo flash_attn/fa devices/dev/device tensor_split/ts tensor_buft_overrides/ot/override_tensor use_mmap/mmp/mmap load_mode/lm embeddings/embd no_op_offload/nopo text n_parallel kv_unified/kvu); try 'quantbench compare --help'" a colour=red
 chk 3 "quantbench: error: A ('nope') matches no stored rows" nope side-b

@@ -29,7 +29,7 @@ expect_rc 0 "runs"
 json_get "$T/out" "len(j) == 3 and j[2]['label'] == 'grid' and j[2]['n_results'] == 24" | grep -qx True || fail "runs"
 run "$QB" report -o xml
 expect_rc 2 "bad format"
-expect_err "quantbench report: invalid output format 'xml' (md, csv, json, jsonl or html); try 'quantbench report --help'"
+expect_err "quantbench report: invalid output format 'xml' (md, csv, json, jsonl, html); try 'quantbench report --help'"
 
 run "$QB" report -o html
 expect_rc 0 "html"

@@ -18,7 +18,8 @@ int test_failures;
     X(bench_row_stats) X(bench_report_md) X(bench_report_json) X(bench_row_noisy) \
     X(sweep_sequence) X(batched_layout) X(batched_speeds) X(ppl_method) X(sha256) \
     X(store_rows) X(store_migrate) X(store_refuse) X(ratio_ci) X(compare_metrics) \
-    X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check)
+    X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
+    X(progress_eta) X(output_formats) X(models_exit)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);
