@@ -112,14 +112,17 @@ int main(int argc, char **argv)
             continue;
         if (!commands[i].stores)
             return commands[i].fn(argc - 1, argv + 1);
-        int n = argc - 1, rc = dbrun_setup(commands[i].name, &n, argv + 1);
-        if (rc != 0)
-            return rc;
+        /* the handlers first: a signal while the database is checked only sets a flag,
+         * so the check ends through its own clean-up */
         char err[QB_ERR_LEN];
         if (sig_install(err) < 0)
-            return dbrun_finish(error("%s", err));
-        rc = commands[i].fn(n, argv + 1);
-        if (sig_caught()) { /* the command stopped early; what it finished is kept */
+            return error("%s", err);
+        int n = argc - 1, rc = dbrun_setup(commands[i].name, &n, argv + 1);
+        if (rc == 0)
+            rc = commands[i].fn(n, argv + 1);
+        /* the command stopped early; what it finished is kept. A row that could not be
+         * stored ended the run 'failed' already: that, exit 1, is what happened */
+        if (sig_caught() && !dbrun_stopped()) {
             rc = sig_exit_code();
             error("interrupted by SIG%s: finished rows are kept", sigabbrev_np(sig_caught()));
         }

@@ -357,7 +357,7 @@ int cmd_ctxmax(int argc, char **argv)
     const bool several_json = so.fmt == BENCH_FMT_JSON && so.n_models > 1;
     if (!ret && several_json)
         printf("[\n");
-    for (int k = 0; k < so.n_models && !ret && !sig_caught(); k++) {
+    for (int k = 0; k < so.n_models && !ret && !dbrun_should_stop(); k++) {
         so.model = so.models[k];
         char what[96];
         single_opts_what(&so, "ctxmax", what, sizeof(what));

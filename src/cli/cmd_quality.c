@@ -402,7 +402,8 @@ static int quality_run(int argc, char **argv, char **cfp)
     bool begun = false; /* the table starts at its first row: a failed model writes nothing */
     int rcs[SINGLE_MAX_MODELS], n_run = 0;
     cJSON *klds[SINGLE_MAX_MODELS] = {0}; /* md: the KL-divergence tables, after the rows */
-    for (int k = 0; k < o.n_models && !sig_caught() && !(k && single_stopped(rcs[k - 1])); k++) {
+    for (int k = 0; k < o.n_models && !dbrun_should_stop() && !(k && single_stopped(rcs[k - 1]));
+         k++) {
         o.model = o.models[k];
         cJSON *row = NULL;
         rcs[k] = quality_model(&o, &t, corpus, &row);

@@ -511,10 +511,10 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
         return;
     }
     /* labels, hosts and imported paths come from outside: text_table escapes them */
-    static const char *const heads[] = {"id",     "label", "command", "started",      "ended",
-                                        "status", "rows",  "host",    "imported from"};
+    static const char *const heads[] = {"id",     "label", "command", "started",       "ended",
+                                        "status", "rows",  "host",    "imported from", "reason"};
     struct text_table t;
-    text_table_begin(&t, fp, fmt, heads, "rlllllrll", 9);
+    text_table_begin(&t, fp, fmt, heads, "rlllllrlll", 10);
     const cJSON *r;
     cJSON_ArrayForEach (r, runs) {
         char id[32], n[32];
@@ -528,7 +528,8 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
                                str_of(r, "status", ""),
                                n,
                                str_of(r, "host", ""),
-                               str_of(r, "imported_from", "")};
+                               str_of(r, "imported_from", ""),
+                               str_of(r, "reason", "")};
         text_table_row(&t, cells);
     }
     text_table_end(&t);
@@ -591,10 +592,11 @@ int cmd_report(int argc, char **argv)
     }
     if (n_specs == 0)
         f[n_specs++].ok_only = !all;
-    struct store *st = dbrun_open_existing(db_path, err);
+    int open_rc = QB_EXIT_INPUT;
+    struct store *st = dbrun_open_existing(db_path, &open_rc, err);
     cJSON *rows = NULL;
     if (!st) {
-        ret = QB_EXIT_INPUT;
+        ret = open_rc;
         error("%s", err);
         goto out;
     }

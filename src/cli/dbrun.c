@@ -74,6 +74,9 @@ int dbrun_setup(const char *command, int *argc, char **argv)
             off = true;
             continue;
         }
+        /* --help runs nothing: it works whatever state the database is in */
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+            off = true;
         argv[out++] = argv[i];
     }
     argv[out] = NULL;
@@ -177,11 +180,14 @@ int dbrun_finish(int rc)
     free(db.argv_json);
     if ((db.stopped || db.n_failed > 0) && (rc == QB_EXIT_OK || rc == QB_EXIT_PARTIAL))
         return QB_EXIT_FAIL;
+    if (db.stopped && (rc == QB_EXIT_SIGINT || rc == QB_EXIT_SIGTERM))
+        return QB_EXIT_FAIL; /* the run is 'failed': a row could not be stored */
     return rc;
 }
 
-struct store *dbrun_open_existing(const char *path, char *err)
+struct store *dbrun_open_existing(const char *path, int *exit_code, char *err)
 {
+    *exit_code = QB_EXIT_INPUT;
     const char *env = getenv("QB_DB");
     if (!path)
         path = env && env[0] && strcmp(env, "none") != 0 ? env : "quantbench.db";
@@ -193,7 +199,11 @@ struct store *dbrun_open_existing(const char *path, char *err)
                 path);
         return NULL;
     }
-    return store_open_as(path, 0, STORE_READ, NULL, err);
+    enum store_fail why = STORE_FAIL_REFUSED;
+    struct store *st = store_open_as(path, 0, STORE_READ, &why, err);
+    if (!st && why == STORE_FAIL_IO) /* a full /tmp, an unreadable file: not a bad input */
+        *exit_code = QB_EXIT_FAIL;
+    return st;
 }
 
 /* "run, label, ..., or a setting: n_prompt/p n_gen/n ..." from the settings table */

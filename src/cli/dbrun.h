@@ -29,7 +29,8 @@ bool dbrun_stopped(void);
 bool dbrun_should_stop(void);
 
 /* End the run (status from the exit code) and close; returns the exit code to use:
- * rc, or QB_EXIT_FAIL when rows could not be stored and rc was 0 or partial. */
+ * rc, or QB_EXIT_FAIL when rows could not be stored and rc was 0, partial or a signal's
+ * (the run is 'failed' then, whatever came after). */
 int dbrun_finish(int rc);
 
 struct store;
@@ -37,8 +38,9 @@ struct store_filter;
 
 /* For the commands that read the database (compare, report): open the one at path
  * (NULL: $QB_DB, else ./quantbench.db), which must exist; on read-only media it is read
- * as it is. NULL with err otherwise. */
-struct store *dbrun_open_existing(const char *path, char *err);
+ * as it is. NULL with err and *exit_code (QB_EXIT_INPUT: missing, refused; QB_EXIT_FAIL:
+ * it could not be read) otherwise. */
+struct store *dbrun_open_existing(const char *path, int *exit_code, char *err);
 
 /* A side or filter given on the command line into f (strings point into spec, which
  * is modified): all digits = a run id; key=value[,key=value...] with keys run, label,

@@ -74,7 +74,7 @@ each md,csv,json,jsonl,html -o report kind=sweep
 bad report "md, csv, json, jsonl, html" -o
 MDCOLS= each md,csv,json,jsonl -o report --runs
 run "$QB" report --runs -o csv
-head -1 "$T/out" | grep -qx 'id,label,command,started,ended,status,rows,host,imported from' ||
+head -1 "$T/out" | grep -qx 'id,label,command,started,ended,status,rows,host,imported from,reason' ||
     fail "runs csv header: $(head -1 "$T/out")"
 run "$QB" report --runs -o html
 expect_rc 2 "runs as html"
