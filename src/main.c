@@ -110,8 +110,14 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < QB_ARRAY_LEN(commands); i++) {
         if (strcmp(argv[1], commands[i].name) != 0)
             continue;
-        if (!commands[i].stores)
+        if (!commands[i].stores) {
+            /* nothing to unwind: a signal ends them at once, without their temporary files
+             * (report's and compare's private copy of a database on read-only media) */
+            char err[QB_ERR_LEN];
+            if (sig_install_fatal(err) < 0)
+                return error("%s", err);
             return commands[i].fn(argc - 1, argv + 1);
+        }
         /* the handlers first: a signal while the database is checked only sets a flag,
          * so the check ends through its own clean-up */
         char err[QB_ERR_LEN];

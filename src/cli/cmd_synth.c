@@ -13,6 +13,7 @@
 #include "../engine/engine.h"
 #include "../gguf/gguf.h"
 #include "../util/rng.h"
+#include "../util/sig.h"
 #include "args.h"
 #include "cmd.h"
 
@@ -352,6 +353,8 @@ int cmd_synth(int argc, char **argv)
     /* quantized: F32 intermediate next to the output, then llama.cpp's quantizer */
     char *tmp = xasprintf("%s.f32.tmp.%ld", p.out, (long)getpid());
     char *tmp_q = xasprintf("%s.q.tmp.%ld", p.out, (long)getpid());
+    sig_tmp_add(tmp); /* a signal that ends the process removes them */
+    sig_tmp_add(tmp_q);
     int ret = QB_EXIT_OK;
     if (synth_write(&p, tmp, 0, err) < 0) {
         ret = error("%s", err);
@@ -367,6 +370,8 @@ int cmd_synth(int argc, char **argv)
 out:
     unlink(tmp);
     unlink(tmp_q);
+    sig_tmp_remove(tmp);
+    sig_tmp_remove(tmp_q);
     free(tmp);
     free(tmp_q);
     return ret;

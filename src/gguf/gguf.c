@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../util/sig.h"
 #include "../util/util.h"
 
 /* ------------------------------------------------------------------ reader */
@@ -691,6 +692,7 @@ int gf_writer_write(struct gf_writer *w, const char *path, gf_fill_fn fill, void
 {
     int ret = -1;
     char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+    sig_tmp_add(tmp); /* a signal that ends the process removes it */
     void *buf = NULL;
     uint64_t buf_size = 0;
     FILE *fp = fopen(tmp, "wb");
@@ -761,6 +763,7 @@ out:
         fclose(fp);
     if (ret < 0)
         unlink(tmp);
+    sig_tmp_remove(tmp);
     free(tmp);
     free(buf);
     return ret;

@@ -29,6 +29,18 @@ int sig_fd(void);
 void sig_track_group(pid_t pgid);
 void sig_untrack_group(pid_t pgid);
 
+/* Like sig_install, for the commands that only read or import (report, compare,
+ * import): a signal removes the registered temporary paths and ends the process with the
+ * signal's default action at once (they hold no worker and no half-written row). */
+int sig_install_fatal(char *err);
+
+/* Temporary files and directories a signal that ends the process must not leave behind
+ * (a private copy of a database, say): the files are unlinked, then the directories
+ * removed (once empty). The path is copied; at most 8 at once;
+ * -1 when full. Removing one that is not registered does nothing. */
+int sig_tmp_add(const char *path);
+void sig_tmp_remove(const char *path);
+
 /* Forget a caught signal (tests). */
 void sig_clear(void);
 

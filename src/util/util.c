@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sig.h"
+
 static void oom(size_t n)
 {
     fprintf(stderr, "quantbench: fatal: out of memory allocating %zu bytes\n", n);
@@ -404,6 +406,7 @@ char *read_file(const char *path, uint64_t max, size_t *len, char *err)
 int write_file_atomic(const char *path, const char *text, char *err)
 {
     char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
+    sig_tmp_add(tmp); /* a signal that ends the process removes it */
     FILE *f = fopen(tmp, "w");
     bool ok = f && fputs(text, f) >= 0;
     if (f && fclose(f) != 0)
@@ -413,6 +416,7 @@ int write_file_atomic(const char *path, const char *text, char *err)
         rc = set_err(err, "cannot write '%s': %s", path, strerror(errno));
         unlink(tmp);
     }
+    sig_tmp_remove(tmp);
     free(tmp);
     return rc;
 }
