@@ -377,6 +377,30 @@ static void mib(char *buf, size_t n, uint64_t b)
     snprintf(buf, n, "%.2f", (double)b / 1048576.0);
 }
 
+/* The buffer types on device dev, at most max: the estimate's, then any only the dry run or
+ * the measurement has */
+static int device_bufts(const struct memcmd_model *m, const char *dev, char (*bufts)[32], int max)
+{
+    const struct mem_estimate *e = &m->est;
+    int nb = 0;
+    for (int i = 0; i < e->n && nb < max; i++)
+        if (!strcmp(e->p[i].dev, dev))
+            snprintf(bufts[nb++], 32, "%s", e->p[i].buft);
+    const cJSON *mems[2] = {m->dry, m->meas}, *b;
+    for (int k = 0; k < 2; k++)
+        cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mems[k], "buffers")) {
+            char bd[32], bn[32];
+            json_copy_str(bd, sizeof(bd), b, "dev");
+            json_copy_str(bn, sizeof(bn), b, "buft");
+            int j;
+            for (j = 0; j < nb && strcmp(bufts[j], bn); j++)
+                ;
+            if (!strcmp(bd, dev) && j == nb && nb < max)
+                snprintf(bufts[nb++], 32, "%s", bn);
+        }
+    return nb;
+}
+
 static void md_model(const struct memcmd_model *m)
 {
     const struct mem_estimate *e = &m->est;
@@ -392,22 +416,8 @@ static void md_model(const struct memcmd_model *m)
     for (int d = 0; d < nd; d++) {
         /* buffer types on this device: from the estimate, then any only measured */
         char bufts[24][32];
-        int nb = 0;
-        for (int i = 0; i < e->n; i++)
-            if (!strcmp(e->p[i].dev, devs[d]))
-                snprintf(bufts[nb++], 32, "%s", e->p[i].buft);
-        const cJSON *mems[2] = {m->dry, m->meas}, *b;
-        for (int k = 0; k < 2; k++)
-            cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mems[k], "buffers")) {
-                char bd[32], bn[32];
-                json_copy_str(bd, sizeof(bd), b, "dev");
-                json_copy_str(bn, sizeof(bn), b, "buft");
-                int j;
-                for (j = 0; j < nb && strcmp(bufts[j], bn); j++)
-                    ;
-                if (!strcmp(bd, devs[d]) && j == nb && nb < 24)
-                    snprintf(bufts[nb++], 32, "%s", bn);
-            }
+        const cJSON *mems[2] = {m->dry, m->meas};
+        int nb = device_bufts(m, devs[d], bufts, 24);
         for (int j = 0; j < nb; j++) {
             const struct mem_part *p = NULL;
             for (int i = 0; i < e->n; i++)
@@ -508,22 +518,7 @@ static void csv_models(const struct memcmd_model *m, int n, uint64_t budget)
         for (int d = 0; d < nd; d++) {
             /* this device's buffer types: the estimate's, then any only measured */
             char bufts[25][32];
-            int nb = 0;
-            for (int i = 0; i < e->n && nb < 24; i++)
-                if (!strcmp(e->p[i].dev, devs[d]))
-                    snprintf(bufts[nb++], 32, "%s", e->p[i].buft);
-            const cJSON *b;
-            for (int j = 0; j < 2; j++)
-                cJSON_ArrayForEach (b, cJSON_GetObjectItemCaseSensitive(mems[j], "buffers")) {
-                    char bd[32], bn[32];
-                    json_copy_str(bd, sizeof(bd), b, "dev");
-                    json_copy_str(bn, sizeof(bn), b, "buft");
-                    int i;
-                    for (i = 0; i < nb && strcmp(bufts[i], bn); i++)
-                        ;
-                    if (!strcmp(bd, devs[d]) && i == nb && nb < 24)
-                        snprintf(bufts[nb++], 32, "%s", bn);
-                }
+            int nb = device_bufts(&m[k], devs[d], bufts, 24);
             snprintf(bufts[nb++], 32, "total");
             for (int j = 0; j < nb; j++) {
                 bool total = j == nb - 1;
