@@ -462,9 +462,10 @@ int cmd_compare(int argc, char **argv)
     cJSON *vary = NULL;
     struct compare_result r;
     compare_begin(&r, unmatched);
-    struct store *st = dbrun_open_existing(db_path, err);
+    int open_code = QB_EXIT_INPUT;
+    struct store *st = dbrun_open_existing(db_path, &open_code, err);
     if (!st) {
-        ret = QB_EXIT_INPUT;
+        ret = open_code;
         error("%s", err);
         goto out;
     }

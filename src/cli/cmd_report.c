@@ -591,10 +591,11 @@ int cmd_report(int argc, char **argv)
     }
     if (n_specs == 0)
         f[n_specs++].ok_only = !all;
-    struct store *st = dbrun_open_existing(db_path, err);
+    int open_code = QB_EXIT_INPUT;
+    struct store *st = dbrun_open_existing(db_path, &open_code, err);
     cJSON *rows = NULL;
     if (!st) {
-        ret = QB_EXIT_INPUT;
+        ret = open_code;
         error("%s", err);
         goto out;
     }

@@ -180,8 +180,9 @@ int dbrun_finish(int rc)
     return rc;
 }
 
-struct store *dbrun_open_existing(const char *path, char *err)
+struct store *dbrun_open_existing(const char *path, int *code, char *err)
 {
+    *code = QB_EXIT_INPUT;
     const char *env = getenv("QB_DB");
     if (!path)
         path = env && env[0] && strcmp(env, "none") != 0 ? env : "quantbench.db";
@@ -193,7 +194,11 @@ struct store *dbrun_open_existing(const char *path, char *err)
                 path);
         return NULL;
     }
-    return store_open_as(path, 0, STORE_READ, NULL, err);
+    enum store_fail why;
+    struct store *st = store_open_as(path, 0, STORE_READ, &why, err);
+    if (!st && why == STORE_FAIL_BUSY)
+        *code = QB_EXIT_FAIL;
+    return st;
 }
 
 /* "run, label, ..., or a setting: n_prompt/p n_gen/n ..." from the settings table */

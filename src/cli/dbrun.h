@@ -37,8 +37,9 @@ struct store_filter;
 
 /* For the commands that read the database (compare, report): open the one at path
  * (NULL: $QB_DB, else ./quantbench.db), which must exist; on read-only media it is read
- * as it is. NULL with err otherwise. */
-struct store *dbrun_open_existing(const char *path, char *err);
+ * as it is. NULL with err and the exit code for it in *code otherwise (QB_EXIT_INPUT,
+ * or QB_EXIT_FAIL when another writer kept it changing). */
+struct store *dbrun_open_existing(const char *path, int *code, char *err);
 
 /* A side or filter given on the command line into f (strings point into spec, which
  * is modified): all digits = a run id; key=value[,key=value...] with keys run, label,

@@ -342,10 +342,25 @@ static void disk_state_read(const char *real, struct disk_state *d)
     file_state_of(p, &d->jrnl);
 }
 
-static bool disk_state_same(const struct disk_state *a, const struct disk_state *b)
+static bool file_state_same_file(const struct file_state *a, const struct file_state *b)
 {
-    return file_state_same(&a->main, &b->main) && file_state_same(&a->wal, &b->wal) &&
-           file_state_same(&a->jrnl, &b->jrnl) &&
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino;
+}
+
+/* Whether what was read (before) is still a state SQLite would read (after): the main
+ * file and any -journal unchanged, and a -wal that was read the same log (the same file
+ * with the same header: salts and checkpoint sequence, which a restarted or truncated
+ * log changes) that at most grew. A writer only appends frames to a log; a copy cut in
+ * a frame, or ending before its commit frame, is a valid earlier state since SQLite
+ * stops reading at the first frame whose checksum fails. A -wal that was empty was not
+ * read: the main file alone, unchanged, is such a state whatever the log holds now. */
+static bool disk_state_stable(const struct disk_state *a, const struct disk_state *b)
+{
+    if (!file_state_same(&a->main, &b->main) || !file_state_same(&a->jrnl, &b->jrnl))
+        return false;
+    if (a->wal.size == 0)
+        return true;
+    return file_state_same_file(&a->wal, &b->wal) && b->wal.size >= a->wal.size &&
            memcmp(a->wal_head, b->wal_head, sizeof(a->wal_head)) == 0;
 }
 
@@ -444,6 +459,7 @@ enum probe_verdict {
     PROBE_OURS,    /* ours or an empty SQLite file, at version (or older) */
     PROBE_REFUSED, /* not SQLite, corrupt, another application's, newer */
     PROBE_ERROR,   /* could not be read (not a verdict on the file) */
+    PROBE_BUSY,    /* it kept changing while it was read (no verdict either) */
 };
 
 struct probe {
@@ -604,18 +620,20 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
             copy_remove(copy);
     }
     disk_state_read(p->real, &after);
-    p->stable = disk_state_same(&before, &after);
+    p->stable = disk_state_stable(&before, &after);
     return ret;
 }
 
-/* Judge the file at path, reading it again while it changes (another writer at work),
- * for up to busy_ms. -1 with err for a refused file or one that cannot be read. */
+/* Judge the file at path, reading it again while it changes (another writer checkpointing
+ * or restarting its log), for up to busy_ms (and at least twice). -1 with err for a
+ * refused file, one that cannot be read, or one that never held still: a read of a file
+ * that changed meanwhile is no verdict on it. */
 static int probe_path(const char *path, const char *shown, bool keep_copy, int64_t busy_ms,
                       struct probe *p, char *err)
 {
     uint64_t deadline = monotime_ns() + (uint64_t)busy_ms * 1000000u, wait_ms = 1;
     memset(p, 0, sizeof(*p));
-    for (;;) {
+    for (int tries = 1;; tries++) {
         copy_remove(p->copy_dir);
         if (!realpath(path, p->real)) {
             if (errno == ENOENT) {
@@ -626,8 +644,13 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
             return set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
         }
         int ret = probe_once(shown, keep_copy, p, err);
-        if (p->stable || monotime_ns() >= deadline)
+        if (p->stable)
             return ret;
+        if (tries >= 2 && monotime_ns() >= deadline) {
+            copy_remove(p->copy_dir);
+            p->verdict = PROBE_BUSY;
+            return set_err(err, "database '%s' keeps changing; try again", shown);
+        }
         sleep_ms(wait_ms);
         wait_ms = wait_ms * 2 < 64 ? wait_ms * 2 : 64;
     }
@@ -881,7 +904,9 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
     bool in_place = false;
     for (int tries = 0;; tries++) {
         if (probe_path(path, s->path, access == STORE_READ, s->busy_ms, &p, err) < 0) {
-            *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
+            *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED
+                   : p.verdict == PROBE_BUSY  ? STORE_FAIL_BUSY
+                                              : STORE_FAIL_IO;
             goto fail;
         }
         if (p.verdict != PROBE_ABSENT)

@@ -25,13 +25,16 @@ enum store_access {
 enum store_fail {
     STORE_FAIL_IO,      /* could not create, write or read it (says nothing of the file) */
     STORE_FAIL_REFUSED, /* not SQLite, corrupt, another application's, or a newer schema */
+    STORE_FAIL_BUSY,    /* it kept changing while it was checked (no verdict): try again */
 };
 
 /* Open or create (STORE_WRITE) the database at path (":memory:" for a private one),
  * migrating it to STORE_SCHEMA_VERSION. An existing file is judged on what SQLite reads,
  * its -wal or -journal included, without writing to any of them: one that is not
  * SQLite, is corrupt (SQLite's quick_check), belongs to another application or has a
- * newer schema is refused with a one-line err and left byte-for-byte untouched. A new
+ * newer schema is refused with a one-line err and left byte-for-byte untouched; one that
+another writer keeps changing (checkpoints, a restarted log) longer than store_busy_ms()
+fails with STORE_FAIL_BUSY rather than be judged on a torn read. A new
  * file appears whole (made beside it and linked into place). STORE_READ on a file that
  * cannot be written opens it read-only (through a private copy when it has a log or an
  * older schema). Returns the handle (close with store_close) or NULL with err and *why
