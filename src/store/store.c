@@ -41,6 +41,7 @@ struct store {
     uint64_t deadline_ns; /* in a write, the busy handler gives up at this monotime_ns() */
     bool in_write;        /* deadline_ns holds (else each wait gets busy_ms of its own) */
     uint64_t wait_end_ns; /* outside a write: the end of the current wait */
+    bool in_tx;           /* in store_begin's or write_tx's transaction: writes join it */
 };
 
 /* migrations[i] takes a database from version i to i + 1 */
@@ -191,22 +192,43 @@ static void note_tries(char *err, int code, uint64_t t0)
                  (double)(monotime_ns() - t0) / 1e9);
 }
 
+/* A transaction open that no one of ours began (a ROLLBACK that failed, say): roll it
+ * back, since nothing in it would ever be committed; -1 with err when that fails too */
+static int end_stray_tx(struct store *s, char *err)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    if (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK &&
+        sqlite3_get_autocommit(s->db))
+        return 0;
+    db_err(s, err, "a transaction was left open and cannot be rolled back");
+    s->code = 0; /* no retry mends it */
+    return -1;
+}
+
 /* Run body in a BEGIN IMMEDIATE transaction; a transient failure rolls back and is
  * retried with back-off until s->busy_ms has passed. body fails with s->code set to a
- * non-transient code (0) for what no retry can mend. */
+ * non-transient code (0) for what no retry can mend. Writes body makes join this
+ * transaction; so does a write_tx inside store_begin's. */
 static int write_tx(struct store *s, int (*body)(struct store *, void *, char *), void *arg,
                     char *err)
 {
     /* inside store_begin's transaction, which holds the write lock: part of it */
-    if (!sqlite3_get_autocommit(s->db))
+    if (s->in_tx)
         return body(s, arg, err);
+    /* one open by accident is not joined: what joined it would be lost at close */
+    if (end_stray_tx(s, err) < 0)
+        return -1;
     uint64_t t0 = monotime_ns(), wait_ms = 5;
     deadline_start(s);
     for (;;) {
         s->code = 0;
         int ret = exec(s, "BEGIN IMMEDIATE", err);
-        if (ret == 0)
+        if (ret == 0) {
+            s->in_tx = true;
             ret = body(s, arg, err);
+            s->in_tx = false;
+        }
         if (ret == 0)
             ret = exec(s, "COMMIT", err);
         if (ret == 0) {
@@ -214,8 +236,9 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
             return 0;
         }
         int code = s->code;
-        if (!sqlite3_get_autocommit(s->db))
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        if (!sqlite3_get_autocommit(s->db) &&
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+            code = 0; /* the next BEGIN would fail: do not retry */
         s->code = code;
         uint64_t now = monotime_ns();
         if (!transient(code) || now >= s->deadline_ns)
@@ -1683,18 +1706,54 @@ int store_note_import(struct store *s, const char *sha256_hex, int64_t run_id, c
 
 int store_begin(struct store *s, char *err)
 {
-    return exec_retry(s, "BEGIN IMMEDIATE", err);
+    if (s->in_tx)
+        return set_err(err, "database '%s': a transaction is already open", s->path);
+    if (end_stray_tx(s, err) < 0 || exec_retry(s, "BEGIN IMMEDIATE", err) < 0)
+        return -1;
+    s->in_tx = true;
+    return 0;
 }
 
 int store_commit(struct store *s, char *err)
 {
-    return exec_retry(s, "COMMIT", err);
+    if (!s->in_tx)
+        return set_err(err, "database '%s': no transaction to commit", s->path);
+    uint64_t t0 = monotime_ns(), wait_ms = 5;
+    deadline_start(s);
+    int ret;
+    for (;;) {
+        ret = exec(s, "COMMIT", err);
+        /* committed, or rolled back by SQLite itself (a full disk, an I/O error): a
+         * COMMIT again would only say that no transaction is active */
+        if (ret == 0 || sqlite3_get_autocommit(s->db))
+            break;
+        uint64_t now = monotime_ns();
+        if (!transient(s->code) || now >= s->deadline_ns)
+            break;
+        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
+        sleep_ms(wait_ms < left ? wait_ms : left);
+        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
+    }
+    s->in_write = false;
+    if (sqlite3_get_autocommit(s->db))
+        s->in_tx = false;
+    if (ret < 0)
+        note_tries(err, s->code, t0);
+    return ret;
 }
 
 void store_rollback(struct store *s)
 {
-    if (s && !sqlite3_get_autocommit(s->db))
+    if (!s)
+        return;
+    if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK", NULL);
+    s->in_tx = false;
+}
+
+int store_test_exec(struct store *s, const char *sql, char *err)
+{
+    return exec(s, sql, err);
 }
 
 int store_list_runs(struct store *s, cJSON **runs, char *err)

@@ -126,11 +126,18 @@ int64_t store_find_import(struct store *s, const char *sha256_hex);
 /* Note that run_id was imported from a file with this SHA-256 (hex) */
 int store_note_import(struct store *s, const char *sha256_hex, int64_t run_id, char *err);
 
-/* One transaction around several calls (an import: all of a file's rows or none).
- * store_add_result inside it joins it instead of committing on its own. */
+/* One transaction around several calls (all of a file's rows or none). Writes between
+ * store_begin and store_commit / store_rollback join it instead of committing on their
+ * own; a transaction open otherwise (left by accident) is never joined: the next write
+ * rolls it back first, or fails when it cannot. store_commit retries while another
+ * writer's lock is in the way, but not once SQLite rolled the transaction back itself
+ * (disk full, I/O error): then it fails and the transaction is over. */
 int store_begin(struct store *s, char *err);
 int store_commit(struct store *s, char *err);
 void store_rollback(struct store *s); /* accepts a store without a transaction */
+
+/* Tests only: run sql on the connection as it is (no transaction, no retry) */
+int store_test_exec(struct store *s, const char *sql, char *err);
 
 /* Runs, newest first: a JSON array of {"id", "label", "command", "argv", "started",
  * "ended", "status", "imported_from", "host", "n_results", "reason"} (the caller frees). */
