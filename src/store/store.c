@@ -1751,6 +1751,13 @@ void store_rollback(struct store *s)
     s->in_tx = false;
 }
 
+int store_tx(struct store *s, int (*fn)(struct store *, void *, char *), void *arg, char *err)
+{
+    if (s->in_tx)
+        return set_err(err, "database '%s': a transaction is already open", s->path);
+    return write_tx(s, fn, arg, err);
+}
+
 int store_test_exec(struct store *s, const char *sql, char *err)
 {
     return exec(s, sql, err);

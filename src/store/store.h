@@ -136,6 +136,13 @@ int store_begin(struct store *s, char *err);
 int store_commit(struct store *s, char *err);
 void store_rollback(struct store *s); /* accepts a store without a transaction */
 
+/* fn(s, arg, err) in one write transaction, retried whole (fn again from the start:
+ * it must only write through s, and fail with -1 and err) while the failure may pass
+ * (another writer's lock, disk full, I/O error) for store_busy_ms(); writes inside join
+ * it. All of fn's writes are stored or none. 0, or -1 with err (" (after X s of
+ * retries)" added when it gave up on a failure that may pass). */
+int store_tx(struct store *s, int (*fn)(struct store *, void *, char *), void *arg, char *err);
+
 /* Tests only: run sql on the connection as it is (no transaction, no retry) */
 int store_test_exec(struct store *s, const char *sql, char *err);
 
