@@ -763,6 +763,14 @@ static int connect(struct store *s, const char *file, int flags, bool wal, int t
                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
     }
     sqlite3_busy_handler(s->db, busy_wait, s);
+    /* the owner first, on this connection: the file may have been swapped for another
+     * since it was checked, and setting the journal mode would convert that one to WAL */
+    struct migrate_arg owner = {target, false};
+    int64_t ver = 0;
+    if (check_owner(s, &owner, &ver, err) < 0) {
+        *why = owner.refused ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
+        return -1;
+    }
     bool refused = false;
     if ((wal && exec_retry(s, "PRAGMA journal_mode = WAL", err) < 0) ||
         exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
