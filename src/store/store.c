@@ -24,6 +24,7 @@
 
 #include "../util/clock.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 
 #ifndef QB_VERSION
@@ -31,6 +32,7 @@
 #endif
 
 #define STORE_BUSY_MS_DEFAULT 30000
+#define STORE_SIG_MS          3000 /* after SIGINT/SIGTERM a write waits at most this much more */
 
 struct store {
     sqlite3 *db;
@@ -81,11 +83,23 @@ _Static_assert(QB_ARRAY_LEN(migrations) == STORE_SCHEMA_VERSION, "one migration 
 
 /* ---------------------------------------------------------------- small helpers */
 
+/* Sleep ms, cut short by a caught SIGINT/SIGTERM (the command is unwinding) */
 static void sleep_ms(uint64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !sig_caught())
         ;
+}
+
+/* end (a monotime_ns deadline), no later than STORE_SIG_MS from now once a signal was
+ * caught: the user waits for the command to stop, and a second Ctrl-C would leave the
+ * run 'running'. Called again it keeps the first cap. */
+static uint64_t sig_cap(uint64_t end)
+{
+    if (!sig_caught())
+        return end;
+    uint64_t cap = monotime_ns() + (uint64_t)STORE_SIG_MS * 1000000u;
+    return cap < end ? cap : end;
 }
 
 /* path with control characters as '?', so a message stays one line */
@@ -134,7 +148,7 @@ void store_set_busy_ms(struct store *s, int64_t ms)
 /* A write (with its retries) begins: it may wait until busy_ms from now */
 static void deadline_start(struct store *s)
 {
-    s->deadline_ns = monotime_ns() + (uint64_t)s->busy_ms * 1000000u;
+    s->deadline_ns = sig_cap(monotime_ns() + (uint64_t)s->busy_ms * 1000000u);
     s->in_write = true;
 }
 
@@ -145,6 +159,10 @@ static int busy_wait(void *arg, int n)
     uint64_t now = monotime_ns();
     if (!s->in_write && n == 0)
         s->wait_end_ns = now + (uint64_t)s->busy_ms * 1000000u;
+    if (s->in_write)
+        s->deadline_ns = sig_cap(s->deadline_ns);
+    else
+        s->wait_end_ns = sig_cap(s->wait_end_ns);
     uint64_t end = s->in_write ? s->deadline_ns : s->wait_end_ns;
     if (now >= end)
         return 0;
@@ -241,6 +259,7 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
             code = 0; /* the next BEGIN would fail: do not retry */
         s->code = code;
         uint64_t now = monotime_ns();
+        s->deadline_ns = sig_cap(s->deadline_ns);
         if (!transient(code) || now >= s->deadline_ns)
             break;
         if (code == SQLITE_FULL || code == SQLITE_IOERR) /* frees the log's space if it can */
@@ -265,6 +284,7 @@ static int exec_retry(struct store *s, const char *sql, char *err)
             return 0;
         }
         uint64_t now = monotime_ns();
+        s->deadline_ns = sig_cap(s->deadline_ns);
         if (!transient(s->code) || now >= s->deadline_ns)
             break;
         uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
@@ -669,6 +689,7 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
         int ret = probe_once(shown, keep_copy, p, err);
         if (p->stable)
             return ret;
+        deadline = sig_cap(deadline);
         if (tries >= 2 && monotime_ns() >= deadline) {
             copy_remove(p->copy_dir);
             p->verdict = PROBE_BUSY;
@@ -1736,6 +1757,7 @@ int store_commit(struct store *s, char *err)
         if (ret == 0 || sqlite3_get_autocommit(s->db))
             break;
         uint64_t now = monotime_ns();
+        s->deadline_ns = sig_cap(s->deadline_ns);
         if (!transient(s->code) || now >= s->deadline_ns)
             break;
         uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
