@@ -712,9 +712,23 @@ struct migrate_arg {
 static int check_owner(struct store *s, struct migrate_arg *a, int64_t *ver, char *err)
 {
     int64_t app = 0, n_tab = 0;
-    if (pragma_int(s->db, "PRAGMA application_id", &app) < 0 ||
-        pragma_int(s->db, "PRAGMA user_version", ver) < 0 ||
-        pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &n_tab) < 0)
+    /* one statement, one read transaction: three would see another process's schema
+     * creation half (no application id yet, tables already) */
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT (SELECT application_id FROM pragma_application_id),"
+                                " (SELECT user_version FROM pragma_user_version),"
+                                " (SELECT count(*) FROM sqlite_master)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        app = sqlite3_column_int64(st, 0);
+        *ver = sqlite3_column_int64(st, 1);
+        n_tab = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
         return db_err(s, err, "cannot read the schema version");
     if (app != STORE_APPLICATION_ID && (app != 0 || n_tab > 0)) {
         a->refused = true;
@@ -788,8 +802,9 @@ static int connect(struct store *s, const char *file, int flags, bool wal, int t
      * since it was checked, and setting the journal mode would convert that one to WAL */
     struct migrate_arg owner = {target, false};
     int64_t ver = 0;
-    if (check_owner(s, &owner, &ver, err) < 0) {
-        *why = owner.refused ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
+    /* a read that fails (no room for the -shm, say) is left to the steps below to say */
+    if (check_owner(s, &owner, &ver, err) < 0 && owner.refused) {
+        *why = STORE_FAIL_REFUSED;
         return -1;
     }
     bool refused = false;
