@@ -1,9 +1,9 @@
 /* quantbench import FILE...: other tools' result files become stored runs (one per
  * file, marked imported with the file's path and each row's line), so they can be
- * compared and reported with ours. Every file is parsed before anything is stored, and
- * everything is stored in one transaction: a malformed file, or a failure while
- * storing, stores nothing. A file whose bytes were imported before (SHA-256) is skipped
- * unless --force. */
+ * compared and reported with ours. Every file is parsed before anything is stored: a
+ * malformed file stores nothing. Each file is then stored in a transaction of its own,
+ * whole or not at all, retried whole while the failure may pass. A file whose bytes were imported
+ * before (SHA-256) is skipped unless --force. */
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -25,8 +25,11 @@ static const char import_help[] =
     "mem -o json (rows of kind ctxmax and mem). The format is recognised from the content\n"
     "(a UTF-8 byte order mark is fine). Each file becomes one run (command 'import', the\n"
     "file's path kept) whose rows keep every value the file has and their line in it. All\n"
-    "files are read and checked first, then stored in one transaction: one bad file stores\n"
-    "nothing. A number out of range (not finite; an integer field not a whole number of at\n"
+    "files are read and checked first: one bad file stores nothing. Then each is stored in\n"
+    "a transaction of its own, whole or not at all (retried while another writer's lock, a\n"
+    "full disk or an I/O error is in the way, for $QB_DB_BUSY_MS ms); a file that cannot\n"
+    "be stored stops the import, the files before it stay imported. A number out of range (not "
+    "finite; an integer field not a whole number of at\n"
     "most 2^53) makes the file bad. A file with the same bytes as one imported before\n"
     "(SHA-256) is skipped, with a warning, unless --force.\n"
     "\n"
@@ -46,16 +49,17 @@ static void sha256_of(const char *text, size_t len, char hex[65])
     sha256_hex(d, hex);
 }
 
-/* Store one parsed file as a run inside the caller's transaction */
-/* A file whose rows could not be stored (the transaction rolled back): one line, exit 1 */
-static int not_stored(const char **files, int n_files, int f, const char *err)
+/* A file whose rows could not be stored (its transaction rolled back): one line, exit 1 */
+static int not_stored(const char **files, int f, const char *err)
 {
-    if (n_files > 1)
-        return error("'%s' could not be stored: %s; nothing of the %d files was imported", files[f],
-                     err, n_files);
+    if (f > 0)
+        return error("'%s' could not be stored: %s; the %d file%s before it %s imported, "
+                     "nothing of it or after it",
+                     files[f], err, f, f == 1 ? "" : "s", f == 1 ? "is" : "are");
     return error("'%s' could not be stored: %s", files[f], err);
 }
 
+/* Store one parsed file as a run inside the caller's transaction */
 static int store_file(struct store *st, const char *path, const char *label, const char *sha,
                       const struct import_result *res, int64_t *run, char *err)
 {
@@ -75,6 +79,32 @@ static int store_file(struct store *st, const char *path, const char *label, con
     if (rc == 0)
         rc = store_note_import(st, sha, *run, err);
     return rc;
+}
+
+struct import_one {
+    const char **files;
+    char (*sha)[65];
+    const struct import_result *res;
+    int64_t *runs; /* per file: the run it became, minus the one it is when skipped */
+    int f;         /* the file this transaction stores */
+    const char *label;
+    bool force;
+};
+
+/* The body of file f's transaction (run again from the start on a retry): skipped when
+ * its bytes are stored already (looked up inside the transaction, so that two imports
+ * of one file at once store it once), else stored as a run */
+static int import_one(struct store *st, void *arg, char *err)
+{
+    struct import_one *a = arg;
+    int f = a->f;
+    a->runs[f] = 0;
+    int64_t before = a->force ? 0 : store_find_import(st, a->sha[f]);
+    if (before) {
+        a->runs[f] = -before;
+        return 0;
+    }
+    return store_file(st, a->files[f], a->label, a->sha[f], &a->res[f], &a->runs[f], err);
 }
 
 int cmd_import(int argc, char **argv)
@@ -145,34 +175,15 @@ int cmd_import(int argc, char **argv)
         error("%s", err);
         goto out;
     }
-    /* all the files in one transaction: each whole or, on a failure, none of them */
-    if (store_begin(st, err) < 0) {
-        ret = not_stored(files, n_files, 0, err);
-        goto out;
-    }
+    /* one transaction a file, retried whole while a failure may pass (a lock, a full
+     * disk): each file is stored whole or not at all, and no import holds the write
+     * lock for longer than one file */
     for (int f = 0; f < n_files; f++) {
-        /* the same bytes: stored before, or earlier on this command line */
-        int64_t before = force ? 0 : store_find_import(st, sha[f]);
-        int same = -1;
-        for (int g = 0; g < f && !force && !before && same < 0; g++)
-            if (runs[g] > 0 && strcmp(sha[g], sha[f]) == 0)
-                same = g;
-        if (before || same >= 0) {
-            runs[f] = -(before ? before : runs[same]); /* skipped: the run it already is */
-            continue;
-        }
-        if (store_file(st, files[f], label, sha[f], &res[f], &runs[f], err) < 0) {
-            store_rollback(st);
-            ret = not_stored(files, n_files, f, err);
+        struct import_one one = {files, sha, res, runs, f, label, force};
+        if (store_tx(st, import_one, &one, err) < 0) {
+            ret = not_stored(files, f, err);
             goto out;
         }
-    }
-    if (store_commit(st, err) < 0) {
-        store_rollback(st);
-        ret = not_stored(files, n_files, n_files - 1, err);
-        goto out;
-    }
-    for (int f = 0; f < n_files; f++) {
         if (runs[f] < 0) {
             log_warn("'%s' is already stored as run %lld (the same content): skipped; --force "
                      "imports it again",

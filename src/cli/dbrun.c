@@ -201,7 +201,8 @@ struct store *dbrun_open_existing(const char *path, int *exit_code, char *err)
     }
     enum store_fail why = STORE_FAIL_REFUSED;
     struct store *st = store_open_as(path, 0, STORE_READ, &why, err);
-    if (!st && why == STORE_FAIL_IO) /* a full /tmp, an unreadable file: not a bad input */
+    /* a full /tmp, an unreadable file, another writer keeping it changing: not bad input */
+    if (!st && (why == STORE_FAIL_IO || why == STORE_FAIL_BUSY))
         *exit_code = QB_EXIT_FAIL;
     return st;
 }

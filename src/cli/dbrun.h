@@ -39,7 +39,7 @@ struct store_filter;
 /* For the commands that read the database (compare, report): open the one at path
  * (NULL: $QB_DB, else ./quantbench.db), which must exist; on read-only media it is read
  * as it is. NULL with err and *exit_code (QB_EXIT_INPUT: missing, refused; QB_EXIT_FAIL:
- * it could not be read) otherwise. */
+ * it could not be read, or another writer kept it changing) otherwise. */
 struct store *dbrun_open_existing(const char *path, int *exit_code, char *err);
 
 /* A side or filter given on the command line into f (strings point into spec, which

@@ -24,6 +24,7 @@
 
 #include "../util/clock.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 
 #ifndef QB_VERSION
@@ -31,6 +32,7 @@
 #endif
 
 #define STORE_BUSY_MS_DEFAULT 30000
+#define STORE_SIG_MS          3000 /* after SIGINT/SIGTERM a write waits at most this much more */
 
 struct store {
     sqlite3 *db;
@@ -41,6 +43,7 @@ struct store {
     uint64_t deadline_ns; /* in a write, the busy handler gives up at this monotime_ns() */
     bool in_write;        /* deadline_ns holds (else each wait gets busy_ms of its own) */
     uint64_t wait_end_ns; /* outside a write: the end of the current wait */
+    bool in_tx;           /* in store_begin's or write_tx's transaction: writes join it */
 };
 
 /* migrations[i] takes a database from version i to i + 1 */
@@ -80,11 +83,23 @@ _Static_assert(QB_ARRAY_LEN(migrations) == STORE_SCHEMA_VERSION, "one migration 
 
 /* ---------------------------------------------------------------- small helpers */
 
+/* Sleep ms, cut short by a caught SIGINT/SIGTERM (the command is unwinding) */
 static void sleep_ms(uint64_t ms)
 {
     struct timespec ts = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !sig_caught())
         ;
+}
+
+/* end (a monotime_ns deadline), no later than STORE_SIG_MS from now once a signal was
+ * caught: the user waits for the command to stop, and a second Ctrl-C would leave the
+ * run 'running'. Called again it keeps the first cap. */
+static uint64_t sig_cap(uint64_t end)
+{
+    if (!sig_caught())
+        return end;
+    uint64_t cap = monotime_ns() + (uint64_t)STORE_SIG_MS * 1000000u;
+    return cap < end ? cap : end;
 }
 
 /* path with control characters as '?', so a message stays one line */
@@ -133,7 +148,7 @@ void store_set_busy_ms(struct store *s, int64_t ms)
 /* A write (with its retries) begins: it may wait until busy_ms from now */
 static void deadline_start(struct store *s)
 {
-    s->deadline_ns = monotime_ns() + (uint64_t)s->busy_ms * 1000000u;
+    s->deadline_ns = sig_cap(monotime_ns() + (uint64_t)s->busy_ms * 1000000u);
     s->in_write = true;
 }
 
@@ -144,6 +159,10 @@ static int busy_wait(void *arg, int n)
     uint64_t now = monotime_ns();
     if (!s->in_write && n == 0)
         s->wait_end_ns = now + (uint64_t)s->busy_ms * 1000000u;
+    if (s->in_write)
+        s->deadline_ns = sig_cap(s->deadline_ns);
+    else
+        s->wait_end_ns = sig_cap(s->wait_end_ns);
     uint64_t end = s->in_write ? s->deadline_ns : s->wait_end_ns;
     if (now >= end)
         return 0;
@@ -191,22 +210,43 @@ static void note_tries(char *err, int code, uint64_t t0)
                  (double)(monotime_ns() - t0) / 1e9);
 }
 
+/* A transaction open that no one of ours began (a ROLLBACK that failed, say): roll it
+ * back, since nothing in it would ever be committed; -1 with err when that fails too */
+static int end_stray_tx(struct store *s, char *err)
+{
+    if (sqlite3_get_autocommit(s->db))
+        return 0;
+    if (sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) == SQLITE_OK &&
+        sqlite3_get_autocommit(s->db))
+        return 0;
+    db_err(s, err, "a transaction was left open and cannot be rolled back");
+    s->code = 0; /* no retry mends it */
+    return -1;
+}
+
 /* Run body in a BEGIN IMMEDIATE transaction; a transient failure rolls back and is
  * retried with back-off until s->busy_ms has passed. body fails with s->code set to a
- * non-transient code (0) for what no retry can mend. */
+ * non-transient code (0) for what no retry can mend. Writes body makes join this
+ * transaction; so does a write_tx inside store_begin's. */
 static int write_tx(struct store *s, int (*body)(struct store *, void *, char *), void *arg,
                     char *err)
 {
     /* inside store_begin's transaction, which holds the write lock: part of it */
-    if (!sqlite3_get_autocommit(s->db))
+    if (s->in_tx)
         return body(s, arg, err);
+    /* one open by accident is not joined: what joined it would be lost at close */
+    if (end_stray_tx(s, err) < 0)
+        return -1;
     uint64_t t0 = monotime_ns(), wait_ms = 5;
     deadline_start(s);
     for (;;) {
         s->code = 0;
         int ret = exec(s, "BEGIN IMMEDIATE", err);
-        if (ret == 0)
+        if (ret == 0) {
+            s->in_tx = true;
             ret = body(s, arg, err);
+            s->in_tx = false;
+        }
         if (ret == 0)
             ret = exec(s, "COMMIT", err);
         if (ret == 0) {
@@ -214,10 +254,12 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
             return 0;
         }
         int code = s->code;
-        if (!sqlite3_get_autocommit(s->db))
-            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        if (!sqlite3_get_autocommit(s->db) &&
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
+            code = 0; /* the next BEGIN would fail: do not retry */
         s->code = code;
         uint64_t now = monotime_ns();
+        s->deadline_ns = sig_cap(s->deadline_ns);
         if (!transient(code) || now >= s->deadline_ns)
             break;
         if (code == SQLITE_FULL || code == SQLITE_IOERR) /* frees the log's space if it can */
@@ -242,6 +284,7 @@ static int exec_retry(struct store *s, const char *sql, char *err)
             return 0;
         }
         uint64_t now = monotime_ns();
+        s->deadline_ns = sig_cap(s->deadline_ns);
         if (!transient(s->code) || now >= s->deadline_ns)
             break;
         uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
@@ -342,10 +385,25 @@ static void disk_state_read(const char *real, struct disk_state *d)
     file_state_of(p, &d->jrnl);
 }
 
-static bool disk_state_same(const struct disk_state *a, const struct disk_state *b)
+static bool file_state_same_file(const struct file_state *a, const struct file_state *b)
 {
-    return file_state_same(&a->main, &b->main) && file_state_same(&a->wal, &b->wal) &&
-           file_state_same(&a->jrnl, &b->jrnl) &&
+    return a->exists == b->exists && a->dev == b->dev && a->ino == b->ino;
+}
+
+/* Whether what was read (before) is still a state SQLite would read (after): the main
+ * file and any -journal unchanged, and a -wal that was read the same log (the same file
+ * with the same header: salts and checkpoint sequence, which a restarted or truncated
+ * log changes) that at most grew. A writer only appends frames to a log; a copy cut in
+ * a frame, or ending before its commit frame, is a valid earlier state since SQLite
+ * stops reading at the first frame whose checksum fails. A -wal that was empty was not
+ * read: the main file alone, unchanged, is such a state whatever the log holds now. */
+static bool disk_state_stable(const struct disk_state *a, const struct disk_state *b)
+{
+    if (!file_state_same(&a->main, &b->main) || !file_state_same(&a->jrnl, &b->jrnl))
+        return false;
+    if (a->wal.size == 0)
+        return true;
+    return file_state_same_file(&a->wal, &b->wal) && b->wal.size >= a->wal.size &&
            memcmp(a->wal_head, b->wal_head, sizeof(a->wal_head)) == 0;
 }
 
@@ -392,17 +450,20 @@ static int copy_file(const char *src, const char *dst, char *err)
     return ret;
 }
 
+static const char *const copy_names[] = {"db", "db-wal", "db-shm", "db-journal"};
+
 static void copy_remove(char *dir)
 {
-    static const char *const names[] = {"db", "db-wal", "db-shm", "db-journal"};
     if (!dir[0])
         return;
-    for (size_t i = 0; i < QB_ARRAY_LEN(names); i++) {
+    for (size_t i = 0; i < QB_ARRAY_LEN(copy_names); i++) {
         char p[600];
-        snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
+        snprintf(p, sizeof(p), "%s/%s", dir, copy_names[i]);
         unlink(p);
+        sig_tmp_remove(p);
     }
     rmdir(dir);
+    sig_tmp_remove(dir);
     dir[0] = 0;
 }
 
@@ -417,6 +478,13 @@ static int copy_make(const char *real, const struct disk_state *d, char *dir, si
                 strerror(errno));
         dir[0] = 0;
         return -1;
+    }
+    /* a signal that ends the process (report, compare) takes the copy with it */
+    sig_tmp_add(dir);
+    for (size_t i = 0; i < QB_ARRAY_LEN(copy_names); i++) {
+        char p[600];
+        snprintf(p, sizeof(p), "%s/%s", dir, copy_names[i]);
+        sig_tmp_add(p);
     }
     char src[PATH_MAX + 16], dst[600];
     snprintf(dst, sizeof(dst), "%s/db", dir);
@@ -444,6 +512,7 @@ enum probe_verdict {
     PROBE_OURS,    /* ours or an empty SQLite file, at version (or older) */
     PROBE_REFUSED, /* not SQLite, corrupt, another application's, newer */
     PROBE_ERROR,   /* could not be read (not a verdict on the file) */
+    PROBE_BUSY,    /* it kept changing while it was read (no verdict either) */
 };
 
 struct probe {
@@ -604,18 +673,20 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
             copy_remove(copy);
     }
     disk_state_read(p->real, &after);
-    p->stable = disk_state_same(&before, &after);
+    p->stable = disk_state_stable(&before, &after);
     return ret;
 }
 
-/* Judge the file at path, reading it again while it changes (another writer at work),
- * for up to busy_ms. -1 with err for a refused file or one that cannot be read. */
+/* Judge the file at path, reading it again while it changes (another writer checkpointing
+ * or restarting its log), for up to busy_ms (and at least twice). -1 with err for a
+ * refused file, one that cannot be read, or one that never held still: a read of a file
+ * that changed meanwhile is no verdict on it. */
 static int probe_path(const char *path, const char *shown, bool keep_copy, int64_t busy_ms,
                       struct probe *p, char *err)
 {
     uint64_t deadline = monotime_ns() + (uint64_t)busy_ms * 1000000u, wait_ms = 1;
     memset(p, 0, sizeof(*p));
-    for (;;) {
+    for (int tries = 1;; tries++) {
         copy_remove(p->copy_dir);
         if (!realpath(path, p->real)) {
             if (errno == ENOENT) {
@@ -626,8 +697,14 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
             return set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
         }
         int ret = probe_once(shown, keep_copy, p, err);
-        if (p->stable || monotime_ns() >= deadline)
+        if (p->stable)
             return ret;
+        deadline = sig_cap(deadline);
+        if (tries >= 2 && monotime_ns() >= deadline) {
+            copy_remove(p->copy_dir);
+            p->verdict = PROBE_BUSY;
+            return set_err(err, "database '%s' keeps changing; try again", shown);
+        }
         sleep_ms(wait_ms);
         wait_ms = wait_ms * 2 < 64 ? wait_ms * 2 : 64;
     }
@@ -645,9 +722,23 @@ struct migrate_arg {
 static int check_owner(struct store *s, struct migrate_arg *a, int64_t *ver, char *err)
 {
     int64_t app = 0, n_tab = 0;
-    if (pragma_int(s->db, "PRAGMA application_id", &app) < 0 ||
-        pragma_int(s->db, "PRAGMA user_version", ver) < 0 ||
-        pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &n_tab) < 0)
+    /* one statement, one read transaction: three would see another process's schema
+     * creation half (no application id yet, tables already) */
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "SELECT (SELECT application_id FROM pragma_application_id),"
+                                " (SELECT user_version FROM pragma_user_version),"
+                                " (SELECT count(*) FROM sqlite_master)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        app = sqlite3_column_int64(st, 0);
+        *ver = sqlite3_column_int64(st, 1);
+        n_tab = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
         return db_err(s, err, "cannot read the schema version");
     if (app != STORE_APPLICATION_ID && (app != 0 || n_tab > 0)) {
         a->refused = true;
@@ -717,6 +808,15 @@ static int connect(struct store *s, const char *file, int flags, bool wal, int t
                        s->db ? sqlite3_errmsg(s->db) : "out of memory");
     }
     sqlite3_busy_handler(s->db, busy_wait, s);
+    /* the owner first, on this connection: the file may have been swapped for another
+     * since it was checked, and setting the journal mode would convert that one to WAL */
+    struct migrate_arg owner = {target, false};
+    int64_t ver = 0;
+    /* a read that fails (no room for the -shm, say) is left to the steps below to say */
+    if (check_owner(s, &owner, &ver, err) < 0 && owner.refused) {
+        *why = STORE_FAIL_REFUSED;
+        return -1;
+    }
     bool refused = false;
     if ((wal && exec_retry(s, "PRAGMA journal_mode = WAL", err) < 0) ||
         exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
@@ -881,7 +981,9 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
     bool in_place = false;
     for (int tries = 0;; tries++) {
         if (probe_path(path, s->path, access == STORE_READ, s->busy_ms, &p, err) < 0) {
-            *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
+            *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED
+                   : p.verdict == PROBE_BUSY  ? STORE_FAIL_BUSY
+                                              : STORE_FAIL_IO;
             goto fail;
         }
         if (p.verdict != PROBE_ABSENT)
@@ -1658,18 +1760,62 @@ int store_note_import(struct store *s, const char *sha256_hex, int64_t run_id, c
 
 int store_begin(struct store *s, char *err)
 {
-    return exec_retry(s, "BEGIN IMMEDIATE", err);
+    if (s->in_tx)
+        return set_err(err, "database '%s': a transaction is already open", s->path);
+    if (end_stray_tx(s, err) < 0 || exec_retry(s, "BEGIN IMMEDIATE", err) < 0)
+        return -1;
+    s->in_tx = true;
+    return 0;
 }
 
 int store_commit(struct store *s, char *err)
 {
-    return exec_retry(s, "COMMIT", err);
+    if (!s->in_tx)
+        return set_err(err, "database '%s': no transaction to commit", s->path);
+    uint64_t t0 = monotime_ns(), wait_ms = 5;
+    deadline_start(s);
+    int ret;
+    for (;;) {
+        ret = exec(s, "COMMIT", err);
+        /* committed, or rolled back by SQLite itself (a full disk, an I/O error): a
+         * COMMIT again would only say that no transaction is active */
+        if (ret == 0 || sqlite3_get_autocommit(s->db))
+            break;
+        uint64_t now = monotime_ns();
+        s->deadline_ns = sig_cap(s->deadline_ns);
+        if (!transient(s->code) || now >= s->deadline_ns)
+            break;
+        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
+        sleep_ms(wait_ms < left ? wait_ms : left);
+        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
+    }
+    s->in_write = false;
+    if (sqlite3_get_autocommit(s->db))
+        s->in_tx = false;
+    if (ret < 0)
+        note_tries(err, s->code, t0);
+    return ret;
 }
 
 void store_rollback(struct store *s)
 {
-    if (s && !sqlite3_get_autocommit(s->db))
+    if (!s)
+        return;
+    if (!sqlite3_get_autocommit(s->db))
         exec(s, "ROLLBACK", NULL);
+    s->in_tx = false;
+}
+
+int store_tx(struct store *s, int (*fn)(struct store *, void *, char *), void *arg, char *err)
+{
+    if (s->in_tx)
+        return set_err(err, "database '%s': a transaction is already open", s->path);
+    return write_tx(s, fn, arg, err);
+}
+
+int store_test_exec(struct store *s, const char *sql, char *err)
+{
+    return exec(s, sql, err);
 }
 
 int store_list_runs(struct store *s, cJSON **runs, char *err)

@@ -25,13 +25,16 @@ enum store_access {
 enum store_fail {
     STORE_FAIL_IO,      /* could not create, write or read it (says nothing of the file) */
     STORE_FAIL_REFUSED, /* not SQLite, corrupt, another application's, or a newer schema */
+    STORE_FAIL_BUSY,    /* it kept changing while it was checked (no verdict): try again */
 };
 
 /* Open or create (STORE_WRITE) the database at path (":memory:" for a private one),
  * migrating it to STORE_SCHEMA_VERSION. An existing file is judged on what SQLite reads,
  * its -wal or -journal included, without writing to any of them: one that is not
  * SQLite, is corrupt (SQLite's quick_check), belongs to another application or has a
- * newer schema is refused with a one-line err and left byte-for-byte untouched. A new
+ * newer schema is refused with a one-line err and left byte-for-byte untouched; one that
+another writer keeps changing (checkpoints, a restarted log) longer than store_busy_ms()
+fails with STORE_FAIL_BUSY rather than be judged on a torn read. A new
  * file appears whole (made beside it and linked into place). STORE_READ on a file that
  * cannot be written opens it read-only (through a private copy when it has a log or an
  * older schema). Returns the handle (close with store_close) or NULL with err and *why
@@ -123,11 +126,25 @@ int64_t store_find_import(struct store *s, const char *sha256_hex);
 /* Note that run_id was imported from a file with this SHA-256 (hex) */
 int store_note_import(struct store *s, const char *sha256_hex, int64_t run_id, char *err);
 
-/* One transaction around several calls (an import: all of a file's rows or none).
- * store_add_result inside it joins it instead of committing on its own. */
+/* One transaction around several calls (all of a file's rows or none). Writes between
+ * store_begin and store_commit / store_rollback join it instead of committing on their
+ * own; a transaction open otherwise (left by accident) is never joined: the next write
+ * rolls it back first, or fails when it cannot. store_commit retries while another
+ * writer's lock is in the way, but not once SQLite rolled the transaction back itself
+ * (disk full, I/O error): then it fails and the transaction is over. */
 int store_begin(struct store *s, char *err);
 int store_commit(struct store *s, char *err);
 void store_rollback(struct store *s); /* accepts a store without a transaction */
+
+/* fn(s, arg, err) in one write transaction, retried whole (fn again from the start:
+ * it must only write through s, and fail with -1 and err) while the failure may pass
+ * (another writer's lock, disk full, I/O error) for store_busy_ms(); writes inside join
+ * it. All of fn's writes are stored or none. 0, or -1 with err (" (after X s of
+ * retries)" added when it gave up on a failure that may pass). */
+int store_tx(struct store *s, int (*fn)(struct store *, void *, char *), void *arg, char *err);
+
+/* Tests only: run sql on the connection as it is (no transaction, no retry) */
+int store_test_exec(struct store *s, const char *sql, char *err);
 
 /* Runs, newest first: a JSON array of {"id", "label", "command", "argv", "started",
  * "ended", "status", "imported_from", "host", "n_results", "reason"} (the caller frees). */

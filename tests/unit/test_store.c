@@ -165,6 +165,57 @@ out:
     free(path);
 }
 
+/* A transaction left open by accident (not store_begin's) is not joined: a row written
+ * after it is committed (it used to join it and be lost at close); store_begin's is
+ * joined, and store_commit after SQLite ended it says so instead of retrying */
+void test_store_stray_tx(void)
+{
+    char err[QB_ERR_LEN], *path = tmp_path("stray.db");
+    remove_db(path);
+    struct store *s = store_open(path, 0, err);
+    CHECK(s != NULL);
+    if (!s)
+        goto out;
+    int64_t run = 0;
+    cJSON *a = bench_row(512, 0, 100, "abc");
+    CHECK(store_run_begin(s, "bench", "[]", "stray", NULL, &run, err) == 0);
+    CHECK(store_test_exec(s, "BEGIN", err) == 0); /* e.g. after a ROLLBACK that failed */
+    CHECK(store_add_result(s, run, "bench", a, 1, err) == 0);
+    CHECK(store_run_end(s, run, "ok", err) == 0);
+    /* inside store_begin's transaction the writes join it and are kept by the commit */
+    CHECK(store_begin(s, err) == 0);
+    CHECK(store_add_result(s, run, "bench", a, 2, err) == 0);
+    CHECK(store_commit(s, err) == 0);
+    /* and dropped by a rollback */
+    CHECK(store_begin(s, err) == 0);
+    CHECK(store_add_result(s, run, "bench", a, 3, err) == 0);
+    store_rollback(s);
+    /* a commit with no transaction of ours fails instead of joining anything */
+    CHECK(store_commit(s, err) < 0);
+    store_close(s);
+    s = store_open(path, 0, err);
+    CHECK(s != NULL);
+    if (s) {
+        cJSON *rows = NULL;
+        struct store_filter f = {.label = "stray"};
+        CHECK(store_query(s, &f, &rows, err) == 0 && cJSON_GetArraySize(rows) == 2);
+        CHECK(rows && cJSON_GetArraySize(rows) == 2 &&
+              cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "line")->valueint == 1 &&
+              cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 1), "line")->valueint == 2);
+        cJSON_Delete(rows);
+        cJSON *runs = NULL;
+        CHECK(store_list_runs(s, &runs, err) == 0 && cJSON_GetArraySize(runs) == 1);
+        const cJSON *st = cJSON_GetObjectItem(cJSON_GetArrayItem(runs, 0), "status");
+        CHECK(cJSON_IsString(st) && strcmp(st->valuestring, "ok") == 0);
+        cJSON_Delete(runs);
+    }
+    cJSON_Delete(a);
+    store_close(s);
+out:
+    remove_db(path);
+    free(path);
+}
+
 /* Open must fail with the expected text and leave the file's bytes as they were */
 static void check_refused(const char *path, const char *want)
 {
