@@ -71,19 +71,29 @@ wait $wpid
 [ "$(q w.db "SELECT count(*) FROM results r JOIN runs u ON u.id = r.run_id WHERE u.label IN ('first', 'second')")" = 6 ] ||
     fail "rows missing"
 
-# 2. a writer that checkpoints after every commit: no verdict, exit 1, at the deadline
+# 2. a writer that checkpoints after every commit: no verdict on a torn copy. Mostly the
+# check never holds still and ends at the deadline with exit 1; on a busy machine the
+# writer may pause long enough for one whole, still read (then exit 0 with the rows):
+# either, never exit 3 ("corrupt") for this healthy file
 writer checkpoint
 QB_DB_BUSY_MS=1500 run "$QB" report --runs --db w.db
-expect_rc 1 "report under a checkpointing writer"
-expect_err "quantbench: error: database 'w.db' keeps changing; try again"
+case $rc in
+0) expect_out_has "first" ;;
+1) expect_err "quantbench: error: database 'w.db' keeps changing; try again" ;;
+*) cat "$T/err" >&2; fail "report under a checkpointing writer: exit $rc" ;;
+esac
 QB_DB_BUSY_MS=1500 run "$QB" import --force sb.jsonl --db w.db --label third
-expect_rc 1 "import under a checkpointing writer"
-expect_err "quantbench: error: database 'w.db' keeps changing; try again"
+case $rc in
+0) third=3 ;;
+1) expect_err "quantbench: error: database 'w.db' keeps changing; try again"; third=0 ;;
+*) cat "$T/err" >&2; fail "import under a checkpointing writer: exit $rc" ;;
+esac
 touch stop.checkpoint
 wait $wpid
 [ -z "$(ls -A "$TMPDIR")" ] || fail "a private copy was left behind"
 [ "$(q w.db 'PRAGMA integrity_check')" = ok ] || fail "integrity"
-[ "$(q w.db "SELECT count(*) FROM runs WHERE label = 'third'")" = 0 ] || fail "import stored under a failed check"
+[ "$(q w.db "SELECT count(*) FROM results r JOIN runs u ON u.id = r.run_id WHERE u.label = 'third'")" = $third ] ||
+    fail "import under the checkpointing writer: rows stored do not match its exit code"
 run "$QB" report --runs --db w.db
 expect_rc 0 "report once the writer stopped"
 echo ok
