@@ -224,6 +224,24 @@ static int end_stray_tx(struct store *s, char *err)
     return -1;
 }
 
+/* After a failed try with s->code: false when another is not worth it (not transient, or
+ * the deadline, cut short by a signal, has passed); else wait the back-off (5 ms doubling
+ * to 500 ms, never past the deadline) and true */
+static bool retry_wait(struct store *s, uint64_t *wait_ms)
+{
+    uint64_t now = monotime_ns();
+    s->deadline_ns = sig_cap(s->deadline_ns);
+    if (!transient(s->code) || now >= s->deadline_ns)
+        return false;
+    /* a full disk or an I/O error, outside a transaction: free the log's space if it can */
+    if ((s->code == SQLITE_FULL || s->code == SQLITE_IOERR) && sqlite3_get_autocommit(s->db))
+        sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+    uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
+    sleep_ms(*wait_ms < left ? *wait_ms : left);
+    *wait_ms = *wait_ms * 2 < 500 ? *wait_ms * 2 : 500;
+    return true;
+}
+
 /* Run body in a BEGIN IMMEDIATE transaction; a transient failure rolls back and is
  * retried with back-off until s->busy_ms has passed. body fails with s->code set to a
  * non-transient code (0) for what no retry can mend. Writes body makes join this
@@ -258,15 +276,8 @@ static int write_tx(struct store *s, int (*body)(struct store *, void *, char *)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL) != SQLITE_OK)
             code = 0; /* the next BEGIN would fail: do not retry */
         s->code = code;
-        uint64_t now = monotime_ns();
-        s->deadline_ns = sig_cap(s->deadline_ns);
-        if (!transient(code) || now >= s->deadline_ns)
+        if (!retry_wait(s, &wait_ms))
             break;
-        if (code == SQLITE_FULL || code == SQLITE_IOERR) /* frees the log's space if it can */
-            sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
-        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
-        sleep_ms(wait_ms < left ? wait_ms : left);
-        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
     }
     s->in_write = false;
     note_tries(err, s->code, t0);
@@ -283,13 +294,8 @@ static int exec_retry(struct store *s, const char *sql, char *err)
             s->in_write = false;
             return 0;
         }
-        uint64_t now = monotime_ns();
-        s->deadline_ns = sig_cap(s->deadline_ns);
-        if (!transient(s->code) || now >= s->deadline_ns)
+        if (!retry_wait(s, &wait_ms))
             break;
-        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
-        sleep_ms(wait_ms < left ? wait_ms : left);
-        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
     }
     s->in_write = false;
     note_tries(err, s->code, t0);
@@ -1781,13 +1787,8 @@ int store_commit(struct store *s, char *err)
          * COMMIT again would only say that no transaction is active */
         if (ret == 0 || sqlite3_get_autocommit(s->db))
             break;
-        uint64_t now = monotime_ns();
-        s->deadline_ns = sig_cap(s->deadline_ns);
-        if (!transient(s->code) || now >= s->deadline_ns)
+        if (!retry_wait(s, &wait_ms))
             break;
-        uint64_t left = (s->deadline_ns - now) / 1000000 + 1;
-        sleep_ms(wait_ms < left ? wait_ms : left);
-        wait_ms = wait_ms * 2 < 500 ? wait_ms * 2 : 500;
     }
     s->in_write = false;
     if (sqlite3_get_autocommit(s->db))
