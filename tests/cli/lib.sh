@@ -71,3 +71,20 @@ ref_run() {
     done
     return 1
 }
+
+# gguf_set_name FILE PYBYTES: rewrite FILE's general.name in place with the bytes of the
+# python literal PYBYTES, which must be as long as the name it replaces (offsets stay)
+gguf_set_name() {
+    python3 - "$1" "$2" <<'PY'
+import ast, struct, sys
+p, new = sys.argv[1], ast.literal_eval(sys.argv[2])
+d = bytearray(open(p, 'rb').read())
+key = b'general.name'
+i = d.index(struct.pack('<Q', len(key)) + key) + 8 + len(key)
+assert struct.unpack_from('<I', d, i)[0] == 8  # a string
+n = struct.unpack_from('<Q', d, i + 4)[0]
+assert n == len(new), n
+d[i + 12:i + 12 + n] = new
+open(p, 'wb').write(d)
+PY
+}

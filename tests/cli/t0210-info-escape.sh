@@ -5,19 +5,7 @@
 # a C1 CSI (U+009B as UTF-8), a byte that is not UTF-8, then "e" and a kept "é"
 f=$'a|b\e[1m\nc.gguf'
 cp "$(model_dense)" "$f"
-python3 - "$f" <<'PY' || fail "patch"
-import struct, sys
-p = sys.argv[1]
-d = bytearray(open(p, 'rb').read())
-key = b'general.name'
-i = d.index(struct.pack('<Q', len(key)) + key) + 8 + len(key)
-assert struct.unpack_from('<I', d, i)[0] == 8
-n = struct.unpack_from('<Q', d, i + 4)[0]
-new = b'\x1b[31mev|l\n\xc2\x9b\xffe\xc3\xa9'
-assert n == len(new), n
-d[i + 12:i + 12 + n] = new
-open(p, 'wb').write(d)
-PY
+gguf_set_name "$f" "b'\x1b[31mev|l\n\xc2\x9b\xffe\xc3\xa9'" || fail "patch"
 noesc() { # file what [json]: no ESC nor other C0 control than newline and tab, no C1 CSI
     # (json: a C1 character is text JSON carries as it is, there is no ESC to start it)
     python3 -c "

@@ -4,18 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 f=$'m|x\e[1m\n.gguf'
 cp "$(model_dense)" "$f"
-python3 - "$f" <<'PY' || fail "patch"
-import struct, sys
-p = sys.argv[1]
-d = bytearray(open(p, 'rb').read())
-key = b'general.name'
-i = d.index(struct.pack('<Q', len(key)) + key) + 8 + len(key)
-n = struct.unpack_from('<Q', d, i + 4)[0]
-new = b'\x1b]0;pwned\x07|\n\x1b[2J'
-assert n == len(new), n
-d[i + 12:i + 12 + n] = new
-open(p, 'wb').write(d)
-PY
+gguf_set_name "$f" "b'\x1b]0;pwned\x07|\n\x1b[2J'" || fail "patch"
 noesc() { # file what: no ESC nor other C0 control than newline and tab
     python3 -c "import sys; sys.exit(any(c < 32 and c not in (9, 10) for c in open(sys.argv[1], 'rb').read()))" "$1" ||
         fail "raw control bytes in $2: $(od -c "$1" | head -20)"
