@@ -67,11 +67,17 @@ $(BUILD)/obj/%.o: %.cpp $(LLAMA_MK) Makefile
 	@mkdir -p $(dir $@)
 	$(if $(filter 1,$(V)),,@echo "  CXX $<";) $(CXX) -std=c++17 $(OPT) -Wall -Wextra $(SAN) $(CXXFLAGS) $(LLAMA_CFLAGS) -I$(LLAMA_SRCDIR)/src -MMD -MP -c $< -o $@
 
-$(QB): $(OBJ) $(EXT_OBJ)
+# the include directions of src/ (scripts/layers.sh): a violation fails the build
+LAYERS_OK := $(BUILD)/layers.ok
+$(LAYERS_OK): $(shell find src -name '*.[ch]' -o -name '*.cpp') scripts/layers.sh
+	@mkdir -p $(dir $@)
+	@bash scripts/layers.sh && touch $@
+
+$(QB): $(LAYERS_OK) $(OBJ) $(EXT_OBJ)
 	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CXX) $(SAN) $(LDFLAGS) -o $@ $(OBJ) $(EXT_OBJ) $(LIBS)
 
 # unit tests: our modules with a fake engine; no llama.cpp, no model
-$(UNIT): $(LIB_OBJ) $(UNIT_OBJ)
+$(UNIT): $(LAYERS_OK) $(LIB_OBJ) $(UNIT_OBJ)
 	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CC) $(SAN) $(LDFLAGS) -o $@ $(LIB_OBJ) $(UNIT_OBJ) -lcjson -lsqlite3 -lm
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -8,14 +8,15 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/sig.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
-#include "dbrun.h"
-#include "runner.h"
+#include "../store/dbrun.h"
+#include "../run/runner.h"
 #include "single.h"
 
 static const char batched_help_head[] =
@@ -90,9 +91,9 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     uint64_t *pp_ns = NULL, *tg_ns = NULL, *ttft = NULL;
     int n = 0, n2 = 0, n3 = 0;
     char err[QB_ERR_LEN];
-    if (resp && (proto_get_u64_array(resp, "pp_ns", &pp_ns, &n, err) < 0 ||
-                 proto_get_u64_array(resp, "tg_ns", &tg_ns, &n2, err) < 0 ||
-                 proto_get_u64_array(resp, "ttft_ns", &ttft, &n3, err) < 0 || n != n2 || n != n3))
+    if (resp && (json_get_u64_array(resp, "pp_ns", &pp_ns, &n, err) < 0 ||
+                 json_get_u64_array(resp, "tg_ns", &tg_ns, &n2, err) < 0 ||
+                 json_get_u64_array(resp, "ttft_ns", &ttft, &n3, err) < 0 || n != n2 || n != n3))
         n = 0;
     double t[3];
     struct stats st[3];
@@ -125,9 +126,9 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     for (int i = 0; i < n; i++)
         sum += ttft[i];
     cJSON_AddNumberToObject(row, "ttft_ns", n ? (double)(sum / (uint64_t)n) : 0);
-    cJSON_AddItemToObject(row, "samples_pp_ns", proto_u64_array(pp_ns, n));
-    cJSON_AddItemToObject(row, "samples_tg_ns", proto_u64_array(tg_ns, n));
-    cJSON_AddItemToObject(row, "samples_ttft_ns", proto_u64_array(ttft, n));
+    cJSON_AddItemToObject(row, "samples_pp_ns", json_u64_array(pp_ns, n));
+    cJSON_AddItemToObject(row, "samples_tg_ns", json_u64_array(tg_ns, n));
+    cJSON_AddItemToObject(row, "samples_ttft_ns", json_u64_array(ttft, n));
     cJSON_AddStringToObject(row, "status", status);
     cJSON_AddStringToObject(row, "error", error);
     single_opts_json(o, row);

@@ -7,17 +7,18 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../measure/bench_row.h"
+#include "../record/bench_row.h"
 #include "../report/bench_report.h"
 #include "../util/clock.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "args.h"
 #include "cmd.h"
-#include "dbrun.h"
-#include "runner.h"
+#include "../store/dbrun.h"
+#include "../run/runner.h"
 
 static const char *const bench_help[] = {
     "usage: quantbench bench -m MODEL [flags]\n"
@@ -637,10 +638,10 @@ static int take_result(const cJSON *resp, struct bench_row *row, char *err)
     row->depth_ns = (uint64_t)json_num(resp, "depth_ns");
     row->depth_fills = (int)json_num(resp, "depth_fills");
     json_copy_str(row->reps_stop, sizeof(row->reps_stop), resp, "reps_stop");
-    if (proto_get_u64_array(resp, "samples_ns", &row->samples_ns, &n1, err) < 0 ||
-        proto_get_u64_array(resp, "pp_ns", &row->pp_ns, &n2, err) < 0 ||
-        proto_get_u64_array(resp, "tg_ns", &row->tg_ns, &n3, err) < 0 ||
-        proto_get_u64_array(resp, "ttft_ns", &row->ttft_ns, &n4, err) < 0)
+    if (json_get_u64_array(resp, "samples_ns", &row->samples_ns, &n1, err) < 0 ||
+        json_get_u64_array(resp, "pp_ns", &row->pp_ns, &n2, err) < 0 ||
+        json_get_u64_array(resp, "tg_ns", &row->tg_ns, &n3, err) < 0 ||
+        json_get_u64_array(resp, "ttft_ns", &row->ttft_ns, &n4, err) < 0)
         return -1;
     if (n1 != n2 || n1 != n3 || n1 != n4)
         return set_err(err, "protocol: sample arrays differ in length");

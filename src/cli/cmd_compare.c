@@ -15,7 +15,7 @@
 #include "../util/log.h"
 #include "../util/strmap.h"
 #include "cmd.h"
-#include "dbrun.h"
+#include "../store/dbrun.h"
 
 static const char compare_help[] =
     "usage: quantbench compare A B [flags]\n"

@@ -11,15 +11,16 @@
 #include "../mem/estimate.h"
 #include "../report/table.h"
 #include "../util/clock.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
-#include "dbrun.h"
+#include "../store/dbrun.h"
 #include "memcmd.h"
-#include "runner.h"
+#include "../run/runner.h"
 #include "single.h"
 
 static const char ctxmax_help[] =

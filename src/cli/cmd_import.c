@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/import.h"
+#include "../store/import.h"
 #include "../store/store.h"
 #include "../util/log.h"
 #include "../util/sha256.h"

@@ -13,7 +13,7 @@
 #include "../util/util.h"
 #include "cmd.h"
 #include "memcmd.h"
-#include "runner.h"
+#include "../run/runner.h"
 #include "single.h"
 
 static const char mem_help[] =

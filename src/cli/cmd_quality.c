@@ -10,13 +10,14 @@
 #include "../measure/kld.h"
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/json.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
-#include "corpus.h"
-#include "dbrun.h"
-#include "runner.h"
+#include "../run/corpus.h"
+#include "../store/dbrun.h"
+#include "../run/runner.h"
 #include "single.h"
 
 static const char quality_help[] =

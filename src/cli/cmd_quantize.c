@@ -16,6 +16,7 @@
 #include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../util/clock.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/progress.h"
 #include "../util/sha256.h"
@@ -23,9 +24,9 @@
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
-#include "corpus.h"
-#include "dbrun.h"
-#include "runner.h"
+#include "../run/corpus.h"
+#include "../store/dbrun.h"
+#include "../run/runner.h"
 #include "single.h"
 
 static const char quantize_help[] =

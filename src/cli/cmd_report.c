@@ -13,7 +13,7 @@
 #include "../report/table.h"
 #include "../store/store.h"
 #include "cmd.h"
-#include "dbrun.h"
+#include "../store/dbrun.h"
 
 static const char report_help[] =
     "usage: quantbench report [FILTER...] [flags]\n"

@@ -7,14 +7,15 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/sig.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
-#include "dbrun.h"
-#include "runner.h"
+#include "../store/dbrun.h"
+#include "../run/runner.h"
 #include "single.h"
 
 static const char sweep_help_head[] =
@@ -74,16 +75,16 @@ static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, in
     int n_pp = 0, n_tg = 0;
     char err[QB_ERR_LEN];
     if (point) {
-        proto_get_u64_array(point, "pp_ns", &pp_ns, &n_pp, err);
-        proto_get_u64_array(point, "tg_ns", &tg_ns, &n_tg, err);
+        json_get_u64_array(point, "pp_ns", &pp_ns, &n_pp, err);
+        json_get_u64_array(point, "tg_ns", &tg_ns, &n_tg, err);
     }
     cJSON_AddNumberToObject(row, "n_kv", point ? json_num(point, "n_kv") : 0);
     cJSON_AddNumberToObject(row, "pp", pp);
     cJSON_AddNumberToObject(row, "tg", tg);
     bool noisy = add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
     noisy |= add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
-    cJSON_AddItemToObject(row, "samples_pp_ns", proto_u64_array(pp_ns, n_pp));
-    cJSON_AddItemToObject(row, "samples_tg_ns", proto_u64_array(tg_ns, n_tg));
+    cJSON_AddItemToObject(row, "samples_pp_ns", json_u64_array(pp_ns, n_pp));
+    cJSON_AddItemToObject(row, "samples_tg_ns", json_u64_array(tg_ns, n_tg));
     /* S_PP or S_TG too spread over -r (the 95% CI half-width above 5% of the mean) */
     cJSON_AddBoolToObject(row, "noisy", noisy);
     cJSON_AddStringToObject(row, "status", status);

@@ -5,11 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../engine/proto.h"
+#include "../run/proto.h"
 #include "../report/table.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "cmd.h"
-#include "runner.h"
+#include "../run/runner.h"
 
 void memcmd_init(struct memcmd *mc)
 {

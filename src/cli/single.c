@@ -10,7 +10,7 @@
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
-#include "runner.h"
+#include "../run/runner.h"
 
 const char single_opts_help[] =
     "  -m, --model FILE            GGUF model (required); several (-m A -m B, -m A,B) run\n"

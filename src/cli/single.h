@@ -7,7 +7,7 @@
 #include <stdbool.h>
 
 #include "../engine/engine.h"
-#include "../engine/proto.h"
+#include "../run/proto.h"
 #include "../report/table.h"
 #include "../util/progress.h"
 

@@ -14,6 +14,7 @@
 #define WORKER_FD_IN      3
 #define WORKER_FD_OUT     4
 #define WORKER_TAIL_BYTES 4096
+#define WORKER_MAX_LINE   (16u << 20) /* longest message line either side accepts */
 
 struct worker;
 
@@ -54,9 +55,6 @@ bool worker_alive(const struct worker *w);
 const char *worker_stderr_tail(const struct worker *w);
 /* Ask it to quit, wait briefly, kill if needed, reap; accepts NULL. */
 void worker_stop(struct worker *w);
-
-/* The worker's side: serve requests until quit or EOF; returns the exit code. */
-int worker_main(int verbosity);
 
 /* Describe a wait() status: "killed by signal 11 (SIGSEGV)", "exited with status 3";
  * into buf. */

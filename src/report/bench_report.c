@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/json.h"
 #include "../util/util.h"
 #include "memsum.h"
 
@@ -161,7 +162,7 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "stddev_ns", (double)bench_row_stddev_ns(r));
     cJSON_AddNumberToObject(o, "avg_ts", s.mean);
     cJSON_AddNumberToObject(o, "stddev_ts", s.stddev);
-    cJSON_AddItemToObject(o, "samples_ns", proto_u64_array(r->samples_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_ns", json_u64_array(r->samples_ns, r->n));
     double *tsv = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
     bench_row_ts(r, tsv);
     cJSON_AddItemToObject(o, "samples_ts", num_array(tsv, r->n));
@@ -185,9 +186,9 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "ttft_ns", (double)mean_u64(r->ttft_ns, r->n));
     cJSON_AddNumberToObject(o, "t_pp_ns", (double)mean_u64(r->pp_ns, r->n));
     cJSON_AddNumberToObject(o, "t_tg_ns", (double)mean_u64(r->tg_ns, r->n));
-    cJSON_AddItemToObject(o, "samples_pp_ns", proto_u64_array(r->pp_ns, r->n));
-    cJSON_AddItemToObject(o, "samples_tg_ns", proto_u64_array(r->tg_ns, r->n));
-    cJSON_AddItemToObject(o, "samples_ttft_ns", proto_u64_array(r->ttft_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_pp_ns", json_u64_array(r->pp_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_tg_ns", json_u64_array(r->tg_ns, r->n));
+    cJSON_AddItemToObject(o, "samples_ttft_ns", json_u64_array(r->ttft_ns, r->n));
     cJSON_AddNumberToObject(o, "load_ns", (double)r->load_ns);
     cJSON_AddNumberToObject(o, "ctx_ns", (double)r->ctx_ns);
     cJSON_AddNumberToObject(o, "warmup_ns", (double)r->warmup_ns);

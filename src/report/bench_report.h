@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "../measure/bench_row.h"
+#include "../record/bench_row.h"
 #include "table.h"
 
 /* markdown columns shown besides model/size/params/backend/test/t/s/load/ctx */

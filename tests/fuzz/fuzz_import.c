@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "../../src/report/compare.h"
-#include "../../src/report/import.h"
+#include "../../src/store/import.h"
 #include "../../src/util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

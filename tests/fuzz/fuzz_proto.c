@@ -3,7 +3,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../src/engine/proto.h"
+#include "../../src/run/proto.h"
+#include "../../src/util/json.h"
 #include "../../src/util/util.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -22,7 +23,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         proto_parse_load(o, &model, &mp, &wl, err);
         uint64_t *v;
         int n;
-        if (proto_get_u64_array(o, "samples_ns", &v, &n, err) == 0)
+        if (json_get_u64_array(o, "samples_ns", &v, &n, err) == 0)
             free(v);
         cJSON_Delete(o);
     }

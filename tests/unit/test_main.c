@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../../src/engine/worker.h"
+#include "../../src/run/serve.h"
 #include "test.h"
 
 int test_failures;

@@ -1,7 +1,8 @@
 /* worker protocol encoding */
 #include <stdlib.h>
 
-#include "../../src/engine/proto.h"
+#include "../../src/run/proto.h"
+#include "../../src/util/json.h"
 #include "../../src/util/util.h"
 #include "test.h"
 
@@ -77,10 +78,10 @@ void test_proto_bad(void)
     uint64_t *v;
     int n;
     o = cJSON_Parse("{\"a\":[1,\"x\"]}");
-    CHECK(proto_get_u64_array(o, "a", &v, &n, err) < 0);
+    CHECK(json_get_u64_array(o, "a", &v, &n, err) < 0);
     cJSON_Delete(o);
     o = cJSON_Parse("{\"a\":[1,2,3]}");
-    CHECK(proto_get_u64_array(o, "a", &v, &n, err) == 0 && n == 3 && v[2] == 3);
+    CHECK(json_get_u64_array(o, "a", &v, &n, err) == 0 && n == 3 && v[2] == 3);
     free(v);
     cJSON_Delete(o);
 }

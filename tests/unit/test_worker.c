@@ -3,7 +3,7 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "../../src/engine/proto.h"
+#include "../../src/run/proto.h"
 #include "../../src/engine/worker.h"
 #include "../../src/util/sig.h"
 #include "../../src/util/util.h"

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../store/store.h"
+#include "store.h"
 #include "../util/log.h"
 #include "../util/sig.h"
 #include "../util/util.h"
-#include "cmd.h"
+#include "../util/exit.h"
 
 const char dbrun_help[] =
     "Results database:\n"

@@ -8,22 +8,11 @@
 
 #include "../gguf/gguf.h"
 #include "../util/clock.h"
+#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
-
-void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    snprintf(dst, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
-}
-
-double json_num(const cJSON *o, const char *key)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(it) ? it->valuedouble : 0;
-}
 
 static bool is_ev(const cJSON *o, const char *ev)
 {

@@ -1,20 +1,16 @@
-/* The JSON-lines protocol between the parent and a worker process. One JSON
- * object per line. Parent -> worker: {"op":"load",...}, {"op":"run",...},
- * {"op":"quit"}. Worker -> parent: {"ev":"loaded",...}, {"ev":"result",...},
- * {"ev":"error","msg":...}. This file converts our structs to and from those
- * objects; it does no I/O. */
-#ifndef QB_PROTO_H
-#define QB_PROTO_H
+/* The parameters of one unit of work for a worker: the test (what to measure, the
+ * context it needs) and the process settings of the worker that runs it. Typed; the
+ * protocol (run/proto.c) converts them to and from JSON. */
+#ifndef QB_PARAMS_H
+#define QB_PARAMS_H
 
-#include <cjson/cJSON.h>
+#include <stdbool.h>
 
+#include "../engine/engine.h"
 #include "../measure/batched.h"
 #include "../measure/pp_tg.h"
 #include "../measure/ppl.h"
 #include "../measure/sweep.h"
-#include "engine.h"
-
-#define PROTO_MAX_LINE (16u << 20) /* longest line either side accepts */
 
 /* One test to run in a loaded worker: the context it needs and what to measure. */
 enum work_kind {
@@ -48,20 +44,5 @@ struct work_load {
     int numa; /* NUMA strategy (engine_numa_init), applied on the worker's first load */
     int prio; /* process priority (engine_set_process_priority) */
 };
-
-/* Returned cJSON objects are the caller's (cJSON_Delete). */
-cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
-                      const struct work_load *wl);
-cJSON *proto_run_req(const struct work_test *t);
-
-/* Parse requests; 0 ok, -1 with err. model is borrowed from req. */
-int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
-                     struct work_load *wl, char *err);
-int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
-
-/* Helpers for reading fields: 0 ok, -1 with err naming the field. */
-int proto_get_int(const cJSON *o, const char *key, int64_t *out, char *err);
-int proto_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n, char *err);
-cJSON *proto_u64_array(const uint64_t *v, int n);
 
 #endif

@@ -4,10 +4,11 @@
 #ifndef QB_BENCH_ROW_H
 #define QB_BENCH_ROW_H
 
+#include <cjson/cJSON.h>
 #include <stdint.h>
 
 #include "../engine/engine.h"
-#include "../engine/proto.h"
+#include "params.h"
 #include "../util/stats.h"
 #include "../util/util.h"
 

@@ -8,9 +8,9 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#include "../engine/proto.h"
+#include "proto.h"
 #include "../engine/worker.h"
-#include "../measure/bench_row.h"
+#include "../record/bench_row.h"
 
 struct runner_info {
     uint64_t load_ns;               /* model load time of the current worker */
@@ -55,10 +55,6 @@ void runner_take_loaded(struct runner *r, const cJSON *resp);
 /* Add the build, model and host a row came from (what is known: after a failed load
  * only the file and host). */
 void runner_row_meta(const struct runner *r, cJSON *row);
-
-/* Fields of a JSON message; missing ones read as "" / 0. */
-void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key);
-double json_num(const cJSON *o, const char *key);
 
 /* A model file must be a complete GGUF: -1 with err otherwise; *n_layer from its
  * metadata (0 if unknown). */

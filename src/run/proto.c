@@ -7,76 +7,8 @@
 #include <string.h>
 
 #include "../measure/kld.h"
+#include "../util/json.h"
 #include "../util/util.h"
-
-cJSON *proto_u64_array(const uint64_t *v, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++)
-        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
-    return a;
-}
-
-int proto_get_int(const cJSON *o, const char *key, int64_t *out, char *err)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
-        it->valuedouble != floor(it->valuedouble) || fabs(it->valuedouble) > 9007199254740992.0)
-        return set_err(err, "protocol: field '%s' is missing or not an integer", key);
-    *out = (int64_t)it->valuedouble;
-    return 0;
-}
-
-static int get_i32(const cJSON *o, const char *key, int64_t lo, int64_t hi, int *out, char *err)
-{
-    int64_t v;
-    if (proto_get_int(o, key, &v, err) < 0)
-        return -1;
-    if (v < lo || v > hi)
-        return set_err(err, "protocol: field '%s' out of range", key);
-    *out = (int)v;
-    return 0;
-}
-
-static int get_num(const cJSON *o, const char *key, double lo, double hi, double *out, char *err)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < lo ||
-        it->valuedouble > hi)
-        return set_err(err, "protocol: field '%s' is missing or out of range", key);
-    *out = it->valuedouble;
-    return 0;
-}
-
-static int get_str(const cJSON *o, const char *key, char *dst, size_t n, char *err)
-{
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(it) || strlen(it->valuestring) >= n)
-        return set_err(err, "protocol: field '%s' is missing or too long", key);
-    snprintf(dst, n, "%s", it->valuestring);
-    return 0;
-}
-
-int proto_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n, char *err)
-{
-    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsArray(a))
-        return set_err(err, "protocol: field '%s' is not an array", key);
-    int k = cJSON_GetArraySize(a);
-    uint64_t *v = xcalloc((size_t)(k ? k : 1), sizeof(uint64_t));
-    int i = 0;
-    const cJSON *it;
-    cJSON_ArrayForEach (it, a) {
-        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || !isfinite(it->valuedouble)) {
-            free(v);
-            return set_err(err, "protocol: field '%s' holds a non-number", key);
-        }
-        v[i++] = (uint64_t)it->valuedouble;
-    }
-    *out = v;
-    *n = k;
-    return 0;
-}
 
 cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
                       const struct work_load *wl)
@@ -109,15 +41,15 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
         return set_err(err, "protocol: load without a model");
     *model = m->valuestring;
     int sm = 1;
-    if (get_i32(req, "n_gpu_layers", -1, 1 << 20, &mp->n_gpu_layers, err) < 0 ||
-        get_i32(req, "split_mode", 0, 3, &sm, err) < 0 ||
-        get_i32(req, "main_gpu", 0, ENGINE_MAX_DEVICES, &mp->main_gpu, err) < 0 ||
-        get_i32(req, "use_mmap", -1, 1, &mp->use_mmap, err) < 0 ||
-        get_str(req, "devices", mp->devices, sizeof(mp->devices), err) < 0 ||
-        get_str(req, "overrides", mp->overrides, sizeof(mp->overrides), err) < 0 ||
-        get_i32(req, "n_cpu_moe", 0, 1 << 20, &mp->n_cpu_moe, err) < 0 ||
-        get_i32(req, "numa", 0, 4, &wl->numa, err) < 0 ||
-        get_i32(req, "prio", -1, 3, &wl->prio, err) < 0)
+    if (json_get_i32(req, "n_gpu_layers", -1, 1 << 20, &mp->n_gpu_layers, err) < 0 ||
+        json_get_i32(req, "split_mode", 0, 3, &sm, err) < 0 ||
+        json_get_i32(req, "main_gpu", 0, ENGINE_MAX_DEVICES, &mp->main_gpu, err) < 0 ||
+        json_get_i32(req, "use_mmap", -1, 1, &mp->use_mmap, err) < 0 ||
+        json_get_str(req, "devices", mp->devices, sizeof(mp->devices), err) < 0 ||
+        json_get_str(req, "overrides", mp->overrides, sizeof(mp->overrides), err) < 0 ||
+        json_get_i32(req, "n_cpu_moe", 0, 1 << 20, &mp->n_cpu_moe, err) < 0 ||
+        json_get_i32(req, "numa", 0, 4, &wl->numa, err) < 0 ||
+        json_get_i32(req, "prio", -1, 3, &wl->prio, err) < 0)
         return -1;
     mp->split_mode = (enum engine_split_mode)sm;
     mp->no_alloc = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_alloc"));
@@ -199,27 +131,27 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     memset(t, 0, sizeof(*t));
     t->cp = engine_ctx_params_default();
     const int big = 1 << 30;
-    if (get_i32(req, "id", 0, big, &t->id, err) < 0 ||
-        get_i32(req, "n_ctx", 1, big, &n_ctx, err) < 0 ||
-        get_i32(req, "n_batch", 1, big, &n_batch, err) < 0 ||
-        get_i32(req, "n_ubatch", 1, big, &n_ubatch, err) < 0 ||
-        get_i32(req, "n_seq_max", 1, 4096, &n_seq, err) < 0 ||
-        get_i32(req, "flash_attn", -1, 1, &t->cp.flash_attn, err) < 0 ||
-        get_str(req, "type_k", t->cp.type_k, sizeof(t->cp.type_k), err) < 0 ||
-        get_str(req, "type_v", t->cp.type_v, sizeof(t->cp.type_v), err) < 0 ||
-        get_i32(req, "n_threads", 1, 4096, &t->cp.n_threads, err) < 0 ||
-        get_i32(req, "poll", -1, 100, &t->cp.poll, err) < 0 ||
-        get_i32(req, "n_prompt", 0, big, &t->pt.n_prompt, err) < 0 ||
-        get_i32(req, "n_gen", 0, big, &t->pt.n_gen, err) < 0 ||
-        get_i32(req, "n_depth", 0, big, &t->pt.n_depth, err) < 0 ||
-        get_i32(req, "reps", 1, 1 << 20, &t->pt.reps, err) < 0 ||
-        proto_get_int(req, "seed", &seed, err) < 0 ||
-        get_str(req, "cpu_mask", t->cp.cpu_mask, sizeof(t->cp.cpu_mask), err) < 0 ||
-        get_i32(req, "prio", -1, 3, &t->cp.prio, err) < 0 ||
-        get_i32(req, "min_reps", 0, 1 << 20, &t->pt.min_reps, err) < 0 ||
-        get_num(req, "rel_ci", 0, 1e9, &t->pt.rel_ci, err) < 0 ||
-        get_num(req, "max_time_s", 0, 1e9, &t->pt.max_time_s, err) < 0 ||
-        get_num(req, "delay_s", 0, 1e9, &t->delay_s, err) < 0)
+    if (json_get_i32(req, "id", 0, big, &t->id, err) < 0 ||
+        json_get_i32(req, "n_ctx", 1, big, &n_ctx, err) < 0 ||
+        json_get_i32(req, "n_batch", 1, big, &n_batch, err) < 0 ||
+        json_get_i32(req, "n_ubatch", 1, big, &n_ubatch, err) < 0 ||
+        json_get_i32(req, "n_seq_max", 1, 4096, &n_seq, err) < 0 ||
+        json_get_i32(req, "flash_attn", -1, 1, &t->cp.flash_attn, err) < 0 ||
+        json_get_str(req, "type_k", t->cp.type_k, sizeof(t->cp.type_k), err) < 0 ||
+        json_get_str(req, "type_v", t->cp.type_v, sizeof(t->cp.type_v), err) < 0 ||
+        json_get_i32(req, "n_threads", 1, 4096, &t->cp.n_threads, err) < 0 ||
+        json_get_i32(req, "poll", -1, 100, &t->cp.poll, err) < 0 ||
+        json_get_i32(req, "n_prompt", 0, big, &t->pt.n_prompt, err) < 0 ||
+        json_get_i32(req, "n_gen", 0, big, &t->pt.n_gen, err) < 0 ||
+        json_get_i32(req, "n_depth", 0, big, &t->pt.n_depth, err) < 0 ||
+        json_get_i32(req, "reps", 1, 1 << 20, &t->pt.reps, err) < 0 ||
+        json_get_int(req, "seed", &seed, err) < 0 ||
+        json_get_str(req, "cpu_mask", t->cp.cpu_mask, sizeof(t->cp.cpu_mask), err) < 0 ||
+        json_get_i32(req, "prio", -1, 3, &t->cp.prio, err) < 0 ||
+        json_get_i32(req, "min_reps", 0, 1 << 20, &t->pt.min_reps, err) < 0 ||
+        json_get_num(req, "rel_ci", 0, 1e9, &t->pt.rel_ci, err) < 0 ||
+        json_get_num(req, "max_time_s", 0, 1e9, &t->pt.max_time_s, err) < 0 ||
+        json_get_num(req, "delay_s", 0, 1e9, &t->delay_s, err) < 0)
         return -1;
     t->cp.cpu_strict = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "cpu_strict"));
     t->pt.auto_reps = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "auto_reps"));
@@ -235,26 +167,26 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     t->pt.n_threads = t->cp.n_threads;
     t->pt.seed = (uint64_t)seed;
     int kind = 0;
-    if (get_i32(req, "kind", 0, 4, &kind, err) < 0)
+    if (json_get_i32(req, "kind", 0, 4, &kind, err) < 0)
         return -1;
     t->kind = (enum work_kind)kind;
     if (t->kind == WORK_SWEEP) {
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "sweep");
-        if (get_i32(w, "n_ctx", 1, big, &t->sw.n_ctx, err) < 0 ||
-            get_i32(w, "n_ubatch", 1, big, &t->sw.n_ubatch, err) < 0 ||
-            get_i32(w, "n_gen", 0, big, &t->sw.n_gen, err) < 0 ||
-            get_i32(w, "reps", 1, 1 << 20, &t->sw.reps, err) < 0 ||
-            get_i32(w, "stride", 1, big, &t->sw.stride, err) < 0)
+        if (json_get_i32(w, "n_ctx", 1, big, &t->sw.n_ctx, err) < 0 ||
+            json_get_i32(w, "n_ubatch", 1, big, &t->sw.n_ubatch, err) < 0 ||
+            json_get_i32(w, "n_gen", 0, big, &t->sw.n_gen, err) < 0 ||
+            json_get_i32(w, "reps", 1, 1 << 20, &t->sw.reps, err) < 0 ||
+            json_get_i32(w, "stride", 1, big, &t->sw.stride, err) < 0)
             return -1;
         t->sw.n_threads = t->cp.n_threads;
         t->sw.no_warmup = t->pt.no_warmup;
         t->sw.seed = t->pt.seed;
     } else if (t->kind == WORK_BATCHED) {
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "batched");
-        if (get_i32(w, "pp", 1, big, &t->bt.pp, err) < 0 ||
-            get_i32(w, "tg", 1, big, &t->bt.tg, err) < 0 ||
-            get_i32(w, "pl", 1, 4096, &t->bt.pl, err) < 0 ||
-            get_i32(w, "reps", 1, 1 << 20, &t->bt.reps, err) < 0)
+        if (json_get_i32(w, "pp", 1, big, &t->bt.pp, err) < 0 ||
+            json_get_i32(w, "tg", 1, big, &t->bt.tg, err) < 0 ||
+            json_get_i32(w, "pl", 1, 4096, &t->bt.pl, err) < 0 ||
+            json_get_i32(w, "reps", 1, 1 << 20, &t->bt.reps, err) < 0)
             return -1;
         t->bt.shared = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "shared"));
         t->bt.n_batch = n_batch;
@@ -266,13 +198,13 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         t->probe_fill = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "probe_fill"));
     } else if (t->kind == WORK_PPL) {
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "ppl");
-        if (get_str(w, "text", t->text_path, sizeof(t->text_path), err) < 0 ||
-            get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
-            get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
-            get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
-            get_i32(w, "mode", 0, 3, &t->ppl_mode, err) < 0 ||
-            get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
-            get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
+        if (json_get_str(w, "text", t->text_path, sizeof(t->text_path), err) < 0 ||
+            json_get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
+            json_get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
+            json_get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
+            json_get_i32(w, "mode", 0, 3, &t->ppl_mode, err) < 0 ||
+            json_get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
+            json_get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
             return -1;
         t->imx_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "imx_output"));
     }

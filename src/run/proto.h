@@ -1,0 +1,25 @@
+/* The JSON-lines protocol between the parent and a worker process. One JSON
+ * object per line. Parent -> worker: {"op":"load",...}, {"op":"run",...},
+ * {"op":"quit"}. Worker -> parent: {"ev":"loaded",...}, {"ev":"result",...},
+ * {"ev":"error","msg":...}. This file converts our structs to and from those
+ * objects; it does no I/O. */
+#ifndef QB_PROTO_H
+#define QB_PROTO_H
+
+#include <cjson/cJSON.h>
+
+#include "../engine/engine.h"
+#include "../record/params.h"
+
+
+/* Returned cJSON objects are the caller's (cJSON_Delete). */
+cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
+                      const struct work_load *wl);
+cJSON *proto_run_req(const struct work_test *t);
+
+/* Parse requests; 0 ok, -1 with err. model is borrowed from req. */
+int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
+                     struct work_load *wl, char *err);
+int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
+
+#endif

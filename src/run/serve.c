@@ -1,0 +1,707 @@
+/* The worker's side of a worker process (engine/worker.h starts it): serve load, run
+ * and quantize requests on fd 3, answer on fd 4, until quit or EOF. It runs the
+ * measurements (measure/) against the engine; the parent never loads a model. */
+#include "serve.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../engine/engine.h"
+#include "../engine/worker.h"
+#include "../gguf/imatrix.h"
+#include "../measure/kld.h"
+#include "../measure/pp_tg.h"
+#include "../util/clock.h"
+#include "../util/json.h"
+#include "../util/lines.h"
+#include "../util/log.h"
+#include "../util/procmem.h"
+#include "../util/rng.h"
+#include "../util/sig.h"
+#include "../util/util.h"
+#include "proto.h"
+
+static int send_obj(cJSON *o)
+{
+    char *s = cJSON_PrintUnformatted(o);
+    size_t n = strlen(s);
+    s = xrealloc(s, n + 2);
+    s[n++] = '\n';
+    size_t off = 0;
+    int ret = 0;
+    while (off < n) {
+        ssize_t k = write(WORKER_FD_OUT, s + off, n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k <= 0) {
+            ret = -1;
+            break;
+        }
+        off += (size_t)k;
+    }
+    free(s);
+    cJSON_Delete(o);
+    return ret;
+}
+
+static int send_error(int id, const char *msg)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "error");
+    if (id >= 0)
+        cJSON_AddNumberToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "msg", msg);
+    return send_obj(o);
+}
+
+/* QB_TEST_FAULT=noise: every odd repetition's times are reported 3 times as long;
+ * steady: every repetition's as the first's (no spread, whatever the machine's load) */
+static enum { FAULT_TIMES_REAL, FAULT_TIMES_NOISE, FAULT_TIMES_STEADY } fault_times;
+
+static void add_noise(uint64_t *ns, int n)
+{
+    for (int i = 1; fault_times != FAULT_TIMES_REAL && ns && i < n; i++)
+        if (fault_times == FAULT_TIMES_STEADY)
+            ns[i] = ns[0];
+        else if (i % 2)
+            ns[i] *= 3;
+}
+
+/* Test-only fault injection: QB_TEST_FAULT="KIND:SUBSTRING" makes a worker whose model
+ * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang, or with
+ * KIND = noise or steady report spread or equal repetitions (bench, sweep and batched
+ * times; see add_noise). A quantize matches its output path too, and begins that file
+ * first, as the quantizer would have. */
+static void maybe_fault(const char *model, const char *out)
+{
+    const char *spec = getenv("QB_TEST_FAULT");
+    if (!spec || !model)
+        return;
+    const char *colon = strchr(spec, ':');
+    if (!colon || !(strstr(model, colon + 1) || (out && strstr(out, colon + 1))))
+        return;
+    size_t k = (size_t)(colon - spec);
+    if ((k == 5 && strncmp(spec, "noise", 5) == 0) || (k == 6 && strncmp(spec, "steady", 6) == 0)) {
+        fault_times = k == 5 ? FAULT_TIMES_NOISE : FAULT_TIMES_STEADY;
+        return;
+    }
+    if (out) {
+        FILE *f = fopen(out, "wb");
+        if (f) {
+            fputs("GGUF", f);
+            fclose(f);
+        }
+    }
+    fprintf(stderr, "test fault '%.*s' injected\n", (int)k, spec);
+    fflush(stderr);
+    /* default dispositions, so a sanitizer's handler does not turn the death into an exit */
+    if (k == 4 && strncmp(spec, "segv", 4) == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    } else if (k == 5 && strncmp(spec, "abort", 5) == 0) {
+        signal(SIGABRT, SIG_DFL);
+        abort();
+    } else if (k == 4 && strncmp(spec, "exit", 4) == 0) {
+        _exit(3);
+    } else if (k == 4 && strncmp(spec, "hang", 4) == 0) {
+        for (;;)
+            pause();
+    }
+}
+
+static cJSON *model_json(struct engine *e)
+{
+    struct engine_model_info mi;
+    engine_model_info(e, &mi);
+    cJSON *m = cJSON_CreateObject();
+    cJSON_AddStringToObject(m, "type", mi.desc);
+    cJSON_AddNumberToObject(m, "size", (double)mi.size);
+    cJSON_AddNumberToObject(m, "n_params", (double)mi.n_params);
+    cJSON_AddNumberToObject(m, "n_vocab", mi.n_vocab);
+    cJSON_AddNumberToObject(m, "n_layer", mi.n_layer);
+    cJSON_AddNumberToObject(m, "n_ctx_train", mi.n_ctx_train);
+    return m;
+}
+
+static cJSON *build_json(void)
+{
+    struct engine_build_info bi;
+    engine_build_info(&bi);
+    cJSON *b = cJSON_CreateObject();
+    cJSON_AddStringToObject(b, "version", bi.version);
+    cJSON_AddStringToObject(b, "commit", bi.commit);
+    cJSON_AddNumberToObject(b, "build_number", bi.build_number);
+    cJSON_AddStringToObject(b, "backends", bi.backends);
+    cJSON_AddStringToObject(b, "cpu_info", bi.cpu_info);
+    cJSON_AddStringToObject(b, "gpu_info", bi.gpu_info);
+    cJSON_AddStringToObject(b, "system_info", bi.system_info);
+    return b;
+}
+
+static cJSON *devices_json(void)
+{
+    struct engine_dev_mem d[ENGINE_MAX_DEVICES];
+    int n = engine_devices_memory(d, ENGINE_MAX_DEVICES);
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "name", d[i].name);
+        cJSON_AddStringToObject(o, "desc", d[i].desc);
+        cJSON_AddBoolToObject(o, "gpu", d[i].gpu);
+        cJSON_AddNumberToObject(o, "free", (double)d[i].free);
+        cJSON_AddNumberToObject(o, "total", (double)d[i].total);
+        cJSON_AddItemToArray(a, o);
+    }
+    return a;
+}
+
+/* device memory as the worker saw it before loading its model */
+static cJSON *devices_at_load;
+
+/* what llama.cpp allocated per buffer type, the process's RSS and peak, device free memory
+ * now and before the load */
+static cJSON *mem_json(const struct engine *e)
+{
+    char err[QB_ERR_LEN];
+    struct engine_mem m;
+    cJSON *o = cJSON_CreateObject();
+    if (engine_memory(e, &m, err) == 0) {
+        cJSON_AddBoolToObject(o, "exact", m.exact);
+        cJSON *a = cJSON_AddArrayToObject(o, "buffers");
+        for (int i = 0; i < m.n; i++) {
+            cJSON *b = cJSON_CreateObject();
+            cJSON_AddStringToObject(b, "buft", m.b[i].buft);
+            cJSON_AddStringToObject(b, "dev", m.b[i].dev);
+            cJSON_AddBoolToObject(b, "host", m.b[i].host);
+            cJSON_AddNumberToObject(b, "model", (double)m.b[i].model);
+            cJSON_AddNumberToObject(b, "context", (double)m.b[i].context);
+            cJSON_AddNumberToObject(b, "compute", (double)m.b[i].compute);
+            cJSON_AddNumberToObject(b, "output", (double)m.b[i].output);
+            cJSON_AddItemToArray(a, b);
+        }
+    }
+    struct proc_mem pm;
+    if (proc_mem_read(0, &pm) == 0) {
+        cJSON_AddNumberToObject(o, "rss", (double)pm.rss);
+        cJSON_AddNumberToObject(o, "rss_peak", (double)pm.hwm);
+        cJSON_AddNumberToObject(o, "rss_anon", (double)pm.anon);
+        cJSON_AddNumberToObject(o, "rss_file", (double)pm.file);
+    }
+    cJSON_AddItemToObject(o, "devices", devices_json());
+    if (devices_at_load)
+        cJSON_AddItemToObject(o, "devices_before", cJSON_Duplicate(devices_at_load, 1));
+    return o;
+}
+
+static cJSON *result_obj(const struct engine *e, int id, uint64_t ctx_ns)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "result");
+    cJSON_AddNumberToObject(o, "id", id);
+    cJSON_AddNumberToObject(o, "ctx_ns", (double)ctx_ns);
+    cJSON_AddItemToObject(o, "mem", mem_json(e));
+    return o;
+}
+
+/* mem --measure and ctxmax: the context exists; with fill, decode n_ctx tokens so the last
+ * ubatch and one token run at the deepest depth (every buffer touched, the peak reached) */
+static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    /* test-only: QB_TEST_FAULT_CTX=N makes the probe of context N die (ctxmax tests) */
+    const char *fc = getenv("QB_TEST_FAULT_CTX");
+    int fault_ctx = -1;
+    if (fc && parse_int(fc, 0, INT32_MAX, &fault_ctx) == 0 && fault_ctx == (int)t->cp.n_ctx) {
+        fprintf(stderr, "test fault: probe of n_ctx %u killed\n", t->cp.n_ctx);
+        fflush(stderr);
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+    uint64_t t0 = monotime_ns();
+    if (t->probe_fill) {
+        struct engine_model_info mi;
+        engine_model_info(e, &mi);
+        int n_ctx = (int)t->cp.n_ctx, chunk = (int)t->cp.n_batch;
+        int32_t *tok = xcalloc((size_t)chunk, sizeof(int32_t));
+        uint64_t r = t->pt.seed;
+        /* a sequence holds n_ctx / n_seq cells unless the cache is unified: fill one */
+        if (!t->cp.kv_unified && t->cp.n_seq_max > 1)
+            n_ctx /= (int)t->cp.n_seq_max;
+        /* the depth before the last ubatch, in n_batch chunks, then that ubatch, then one */
+        int depth = n_ctx - (int)t->cp.n_ubatch - 1;
+        if (depth < 0)
+            depth = 0;
+        int plan[3] = {depth, n_ctx - 1 - depth, 1};
+        for (int k = 0; k < 3; k++) {
+            for (int done = 0; done < plan[k];) {
+                int n = plan[k] - done < chunk ? plan[k] - done : chunk;
+                for (int i = 0; i < n; i++)
+                    tok[i] = (int32_t)(rng_next(&r) % (uint64_t)mi.n_vocab);
+                if (engine_decode(e, tok, n, err) < 0) {
+                    free(tok);
+                    return send_error(t->id, err);
+                }
+                done += n;
+            }
+        }
+        engine_synchronize(e);
+        free(tok);
+    }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "probe_ns", (double)(monotime_ns() - t0));
+    return send_obj(o);
+}
+
+static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_cache *dc,
+                     uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct pp_tg_result r;
+    int rc = pp_tg_run(e, &t->pt, dc, &r, err);
+    if (rc < 0) {
+        pp_tg_result_release(&r);
+        return send_error(t->id, err);
+    }
+    add_noise(r.total_ns, r.n);
+    add_noise(r.pp_ns, r.n);
+    add_noise(r.tg_ns, r.n);
+    add_noise(r.ttft_ns, r.n);
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "warmup_ns", (double)r.warmup_ns);
+    cJSON_AddNumberToObject(o, "depth_ns", (double)r.depth_ns);
+    cJSON_AddNumberToObject(o, "depth_fills", r.depth_fills);
+    cJSON_AddStringToObject(o, "reps_stop", pp_tg_stop_name(r.stop));
+    cJSON_AddItemToObject(o, "samples_ns", json_u64_array(r.total_ns, r.n));
+    cJSON_AddItemToObject(o, "pp_ns", json_u64_array(r.pp_ns, r.n));
+    cJSON_AddItemToObject(o, "tg_ns", json_u64_array(r.tg_ns, r.n));
+    cJSON_AddItemToObject(o, "ttft_ns", json_u64_array(r.ttft_ns, r.n));
+    pp_tg_result_release(&r);
+    return send_obj(o);
+}
+
+/* a measurement's units done so far, to the parent: {"ev":"progress","done":N,"total":M} */
+static void send_units(void *ud, int done, int total)
+{
+    (void)ud;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "progress");
+    cJSON_AddNumberToObject(o, "done", done);
+    cJSON_AddNumberToObject(o, "total", total);
+    send_obj(o);
+}
+
+static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct sweep_result r;
+    struct sweep_params sp = t->sw;
+    sp.progress = send_units;
+    if (sweep_run(e, &sp, &r, err) < 0) {
+        sweep_result_release(&r);
+        return send_error(t->id, err);
+    }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "wall_ns", (double)r.wall_ns);
+    cJSON *pts = cJSON_AddArrayToObject(o, "points");
+    for (int i = 0; i < r.n_points; i++) {
+        cJSON *p = cJSON_CreateObject();
+        add_noise(r.points[i].pp_ns, r.points[i].n);
+        add_noise(r.points[i].tg_ns, r.points[i].n);
+        cJSON_AddNumberToObject(p, "n_kv", r.points[i].n_kv);
+        cJSON_AddItemToObject(p, "pp_ns", json_u64_array(r.points[i].pp_ns, r.points[i].n));
+        cJSON_AddItemToObject(p, "tg_ns", json_u64_array(r.points[i].tg_ns, r.points[i].n));
+        cJSON_AddItemToArray(pts, p);
+    }
+    sweep_result_release(&r);
+    return send_obj(o);
+}
+
+static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct batched_result r;
+    if (batched_run(e, &t->bt, &r, err) < 0) {
+        batched_result_release(&r);
+        return send_error(t->id, err);
+    }
+    add_noise(r.pp_ns, r.n);
+    add_noise(r.tg_ns, r.n);
+    add_noise(r.ttft_ns, r.n);
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "n_kv", r.n_kv);
+    cJSON_AddItemToObject(o, "pp_ns", json_u64_array(r.pp_ns, r.n));
+    cJSON_AddItemToObject(o, "tg_ns", json_u64_array(r.tg_ns, r.n));
+    cJSON_AddItemToObject(o, "ttft_ns", json_u64_array(r.ttft_ns, r.n));
+    batched_result_release(&r);
+    return send_obj(o);
+}
+
+/* quality: the hooks that save a base file and compute the KL-divergence */
+struct ppl_io {
+    struct kld_file kf;
+    struct kld_acc acc;
+};
+
+static int save_row(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
+{
+    struct ppl_io *io = ud;
+    if (io->kf.k)
+        *nll = kld_save_topk(logits, n_vocab, io->kf.k, (uint32_t *)(void *)io->kf.row, tok);
+    else
+        *nll = kld_save_row(logits, n_vocab, io->kf.row, tok);
+    return kld_file_write_row(&io->kf, err);
+}
+
+static int kld_hook(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
+{
+    struct ppl_io *io = ud;
+    if (kld_file_next(&io->kf, err) < 0)
+        return -1;
+    if (io->kf.k)
+        *nll = kld_row_topk(&io->acc, logits, n_vocab, io->kf.k,
+                            (const uint32_t *)(const void *)io->kf.row, tok);
+    else
+        *nll = kld_row(&io->acc, logits, n_vocab, io->kf.row, tok);
+    return 0;
+}
+
+static cJSON *kld_json(const struct kld_stats *s)
+{
+    cJSON *o = cJSON_CreateObject();
+    const char *names[] = {"ppl",      "ppl_err",      "ppl_base", "ppl_base_err", "cor",
+                           "ln_ratio", "ln_ratio_err", "ratio",    "ratio_err",    "diff",
+                           "diff_err", "kld",          "kld_err",  "dp",           "dp_err",
+                           "rms_dp",   "rms_dp_err",   "same_top", "same_top_err"};
+    const double vals[] = {s->ppl,      s->ppl_err,      s->ppl_base, s->ppl_base_err, s->cor,
+                           s->ln_ratio, s->ln_ratio_err, s->ratio,    s->ratio_err,    s->diff,
+                           s->diff_err, s->kld,          s->kld_err,  s->dp,           s->dp_err,
+                           s->rms_dp,   s->rms_dp_err,   s->same_top, s->same_top_err};
+    for (size_t i = 0; i < QB_ARRAY_LEN(names); i++)
+        cJSON_AddNumberToObject(o, names[i], vals[i]);
+    cJSON_AddNumberToObject(o, "count", (double)s->count);
+    cJSON_AddItemToObject(o, "kld_percentiles", cJSON_CreateDoubleArray(s->kld_pct, 11));
+    cJSON_AddItemToObject(o, "dp_percentiles", cJSON_CreateDoubleArray(s->dp_pct, 13));
+    return o;
+}
+
+/* the importance matrix being collected (WORK_PPL mode 3) */
+static struct imatrix worker_imx;
+
+/* quality: perplexity of a text; with mode 1 also writes the base file, with mode 2 the
+ * tokens and base log-probabilities come from the base file (KL-divergence); with mode 3
+ * it collects an importance matrix into base_path, as llama-imatrix does */
+static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
+{
+    char err[QB_ERR_LEN];
+    struct engine_model_info mi;
+    engine_model_info(e, &mi);
+    struct ppl_params pl = t->pl;
+    pl.all_logits = t->ppl_mode == 3;
+    pl.progress = send_units;
+    struct ppl_io io;
+    memset(&io, 0, sizeof(io));
+    int32_t *tok = NULL;
+    int n = 0, rc;
+    if (t->ppl_mode == 2) {
+        if (kld_file_open(t->base_path, &io.kf, err) < 0)
+            return send_error(t->id, err);
+        if (io.kf.n_vocab != mi.n_vocab) {
+            set_err(err,
+                    "'%s' holds log-probabilities over %d tokens, the model's vocabulary has %d",
+                    t->base_path, io.kf.n_vocab, mi.n_vocab);
+            kld_file_close(&io.kf);
+            return send_error(t->id, err);
+        }
+        int diff;
+        rc = ppl_tokens_check(e, io.kf.tokens, (int)io.kf.n_ctx * io.kf.n_chunk, &diff, err);
+        if (rc) {
+            if (rc > 0)
+                set_err(err,
+                        "'%s' comes from another model's tokenizer: its tokens are not what this "
+                        "model makes of their text (they differ from token %d on)",
+                        t->base_path, diff);
+            kld_file_close(&io.kf);
+            return send_error(t->id, err);
+        }
+        pl.n_ctx = (int)io.kf.n_ctx;
+        n = (int)io.kf.n_ctx * io.kf.n_chunk;
+        tok = xcalloc((size_t)n, sizeof(*tok));
+        memcpy(tok, io.kf.tokens, (size_t)n * sizeof(*tok));
+    } else {
+        size_t len = 0;
+        char *text = read_file(t->text_path, 1ull << 30, &len, err);
+        if (!text)
+            return send_error(t->id, err);
+        rc = engine_tokenize(e, text, len, true, &tok, &n, err);
+        free(text);
+        if (rc < 0)
+            return send_error(t->id, err);
+        if (t->ppl_mode == 1 && n >= 2 * pl.n_ctx &&
+            kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab,
+                            ppl_n_chunks(&pl, n), t->topk, tok, err) < 0) {
+            free(tok);
+            return send_error(t->id, err);
+        }
+    }
+    struct ppl_hook hook = {&io, t->ppl_mode == 1 ? save_row : kld_hook};
+    struct ppl_result r;
+    rc = ppl_run(e, tok, n, &pl, t->ppl_mode == 1 || t->ppl_mode == 2 ? &hook : NULL, &r, err);
+    free(tok);
+    if (rc == 0 && t->ppl_mode == 1)
+        rc = kld_file_commit(&io.kf, err);
+    if (t->ppl_mode == 3) { /* the importance matrix, as llama-imatrix writes it */
+        int rc2 = engine_imatrix_end(e, err);
+        if (rc == 0 && rc2 < 0)
+            rc = -1;
+        if (rc == 0) {
+            worker_imx.chunk_count = r.n_chunks;
+            worker_imx.chunk_size = pl.n_ctx;
+            worker_imx.datasets = xcalloc(1, sizeof(char *));
+            worker_imx.datasets[0] = xstrdup(t->text_path);
+            worker_imx.n_datasets = 1;
+            rc = imatrix_write(&worker_imx, t->base_path, err);
+        }
+        imatrix_free(&worker_imx);
+    }
+    kld_file_close(&io.kf);
+    if (rc < 0) {
+        free(r.chunk_ppl);
+        free(io.acc.kld_values);
+        free(io.acc.p_diff_values);
+        return send_error(t->id, err);
+    }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "n_tokens", n);
+    cJSON_AddNumberToObject(o, "n_ctx", pl.n_ctx);
+    cJSON_AddNumberToObject(o, "n_chunks", r.n_chunks);
+    cJSON_AddNumberToObject(o, "n_seq", r.n_seq);
+    cJSON_AddNumberToObject(o, "count", (double)r.count);
+    cJSON_AddNumberToObject(o, "nll", r.nll);
+    cJSON_AddNumberToObject(o, "nll2", r.nll2);
+    cJSON_AddNumberToObject(o, "ppl", r.ppl);
+    cJSON_AddNumberToObject(o, "ppl_err", r.ppl_err);
+    cJSON_AddNumberToObject(o, "ppl_ns", (double)r.ns);
+    cJSON_AddItemToObject(o, "chunk_ppl", cJSON_CreateDoubleArray(r.chunk_ppl, r.n_chunks));
+    if (t->ppl_mode == 2) {
+        struct kld_stats ks;
+        kld_finish(&io.acc, &ks);
+        cJSON_AddItemToObject(o, "kld", kld_json(&ks));
+    }
+    free(r.chunk_ppl);
+    free(io.acc.kld_values);
+    free(io.acc.p_diff_values);
+    return send_obj(o);
+}
+
+/* the context a batched run left for the next one with the same settings */
+static bool kept_ctx;
+static struct engine_ctx_params kept_cp;
+
+static int do_run(struct engine *e, const cJSON *req, const char *model, struct depth_cache *dc)
+{
+    char err[QB_ERR_LEN];
+    struct work_test t;
+    uint64_t ctx_ns = 0;
+    if (proto_parse_run(req, &t, err) < 0)
+        return send_error(-1, err);
+    maybe_fault(model, NULL);
+    /* bench creates a context per test, as llama-bench; batched keeps one for all its
+     * combinations, as llama-batched-bench */
+    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* quantize --imatrix-from */
+        imatrix_free(&worker_imx);
+        engine_imatrix_begin(e, &worker_imx, t.imx_output);
+    }
+    if (!(t.kind == WORK_BATCHED && kept_ctx && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
+        kept_ctx = false;
+        uint64_t t0 = monotime_ns();
+        if (engine_ctx_create(e, &t.cp, err) < 0) {
+            char e2[QB_ERR_LEN];
+            engine_imatrix_end(e, e2); /* no collecting into the next context */
+            return send_error(t.id, err);
+        }
+        ctx_ns = monotime_ns() - t0;
+    }
+    if (t.delay_s > 0) {
+        struct timespec ts = {(time_t)t.delay_s,
+                              (long)((t.delay_s - (double)(time_t)t.delay_s) * 1e9)};
+        nanosleep(&ts, NULL);
+    }
+    int rc;
+    switch (t.kind) {
+    case WORK_SWEEP: rc = run_sweep(e, &t, ctx_ns); break;
+    case WORK_BATCHED: rc = run_batched(e, &t, ctx_ns); break;
+    case WORK_PROBE: rc = run_probe(e, &t, ctx_ns); break;
+    case WORK_PPL: rc = run_ppl(e, &t, ctx_ns); break;
+    default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
+    }
+    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* also after an early error */
+        engine_imatrix_end(e, err);
+        imatrix_free(&worker_imx);
+    }
+    if (t.kind == WORK_BATCHED) {
+        kept_ctx = true;
+        kept_cp = t.cp;
+    } else {
+        engine_ctx_free(e);
+    }
+    return rc;
+}
+
+struct load_progress {
+    float last;      /* last value reported by llama.cpp */
+    float last_sent; /* last value forwarded to the parent */
+};
+
+/* forward load progress to the parent in steps of 10% */
+static void on_load_progress(float p, void *ud)
+{
+    struct load_progress *lp = ud;
+    lp->last = p;
+    if (p - lp->last_sent >= 0.1f || (p >= 1.0f && lp->last_sent < 1.0f)) {
+        lp->last_sent = p;
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "ev", "progress");
+        cJSON_AddNumberToObject(o, "p", p);
+        send_obj(o);
+    }
+}
+
+static int do_load(struct engine **e, const cJSON *req, char **model_out, struct depth_cache *dc)
+{
+    static bool numa_done;
+    char err[QB_ERR_LEN];
+    const char *model;
+    struct engine_model_params mp;
+    struct work_load wl;
+    if (proto_parse_load(req, &model, &mp, &wl, err) < 0)
+        return send_error(-1, err);
+    if (!numa_done) {
+        engine_numa_init(wl.numa);
+        numa_done = true;
+    }
+    if (engine_set_process_priority(wl.prio, err) < 0)
+        return send_error(-1, err);
+    depth_cache_release(dc);
+    engine_close(*e);
+    *e = NULL;
+    kept_ctx = false;
+    free(*model_out);
+    *model_out = xstrdup(model);
+    struct load_progress lp = {0, -1.0f};
+    mp.progress = on_load_progress;
+    mp.progress_ud = &lp;
+    cJSON *dev_before = devices_json();
+    uint64_t t0 = monotime_ns();
+    *e = engine_open(model, &mp, err);
+    if (!*e) {
+        cJSON_Delete(dev_before);
+        return send_error(-1, err);
+    }
+    uint64_t load_ns = monotime_ns() - t0;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "loaded");
+    cJSON_AddNumberToObject(o, "load_ns", (double)load_ns);
+    cJSON_AddNumberToObject(o, "load_progress", lp.last);
+    cJSON_AddItemToObject(o, "model", model_json(*e));
+    cJSON_AddItemToObject(o, "build", build_json());
+    cJSON_Delete(devices_at_load);
+    devices_at_load = cJSON_Duplicate(dev_before, 1);
+    cJSON_AddItemToObject(o, "devices_before", dev_before);
+    return send_obj(o);
+}
+
+/* {"op":"quantize","in":...,"out":...,"ftype":N,"threads":N[,"imatrix":FILE]}: llama.cpp's
+ * quantizer in this process, so a crash or an out-of-memory takes only the worker */
+static int do_quantize(const cJSON *req)
+{
+    char err[QB_ERR_LEN];
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(req, "in");
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(req, "out");
+    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(req, "ftype");
+    const cJSON *th = cJSON_GetObjectItemCaseSensitive(req, "threads");
+    if (!cJSON_IsString(in) || !cJSON_IsString(out) || !cJSON_IsNumber(ft) || !cJSON_IsNumber(th))
+        return send_error(-1, "protocol: quantize needs in, out, ftype and threads");
+    const cJSON *imx = cJSON_GetObjectItemCaseSensitive(req, "imatrix");
+    maybe_fault(in->valuestring, out->valuestring);
+    uint64_t t0 = monotime_ns();
+    struct imatrix im = {0};
+    const char *imp = cJSON_IsString(imx) && imx->valuestring[0] ? imx->valuestring : NULL;
+    if (imp && imatrix_read_file(imp, &im, err) < 0)
+        return send_error(0, err);
+    int rc = engine_quantize(in->valuestring, out->valuestring, ft->valueint, th->valueint,
+                             imp ? &im : NULL, imp, err);
+    imatrix_free(&im);
+    if (rc < 0)
+        return send_error(0, err);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "result");
+    cJSON_AddNumberToObject(o, "id", 0);
+    cJSON_AddNumberToObject(o, "ns", (double)(monotime_ns() - t0));
+    cJSON_AddItemToObject(o, "build", build_json());
+    return send_obj(o);
+}
+
+int worker_main(int verbosity)
+{
+    struct lines in = {0};
+    struct engine *e = NULL;
+    struct depth_cache dc = {0};
+    char *model = NULL;
+    int ret = 0;
+    log_set_level(verbosity >= 2   ? LOG_LEVEL_DEBUG
+                  : verbosity == 1 ? LOG_LEVEL_INFO
+                                   : LOG_LEVEL_WARN);
+    engine_global_init(verbosity);
+    for (;;) {
+        char *line = lines_pop(&in);
+        if (!line) {
+            char buf[65536];
+            ssize_t k = read(WORKER_FD_IN, buf, sizeof(buf));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k <= 0)
+                break; /* parent went away */
+            lines_add(&in, buf, (size_t)k);
+            if (in.len > WORKER_MAX_LINE) {
+                ret = 2;
+                break;
+            }
+            continue;
+        }
+        cJSON *req = cJSON_Parse(line);
+        free(line);
+        const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
+        int rc;
+        if (!cJSON_IsString(op)) {
+            rc = send_error(-1, "protocol: request without an op");
+        } else if (strcmp(op->valuestring, "quit") == 0) {
+            cJSON_Delete(req);
+            break;
+        } else if (strcmp(op->valuestring, "load") == 0) {
+            rc = do_load(&e, req, &model, &dc);
+        } else if (strcmp(op->valuestring, "quantize") == 0) {
+            rc = do_quantize(req);
+        } else if (strcmp(op->valuestring, "run") == 0) {
+            rc = e ? do_run(e, req, model, &dc) : send_error(-1, "protocol: run before load");
+        } else {
+            rc = send_error(-1, "protocol: unknown op");
+        }
+        cJSON_Delete(req);
+        if (rc < 0) {
+            ret = 1;
+            break;
+        }
+    }
+    depth_cache_release(&dc);
+    engine_close(e);
+    cJSON_Delete(devices_at_load);
+    devices_at_load = NULL;
+    free(model);
+    free(in.buf);
+    return ret;
+}

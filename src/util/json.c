@@ -1,0 +1,91 @@
+/* Reading and writing JSON fields (see json.h). */
+#include "json.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+cJSON *json_u64_array(const uint64_t *v, int n)
+{
+    cJSON *a = cJSON_CreateArray();
+    for (int i = 0; i < n; i++)
+        cJSON_AddItemToArray(a, cJSON_CreateNumber((double)v[i]));
+    return a;
+}
+
+int json_get_int(const cJSON *o, const char *key, int64_t *out, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) ||
+        it->valuedouble != floor(it->valuedouble) || fabs(it->valuedouble) > 9007199254740992.0)
+        return set_err(err, "protocol: field '%s' is missing or not an integer", key);
+    *out = (int64_t)it->valuedouble;
+    return 0;
+}
+
+int json_get_i32(const cJSON *o, const char *key, int64_t lo, int64_t hi, int *out, char *err)
+{
+    int64_t v;
+    if (json_get_int(o, key, &v, err) < 0)
+        return -1;
+    if (v < lo || v > hi)
+        return set_err(err, "protocol: field '%s' out of range", key);
+    *out = (int)v;
+    return 0;
+}
+
+int json_get_num(const cJSON *o, const char *key, double lo, double hi, double *out, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble) || it->valuedouble < lo ||
+        it->valuedouble > hi)
+        return set_err(err, "protocol: field '%s' is missing or out of range", key);
+    *out = it->valuedouble;
+    return 0;
+}
+
+int json_get_str(const cJSON *o, const char *key, char *dst, size_t n, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(it) || strlen(it->valuestring) >= n)
+        return set_err(err, "protocol: field '%s' is missing or too long", key);
+    snprintf(dst, n, "%s", it->valuestring);
+    return 0;
+}
+
+int json_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n, char *err)
+{
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsArray(a))
+        return set_err(err, "protocol: field '%s' is not an array", key);
+    int k = cJSON_GetArraySize(a);
+    uint64_t *v = xcalloc((size_t)(k ? k : 1), sizeof(uint64_t));
+    int i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach (it, a) {
+        if (!cJSON_IsNumber(it) || it->valuedouble < 0 || !isfinite(it->valuedouble)) {
+            free(v);
+            return set_err(err, "protocol: field '%s' holds a non-number", key);
+        }
+        v[i++] = (uint64_t)it->valuedouble;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    snprintf(dst, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
+}
+
+double json_num(const cJSON *o, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : 0;
+}
+
