@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "cli/cmd.h"
-#include "store/dbrun.h"
 #include "engine/engine.h"
 #include "engine/worker.h"
 #include "run/serve.h"
+#include "store/dbrun.h"
 #include "util/log.h"
 #include "util/sig.h"
 #include "util/util.h"

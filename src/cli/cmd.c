@@ -7,7 +7,6 @@
 #include "../util/procmem.h"
 #include "../util/stats.h"
 
-
 static void load_text(char *buf, size_t n, double load)
 {
     if (load < 0)

@@ -8,6 +8,8 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../run/runner.h"
+#include "../store/dbrun.h"
 #include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
@@ -15,8 +17,6 @@
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
-#include "../store/dbrun.h"
-#include "../run/runner.h"
 #include "single.h"
 
 static const char batched_help_head[] =

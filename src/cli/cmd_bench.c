@@ -9,6 +9,8 @@
 
 #include "../record/bench_row.h"
 #include "../report/bench_report.h"
+#include "../run/runner.h"
+#include "../store/dbrun.h"
 #include "../util/clock.h"
 #include "../util/json.h"
 #include "../util/log.h"
@@ -17,8 +19,6 @@
 #include "../util/sig.h"
 #include "args.h"
 #include "cmd.h"
-#include "../store/dbrun.h"
-#include "../run/runner.h"
 
 static const char *const bench_help[] = {
     "usage: quantbench bench -m MODEL [flags]\n"

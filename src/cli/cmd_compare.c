@@ -11,11 +11,11 @@
 #include "../report/compare.h"
 #include "../report/svg.h"
 #include "../report/table.h"
+#include "../store/dbrun.h"
 #include "../store/store.h"
 #include "../util/log.h"
 #include "../util/strmap.h"
 #include "cmd.h"
-#include "../store/dbrun.h"
 
 static const char compare_help[] =
     "usage: quantbench compare A B [flags]\n"

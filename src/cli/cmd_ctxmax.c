@@ -10,6 +10,8 @@
 
 #include "../mem/estimate.h"
 #include "../report/table.h"
+#include "../run/runner.h"
+#include "../store/dbrun.h"
 #include "../util/clock.h"
 #include "../util/json.h"
 #include "../util/log.h"
@@ -18,9 +20,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
-#include "../store/dbrun.h"
 #include "memcmd.h"
-#include "../run/runner.h"
 #include "single.h"
 
 static const char ctxmax_help[] =

@@ -10,10 +10,10 @@
 
 #include "../gguf/gguf.h"
 #include "../mem/estimate.h"
+#include "../run/runner.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "memcmd.h"
-#include "../run/runner.h"
 #include "single.h"
 
 static const char mem_help[] =

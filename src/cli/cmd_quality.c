@@ -10,14 +10,14 @@
 #include "../measure/kld.h"
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../run/corpus.h"
+#include "../run/runner.h"
+#include "../store/dbrun.h"
 #include "../util/json.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
-#include "../run/corpus.h"
-#include "../store/dbrun.h"
-#include "../run/runner.h"
 #include "single.h"
 
 static const char quality_help[] =

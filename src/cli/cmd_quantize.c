@@ -15,6 +15,9 @@
 #include "../gguf/imatrix.h"
 #include "../measure/ppl.h"
 #include "../report/table.h"
+#include "../run/corpus.h"
+#include "../run/runner.h"
+#include "../store/dbrun.h"
 #include "../util/clock.h"
 #include "../util/json.h"
 #include "../util/log.h"
@@ -24,9 +27,6 @@
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
-#include "../run/corpus.h"
-#include "../store/dbrun.h"
-#include "../run/runner.h"
 #include "single.h"
 
 static const char quantize_help[] =

@@ -11,9 +11,9 @@
 #include "../report/memsum.h"
 #include "../report/svg.h"
 #include "../report/table.h"
+#include "../store/dbrun.h"
 #include "../store/store.h"
 #include "cmd.h"
-#include "../store/dbrun.h"
 
 static const char report_help[] =
     "usage: quantbench report [FILTER...] [flags]\n"

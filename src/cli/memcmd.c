@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../run/proto.h"
 #include "../report/table.h"
+#include "../run/proto.h"
+#include "../run/runner.h"
 #include "../util/json.h"
 #include "../util/log.h"
 #include "cmd.h"
-#include "../run/runner.h"
 
 void memcmd_init(struct memcmd *mc)
 {

@@ -7,10 +7,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../run/runner.h"
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
-#include "../run/runner.h"
 
 const char single_opts_help[] =
     "  -m, --model FILE            GGUF model (required); several (-m A -m B, -m A,B) run\n"

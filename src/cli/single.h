@@ -7,8 +7,8 @@
 #include <stdbool.h>
 
 #include "../engine/engine.h"
-#include "../run/proto.h"
 #include "../report/table.h"
+#include "../run/proto.h"
 #include "../util/progress.h"
 
 #define SINGLE_MAX_MODELS 64 /* -m values in all */

@@ -470,4 +470,3 @@ void worker_stop(struct worker *w)
     free(w->resp.buf);
     free(w);
 }
-

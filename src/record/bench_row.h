@@ -8,9 +8,9 @@
 #include <stdint.h>
 
 #include "../engine/engine.h"
-#include "params.h"
 #include "../util/stats.h"
 #include "../util/util.h"
+#include "params.h"
 
 enum bench_status {
     BENCH_STATUS_OK = 0,

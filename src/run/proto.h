@@ -11,7 +11,6 @@
 #include "../engine/engine.h"
 #include "../record/params.h"
 
-
 /* Returned cJSON objects are the caller's (cJSON_Delete). */
 cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
                       const struct work_load *wl);

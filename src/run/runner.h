@@ -8,9 +8,9 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
-#include "proto.h"
 #include "../engine/worker.h"
 #include "../record/bench_row.h"
+#include "proto.h"
 
 struct runner_info {
     uint64_t load_ns;               /* model load time of the current worker */

@@ -8,11 +8,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "store.h"
+#include "../util/exit.h"
 #include "../util/log.h"
 #include "../util/sig.h"
 #include "../util/util.h"
-#include "../util/exit.h"
+#include "store.h"
 
 const char dbrun_help[] =
     "Results database:\n"

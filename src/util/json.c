@@ -88,4 +88,3 @@ double json_num(const cJSON *o, const char *key)
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsNumber(it) ? it->valuedouble : 0;
 }
-

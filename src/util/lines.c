@@ -29,4 +29,3 @@ char *lines_pop(struct lines *l)
     l->buf[l->len] = '\0';
     return line;
 }
-

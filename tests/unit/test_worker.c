@@ -3,8 +3,8 @@
 #include <signal.h>
 #include <stdlib.h>
 
-#include "../../src/run/proto.h"
 #include "../../src/engine/worker.h"
+#include "../../src/run/proto.h"
 #include "../../src/util/sig.h"
 #include "../../src/util/util.h"
 #include "test.h"
