@@ -9,6 +9,7 @@
 
 #include "../record/bench_row.h"
 #include "../report/bench_report.h"
+#include "../run/bench.h"
 #include "../run/runner.h"
 #include "../store/dbrun.h"
 #include "../util/clock.h"
@@ -469,30 +470,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 
 /* ---- the grid ---- */
 
-struct group {
-    const char *model;
-    struct engine_model_params mp;
-    struct work_test *tests;
-    size_t n_tests;
-};
-
-static void group_add_test(struct group *g, const struct work_test *t)
-{
-    g->tests = xrealloc(g->tests, (g->n_tests + 1) * sizeof(*t));
-    g->tests[g->n_tests] = *t;
-    g->tests[g->n_tests].id = (int)g->n_tests;
-    g->n_tests++;
-}
-
-static void add_pp_tg(struct group *g, struct work_test *t, int pp, int tg)
-{
-    t->pt.n_prompt = pp;
-    t->pt.n_gen = tg;
-    t->cp.n_ctx = (uint32_t)(pp + tg + t->pt.n_depth);
-    group_add_test(g, t);
-}
-
-static void add_tests(const struct bench_opts *o, struct group *g)
+static void add_tests(const struct bench_opts *o, struct bench_group *g)
 {
     /* clang-format off */
     for (size_t ib = 0; ib < o->n_batch.n; ib++)
@@ -508,8 +486,7 @@ static void add_tests(const struct bench_opts *o, struct group *g)
     for (size_t id = 0; id < o->n_depth.n; id++) {
                                                 /* clang-format on */
                                                 struct work_test t;
-                                                memset(&t, 0, sizeof(t));
-                                                t.cp = engine_ctx_params_default();
+                                                bench_test_init(&t);
                                                 t.cp.n_batch = (uint32_t)o->n_batch.v[ib];
                                                 t.cp.n_ubatch = (uint32_t)o->n_ubatch.v[iu];
                                                 snprintf(t.cp.type_k, sizeof(t.cp.type_k), "%s",
@@ -538,20 +515,19 @@ static void add_tests(const struct bench_opts *o, struct group *g)
                                                 t.pt.seed = o->seed;
                                                 for (size_t ip = 0; ip < o->n_prompt.n; ip++)
                                                     if (o->n_prompt.v[ip] > 0)
-                                                        add_pp_tg(g, &t, o->n_prompt.v[ip], 0);
+                                                        bench_group_add(g, &t, o->n_prompt.v[ip],
+                                                                        0);
                                                 for (size_t ig = 0; ig < o->n_gen.n; ig++)
                                                     if (o->n_gen.v[ig] > 0)
-                                                        add_pp_tg(g, &t, 0, o->n_gen.v[ig]);
+                                                        bench_group_add(g, &t, 0, o->n_gen.v[ig]);
                                                 for (size_t ipg = 0; ipg + 1 < o->pg.n; ipg += 2)
-                                                    add_pp_tg(g, &t, o->pg.v[ipg],
-                                                              o->pg.v[ipg + 1]);
+                                                    bench_group_add(g, &t, o->pg.v[ipg],
+                                                                    o->pg.v[ipg + 1]);
                                             }
 }
 
-static struct group *build_grid(const struct bench_opts *o, size_t *n_groups)
+static void build_grid(const struct bench_opts *o, struct bench_plan *p)
 {
-    struct group *gs = NULL;
-    size_t n = 0;
     char err[QB_ERR_LEN];
     /* clang-format off */
     for (size_t m = 0; m < o->models.n; m++)
@@ -564,11 +540,10 @@ static struct group *build_grid(const struct bench_opts *o, size_t *n_groups)
     for (size_t ot = 0; ot < o->ot.n; ot++)
     for (size_t b = 0; b < o->lm.n; b++) {
                                         /* clang-format on */
-                                        gs = xrealloc(gs, (n + 1) * sizeof(*gs));
-                                        struct group *g = &gs[n++];
-                                        memset(g, 0, sizeof(*g));
-                                        g->model = o->models.v[m];
-                                        g->mp = engine_model_params_default();
+                                        struct engine_model_params mp =
+                                            engine_model_params_default();
+                                        struct bench_group *g =
+                                            bench_plan_group(p, o->models.v[m], &mp);
                                         g->mp.n_gpu_layers = o->ngl.v[a];
                                         g->mp.n_cpu_moe = o->ncmoe.v[c];
                                         g->mp.split_mode = (enum engine_split_mode)o->sm.v[s];
@@ -584,8 +559,6 @@ static struct group *build_grid(const struct bench_opts *o, size_t *n_groups)
                                         g->mp.use_mmap = o->lm.v[b];
                                         add_tests(o, g);
                                     }
-    *n_groups = n;
-    return gs;
 }
 
 static bool ints_vary(const struct int_list *l, int def)
@@ -629,69 +602,20 @@ static unsigned md_columns(const struct bench_opts *o)
 
 /* ---- running ---- */
 
-/* Fill row from a result message; -1 (err set) if it is malformed. */
-static int take_result(const cJSON *resp, struct bench_row *row, char *err)
-{
-    int n1, n2, n3, n4;
-    row->ctx_ns = (uint64_t)json_num(resp, "ctx_ns");
-    row->warmup_ns = (uint64_t)json_num(resp, "warmup_ns");
-    row->depth_ns = (uint64_t)json_num(resp, "depth_ns");
-    row->depth_fills = (int)json_num(resp, "depth_fills");
-    json_copy_str(row->reps_stop, sizeof(row->reps_stop), resp, "reps_stop");
-    if (json_get_u64_array(resp, "samples_ns", &row->samples_ns, &n1, err) < 0 ||
-        json_get_u64_array(resp, "pp_ns", &row->pp_ns, &n2, err) < 0 ||
-        json_get_u64_array(resp, "tg_ns", &row->tg_ns, &n3, err) < 0 ||
-        json_get_u64_array(resp, "ttft_ns", &row->ttft_ns, &n4, err) < 0)
-        return -1;
-    if (n1 != n2 || n1 != n3 || n1 != n4)
-        return set_err(err, "protocol: sample arrays differ in length");
-    row->n = n1;
-    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
-    row->mem = mem ? cJSON_Duplicate(mem, 1) : NULL;
-    return 0;
-}
-
+/* what the command does with bench_run's rows: print, store, count */
 struct run_state {
     const struct bench_opts *o;
-    struct work_load wl;
     struct bench_report rp, rp_err;
     int n_failed, n_ok;
     int n_noisy;            /* rows whose t/s is too spread (bench_row_finish) */
     double load_start;      /* load average when the run began (-1 unknown) */
     size_t n_tests, n_done; /* for --progress */
     uint64_t t_start;
-    char host[128];
 };
 
-static void row_init(const struct run_state *st, const struct group *g, size_t i,
-                     struct bench_row *r)
+static void on_row(void *ud, struct bench_row *row)
 {
-    memset(r, 0, sizeof(*r));
-    r->model_filename = xstrdup(g->model);
-    char err[QB_ERR_LEN];
-    if (file_quick_id(g->model, r->model_id, err) < 0)
-        r->model_id[0] = '\0';
-    r->mp = g->mp;
-    r->t = g->tests[i];
-    r->wl = st->wl;
-    snprintf(r->host, sizeof(r->host), "%s", st->host);
-    host_cpus_ram(&r->host_cpus, &r->host_ram);
-    walltime_rfc3339(r->test_time, sizeof(r->test_time));
-}
-
-static void short_name(const struct bench_row *r, char *buf, size_t n)
-{
-    const struct pp_tg_params *p = &r->t.pt;
-    int k = p->n_gen == 0      ? snprintf(buf, n, "pp%d", p->n_prompt)
-            : p->n_prompt == 0 ? snprintf(buf, n, "tg%d", p->n_gen)
-                               : snprintf(buf, n, "pp%d+tg%d", p->n_prompt, p->n_gen);
-    if (p->n_depth && k > 0 && (size_t)k < n)
-        snprintf(buf + k, n - (size_t)k, " @ d%d", p->n_depth);
-}
-
-static void emit(struct run_state *st, struct bench_row *row)
-{
-    bench_row_finish(row);
+    struct run_state *st = ud;
     st->n_noisy += row->noisy;
     if (row->status == BENCH_STATUS_OK) {
         st->n_ok++;
@@ -700,7 +624,7 @@ static void emit(struct run_state *st, struct bench_row *row)
     } else {
         st->n_failed++;
         char name[64];
-        short_name(row, name, sizeof(name));
+        bench_test_name(row, name, sizeof(name));
         log_error("'%s' %s t=%d: %s: %s", row->model_filename, name, row->t.cp.n_threads,
                   bench_status_name(row->status), row->error);
     }
@@ -710,6 +634,12 @@ static void emit(struct run_state *st, struct bench_row *row)
     cJSON *j = bench_row_json(row);
     dbrun_row("bench", j);
     cJSON_Delete(j);
+}
+
+static bool on_stop(void *ud)
+{
+    (void)ud;
+    return dbrun_stopped();
 }
 
 static void fmt_duration(double s, char *buf, size_t n)
@@ -723,8 +653,9 @@ static void fmt_duration(double s, char *buf, size_t n)
 }
 
 /* "[#####.....] 3/12 'm.gguf' pp512 @ d2048 t=2, ETA 1m05s" before each test */
-static void show_progress(const struct run_state *st, const struct bench_row *r)
+static void on_start(void *ud, const struct bench_row *r)
 {
+    const struct run_state *st = ud;
     if (!st->o->progress)
         return;
     char bar[21], name[64], eta[32] = "?";
@@ -732,7 +663,7 @@ static void show_progress(const struct run_state *st, const struct bench_row *r)
     for (size_t i = 0; i < 20; i++)
         bar[i] = i < filled ? '#' : '.';
     bar[20] = '\0';
-    short_name(r, name, sizeof(name));
+    bench_test_name(r, name, sizeof(name));
     if (st->n_done > 0) {
         double spent = (double)(monotime_ns() - st->t_start) / 1e9;
         fmt_duration(spent / (double)st->n_done * (double)(st->n_tests - st->n_done), eta,
@@ -740,133 +671,6 @@ static void show_progress(const struct run_state *st, const struct bench_row *r)
     }
     log_printf("quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1, st->n_tests,
                r->model_filename, name, r->t.cp.n_threads, eta);
-}
-
-/* Append the samples of part (a later pass of the same test) to row */
-static void row_merge(struct bench_row *row, struct bench_row *part)
-{
-    uint64_t **dst[4] = {&row->samples_ns, &row->pp_ns, &row->tg_ns, &row->ttft_ns};
-    uint64_t *src[4] = {part->samples_ns, part->pp_ns, part->tg_ns, part->ttft_ns};
-    for (int k = 0; k < 4; k++) {
-        *dst[k] = xrealloc(*dst[k], (size_t)(row->n + part->n + 1) * sizeof(uint64_t));
-        memcpy(*dst[k] + row->n, src[k], (size_t)part->n * sizeof(uint64_t));
-    }
-    row->n += part->n;
-    row->depth_fills += part->depth_fills;
-    row->depth_ns += part->depth_ns;
-    if (part->mem) {
-        cJSON_Delete(row->mem);
-        row->mem = part->mem;
-        part->mem = NULL;
-    }
-}
-
-enum run_outcome { RUN_OK, RUN_FAILED, RUN_NOT_LOADED };
-
-/* Run test i of g in the current worker (reps repetitions, 0: the test's own) into row;
- * on failure the row's status and error are set */
-static enum run_outcome run_one(struct runner *rn, const struct group *g, size_t i, int reps,
-                                struct bench_row *row)
-{
-    char err[QB_ERR_LEN] = "";
-    enum bench_status status;
-    if (runner_ensure(rn, &status, err) < 0) {
-        row->status = status;
-        snprintf(row->error, sizeof(row->error), "%s", err);
-        return RUN_NOT_LOADED;
-    }
-    row->model = rn->info.model;
-    row->build = rn->info.build;
-    row->load_ns = rn->info.load_ns;
-    struct work_test t = g->tests[i];
-    if (reps > 0)
-        t.pt.reps = reps;
-    cJSON *req = proto_run_req(&t), *resp = NULL;
-    enum run_outcome out = RUN_OK;
-    if (runner_call(rn, req, &resp, &status, err) < 0) {
-        row->status = status;
-        snprintf(row->error, sizeof(row->error), "%s", err);
-        out = RUN_FAILED;
-    } else if (take_result(resp, row, err) < 0) {
-        row->status = BENCH_STATUS_ERROR;
-        snprintf(row->error, sizeof(row->error), "%s", err);
-        out = RUN_FAILED;
-    }
-    cJSON_Delete(req);
-    cJSON_Delete(resp);
-    return out;
-}
-
-static void run_group(struct run_state *st, const struct group *g)
-{
-    struct runner rn;
-    runner_init(&rn, g->model, &g->mp, &st->wl, st->o->verbose, st->o->timeout_s);
-    int procs = st->o->procs;
-    if (procs <= 1) {
-        for (size_t i = 0; i < g->n_tests && !dbrun_should_stop(); i++) {
-            struct bench_row row;
-            row_init(st, g, i, &row);
-            show_progress(st, &row);
-            bool loaded = run_one(&rn, g, i, 0, &row) != RUN_NOT_LOADED;
-            emit(st, &row);
-            if (!loaded && row.status != BENCH_STATUS_INTERRUPTED) {
-                /* a model that does not load fails every test of its group the same way */
-                for (size_t k = i + 1; k < g->n_tests && !dbrun_stopped(); k++) {
-                    struct bench_row r2;
-                    row_init(st, g, k, &r2);
-                    r2.status = row.status;
-                    snprintf(r2.error, sizeof(r2.error), "%s", row.error);
-                    emit(st, &r2);
-                    bench_row_release(&r2);
-                }
-            }
-            bench_row_release(&row);
-            if (!loaded)
-                break;
-        }
-        runner_release(&rn);
-        return;
-    }
-    /* --procs: pass p runs every test of the group in a fresh worker with its share of
-     * the repetitions; a row is complete (and written) after the last pass */
-    struct bench_row *rows = xcalloc(g->n_tests, sizeof(*rows));
-    bool *failed = xcalloc(g->n_tests, sizeof(bool));
-    for (size_t i = 0; i < g->n_tests; i++)
-        row_init(st, g, i, &rows[i]);
-    for (int p = 0; p < procs && !sig_caught(); p++) {
-        runner_release(&rn); /* a fresh process for every pass */
-        for (size_t i = 0; i < g->n_tests && !sig_caught(); i++) {
-            if (failed[i])
-                continue;
-            int reps = g->tests[i].pt.reps / procs + (p < g->tests[i].pt.reps % procs);
-            struct bench_row part;
-            row_init(st, g, i, &part);
-            if (p == 0)
-                show_progress(st, &rows[i]);
-            if (run_one(&rn, g, i, reps, &part) != RUN_OK) {
-                rows[i].status = part.status;
-                snprintf(rows[i].error, sizeof(rows[i].error), "pass %d of %d: %.400s", p + 1,
-                         procs, part.error);
-                failed[i] = true;
-            } else if (p == 0) {
-                bench_row_release(&rows[i]);
-                rows[i] = part;
-                memset(&part, 0, sizeof(part));
-            } else {
-                row_merge(&rows[i], &part);
-            }
-            bench_row_release(&part);
-        }
-    }
-    for (size_t i = 0; i < g->n_tests; i++) {
-        /* after SIGINT only the rows that ended; a row that cannot be stored stops the run */
-        if ((failed[i] || !sig_caught()) && !dbrun_stopped())
-            emit(st, &rows[i]);
-        bench_row_release(&rows[i]);
-    }
-    free(rows);
-    free(failed);
-    runner_release(&rn);
 }
 
 /* every model must be a readable, complete GGUF, and -ngl must fit it, before anything runs */
@@ -911,30 +715,28 @@ int cmd_bench(int argc, char **argv)
         return rc;
     }
     log_set_level(o.verbose ? LOG_LEVEL_INFO : LOG_LEVEL_WARN);
-    size_t n_groups;
-    struct group *gs = build_grid(&o, &n_groups);
+    struct bench_plan plan = {0};
+    build_grid(&o, &plan);
+    plan.wl.numa = o.numa;
+    plan.wl.prio = o.prio;
+    plan.procs = o.procs;
+    plan.verbose = o.verbose;
+    plan.timeout_s = o.timeout_s;
     struct run_state st;
     memset(&st, 0, sizeof(st));
     st.o = &o;
-    st.wl.numa = o.numa;
-    st.wl.prio = o.prio;
     st.t_start = monotime_ns();
     st.load_start = proc_load_average();
-    for (size_t i = 0; i < n_groups; i++)
-        st.n_tests += gs[i].n_tests;
-    if (gethostname(st.host, sizeof(st.host)) < 0)
-        snprintf(st.host, sizeof(st.host), "unknown");
+    st.n_tests = bench_plan_tests(&plan);
     unsigned cols = md_columns(&o);
     bench_report_begin(&st.rp, stdout, o.fmt, cols);
     bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    for (size_t i = 0; i < n_groups && !dbrun_should_stop(); i++)
-        run_group(&st, &gs[i]);
+    struct bench_sink sink = {on_start, on_row, on_stop, &st};
+    bench_run(&plan, &sink);
     bench_report_end(&st.rp);
     bench_report_end(&st.rp_err);
     warn_noisy(st.n_noisy, (int)st.n_done, st.load_start);
-    for (size_t i = 0; i < n_groups; i++)
-        free(gs[i].tests);
-    free(gs);
+    bench_plan_free(&plan);
     opts_release(&o);
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
