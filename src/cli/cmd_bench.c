@@ -11,14 +11,9 @@
 #include "../report/bench_report.h"
 #include "../run/bench.h"
 #include "../run/runner.h"
-#include "../store/dbrun.h"
-#include "../util/clock.h"
-#include "../util/json.h"
 #include "../util/log.h"
-#include "../util/procmem.h"
-#include "../util/sha256.h"
-#include "../util/sig.h"
 #include "args.h"
+#include "bench_out.h"
 #include "cmd.h"
 
 static const char *const bench_help[] = {
@@ -602,77 +597,6 @@ static unsigned md_columns(const struct bench_opts *o)
 
 /* ---- running ---- */
 
-/* what the command does with bench_run's rows: print, store, count */
-struct run_state {
-    const struct bench_opts *o;
-    struct bench_report rp, rp_err;
-    int n_failed, n_ok;
-    int n_noisy;            /* rows whose t/s is too spread (bench_row_finish) */
-    double load_start;      /* load average when the run began (-1 unknown) */
-    size_t n_tests, n_done; /* for --progress */
-    uint64_t t_start;
-};
-
-static void on_row(void *ud, struct bench_row *row)
-{
-    struct run_state *st = ud;
-    st->n_noisy += row->noisy;
-    if (row->status == BENCH_STATUS_OK) {
-        st->n_ok++;
-    } else if (row->status == BENCH_STATUS_INTERRUPTED) {
-        st->n_failed++; /* said once, by main */
-    } else {
-        st->n_failed++;
-        char name[64];
-        bench_test_name(row, name, sizeof(name));
-        log_error("'%s' %s t=%d: %s: %s", row->model_filename, name, row->t.cp.n_threads,
-                  bench_status_name(row->status), row->error);
-    }
-    st->n_done++;
-    bench_report_row(&st->rp, row);
-    bench_report_row(&st->rp_err, row);
-    cJSON *j = bench_row_json(row);
-    dbrun_row("bench", j);
-    cJSON_Delete(j);
-}
-
-static bool on_stop(void *ud)
-{
-    (void)ud;
-    return dbrun_stopped();
-}
-
-static void fmt_duration(double s, char *buf, size_t n)
-{
-    if (s >= 3600)
-        snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(s / 60) % 60);
-    else if (s >= 60)
-        snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)s % 60);
-    else
-        snprintf(buf, n, "%.0fs", s);
-}
-
-/* "[#####.....] 3/12 'm.gguf' pp512 @ d2048 t=2, ETA 1m05s" before each test */
-static void on_start(void *ud, const struct bench_row *r)
-{
-    const struct run_state *st = ud;
-    if (!st->o->progress)
-        return;
-    char bar[21], name[64], eta[32] = "?";
-    size_t filled = st->n_tests ? 20 * st->n_done / st->n_tests : 0;
-    for (size_t i = 0; i < 20; i++)
-        bar[i] = i < filled ? '#' : '.';
-    bar[20] = '\0';
-    bench_test_name(r, name, sizeof(name));
-    if (st->n_done > 0) {
-        double spent = (double)(monotime_ns() - st->t_start) / 1e9;
-        fmt_duration(spent / (double)st->n_done * (double)(st->n_tests - st->n_done), eta,
-                     sizeof(eta));
-    }
-    log_printf("quantbench: [%s] %zu/%zu '%s' %s t=%d, ETA %s\n", bar, st->n_done + 1, st->n_tests,
-               r->model_filename, name, r->t.cp.n_threads, eta);
-}
-
 /* every model must be a readable, complete GGUF, and -ngl must fit it, before anything runs */
 static int check_models(const struct bench_opts *o, int *exit_code)
 {
@@ -722,25 +646,11 @@ int cmd_bench(int argc, char **argv)
     plan.procs = o.procs;
     plan.verbose = o.verbose;
     plan.timeout_s = o.timeout_s;
-    struct run_state st;
-    memset(&st, 0, sizeof(st));
-    st.o = &o;
-    st.t_start = monotime_ns();
-    st.load_start = proc_load_average();
-    st.n_tests = bench_plan_tests(&plan);
-    unsigned cols = md_columns(&o);
-    bench_report_begin(&st.rp, stdout, o.fmt, cols);
-    bench_report_begin(&st.rp_err, stderr, o.fmt_err, cols);
-    struct bench_sink sink = {on_start, on_row, on_stop, &st};
+    struct bench_out out;
+    bench_out_begin(&out, &plan, o.progress, o.fmt, o.fmt_err, md_columns(&o));
+    struct bench_sink sink = bench_out_sink(&out);
     bench_run(&plan, &sink);
-    bench_report_end(&st.rp);
-    bench_report_end(&st.rp_err);
-    warn_noisy(st.n_noisy, (int)st.n_done, st.load_start);
     bench_plan_free(&plan);
     opts_release(&o);
-    if (fflush(stdout) != 0 || ferror(stdout))
-        return error("cannot write results to stdout");
-    if (st.n_failed)
-        return st.n_ok ? QB_EXIT_PARTIAL : QB_EXIT_FAIL;
-    return QB_EXIT_OK;
+    return bench_out_end(&out);
 }

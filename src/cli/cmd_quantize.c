@@ -26,6 +26,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "args.h"
+#include "bench_out.h"
 #include "cmd.h"
 #include "single.h"
 
@@ -328,59 +329,56 @@ static int check_imatrix(const char *path, const char *model, char *err)
     return rc;
 }
 
-/* --bench: pp and tg of the source and every rung, one bench run over them all */
-static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *failed, int *input)
+/* the rungs of a --bench run, and each bench row's t/s added to its rung's row */
+struct rung_bench {
+    struct rung *r;
+    int n;
+};
+
+static void rung_bench_row(void *ud, const struct bench_row *row)
 {
-    char *list = NULL;
+    const struct rung_bench *rb = ud;
+    if (row->status != BENCH_STATUS_OK)
+        return; /* left null */
+    bool pp = row->t.pt.n_prompt > 0;
+    struct stats s = bench_row_stats(row);
+    for (int i = 0; i < rb->n; i++) {
+        if (!rb->r[i].ok || strcmp(rb->r[i].path, row->model_filename) != 0)
+            continue;
+        cJSON_AddNumberToObject(rb->r[i].row, pp ? "pp_ts" : "tg_ts", s.mean);
+        cJSON_AddNumberToObject(rb->r[i].row, pp ? "pp_ts_sd" : "tg_ts_sd", s.stddev);
+    }
+}
+
+/* --bench: pp and tg of the source and every rung, one bench run over them all (its rows
+ * stored as bench's) */
+static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *failed)
+{
+    struct bench_plan plan = {0};
+    struct engine_model_params mp = engine_model_params_default();
+    struct work_test t;
+    bench_test_init(&t);
+    t.cp.n_threads = t.cp.n_threads_batch = t.pt.n_threads = q->threads;
+    t.pt.reps = q->reps;
     for (int i = 0; i < n; i++)
         if (r[i].ok) {
-            char *l = list ? xasprintf("%s,%s", list, r[i].path) : xstrdup(r[i].path);
-            free(list);
-            list = l;
+            struct bench_group *g = bench_plan_group(&plan, r[i].path, &mp);
+            bench_group_add(g, &t, q->n_prompt, 0);
+            bench_group_add(g, &t, 0, q->n_gen);
         }
-    if (!list)
+    if (!plan.n_groups)
         return;
-    struct argvb a = {0};
-    const char *fixed[] = {"bench", "-m", list, "-o", "jsonl"};
-    for (size_t i = 0; i < QB_ARRAY_LEN(fixed); i++)
-        arg(&a, fixed[i]);
-    arg(&a, "-p");
-    arg_int(&a, q->n_prompt);
-    arg(&a, "-n");
-    arg_int(&a, q->n_gen);
-    arg(&a, "-r");
-    arg_int(&a, q->reps);
-    arg(&a, "-t");
-    arg_int(&a, q->threads);
-    if (q->progress == PROGRESS_ON)
-        arg(&a, "--progress");
-    int rc;
-    cJSON *rows = run_captured(cmd_bench, a.n, a.v, &rc);
-    const cJSON *row;
-    cJSON_ArrayForEach (row, rows) {
-        char file[1024];
-        json_copy_str(file, sizeof(file), row, "model_filename");
-        bool pp = json_num(row, "n_prompt") > 0, ok = false;
-        char st[32];
-        json_copy_str(st, sizeof(st), row, "status");
-        ok = !strcmp(st, "ok");
-        for (int i = 0; i < n; i++) {
-            if (!r[i].ok || strcmp(r[i].path, file) != 0)
-                continue;
-            if (!ok)
-                continue; /* left null */
-            cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts" : "tg_ts", json_num(row, "avg_ts"));
-            cJSON_AddNumberToObject(r[i].row, pp ? "pp_ts_sd" : "tg_ts_sd",
-                                    json_num(row, "stddev_ts"));
-        }
-    }
-    if (rc != QB_EXIT_OK)
+    plan.verbose = 0;
+    struct bench_out out;
+    bench_out_begin(&out, &plan, q->progress == PROGRESS_ON, BENCH_FMT_NONE, BENCH_FMT_NONE, 0);
+    struct rung_bench rb = {r, n};
+    out.also = rung_bench_row;
+    out.also_ud = &rb;
+    struct bench_sink sink = bench_out_sink(&out);
+    bench_run(&plan, &sink);
+    bench_plan_free(&plan);
+    if (bench_out_end(&out) != QB_EXIT_OK)
         (*failed)++;
-    if (rc == QB_EXIT_INPUT)
-        *input = 1;
-    cJSON_Delete(rows);
-    argvb_free(&a);
-    free(list);
 }
 
 /* --quality: PPL of the source with its log-probabilities saved, then PPL and
@@ -840,7 +838,7 @@ int cmd_quantize(int argc, char **argv)
     progress_end(&prog);
     int input = 0; /* a measurement refused its input (a text too short, say) */
     if (q.bench && !sig_caught())
-        bench_rungs(&q, rg, n_done, &failed, &input);
+        bench_rungs(&q, rg, n_done, &failed);
     if (q.quality && !sig_caught())
         quality_rungs(&q, rg, n_done, &failed, &input);
     struct table_col cols[QB_ARRAY_LEN(quantize_cols) + 5];
