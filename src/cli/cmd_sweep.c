@@ -8,6 +8,7 @@
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../run/runner.h"
+#include "../run/sweep.h"
 #include "../store/dbrun.h"
 #include "../util/json.h"
 #include "../util/log.h"
@@ -68,17 +69,13 @@ static bool add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens
 }
 
 static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
-                        const cJSON *point, const cJSON *mem, const char *status, const char *error)
+                        const struct sweep_point *point, const cJSON *mem, const char *status,
+                        const char *error)
 {
     cJSON *row = cJSON_CreateObject();
-    uint64_t *pp_ns = NULL, *tg_ns = NULL;
-    int n_pp = 0, n_tg = 0;
-    char err[QB_ERR_LEN];
-    if (point) {
-        json_get_u64_array(point, "pp_ns", &pp_ns, &n_pp, err);
-        json_get_u64_array(point, "tg_ns", &tg_ns, &n_tg, err);
-    }
-    cJSON_AddNumberToObject(row, "n_kv", point ? json_num(point, "n_kv") : 0);
+    const uint64_t *pp_ns = point ? point->pp_ns : NULL, *tg_ns = point ? point->tg_ns : NULL;
+    int n_pp = point ? point->n : 0, n_tg = n_pp;
+    cJSON_AddNumberToObject(row, "n_kv", point ? point->n_kv : 0);
     cJSON_AddNumberToObject(row, "pp", pp);
     cJSON_AddNumberToObject(row, "tg", tg);
     bool noisy = add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
@@ -94,16 +91,47 @@ static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, in
     struct mem_summary ms;
     mem_summary_from(mem, &ms);
     mem_summary_add(row, &ms, mem);
-    free(pp_ns);
-    free(tg_ns);
     return row;
 }
 
+/* a sweep's rows as run_sweep hands them: printed, stored, counted */
+struct sweep_out {
+    const struct single_opts *o;
+    int pp, tg;
+    uint64_t wall_ns; /* the whole sweep's, in every row (0 after a failure) */
+    struct table_out *out;
+    struct progress *prog;
+    int *n_noisy, *n_rows;
+};
+
 /* a sweep's depths as the worker finishes them */
-static void on_depth(long done, long total, void *ud)
+static void on_depth(void *ud, long done, long total)
 {
-    progress_set_total(ud, total);
-    progress_update(ud, done);
+    struct sweep_out *so = ud;
+    progress_set_total(so->prog, total);
+    progress_update(so->prog, done);
+}
+
+static void on_point(void *ud, const struct runner *rn, const struct sweep_point *pt,
+                     const cJSON *mem, enum bench_status status, const char *err)
+{
+    struct sweep_out *so = ud;
+    progress_end(so->prog);
+    cJSON *row = sweep_row(so->o, rn, so->pp, so->tg, pt, mem, bench_status_name(status), err);
+    cJSON_AddNumberToObject(row, "sweep_wall_ns", (double)so->wall_ns);
+    if (pt) {
+        *so->n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
+        ++*so->n_rows;
+    }
+    table_row(so->out, row);
+    dbrun_row("sweep", row);
+    cJSON_Delete(row);
+}
+
+static bool on_stop(void *ud)
+{
+    (void)ud;
+    return dbrun_stopped(); /* a row that cannot be stored stops the run */
 }
 
 /* the sweep of o->model: its rows into out, its noisy rows and rows added to *n_noisy and
@@ -111,75 +139,35 @@ static void on_depth(long done, long total, void *ud)
 static int sweep_model(const struct single_opts *o, int n_gen, int stride, struct table_out *out,
                        int *n_noisy, int *n_rows)
 {
-    char err[QB_ERR_LEN];
-    int ub = (int)o->cp.n_ubatch;
-    struct work_test t;
-    memset(&t, 0, sizeof(t));
-    t.kind = WORK_SWEEP;
-    t.cp = o->cp;
-    t.pt.n_batch = (int)o->cp.n_batch;
-    t.pt.reps = 1;
-    t.pt.n_threads = o->cp.n_threads;
-    t.pt.no_warmup = o->no_warmup;
-    t.pt.seed = o->seed;
-    t.sw = (struct sweep_params){.n_ctx = (int)o->cp.n_ctx,
-                                 .n_ubatch = ub,
-                                 .n_gen = n_gen,
-                                 .reps = o->reps,
-                                 .stride = stride,
-                                 .n_threads = o->cp.n_threads,
-                                 .no_warmup = o->no_warmup,
-                                 .seed = o->seed};
-    struct work_load wl = {0, 0};
-    struct runner rn;
-    runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
+    struct sweep_params sp = {.n_gen = n_gen,
+                              .reps = o->reps,
+                              .stride = stride,
+                              .no_warmup = o->no_warmup,
+                              .seed = o->seed};
+    struct run_load ld = {o->model, o->mp, {0, 0}, o->verbose, o->timeout_s};
     char what[96];
     single_opts_what(o, "sweep", what, sizeof(what));
     struct progress prog;
     progress_begin(&prog, o->progress, what, "depth", 0);
-    rn.on_units = on_depth;
-    rn.units_ud = &prog;
-    enum bench_status status = BENCH_STATUS_ERROR;
-    cJSON *req = proto_run_req(&t), *resp = NULL;
-    int ret = QB_EXIT_OK;
-    err[0] = '\0';
-    if (runner_ensure(&rn, &status, err) < 0 || runner_call(&rn, req, &resp, &status, err) < 0) {
+    struct sweep_out so = {o, (int)o->cp.n_ubatch, n_gen, 0, out, &prog, n_noisy, n_rows};
+    struct sweep_sink sink = {on_depth, on_point, on_stop, &so};
+    int n_points;
+    enum bench_status status;
+    char err[QB_ERR_LEN];
+    if (run_sweep(&ld, &o->cp, &sp, &sink, &so.wall_ns, &n_points, &status, err) < 0) {
         progress_end(&prog);
-        cJSON *row = sweep_row(o, &rn, ub, n_gen, NULL, NULL, bench_status_name(status), err);
-        cJSON_AddNumberToObject(row, "sweep_wall_ns", 0);
-        table_row(out, row);
-        dbrun_row("sweep", row);
-        cJSON_Delete(row);
         if (status != BENCH_STATUS_INTERRUPTED) /* that is said once, by main */
             error("sweep of '%s': %s: %s", o->model, bench_status_name(status), err);
-        ret = QB_EXIT_FAIL;
-    } else {
-        progress_end(&prog);
-        const cJSON *pts = cJSON_GetObjectItemCaseSensitive(resp, "points"), *p;
-        double wall = json_num(resp, "wall_ns");
-        cJSON_ArrayForEach (p, pts) {
-            if (dbrun_stopped()) /* a row that cannot be stored stops the run */
-                break;
-            cJSON *row = sweep_row(o, &rn, ub, n_gen, p,
-                                   cJSON_GetObjectItemCaseSensitive(resp, "mem"), "ok", "");
-            cJSON_AddNumberToObject(row, "sweep_wall_ns", wall);
-            *n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
-            ++*n_rows;
-            table_row(out, row);
-            dbrun_row("sweep", row);
-            cJSON_Delete(row);
-        }
-        if (o->n_models > 1)
-            log_printf("quantbench: sweep of '%s': %d depths in %.2f s\n", o->model,
-                       cJSON_GetArraySize(pts), wall / 1e9);
-        else
-            fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", cJSON_GetArraySize(pts),
-                    wall / 1e9);
+        return QB_EXIT_FAIL;
     }
-    cJSON_Delete(req);
-    cJSON_Delete(resp);
-    runner_release(&rn);
-    return ret;
+    progress_end(&prog);
+    if (o->n_models > 1)
+        log_printf("quantbench: sweep of '%s': %d depths in %.2f s\n", o->model, n_points,
+                   (double)so.wall_ns / 1e9);
+    else
+        fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", n_points,
+                (double)so.wall_ns / 1e9);
+    return QB_EXIT_OK;
 }
 
 int cmd_sweep(int argc, char **argv)

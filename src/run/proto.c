@@ -210,3 +210,65 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     }
     return 0;
 }
+
+/* ---- results ---- */
+
+void proto_add_sweep(cJSON *o, const struct sweep_result *r)
+{
+    cJSON_AddNumberToObject(o, "wall_ns", (double)r->wall_ns);
+    cJSON *pts = cJSON_AddArrayToObject(o, "points");
+    for (int i = 0; i < r->n_points; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "n_kv", r->points[i].n_kv);
+        cJSON_AddItemToObject(p, "pp_ns", json_u64_array(r->points[i].pp_ns, r->points[i].n));
+        cJSON_AddItemToObject(p, "tg_ns", json_u64_array(r->points[i].tg_ns, r->points[i].n));
+        cJSON_AddItemToArray(pts, p);
+    }
+}
+
+int proto_parse_sweep(const cJSON *o, struct sweep_result *r, char *err)
+{
+    memset(r, 0, sizeof(*r));
+    double wall;
+    const cJSON *pts = cJSON_GetObjectItemCaseSensitive(o, "points"), *p;
+    if (json_get_num(o, "wall_ns", 0, 1e300, &wall, err) < 0)
+        return -1;
+    if (!cJSON_IsArray(pts))
+        return set_err(err, "protocol: field 'points' is not an array");
+    r->wall_ns = (uint64_t)wall;
+    r->points = xcalloc((size_t)cJSON_GetArraySize(pts) + 1, sizeof(*r->points));
+    cJSON_ArrayForEach (p, pts) {
+        struct sweep_point *pt = &r->points[r->n_points];
+        int n2;
+        r->n_points++;
+        if (json_get_i32(p, "n_kv", 0, INT32_MAX, &pt->n_kv, err) < 0 ||
+            json_get_u64_array(p, "pp_ns", &pt->pp_ns, &pt->n, err) < 0 ||
+            json_get_u64_array(p, "tg_ns", &pt->tg_ns, &n2, err) < 0)
+            return -1;
+        if (n2 != pt->n)
+            return set_err(err, "protocol: sample arrays differ in length");
+    }
+    return 0;
+}
+
+void proto_add_batched(cJSON *o, const struct batched_result *r)
+{
+    cJSON_AddNumberToObject(o, "n_kv", r->n_kv);
+    cJSON_AddItemToObject(o, "pp_ns", json_u64_array(r->pp_ns, r->n));
+    cJSON_AddItemToObject(o, "tg_ns", json_u64_array(r->tg_ns, r->n));
+    cJSON_AddItemToObject(o, "ttft_ns", json_u64_array(r->ttft_ns, r->n));
+}
+
+int proto_parse_batched(const cJSON *o, struct batched_result *r, char *err)
+{
+    memset(r, 0, sizeof(*r));
+    int n2, n3;
+    if (json_get_i32(o, "n_kv", 0, INT32_MAX, &r->n_kv, err) < 0 ||
+        json_get_u64_array(o, "pp_ns", &r->pp_ns, &r->n, err) < 0 ||
+        json_get_u64_array(o, "tg_ns", &r->tg_ns, &n2, err) < 0 ||
+        json_get_u64_array(o, "ttft_ns", &r->ttft_ns, &n3, err) < 0)
+        return -1;
+    if (n2 != r->n || n3 != r->n)
+        return set_err(err, "protocol: sample arrays differ in length");
+    return 0;
+}

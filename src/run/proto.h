@@ -21,4 +21,12 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
                      struct work_load *wl, char *err);
 int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
 
+/* Results: add a measurement's result to a worker's "result" object, and read it back
+ * strictly (a missing or malformed field is an error naming it; the caller releases r
+ * with the measurement's _release, after an error too). */
+void proto_add_sweep(cJSON *o, const struct sweep_result *r);
+int proto_parse_sweep(const cJSON *o, struct sweep_result *r, char *err);
+void proto_add_batched(cJSON *o, const struct batched_result *r);
+int proto_parse_batched(const cJSON *o, struct batched_result *r, char *err);
+
 #endif

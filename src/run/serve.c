@@ -305,18 +305,12 @@ static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_n
         sweep_result_release(&r);
         return send_error(t->id, err);
     }
-    cJSON *o = result_obj(e, t->id, ctx_ns);
-    cJSON_AddNumberToObject(o, "wall_ns", (double)r.wall_ns);
-    cJSON *pts = cJSON_AddArrayToObject(o, "points");
     for (int i = 0; i < r.n_points; i++) {
-        cJSON *p = cJSON_CreateObject();
         add_noise(r.points[i].pp_ns, r.points[i].n);
         add_noise(r.points[i].tg_ns, r.points[i].n);
-        cJSON_AddNumberToObject(p, "n_kv", r.points[i].n_kv);
-        cJSON_AddItemToObject(p, "pp_ns", json_u64_array(r.points[i].pp_ns, r.points[i].n));
-        cJSON_AddItemToObject(p, "tg_ns", json_u64_array(r.points[i].tg_ns, r.points[i].n));
-        cJSON_AddItemToArray(pts, p);
     }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    proto_add_sweep(o, &r);
     sweep_result_release(&r);
     return send_obj(o);
 }
@@ -333,10 +327,7 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
     add_noise(r.tg_ns, r.n);
     add_noise(r.ttft_ns, r.n);
     cJSON *o = result_obj(e, t->id, ctx_ns);
-    cJSON_AddNumberToObject(o, "n_kv", r.n_kv);
-    cJSON_AddItemToObject(o, "pp_ns", json_u64_array(r.pp_ns, r.n));
-    cJSON_AddItemToObject(o, "tg_ns", json_u64_array(r.tg_ns, r.n));
-    cJSON_AddItemToObject(o, "ttft_ns", json_u64_array(r.ttft_ns, r.n));
+    proto_add_batched(o, &r);
     batched_result_release(&r);
     return send_obj(o);
 }
