@@ -8,12 +8,12 @@
 
 #include "../report/memsum.h"
 #include "../report/table.h"
+#include "../run/batched.h"
 #include "../run/runner.h"
 #include "../store/dbrun.h"
 #include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
-#include "../util/sig.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
@@ -84,17 +84,14 @@ static void speeds(const struct batched_params *bp, const uint64_t *pp_ns, const
 }
 
 static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
-                          const struct batched_params *bp, int n_kv_max, const cJSON *resp,
-                          const char *status, const char *error)
+                          const struct batched_params *bp, int n_kv_max,
+                          const struct batched_result *r, const cJSON *mem, const char *status,
+                          const char *error)
 {
     cJSON *row = cJSON_CreateObject();
-    uint64_t *pp_ns = NULL, *tg_ns = NULL, *ttft = NULL;
-    int n = 0, n2 = 0, n3 = 0;
-    char err[QB_ERR_LEN];
-    if (resp && (json_get_u64_array(resp, "pp_ns", &pp_ns, &n, err) < 0 ||
-                 json_get_u64_array(resp, "tg_ns", &tg_ns, &n2, err) < 0 ||
-                 json_get_u64_array(resp, "ttft_ns", &ttft, &n3, err) < 0 || n != n2 || n != n3))
-        n = 0;
+    const uint64_t *pp_ns = r ? r->pp_ns : NULL, *tg_ns = r ? r->tg_ns : NULL,
+                   *ttft = r ? r->ttft_ns : NULL;
+    int n = r ? r->n : 0;
     double t[3];
     struct stats st[3];
     speeds(bp, pp_ns, tg_ns, n, t, st);
@@ -133,85 +130,48 @@ static cJSON *batched_row(const struct single_opts *o, const struct runner *rn,
     cJSON_AddStringToObject(row, "error", error);
     single_opts_json(o, row);
     runner_row_meta(rn, row);
-    const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
     struct mem_summary ms;
     mem_summary_from(mem, &ms);
     mem_summary_add(row, &ms, mem);
-    free(pp_ns);
-    free(tg_ns);
-    free(ttft);
     return row;
 }
 
-/* every (PP, TG, B) of o->model in one worker until a signal: rows into out, counted in n_ok,
- * n_failed and n_noisy */
-static void batched_model(const struct single_opts *o, const struct int_list *npp,
-                          const struct int_list *ntg, const struct int_list *npl, bool shared,
-                          int max_pl, struct table_out *out, struct progress *prog, long *n_done,
-                          int *n_ok, int *n_failed, int *n_noisy)
+/* the rows run_batched hands out: printed, stored, counted */
+struct batched_out {
+    const struct single_opts *o;
+    struct table_out *out;
+    struct progress *prog;
+    long n_done;
+    int n_ok, n_failed, n_noisy;
+};
+
+static void on_row(void *ud, const struct runner *rn, const struct batched_params *bp,
+                   const struct batched_result *r, const cJSON *mem, enum bench_status status,
+                   const char *err)
 {
-    char err[QB_ERR_LEN];
-    struct work_load wl = {0, 0};
-    struct runner rn;
-    runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
-    for (size_t a = 0; a < npp->n && !dbrun_should_stop(); a++)
-        for (size_t b = 0; b < ntg->n && !dbrun_should_stop(); b++)
-            for (size_t c = 0; c < npl->n && !dbrun_should_stop(); c++) {
-                struct work_test t;
-                memset(&t, 0, sizeof(t));
-                t.kind = WORK_BATCHED;
-                t.cp = o->cp;
-                t.cp.poll = -1;                    /* llama-batched-bench attaches no threadpool */
-                t.cp.n_seq_max = (uint32_t)max_pl; /* as batched-bench: one context for all */
-                t.pt.n_batch = (int)o->cp.n_batch;
-                t.pt.reps = 1;
-                t.pt.n_threads = o->cp.n_threads;
-                t.pt.no_warmup = o->no_warmup;
-                t.pt.seed = o->seed;
-                t.bt = (struct batched_params){.pp = npp->v[a],
-                                               .tg = ntg->v[b],
-                                               .pl = npl->v[c],
-                                               .shared = shared,
-                                               .n_batch = (int)o->cp.n_batch,
-                                               .n_ctx = (int)o->cp.n_ctx,
-                                               .reps = o->reps,
-                                               .n_threads = o->cp.n_threads,
-                                               .no_warmup = o->no_warmup,
-                                               .seed = o->seed};
-                enum bench_status status = BENCH_STATUS_ERROR;
-                cJSON *resp = NULL, *row;
-                err[0] = '\0';
-                if (batched_n_kv(&t.bt) > (int)o->cp.n_ctx) {
-                    snprintf(err, sizeof(err), "needs %d KV cells, the context (-c) has %u",
-                             batched_n_kv(&t.bt), o->cp.n_ctx);
-                    row = batched_row(o, &rn, &t.bt, (int)o->cp.n_ctx, NULL, "error", err);
-                } else {
-                    cJSON *req = proto_run_req(&t);
-                    if (runner_ensure(&rn, &status, err) < 0 ||
-                        runner_call(&rn, req, &resp, &status, err) < 0)
-                        row = batched_row(o, &rn, &t.bt, (int)o->cp.n_ctx, NULL,
-                                          bench_status_name(status), err);
-                    else
-                        row = batched_row(o, &rn, &t.bt, (int)o->cp.n_ctx, resp, "ok", "");
-                    cJSON_Delete(req);
-                }
-                if (err[0]) {
-                    (*n_failed)++;
-                    progress_clear(prog);
-                    if (status != BENCH_STATUS_INTERRUPTED) /* said once, by main */
-                        log_error_row(o, &t.bt, err);
-                } else {
-                    (*n_ok)++;
-                }
-                *n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
-                progress_clear(prog); /* a row on a terminal goes on a line of its own */
-                table_row(out, row);
-                dbrun_row("batched", row);
-                cJSON_Delete(row);
-                cJSON_Delete(resp);
-                progress_update(prog, ++*n_done);
-            }
-    runner_release(&rn);
+    struct batched_out *bo = ud;
+    const struct single_opts *o = bo->o;
+    cJSON *row = batched_row(o, rn, bp, (int)o->cp.n_ctx, r, mem, bench_status_name(status), err);
+    if (err[0]) {
+        bo->n_failed++;
+        progress_clear(bo->prog);
+        if (status != BENCH_STATUS_INTERRUPTED) /* said once, by main */
+            log_error_row(o, bp, err);
+    } else {
+        bo->n_ok++;
+    }
+    bo->n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
+    progress_clear(bo->prog); /* a row on a terminal goes on a line of its own */
+    table_row(bo->out, row);
+    dbrun_row("batched", row);
+    cJSON_Delete(row);
+    progress_update(bo->prog, ++bo->n_done);
+}
+
+static bool on_stop(void *ud)
+{
+    (void)ud;
+    return dbrun_stopped();
 }
 
 int cmd_batched(int argc, char **argv)
@@ -272,9 +232,6 @@ int cmd_batched(int argc, char **argv)
         int_list_push(&ntg, 128);
     if (!npl.n)
         int_list_push(&npl, 1);
-    int max_pl = 1;
-    for (size_t i = 0; i < npl.n; i++)
-        max_pl = npl.v[i] > max_pl ? npl.v[i] : max_pl;
 
     struct table_out out;
     struct table_col cols[QB_ARRAY_LEN(batched_cols) + SINGLE_EXTRA_COLS];
@@ -283,12 +240,24 @@ int cmd_batched(int argc, char **argv)
     struct progress prog;
     progress_begin(&prog, o.progress, "batched", "test",
                    (long)(o.n_models * npp.n * ntg.n * npl.n));
-    long n_done = 0;
+    struct batched_out bo = {&o, &out, &prog, 0, 0, 0, 0};
+    struct batched_sink sink = {on_row, on_stop, &bo};
+    struct batched_grid g = {
+        npp.v,
+        ntg.v,
+        npl.v,
+        npp.n,
+        ntg.n,
+        npl.n,
+        {.shared = shared, .reps = o.reps, .no_warmup = o.no_warmup, .seed = o.seed}};
     for (int mi = 0; mi < o.n_models && !dbrun_should_stop(); mi++) {
         o.model = o.models[mi];
-        batched_model(&o, &npp, &ntg, &npl, shared, max_pl, &out, &prog, &n_done, &n_ok, &n_failed,
-                      &n_noisy);
+        struct run_load ld = {o.model, o.mp, {0, 0}, o.verbose, o.timeout_s};
+        run_batched(&ld, &o.cp, &g, &sink);
     }
+    n_ok = bo.n_ok;
+    n_failed = bo.n_failed;
+    n_noisy = bo.n_noisy;
     progress_end(&prog);
     table_end(&out);
     warn_noisy(n_noisy, n_ok + n_failed, load_start);

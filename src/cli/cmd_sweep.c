@@ -13,7 +13,6 @@
 #include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
-#include "../util/sig.h"
 #include "../util/stats.h"
 #include "args.h"
 #include "cmd.h"
