@@ -10,12 +10,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../engine/worker.h"
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
 #include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
+#include "../run/quantize.h"
 #include "../run/runner.h"
 #include "../store/dbrun.h"
 #include "../util/clock.h"
@@ -778,33 +778,17 @@ int cmd_quantize(int argc, char **argv)
             gguf_facts(r->path, &have_ft, &bytes, &params, err) == 0 && have_ft == ft[k]) {
             status = "skipped";
         } else {
-            char *tmp = xasprintf("%s.tmp.%d", r->path, (int)getpid());
-            struct worker *w = worker_start(q.verbose, q.verbose > 0, reason);
-            cJSON *req = cJSON_CreateObject(), *resp = NULL;
-            cJSON_AddStringToObject(req, "op", "quantize");
-            cJSON_AddStringToObject(req, "in", q.model);
-            cJSON_AddStringToObject(req, "out", tmp);
-            cJSON_AddNumberToObject(req, "ftype", ft[k]);
-            cJSON_AddNumberToObject(req, "threads", q.threads);
-            if (imatrix)
-                cJSON_AddStringToObject(req, "imatrix", imatrix);
-            bool ok = w && worker_call(w, req, q.timeout_s, &resp, reason) == 0;
-            const cJSON *ev = cJSON_GetObjectItemCaseSensitive(resp, "ev");
-            if (ok && !(cJSON_IsString(ev) && !strcmp(ev->valuestring, "result"))) {
-                json_copy_str(reason, sizeof(reason), resp, "msg");
-                ok = false;
-            }
-            if (ok && rename(tmp, r->path) != 0) {
-                set_err(reason, "cannot rename '%s': %s", tmp, strerror(errno));
-                ok = false;
-            }
+            struct quantize_params qp = {q.model, r->path,   ft[k],      q.threads,
+                                         imatrix, q.verbose, q.timeout_s};
+            struct quantize_result res;
+            bool ok = run_quantize(&qp, &res, reason) == 0;
+            r->build = res.build; /* the build that made it */
             if (ok && (write_sidecar(r->path, want, reason) < 0 ||
                        gguf_facts(r->path, &have_ft, &bytes, &params, reason) < 0))
                 ok = false;
-            if (ok) /* the build that made it */
-                r->build = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(resp, "build"), 1);
             if (!ok) {
-                unlink(tmp);        /* what the quantizer had written */
+                cJSON_Delete(r->build);
+                r->build = NULL;
                 if (sig_caught()) { /* said once, by main */
                     status = "interrupted";
                 } else {
@@ -814,10 +798,6 @@ int cmd_quantize(int argc, char **argv)
                     log_printf("quantbench: error: %s: %s\n", tname, reason);
                 }
             }
-            cJSON_Delete(req);
-            cJSON_Delete(resp);
-            worker_stop(w);
-            free(tmp);
         }
         r->ok = strcmp(status, "failed") != 0 && strcmp(status, "interrupted") != 0;
         cJSON *row = r->row = cJSON_CreateObject();

@@ -211,6 +211,38 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     return 0;
 }
 
+/* ---- quantize ---- */
+
+cJSON *proto_quantize_req(const struct quantize_params *qp)
+{
+    cJSON *req = cJSON_CreateObject();
+    cJSON_AddStringToObject(req, "op", "quantize");
+    cJSON_AddStringToObject(req, "in", qp->in);
+    cJSON_AddStringToObject(req, "out", qp->out);
+    cJSON_AddNumberToObject(req, "ftype", qp->ftype);
+    cJSON_AddNumberToObject(req, "threads", qp->threads);
+    if (qp->imatrix && qp->imatrix[0])
+        cJSON_AddStringToObject(req, "imatrix", qp->imatrix);
+    return req;
+}
+
+int proto_parse_quantize(const cJSON *req, struct quantize_params *qp, char *err)
+{
+    memset(qp, 0, sizeof(*qp));
+    const cJSON *in = cJSON_GetObjectItemCaseSensitive(req, "in");
+    const cJSON *out = cJSON_GetObjectItemCaseSensitive(req, "out");
+    const cJSON *imx = cJSON_GetObjectItemCaseSensitive(req, "imatrix");
+    if (!cJSON_IsString(in) || !cJSON_IsString(out) || (imx && !cJSON_IsString(imx)))
+        return set_err(err, "protocol: quantize needs in, out, ftype and threads");
+    qp->in = in->valuestring;
+    qp->out = out->valuestring;
+    qp->imatrix = imx && imx->valuestring[0] ? imx->valuestring : NULL; /* optional */
+    if (json_get_i32(req, "ftype", 0, 1 << 16, &qp->ftype, err) < 0 ||
+        json_get_i32(req, "threads", 1, 1 << 16, &qp->threads, err) < 0)
+        return -1;
+    return 0;
+}
+
 /* ---- results ---- */
 
 void proto_add_sweep(cJSON *o, const struct sweep_result *r)

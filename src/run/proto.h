@@ -10,6 +10,7 @@
 
 #include "../engine/engine.h"
 #include "../record/params.h"
+#include "quantize.h"
 
 /* Returned cJSON objects are the caller's (cJSON_Delete). */
 cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
@@ -20,6 +21,10 @@ cJSON *proto_run_req(const struct work_test *t);
 int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
                      struct work_load *wl, char *err);
 int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
+
+/* A quantize request; parsed strictly (strings borrowed from req), -1 with err */
+cJSON *proto_quantize_req(const struct quantize_params *qp);
+int proto_parse_quantize(const cJSON *req, struct quantize_params *qp, char *err);
 
 /* Results: add a measurement's result to a worker's "result" object, and read it back
  * strictly (a missing or malformed field is an error naming it; the caller releases r

@@ -611,21 +611,16 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
 static int do_quantize(const cJSON *req)
 {
     char err[QB_ERR_LEN];
-    const cJSON *in = cJSON_GetObjectItemCaseSensitive(req, "in");
-    const cJSON *out = cJSON_GetObjectItemCaseSensitive(req, "out");
-    const cJSON *ft = cJSON_GetObjectItemCaseSensitive(req, "ftype");
-    const cJSON *th = cJSON_GetObjectItemCaseSensitive(req, "threads");
-    if (!cJSON_IsString(in) || !cJSON_IsString(out) || !cJSON_IsNumber(ft) || !cJSON_IsNumber(th))
-        return send_error(-1, "protocol: quantize needs in, out, ftype and threads");
-    const cJSON *imx = cJSON_GetObjectItemCaseSensitive(req, "imatrix");
-    maybe_fault(in->valuestring, out->valuestring);
+    struct quantize_params qp;
+    if (proto_parse_quantize(req, &qp, err) < 0)
+        return send_error(-1, err);
+    maybe_fault(qp.in, qp.out);
     uint64_t t0 = monotime_ns();
     struct imatrix im = {0};
-    const char *imp = cJSON_IsString(imx) && imx->valuestring[0] ? imx->valuestring : NULL;
+    const char *imp = qp.imatrix;
     if (imp && imatrix_read_file(imp, &im, err) < 0)
         return send_error(0, err);
-    int rc = engine_quantize(in->valuestring, out->valuestring, ft->valueint, th->valueint,
-                             imp ? &im : NULL, imp, err);
+    int rc = engine_quantize(qp.in, qp.out, qp.ftype, qp.threads, imp ? &im : NULL, imp, err);
     imatrix_free(&im);
     if (rc < 0)
         return send_error(0, err);

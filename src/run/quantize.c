@@ -1,0 +1,44 @@
+/* quantize as a function (see quantize.h). */
+#include "quantize.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../engine/worker.h"
+#include "../util/json.h"
+#include "../util/util.h"
+#include "proto.h"
+
+int run_quantize(const struct quantize_params *qp, struct quantize_result *res, char *err)
+{
+    memset(res, 0, sizeof(*res));
+    struct quantize_params tq = *qp;
+    char *tmp = xasprintf("%s.tmp.%d", qp->out, (int)getpid());
+    tq.out = tmp;
+    struct worker *w = worker_start(qp->verbose, qp->verbose > 0, err);
+    cJSON *req = proto_quantize_req(&tq), *resp = NULL;
+    bool ok = w && worker_call(w, req, qp->timeout_s, &resp, err) == 0;
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(resp, "ev");
+    if (ok && !(cJSON_IsString(ev) && !strcmp(ev->valuestring, "result"))) {
+        json_copy_str(err, QB_ERR_LEN, resp, "msg");
+        ok = false;
+    }
+    if (ok && rename(tmp, qp->out) != 0) {
+        set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
+        ok = false;
+    }
+    if (ok) {
+        res->ns = (uint64_t)json_num(resp, "ns");
+        res->build = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(resp, "build"), 1);
+    } else {
+        unlink(tmp); /* what the quantizer had written */
+    }
+    cJSON_Delete(req);
+    cJSON_Delete(resp);
+    worker_stop(w);
+    free(tmp);
+    return ok ? 0 : -1;
+}
