@@ -341,7 +341,7 @@ static void rung_bench_row(void *ud, const struct bench_row *row)
     if (row->status != BENCH_STATUS_OK)
         return; /* left null */
     bool pp = row->t.pt.n_prompt > 0;
-    struct stats s = bench_row_stats(row);
+    const struct stats s = row->ts;
     for (int i = 0; i < rb->n; i++) {
         if (!rb->r[i].ok || strcmp(rb->r[i].path, row->model_filename) != 0)
             continue;

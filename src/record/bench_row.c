@@ -12,6 +12,7 @@ void bench_row_release(struct bench_row *r)
     free(r->pp_ns);
     free(r->tg_ns);
     free(r->ttft_ns);
+    free(r->samples_ts);
     cJSON_Delete(r->mem);
     memset(r, 0, sizeof(*r));
 }
@@ -30,50 +31,51 @@ const char *bench_status_name(enum bench_status s)
     return "?";
 }
 
-void bench_row_part_ts(const struct bench_row *r, int tokens, const uint64_t *ns, double *out)
+/* per repetition: tokens / part (0 when the part is absent); out has r->n entries */
+static void part_ts(const struct bench_row *r, int tokens, const uint64_t *ns, double *out)
 {
     for (int i = 0; i < r->n; i++)
         out[i] = ns && ns[i] ? 1e9 * tokens / (double)ns[i] : 0;
 }
 
-void bench_row_ts(const struct bench_row *r, double *out)
-{
-    bench_row_part_ts(r, r->t.pt.n_prompt + r->t.pt.n_gen, r->samples_ns, out);
-}
-
-struct stats bench_row_stats(const struct bench_row *r)
+static struct stats part_stats(const struct bench_row *r, int tokens, const uint64_t *ns)
 {
     double *ts = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
-    bench_row_ts(r, ts);
-    struct stats s = stats_compute(ts, (size_t)r->n);
+    part_ts(r, tokens, ns, ts);
+    struct stats s = stats_compute(ts, (size_t)(tokens > 0 ? r->n : 0));
     free(ts);
     return s;
 }
 
+static uint64_t mean_u64(const uint64_t *v, int n)
+{
+    uint64_t sum = 0;
+    for (int i = 0; i < n; i++)
+        sum += v[i];
+    return n ? sum / (uint64_t)n : 0;
+}
+
 void bench_row_finish(struct bench_row *r)
 {
-    struct stats s = bench_row_stats(r);
-    r->noisy = r->status == BENCH_STATUS_OK && stats_noisy(&s);
-}
-
-uint64_t bench_row_avg_ns(const struct bench_row *r)
-{
-    if (r->n == 0)
-        return 0;
-    uint64_t sum = 0;
-    for (int i = 0; i < r->n; i++)
-        sum += r->samples_ns[i];
-    return sum / (uint64_t)r->n;
-}
-
-uint64_t bench_row_stddev_ns(const struct bench_row *r)
-{
-    if (r->n < 2)
-        return 0;
-    double *x = xcalloc((size_t)r->n, sizeof(double));
-    for (int i = 0; i < r->n; i++)
-        x[i] = (double)r->samples_ns[i];
-    struct stats s = stats_compute(x, (size_t)r->n);
-    free(x);
-    return (uint64_t)llround(s.stddev);
+    const struct pp_tg_params *pt = &r->t.pt;
+    free(r->samples_ts);
+    r->samples_ts = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
+    part_ts(r, pt->n_prompt + pt->n_gen, r->samples_ns, r->samples_ts);
+    r->ts = stats_compute(r->samples_ts, (size_t)r->n);
+    r->pp_ts = part_stats(r, pt->n_prompt, r->pp_ns);
+    r->tg_ts = part_stats(r, pt->n_gen, r->tg_ns);
+    r->avg_ns = mean_u64(r->samples_ns, r->n);
+    r->stddev_ns = 0;
+    if (r->n >= 2) {
+        double *x = xcalloc((size_t)r->n, sizeof(double));
+        for (int i = 0; i < r->n; i++)
+            x[i] = (double)r->samples_ns[i];
+        struct stats s = stats_compute(x, (size_t)r->n);
+        free(x);
+        r->stddev_ns = (uint64_t)llround(s.stddev);
+    }
+    r->ttft_avg_ns = mean_u64(r->ttft_ns, r->n);
+    r->t_pp_ns = mean_u64(r->pp_ns, r->n);
+    r->t_tg_ns = mean_u64(r->tg_ns, r->n);
+    r->noisy = r->status == BENCH_STATUS_OK && stats_noisy(&r->ts);
 }

@@ -46,24 +46,23 @@ struct bench_row {
     uint64_t *samples_ns;              /* per repetition total time */
     uint64_t *pp_ns, *tg_ns, *ttft_ns; /* per repetition parts */
     cJSON *mem;                        /* the worker's memory report (owned) or NULL */
-    bool noisy;                        /* t/s too spread to trust (bench_row_finish) */
+
+    /* the summary, computed once by bench_row_finish; writers only format it */
+    bool noisy;                 /* t/s too spread to trust */
+    struct stats ts;            /* per-repetition t/s, (n_prompt + n_gen) / sample */
+    struct stats pp_ts, tg_ts;  /* the parts' t/s (all 0 for an absent part) */
+    double *samples_ts;         /* per-repetition t/s (owned; n entries) */
+    uint64_t avg_ns, stddev_ns; /* llama-bench's integer mean / stddev of the samples */
+    uint64_t ttft_avg_ns;       /* mean TTFT */
+    uint64_t t_pp_ns, t_tg_ns;  /* mean time of the parts */
 };
 
 void bench_row_release(struct bench_row *r);
 const char *bench_status_name(enum bench_status s); /* static, do not free */
 
-/* Once the row holds all its samples: noisy = its t/s fails stats_noisy (the 95% CI
- * half-width above 5% of the mean); every output and the database take it from here. */
+/* Once the row holds all its samples: compute its summary (above), and noisy = its t/s
+ * fails stats_noisy (the 95% CI half-width above 5% of the mean); every output and the
+ * database take them from here. Again after samples were added. */
 void bench_row_finish(struct bench_row *r);
-
-/* Per-repetition t/s as llama-bench: (n_prompt+n_gen)/sample; out has r->n entries. */
-void bench_row_ts(const struct bench_row *r, double *out);
-/* t/s of the parts: n/part for each repetition (0 when the part is absent). */
-void bench_row_part_ts(const struct bench_row *r, int tokens, const uint64_t *ns, double *out);
-/* Summary of the per-repetition t/s */
-struct stats bench_row_stats(const struct bench_row *r);
-/* llama-bench's integer avg_ns / stddev_ns */
-uint64_t bench_row_avg_ns(const struct bench_row *r);
-uint64_t bench_row_stddev_ns(const struct bench_row *r);
 
 #endif

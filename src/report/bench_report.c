@@ -94,23 +94,6 @@ static cJSON *num_array(const double *v, int n)
     return a;
 }
 
-static struct stats part_stats(const struct bench_row *r, int tokens, const uint64_t *ns)
-{
-    double *ts = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
-    bench_row_part_ts(r, tokens, ns, ts);
-    struct stats s = stats_compute(ts, (size_t)(tokens > 0 ? r->n : 0));
-    free(ts);
-    return s;
-}
-
-static uint64_t mean_u64(const uint64_t *v, int n)
-{
-    uint64_t sum = 0;
-    for (int i = 0; i < n; i++)
-        sum += v[i];
-    return n ? sum / (uint64_t)n : 0;
-}
-
 cJSON *bench_row_json(const struct bench_row *r)
 {
     const struct engine_ctx_params *cp = &r->t.cp;
@@ -157,35 +140,30 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddNumberToObject(o, "n_gen", pt->n_gen);
     cJSON_AddNumberToObject(o, "n_depth", pt->n_depth);
     cJSON_AddStringToObject(o, "test_time", r->test_time);
-    struct stats s = bench_row_stats(r);
-    cJSON_AddNumberToObject(o, "avg_ns", (double)bench_row_avg_ns(r));
-    cJSON_AddNumberToObject(o, "stddev_ns", (double)bench_row_stddev_ns(r));
-    cJSON_AddNumberToObject(o, "avg_ts", s.mean);
-    cJSON_AddNumberToObject(o, "stddev_ts", s.stddev);
+    const struct stats *s = &r->ts;
+    cJSON_AddNumberToObject(o, "avg_ns", (double)r->avg_ns);
+    cJSON_AddNumberToObject(o, "stddev_ns", (double)r->stddev_ns);
+    cJSON_AddNumberToObject(o, "avg_ts", s->mean);
+    cJSON_AddNumberToObject(o, "stddev_ts", s->stddev);
     cJSON_AddItemToObject(o, "samples_ns", json_u64_array(r->samples_ns, r->n));
-    double *tsv = xcalloc((size_t)(r->n ? r->n : 1), sizeof(double));
-    bench_row_ts(r, tsv);
-    cJSON_AddItemToObject(o, "samples_ts", num_array(tsv, r->n));
-    free(tsv);
+    cJSON_AddItemToObject(o, "samples_ts", num_array(r->samples_ts, r->n));
     /* ours */
     cJSON_AddStringToObject(o, "status", bench_status_name(r->status));
     cJSON_AddStringToObject(o, "error", r->status == BENCH_STATUS_OK ? "" : r->error);
-    cJSON_AddNumberToObject(o, "median_ts", s.median);
-    cJSON_AddNumberToObject(o, "min_ts", s.min);
-    cJSON_AddNumberToObject(o, "max_ts", s.max);
-    cJSON_AddNumberToObject(o, "ci95_ts", s.ci95);
+    cJSON_AddNumberToObject(o, "median_ts", s->median);
+    cJSON_AddNumberToObject(o, "min_ts", s->min);
+    cJSON_AddNumberToObject(o, "max_ts", s->max);
+    cJSON_AddNumberToObject(o, "ci95_ts", s->ci95);
     cJSON_AddBoolToObject(o, "noisy", r->noisy);
     cJSON_AddNumberToObject(o, "reps", r->n);
     cJSON_AddStringToObject(o, "reps_stop", r->reps_stop);
-    struct stats pp = part_stats(r, pt->n_prompt, r->pp_ns);
-    struct stats tg = part_stats(r, pt->n_gen, r->tg_ns);
-    cJSON_AddNumberToObject(o, "pp_avg_ts", pp.mean);
-    cJSON_AddNumberToObject(o, "pp_stddev_ts", pp.stddev);
-    cJSON_AddNumberToObject(o, "tg_avg_ts", tg.mean);
-    cJSON_AddNumberToObject(o, "tg_stddev_ts", tg.stddev);
-    cJSON_AddNumberToObject(o, "ttft_ns", (double)mean_u64(r->ttft_ns, r->n));
-    cJSON_AddNumberToObject(o, "t_pp_ns", (double)mean_u64(r->pp_ns, r->n));
-    cJSON_AddNumberToObject(o, "t_tg_ns", (double)mean_u64(r->tg_ns, r->n));
+    cJSON_AddNumberToObject(o, "pp_avg_ts", r->pp_ts.mean);
+    cJSON_AddNumberToObject(o, "pp_stddev_ts", r->pp_ts.stddev);
+    cJSON_AddNumberToObject(o, "tg_avg_ts", r->tg_ts.mean);
+    cJSON_AddNumberToObject(o, "tg_stddev_ts", r->tg_ts.stddev);
+    cJSON_AddNumberToObject(o, "ttft_ns", (double)r->ttft_avg_ns);
+    cJSON_AddNumberToObject(o, "t_pp_ns", (double)r->t_pp_ns);
+    cJSON_AddNumberToObject(o, "t_tg_ns", (double)r->t_tg_ns);
     cJSON_AddItemToObject(o, "samples_pp_ns", json_u64_array(r->pp_ns, r->n));
     cJSON_AddItemToObject(o, "samples_tg_ns", json_u64_array(r->tg_ns, r->n));
     cJSON_AddItemToObject(o, "samples_ttft_ns", json_u64_array(r->ttft_ns, r->n));
@@ -342,8 +320,7 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
         test_name(r, v, n);
     else if (!strcmp(name, "t/s")) {
         if (ok) {
-            struct stats s = bench_row_stats(r);
-            snprintf(v, n, "%.2f ± %.2f", s.mean, s.stddev);
+            snprintf(v, n, "%.2f ± %.2f", r->ts.mean, r->ts.stddev);
             *width += 1; /* the ± is two bytes */
         } else {
             snprintf(v, n, "%s", bench_status_name(r->status));
@@ -352,11 +329,11 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
         v[0] = '\0';
         if (ok && pt->n_prompt > 0 && pt->n_gen > 0) {
             if (!strcmp(name, "ttft ms"))
-                snprintf(v, n, "%.2f", (double)mean_u64(r->ttft_ns, r->n) / 1e6);
+                snprintf(v, n, "%.2f", (double)r->ttft_avg_ns / 1e6);
             else if (!strcmp(name, "pp t/s"))
-                snprintf(v, n, "%.2f", part_stats(r, pt->n_prompt, r->pp_ns).mean);
+                snprintf(v, n, "%.2f", r->pp_ts.mean);
             else
-                snprintf(v, n, "%.2f", part_stats(r, pt->n_gen, r->tg_ns).mean);
+                snprintf(v, n, "%.2f", r->tg_ts.mean);
         }
     } else if (!strcmp(name, "load ms") || !strcmp(name, "ctx ms")) {
         bool load = !strcmp(name, "load ms");

@@ -28,17 +28,18 @@ static void make_row(struct bench_row *r)
     r->ttft_ns = xcalloc(2, sizeof(uint64_t));
     r->samples_ns[0] = r->pp_ns[0] = 1000000000; /* 512 t/s */
     r->samples_ns[1] = r->pp_ns[1] = 500000000;  /* 1024 t/s */
+    bench_row_finish(r);
 }
 
 void test_bench_row_stats(void)
 {
     struct bench_row r;
     make_row(&r);
-    struct stats s = bench_row_stats(&r);
+    struct stats s = r.ts;
     CHECK_NEAR(s.mean, 768, 1e-9);
     CHECK_NEAR(s.stddev, 362.038671967, 1e-6);
-    CHECK(bench_row_avg_ns(&r) == 750000000);
-    CHECK(bench_row_stddev_ns(&r) == 353553391);
+    CHECK(r.avg_ns == 750000000);
+    CHECK(r.stddev_ns == 353553391);
     bench_row_release(&r);
 }
 
