@@ -23,15 +23,20 @@ int run_quantize(const struct quantize_params *qp, struct quantize_result *res, 
     bool ok = w && worker_call(w, req, qp->timeout_s, &resp, err) == 0;
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(resp, "ev");
     if (ok && !(cJSON_IsString(ev) && !strcmp(ev->valuestring, "result"))) {
-        json_copy_str(err, QB_ERR_LEN, resp, "msg");
+        char why[QB_ERR_LEN];
+        if (json_get_str(resp, "msg", why, sizeof(why), err) == 0)
+            snprintf(err, QB_ERR_LEN, "%s", why); /* the worker's reason */
         ok = false;
     }
+    double ns = 0;
+    if (ok && json_get_num(resp, "ns", 0, 1e300, &ns, err) < 0)
+        ok = false;
     if (ok && rename(tmp, qp->out) != 0) {
         set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
         ok = false;
     }
     if (ok) {
-        res->ns = (uint64_t)json_num(resp, "ns");
+        res->ns = (uint64_t)ns;
         res->build = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(resp, "build"), 1);
     } else {
         unlink(tmp); /* what the quantizer had written */
