@@ -8,28 +8,11 @@
 # Defaults: the dense demo model, -p 512 -n 128 -d 0,1024 -t 1,2 -r 5, --procs 1, welch,
 # compare's default run-to-run noise.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-QB=${QB:-$top/build/quantbench}
+. "$(dirname "$0")/lib.sh"
 model=dense pp=512 tg=128 depths=0,1024 threads=1,2 reps=5 procs=1 method=welch noise=
-while [ $# -gt 0 ]; do
-    case "$1" in
-    -m) model=$2; shift 2 ;;
-    -p) pp=$2; shift 2 ;;
-    -n) tg=$2; shift 2 ;;
-    -d) depths=$2; shift 2 ;;
-    -t) threads=$2; shift 2 ;;
-    -r) reps=$2; shift 2 ;;
-    --procs) procs=$2; shift 2 ;;
-    --method) method=$2; shift 2 ;;
-    --run-noise) noise=$2; shift 2 ;;
-    *) echo "usage: $0 [-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS] [--procs N] [--method M] [--run-noise PCT]" >&2; exit 2 ;;
-    esac
-done
-case "$model" in
-dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
-esac
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+bench_flags "[-m MODEL|dense|moe] [-p L] [-n L] [-d L] [-t L] [-r REPS] [--procs N] [--method M] [--run-noise PCT]" \
+    "-m=model -p=pp -n=tg -d=depths -t=threads -r=reps --procs=procs --method=method --run-noise=noise" "$@"
+model=$(bench_model "$model")
 for side in a1 a2; do
     "$QB" bench -m "$model" -p "$pp" -n "$tg" -d "$depths" -t "$threads" -r "$reps" --procs "$procs" \
         --db "$out/aa.db" --label "$side" -o jsonl >/dev/null

@@ -6,27 +6,11 @@
 #                             [-npl LIST] [-c CTX] [-t THREADS]
 # Defaults: dense demo model, 3 rounds, -npp 128,512 -ntg 64 -npl 1,2,4,8 -c 4608 -t <nproc>.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-QB=${QB:-$top/build/quantbench}
-LLAMA_BINDIR=${LLAMA_BINDIR:-$(sed -n 's/^LLAMA_BINDIR := //p' "$top/build/llama.mk")}
+. "$(dirname "$0")/lib.sh"
 model=dense rounds=3 npp=128,512 ntg=64 npl=1,2,4,8 ctx=4608 threads=$(nproc)
-while [ $# -gt 0 ]; do
-    case "$1" in
-    -m) model=$2; shift 2 ;;
-    -r) rounds=$2; shift 2 ;;
-    -npp) npp=$2; shift 2 ;;
-    -ntg) ntg=$2; shift 2 ;;
-    -npl) npl=$2; shift 2 ;;
-    -c) ctx=$2; shift 2 ;;
-    -t) threads=$2; shift 2 ;;
-    *) echo "usage: $0 [-m MODEL|dense|moe] [-r ROUNDS] [-npp L] [-ntg L] [-npl L] [-c CTX] [-t T]" >&2; exit 2 ;;
-    esac
-done
-case "$model" in
-dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
-esac
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+bench_flags "[-m MODEL|dense|moe] [-r ROUNDS] [-npp L] [-ntg L] [-npl L] [-c CTX] [-t T]" \
+    "-m=model -r=rounds -npp=npp -ntg=ntg -npl=npl -c=ctx -t=threads" "$@"
+model=$(bench_model "$model")
 args=(-m "$model" -c "$ctx" -b 2048 -ub 512 -npp "$npp" -ntg "$ntg" -npl "$npl" -t "$threads")
 echo "model: $model; ${args[*]:2}; $rounds rounds" >&2
 for i in $(seq 1 "$rounds"); do

@@ -9,30 +9,13 @@
 # in both tools (--lb-reps sets llama-bench's apart: `--reps 1 --lb-reps 5` runs each tool
 # at its own default, one measurement per depth as sweep-bench, five as llama-bench).
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-QB=${QB:-$top/build/quantbench}
-LLAMA_BINDIR=${LLAMA_BINDIR:-$(sed -n 's/^LLAMA_BINDIR := //p' "$top/build/llama.mk")}
+. "$(dirname "$0")/lib.sh"
 model=dense rounds=2 ctx=4096 ub=512 tg=128 threads=$(nproc) reps=3 lb_reps=
-while [ $# -gt 0 ]; do
-    case "$1" in
-    -m) model=$2; shift 2 ;;
-    -r) rounds=$2; shift 2 ;;
-    -c) ctx=$2; shift 2 ;;
-    -ub) ub=$2; shift 2 ;;
-    -n) tg=$2; shift 2 ;;
-    -t) threads=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    --lb-reps) lb_reps=$2; shift 2 ;;
-    *) echo "usage: $0 [-m MODEL|dense|moe] [-r ROUNDS] [-c CTX] [-ub UB] [-n T] [-t THREADS] [--reps N] [--lb-reps N]" >&2; exit 2 ;;
-    esac
-done
-case "$model" in
-dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
-esac
+bench_flags "[-m MODEL|dense|moe] [-r ROUNDS] [-c CTX] [-ub UB] [-n T] [-t THREADS] [--reps N] [--lb-reps N]" \
+    "-m=model -r=rounds -c=ctx -ub=ub -n=tg -t=threads --reps=reps --lb-reps=lb_reps" "$@"
+model=$(bench_model "$model")
 lb_reps=${lb_reps:-$reps}
 depths=$(seq -s, 0 "$ub" $((ctx - 1)))
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
 echo "model: $model; -c $ctx -ub $ub -n $tg -t $threads, repetitions: sweep $reps, llama-bench $lb_reps; $rounds rounds" >&2
 for i in $(seq 1 "$rounds"); do
     if [ $((i % 2)) -eq 1 ]; then order="qb lb"; else order="lb qb"; fi

@@ -9,27 +9,11 @@
 # Defaults: the dense demo model (scripts/demo-model.sh), 3 rounds, -p 512 -n 128 -d 0
 # -t <nproc>, 5 repetitions per run.
 set -euo pipefail
-top=$(cd "$(dirname "$0")/.." && pwd)
-QB=${QB:-$top/build/quantbench}
-LLAMA_BINDIR=${LLAMA_BINDIR:-$(sed -n 's/^LLAMA_BINDIR := //p' "$top/build/llama.mk")}
+. "$(dirname "$0")/lib.sh"
 model=dense rounds=3 pp=512 tg=128 depths=0 threads=$(nproc) reps=5
-while [ $# -gt 0 ]; do
-    case "$1" in
-    -m) model=$2; shift 2 ;;
-    -r) rounds=$2; shift 2 ;;
-    -p) pp=$2; shift 2 ;;
-    -n) tg=$2; shift 2 ;;
-    -d) depths=$2; shift 2 ;;
-    -t) threads=$2; shift 2 ;;
-    --reps) reps=$2; shift 2 ;;
-    *) echo "usage: $0 [-m MODEL|dense|moe] [-r ROUNDS] [-p LIST] [-n LIST] [-d LIST] [-t LIST] [--reps N]" >&2; exit 2 ;;
-    esac
-done
-case "$model" in
-dense | moe) model=$(QB="$QB" bash "$top/scripts/demo-model.sh" "$model") ;;
-esac
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+bench_flags "[-m MODEL|dense|moe] [-r ROUNDS] [-p LIST] [-n LIST] [-d LIST] [-t LIST] [--reps N]" \
+    "-m=model -r=rounds -p=pp -n=tg -d=depths -t=threads --reps=reps" "$@"
+model=$(bench_model "$model")
 echo "model: $model" >&2
 echo "tests: pp $pp, tg $tg, depths $depths, threads $threads; $reps repetitions, $rounds rounds" >&2
 tests=()
