@@ -16,7 +16,8 @@
 # cmd sees: $QB (the binary: $QB, default build/quantbench), $GOLDEN (tests/data/golden),
 # $DATA (tests/data), and the shell function golden_db CASE... which builds the fixed
 # database ./quantbench.db by importing the input files of the named import/ cases (copied
-# here first, so their names stay relative), each run labelled with its case's name.
+# here first, so their names stay relative), each run labelled with its case's name (built
+# once per runner and list of cases, then copied).
 # The environment is pinned: LC_ALL=C, TZ=UTC, no QB_DB (./quantbench.db of the copy),
 # CUDA_VISIBLE_DEVICES= (the machine shows no GPU, so mem's "this machine has 0 GPUs"
 # holds on every machine; mem cases use --gpus N >= 1, where the CPU's repacking, which
@@ -25,8 +26,8 @@
 # The normalisation, the ONLY change made to stdout and stderr before they are compared
 # (what differs from one run or machine to the next, never a measured value):
 #   1. the temporary folder's absolute path               -> <dir>
-#   2. a UTC time stamp (2026-12-01T22:03:32Z) of one of the seconds the case ran in,
-#      i.e. a run's started/ended time                    -> <now>
+#   2. a UTC time stamp (2026-12-01T22:03:32Z) of one of the seconds this runner has run
+#      in, i.e. a run's started/ended time                -> <now>
 #      (time stamps in the input files are older, and kept)
 #   3. this machine's host name as a whole JSON "host" value, md table cell or csv field
 #      ("host": "vm", | vm |, ,vm,)                       -> <host>
@@ -40,7 +41,11 @@ export LC_ALL=C TZ=UTC CUDA_VISIBLE_DEVICES=
 unset QB_DB
 
 golden_db() {
-    local c f
+    local c f cache=$GOLDEN_CACHE/db-$(printf '%s ' "$@" | cksum | cut -d' ' -f1)
+    if [ -d "$cache" ]; then # built by an earlier case of this runner from the same cases
+        cp "$cache"/* . && return 0
+        return 1
+    fi
     for c in "$@"; do
         [ -d "$GOLDEN/import/$c" ] || { echo "golden_db: no case import/$c" >&2; return 1; }
         for f in "$GOLDEN/import/$c"/*; do
@@ -48,56 +53,44 @@ golden_db() {
             cp "$f" . && "$QB" import --label "$c" "${f##*/}" >/dev/null || return 1
         done
     done
+    # cases run in parallel: the copy appears whole (a rename) or not at all
+    mkdir -p "$cache.$$" && cp quantbench.db* "$cache.$$"/ &&
+        { mv -T "$cache.$$" "$cache" 2>/dev/null || rm -rf "$cache.$$"; }
 }
 export -f golden_db
 
-# sed -E program of the normalisation above for a case run in $1 from second $2 to $3
+# the sed -E program of the normalisation above, for a case run in folder $1 while this
+# runner has run from second $start to second $2
+quote() { printf '%s' "$1" | sed 's/[][\.*^$|+?(){}#/]/\\&/g'; }
+host=$(quote "$(uname -n)")
 normalise_program() {
-    local dir=$1 s host
-    quote() { printf '%s' "$1" | sed 's/[][\.*^$|+?(){}#/]/\\&/g'; }
-    printf 's#%s#<dir>#g\n' "$(quote "$dir")"
-    for ((s = $2; s <= $3; s++)); do
-        printf 's/%s/<now>/g\n' "$(date -u -d "@$s" +%Y-%m-%dT%H:%M:%SZ)"
-    done
-    host=$(quote "$(hostname)")
+    printf 's#%s#<dir>#g\n' "$(quote "$1")"
+    seq "$start" "$2" | sed 's/^/@/' | date -u -f - '+s/%Y-%m-%dT%H:%M:%SZ/<now>/g'
     printf 's/("host":[[:space:]]*)"%s"/\\1"<host>"/g\n' "$host"
     printf 's/\\| %s \\|/| <host> |/g\n' "$host"
     printf 's/(^|,)%s(,|$)/\\1<host>\\2/g\n' "$host"
 }
 
-pass=0 fail=0
-if [ $# -eq 0 ]; then
-    cases=()
-    while IFS= read -r c; do cases+=("$(dirname "$c")"); done < <(find "$GOLDEN" -name cmd -type f | LC_ALL=C sort)
-    [ ${#cases[@]} -gt 0 ] || { echo "FAIL - golden: no cases under $GOLDEN"; fail=1; }
-else
-    cases=("$@")
-fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/qb-golden.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
-
-for d in ${cases[@]+"${cases[@]}"}; do
-    d=$(cd "$d" && pwd) || { fail=$((fail + 1)); echo "FAIL - golden $d: no such folder"; continue; }
+# run_case DIR WORK: run one case in WORK (a fresh folder) and print its report lines
+run_case() {
+    local d=$1 work=$2 name f t1
     name=$(basename "$(dirname "$d")")/$(basename "$d")
     if [ ! -s "$d/cmd" ]; then
-        fail=$((fail + 1)); echo "FAIL - golden $name: no cmd"; continue
+        echo "FAIL - golden $name: no cmd"
+        return
     fi
     if [ ! -f "$d/expected.out" ] && [ -z "${QB_GOLDEN_UPDATE:-}" ]; then
-        fail=$((fail + 1))
         echo "FAIL - golden $name: no expected.out (QB_GOLDEN_UPDATE=1 bash tests/golden.sh writes it)"
-        continue
+        return
     fi
-    work=$tmp/${name//\//_}
-    rm -rf "$work" && mkdir -p "$work/case" && cp -R "$d/." "$work/case/" &&
-        rm -f "$work/case"/expected.* || { fail=$((fail + 1)); echo "FAIL - golden $name: copy"; continue; }
-    t0=$(date -u +%s)
+    mkdir -p "$work/case" && cp -R "$d/." "$work/case/" && rm -f "$work/case"/expected.* ||
+        { echo "FAIL - golden $name: cannot copy the case"; return; }
     (cd "$work/case" && bash -o pipefail -c "$(cat cmd)") >"$work/out.raw" 2>"$work/err.raw"
     echo $? >"$work/actual.rc"
     t1=$(date -u +%s)
-    normalise_program "$work/case" "$t0" "$t1" >"$work/norm.sed"
+    normalise_program "$work/case" "$t1" >"$work/norm.sed"
     sed -E -f "$work/norm.sed" "$work/out.raw" >"$work/actual.out"
     sed -E -f "$work/norm.sed" "$work/err.raw" >"$work/actual.err"
-
     if [ -n "${QB_GOLDEN_UPDATE:-}" ]; then
         cp "$work/actual.out" "$d/expected.out"
         if [ -s "$work/actual.err" ]; then cp "$work/actual.err" "$d/expected.err"; else rm -f "$d/expected.err"; fi
@@ -107,15 +100,48 @@ for d in ${cases[@]+"${cases[@]}"}; do
     [ -f "$d/expected.err" ] && cp "$d/expected.err" "$work/expected.err" || : >"$work/expected.err"
     cp "$d/expected.out" "$work/expected.out"
     for f in rc out err; do
-        diff -u --label "$name/expected.$f" --label "$name/actual.$f" \
-            "$work/expected.$f" "$work/actual.$f"
+        diff -u --label "$name/expected.$f" --label "$name/actual.$f" "$work/expected.$f" "$work/actual.$f"
     done >"$work/diff"
-    if [ ! -s "$work/diff" ]; then
-        pass=$((pass + 1)); echo "ok - golden $name"
-    else
-        fail=$((fail + 1)); echo "FAIL - golden $name"
+    if [ -s "$work/diff" ]; then
+        echo "FAIL - golden $name"
         cat "$work/diff"
+    else
+        echo "ok - golden $name"
     fi
+}
+
+if [ $# -eq 0 ]; then
+    cases=()
+    while IFS= read -r c; do cases+=("$(dirname "$c")"); done < <(find "$GOLDEN" -name cmd -type f | LC_ALL=C sort)
+    [ ${#cases[@]} -gt 0 ] || { printf 'FAIL - golden: no cases under %s\ngolden: 0 passed, 1 failed\n' "$GOLDEN"; exit 1; }
+else
+    cases=("$@")
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/qb-golden.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+export GOLDEN_CACHE=$tmp/cache
+start=$(date -u +%s)
+
+# QB_GOLDEN_JOBS cases at a time (default 4: most of a case's time is SQLite's fsync),
+# the reports printed in the cases' order
+jobs=${QB_GOLDEN_JOBS:-4}
+for i in "${!cases[@]}"; do
+    d=${cases[$i]}
+    if ! d=$(cd "$d" 2>/dev/null && pwd); then
+        echo "FAIL - golden ${cases[$i]}: no such folder" >"$tmp/$i.report"
+        continue
+    fi
+    while [ "$(jobs -pr | wc -l)" -ge "$jobs" ]; do wait -n; done
+    run_case "$d" "$tmp/$i" >"$tmp/$i.report" 2>&1 &
+done
+wait
+pass=0 fail=0
+for i in "${!cases[@]}"; do
+    cat "$tmp/$i.report"
+    case $(head -1 "$tmp/$i.report") in
+    "ok - "*) pass=$((pass + 1)) ;;
+    *) fail=$((fail + 1)) ;;
+    esac
 done
 echo "golden: $pass passed, $fail failed"
 [ $fail -eq 0 ]
