@@ -12,8 +12,11 @@
 #   bash tests/golden.sh [CASE_DIR...]           every case (default) or the ones named
 #   QB_GOLDEN_UPDATE=1 bash tests/golden.sh ...  rewrite the expected files from what the
 #                                                cases print now (review the git diff!)
+#   QB_GOLDEN_JOBS=N                             cases at a time (default 4)
+# A new case: a folder with its cmd and inputs, then QB_GOLDEN_UPDATE=1 on it, and read
+# what it wrote. mem has no CPU-only case: its CPU_REPACK share depends on this CPU.
 #
-# cmd sees: $QB (the binary: $QB, default build/quantbench), $GOLDEN (tests/data/golden),
+# cmd sees: $QB (the binary, default build/quantbench), $GOLDEN (tests/data/golden),
 # $DATA (tests/data), and the shell function golden_db CASE... which builds the fixed
 # database ./quantbench.db by importing the input files of the named import/ cases (copied
 # here first, so their names stay relative), each run labelled with its case's name (built
