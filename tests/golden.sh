@@ -17,7 +17,8 @@
 # what it wrote. mem has no CPU-only case: its CPU_REPACK share depends on this CPU.
 #
 # cmd sees: $QB (the binary, default build/quantbench), $GOLDEN (tests/data/golden),
-# $DATA (tests/data), and the shell function golden_db CASE... which builds the fixed
+# $DATA (tests/data), $TESTS (tests: the sql cases read tests/fuzz/seed-import, so that
+# those files are not kept twice), and the shell function golden_db CASE... which builds the fixed
 # database ./quantbench.db by importing the input files of the named import/ cases (copied
 # here first, so their names stay relative), each run labelled with its case's name (built
 # once per runner and list of cases, then copied).
@@ -34,12 +35,13 @@
 #      (time stamps in the input files are older, and kept)
 #   3. this machine's host name as a whole JSON "host" value, md table cell or csv field
 #      ("host": "vm", | vm |, ,vm,)                       -> <host>
-#      (the input files name their host "bench-host", which is kept)
+#      (the input files name their host "bench-host", which is kept; the sql cases rewrite
+#      the seeds' 'vm' so as they copy them)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 QB=${QB:-$top/build/quantbench}
 QB=$(cd "$(dirname "$QB")" && pwd)/$(basename "$QB")
-export QB GOLDEN=$top/tests/data/golden DATA=$top/tests/data
+export QB GOLDEN=$top/tests/data/golden DATA=$top/tests/data TESTS=$top/tests
 export LC_ALL=C TZ=UTC CUDA_VISIBLE_DEVICES=
 unset QB_DB
 
