@@ -46,7 +46,8 @@ export LC_ALL=C TZ=UTC CUDA_VISIBLE_DEVICES=
 unset QB_DB
 
 golden_db() {
-    local c f cache=$GOLDEN_CACHE/db-$(printf '%s ' "$@" | cksum | cut -d' ' -f1)
+    local c f cache
+    cache=$GOLDEN_CACHE/db-$(printf '%s ' "$@" | cksum | cut -d' ' -f1)
     if [ -d "$cache" ]; then # built by an earlier case of this runner from the same cases
         cp "$cache"/* . && return 0
         return 1
