@@ -36,7 +36,7 @@
 #   3. this machine's host name as a whole JSON "host" value, md table cell or csv field
 #      ("host": "vm", | vm |, ,vm,)                       -> <host>
 #      (the input files name their host "bench-host", which is kept; the sql cases rewrite
-#      the seeds' 'vm' so as they copy them)
+#      the seeds' 'vm' as they copy them)
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 QB=${QB:-$top/build/quantbench}
@@ -46,7 +46,7 @@ export LC_ALL=C TZ=UTC CUDA_VISIBLE_DEVICES=
 unset QB_DB
 
 golden_db() {
-    local c f cache
+    local c f n cache
     cache=$GOLDEN_CACHE/db-$(printf '%s ' "$@" | cksum | cut -d' ' -f1)
     if [ -d "$cache" ]; then # built by an earlier case of this runner from the same cases
         cp "$cache"/* . && return 0
@@ -54,10 +54,13 @@ golden_db() {
     fi
     for c in "$@"; do
         [ -d "$GOLDEN/import/$c" ] || { echo "golden_db: no case import/$c" >&2; return 1; }
+        n=0
         for f in "$GOLDEN/import/$c"/*; do
             case ${f##*/} in cmd | expected.*) continue ;; esac
             cp "$f" . && "$QB" import --label "$c" "${f##*/}" >/dev/null || return 1
+            n=$((n + 1))
         done
+        [ $n -gt 0 ] || { echo "golden_db: import/$c keeps no input file" >&2; return 1; }
     done
     # cases run in parallel: the copy appears whole (a rename) or not at all
     mkdir -p "$cache.$$" && cp quantbench.db* "$cache.$$"/ &&
