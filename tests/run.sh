@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the whole suite: the unit tests (one line each) and every tests/cli/t*.sh
+# Runs the whole suite: the unit tests (one line each), the golden cases of
+# tests/data/golden (tests/golden.sh, one line each) and every tests/cli/t*.sh
 # script (exit 0 = pass, 77 = skip, other = fail). The last line is
 # "N passed, N failed, N skipped".
 set -u
@@ -24,6 +25,18 @@ if grep -q '^FAIL' <<<"$out" || ! grep -q '^unit: ' <<<"$out"; then
     grep -v '^ok - ' <<<"$out" | sed 's/^/    /'
     grep -q '^unit: ' <<<"$out" || { fail=$((fail + 1)); failed+=("unit binary crashed"); }
 fi
+
+# the golden cases (tests/golden.sh), one test each; a failing case's diff follows it indented
+out=$(TMPDIR=$QB_TEST_TMP bash "$top/tests/golden.sh" 2>&1)
+while IFS= read -r line; do
+    case "$line" in
+    "ok - "*) pass=$((pass + 1)); echo "$line" ;;
+    "FAIL - "*) fail=$((fail + 1)); failed+=("${line#FAIL - }"); echo "$line" ;;
+    "golden: "*) ;;
+    *) echo "    $line" ;;
+    esac
+done <<<"$out"
+grep -q '^golden: ' <<<"$out" || { fail=$((fail + 1)); failed+=("golden runner crashed"); }
 
 for t in "$top"/tests/cli/t*.sh; do
     name=$(basename "$t" .sh)
