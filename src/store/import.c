@@ -843,7 +843,20 @@ static char **md_cells(char *s, int *n)
     return c;
 }
 
-/* "key = value, key = value" (llama-batched-bench's "main: ..." line) into o */
+/* llama-batched-bench's settings line, "FUNC: n_kv_max = 4096, n_batch = 2048, ...": FUNC
+ * is the function that printed it ("main" in older releases, "llama_batched_bench" in
+ * v0.5.0); the text after "FUNC:", or NULL for another line */
+static const char *batched_settings_line(const char *s)
+{
+    size_t k = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+    if (k == 0 || s[k] != ':')
+        return NULL;
+    const char *rest = s + k + 1;
+    rest += strspn(rest, " ");
+    return strncmp(rest, "n_kv_max", 8) == 0 ? s + k + 1 : NULL;
+}
+
+/* "key = value, key = value" (llama-batched-bench's settings line) into o */
 static void kv_pairs(const char *s, cJSON *o)
 {
     char buf[512];
@@ -907,8 +920,9 @@ static int parse_md(struct lines *ls, struct import_result *r, int *err_line, ch
     bool sep_seen = false;
     for (int i = 0; i < ls->n && ret == 0; i++) {
         char *s = trim(ls->l[i]);
-        if (strncmp(s, "main:", 5) == 0) {
-            kv_pairs(s + 5, common); /* llama-batched-bench's settings line */
+        const char *settings = batched_settings_line(s);
+        if (settings) {
+            kv_pairs(settings, common); /* llama-batched-bench's settings line */
             continue;
         }
         char commit[64];

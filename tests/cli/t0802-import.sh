@@ -100,7 +100,8 @@ names = {'PP': 'pp', 'TG': 'tg', 'B': 'pl', 'N_KV': 'n_kv', 'T_PP s': 't_pp', 'S
          'T_TG s': 't_tg', 'S_TG t/s': 'speed_tg', 'T s': 't', 'S t/s': 'speed'}
 md = cells('bb.md')
 check('bb.md', [{names[k]: float(v) for k, v in c.items()} for c in md], 'batched')
-setline = re.search(r'main: (n_kv_max.*)', open('bb.md').read() + open('bb.err').read())
+setline = re.search(r'[a-z_]+: (n_kv_max.*)', open('bb.md').read())
+assert setline, 'llama-batched-bench printed no settings line'
 for g in by['bb.md']:
     assert same(g['row']['n_threads'], 2) if setline and 'n_threads' in setline.group(1) else True
 # sweep-bench
