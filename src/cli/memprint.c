@@ -109,6 +109,31 @@ static void mib(char *buf, size_t n, uint64_t b)
     snprintf(buf, n, "%.2f", (double)b / 1048576.0);
 }
 
+/* the estimate's part of buffer type buft (the last one), or NULL */
+static const struct mem_part *find_part(const struct mem_estimate *e, const char *buft)
+{
+    const struct mem_part *p = NULL;
+    for (int i = 0; i < e->n; i++)
+        if (!strcmp(e->p[i].buft, buft))
+            p = &e->p[i];
+    return p;
+}
+
+/* c[0..5): a part's weights, KV, compute, output and total MiB; "-" each without one */
+static void part_cells(const struct mem_part *p, char (*c)[32])
+{
+    if (!p) {
+        for (int k = 0; k < 5; k++)
+            snprintf(c[k], 32, "-");
+        return;
+    }
+    mib(c[0], 32, p->model);
+    mib(c[1], 32, p->context);
+    mib(c[2], 32, p->compute);
+    mib(c[3], 32, p->output);
+    mib(c[4], 32, p->model + p->context + p->compute + p->output);
+}
+
 /* The buffer types on device dev, at most max: the estimate's, then any only the dry run or
  * the measurement has */
 static int device_bufts(const struct mem_model *m, const char *dev, char (*bufts)[32], int max)
@@ -148,21 +173,8 @@ static void md_model(const struct mem_model *m)
         const struct mem_probe *mems[2] = {probe_of(m, 0), probe_of(m, 1)};
         int nb = device_bufts(m, devs[d], bufts, 24);
         for (int j = 0; j < nb; j++) {
-            const struct mem_part *p = NULL;
-            for (int i = 0; i < e->n; i++)
-                if (!strcmp(e->p[i].buft, bufts[j]))
-                    p = &e->p[i];
             char c[6][32];
-            if (p) {
-                mib(c[0], 32, p->model);
-                mib(c[1], 32, p->context);
-                mib(c[2], 32, p->compute);
-                mib(c[3], 32, p->output);
-                mib(c[4], 32, p->model + p->context + p->compute + p->output);
-            } else {
-                for (int k = 0; k < 5; k++)
-                    snprintf(c[k], 32, "-");
-            }
+            part_cells(find_part(e, bufts[j]), c);
             printf("| %s | %s | %s | %s | %s | %s | %s |", devs[d], bufts[j], c[0], c[1], c[2],
                    c[3], c[4]);
             for (int k = 0; k < 2; k++) {
@@ -245,25 +257,13 @@ static void csv_models(const struct mem_model *m, int n, uint64_t budget)
             snprintf(bufts[nb++], 32, "total");
             for (int j = 0; j < nb; j++) {
                 bool total = j == nb - 1;
-                const struct mem_part *p = NULL;
-                for (int i = 0; !total && i < e->n; i++)
-                    if (!strcmp(e->p[i].buft, bufts[j]))
-                        p = &e->p[i];
                 char c[7][32];
                 for (int i = 0; i < 7; i++)
                     c[i][0] = '\0';
-                if (p) {
-                    mib(c[0], 32, p->model);
-                    mib(c[1], 32, p->context);
-                    mib(c[2], 32, p->compute);
-                    mib(c[3], 32, p->output);
-                    mib(c[4], 32, p->model + p->context + p->compute + p->output);
-                } else if (total) {
+                if (total)
                     mib(c[4], 32, mem_total(e, devs[d]));
-                } else {
-                    for (int i = 0; i < 5; i++)
-                        snprintf(c[i], 32, "-");
-                }
+                else
+                    part_cells(find_part(e, bufts[j]), c);
                 for (int i = 0; i < 2; i++) {
                     const struct engine_mem_buf *mb = total ? NULL : find_buf(mems[i], bufts[j]);
                     if (!mems[i])
@@ -307,13 +307,13 @@ int mem_print(enum bench_fmt fmt, const struct mem_model *m, int n, uint64_t bud
             cJSON_AddStringToObject(o, "type_k", m[k].mp.type_k);
             cJSON_AddStringToObject(o, "type_v", m[k].mp.type_v);
             if (m[k].have_dry)
-                cJSON_AddItemToObject(o, "dry_run", mem_probe_json(&m[k].dry));
+                cJSON_AddItemToObject(o, "dry_run", cJSON_Duplicate(m[k].dry.json, 1));
             else if (m[k].dry_err[0])
                 cJSON_AddStringToObject(o, "dry_run_error", m[k].dry_err);
             else if (m[k].other_hw[0])
                 cJSON_AddStringToObject(o, "dry_run_note", mem_model_other_hw_note(&m[k]));
             if (m[k].have_meas)
-                cJSON_AddItemToObject(o, "measured", mem_probe_json(&m[k].meas));
+                cJSON_AddItemToObject(o, "measured", cJSON_Duplicate(m[k].meas.json, 1));
             else if (m[k].meas_err[0])
                 cJSON_AddStringToObject(o, "measured_error", m[k].meas_err);
             if (budget) {

@@ -45,6 +45,7 @@ static bool run_probe(struct search *s, int at)
                      (double)p->rss_peak / 1048576.0, (double)budget / 1048576.0);
         }
     }
+    mem_probe_release(&mem);
     if (p->ok)
         s->good = at;
     else
@@ -89,6 +90,7 @@ static int prepare(const struct ctxmax_params *cp, struct mem_run_params *run,
             for (int i = 0; i < dry.n_dev; i++)
                 if (dry.dev[i].gpu && !c->limit)
                     c->limit = dry.dev[i].free;
+        mem_probe_release(&dry);
     }
     if (cp->budget) { /* the weights alone (host side) must fit a host budget */
         uint64_t w = 0;

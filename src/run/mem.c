@@ -169,55 +169,6 @@ static void probe_from(const cJSON *mem, struct mem_probe *pr)
         devices_from(cJSON_GetObjectItemCaseSensitive(mem, "devices_before"), pr->dev_before);
 }
 
-static cJSON *devices_json(const struct engine_dev_mem *d, int n)
-{
-    cJSON *a = cJSON_CreateArray();
-    for (int i = 0; i < n; i++) {
-        cJSON *o = cJSON_CreateObject();
-        cJSON_AddStringToObject(o, "name", d[i].name);
-        cJSON_AddStringToObject(o, "desc", d[i].desc);
-        cJSON_AddBoolToObject(o, "gpu", d[i].gpu);
-        cJSON_AddNumberToObject(o, "free", (double)d[i].free);
-        cJSON_AddNumberToObject(o, "total", (double)d[i].total);
-        cJSON_AddItemToArray(a, o);
-    }
-    return a;
-}
-
-cJSON *mem_probe_json(const struct mem_probe *pr)
-{
-    cJSON *o = cJSON_CreateObject();
-    if (pr->have_bufs) {
-        cJSON_AddBoolToObject(o, "exact", pr->bufs.exact);
-        cJSON *a = cJSON_AddArrayToObject(o, "buffers");
-        for (int i = 0; i < pr->bufs.n; i++) {
-            const struct engine_mem_buf *x = &pr->bufs.b[i];
-            cJSON *b = cJSON_CreateObject();
-            cJSON_AddStringToObject(b, "buft", x->buft);
-            cJSON_AddStringToObject(b, "dev", x->dev);
-            cJSON_AddBoolToObject(b, "host", x->host);
-            cJSON_AddNumberToObject(b, "model", (double)x->model);
-            cJSON_AddNumberToObject(b, "context", (double)x->context);
-            cJSON_AddNumberToObject(b, "compute", (double)x->compute);
-            cJSON_AddNumberToObject(b, "output", (double)x->output);
-            cJSON_AddItemToArray(a, b);
-        }
-    }
-    if (pr->have_rss) {
-        cJSON_AddNumberToObject(o, "rss", (double)pr->rss);
-        cJSON_AddNumberToObject(o, "rss_peak", (double)pr->rss_peak);
-        cJSON_AddNumberToObject(o, "rss_anon", (double)pr->rss_anon);
-        cJSON_AddNumberToObject(o, "rss_file", (double)pr->rss_file);
-    }
-    cJSON_AddItemToObject(o, "devices", devices_json(pr->dev, pr->n_dev));
-    if (pr->n_dev_before >= 0)
-        cJSON_AddItemToObject(o, "devices_before", devices_json(pr->dev_before, pr->n_dev_before));
-    cJSON_AddNumberToObject(o, "probe_ns", (double)pr->probe_ns);
-    cJSON_AddNumberToObject(o, "ctx_ns", (double)pr->ctx_ns);
-    cJSON_AddNumberToObject(o, "load_ns", (double)pr->load_ns);
-    return o;
-}
-
 int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, struct mem_probe *out,
                   enum bench_status *status, char *err)
 {
@@ -240,13 +191,18 @@ int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, stru
         rc = runner_call(&rn, req, &resp, status, err);
         cJSON_Delete(req);
         if (rc == 0) {
-            const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
+            cJSON *mem = cJSON_DetachItemFromObject(resp, "mem");
             if (cJSON_IsObject(mem)) {
                 probe_from(mem, out);
                 out->probe_ns = (uint64_t)json_num(resp, "probe_ns");
                 out->ctx_ns = (uint64_t)json_num(resp, "ctx_ns");
                 out->load_ns = rn.info.load_ns;
+                cJSON_AddNumberToObject(mem, "probe_ns", (double)out->probe_ns);
+                cJSON_AddNumberToObject(mem, "ctx_ns", (double)out->ctx_ns);
+                cJSON_AddNumberToObject(mem, "load_ns", (double)out->load_ns);
+                out->json = mem;
             } else {
+                cJSON_Delete(mem);
                 rc = -1;
                 *status = BENCH_STATUS_ERROR;
                 set_err(err, "protocol: a probe's result without its memory");
@@ -393,8 +349,16 @@ void mem_run_budget(struct mem_model *m, int n, uint64_t budget)
     }
 }
 
+void mem_probe_release(struct mem_probe *pr)
+{
+    cJSON_Delete(pr->json);
+    pr->json = NULL;
+}
+
 void mem_model_release(struct mem_model *m)
 {
     gf_free(m->f);
+    mem_probe_release(&m->dry);
+    mem_probe_release(&m->meas);
     memset(m, 0, sizeof(*m));
 }

@@ -43,6 +43,8 @@ struct mem_probe {
     int n_dev_before; /* before the load; -1: not known */
     struct engine_dev_mem dev_before[ENGINE_MAX_DEVICES];
     uint64_t probe_ns, ctx_ns, load_ns; /* the probe itself, context creation, model load */
+    cJSON *json; /* the row form: the worker's "mem" object as it sent it, with probe_ns,
+                  * ctx_ns and load_ns added (mem_probe_release) */
 };
 
 enum mem_probe_kind {
@@ -51,14 +53,12 @@ enum mem_probe_kind {
     MEM_PROBE_FILL = 2, /* load, create the context and decode it full (the peak) */
 };
 
-/* A probe of p in a fresh worker. 0 with *out, or -1 with err and *status the kind of
- * failure (LOAD_FAILED, ERROR, CRASHED, OOM, TIMEOUT, INTERRUPTED). */
+/* A probe of p in a fresh worker. 0 with *out (mem_probe_release), or -1 with err and *status the
+ * kind of failure (LOAD_FAILED, ERROR, CRASHED, OOM, TIMEOUT, INTERRUPTED). */
 int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, struct mem_probe *out,
                   enum bench_status *status, char *err);
 
-/* The worker's "mem" object again, as it sent it, with probe_ns, ctx_ns and load_ns
- * added (the caller's, cJSON_Delete) */
-cJSON *mem_probe_json(const struct mem_probe *pr);
+void mem_probe_release(struct mem_probe *pr); /* frees pr->json; accepts a zeroed one */
 /* Sum of a probe's buffers on dev ("CPU" = host; NULL = all) */
 uint64_t mem_probe_total(const struct mem_probe *pr, const char *dev);
 /* GPU memory a probe took: free before its load minus free after, summed over the GPUs
