@@ -40,11 +40,10 @@ static const char ctxmax_help[] =
     "(with several models an array of them); jsonl: one object per model and line.\n"
     "\n" QB_EXIT_CODES_HELP;
 
-/* the progress of a run, on stderr */
+/* what the run's callbacks write to: progress on stderr, rows on stdout */
 struct ui {
-    const struct single_opts *so;
+    struct single_opts *so; /* the flags; so->model: the model being searched */
     const struct ctxmax_params *cp;
-    struct single_opts cur;  /* so, for the model being searched (its progress label) */
     struct progress prog;    /* probes done against the probes the search may still need */
     struct text_table table; /* md / csv */
     bool several_json;       /* a json array of several models */
@@ -125,10 +124,9 @@ static void on_start(int k, const struct ctxmax_model *c, void *ud)
     struct ui *ui = ud;
     if (k == 0 && ui->several_json)
         printf("[\n");
-    ui->cur = *ui->so;
-    ui->cur.model = ui->so->models[k];
+    ui->so->model = ui->so->models[k];
     char what[96];
-    single_opts_what(&ui->cur, "ctxmax", what, sizeof(what));
+    single_opts_what(ui->so, "ctxmax", what, sizeof(what));
     progress_begin(&ui->prog, ui->so->progress, what, "probe", 1);
 }
 
