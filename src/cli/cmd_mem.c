@@ -3,17 +3,15 @@
  * worker) and, with --measure, what a real load, context and full-context decode
  * allocated. --budget with several models: do they fit together, and the largest
  * context each could have. */
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../gguf/gguf.h"
-#include "../mem/estimate.h"
-#include "../run/runner.h"
+#include "../run/mem.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "memcmd.h"
+#include "memprint.h"
 #include "single.h"
 
 static const char mem_help[] =
@@ -107,44 +105,24 @@ int cmd_mem(int argc, char **argv)
     int check = single_opts_check(&o.so, "mem");
     if (check)
         return check;
-    const int n_models = o.so.n_models;
-    const char *const *models = o.so.models;
-    struct memcmd_model *mm = xcalloc((size_t)n_models, sizeof(*mm));
-    int ret = QB_EXIT_OK;
-    for (int k = 0; k < n_models; k++) {
-        o.so.model = models[k];
-        int rc = memcmd_estimate(&mc, &o.so, &mm[k], "mem");
-        if (rc) {
-            ret = rc;
-            goto out;
-        }
-        if (o.measure && mm[k].other_hw[0]) {
-            ret = usage_error("mem",
-                              "--measure loads the model on this machine, the estimate is for "
-                              "other hardware (%s)",
-                              mm[k].other_hw);
-            goto out;
-        }
-    }
-    for (int k = 0; k < n_models && (o.dry || o.measure); k++) {
-        o.so.model = models[k];
-        /* llama.cpp's dry run places on this machine's devices: not comparable with an
-         * estimate for others (shown n/a, with a note) */
-        if (o.dry && !mm[k].other_hw[0] &&
-            memcmd_probe(&mc, &o.so, true, false, &mm[k].dry, mm[k].dry_err) < 0)
-            ret = QB_EXIT_PARTIAL;
-        if (o.measure && memcmd_probe(&mc, &o.so, false, o.fill, &mm[k].meas, mm[k].meas_err) < 0)
-            ret = QB_EXIT_PARTIAL;
-    }
-    if (o.budget)
-        memcmd_budget(&mc, &o.so, mm, n_models, o.budget);
-    if (memcmd_print(&mc, &o.so, mm, n_models, o.budget) < 0)
+    const int n = o.so.n_models;
+    struct mem_run_params p;
+    memcmd_run_params(&mc, &o.so, &p);
+    struct mem_run_want w = {
+        .dry = o.dry, .measure = o.measure, .fill = o.fill, .budget = o.budget};
+    struct mem_run_events ev = {.on_estimate = memcmd_on_estimate};
+    struct mem_model *mm = xcalloc((size_t)n, sizeof(*mm));
+    int ret = mem_run(&p, o.so.models, n, &w, &ev, mm, err);
+    if (ret == QB_EXIT_USAGE)
+        usage_error("mem", "%s", err);
+    else if (ret == QB_EXIT_INPUT)
+        error("%s", err);
+    else if (mem_print(o.so.fmt, mm, n, o.budget) < 0)
         ret = error("cannot write the output");
-    else if (o.budget && !memcmd_fits(mm, n_models, o.budget))
+    else if (o.budget && mem_models_need(mm, n) > o.budget)
         ret = QB_EXIT_NOFIT; /* the answer asked for, over a failed dry run's 4 */
-out:
-    for (int k = 0; k < n_models; k++)
-        memcmd_model_release(&mm[k]);
+    for (int k = 0; k < n; k++)
+        mem_model_release(&mm[k]);
     free(mm);
     return ret;
 }

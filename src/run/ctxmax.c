@@ -1,0 +1,190 @@
+/* ctxmax's search (see ctxmax.h). */
+#include "ctxmax.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "../util/exit.h"
+#include "../util/sig.h"
+
+struct search {
+    const struct ctxmax_params *p;
+    struct mem_run_params run; /* p->run for this model; cp.n_ctx per probe */
+    struct ctxmax_model *c;
+    int k;                          /* the model's index */
+    int good, bad;                  /* in steps: the largest context that ran, the smallest
+                                     * that failed */
+    const struct ctxmax_events *ev; /* may be NULL */
+};
+
+/* probe the context at steps (a fresh worker); good or bad moves to it */
+static bool run_probe(struct search *s, int at)
+{
+    struct ctxmax_model *c = s->c;
+    const uint64_t budget = s->p->budget;
+    uint32_t n_ctx = (uint32_t)(at * s->p->step);
+    c->p = xrealloc(c->p, (size_t)(c->n + 1) * sizeof(*c->p));
+    struct ctxmax_probe *p = &c->p[c->n++];
+    memset(p, 0, sizeof(*p));
+    p->n_ctx = n_ctx;
+    s->run.cp.n_ctx = n_ctx;
+    struct mem_probe mem;
+    enum bench_status st;
+    uint64_t t0 = monotime_ns();
+    int rc = mem_run_probe(&s->run, MEM_PROBE_FILL, &mem, &st, p->reason);
+    p->time_s = (double)(monotime_ns() - t0) / 1e9;
+    if (rc == 0) {
+        p->ok = true;
+        p->rss_peak = mem.rss_peak;
+        p->gpu_used = mem_probe_gpu_used(&mem);
+        if (budget && p->rss_peak > budget) {
+            p->ok = false;
+            snprintf(p->reason, sizeof(p->reason), "peak RSS %.2f MiB exceeds the budget %.2f MiB",
+                     (double)p->rss_peak / 1048576.0, (double)budget / 1048576.0);
+        }
+    }
+    mem_probe_release(&mem);
+    if (p->ok)
+        s->good = at;
+    else
+        s->bad = at;
+    /* what bisecting the interval left would still take */
+    int left = 0;
+    for (int w = s->bad - s->good; w > 1; w = (w + 1) / 2)
+        left++;
+    if (s->ev && s->ev->on_probe)
+        s->ev->on_probe(s->k, p, c->n, c->n + left, s->ev->ud);
+    return p->ok;
+}
+
+/* read run->model, estimate, and check the params against it; 0 or an exit code */
+static int prepare(const struct ctxmax_params *cp, struct mem_run_params *run,
+                   struct ctxmax_model *c, const struct ctxmax_events *ev, char *err)
+{
+    const int step = cp->step;
+    int max = cp->max, rc;
+    run->cp.n_ctx = (uint32_t)step;
+    if ((rc = mem_run_estimate(run, &c->m, err)) != 0)
+        return rc;
+    if (ev && ev->on_estimate)
+        ev->on_estimate(&c->m, ev->ud);
+    if (!max) {
+        char key[160];
+        snprintf(key, sizeof(key), "%s.context_length", gf_get_str(c->m.f, "general.architecture"));
+        max = (int)gf_get_int(c->m.f, key, 4096);
+    }
+    if (max < step) {
+        set_err(err, "--max %d is below --step %d", max, step);
+        return QB_EXIT_USAGE;
+    }
+    c->max = max / step * step;
+    /* the memory the estimate must fit: the budget, or the GPU's free memory */
+    c->limit = cp->budget;
+    if (c->m.mp.n_gpus > 0) {
+        struct mem_probe dry;
+        enum bench_status st;
+        char perr[QB_ERR_LEN];
+        if (mem_run_probe(run, MEM_PROBE_DRY, &dry, &st, perr) == 0)
+            for (int i = 0; i < dry.n_dev; i++)
+                if (dry.dev[i].gpu && !c->limit)
+                    c->limit = dry.dev[i].free;
+        mem_probe_release(&dry);
+    }
+    if (cp->budget) { /* the weights alone (host side) must fit a host budget */
+        uint64_t w = 0;
+        for (int i = 0; i < c->m.est.n; i++)
+            if (!strcmp(c->m.est.p[i].dev, "CPU"))
+                w += c->m.est.p[i].model;
+        if (w > cp->budget) {
+            set_err(err, "--budget %.2f MiB is smaller than the weights of '%s' (%.2f MiB)",
+                    (double)cp->budget / 1048576.0, run->model, (double)w / 1048576.0);
+            return QB_EXIT_USAGE;
+        }
+    }
+    /* seed: the largest multiple of step whose estimate fits the limit */
+    c->seed = c->max;
+    if (c->limit) {
+        uint32_t fit =
+            mem_model_fit(&c->m, (uint32_t)step, (uint32_t)(c->max / step + 1), 0, c->limit);
+        c->seed = fit ? (int)fit : step;
+    }
+    return 0;
+}
+
+/* the search for one model until a signal: probes into s->c; its answer (0: none ran) */
+static int search(struct search *s)
+{
+    const struct ctxmax_model *c = s->c;
+    const int step = s->p->step, max = c->max;
+    const char *dev = mem_model_budget_dev(&c->m);
+    /* probe the seed; then jump to where the measured memory of that probe, growing by
+     * the KV cache's bytes per cell, meets the limit; then gallop (1, 2, 4 .. steps) away
+     * from there and bisect. good = largest context that ran, bad = smallest that
+     * failed, in units of step. */
+    int top = max / step, at = c->seed / step;
+    s->good = 0;
+    s->bad = top + 1;
+    bool ok = run_probe(s, at);
+    const struct ctxmax_probe *first = &c->p[0];
+    uint64_t metric = s->p->budget ? first->rss_peak : first->gpu_used;
+    uint64_t per_cell = 0;
+    for (int i = 0; i < c->m.est.n; i++) /* KV bytes per cell on the limited device */
+        if (!strcmp(c->m.est.p[i].dev, dev) && c->m.est.n_ctx)
+            per_cell += c->m.est.p[i].context / c->m.est.n_ctx;
+    if (c->limit && metric && per_cell && !sig_caught()) {
+        double room = ((double)c->limit - (double)metric) / (double)per_cell / step;
+        int pred = at + (int)(room < 0 ? room - 1 : room);
+        pred = pred < s->good + 1 ? s->good + 1 : pred > s->bad - 1 ? s->bad - 1 : pred;
+        if (pred >= 1 && pred <= top && pred != at) {
+            at = pred;
+            ok = run_probe(s, at);
+        }
+    }
+    /* gallop away from the last probe */
+    for (int inc = 1; s->bad - s->good > 1 && !sig_caught();) {
+        int next = ok ? s->good + inc : s->bad - inc;
+        if (next >= s->bad || next <= s->good)
+            break;
+        if (run_probe(s, next) != ok)
+            break;
+        inc *= 2;
+    }
+    while (s->bad - s->good > 1 && !sig_caught())
+        run_probe(s, (s->good + s->bad) / 2);
+    return s->good * step;
+}
+
+int ctxmax_run(const struct ctxmax_params *p, const char *const *models, int n,
+               const struct ctxmax_events *ev, struct ctxmax_model *c, int *n_run, char *err)
+{
+    struct mem_run_params run = p->run;
+    *n_run = 0;
+    /* every model's estimate and checks before the first probe */
+    for (int k = 0; k < n; k++) {
+        run.model = models[k];
+        int rc = prepare(p, &run, &c[k], ev, err);
+        if (rc)
+            return rc;
+    }
+    for (int k = 0; k < n && !sig_caught(); k++) {
+        struct search s = {.p = p, .run = p->run, .c = &c[k], .k = k, .ev = ev};
+        s.run.model = models[k];
+        if (ev && ev->on_start)
+            ev->on_start(k, &c[k], ev->ud);
+        c[k].answer = search(&s);
+        c[k].interrupted = sig_caught() != 0;
+        *n_run = k + 1;
+        if (ev && ev->on_row && ev->on_row(k, &c[k], ev->ud))
+            break;
+    }
+    return 0;
+}
+
+void ctxmax_model_release(struct ctxmax_model *c)
+{
+    mem_model_release(&c->m);
+    free(c->p);
+    memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,364 @@
+/* mem's measurements (see mem.h). */
+#include "mem.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/exit.h"
+#include "../util/json.h"
+#include "proto.h"
+#include "runner.h"
+
+void mem_run_params_init(struct mem_run_params *p)
+{
+    memset(p, 0, sizeof(*p));
+    p->mp = engine_model_params_default();
+    p->cp = engine_ctx_params_default();
+    p->gpus = -1;
+}
+
+/* devices a device list names ("CUDA0,CUDA1" or "CUDA0/CUDA1"); 0 for "" and "none" */
+static int dev_count(const char *list)
+{
+    if (!list[0] || !strcmp(list, "none"))
+        return 0;
+    int n = 0;
+    for (const char *p = list; *p;) {
+        size_t k = strcspn(p, ",/");
+        n += k > 0;
+        p += k;
+        if (*p)
+            p++;
+    }
+    return n;
+}
+
+void mem_run_mem_params(const struct mem_run_params *p, struct mem_params *mp)
+{
+    mem_params_default(mp);
+    int n_gpus;
+    bool rp, rp512;
+    engine_host_caps(&n_gpus, &rp, &rp512);
+    int n_dev = dev_count(p->mp.devices);
+    mp->n_gpus = p->gpus >= 0 ? p->gpus : n_dev ? n_dev : n_gpus;
+    if (!strcmp(p->mp.devices, "none"))
+        mp->n_gpus = 0;
+    /* llama.cpp adds the CPU's extra buffer types (repacking) only when no GPU device is
+     * present (make_cpu_buft_list); seen on an H100: no CPU_REPACK buffer */
+    mp->repack = rp && mp->n_gpus == 0;
+    mp->repack_avx512 = rp512 && mp->n_gpus == 0;
+    mp->n_gpu_layers = p->mp.n_gpu_layers;
+    for (int i = 0; i < MEM_MAX_GPUS; i++)
+        mp->split[i] = p->mp.tensor_split[i];
+    mp->n_ctx = p->cp.n_ctx;
+    mp->n_batch = p->cp.n_batch;
+    mp->n_ubatch = p->cp.n_ubatch;
+    mp->n_seq = p->cp.n_seq_max;
+    mp->kv_unified = p->cp.kv_unified;
+    snprintf(mp->type_k, sizeof(mp->type_k), "%s", p->cp.type_k);
+    snprintf(mp->type_v, sizeof(mp->type_v), "%s", p->cp.type_v);
+    mp->flash_attn = p->cp.flash_attn;
+    snprintf(mp->overrides, sizeof(mp->overrides), "%s", p->mp.overrides);
+    mp->n_cpu_moe = p->mp.n_cpu_moe;
+    mp->no_kv_offload = p->cp.no_kv_offload;
+    mp->use_mmap = p->mp.use_mmap;
+}
+
+/* Why the estimate is not for this machine: gpus other than the GPUs it has, or a device
+ * it has not ("" when it is for this machine) */
+static void other_hardware(const struct mem_run_params *p, char *why, size_t n)
+{
+    struct engine_dev_mem d[ENGINE_MAX_DEVICES];
+    int nd = engine_devices_memory(d, ENGINE_MAX_DEVICES), n_gpus = 0;
+    for (int i = 0; i < nd; i++)
+        n_gpus += d[i].gpu;
+    why[0] = '\0';
+    if (p->gpus >= 0 && p->gpus != n_gpus) {
+        snprintf(why, n, "--gpus %d, and this machine has %d GPU%s", p->gpus, n_gpus,
+                 n_gpus == 1 ? "" : "s");
+        return;
+    }
+    const char *list = p->mp.devices;
+    if (!list[0] || !strcmp(list, "none"))
+        return;
+    for (const char *s = list; *s;) {
+        size_t k = strcspn(s, ",/");
+        int i;
+        for (i = 0; i < nd; i++)
+            if (d[i].gpu && strlen(d[i].name) == k && !strncmp(d[i].name, s, k))
+                break;
+        if (k > 0 && i == nd) {
+            snprintf(why, n, "-dev %s, and this machine has no device '%.*s'", list, (int)k, s);
+            return;
+        }
+        s += k;
+        if (*s)
+            s++;
+    }
+}
+
+int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *err)
+{
+    char why[QB_ERR_LEN];
+    m->path = p->model;
+    if (!m->f && gf_read_file(p->model, &m->f, err) < 0)
+        return QB_EXIT_INPUT;
+    mem_run_mem_params(p, &m->mp);
+    other_hardware(p, m->other_hw, sizeof(m->other_hw));
+    int rc = mem_estimate(m->f, &m->mp, &m->est, why);
+    if (rc == -2) {
+        set_err(err, "%s", why);
+        return QB_EXIT_USAGE;
+    }
+    if (rc < 0) {
+        set_err(err, "'%s': %s", p->model, why);
+        return QB_EXIT_INPUT;
+    }
+    return 0;
+}
+
+/* the devices of a worker's array ("devices", "devices_before") into d; -1: none sent */
+static int devices_from(const cJSON *a, struct engine_dev_mem *d)
+{
+    if (!cJSON_IsArray(a))
+        return -1;
+    int n = 0;
+    const cJSON *o;
+    cJSON_ArrayForEach (o, a) {
+        if (n == ENGINE_MAX_DEVICES)
+            break;
+        struct engine_dev_mem *x = &d[n++];
+        json_copy_str(x->name, sizeof(x->name), o, "name");
+        json_copy_str(x->desc, sizeof(x->desc), o, "desc");
+        x->gpu = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "gpu"));
+        x->free = (uint64_t)json_num(o, "free");
+        x->total = (uint64_t)json_num(o, "total");
+    }
+    return n;
+}
+
+/* a worker's "mem" object (run/serve.c mem_json) into pr */
+static void probe_from(const cJSON *mem, struct mem_probe *pr)
+{
+    memset(pr, 0, sizeof(*pr));
+    const cJSON *bufs = cJSON_GetObjectItemCaseSensitive(mem, "buffers"), *b;
+    pr->have_bufs = cJSON_IsArray(bufs);
+    pr->bufs.exact = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mem, "exact"));
+    cJSON_ArrayForEach (b, bufs) {
+        if (pr->bufs.n == ENGINE_MAX_BUFS)
+            break;
+        struct engine_mem_buf *x = &pr->bufs.b[pr->bufs.n++];
+        json_copy_str(x->buft, sizeof(x->buft), b, "buft");
+        json_copy_str(x->dev, sizeof(x->dev), b, "dev");
+        x->host = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "host"));
+        x->model = (uint64_t)json_num(b, "model");
+        x->context = (uint64_t)json_num(b, "context");
+        x->compute = (uint64_t)json_num(b, "compute");
+        x->output = (uint64_t)json_num(b, "output");
+    }
+    pr->have_rss = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(mem, "rss"));
+    pr->rss = (uint64_t)json_num(mem, "rss");
+    pr->rss_peak = (uint64_t)json_num(mem, "rss_peak");
+    pr->rss_anon = (uint64_t)json_num(mem, "rss_anon");
+    pr->rss_file = (uint64_t)json_num(mem, "rss_file");
+    pr->n_dev = devices_from(cJSON_GetObjectItemCaseSensitive(mem, "devices"), pr->dev);
+    if (pr->n_dev < 0)
+        pr->n_dev = 0;
+    pr->n_dev_before =
+        devices_from(cJSON_GetObjectItemCaseSensitive(mem, "devices_before"), pr->dev_before);
+}
+
+int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, struct mem_probe *out,
+                  enum bench_status *status, char *err)
+{
+    memset(out, 0, sizeof(*out));
+    struct runner rn;
+    struct engine_model_params mp = p->mp;
+    mp.no_alloc = kind == MEM_PROBE_DRY;
+    struct work_load wl = {0, 0};
+    runner_init(&rn, p->model, &mp, &wl, p->verbose, p->timeout_s);
+    int rc = -1;
+    if (runner_ensure(&rn, status, err) == 0) {
+        struct work_test t;
+        memset(&t, 0, sizeof(t));
+        t.kind = WORK_PROBE;
+        t.cp = p->cp;
+        t.pt.reps = 1;
+        t.pt.seed = p->seed;
+        t.probe_fill = kind == MEM_PROBE_FILL;
+        cJSON *req = proto_run_req(&t), *resp = NULL;
+        rc = runner_call(&rn, req, &resp, status, err);
+        cJSON_Delete(req);
+        if (rc == 0) {
+            cJSON *mem = cJSON_DetachItemFromObject(resp, "mem");
+            if (cJSON_IsObject(mem)) {
+                probe_from(mem, out);
+                out->probe_ns = (uint64_t)json_num(resp, "probe_ns");
+                out->ctx_ns = (uint64_t)json_num(resp, "ctx_ns");
+                out->load_ns = rn.info.load_ns;
+                cJSON_AddNumberToObject(mem, "probe_ns", (double)out->probe_ns);
+                cJSON_AddNumberToObject(mem, "ctx_ns", (double)out->ctx_ns);
+                cJSON_AddNumberToObject(mem, "load_ns", (double)out->load_ns);
+                out->json = mem;
+            } else {
+                cJSON_Delete(mem);
+                rc = -1;
+                *status = BENCH_STATUS_ERROR;
+                set_err(err, "protocol: a probe's result without its memory");
+            }
+            cJSON_Delete(resp);
+        }
+    }
+    runner_release(&rn);
+    return rc;
+}
+
+uint64_t mem_probe_total(const struct mem_probe *pr, const char *dev)
+{
+    uint64_t t = 0;
+    for (int i = 0; i < pr->bufs.n; i++) {
+        const struct engine_mem_buf *b = &pr->bufs.b[i];
+        if (!dev || !strcmp(b->dev, dev))
+            t += b->model + b->context + b->compute + b->output;
+    }
+    return t;
+}
+
+uint64_t mem_probe_gpu_used(const struct mem_probe *pr)
+{
+    double used = 0;
+    for (int i = 0; i < pr->n_dev; i++) {
+        if (!pr->dev[i].gpu)
+            continue;
+        for (int j = 0; j < pr->n_dev_before; j++)
+            if (!strcmp(pr->dev[i].name, pr->dev_before[j].name))
+                used += (double)pr->dev_before[j].free - (double)pr->dev[i].free;
+    }
+    return used > 0 ? (uint64_t)used : 0;
+}
+
+int mem_run(const struct mem_run_params *p, const char *const *models, int n,
+            const struct mem_run_want *w, const struct mem_run_events *ev, struct mem_model *m,
+            char *err)
+{
+    struct mem_run_params q = *p;
+    for (int k = 0; k < n; k++) {
+        q.model = models[k];
+        int rc = mem_run_estimate(&q, &m[k], err);
+        if (rc)
+            return rc;
+        if (ev && ev->on_estimate)
+            ev->on_estimate(&m[k], ev->ud);
+        if (w->measure && m[k].other_hw[0]) {
+            set_err(err,
+                    "--measure loads the model on this machine, the estimate is for other "
+                    "hardware (%s)",
+                    m[k].other_hw);
+            return QB_EXIT_USAGE;
+        }
+    }
+    int ret = 0;
+    enum bench_status st;
+    for (int k = 0; k < n && (w->dry || w->measure); k++) {
+        q.model = models[k];
+        /* llama.cpp's dry run places on this machine's devices: not comparable with an
+         * estimate for others (n/a, with a note) */
+        if (w->dry && !m[k].other_hw[0]) {
+            m[k].have_dry = mem_run_probe(&q, MEM_PROBE_DRY, &m[k].dry, &st, m[k].dry_err) == 0;
+            if (!m[k].have_dry)
+                ret = QB_EXIT_PARTIAL;
+        }
+        if (w->measure) {
+            enum mem_probe_kind kind = w->fill ? MEM_PROBE_FILL : MEM_PROBE_LOAD;
+            m[k].have_meas = mem_run_probe(&q, kind, &m[k].meas, &st, m[k].meas_err) == 0;
+            if (!m[k].have_meas)
+                ret = QB_EXIT_PARTIAL;
+        }
+    }
+    if (w->budget)
+        mem_run_budget(m, n, w->budget);
+    return ret;
+}
+
+const char *mem_model_other_hw_note(const struct mem_model *m)
+{
+    static char note[QB_ERR_LEN + 160];
+    snprintf(note, sizeof(note),
+             "the estimate is for other hardware (%s); llama.cpp's dry run and --measure can "
+             "only place on this machine's devices",
+             m->other_hw);
+    return note;
+}
+
+const char *mem_model_budget_dev(const struct mem_model *m)
+{
+    return m->mp.n_gpus > 0 ? "CUDA0" : "CPU";
+}
+
+uint64_t mem_models_need(const struct mem_model *m, int n)
+{
+    uint64_t sum = 0;
+    for (int k = 0; k < n; k++)
+        sum += mem_total(&m[k].est, mem_model_budget_dev(&m[k]));
+    return sum;
+}
+
+bool mem_model_fits(const struct mem_model *m, uint32_t n_ctx, uint64_t extra, uint64_t limit)
+{
+    struct mem_params p = m->mp;
+    struct mem_estimate e;
+    char err[QB_ERR_LEN];
+    p.n_ctx = n_ctx;
+    return mem_estimate(m->f, &p, &e, err) == 0 &&
+           mem_total(&e, mem_model_budget_dev(m)) + extra <= limit;
+}
+
+uint32_t mem_model_fit(const struct mem_model *m, uint32_t step, uint32_t hi, uint64_t extra,
+                       uint64_t limit)
+{
+    uint32_t lo = 0; /* in steps: lo fits (0 = none), hi does not */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (mem_model_fits(m, mid * step, extra, limit))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo * step;
+}
+
+void mem_run_budget(struct mem_model *m, int n, uint64_t budget)
+{
+    for (int k = 0; k < n; k++) {
+        uint64_t others = mem_models_need(m, n) - mem_total(&m[k].est, mem_model_budget_dev(&m[k]));
+        /* the largest multiple of 256 whose estimate fits beside the others, up to the
+         * model's training context: llama.cpp warns beyond it and the model was not
+         * trained for it (a 4096 model "fitting" 12 million tokens answers nothing) */
+        uint32_t hi = 1u << 24, train = m[k].est.n_ctx_train;
+        m[k].fit_capped = false;
+        if (train) {
+            if (mem_model_fits(&m[k], train, others, budget)) {
+                m[k].fit_ctx = train;
+                m[k].fit_capped = true;
+                continue;
+            }
+            hi = (train + 255) / 256 * 256; /* padded as llama.cpp: does not fit either */
+        }
+        m[k].fit_ctx = mem_model_fit(&m[k], 256, hi / 256, others, budget);
+    }
+}
+
+void mem_probe_release(struct mem_probe *pr)
+{
+    cJSON_Delete(pr->json);
+    pr->json = NULL;
+}
+
+void mem_model_release(struct mem_model *m)
+{
+    gf_free(m->f);
+    mem_probe_release(&m->dry);
+    mem_probe_release(&m->meas);
+    memset(m, 0, sizeof(*m));
+}
