@@ -172,7 +172,8 @@ int field_read(const struct field *t, size_t n, unsigned mask, void *const *part
 const struct field *field_by_flag(const struct field *t, size_t n, unsigned mask, const char *a)
 {
     for (const struct field *f = t; f < t + n; f++)
-        if ((f->use & mask) && ((f->flag && !strcmp(a, f->flag)) || !strcmp(a, f->lflag)))
+        if ((f->use & mask) &&
+            ((f->flag && !strcmp(a, f->flag)) || (f->lflag && !strcmp(a, f->lflag))))
             return f;
     return NULL;
 }

@@ -42,7 +42,7 @@ enum field_form { FIELD_FORM_ROW, FIELD_FORM_WIRE };
 struct field {
     const char *key;   /* the JSON / row name, llama-bench's field name: "n_gpu_layers" */
     const char *flag;  /* llama-bench's short flag "-ngl"; NULL when none */
-    const char *lflag; /* its long flag "--n-gpu-layers" */
+    const char *lflag; /* its long flag "--n-gpu-layers"; NULL when none */
     enum field_type type;
     enum field_part part;           /* the struct it lies in */
     size_t off;                     /* offsetof into that struct */

@@ -2,7 +2,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "../../src/engine/engine.h"
 #include "../../src/record/field.h"
+#include "../../src/record/fields.h"
 #include "../../src/util/util.h"
 #include "test.h"
 
@@ -161,4 +163,47 @@ void test_field_help(void)
     CHECK_STR(buf, "  -n, --n-things N            things [1]\n"
                    "  -u, --u-size N              context size in tokens [4096]\n");
     free(buf);
+}
+
+/* the defaults help shows are the engine's, and every flag of the tables parses its own */
+void test_fields_defaults(void)
+{
+    char err[QB_ERR_LEN];
+    struct engine_model_params mp = engine_model_params_default(), mp2;
+    struct engine_ctx_params cp = engine_ctx_params_default(), cp2;
+    memcpy(&mp2, &mp, sizeof(mp));
+    memcpy(&cp2, &cp, sizeof(cp));
+    void *parts[FIELD_N_PARTS] = {&mp2, &cp2};
+    const void *def[FIELD_N_PARTS] = {&mp, &cp};
+    for (size_t i = 0; i < fields_n_settings; i++) {
+        const struct field *f = &fields_settings[i];
+        if (!strcmp(f->key, "n_threads")) /* the number of online CPUs */
+            continue;
+        char *got = (char *)parts[f->part] + f->off;
+        const char *want = (const char *)def[f->part] + f->off;
+        memset(got, 0x5a, f->size);
+        CHECK(field_parse_flag(f, f->lflag ? f->lflag : f->key, f->def, parts, err) == 0);
+        if (f->type == FIELD_STR ? strcmp(got, want) != 0 : memcmp(got, want, f->size) != 0)
+            fprintf(stderr, "  default of '%s' is not '%s'\n", f->key, f->def), test_failures++;
+        CHECK(f->key && f->help && f->def && f->metavar && f->size);
+        CHECK(!(f->use & FIELD_USE_FLAG) || f->lflag);
+    }
+    /* the wire form gives every load and context setting back */
+    mp.n_gpu_layers = 7;
+    mp.split_mode = ENGINE_SPLIT_ROW;
+    mp.tensor_split[2] = 0.125f;
+    snprintf(mp.devices, sizeof(mp.devices), "none");
+    cp.kv_unified = true;
+    cp.n_ctx = 3u << 24;
+    cJSON *o = cJSON_CreateObject();
+    field_write(fields_settings, fields_n_settings, FIELD_USE_WIRE, def, FIELD_FORM_WIRE, o);
+    memset(&mp2, 0, sizeof(mp2));
+    memset(&cp2, 0, sizeof(cp2));
+    CHECK(field_read(fields_settings, fields_n_settings, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, o,
+                     err) == 0);
+    CHECK(mp2.n_gpu_layers == 7 && mp2.split_mode == ENGINE_SPLIT_ROW);
+    CHECK(mp2.tensor_split[2] == 0.125f && cp2.kv_unified && cp2.n_ctx == 3u << 24);
+    CHECK_STR(mp2.devices, "none");
+    CHECK_STR(cp2.type_k, "f16");
+    cJSON_Delete(o);
 }
