@@ -5,6 +5,7 @@
 #include "../../src/engine/engine.h"
 #include "../../src/record/field.h"
 #include "../../src/record/fields.h"
+#include "../../src/store/store.h"
 #include "../../src/util/util.h"
 #include "test.h"
 
@@ -206,4 +207,25 @@ void test_fields_defaults(void)
     CHECK_STR(mp2.devices, "none");
     CHECK_STR(cp2.type_k, "f16");
     cJSON_Delete(o);
+}
+
+/* the store's settings: their place kept, the table's flags and long names as filter keys */
+void test_fields_store(void)
+{
+    CHECK_STR(store_setting_field("ctx-size"), "n_ctx");
+    CHECK_STR(store_setting_field("c"), "n_ctx");
+    CHECK_STR(store_setting_field("ngl"), "n_gpu_layers");
+    CHECK_STR(store_setting_field("sm"), "split_mode");
+    CHECK_STR(store_setting_field("device"), "devices");
+    CHECK_STR(store_setting_field("override_tensor"), "tensor_buft_overrides");
+    CHECK_STR(store_setting_field("mmap"), "use_mmap");
+    CHECK_STR(store_setting_field("lm"), "load_mode");
+    CHECK(store_setting_field("no_alloc") == NULL); /* the protocol's alone */
+    const struct store_setting *s = store_settings();
+    size_t n = 0, i_ctx = 0, i_kvu = 0;
+    for (; s[n].field; n++) {
+        i_ctx = strcmp(s[n].field, "n_ctx") ? i_ctx : n;
+        i_kvu = strcmp(s[n].field, "kv_unified") ? i_kvu : n;
+    }
+    CHECK(n == 36 && i_ctx == 9 && i_kvu == 35);
 }
