@@ -42,8 +42,7 @@ static const struct field_name *by_name(const struct field *f, const char *s)
     return NULL;
 }
 
-/* llama-bench's tensor_split: "%.2f" per device up to the last non-zero, '/'-joined */
-static void floats_text(const float *v, size_t n, char *buf, size_t len)
+void field_floats_text(const float *v, size_t n, char *buf, size_t len)
 {
     size_t last = 0, used = 0;
     for (size_t i = 0; i < n; i++)
@@ -86,7 +85,7 @@ void field_write(const struct field *t, size_t n, unsigned mask, const void *con
                     cJSON_AddItemToArray(a, cJSON_CreateNumber(v[i]));
             } else {
                 char buf[16 * 64];
-                floats_text(v, k, buf, sizeof(buf));
+                field_floats_text(v, k, buf, sizeof(buf));
                 cJSON_AddStringToObject(o, f->key, buf);
             }
             break;

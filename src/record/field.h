@@ -86,6 +86,10 @@ int field_parse_flag(const struct field *f, const char *a, const char *v, void *
  * "  -c, --ctx-size N            context size in tokens [4096]" */
 void field_help(const struct field *t, size_t n, unsigned mask, FILE *fp);
 
+/* FIELD_FLOATS in rows, llama-bench's tensor_split: "%.2f" per value up to the last
+ * non-zero, '/'-joined ("3.00/1.00"; "0.00" for none), into buf (len bytes) */
+void field_floats_text(const float *v, size_t n, char *buf, size_t len);
+
 /* Flag checks the tables use. -ctk/-ctv: the KV cache type named v (any case) as ggml
  * spells it, into *canon (static); -1 with err naming flag otherwise. */
 int flag_kv_type(const char *v, const char *flag, const char **canon, char *err);
