@@ -5,6 +5,7 @@
 #include "../../src/engine/engine.h"
 #include "../../src/record/field.h"
 #include "../../src/record/fields.h"
+#include "../../src/run/proto.h"
 #include "../../src/store/store.h"
 #include "../../src/util/util.h"
 #include "test.h"
@@ -228,4 +229,34 @@ void test_fields_store(void)
         i_kvu = strcmp(s[n].field, "kv_unified") ? i_kvu : n;
     }
     CHECK(n == 36 && i_ctx == 9 && i_kvu == 35);
+}
+
+/* a load or run request missing a setting is refused, naming it: never read as 0 */
+void test_fields_proto_strict(void)
+{
+    char err[QB_ERR_LEN] = "";
+    struct engine_model_params mp = engine_model_params_default(), mp2;
+    struct work_load wl = {0, 0}, wl2;
+    const char *model;
+    const char *keys[] = {"n_gpu_layers", "split_mode", "tensor_split",
+                          "devices",      "use_mmap",   "tensor_buft_overrides",
+                          "n_cpu_moe",    "no_alloc",   "main_gpu"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(keys); i++) {
+        cJSON *req = proto_load_req("m.gguf", &mp, &wl);
+        CHECK(proto_parse_load(req, &model, &mp2, &wl2, err) == 0);
+        cJSON_DeleteItemFromObjectCaseSensitive(req, keys[i]);
+        CHECK(proto_parse_load(req, &model, &mp2, &wl2, err) < 0);
+        CHECK(strstr(err, keys[i]) != NULL);
+        cJSON_Delete(req);
+    }
+    struct work_test t, t2;
+    memset(&t, 0, sizeof(t));
+    t.cp = engine_ctx_params_default();
+    t.pt.reps = 1;
+    cJSON *req = proto_run_req(&t);
+    CHECK(proto_parse_run(req, &t2, err) == 0);
+    cJSON_DeleteItemFromObjectCaseSensitive(req, "kv_unified");
+    CHECK(proto_parse_run(req, &t2, err) < 0);
+    CHECK_STR(err, "protocol: field 'kv_unified' is missing or not a boolean");
+    cJSON_Delete(req);
 }
