@@ -1,12 +1,10 @@
 /* Comma lists and ranges (see args.h). */
 #include "args.h"
 
-#include <regex.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "../util/util.h"
 
@@ -149,70 +147,6 @@ void str_list_release(struct str_list *l)
     free(l->v);
     l->v = NULL;
     l->n = 0;
-}
-
-int flag_kv_type(const char *v, const char *flag, const char **canon, char *err)
-{
-    static const char *const ok[] = {"f32",  "f16",    "bf16", "q8_0", "q4_0",
-                                     "q4_1", "iq4_nl", "q5_0", "q5_1"};
-    for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++) {
-        if (strcasecmp(v, ok[k]) == 0) {
-            *canon = ok[k];
-            return 0;
-        }
-    }
-    return set_err(err,
-                   "unknown KV cache type '%s' for %s (f32, f16, bf16, q8_0, q4_0, q4_1, "
-                   "iq4_nl, q5_0, q5_1)",
-                   v, flag);
-}
-
-/* llama.cpp compiles each pattern as an ECMAScript regex when the model loads, and a bad
- * one fails the load; the ones people write (\., \d, (a|b), .*) read the same as POSIX
- * extended ones once \d is spelled [0-9] (as mem's estimate reads them, estimate.c) */
-static bool pattern_compiles(const char *pattern, size_t n)
-{
-    char *buf = xmalloc(5 * n + 1);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (pattern[i] == '\\' && i + 1 < n && pattern[i + 1] == 'd') {
-            memcpy(buf + k, "[0-9]", 5);
-            k += 5;
-            i++;
-        } else {
-            buf[k++] = pattern[i];
-        }
-    }
-    buf[k] = '\0';
-    regex_t re;
-    bool ok = regcomp(&re, buf, REG_EXTENDED | REG_NOSUB) == 0;
-    if (ok)
-        regfree(&re);
-    free(buf);
-    return ok;
-}
-
-int flag_override_spec(const char *v, size_t max, char *err)
-{
-    if (!strcmp(v, "none"))
-        return 0;
-    if (strlen(v) >= max)
-        return set_err(err, "value for -ot is too long");
-    char *copy = xstrdup(v), *save = NULL;
-    int ret = 0;
-    for (char *t = strtok_r(copy, ";", &save); t && !ret; t = strtok_r(NULL, ";", &save)) {
-        char *eq = strrchr(t, '=');
-        if (!eq || eq == t || !eq[1])
-            ret = set_err(err,
-                          "invalid value '%s' for -ot (expected PATTERN=BUFFER_TYPE, "
-                          "';'-separated)",
-                          v);
-        else if (!pattern_compiles(t, (size_t)(eq - t)))
-            ret = set_err(err, "tensor override pattern '%.*s' is not a valid regex", (int)(eq - t),
-                          t);
-    }
-    free(copy);
-    return ret;
 }
 
 int grid_check(const struct grid_dim *dims, size_t n_dims, const char *what, char *err)

@@ -8,6 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../record/field.h" /* flag_kv_type, flag_override_spec */
+
 struct int_list {
     int *v;
     size_t n;
@@ -32,14 +34,6 @@ void str_list_add(struct str_list *l, const char *s);
 /* str_list_split on ',' for flag, counted first: -1 with err past INT_LIST_MAX values */
 int str_list_parse(struct str_list *l, const char *flag, const char *spec, char *err);
 void str_list_release(struct str_list *l);
-
-/* -ctk/-ctv: the KV cache type named v (any case) as ggml spells it, into *canon (static);
- * -1 with err naming flag otherwise. */
-int flag_kv_type(const char *v, const char *flag, const char **canon, char *err);
-
-/* -ot: "PATTERN=BUFFER_TYPE;..." shorter than max bytes ("none" allowed), every PATTERN a
- * regex that compiles; -1 with err. */
-int flag_override_spec(const char *v, size_t max, char *err);
 
 /* The grid a command runs is the product of its lists; past GRID_MAX it would not finish
  * in a lifetime and its descriptions alone would fill the memory, so it is refused before

@@ -188,7 +188,7 @@ int cmd_batched(int argc, char **argv)
         bool used = false;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(batched_help_head, stdout);
-            fputs(single_opts_help, stdout);
+            single_opts_help(stdout);
             fputs(batched_help_tail, stdout);
             ret = QB_EXIT_OK;
             goto out;

@@ -180,7 +180,7 @@ int cmd_sweep(int argc, char **argv)
         bool used = false;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             fputs(sweep_help_head, stdout);
-            fputs(single_opts_help, stdout);
+            single_opts_help(stdout);
             fputs(sweep_help_tail, stdout);
             return QB_EXIT_OK;
         }

@@ -7,34 +7,30 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../record/fields.h"
 #include "../run/runner.h"
 #include "../util/util.h"
 #include "args.h"
 #include "cmd.h"
 
-const char single_opts_help[] =
-    "  -m, --model FILE            GGUF model (required); several (-m A -m B, -m A,B) run\n"
-    "                              one after the other, each row naming its model\n"
-    "  -c, --ctx-size N            context size in tokens [4096]\n"
-    "  -b, --batch-size N          logical batch [2048]\n"
-    "  -ub, --ubatch-size N        physical batch [512]\n"
-    "  -r, --repetitions N         timed repetitions [1]\n"
-    "  -t, --threads N             threads [number of online CPUs]\n"
-    "  -ngl, --n-gpu-layers N      layers on the GPU, -1 or 99 = all [-1]\n"
-    "  -ncmoe, --n-cpu-moe N       experts of the first N layers on the CPU [0]\n"
-    "  -ot, --override-tensor P=B;...  tensors matching regex P go to buffer type B [none]\n"
-    "  -fa, --flash-attn X         on, off or auto [auto]\n"
-    "  -ctk, -ctv T                K / V cache type (f16, q8_0, ...) [f16]\n"
-    "  -nkvo, --no-kv-offload 0|1  keep the KV cache in host memory [0]\n"
-    "  -lm, --load-mode M          auto, mmap or none [auto]\n"
-    "  --no-warmup                 skip the warm-up\n"
-    "  --seed N                    random-token seed [1]\n"
-    "  --timeout S                 seconds a worker may take per load or run [0 = none]\n"
-    "  -o, --output FMT            md, csv, json, jsonl [md]\n"
-    "  --progress, --no-progress   progress with an ETA on stderr [on when stderr is a\n"
-    "                              terminal]\n"
-    "  --mem                       md: host / GPU MiB llama.cpp allocated and peak RSS columns\n"
-    "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n";
+void single_opts_help(FILE *fp)
+{
+    fputs("  -m, --model FILE            GGUF model (required); several (-m A -m B, -m A,B) run\n"
+          "                              one after the other, each row naming its model\n",
+          fp);
+    field_help(fields_settings, fields_n_settings, FIELD_USE_FLAG, fp);
+    fputs("  -r, --repetitions N         timed repetitions [1]\n"
+          "  --no-warmup                 skip the warm-up\n"
+          "  --seed N                    random-token seed [1]\n"
+          "  --timeout S                 seconds a worker may take per load or run [0 = none]\n"
+          "  -o, --output FMT            md, csv, json, jsonl [md]\n"
+          "  --progress, --no-progress   progress with an ETA on stderr [on when stderr is a\n"
+          "                              terminal]\n"
+          "  --mem                       md: host / GPU MiB llama.cpp allocated and peak RSS "
+          "columns\n"
+          "  -v, --verbose               show load progress (-v -v: llama.cpp's log too)\n",
+          fp);
+}
 
 void single_opts_init(struct single_opts *o)
 {
@@ -48,14 +44,6 @@ void single_opts_init(struct single_opts *o)
     o->fmt = BENCH_FMT_MD;
 }
 
-static int int_flag(const char *a, const char *v, int lo, int hi, int *out, char *err)
-{
-    if (parse_int(v, lo, hi, out) < 0)
-        return set_err(err, "invalid value '%s' for %s (expected an integer in %d..%d)", v, a, lo,
-                       hi);
-    return 1;
-}
-
 static bool is(const char *a, const char *s1, const char *s2)
 {
     return !strcmp(a, s1) || (s2 && !strcmp(a, s2));
@@ -64,8 +52,6 @@ static bool is(const char *a, const char *s1, const char *s2)
 int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *used_value,
                      char *err)
 {
-    const int big = 1 << 24;
-    int x;
     *used_value = false;
     if (is(a, "--no-warmup", NULL)) {
         o->no_warmup = true;
@@ -83,94 +69,30 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
         o->progress = a[2] == 'p' ? PROGRESS_ON : PROGRESS_OFF;
         return 1;
     }
-    static const char *const valued[] = {
-        "-m",    "--model",         "-c",     "--ctx-size",     "-b",     "--batch-size",
-        "-ub",   "--ubatch-size",   "-r",     "--repetitions",  "-t",     "--threads",
-        "-ngl",  "--n-gpu-layers",  "-ncmoe", "--n-cpu-moe",    "-ot",    "--override-tensor",
-        "-fa",   "--flash-attn",    "-ctk",   "--cache-type-k", "-ctv",   "--cache-type-v",
-        "-nkvo", "--no-kv-offload", "-lm",    "--load-mode",    "--seed", "--timeout",
-        "-o",    "--output"};
+    static const char *const valued[] = {"-m",     "--model",   "-r", "--repetitions",
+                                         "--seed", "--timeout", "-o", "--output"};
+    const struct field *f = field_by_flag(fields_settings, fields_n_settings, FIELD_USE_FLAG, a);
     size_t k;
     for (k = 0; k < QB_ARRAY_LEN(valued) && strcmp(a, valued[k]); k++)
         ;
-    if (k == QB_ARRAY_LEN(valued))
+    if (k == QB_ARRAY_LEN(valued) && !f)
         return 0;
     if (!v)
         return set_err(err, "%s needs a value", a);
     *used_value = true;
+    if (f) {
+        void *parts[FIELD_N_PARTS] = {&o->mp, &o->cp};
+        if (field_parse_flag(f, a, v, parts, err) < 0)
+            return -1;
+        o->cp.n_threads_batch = o->cp.n_threads; /* -t sets both */
+        return 1;
+    }
     if (is(a, "-m", "--model"))
         return single_opts_add_models(o, v, err) < 0 ? -1 : 1;
-    if (is(a, "-c", "--ctx-size")) {
-        if (int_flag(a, v, 1, big, &x, err) < 0)
-            return -1;
-        o->cp.n_ctx = (uint32_t)x;
-        return 1;
-    }
-    if (is(a, "-b", "--batch-size")) {
-        if (int_flag(a, v, 1, big, &x, err) < 0)
-            return -1;
-        o->cp.n_batch = (uint32_t)x;
-        return 1;
-    }
-    if (is(a, "-ub", "--ubatch-size")) {
-        if (int_flag(a, v, 1, big, &x, err) < 0)
-            return -1;
-        o->cp.n_ubatch = (uint32_t)x;
-        return 1;
-    }
-    if (is(a, "-r", "--repetitions"))
-        return int_flag(a, v, 1, 100000, &o->reps, err);
-    if (is(a, "-t", "--threads")) {
-        if (int_flag(a, v, 1, 4096, &x, err) < 0)
-            return -1;
-        o->cp.n_threads = o->cp.n_threads_batch = x;
-        return 1;
-    }
-    if (is(a, "-ngl", "--n-gpu-layers"))
-        return int_flag(a, v, -1, 100000, &o->mp.n_gpu_layers, err);
-    if (is(a, "-ncmoe", "--n-cpu-moe"))
-        return int_flag(a, v, 0, 100000, &o->mp.n_cpu_moe, err);
-    if (is(a, "-ot", "--override-tensor")) {
-        if (flag_override_spec(v, sizeof(o->mp.overrides), err) < 0)
-            return -1;
-        if (strcmp(v, "none"))
-            snprintf(o->mp.overrides, sizeof(o->mp.overrides), "%s", v);
-        return 1;
-    }
-    if (is(a, "-fa", "--flash-attn")) {
-        if (!strcmp(v, "on") || !strcmp(v, "1"))
-            o->cp.flash_attn = 1;
-        else if (!strcmp(v, "off") || !strcmp(v, "0"))
-            o->cp.flash_attn = 0;
-        else if (!strcmp(v, "auto") || !strcmp(v, "-1"))
-            o->cp.flash_attn = -1;
-        else
-            return set_err(err, "invalid value '%s' for %s", v, a);
-        return 1;
-    }
-    if (is(a, "-ctk", "--cache-type-k") || is(a, "-ctv", "--cache-type-v")) {
-        const char *canon;
-        if (flag_kv_type(v, a, &canon, err) < 0)
-            return -1;
-        char *dst = a[3] == 'k' || !strcmp(a, "--cache-type-k") ? o->cp.type_k : o->cp.type_v;
-        snprintf(dst, sizeof(o->cp.type_k), "%s", canon);
-        return 1;
-    }
-    if (is(a, "-nkvo", "--no-kv-offload")) {
-        if (int_flag(a, v, 0, 1, &x, err) < 0)
-            return -1;
-        o->cp.no_kv_offload = x;
-        return 1;
-    }
-    if (is(a, "-lm", "--load-mode")) {
-        if (!strcmp(v, "auto"))
-            o->mp.use_mmap = -1;
-        else if (!strcmp(v, "mmap"))
-            o->mp.use_mmap = 1;
-        else if (!strcmp(v, "none"))
-            o->mp.use_mmap = 0;
-        else
-            return set_err(err, "invalid value '%s' for %s", v, a);
+    if (is(a, "-r", "--repetitions")) {
+        if (parse_int(v, 1, 100000, &o->reps) < 0)
+            return set_err(err, "invalid value '%s' for %s (expected an integer in 1..100000)", v,
+                           a);
         return 1;
     }
     if (is(a, "--seed", NULL)) {
@@ -280,18 +202,8 @@ void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, s
 
 void single_opts_json(const struct single_opts *o, cJSON *row)
 {
-    cJSON_AddNumberToObject(row, "n_ctx", o->cp.n_ctx);
-    cJSON_AddNumberToObject(row, "n_batch", o->cp.n_batch);
-    cJSON_AddNumberToObject(row, "n_ubatch", o->cp.n_ubatch);
-    cJSON_AddNumberToObject(row, "n_threads", o->cp.n_threads);
-    cJSON_AddNumberToObject(row, "n_gpu_layers", o->mp.n_gpu_layers);
-    cJSON_AddNumberToObject(row, "n_cpu_moe", o->mp.n_cpu_moe);
-    cJSON_AddStringToObject(row, "tensor_buft_overrides",
-                            o->mp.overrides[0] ? o->mp.overrides : "none");
-    cJSON_AddNumberToObject(row, "flash_attn", o->cp.flash_attn);
-    cJSON_AddStringToObject(row, "type_k", o->cp.type_k);
-    cJSON_AddStringToObject(row, "type_v", o->cp.type_v);
-    cJSON_AddBoolToObject(row, "no_kv_offload", o->cp.no_kv_offload);
+    const void *parts[FIELD_N_PARTS] = {&o->mp, &o->cp};
+    field_write(fields_settings, fields_n_settings, FIELD_USE_ROW, parts, FIELD_FORM_ROW, row);
     cJSON_AddNumberToObject(row, "reps", o->reps);
     cJSON_AddNumberToObject(row, "seed", (double)o->seed);
 }

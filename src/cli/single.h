@@ -5,6 +5,7 @@
 #define QB_SINGLE_H
 
 #include <stdbool.h>
+#include <stdio.h>
 
 #include "../engine/engine.h"
 #include "../report/table.h"
@@ -20,7 +21,7 @@ struct single_opts {
     char model_buf[16384];         /* the models' names */
     size_t model_buf_used;         /* bytes of model_buf taken */
     enum progress_mode progress;   /* --progress / --no-progress */
-    struct engine_model_params mp; /* -ngl -ncmoe -ot -lm/-mmp */
+    struct engine_model_params mp; /* -ngl -ncmoe -ot -sm -mg -ts -dev -lm */
     struct engine_ctx_params cp;   /* -c -b -ub -t -fa -ctk -ctv -nkvo */
     int reps;                      /* -r */
     bool no_warmup;                /* --no-warmup */
@@ -39,8 +40,9 @@ void single_opts_init(struct single_opts *o);
 int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *used_value,
                      char *err);
 
-/* The shared part of the help text (static). */
-extern const char single_opts_help[];
+/* Print the shared part of the help text: -m, the flags of the settings table
+ * (record/fields.c), then -r ... -v. */
+void single_opts_help(FILE *fp);
 
 /* Check every model file and the flags against it (o->model is the first model after);
  * prints the error and returns the exit code, or 0 when all is well. cmd names the command

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../record/field.h"
 #include "../util/json.h"
 #include "../util/util.h"
 #include "memsum.h"
@@ -53,23 +54,6 @@ static const char *split_name(enum engine_split_mode m)
 static const char *load_mode_name(int use_mmap)
 {
     return use_mmap == 1 ? "mmap" : use_mmap == 0 ? "none" : "auto";
-}
-
-/* llama-bench's tensor_split: "%.2f" per device up to the last non-zero, '/'-joined */
-static void tensor_split_str(const float *ts, char *buf, size_t n)
-{
-    int last = 0;
-    for (int i = 0; i < ENGINE_MAX_DEVICES; i++)
-        if (ts[i] > 0)
-            last = i;
-    size_t used = 0;
-    buf[0] = '\0';
-    for (int i = 0; i <= last && used < n; i++) {
-        int k = snprintf(buf + used, n - used, "%s%.2f", i ? "/" : "", ts[i]);
-        if (k < 0)
-            break;
-        used += (size_t)k;
-    }
 }
 
 static void test_name(const struct bench_row *r, char *buf, size_t n)
@@ -125,7 +109,7 @@ cJSON *bench_row_json(const struct bench_row *r)
     cJSON_AddBoolToObject(o, "no_kv_offload", cp->no_kv_offload);
     cJSON_AddNumberToObject(o, "flash_attn", cp->flash_attn);
     cJSON_AddStringToObject(o, "devices", r->mp.devices[0] ? r->mp.devices : "auto");
-    tensor_split_str(r->mp.tensor_split, ts, sizeof(ts));
+    field_floats_text(r->mp.tensor_split, ENGINE_MAX_DEVICES, ts, sizeof(ts));
     cJSON_AddStringToObject(o, "tensor_split", ts);
     cJSON_AddStringToObject(o, "tensor_buft_overrides",
                             r->mp.overrides[0] ? r->mp.overrides : "none");
@@ -311,7 +295,7 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
     else if (!strcmp(name, "dev"))
         snprintf(v, n, "%s", r->mp.devices[0] ? r->mp.devices : "auto");
     else if (!strcmp(name, "ts"))
-        tensor_split_str(r->mp.tensor_split, v, n);
+        field_floats_text(r->mp.tensor_split, ENGINE_MAX_DEVICES, v, n);
     else if (!strcmp(name, "ot"))
         snprintf(v, n, "%s", r->mp.overrides[0] ? r->mp.overrides : "none");
     else if (!strcmp(name, "lm"))

@@ -211,7 +211,7 @@ struct store *dbrun_open_existing(const char *path, int *exit_code, char *err)
 static void filter_keys(char *buf, size_t n)
 {
     size_t k = (size_t)snprintf(buf, n, "run, label, kind, model, quant, build or a setting:");
-    for (const struct store_setting *e = store_settings; e->field && k < n; e++) {
+    for (const struct store_setting *e = store_settings(); e->field && k < n; e++) {
         k += (size_t)snprintf(buf + k, n - k, " %s", e->field);
         if (e->flag && k < n)
             k += (size_t)snprintf(buf + k, n - k, "/%s", e->flag);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../record/fields.h"
 #include "../util/util.h"
 
 /* llama-bench's field types (its get_field_type): the rest are strings */
@@ -434,9 +435,15 @@ static int parse_csv(struct lines *ls, int first, struct import_result *r, int *
 
 /* Our bench -o sql fills llama_bench (llama-bench's columns) and quantbench_bench (every
  * field: numbers bare, text quoted, arrays as text) with the same rows */
-static const char *const our_bools[] = {"cpu_strict", "no_kv_offload", "embeddings",
-                                        "no_host",    "warmup",        "mmap",
-                                        "mem_exact",  "noisy",         NULL};
+static const char *const our_bools[] = {"embeddings", "no_host", "warmup", "mmap",
+                                        "mem_exact",  "noisy",   NULL};
+
+/* a bool of ours: one of our_bools or a bool setting of the settings table */
+static bool our_bool(const char *field)
+{
+    const struct field *f = field_by_key(fields_settings, fields_n_settings, field);
+    return in_list(our_bools, field) || (f && f->type == FIELD_BOOL);
+}
 static const char *const our_arrays[] = {
     "samples_ns",      "samples_ts",  "samples_pp_ns", "samples_tg_ns",
     "samples_ttft_ns", "mem_buffers", "mem_devices",   NULL};
@@ -482,7 +489,7 @@ static cJSON *sql_value(bool ours, bool quoted, const char *field, const char *v
 {
     double d;
     if (ours && !quoted && parse_num(v, &d)) {
-        if (in_list(our_bools, field) && (d == 0 || d == 1))
+        if (our_bool(field) && (d == 0 || d == 1))
             return cJSON_CreateBool(d == 1);
         return cJSON_CreateNumber(d);
     }

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../record/fields.h"
 #include "../util/clock.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
@@ -1321,8 +1322,12 @@ int store_run_end(struct store *s, int64_t run_id, const char *status, char *err
 /* ---------------------------------------------------------------- results */
 
 /* Fields that are settings of a test (what rows are matched on and filtered by), in
- * every kind, with llama-bench's (or batched-bench's, mem's) short flag and long name */
-const struct store_setting store_settings[] = {
+ * every kind, with llama-bench's (or batched-bench's, mem's) short flag and long name, in
+ * the order of a row's stored settings text (rows are matched on that text, so a setting
+ * keeps its place). A setting of the settings table (record/fields.c) is named here by
+ * its field alone and takes its flags from the table; one of the table's row settings not
+ * named here comes last. */
+static const struct store_setting settings_order[] = {
     {"n_prompt", "p", "n_prompt"},
     {"n_gen", "n", "n_gen"},
     {"n_depth", "d", "n_depth"},
@@ -1332,41 +1337,88 @@ const struct store_setting store_settings[] = {
     {"n_kv", NULL, NULL},
     {"is_pp_shared", "pps", NULL},
     {"n_kv_max", NULL, NULL},
-    {"n_ctx", "c", "ctx_size"},
-    {"n_batch", "b", "batch_size"},
-    {"n_ubatch", "ub", "ubatch_size"},
+    {"n_ctx", NULL, NULL},
+    {"n_batch", NULL, NULL},
+    {"n_ubatch", NULL, NULL},
     {"n_seq", "np", "parallel"},
-    {"n_threads", "t", "threads"},
+    {"n_threads", NULL, NULL},
     {"n_threads_batch", "tb", "threads_batch"},
-    {"cpu_mask", "C", NULL},
+    {"cpu_mask", NULL, NULL},
     {"cpu_strict", NULL, NULL},
     {"poll", NULL, NULL},
-    {"type_k", "ctk", "cache_type_k"},
-    {"type_v", "ctv", "cache_type_v"},
-    {"n_gpu_layers", "ngl", NULL},
-    {"n_cpu_moe", "ncmoe", NULL},
-    {"split_mode", "sm", NULL},
-    {"main_gpu", "mg", NULL},
-    {"no_kv_offload", "nkvo", NULL},
-    {"flash_attn", "fa", NULL},
-    {"devices", "dev", "device"},
-    {"tensor_split", "ts", NULL},
-    {"tensor_buft_overrides", "ot", "override_tensor"},
-    {"use_mmap", "mmp", "mmap"},
+    {"type_k", NULL, NULL},
+    {"type_v", NULL, NULL},
+    {"n_gpu_layers", NULL, NULL},
+    {"n_cpu_moe", NULL, NULL},
+    {"split_mode", NULL, NULL},
+    {"main_gpu", NULL, NULL},
+    {"no_kv_offload", NULL, NULL},
+    {"flash_attn", NULL, NULL},
+    {"devices", NULL, NULL},
+    {"tensor_split", NULL, NULL},
+    {"tensor_buft_overrides", NULL, NULL},
+    {"use_mmap", "mmp", "mmap"}, /* the table's flag is -lm, bench's load_mode */
     {"load_mode", "lm", NULL},
     {"embeddings", "embd", NULL},
     {"no_op_offload", "nopo", NULL},
     {"text", NULL, NULL},
     {"n_parallel", NULL, NULL},
-    {"kv_unified", "kvu", NULL},
-    {NULL, NULL, NULL},
+    {"kv_unified", NULL, NULL},
 };
+
+/* "-ngl" -> "ngl", "--ctx-size" -> "ctx_size" into buf */
+static const char *filter_name(const char *flag, char *buf, size_t n)
+{
+    if (!flag)
+        return NULL;
+    size_t k = 0;
+    for (flag += strspn(flag, "-"); *flag && k + 1 < n; flag++)
+        buf[k++] = *flag == '-' ? '_' : *flag;
+    buf[k] = '\0';
+    return buf;
+}
+
+const struct store_setting *store_settings(void)
+{
+    enum { N_ORDER = QB_ARRAY_LEN(settings_order), MAX = N_ORDER + 64 };
+    static struct store_setting all[MAX + 1];
+    static char names[MAX][2][32];
+    static bool built;
+    if (built)
+        return all;
+    size_t n = 0;
+    for (size_t i = 0; i < N_ORDER + fields_n_settings && n < MAX; i++) {
+        const struct field *f = NULL;
+        struct store_setting e;
+        if (i < N_ORDER) {
+            e = settings_order[i];
+            if (!e.flag && !e.name)
+                f = field_by_key(fields_settings, fields_n_settings, e.field);
+        } else {
+            f = &fields_settings[i - N_ORDER];
+            bool listed = false;
+            for (size_t k = 0; k < N_ORDER; k++)
+                listed |= !strcmp(settings_order[k].field, f->key);
+            if (listed || !(f->use & FIELD_USE_ROW))
+                continue;
+            e.field = f->key;
+        }
+        if (f) {
+            e.flag = filter_name(f->flag, names[n][0], sizeof(names[n][0]));
+            e.name = filter_name(f->lflag, names[n][1], sizeof(names[n][1]));
+        }
+        all[n++] = e;
+    }
+    all[n].field = NULL;
+    built = true;
+    return all;
+}
 
 /* Settings of a row as JSON text (the caller frees) */
 static char *row_settings(const cJSON *row)
 {
     cJSON *o = cJSON_CreateObject();
-    for (const struct store_setting *k = store_settings; k->field; k++) {
+    for (const struct store_setting *k = store_settings(); k->field; k++) {
         const cJSON *it = cJSON_GetObjectItemCaseSensitive(row, k->field);
         if (it && !cJSON_IsArray(it) && !cJSON_IsObject(it))
             cJSON_AddItemToObject(o, k->field, cJSON_Duplicate(it, 1));
@@ -1585,7 +1637,7 @@ const char *store_setting_field(const char *key)
         return NULL;
     for (size_t i = 0; i <= n; i++)
         k[i] = key[i] == '-' ? '_' : key[i];
-    for (const struct store_setting *e = store_settings; e->field; e++)
+    for (const struct store_setting *e = store_settings(); e->field; e++)
         if (strcmp(k, e->field) == 0 || (e->flag && strcmp(k, e->flag) == 0) ||
             (e->name && strcmp(k, e->name) == 0))
             return e->field;

@@ -80,13 +80,13 @@ int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJ
 /* The settings rows are matched on (compare) and can be filtered by (compare, report):
  * the row field, llama-bench's short flag for it and its long flag or table column
  * (NULL when none); a filter key is any of the three, '-' read as '_'. NULL-terminated
- * by field. */
+ * by field; static, do not free. */
 struct store_setting {
     const char *field; /* "n_threads" */
     const char *flag;  /* "t" (-t) */
     const char *name;  /* "threads" (--threads, the md column) */
 };
-extern const struct store_setting store_settings[];
+const struct store_setting *store_settings(void);
 
 /* The field of a setting named by its field, flag or long name; NULL when unknown
  * (static, do not free). */

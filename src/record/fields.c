@@ -1,0 +1,103 @@
+/* The field tables (see fields.h). */
+#include "fields.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../engine/engine.h"
+#include "../util/util.h"
+
+/* -ctk/-ctv: kept as ggml spells the type */
+static int kv_type(const char *flag, const char *v, char *dst, size_t n, char *err)
+{
+    const char *canon;
+    if (flag_kv_type(v, flag, &canon, err) < 0)
+        return -1;
+    snprintf(dst, n, "%s", canon);
+    return 0;
+}
+
+/* -ot: patterns that compile; "none" is "" */
+static int override_spec(const char *flag, const char *v, char *dst, size_t n, char *err)
+{
+    (void)flag;
+    if (flag_override_spec(v, n, err) < 0)
+        return -1;
+    snprintf(dst, n, "%s", strcmp(v, "none") ? v : "");
+    return 0;
+}
+
+static const struct field_name split_names[] = {{"none", ENGINE_SPLIT_NONE},
+                                                {"layer", ENGINE_SPLIT_LAYER},
+                                                {"row", ENGINE_SPLIT_ROW},
+                                                {"tensor", ENGINE_SPLIT_TENSOR},
+                                                {NULL, 0}};
+static const struct field_name fa_names[] = {{"on", 1}, {"off", 0}, {"auto", -1}, {"1", 1},
+                                             {"0", 0},  {"-1", -1}, {NULL, 0}};
+static const struct field_name load_names[] = {{"auto", -1}, {"mmap", 1}, {"none", 0}, {NULL, 0}};
+
+#define LOAD(m)                                                                                    \
+    FIELD_PART_LOAD, offsetof(struct engine_model_params, m),                                      \
+        sizeof(((struct engine_model_params *)0)->m)
+#define CTX(m)                                                                                     \
+    FIELD_PART_CTX, offsetof(struct engine_ctx_params, m),                                         \
+        sizeof(((struct engine_ctx_params *)0)->m)
+#define ALL  (FIELD_USE_WIRE | FIELD_USE_ROW | FIELD_USE_FLAG)
+#define WIRE FIELD_USE_WIRE
+#define BIG  (1 << 30)
+#define FBIG (1 << 24) /* what a flag takes; tests add up past it (bench: pp + tg + depth) */
+#define NGL  100000
+
+/* clang-format off */
+const struct field fields_settings[] = {
+    {"n_ctx", "-c", "--ctx-size", FIELD_U32, CTX(n_ctx), "tokens", 1, BIG, FBIG, NULL, NULL,
+     NULL, "N", "4096", "context size in tokens", ALL},
+    {"n_batch", "-b", "--batch-size", FIELD_U32, CTX(n_batch), "tokens", 1, BIG, FBIG, NULL,
+     NULL, NULL, "N", "2048", "logical batch", ALL},
+    {"n_ubatch", "-ub", "--ubatch-size", FIELD_U32, CTX(n_ubatch), "tokens", 1, BIG, FBIG, NULL,
+     NULL, NULL, "N", "512", "physical batch", ALL},
+    {"n_threads", "-t", "--threads", FIELD_INT, CTX(n_threads), "", 1, 4096, 0, NULL, NULL, NULL,
+     "N", "number of online CPUs", "threads", ALL},
+    {"n_gpu_layers", "-ngl", "--n-gpu-layers", FIELD_INT, LOAD(n_gpu_layers), "layers", -1,
+     1 << 20, NGL, NULL, NULL, NULL, "N", "-1", "layers on the GPU, -1 or 99 = all", ALL},
+    {"n_cpu_moe", "-ncmoe", "--n-cpu-moe", FIELD_INT, LOAD(n_cpu_moe), "layers", 0, 1 << 20, NGL,
+     NULL, NULL, NULL, "N", "0", "experts of the first N layers on the CPU", ALL},
+    {"tensor_buft_overrides", "-ot", "--override-tensor", FIELD_STR, LOAD(overrides), "", 0, 0, 0,
+     NULL, "none", override_spec, "P=B;...", "none",
+     "tensors matching regex P go to buffer type B", ALL},
+    {"flash_attn", "-fa", "--flash-attn", FIELD_INT, CTX(flash_attn), "", -1, 1, 0, fa_names,
+     NULL, NULL, "X", "auto", "on, off or auto", ALL},
+    {"type_k", "-ctk", "--cache-type-k", FIELD_STR, CTX(type_k), "", 0, 0, 0, NULL, NULL, kv_type,
+     "T", "f16", "K cache type (f16, q8_0, ...)", ALL},
+    {"type_v", "-ctv", "--cache-type-v", FIELD_STR, CTX(type_v), "", 0, 0, 0, NULL, NULL, kv_type,
+     "T", "f16", "V cache type", ALL},
+    {"no_kv_offload", "-nkvo", "--no-kv-offload", FIELD_BOOL, CTX(no_kv_offload), "", 0, 1, 0,
+     NULL, NULL, NULL, "0|1", "0", "keep the KV cache in host memory", ALL},
+    {"split_mode", "-sm", "--split-mode", FIELD_ENUM, LOAD(split_mode), "", 0, 3, 0, split_names,
+     NULL, NULL, "M", "layer", "none, layer, row or tensor", ALL},
+    {"main_gpu", "-mg", "--main-gpu", FIELD_INT, LOAD(main_gpu), "", 0, ENGINE_MAX_DEVICES - 1, 0,
+     NULL, NULL, NULL, "I", "0", "GPU for split mode none", ALL},
+    {"tensor_split", "-ts", "--tensor-split", FIELD_FLOATS, LOAD(tensor_split), "", 0, 0, 0, NULL,
+     NULL, NULL, "A/B/..", "0", "proportions per GPU", ALL},
+    {"devices", "-dev", "--device", FIELD_STR, LOAD(devices), "", 0, 0, 0, NULL, "auto", NULL,
+     "D0/D1/..", "auto", "devices to offload to, none, or auto", ALL},
+    {"use_mmap", "-lm", "--load-mode", FIELD_INT, LOAD(use_mmap), "", -1, 1, 0, load_names, NULL,
+     NULL, "M", "auto", "auto, mmap or none", WIRE | FIELD_USE_FLAG},
+    {"no_alloc", NULL, NULL, FIELD_BOOL, LOAD(no_alloc), "", 0, 1, 0, NULL, NULL, NULL,
+     "0|1", "0", "plan every buffer, allocate none", WIRE},
+    {"n_seq_max", NULL, NULL, FIELD_U32, CTX(n_seq_max), "sequences", 1, 4096, 0, NULL,
+     NULL, NULL, "N", "1", "parallel sequences", WIRE},
+    {"poll", NULL, "--poll", FIELD_INT, CTX(poll), "%", -1, 100, 0, NULL, NULL, NULL, "N", "50",
+     "threadpool polling level", WIRE},
+    {"cpu_mask", "-C", "--cpu-mask", FIELD_STR, CTX(cpu_mask), "", 0, 0, 0, NULL, NULL, NULL,
+     "MASK", "0x0", "hex CPU affinity mask", WIRE},
+    {"cpu_strict", NULL, "--cpu-strict", FIELD_BOOL, CTX(cpu_strict), "", 0, 1, 0, NULL, NULL,
+     NULL, "0|1", "0", "place threads strictly on the mask's CPUs", WIRE},
+    {"prio", NULL, "--prio", FIELD_INT, CTX(prio), "", -1, 3, 0, NULL, NULL, NULL, "N", "0",
+     "thread priority -1..3", WIRE},
+    {"kv_unified", "-kvu", "--kv-unified", FIELD_BOOL, CTX(kv_unified), "", 0, 1, 0, NULL, NULL,
+     NULL, "0|1", "0", "one KV stream for all sequences", WIRE},
+};
+/* clang-format on */
+const size_t fields_n_settings = QB_ARRAY_LEN(fields_settings);
