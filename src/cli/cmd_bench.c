@@ -2,12 +2,15 @@
  * counts, batch sizes, cache types, offload settings, ...), run in worker processes,
  * one per model load, each reused for every test it can serve. A worker that dies or
  * times out costs only its row: the row is written with the cause and the grid goes on. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "../record/bench_row.h"
+#include "../record/field.h"
+#include "../record/fields.h"
 #include "../report/bench_report.h"
 #include "../run/bench.h"
 #include "../run/runner.h"
@@ -93,11 +96,54 @@ static const char *const bench_help[] = {
     "\n" QB_EXIT_CODES_HELP,
     NULL};
 
+/* ---- the settings bench runs over ----
+ * Each is a field of record/fields.h (its flag, type, range, names and checks), taking a
+ * comma list of values. They are listed in the order the grid's size names them; grid
+ * order (which loop is outermost) is load_order, then ctx_order. */
+struct dim_def {
+    const char *key; /* in fields_settings */
+    unsigned col;    /* its md column, shown when it varies (llama-bench's rule) */
+    int lo;          /* bench's smallest value where it differs from the table's */
+};
+#define LO_TABLE INT_MIN
+static const struct dim_def dim_defs[] = {
+    {"n_threads", BENCH_COL_THREADS, LO_TABLE},
+    {"cpu_mask", BENCH_COL_CPU_MASK, LO_TABLE},
+    {"cpu_strict", BENCH_COL_CPU_STRICT, LO_TABLE},
+    {"poll", BENCH_COL_POLL, 0}, /* -1 (no threadpool) is batched's, not a flag value */
+    {"n_gpu_layers", BENCH_COL_NGL, LO_TABLE},
+    {"n_cpu_moe", BENCH_COL_NCMOE, LO_TABLE},
+    {"split_mode", BENCH_COL_SM, LO_TABLE},
+    {"main_gpu", BENCH_COL_MG, LO_TABLE},
+    {"tensor_split", BENCH_COL_TS, LO_TABLE},
+    {"devices", BENCH_COL_DEV, LO_TABLE},
+    {"tensor_buft_overrides", BENCH_COL_OT, LO_TABLE},
+    {"use_mmap", BENCH_COL_LM, LO_TABLE},
+    {"n_batch", BENCH_COL_BATCH, LO_TABLE},
+    {"n_ubatch", BENCH_COL_UBATCH, LO_TABLE},
+    {"type_k", BENCH_COL_TYPE_K, LO_TABLE},
+    {"type_v", BENCH_COL_TYPE_V, LO_TABLE},
+    {"flash_attn", BENCH_COL_FA, LO_TABLE},
+    {"no_kv_offload", BENCH_COL_NKVO, LO_TABLE},
+};
+#define N_DIMS QB_ARRAY_LEN(dim_defs)
+/* groups: one model load per combination of these (indexes into dim_defs) */
+static const int load_order[] = {4, 5, 6, 7, 8, 9, 10, 11};
+/* tests of a group: every combination of these, then every depth, pp, tg and pp+tg */
+static const int ctx_order[] = {12, 13, 14, 15, 17, 16, 1, 2, 3, 0};
+
+struct dim {
+    const struct field *f;
+    size_t n;            /* values given; 0: the default alone */
+    unsigned char *vals; /* n values of f->size bytes, as they lie in their struct */
+};
+
 struct bench_opts {
     struct str_list models;
-    struct int_list n_prompt, n_gen, pg, n_depth, n_threads, ngl, ncmoe, sm, mg, n_batch, n_ubatch,
-        fa, nkvo, lm, poll, cpu_strict;
-    struct str_list ctk, ctv, cpu_mask, ts, dev, ot;
+    struct int_list n_prompt, n_gen, pg, n_depth;
+    struct dim dims[N_DIMS];
+    struct engine_model_params def_mp; /* the defaults of the load settings */
+    struct work_test def_t;            /* the defaults of a test (llama-bench's) */
     int reps;
     int procs; /* --procs: repetitions spread over this many fresh workers */
     bool auto_reps;
@@ -115,27 +161,145 @@ struct bench_opts {
 
 static void opts_release(struct bench_opts *o)
 {
-    struct int_list *ils[] = {&o->n_prompt,  &o->n_gen,   &o->pg,       &o->n_depth,
-                              &o->n_threads, &o->ngl,     &o->ncmoe,    &o->sm,
-                              &o->mg,        &o->n_batch, &o->n_ubatch, &o->fa,
-                              &o->nkvo,      &o->lm,      &o->poll,     &o->cpu_strict};
-    struct str_list *sls[] = {&o->models, &o->ctk, &o->ctv, &o->cpu_mask, &o->ts, &o->dev, &o->ot};
+    struct int_list *ils[] = {&o->n_prompt, &o->n_gen, &o->pg, &o->n_depth};
     for (size_t i = 0; i < QB_ARRAY_LEN(ils); i++)
         int_list_release(ils[i]);
-    for (size_t i = 0; i < QB_ARRAY_LEN(sls); i++)
-        str_list_release(sls[i]);
+    str_list_release(&o->models);
+    for (size_t i = 0; i < N_DIMS; i++)
+        free(o->dims[i].vals);
+}
+
+/* The settings' parts of a model load and a test (record/field.h's FIELD_PART_*) */
+static void parts_of(struct engine_model_params *mp, struct work_test *t, void *parts[])
+{
+    parts[FIELD_PART_LOAD] = mp;
+    parts[FIELD_PART_CTX] = t ? &t->cp : NULL;
+}
+
+/* the bytes of f's member in parts */
+static unsigned char *member(const struct field *f, void *const *parts)
+{
+    return (unsigned char *)parts[f->part] + f->off;
+}
+
+static void dims_init(struct bench_opts *o)
+{
+    for (size_t i = 0; i < N_DIMS; i++)
+        o->dims[i].f = field_by_key(fields_settings, fields_n_settings, dim_defs[i].key);
+    o->def_mp = engine_model_params_default();
+    bench_test_init(&o->def_t);
+}
+
+/* The setting whose flag is a (-mmp / --mmap: use_mmap, *mmp set), or NULL */
+static struct dim *dim_of_flag(struct bench_opts *o, const char *a, bool *mmp)
+{
+    *mmp = !strcmp(a, "-mmp") || !strcmp(a, "--mmap");
+    for (size_t i = 0; i < N_DIMS; i++) {
+        const struct field *f = o->dims[i].f;
+        if (*mmp ? !strcmp(f->key, "use_mmap")
+                 : (f->flag && !strcmp(a, f->flag)) || (f->lflag && !strcmp(a, f->lflag)))
+            return &o->dims[i];
+    }
+    return NULL;
+}
+
+static const struct dim *dim_of_key(const struct bench_opts *o, const char *key)
+{
+    for (size_t i = 0; i < N_DIMS; i++)
+        if (!strcmp(o->dims[i].f->key, key))
+            return &o->dims[i];
+    return NULL;
+}
+
+/* f's integer x into its member at p */
+static void set_int(const struct field *f, unsigned char *p, int x)
+{
+    if (f->type == FIELD_U32)
+        *(uint32_t *)p = (uint32_t)x;
+    else if (f->type == FIELD_BOOL)
+        *(bool *)p = x;
+    else
+        *(int *)p = x;
+}
+
+static void dim_push(struct dim *d, const unsigned char *v)
+{
+    d->vals = xrealloc(d->vals, (d->n + 1) * d->f->size);
+    memcpy(d->vals + d->n * d->f->size, v, d->f->size);
+    d->n++;
+}
+
+/* the values of flag a (v: a comma list; numbers also ranges a-b, a-b+step, a-b*mult;
+ * names where the setting has them) appended to d; -1 with err */
+static int dim_parse(struct dim *d, const char *a, const char *v, bool mmp, int lo, char *err)
+{
+    const struct field *f = d->f;
+    struct engine_model_params mp;
+    struct work_test t;
+    void *parts[FIELD_N_PARTS];
+    memset(&mp, 0, sizeof(mp));
+    memset(&t, 0, sizeof(t));
+    parts_of(&mp, &t, parts);
+    unsigned char *p = member(f, parts);
+    struct str_list items = {0};
+    int rc = 0;
+    if (mmp || f->names) { /* by name: -fa on,off  -sm row  -lm mmap  -mmp 0,1 */
+        str_list_split(&items, v, ',');
+        if (items.n == 0)
+            rc = set_err(err, "empty value for %s", a);
+        for (size_t i = 0; i < items.n && rc == 0; i++) {
+            if (!mmp)
+                rc = field_parse_flag(f, a, items.v[i], parts, err);
+            else if (!strcmp(items.v[i], "0") || !strcmp(items.v[i], "1"))
+                set_int(f, p, items.v[i][0] == '1');
+            else
+                rc = set_err(err, "invalid value '%s' for %s", items.v[i], a);
+            if (rc == 0)
+                dim_push(d, p);
+        }
+    } else if (f->type == FIELD_INT || f->type == FIELD_U32 || f->type == FIELD_BOOL) {
+        struct int_list l = {0};
+        rc = int_list_parse(&l, a, v, lo == LO_TABLE ? (int)f->lo : lo,
+                            (int)(f->flag_hi ? f->flag_hi : f->hi), err);
+        for (size_t i = 0; i < l.n && rc == 0; i++) {
+            set_int(f, p, l.v[i]);
+            dim_push(d, p);
+        }
+        int_list_release(&l);
+    } else { /* strings and -ts's proportions, each checked as the table says */
+        rc = str_list_parse(&items, a, v, err);
+        for (size_t i = 0; i < items.n && rc == 0; i++)
+            if ((rc = field_parse_flag(f, a, items.v[i], parts, err)) == 0)
+                dim_push(d, p);
+    }
+    str_list_release(&items);
+    return rc;
+}
+
+/* Value i of d (the default when none was given) into parts */
+static void dim_apply(const struct dim *d, size_t i, void *const *parts)
+{
+    if (d->n)
+        memcpy(member(d->f, parts), d->vals + i * d->f->size, d->f->size);
+}
+
+/* Step idx[0..n) (value indexes of dims order[]) to the next combination, the last
+ * fastest; false after the last */
+static bool dims_next(const struct bench_opts *o, const int *order, size_t n, size_t *idx)
+{
+    for (size_t k = n; k-- > 0;) {
+        size_t m = o->dims[order[k]].n ? o->dims[order[k]].n : 1;
+        if (++idx[k] < m)
+            return true;
+        idx[k] = 0;
+    }
+    return false;
 }
 
 static void default_ints(struct int_list *l, int v)
 {
     if (l->n == 0)
         int_list_push(l, v);
-}
-
-static void default_strs(struct str_list *l, const char *v)
-{
-    if (l->n == 0)
-        str_list_add(l, v);
 }
 
 static int parse_named(struct int_list *l, const char *flag, const char *spec,
@@ -160,79 +324,21 @@ static int parse_named(struct int_list *l, const char *flag, const char *spec,
     return ret;
 }
 
-static int check_kv_types(const struct str_list *l, const char *flag, char *err)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        const char *canon;
-        if (flag_kv_type(l->v[i], flag, &canon, err) < 0)
-            return -1;
-        snprintf(l->v[i], strlen(l->v[i]) + 1, "%s", canon);
-    }
-    return 0;
-}
+/* bench's own flags that take a value (the settings' are in fields_settings) */
+static const char *const value_flags[] = {
+    "-m",         "--model",   "-p",     "--n-prompt",    "-n",          "--n-gen",    "-pg",
+    "-d",         "--n-depth", "-r",     "--repetitions", "--ci-target", "--min-reps", "--max-reps",
+    "--max-time", "--procs",   "--prio", "--numa",        "--delay",     "--seed",     "--timeout",
+    "-o",         "--output",  "-oe",    "--output-err",  NULL};
 
-static int check_masks(const struct str_list *l, char *err)
+/* whether flag takes a value, for the "needs a value" message */
+static bool takes_value(struct bench_opts *o, const char *flag)
 {
-    bool mask[512];
-    for (size_t i = 0; i < l->n; i++)
-        if (parse_cpu_mask(l->v[i], mask, 512) < 0)
-            return set_err(err, "invalid value '%s' for -C (expected a hex CPU mask like 0xff)",
-                           l->v[i]);
-    return 0;
-}
-
-/* "0.5/0.5": up to ENGINE_MAX_DEVICES non-negative proportions */
-static int parse_tensor_split(const char *s, float *out, char *err)
-{
-    char *copy = xstrdup(s), *p = copy;
-    int n = 0, ret = 0;
-    for (int i = 0; i < ENGINE_MAX_DEVICES; i++)
-        out[i] = 0;
-    for (;;) {
-        char *slash = strchr(p, '/');
-        if (slash)
-            *slash = '\0';
-        double v;
-        if (n == ENGINE_MAX_DEVICES || parse_double(p, &v) < 0 || v < 0) {
-            ret = set_err(err,
-                          "invalid value '%s' for -ts (expected proportions like 3/1, at "
-                          "most %d)",
-                          s, ENGINE_MAX_DEVICES);
-            break;
-        }
-        out[n++] = (float)v;
-        if (!slash)
-            break;
-        p = slash + 1;
-    }
-    free(copy);
-    return ret;
-}
-
-static int check_overrides(const struct str_list *l, char *err)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (flag_override_spec(l->v[i], sizeof(((struct engine_model_params *)0)->overrides), err) <
-            0)
-            return -1;
-    return 0;
-}
-
-/* flags that take a value, space-delimited, for the "needs a value" message */
-static const char value_flags[] =
-    " -m --model -p --n-prompt -n --n-gen -pg -d --n-depth -r --repetitions --ci-target "
-    "--min-reps --max-reps --max-time --procs -t --threads -C --cpu-mask --cpu-strict --poll "
-    "--prio "
-    "--numa -ngl --n-gpu-layers -ncmoe --n-cpu-moe -sm --split-mode -mg --main-gpu -ts "
-    "--tensor-split -dev --device -ot --override-tensor -b --batch-size -ub --ubatch-size -ctk "
-    "--cache-type-k -ctv --cache-type-v -fa --flash-attn -nkvo --no-kv-offload -lm --load-mode "
-    "-mmp --mmap --delay --seed --timeout -o --output -oe --output-err ";
-
-static bool takes_value(const char *flag)
-{
-    char key[64];
-    snprintf(key, sizeof(key), " %s ", flag);
-    return flag[0] == '-' && strlen(flag) < 60 && strstr(value_flags, key) != NULL;
+    bool mmp;
+    for (int i = 0; value_flags[i]; i++)
+        if (!strcmp(flag, value_flags[i]))
+            return true;
+    return dim_of_flag(o, flag, &mmp) != NULL;
 }
 
 /* the number of tests, from the list sizes alone, before the grid is built */
@@ -243,31 +349,20 @@ static int check_grid_size(const struct bench_opts *o, char *err)
         n_kinds += o->n_prompt.v[i] > 0;
     for (size_t i = 0; i < o->n_gen.n; i++)
         n_kinds += o->n_gen.v[i] > 0;
-    const struct grid_dim dims[] = {
-        {"-m", o->models.n},    {"-p/-n/-pg", n_kinds}, {"-d", o->n_depth.n},
-        {"-t", o->n_threads.n}, {"-C", o->cpu_mask.n},  {"--cpu-strict", o->cpu_strict.n},
-        {"--poll", o->poll.n},  {"-ngl", o->ngl.n},     {"-ncmoe", o->ncmoe.n},
-        {"-sm", o->sm.n},       {"-mg", o->mg.n},       {"-ts", o->ts.n},
-        {"-dev", o->dev.n},     {"-ot", o->ot.n},       {"-lm", o->lm.n},
-        {"-b", o->n_batch.n},   {"-ub", o->n_ubatch.n}, {"-ctk", o->ctk.n},
-        {"-ctv", o->ctv.n},     {"-fa", o->fa.n},       {"-nkvo", o->nkvo.n},
-    };
+    struct grid_dim dims[3 + N_DIMS] = {
+        {"-m", o->models.n}, {"-p/-n/-pg", n_kinds}, {"-d", o->n_depth.n}};
+    for (size_t i = 0; i < N_DIMS; i++) {
+        const struct field *f = o->dims[i].f;
+        dims[3 + i] = (struct grid_dim){f->flag ? f->flag : f->lflag, o->dims[i].n};
+    }
     return grid_check(dims, QB_ARRAY_LEN(dims), "tests", err);
 }
 
 static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 {
-    static const char *const fa_names[] = {"on", "off", "auto", "1", "0", "-1"};
-    static const int fa_vals[] = {1, 0, -1, 1, 0, -1};
-    static const char *const lm_names[] = {"auto", "mmap", "none"};
-    static const int lm_vals[] = {-1, 1, 0};
-    static const char *const mmp_names[] = {"0", "1"};
-    static const int mmp_vals[] = {0, 1};
-    static const char *const sm_names[] = {"none", "layer", "row", "tensor"};
-    static const int sm_vals[] = {ENGINE_SPLIT_NONE, ENGINE_SPLIT_LAYER, ENGINE_SPLIT_ROW,
-                                  ENGINE_SPLIT_TENSOR};
     const int big = 1 << 24;
     memset(o, 0, sizeof(*o));
+    dims_init(o);
     o->reps = 5;
     o->procs = 1;
     o->min_reps = 3;
@@ -296,11 +391,15 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             continue;
         }
         if (i + 1 >= argc)
-            return set_err(err, takes_value(a) ? "%s needs a value" : "unknown flag '%s'", a);
+            return set_err(err, takes_value(o, a) ? "%s needs a value" : "unknown flag '%s'", a);
         const char *v = argv[++i];
         int rc = 0;
+        bool mmp;
+        struct dim *d = dim_of_flag(o, a, &mmp);
         const unsigned fmts = BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_SQL);
-        if (!strcmp(a, "-m") || !strcmp(a, "--model"))
+        if (d)
+            rc = dim_parse(d, a, v, mmp, dim_defs[d - o->dims].lo, err);
+        else if (!strcmp(a, "-m") || !strcmp(a, "--model"))
             rc = str_list_parse(&o->models, a, v, err);
         else if (!strcmp(a, "-p") || !strcmp(a, "--n-prompt"))
             rc = int_list_parse(&o->n_prompt, a, v, 0, big, err);
@@ -342,16 +441,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         } else if (!strcmp(a, "--max-time")) {
             if (parse_double(v, &o->max_time_s) < 0 || o->max_time_s <= 0)
                 rc = set_err(err, "invalid value '%s' for --max-time (seconds, above 0)", v);
-        } else if (!strcmp(a, "-t") || !strcmp(a, "--threads"))
-            rc = int_list_parse(&o->n_threads, a, v, 1, 4096, err);
-        else if (!strcmp(a, "-C") || !strcmp(a, "--cpu-mask")) {
-            if ((rc = str_list_parse(&o->cpu_mask, a, v, err)) == 0)
-                rc = check_masks(&o->cpu_mask, err);
-        } else if (!strcmp(a, "--cpu-strict"))
-            rc = int_list_parse(&o->cpu_strict, a, v, 0, 1, err);
-        else if (!strcmp(a, "--poll"))
-            rc = int_list_parse(&o->poll, a, v, 0, 100, err);
-        else if (!strcmp(a, "--prio")) {
+        } else if (!strcmp(a, "--prio")) {
             if (parse_int(v, -1, 3, &o->prio) < 0)
                 rc = set_err(err, "invalid value '%s' for --prio (expected -1..3)", v);
         } else if (!strcmp(a, "--numa")) {
@@ -364,46 +454,7 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
             if (rc == 0)
                 o->numa = l.v[0];
             int_list_release(&l);
-        } else if (!strcmp(a, "-ngl") || !strcmp(a, "--n-gpu-layers"))
-            rc = int_list_parse(&o->ngl, a, v, -1, 100000, err);
-        else if (!strcmp(a, "-ncmoe") || !strcmp(a, "--n-cpu-moe"))
-            rc = int_list_parse(&o->ncmoe, a, v, 0, 100000, err);
-        else if (!strcmp(a, "-sm") || !strcmp(a, "--split-mode"))
-            rc = parse_named(&o->sm, a, v, sm_names, sm_vals, QB_ARRAY_LEN(sm_names), err);
-        else if (!strcmp(a, "-mg") || !strcmp(a, "--main-gpu"))
-            rc = int_list_parse(&o->mg, a, v, 0, ENGINE_MAX_DEVICES - 1, err);
-        else if (!strcmp(a, "-ts") || !strcmp(a, "--tensor-split")) {
-            rc = str_list_parse(&o->ts, a, v, err);
-            float tmp[ENGINE_MAX_DEVICES];
-            for (size_t k = 0; k < o->ts.n && rc == 0; k++)
-                rc = parse_tensor_split(o->ts.v[k], tmp, err);
-        } else if (!strcmp(a, "-dev") || !strcmp(a, "--device")) {
-            rc = str_list_parse(&o->dev, a, v, err);
-            for (size_t k = 0; k < o->dev.n && rc == 0; k++)
-                if (strlen(o->dev.v[k]) >= sizeof(((struct engine_model_params *)0)->devices))
-                    rc = set_err(err, "value for -dev is too long");
-        } else if (!strcmp(a, "-ot") || !strcmp(a, "--override-tensor")) {
-            if ((rc = str_list_parse(&o->ot, a, v, err)) == 0)
-                rc = check_overrides(&o->ot, err);
-        } else if (!strcmp(a, "-b") || !strcmp(a, "--batch-size"))
-            rc = int_list_parse(&o->n_batch, a, v, 1, big, err);
-        else if (!strcmp(a, "-ub") || !strcmp(a, "--ubatch-size"))
-            rc = int_list_parse(&o->n_ubatch, a, v, 1, big, err);
-        else if (!strcmp(a, "-ctk") || !strcmp(a, "--cache-type-k")) {
-            if ((rc = str_list_parse(&o->ctk, a, v, err)) == 0)
-                rc = check_kv_types(&o->ctk, a, err);
-        } else if (!strcmp(a, "-ctv") || !strcmp(a, "--cache-type-v")) {
-            if ((rc = str_list_parse(&o->ctv, a, v, err)) == 0)
-                rc = check_kv_types(&o->ctv, a, err);
-        } else if (!strcmp(a, "-fa") || !strcmp(a, "--flash-attn"))
-            rc = parse_named(&o->fa, a, v, fa_names, fa_vals, QB_ARRAY_LEN(fa_names), err);
-        else if (!strcmp(a, "-nkvo") || !strcmp(a, "--no-kv-offload"))
-            rc = int_list_parse(&o->nkvo, a, v, 0, 1, err);
-        else if (!strcmp(a, "-lm") || !strcmp(a, "--load-mode"))
-            rc = parse_named(&o->lm, a, v, lm_names, lm_vals, QB_ARRAY_LEN(lm_names), err);
-        else if (!strcmp(a, "-mmp") || !strcmp(a, "--mmap"))
-            rc = parse_named(&o->lm, a, v, mmp_names, mmp_vals, QB_ARRAY_LEN(mmp_names), err);
-        else if (!strcmp(a, "--delay")) {
+        } else if (!strcmp(a, "--delay")) {
             if (parse_double(v, &o->delay_s) < 0 || o->delay_s < 0)
                 rc = set_err(err, "invalid value '%s' for --delay (seconds, 0 or more)", v);
         } else if (!strcmp(a, "--seed")) {
@@ -431,28 +482,9 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
         return set_err(err, "--procs needs a fixed -r, not auto");
     if (o->procs > o->reps && !o->auto_reps)
         return set_err(err, "--procs %d needs -r of at least %d", o->procs, o->procs);
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     default_ints(&o->n_prompt, 512);
     default_ints(&o->n_gen, 128);
     default_ints(&o->n_depth, 0);
-    default_ints(&o->n_threads, ncpu > 0 ? (int)ncpu : 4);
-    default_ints(&o->ngl, -1);
-    default_ints(&o->ncmoe, 0);
-    default_ints(&o->sm, ENGINE_SPLIT_LAYER);
-    default_ints(&o->mg, 0);
-    default_ints(&o->n_batch, 2048);
-    default_ints(&o->n_ubatch, 512);
-    default_ints(&o->fa, -1);
-    default_ints(&o->nkvo, 0);
-    default_ints(&o->lm, -1);
-    default_ints(&o->poll, 50);
-    default_ints(&o->cpu_strict, 0);
-    default_strs(&o->ctk, "f16");
-    default_strs(&o->ctv, "f16");
-    default_strs(&o->cpu_mask, "0x0");
-    default_strs(&o->ts, "0");
-    default_strs(&o->dev, "auto");
-    default_strs(&o->ot, "none");
     bool any = o->pg.n > 0;
     for (size_t i = 0; i < o->n_prompt.n; i++)
         any |= o->n_prompt.v[i] > 0;
@@ -465,105 +497,56 @@ static int parse_args(int argc, char **argv, struct bench_opts *o, char *err)
 
 /* ---- the grid ---- */
 
+/* The tests of group g: every combination of the context settings (ctx_order), each at
+ * every depth, as pp, tg and pp+tg tests */
 static void add_tests(const struct bench_opts *o, struct bench_group *g)
 {
-    /* clang-format off */
-    for (size_t ib = 0; ib < o->n_batch.n; ib++)
-    for (size_t iu = 0; iu < o->n_ubatch.n; iu++)
-    for (size_t ik = 0; ik < o->ctk.n; ik++)
-    for (size_t iv = 0; iv < o->ctv.n; iv++)
-    for (size_t inv = 0; inv < o->nkvo.n; inv++)
-    for (size_t ifa = 0; ifa < o->fa.n; ifa++)
-    for (size_t im = 0; im < o->cpu_mask.n; im++)
-    for (size_t is = 0; is < o->cpu_strict.n; is++)
-    for (size_t ipl = 0; ipl < o->poll.n; ipl++)
-    for (size_t it = 0; it < o->n_threads.n; it++)
-    for (size_t id = 0; id < o->n_depth.n; id++) {
-                                                /* clang-format on */
-                                                struct work_test t;
-                                                bench_test_init(&t);
-                                                t.cp.n_batch = (uint32_t)o->n_batch.v[ib];
-                                                t.cp.n_ubatch = (uint32_t)o->n_ubatch.v[iu];
-                                                snprintf(t.cp.type_k, sizeof(t.cp.type_k), "%s",
-                                                         o->ctk.v[ik]);
-                                                snprintf(t.cp.type_v, sizeof(t.cp.type_v), "%s",
-                                                         o->ctv.v[iv]);
-                                                t.cp.no_kv_offload = o->nkvo.v[inv];
-                                                t.cp.flash_attn = o->fa.v[ifa];
-                                                snprintf(t.cp.cpu_mask, sizeof(t.cp.cpu_mask), "%s",
-                                                         o->cpu_mask.v[im]);
-                                                t.cp.cpu_strict = o->cpu_strict.v[is];
-                                                t.cp.poll = o->poll.v[ipl];
-                                                t.cp.prio = o->prio;
-                                                t.cp.n_threads = t.cp.n_threads_batch =
-                                                    o->n_threads.v[it];
-                                                t.delay_s = o->delay_s;
-                                                t.pt.n_depth = o->n_depth.v[id];
-                                                t.pt.n_batch = o->n_batch.v[ib];
-                                                t.pt.n_threads = o->n_threads.v[it];
-                                                t.pt.reps = o->auto_reps ? o->max_reps : o->reps;
-                                                t.pt.auto_reps = o->auto_reps;
-                                                t.pt.min_reps = o->min_reps;
-                                                t.pt.rel_ci = o->ci_target_pct / 100.0;
-                                                t.pt.max_time_s = o->max_time_s;
-                                                t.pt.no_warmup = o->no_warmup;
-                                                t.pt.seed = o->seed;
-                                                for (size_t ip = 0; ip < o->n_prompt.n; ip++)
-                                                    if (o->n_prompt.v[ip] > 0)
-                                                        bench_group_add(g, &t, o->n_prompt.v[ip],
-                                                                        0);
-                                                for (size_t ig = 0; ig < o->n_gen.n; ig++)
-                                                    if (o->n_gen.v[ig] > 0)
-                                                        bench_group_add(g, &t, 0, o->n_gen.v[ig]);
-                                                for (size_t ipg = 0; ipg + 1 < o->pg.n; ipg += 2)
-                                                    bench_group_add(g, &t, o->pg.v[ipg],
-                                                                    o->pg.v[ipg + 1]);
-                                            }
+    size_t idx[QB_ARRAY_LEN(ctx_order)] = {0};
+    do {
+        struct work_test t = o->def_t;
+        void *parts[FIELD_N_PARTS];
+        parts_of(NULL, &t, parts);
+        for (size_t k = 0; k < QB_ARRAY_LEN(ctx_order); k++)
+            dim_apply(&o->dims[ctx_order[k]], idx[k], parts);
+        t.cp.prio = o->prio;
+        t.cp.n_threads_batch = t.pt.n_threads = t.cp.n_threads;
+        t.pt.n_batch = (int)t.cp.n_batch;
+        t.delay_s = o->delay_s;
+        t.pt.reps = o->auto_reps ? o->max_reps : o->reps;
+        t.pt.auto_reps = o->auto_reps;
+        t.pt.min_reps = o->min_reps;
+        t.pt.rel_ci = o->ci_target_pct / 100.0;
+        t.pt.max_time_s = o->max_time_s;
+        t.pt.no_warmup = o->no_warmup;
+        t.pt.seed = o->seed;
+        for (size_t id = 0; id < o->n_depth.n; id++) {
+            t.pt.n_depth = o->n_depth.v[id];
+            for (size_t ip = 0; ip < o->n_prompt.n; ip++)
+                if (o->n_prompt.v[ip] > 0)
+                    bench_group_add(g, &t, o->n_prompt.v[ip], 0);
+            for (size_t ig = 0; ig < o->n_gen.n; ig++)
+                if (o->n_gen.v[ig] > 0)
+                    bench_group_add(g, &t, 0, o->n_gen.v[ig]);
+            for (size_t ipg = 0; ipg + 1 < o->pg.n; ipg += 2)
+                bench_group_add(g, &t, o->pg.v[ipg], o->pg.v[ipg + 1]);
+        }
+    } while (dims_next(o, ctx_order, QB_ARRAY_LEN(ctx_order), idx));
 }
 
+/* The plan: for each model, a group per combination of the load settings (load_order) */
 static void build_grid(const struct bench_opts *o, struct bench_plan *p)
 {
-    char err[QB_ERR_LEN];
-    /* clang-format off */
-    for (size_t m = 0; m < o->models.n; m++)
-    for (size_t a = 0; a < o->ngl.n; a++)
-    for (size_t c = 0; c < o->ncmoe.n; c++)
-    for (size_t s = 0; s < o->sm.n; s++)
-    for (size_t mg = 0; mg < o->mg.n; mg++)
-    for (size_t ts = 0; ts < o->ts.n; ts++)
-    for (size_t d = 0; d < o->dev.n; d++)
-    for (size_t ot = 0; ot < o->ot.n; ot++)
-    for (size_t b = 0; b < o->lm.n; b++) {
-                                        /* clang-format on */
-                                        struct engine_model_params mp =
-                                            engine_model_params_default();
-                                        struct bench_group *g =
-                                            bench_plan_group(p, o->models.v[m], &mp);
-                                        g->mp.n_gpu_layers = o->ngl.v[a];
-                                        g->mp.n_cpu_moe = o->ncmoe.v[c];
-                                        g->mp.split_mode = (enum engine_split_mode)o->sm.v[s];
-                                        g->mp.main_gpu = o->mg.v[mg];
-                                        parse_tensor_split(o->ts.v[ts], g->mp.tensor_split,
-                                                           err); /* validated earlier */
-                                        if (strcmp(o->dev.v[d], "auto"))
-                                            snprintf(g->mp.devices, sizeof(g->mp.devices), "%s",
-                                                     o->dev.v[d]);
-                                        if (strcmp(o->ot.v[ot], "none"))
-                                            snprintf(g->mp.overrides, sizeof(g->mp.overrides), "%s",
-                                                     o->ot.v[ot]);
-                                        g->mp.use_mmap = o->lm.v[b];
-                                        add_tests(o, g);
-                                    }
-}
-
-static bool ints_vary(const struct int_list *l, int def)
-{
-    return l->n > 1 || l->v[0] != def;
-}
-
-static bool strs_vary(const struct str_list *l, const char *def)
-{
-    return l->n > 1 || strcmp(l->v[0], def);
+    for (size_t m = 0; m < o->models.n; m++) {
+        size_t idx[QB_ARRAY_LEN(load_order)] = {0};
+        do {
+            struct engine_model_params mp = o->def_mp;
+            void *parts[FIELD_N_PARTS];
+            parts_of(&mp, NULL, parts);
+            for (size_t k = 0; k < QB_ARRAY_LEN(load_order); k++)
+                dim_apply(&o->dims[load_order[k]], idx[k], parts);
+            add_tests(o, bench_plan_group(p, o->models.v[m], &mp));
+        } while (dims_next(o, load_order, QB_ARRAY_LEN(load_order), idx));
+    }
 }
 
 /* llama-bench's rule: a column appears when its flag has several values or a
@@ -571,25 +554,15 @@ static bool strs_vary(const struct str_list *l, const char *def)
 static unsigned md_columns(const struct bench_opts *o)
 {
     unsigned c = 0;
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    c |= ints_vary(&o->ngl, -1) ? BENCH_COL_NGL : 0;
-    c |= ints_vary(&o->ncmoe, 0) ? BENCH_COL_NCMOE : 0;
-    c |= ints_vary(&o->n_threads, ncpu > 0 ? (int)ncpu : 4) ? BENCH_COL_THREADS : 0;
-    c |= strs_vary(&o->cpu_mask, "0x0") ? BENCH_COL_CPU_MASK : 0;
-    c |= ints_vary(&o->cpu_strict, 0) ? BENCH_COL_CPU_STRICT : 0;
-    c |= ints_vary(&o->poll, 50) ? BENCH_COL_POLL : 0;
-    c |= ints_vary(&o->n_batch, 2048) ? BENCH_COL_BATCH : 0;
-    c |= ints_vary(&o->n_ubatch, 512) ? BENCH_COL_UBATCH : 0;
-    c |= strs_vary(&o->ctk, "f16") ? BENCH_COL_TYPE_K : 0;
-    c |= strs_vary(&o->ctv, "f16") ? BENCH_COL_TYPE_V : 0;
-    c |= ints_vary(&o->mg, 0) ? BENCH_COL_MG : 0;
-    c |= ints_vary(&o->sm, ENGINE_SPLIT_LAYER) ? BENCH_COL_SM : 0;
-    c |= ints_vary(&o->nkvo, 0) ? BENCH_COL_NKVO : 0;
-    c |= ints_vary(&o->fa, -1) ? BENCH_COL_FA : 0;
-    c |= strs_vary(&o->dev, "auto") ? BENCH_COL_DEV : 0;
-    c |= strs_vary(&o->ts, "0") ? BENCH_COL_TS : 0;
-    c |= strs_vary(&o->ot, "none") ? BENCH_COL_OT : 0;
-    c |= ints_vary(&o->lm, -1) ? BENCH_COL_LM : 0;
+    struct engine_model_params mp = o->def_mp;
+    struct work_test t = o->def_t;
+    void *def[FIELD_N_PARTS];
+    parts_of(&mp, &t, def);
+    for (size_t i = 0; i < N_DIMS; i++) {
+        const struct dim *d = &o->dims[i];
+        if (d->n > 1 || (d->n == 1 && memcmp(d->vals, member(d->f, def), d->f->size) != 0))
+            c |= dim_defs[i].col;
+    }
     c |= o->pg.n ? BENCH_COL_PG : 0;
     c |= o->mem_cols ? BENCH_COL_MEM : 0;
     return c;
@@ -608,13 +581,17 @@ static int check_models(const struct bench_opts *o, int *exit_code)
             *exit_code = QB_EXIT_INPUT;
             return -1;
         }
-        for (size_t k = 0; k < o->ngl.n; k++)
-            if (ngl_too_many(o->ngl.v[k], n_layer)) {
+        const struct dim *ngl = dim_of_key(o, "n_gpu_layers");
+        for (size_t k = 0; k < ngl->n; k++) {
+            int v;
+            memcpy(&v, ngl->vals + k * sizeof(v), sizeof(v));
+            if (ngl_too_many(v, n_layer)) {
                 *exit_code = usage_error(
                     "bench", "-ngl %d is more than the %lld layers (+ output) of '%s' (99 = all)",
-                    o->ngl.v[k], n_layer, o->models.v[i]);
+                    v, n_layer, o->models.v[i]);
                 return -1;
             }
+        }
     }
     return 0;
 }

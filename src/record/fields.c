@@ -28,6 +28,19 @@ static int override_spec(const char *flag, const char *v, char *dst, size_t n, c
     return 0;
 }
 
+/* -C: a hex CPU mask (bit i = CPU i), kept as given */
+static int cpu_mask(const char *flag, const char *v, char *dst, size_t n, char *err)
+{
+    bool mask[512];
+    if (parse_cpu_mask(v, mask, 512) < 0)
+        return set_err(err, "invalid value '%s' for %s (expected a hex CPU mask like 0xff)", v,
+                       flag);
+    if (strlen(v) >= n)
+        return set_err(err, "value for %s is too long", flag);
+    snprintf(dst, n, "%s", v);
+    return 0;
+}
+
 static const struct field_name split_names[] = {{"none", ENGINE_SPLIT_NONE},
                                                 {"layer", ENGINE_SPLIT_LAYER},
                                                 {"row", ENGINE_SPLIT_ROW},
@@ -90,7 +103,7 @@ const struct field fields_settings[] = {
      NULL, NULL, "N", "1", "parallel sequences", WIRE},
     {"poll", NULL, "--poll", FIELD_INT, CTX(poll), "%", -1, 100, 0, NULL, NULL, NULL, "N", "50",
      "threadpool polling level", WIRE},
-    {"cpu_mask", "-C", "--cpu-mask", FIELD_STR, CTX(cpu_mask), "", 0, 0, 0, NULL, NULL, NULL,
+    {"cpu_mask", "-C", "--cpu-mask", FIELD_STR, CTX(cpu_mask), "", 0, 0, 0, NULL, NULL, cpu_mask,
      "MASK", "0x0", "hex CPU affinity mask", WIRE},
     {"cpu_strict", NULL, "--cpu-strict", FIELD_BOOL, CTX(cpu_strict), "", 0, 1, 0, NULL, NULL,
      NULL, "0|1", "0", "place threads strictly on the mask's CPUs", WIRE},
