@@ -189,17 +189,15 @@ static int quality_model(const struct single_opts *o, const struct work_test *t,
     int ret = QB_EXIT_OK;
     if (!ok)
         runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
-    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
+    if (!ok && rn.kind == QB_KIND_INTERRUPTED) {
         ret = QB_EXIT_FAIL; /* said by main */
     } else if (!ok) {
-        bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
-        if (strstr(err, "tokenizes to"))
-            error("'%s': %s", text, err);
-        else if (input || save_base)
+        /* the message of an input's failure names its file; others are the model's */
+        if (rn.kind == QB_KIND_INPUT || base || save_base)
             error("%s", err);
         else
             error("'%s': %s", o->model, err);
-        ret = input ? QB_EXIT_INPUT : QB_EXIT_FAIL;
+        ret = qb_kind_exit(rn.kind);
     } else {
         cJSON *row = *row_out = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "text", text);

@@ -280,13 +280,17 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     cJSON_Delete(req);
     if (!ok)
         runner_remove_tmp(&rn, tmp); /* the matrix file a dead worker was writing */
+    enum qb_kind kind = rn.kind;
     runner_release(&rn);
     if (ok && rename(tmp, path) != 0) {
         set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
         ok = false;
+        kind = QB_KIND_RUNTIME;
     }
-    if (ok && write_sidecar(path, want, err) < 0)
+    if (ok && write_sidecar(path, want, err) < 0) {
         ok = false;
+        kind = QB_KIND_RUNTIME;
+    }
     if (ok) {
         log_printf("quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n", path,
                    q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
@@ -296,13 +300,7 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
         ret = sig_exit_code(); /* said by main */
     } else {
         unlink(tmp);
-        ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
-                                                                        : QB_EXIT_FAIL;
-        if (strstr(err, "tokenizes to")) {
-            char *msg = xasprintf("'%s': %s", q->imatrix_from, err);
-            snprintf(err, QB_ERR_LEN, "%s", msg);
-            free(msg);
-        }
+        ret = qb_kind_exit(kind);
     }
     cJSON_Delete(resp);
     free(tmp);

@@ -20,7 +20,7 @@ int test_failures;
     X(sweep_sequence) X(batched_layout) X(batched_speeds) X(ppl_method) X(sha256) \
     X(store_rows) X(store_migrate) X(store_stray_tx) X(store_refuse) X(ratio_ci) X(compare_metrics) \
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
-    X(progress_eta) X(output_formats) X(models_exit)
+    X(progress_eta) X(output_formats) X(models_exit) X(error_kinds)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);
