@@ -26,6 +26,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "proto.h"
+#include "quality.h"
 
 static int send_obj(cJSON *o)
 {
@@ -397,44 +398,26 @@ static int kld_hook(void *ud, const float *logits, int n_vocab, int tok, double 
     return 0;
 }
 
-static cJSON *kld_json(const struct kld_stats *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    const char *names[] = {"ppl",      "ppl_err",      "ppl_base", "ppl_base_err", "cor",
-                           "ln_ratio", "ln_ratio_err", "ratio",    "ratio_err",    "diff",
-                           "diff_err", "kld",          "kld_err",  "dp",           "dp_err",
-                           "rms_dp",   "rms_dp_err",   "same_top", "same_top_err"};
-    const double vals[] = {s->ppl,      s->ppl_err,      s->ppl_base, s->ppl_base_err, s->cor,
-                           s->ln_ratio, s->ln_ratio_err, s->ratio,    s->ratio_err,    s->diff,
-                           s->diff_err, s->kld,          s->kld_err,  s->dp,           s->dp_err,
-                           s->rms_dp,   s->rms_dp_err,   s->same_top, s->same_top_err};
-    for (size_t i = 0; i < QB_ARRAY_LEN(names); i++)
-        cJSON_AddNumberToObject(o, names[i], vals[i]);
-    cJSON_AddNumberToObject(o, "count", (double)s->count);
-    cJSON_AddItemToObject(o, "kld_percentiles", cJSON_CreateDoubleArray(s->kld_pct, 11));
-    cJSON_AddItemToObject(o, "dp_percentiles", cJSON_CreateDoubleArray(s->dp_pct, 13));
-    return o;
-}
-
-/* the importance matrix being collected (WORK_PPL mode 3) */
+/* the importance matrix being collected (WORK_PPL_IMATRIX) */
 static struct imatrix worker_imx;
 
-/* quality: perplexity of a text; with mode 1 also writes the base file, with mode 2 the
- * tokens and base log-probabilities come from the base file (KL-divergence); with mode 3
- * it collects an importance matrix into base_path, as llama-imatrix does */
+/* quality: perplexity of a text; WORK_PPL_SAVE_BASE also writes the base file; with
+ * WORK_PPL_KLD the tokens and base log-probabilities come from the base file
+ * (KL-divergence); WORK_PPL_IMATRIX collects an importance matrix into base_path, as
+ * llama-imatrix does */
 static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
     struct engine_model_info mi;
     engine_model_info(e, &mi);
     struct ppl_params pl = t->pl;
-    pl.all_logits = t->ppl_mode == 3;
+    pl.all_logits = t->ppl_mode == WORK_PPL_IMATRIX;
     pl.progress = send_units;
     struct ppl_io io;
     memset(&io, 0, sizeof(io));
     int32_t *tok = NULL;
     int n = 0, rc;
-    if (t->ppl_mode == 2) {
+    if (t->ppl_mode == WORK_PPL_KLD) {
         if (kld_file_open(t->base_path, &io.kf, err) < 0)
             return send_error(t->id, QB_KIND_INPUT, err);
         if (io.kf.n_vocab != mi.n_vocab) {
@@ -477,20 +460,23 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
         free(msg);
         return rc;
     }
-    if (t->ppl_mode == 1 && kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab,
-                                            ppl_n_chunks(&pl, n), t->topk, tok, err) < 0) {
+    if (t->ppl_mode == WORK_PPL_SAVE_BASE &&
+        kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab, ppl_n_chunks(&pl, n),
+                        t->topk, tok, err) < 0) {
         free(tok);
         return send_error(t->id, QB_KIND_RUNTIME, err);
     }
-    struct ppl_hook hook = {&io, t->ppl_mode == 1 ? save_row : kld_hook};
+    struct ppl_hook hook = {&io, t->ppl_mode == WORK_PPL_SAVE_BASE ? save_row : kld_hook};
     struct ppl_result r;
-    rc = ppl_run(e, tok, n, &pl, t->ppl_mode == 1 || t->ppl_mode == 2 ? &hook : NULL, &r, err);
+    rc = ppl_run(e, tok, n, &pl,
+                 t->ppl_mode == WORK_PPL_SAVE_BASE || t->ppl_mode == WORK_PPL_KLD ? &hook : NULL,
+                 &r, err);
     free(tok);
     /* a hook's failure is its file's; else the engine's (a decode) */
     enum qb_kind kind = rc < 0 && io.fail ? io.fail : engine_last_error_kind();
-    if (rc == 0 && t->ppl_mode == 1 && (rc = kld_file_commit(&io.kf, err)) < 0)
+    if (rc == 0 && t->ppl_mode == WORK_PPL_SAVE_BASE && (rc = kld_file_commit(&io.kf, err)) < 0)
         kind = QB_KIND_RUNTIME;
-    if (t->ppl_mode == 3) { /* the importance matrix, as llama-imatrix writes it */
+    if (t->ppl_mode == WORK_PPL_IMATRIX) { /* the importance matrix, as llama-imatrix writes it */
         int rc2 = engine_imatrix_end(e, err);
         if (rc == 0 && rc2 < 0)
             rc = -1;
@@ -524,10 +510,10 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
     cJSON_AddNumberToObject(o, "ppl_err", r.ppl_err);
     cJSON_AddNumberToObject(o, "ppl_ns", (double)r.ns);
     cJSON_AddItemToObject(o, "chunk_ppl", cJSON_CreateDoubleArray(r.chunk_ppl, r.n_chunks));
-    if (t->ppl_mode == 2) {
+    if (t->ppl_mode == WORK_PPL_KLD) {
         struct kld_stats ks;
         kld_finish(&io.acc, &ks);
-        cJSON_AddItemToObject(o, "kld", kld_json(&ks));
+        cJSON_AddItemToObject(o, "kld", quality_kld_json(&ks));
     }
     free(r.chunk_ppl);
     free(io.acc.kld_values);
@@ -550,7 +536,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
         return send_error(t.id, QB_KIND_OOM, "test fault 'oom' injected: out of memory");
     /* bench creates a context per test, as llama-bench; batched keeps one for all its
      * combinations, as llama-batched-bench */
-    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* quantize --imatrix-from */
+    if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* quantize --imatrix-from */
         imatrix_free(&worker_imx);
         engine_imatrix_begin(e, &worker_imx, t.imx_output);
     }
@@ -577,7 +563,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     case WORK_PPL: rc = run_ppl(e, &t, ctx_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
-    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* also after an early error */
+    if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* also after an early error */
         engine_imatrix_end(e, err);
         imatrix_free(&worker_imx);
     }

@@ -48,14 +48,8 @@ void test_error_kinds(void)
         runner_init(&rn, "oomy.gguf", &mp, &wl, 0, 10);
         enum bench_status st = BENCH_STATUS_OK;
         CHECK(runner_ensure(&rn, &st, err) == 0 && rn.kind == QB_KIND_OK);
-        struct work_test t;
-        memset(&t, 0, sizeof(t));
-        t.cp = engine_ctx_params_default();
-        t.cp.n_threads = 1;
-        t.pt.n_prompt = 8;
-        t.pt.n_batch = 8;
-        t.pt.reps = 1;
-        t.pt.n_threads = 1;
+        struct work_test t = {
+            .kind = WORK_PROBE, .cp = engine_ctx_params_default(), .pt = {.reps = 1}};
         cJSON *req = proto_run_req(&t), *resp = NULL;
         CHECK(runner_call(&rn, req, &resp, &st, err) < 0 && resp == NULL);
         CHECK(rn.kind == want[i]);
