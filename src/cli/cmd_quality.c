@@ -1,22 +1,16 @@
 /* quantbench quality: perplexity of a text with llama-perplexity's method (src/measure/
  * ppl.h), in a worker; md or json rows with the model, settings, build and host. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../gguf/gguf.h"
 #include "../measure/kld.h"
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
 #include "../run/quality.h"
-#include "../run/runner.h"
 #include "../store/dbrun.h"
 #include "../util/json.h"
-#include "../util/sha256.h"
-#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "single.h"

@@ -13,7 +13,6 @@
 #include "../engine/worker.h"
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
-#include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
 #include "../run/quality.h"
