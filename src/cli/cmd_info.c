@@ -311,11 +311,12 @@ int cmd_info(int argc, char **argv)
         return usage_error("info", "missing MODEL");
     struct gf_file *f;
     char err[QB_ERR_LEN];
-    if (gf_read_file(path, &f, err) < 0) {
+    int rc = gf_read_file(path, &f, err);
+    if (rc < 0) {
         /* not GGUF: perhaps a legacy importance matrix */
         struct imatrix im;
         char err2[QB_ERR_LEN];
-        if (strstr(err, "not a GGUF") && imatrix_read_file(path, &im, err2) == 0) {
+        if (rc == GF_NOT_GGUF && imatrix_read_file(path, &im, err2) == 0) {
             imatrix_free(&im);
             return info_imatrix(path, fmt);
         }

@@ -1,21 +1,16 @@
 /* quantbench quality: perplexity of a text with llama-perplexity's method (src/measure/
  * ppl.h), in a worker; md or json rows with the model, settings, build and host. */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "../gguf/gguf.h"
 #include "../measure/kld.h"
 #include "../report/memsum.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
-#include "../run/runner.h"
+#include "../run/quality.h"
 #include "../store/dbrun.h"
 #include "../util/json.h"
-#include "../util/sha256.h"
-#include "../util/sig.h"
 #include "../util/util.h"
 #include "cmd.h"
 #include "single.h"
@@ -97,154 +92,74 @@ static void print_kld(const cJSON *k)
 #undef PM
 }
 
-/* The shape of a model, which its quantizations keep: "llama, 2 layers, 256 wide, 4 heads
- * (2 kv), 32000 tokens"; NULL with err. */
-static char *model_shape(const char *model, char *err)
+cJSON *quality_row_new(const struct single_opts *o, const struct quality_row *r)
 {
-    struct gf_file *g;
-    if (gf_read_file(model, &g, err) < 0)
-        return NULL;
-    const char *arch = gf_get_str(g, "general.architecture");
-    char k[160];
-#define ARCH_INT(key) (snprintf(k, sizeof(k), "%s." key, arch ? arch : ""), gf_get_int(g, k, 0))
-    char *s = xasprintf(
-        "%s, %lld layers, %lld wide, %lld heads (%lld kv), %llu tokens", arch ? arch : "?",
-        (long long)ARCH_INT("block_count"), (long long)ARCH_INT("embedding_length"),
-        (long long)ARCH_INT("attention.head_count"), (long long)ARCH_INT("attention.head_count_kv"),
-        (unsigned long long)gf_get_arr_n(g, "tokenizer.ggml.tokens"));
-#undef ARCH_INT
-    gf_free(g);
-    return s;
+    /* the settings as run: the chunk size (a --base file's own), the batches as
+     * llama-perplexity's context caps them */
+    struct single_opts as_run = *o;
+    as_run.cp.n_ctx = (uint32_t)r->n_ctx;
+    as_run.cp.n_batch = r->cp.n_batch;
+    as_run.cp.n_ubatch = r->cp.n_ubatch;
+    cJSON *row = cJSON_CreateObject(), *settings = cJSON_CreateObject();
+    single_opts_json(&as_run, settings);
+    quality_row_json(r, settings, row);
+    cJSON_Delete(settings);
+    struct mem_summary ms;
+    mem_summary_from(r->mem, &ms);
+    mem_summary_add(row, &ms, r->mem);
+    return row;
 }
 
-/* --save-base also writes FILE.model: the shape of the model and its file, two lines */
-static int save_base_model(const char *base, const char *model, char *err)
+/* what a model's row goes to: the table, the database, the KLD tables after it */
+struct quality_out {
+    const struct single_opts *o;
+    struct progress prog;
+    struct table_out *out;
+    const struct table_col *cols;
+    int n_cols;
+    bool *begun; /* the table starts at its first row: a failed model writes nothing */
+    cJSON **kld; /* md: this model's KL-divergence statistics, printed after the rows */
+};
+
+static void on_row(const struct quality_row *r, void *ud)
 {
-    char *shape = model_shape(model, err);
-    if (!shape)
-        return -1;
-    char *side = xasprintf("%s.model", base), *text = xasprintf("%s\n%s\n", shape, model);
-    int rc = write_file_atomic(side, text, err);
-    free(text);
-    free(shape);
-    free(side);
-    return rc;
+    struct quality_out *qo = ud;
+    cJSON *row = quality_row_new(qo->o, r);
+    if (!*qo->begun)
+        table_begin(qo->out, stdout, qo->o->fmt, qo->cols, qo->n_cols);
+    *qo->begun = true;
+    table_row(qo->out, row);
+    dbrun_row("quality", row);
+    if (r->has_kld && qo->o->fmt == BENCH_FMT_MD)
+        *qo->kld = quality_kld_json(&r->kld);
+    cJSON_Delete(row);
 }
 
-/* --base: when FILE.model says which model the file came from, this one must have its
- * shape (a quantization keeps it; another model of the same tokenizer does not) */
-static int check_base_model(const char *base, const char *model, char *err)
-{
-    char *side = xasprintf("%s.model", base);
-    size_t len;
-    char *text = read_file(side, 1 << 16, &len, err);
-    free(side);
-    if (!text)
-        return 0; /* llama-perplexity's files come without one */
-    char *nl = strchr(text, '\n'), *file = nl ? nl + 1 : (char *)"";
-    if (nl)
-        *nl = '\0';
-    file[strcspn(file, "\n")] = '\0';
-    char *shape = model_shape(model, err);
-    int rc = 0;
-    if (shape && strcmp(shape, text) != 0)
-        rc = set_err(
-            err, "'%s' holds the log-probabilities of '%s' (%s); '%s' is %s: not the same model",
-            base, file, text, model, shape);
-    free(shape);
-    free(text);
-    return rc;
-}
-
-/* a perplexity run's chunks as the worker finishes them */
-static void on_chunk(long done, long total, void *ud)
-{
-    progress_set_total(ud, total);
-    progress_update(ud, done);
-}
-
-/* t (its text, base and settings) for o->model: *row (NULL when it failed: the error is
- * printed) and the exit code */
-static int quality_model(const struct single_opts *o, const struct work_test *t, const char *corpus,
-                         cJSON **row_out)
+/* p for o->model, its row into qo; the exit code (the error is printed) */
+static int quality_model(const struct single_opts *o, const struct quality_params *p,
+                         struct quality_out *qo)
 {
     char err[QB_ERR_LEN];
-    const char *text = t->text_path, *base = t->ppl_mode == 2 ? t->base_path : NULL,
-               *save_base = t->ppl_mode == 1 ? t->base_path : NULL;
-    *row_out = NULL;
-    struct runner rn;
-    struct work_load wl = {0, 0};
-    runner_init(&rn, o->model, &o->mp, &wl, o->verbose, o->timeout_s);
     char what[96];
     single_opts_what(o, "quality", what, sizeof(what));
-    struct progress prog;
-    progress_begin(&prog, o->progress, what, "chunk", 0);
-    rn.on_units = on_chunk;
-    rn.units_ud = &prog;
-    enum bench_status st = BENCH_STATUS_ERROR;
-    cJSON *resp = NULL, *req = proto_run_req(t);
-    int ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
-    progress_end(&prog);
-    cJSON_Delete(req);
-    int ret = QB_EXIT_OK;
-    if (!ok)
-        runner_remove_tmp(&rn, save_base); /* what a dead worker was writing */
-    if (!ok && st == BENCH_STATUS_INTERRUPTED) {
-        ret = QB_EXIT_FAIL; /* said by main */
-    } else if (!ok) {
-        bool input = strstr(err, "tokenizes to") || strstr(err, "cannot open") || base;
-        if (strstr(err, "tokenizes to"))
-            error("'%s': %s", text, err);
-        else if (input || save_base)
-            error("%s", err);
-        else
-            error("'%s': %s", o->model, err);
-        ret = input ? QB_EXIT_INPUT : QB_EXIT_FAIL;
-    } else {
-        cJSON *row = *row_out = cJSON_CreateObject();
-        cJSON_AddStringToObject(row, "text", text);
-        cJSON_AddStringToObject(row, "corpus", corpus ? corpus : "");
-        char tid[160];
-        cJSON_AddStringToObject(row, "text_id", file_quick_id(text, tid, err) == 0 ? tid : "");
-        cJSON_AddNumberToObject(row, "n_seq", t->cp.n_seq_max);
-        /* ppl_err: llama-perplexity's standard error of the PPL, exp(mean) * sd(NLL) /
-         * sqrt(count - 1); there is no ppl_sd: one pass has no repetitions to spread */
-        const char *nums[] = {"n_tokens", "n_chunks", "count", "nll", "nll2", "ppl", "ppl_err"};
-        for (size_t k = 0; k < QB_ARRAY_LEN(nums); k++)
-            cJSON_AddNumberToObject(row, nums[k], json_num(resp, nums[k]));
-        cJSON_AddNumberToObject(row, "ppl_time_s", json_num(resp, "ppl_ns") / 1e9);
-        const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
-        cJSON_AddItemToObject(row, "chunk_ppl", cp ? cJSON_Duplicate(cp, 1) : cJSON_CreateArray());
-        cJSON_AddStringToObject(row, "base", base ? base : "");
-        cJSON_AddStringToObject(row, "saved_base", save_base ? save_base : "");
-        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(resp, "kld");
-        if (kld)
-            cJSON_AddItemToObject(row, "kld", cJSON_Duplicate(kld, 1));
-        cJSON_AddStringToObject(row, "status", "ok");
-        if (save_base && save_base_model(save_base, o->model, err) < 0) {
-            error("%s", err);
-            ret = QB_EXIT_FAIL;
-        }
-        /* the settings as run: the chunk size (a --base file's own), the batches as
-         * llama-perplexity's context caps them */
-        struct single_opts as_run = *o;
-        as_run.cp.n_ctx = (uint32_t)json_num(resp, "n_ctx");
-        as_run.cp.n_batch = t->cp.n_batch;
-        as_run.cp.n_ubatch = t->cp.n_ubatch;
-        single_opts_json(&as_run, row);
-        runner_row_meta(&rn, row);
-        const cJSON *mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
-        struct mem_summary ms;
-        mem_summary_from(mem, &ms);
-        mem_summary_add(row, &ms, mem);
-    }
-    cJSON_Delete(resp);
-    runner_release(&rn);
-    return ret;
+    progress_begin(&qo->prog, o->progress, what, "chunk", 0);
+    struct quality_sink sink = {on_row, qo, progress_units, &qo->prog};
+    enum qb_kind kind = quality_run(p, &sink, err);
+    progress_end(&qo->prog);
+    if (kind == QB_KIND_OK)
+        return QB_EXIT_OK;
+    if (kind == QB_KIND_INTERRUPTED)
+        return QB_EXIT_FAIL; /* said by main */
+    /* the message of an input's failure names its file; others are the model's */
+    if (kind == QB_KIND_INPUT || p->mode != WORK_PPL_PLAIN)
+        error("%s", err);
+    else
+        error("'%s': %s", o->model, err);
+    return qb_kind_exit(kind);
 }
 
 /* cmd_quality; *cfp is the --corpus file, freed by the caller whatever the way out */
-static int quality_run(int argc, char **argv, char **cfp)
+static int quality_main(int argc, char **argv, char **cfp)
 {
     struct single_opts o;
     single_opts_init(&o);
@@ -342,41 +257,26 @@ static int quality_run(int argc, char **argv, char **cfp)
     if (save_base && o.n_models > 1)
         return usage_error(
             "quality", "--save-base writes the log-probabilities of one model, not %d", o.n_models);
-    struct work_test t;
-    memset(&t, 0, sizeof(t));
-    t.kind = WORK_PPL;
-    t.pl.n_ctx = (int)o.cp.n_ctx;
+    struct quality_params p = {.model = NULL,
+                               .mp = o.mp,
+                               .cp = o.cp,
+                               .mode = WORK_PPL_PLAIN,
+                               .text = text,
+                               .corpus = corpus,
+                               .n_chunks = n_chunks,
+                               .seed = o.seed,
+                               .verbose = o.verbose,
+                               .timeout_s = o.timeout_s};
     if (base) {
         /* the chunk size and vocabulary are the base file's: check it against every model */
-        struct kld_file kf;
-        if (kld_file_open(base, &kf, err) < 0) {
-            error("%s", err);
-            return QB_EXIT_INPUT;
-        }
-        for (int k = 0; k < o.n_models; k++) {
-            struct gf_file *g = NULL;
-            if (gf_read_file(o.models[k], &g, err) == 0) {
-                uint64_t nv = gf_get_arr_n(g, "tokenizer.ggml.tokens");
-                gf_free(g);
-                if (nv && nv != (uint64_t)kf.n_vocab) {
-                    error("'%s' holds log-probabilities over %d tokens, the vocabulary of '%s' "
-                          "has %llu",
-                          base, kf.n_vocab, o.models[k], (unsigned long long)nv);
-                    kld_file_close(&kf);
-                    return QB_EXIT_INPUT;
-                }
-            }
-            if (check_base_model(base, o.models[k], err) < 0) {
+        for (int k = 0; k < o.n_models; k++)
+            if (quality_check_base(base, o.models[k], NULL, err) != QB_KIND_OK) {
                 error("%s", err);
-                kld_file_close(&kf);
                 return QB_EXIT_INPUT;
             }
-        }
-        t.pl.n_ctx = (int)kf.n_ctx;
-        kld_file_close(&kf);
-        t.ppl_mode = 2;
-        snprintf(t.base_path, sizeof(t.base_path), "%s", base);
-        text = base;
+        p.mode = WORK_PPL_KLD;
+        p.base = base;
+        p.text = NULL;
     } else {
         FILE *tf = fopen_regular(text, err);
         if (!tf) {
@@ -385,18 +285,11 @@ static int quality_run(int argc, char **argv, char **cfp)
         }
         fclose(tf);
         if (save_base) {
-            t.ppl_mode = 1;
-            t.topk = topk;
-            snprintf(t.base_path, sizeof(t.base_path), "%s", save_base);
+            p.mode = WORK_PPL_SAVE_BASE;
+            p.topk = topk;
+            p.base = save_base;
         }
     }
-    t.pl.n_batch = (int)o.cp.n_batch;
-    t.pl.n_chunks = n_chunks;
-    snprintf(t.text_path, sizeof(t.text_path), "%s", text);
-    t.cp = o.cp;
-    ppl_ctx_params(&t.pl, &t.cp);
-    t.pt.reps = 1;
-    t.pt.seed = o.seed;
     struct table_out out;
     struct table_col cols[QB_ARRAY_LEN(quality_cols) + SINGLE_EXTRA_COLS];
     int n_cols = single_opts_cols(&o, quality_cols, (int)QB_ARRAY_LEN(quality_cols), cols);
@@ -405,21 +298,10 @@ static int quality_run(int argc, char **argv, char **cfp)
     cJSON *klds[SINGLE_MAX_MODELS] = {0}; /* md: the KL-divergence tables, after the rows */
     for (int k = 0; k < o.n_models && !dbrun_should_stop() && !(k && single_stopped(rcs[k - 1]));
          k++) {
-        o.model = o.models[k];
-        cJSON *row = NULL;
-        rcs[k] = quality_model(&o, &t, corpus, &row);
+        o.model = p.model = o.models[k];
+        struct quality_out qo = {&o, {0}, &out, cols, n_cols, &begun, &klds[k]};
+        rcs[k] = quality_model(&o, &p, &qo);
         n_run = k + 1;
-        if (!row)
-            continue;
-        if (!begun)
-            table_begin(&out, stdout, o.fmt, cols, n_cols);
-        begun = true;
-        table_row(&out, row);
-        dbrun_row("quality", row);
-        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
-        if (kld && o.fmt == BENCH_FMT_MD)
-            klds[k] = cJSON_Duplicate(kld, 1);
-        cJSON_Delete(row);
     }
     if (begun)
         table_end(&out);
@@ -443,7 +325,7 @@ static int quality_run(int argc, char **argv, char **cfp)
 int cmd_quality(int argc, char **argv)
 {
     char *corpus_file = NULL;
-    int rc = quality_run(argc, argv, &corpus_file);
+    int rc = quality_main(argc, argv, &corpus_file);
     free(corpus_file);
     return rc;
 }

@@ -12,9 +12,9 @@
 
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
-#include "../measure/ppl.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
+#include "../run/quality.h"
 #include "../run/quantize.h"
 #include "../run/runner.h"
 #include "../store/dbrun.h"
@@ -155,84 +155,33 @@ struct rung {
     cJSON *build; /* the llama.cpp build of the worker that made it (NULL: not made now) */
 };
 
-/* Run a measuring command in this process with stdout captured; its rows (json or
- * jsonl) come back as an array (NULL when it printed none). Its rows go to the database
- * run of this process, so the ladder is one run. */
-static cJSON *run_captured(int (*fn)(int, char **), int argc, char **argv, int *rc)
-{
-    fflush(stdout);
-    FILE *tmp = tmpfile();
-    int saved = dup(STDOUT_FILENO);
-    if (!tmp || saved < 0 || dup2(fileno(tmp), STDOUT_FILENO) < 0) {
-        if (tmp)
-            fclose(tmp);
-        if (saved >= 0)
-            close(saved);
-        *rc = error("cannot capture a measurement's output: %s", strerror(errno));
-        return NULL;
-    }
-    *rc = fn(argc, argv);
-    fflush(stdout);
-    dup2(saved, STDOUT_FILENO);
-    close(saved);
-    long n = ftell(tmp);
-    char *buf = xmalloc(n > 0 ? (size_t)n + 1 : 1);
-    rewind(tmp);
-    size_t got = n > 0 ? fread(buf, 1, (size_t)n, tmp) : 0;
-    buf[got] = '\0';
-    fclose(tmp);
-    cJSON *arr = cJSON_Parse(buf);
-    if (arr && !cJSON_IsArray(arr)) { /* jsonl: one object per line */
-        cJSON_Delete(arr);
-        arr = NULL;
-    }
-    if (!arr) {
-        arr = cJSON_CreateArray();
-        for (char *line = buf, *end; *line; line = end + (*end != '\0')) {
-            end = line + strcspn(line, "\n");
-            char keep = *end;
-            *end = '\0';
-            cJSON *o = line[0] ? cJSON_Parse(line) : NULL;
-            if (o)
-                cJSON_AddItemToArray(arr, o);
-            *end = keep;
-        }
-    }
-    free(buf);
-    return arr;
-}
-
-/* an argv built for an in-process command; its strings are owned copies */
-struct argvb {
-    char *v[32];
-    int n;
+/* a quality run's progress, and its row */
+struct quality_out {
+    struct progress prog;
+    const struct single_opts *o; /* the settings of the quality rows; NULL: none stored */
+    bool got;                    /* a row came */
+    double ppl, ppl_err;         /* its PPL */
+    int n_chunks;                /* chunks scored */
+    bool has_kld;                /* kld holds its KL-divergence statistics */
+    struct kld_stats kld;
 };
 
-static void arg(struct argvb *a, const char *s)
+/* the row of a quality run: stored as quality's own (a rung's or the source's), its
+ * figures kept for the ladder */
+static void on_quality_row(const struct quality_row *r, void *ud)
 {
-    if (a->n < (int)QB_ARRAY_LEN(a->v) - 1)
-        a->v[a->n++] = xstrdup(s);
-}
-
-static void arg_int(struct argvb *a, int v)
-{
-    char b[24];
-    snprintf(b, sizeof(b), "%d", v);
-    arg(a, b);
-}
-
-static void argvb_free(struct argvb *a)
-{
-    for (int i = 0; i < a->n; i++)
-        free(a->v[i]);
-    a->n = 0;
-}
-
-/* a worker's units (chunks) as it finishes them */
-static void on_units(long done, long total, void *ud)
-{
-    progress_set_total(ud, total);
-    progress_update(ud, done);
+    struct quality_out *qo = ud;
+    if (qo->o) {
+        cJSON *row = quality_row_new(qo->o, r);
+        dbrun_row("quality", row);
+        cJSON_Delete(row);
+    }
+    qo->got = true;
+    qo->ppl = r->ppl;
+    qo->ppl_err = r->ppl_err;
+    qo->n_chunks = r->n_chunks;
+    qo->has_kld = r->has_kld;
+    qo->kld = r->kld;
 }
 
 /* --imatrix-from: llama-imatrix's statistics of the source over the text, into path
@@ -253,59 +202,44 @@ static int make_imatrix(const struct qopts *q, const char *srcid, const char *pa
     struct single_opts o;
     single_opts_init(&o);
     o.cp.n_threads = o.cp.n_threads_batch = q->threads;
-    struct work_test t;
-    memset(&t, 0, sizeof(t));
-    t.kind = WORK_PPL;
-    t.ppl_mode = 3;
-    t.imx_output = q->process_output;
-    t.pl.n_ctx = q->n_ctx;
-    t.pl.n_batch = 2048 > q->n_ctx ? 2048 : q->n_ctx; /* llama-imatrix's -b */
-    t.pl.n_chunks = q->n_chunks;
-    t.cp = o.cp;
-    ppl_ctx_params(&t.pl, &t.cp);
-    t.pt.reps = 1;
+    o.cp.n_ctx = (uint32_t)q->n_ctx;
+    o.cp.n_batch = (uint32_t)(2048 > q->n_ctx ? 2048 : q->n_ctx); /* llama-imatrix's -b */
     char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-    snprintf(t.text_path, sizeof(t.text_path), "%s", q->imatrix_from);
-    snprintf(t.base_path, sizeof(t.base_path), "%s", tmp);
-    struct runner rn;
-    struct work_load wl = {0, 0};
-    runner_init(&rn, q->model, &o.mp, &wl, q->verbose, q->timeout_s);
-    struct progress prog;
-    progress_begin(&prog, q->progress, "quantize: importance matrix", "chunk", 0);
-    rn.on_units = on_units;
-    rn.units_ud = &prog;
-    enum bench_status st;
-    cJSON *resp = NULL, *req = proto_run_req(&t);
-    bool ok = runner_ensure(&rn, &st, err) == 0 && runner_call(&rn, req, &resp, &st, err) == 0;
-    progress_end(&prog);
-    cJSON_Delete(req);
-    if (!ok)
-        runner_remove_tmp(&rn, tmp); /* the matrix file a dead worker was writing */
-    runner_release(&rn);
+    struct quality_params p = {.model = q->model,
+                               .mp = o.mp,
+                               .cp = o.cp,
+                               .mode = WORK_PPL_IMATRIX,
+                               .text = q->imatrix_from,
+                               .base = tmp,
+                               .n_chunks = q->n_chunks,
+                               .imx_output = q->process_output,
+                               .verbose = q->verbose,
+                               .timeout_s = q->timeout_s};
+    struct quality_out qo = {.o = NULL};
+    progress_begin(&qo.prog, q->progress, "quantize: importance matrix", "chunk", 0);
+    struct quality_sink sink = {on_quality_row, &qo, progress_units, &qo.prog};
+    enum qb_kind kind = quality_run(&p, &sink, err);
+    progress_end(&qo.prog);
+    bool ok = kind == QB_KIND_OK;
     if (ok && rename(tmp, path) != 0) {
         set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
         ok = false;
+        kind = QB_KIND_RUNTIME;
     }
-    if (ok && write_sidecar(path, want, err) < 0)
+    if (ok && write_sidecar(path, want, err) < 0) {
         ok = false;
+        kind = QB_KIND_RUNTIME;
+    }
     if (ok) {
         log_printf("quantize: importance matrix '%s' from '%s': %d chunks of %d, PPL %.4f\n", path,
-                   q->imatrix_from, (int)json_num(resp, "n_chunks"), q->n_ctx,
-                   json_num(resp, "ppl"));
+                   q->imatrix_from, qo.n_chunks, q->n_ctx, qo.ppl);
     } else if (sig_caught()) {
         unlink(tmp);
         ret = sig_exit_code(); /* said by main */
     } else {
         unlink(tmp);
-        ret = strstr(err, "tokenizes to") || strstr(err, "cannot open") ? QB_EXIT_INPUT
-                                                                        : QB_EXIT_FAIL;
-        if (strstr(err, "tokenizes to")) {
-            char *msg = xasprintf("'%s': %s", q->imatrix_from, err);
-            snprintf(err, QB_ERR_LEN, "%s", msg);
-            free(msg);
-        }
+        ret = qb_kind_exit(kind);
     }
-    cJSON_Delete(resp);
     free(tmp);
     free(want);
     return ret;
@@ -382,63 +316,63 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
 }
 
 /* --quality: PPL of the source with its log-probabilities saved, then PPL and
- * KL-divergence of every rung against them */
+ * KL-divergence of every rung against them; each a row of kind quality */
 static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *failed, int *input)
 {
     char *stem = stem_of(q->model);
     char *base = xasprintf("%s/%s.base.bin", q->dir, stem);
     free(stem);
+    struct single_opts o; /* quality's settings: its defaults, -t, and -c for the source */
+    single_opts_init(&o);
+    o.cp.n_ctx = 512;
+    o.cp.n_threads = o.cp.n_threads_batch = q->threads;
+    o.progress = q->progress;
     for (int i = 0; i < n && !sig_caught(); i++) {
         if (!r[i].ok)
             continue;
-        struct argvb a = {0};
-        arg(&a, "quality");
-        arg(&a, "-m");
-        arg(&a, r[i].path);
+        char err[QB_ERR_LEN];
+        o.model = r[i].path;
+        struct quality_params p = {.model = r[i].path,
+                                   .mp = o.mp,
+                                   .cp = o.cp,
+                                   .mode = WORK_PPL_KLD,
+                                   .base = base,
+                                   .seed = o.seed,
+                                   .verbose = o.verbose,
+                                   .timeout_s = o.timeout_s};
+        enum qb_kind kind = QB_KIND_OK;
         if (i == 0) { /* the source: its PPL, and the base file the rungs are held against */
-            arg(&a, "-f");
-            arg(&a, q->text);
-            arg(&a, "-c");
-            arg_int(&a, q->n_ctx);
-            arg(&a, "--save-base");
-            arg(&a, base);
-            if (q->n_chunks > 0) {
-                arg(&a, "--chunks");
-                arg_int(&a, q->n_chunks);
-            }
+            p.mode = WORK_PPL_SAVE_BASE;
+            p.text = q->text;
+            p.cp.n_ctx = (uint32_t)q->n_ctx;
+            p.n_chunks = q->n_chunks;
         } else {
-            arg(&a, "--base");
-            arg(&a, base);
+            kind = quality_check_base(base, r[i].path, NULL, err);
         }
-        arg(&a, "-t");
-        arg_int(&a, q->threads);
-        arg(&a, "-o");
-        arg(&a, "json");
-        if (q->progress != PROGRESS_AUTO)
-            arg(&a, q->progress == PROGRESS_ON ? "--progress" : "--no-progress");
-        int rc;
-        cJSON *rows = run_captured(cmd_quality, a.n, a.v, &rc);
-        argvb_free(&a);
-        const cJSON *row = cJSON_GetArrayItem(rows, 0);
-        if (rc != QB_EXIT_OK || !row) {
+        struct quality_out qo = {.o = &o};
+        if (kind == QB_KIND_OK) {
+            progress_begin(&qo.prog, o.progress, "quality", "chunk", 0);
+            struct quality_sink sink = {on_quality_row, &qo, progress_units, &qo.prog};
+            kind = quality_run(&p, &sink, err);
+            progress_end(&qo.prog);
+        }
+        if (kind != QB_KIND_OK || !qo.got) {
+            if (kind != QB_KIND_INTERRUPTED)
+                error("%s", err);
             (*failed)++;
-            if (rc == QB_EXIT_INPUT)
+            if (kind == QB_KIND_INPUT)
                 *input = 1;
-            cJSON_Delete(rows);
             if (i == 0) /* no base: nothing to hold the rungs against */
                 break;
             continue;
         }
-        const cJSON *kld = cJSON_GetObjectItemCaseSensitive(row, "kld");
-        cJSON_AddNumberToObject(r[i].row, "ppl", json_num(row, "ppl"));
-        cJSON_AddNumberToObject(r[i].row, "ppl_err", json_num(row, "ppl_err"));
-        cJSON_AddNumberToObject(r[i].row, "kld", kld ? json_num(kld, "kld") : 0);
-        cJSON_AddNumberToObject(r[i].row, "kld_sd", kld ? json_num(kld, "kld_err") : 0);
-        cJSON_AddNumberToObject(r[i].row, "same_top_pct",
-                                kld ? 100 * json_num(kld, "same_top") : 100);
-        cJSON_AddNumberToObject(r[i].row, "same_top_pct_sd",
-                                kld ? 100 * json_num(kld, "same_top_err") : 0);
-        cJSON_Delete(rows);
+        const struct kld_stats *k = qo.has_kld ? &qo.kld : NULL;
+        cJSON_AddNumberToObject(r[i].row, "ppl", qo.ppl);
+        cJSON_AddNumberToObject(r[i].row, "ppl_err", qo.ppl_err);
+        cJSON_AddNumberToObject(r[i].row, "kld", k ? k->kld : 0);
+        cJSON_AddNumberToObject(r[i].row, "kld_sd", k ? k->kld_err : 0);
+        cJSON_AddNumberToObject(r[i].row, "same_top_pct", k ? 100 * k->same_top : 100);
+        cJSON_AddNumberToObject(r[i].row, "same_top_pct_sd", k ? 100 * k->same_top_err : 0);
     }
     free(base);
 }

@@ -2,13 +2,16 @@
  * src/engine/llama.c implements it on llama.cpp (the only file that includes
  * llama.h) and tests/unit/fake_engine.c implements it without any model.
  * Errors: functions return 0 / -1 and fill err (QB_ERR_LEN bytes) with a
- * message; llama.cpp's own return codes never leave the implementation. */
+ * message, and engine_last_error_kind() says what kind of failure it was; llama.cpp's
+ * own return codes never leave the implementation. */
 #ifndef QB_ENGINE_H
 #define QB_ENGINE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include "../util/exit.h"
 
 #define ENGINE_MAX_DEVICES 16
 /* parallel sequences one context may hold: llama.cpp's LLAMA_MAX_SEQ (llama-cparams.h,
@@ -82,6 +85,12 @@ struct imatrix; /* gguf/imatrix.h */
 
 struct engine_model_params engine_model_params_default(void);
 struct engine_ctx_params engine_ctx_params_default(void);
+
+/* The kind of the last failure of an engine call in this process (read it right after the
+ * call returned -1 or NULL): QB_KIND_OOM when llama.cpp could not allocate memory (a
+ * model's weights, a context's cache or compute buffers, a decode's), else
+ * QB_KIND_RUNTIME. */
+enum qb_kind engine_last_error_kind(void);
 
 /* Initialize backends and route llama.cpp's log into ours; call once per process. */
 void engine_global_init(int verbosity);

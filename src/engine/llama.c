@@ -11,6 +11,7 @@
 #include <ggml.h>
 #include <llama.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,12 +113,61 @@ static void parse_buffer_line(const char *text)
     }
 }
 
+/* the kind of the last failure of an engine call (engine_last_error_kind) */
+static enum qb_kind err_kind = QB_KIND_RUNTIME;
+
+/* Every engine call fails through here: err filled, the kind RUNTIME; -1 */
+static int fail(char *err, const char *fmt, ...) QB_FMT(2, 3);
+static int fail(char *err, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, QB_ERR_LEN, fmt, ap);
+    va_end(ap);
+    err_kind = QB_KIND_RUNTIME;
+    return -1;
+}
+
+enum qb_kind engine_last_error_kind(void)
+{
+    return err_kind;
+}
+
 static int log_verbosity;
 /* the last cause of an error llama.cpp logged, to explain a NULL or failure it returns
- * (cleared before each call that can fail) */
+ * (cleared by log_clear before each call that can fail) */
 static char log_last_error[256];
-static int log_errno; /* errno when that error was logged */
+static int log_errno;         /* errno when that error was logged */
+static enum qb_kind log_kind; /* OOM once an error line said an allocation failed */
+static bool log_write_failed; /* an error line said a file could not be written */
 static enum ggml_log_level log_last = GGML_LOG_LEVEL_INFO;
+
+static void log_clear(void)
+{
+    log_last_error[0] = '\0';
+    log_errno = 0;
+    log_kind = QB_KIND_RUNTIME;
+    log_write_failed = false;
+}
+
+/* What one of llama.cpp's error lines says went wrong. Its errors come with no code (a
+ * NULL model or context, a failed quantize), so this is the one place their words are
+ * read: an allocation that failed ("failed to allocate", "unable to allocate", "out of
+ * memory", "bad_alloc") makes log_kind QB_KIND_OOM; the C++ stream's words for a file it
+ * could not write ("iostream error", "basic_ios") set log_write_failed. Both stay until
+ * log_clear: a later, vaguer line does not undo them. */
+static void note_error_line(const char *text)
+{
+    static const char *const oom[] = {"failed to allocate", "unable to allocate", "out of memory",
+                                      "bad_alloc"};
+    static const char *const write[] = {"iostream error", "basic_ios"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(oom); i++)
+        if (strstr(text, oom[i]))
+            log_kind = QB_KIND_OOM;
+    for (size_t i = 0; i < QB_ARRAY_LEN(write); i++)
+        if (strstr(text, write[i]))
+            log_write_failed = true;
+}
 
 /* The cause in one of llama.cpp's error lines: the line as logged ("function: what"), or
  * for the wrappers that only say what failed ("llama_model_load: error loading model: X",
@@ -157,9 +207,11 @@ static void log_cb(enum ggml_log_level level, const char *text, void *ud)
         level = log_last;
     else
         log_last = level;
-    if (level == GGML_LOG_LEVEL_ERROR && !cont &&
-        error_cause(text, log_last_error, sizeof(log_last_error)))
-        log_errno = saved_errno;
+    if (level == GGML_LOG_LEVEL_ERROR && !cont) {
+        note_error_line(text);
+        if (error_cause(text, log_last_error, sizeof(log_last_error)))
+            log_errno = saved_errno;
+    }
     if (level == GGML_LOG_LEVEL_INFO || level == GGML_LOG_LEVEL_DEBUG)
         parse_buffer_line(text);
     enum log_level ours;
@@ -195,11 +247,11 @@ int engine_set_process_priority(int prio, char *err)
 {
     static const int nice_of[] = {5, 0, -5, -10, -20}; /* low, normal, medium, high, rt */
     if (prio < -1 || prio > 3)
-        return set_err(err, "invalid priority %d", prio);
+        return fail(err, "invalid priority %d", prio);
     if (prio == 0)
         return 0;
     if (setpriority(PRIO_PROCESS, 0, nice_of[prio + 1]) < 0)
-        return set_err(err, "cannot set process priority %d: %s", prio, strerror(errno));
+        return fail(err, "cannot set process priority %d: %s", prio, strerror(errno));
     return 0;
 }
 
@@ -299,12 +351,12 @@ static int parse_devices(struct engine *e, const char *list, char *err)
     for (char *tok = strtok_r(copy, ",/", &save); tok; tok = strtok_r(NULL, ",/", &save)) {
         ggml_backend_dev_t dev = ggml_backend_dev_by_name(tok);
         if (!dev || ggml_backend_dev_type(dev) == GGML_BACKEND_DEVICE_TYPE_CPU) {
-            set_err(err, "unknown or non-offload device '%s'", tok);
+            fail(err, "unknown or non-offload device '%s'", tok);
             free(copy);
             return -1;
         }
         if (n == ENGINE_MAX_DEVICES) {
-            set_err(err, "too many devices in '%s'", list);
+            fail(err, "too many devices in '%s'", list);
             free(copy);
             return -1;
         }
@@ -348,13 +400,13 @@ static int parse_overrides(struct engine *e, const char *spec, int n_cpu_moe, ch
     for (char *tok = strtok_r(copy, ";", &save); tok; tok = strtok_r(NULL, ";", &save)) {
         char *eq = strrchr(tok, '=');
         if (!eq || eq == tok || !eq[1]) {
-            ret = set_err(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
+            ret = fail(err, "tensor override '%s' is not PATTERN=BUFFER_TYPE", tok);
             break;
         }
         *eq = '\0';
         ggml_backend_buffer_type_t b = buft_by_name(eq + 1);
         if (!b) {
-            ret = set_err(err, "tensor override '%s': unknown buffer type '%s'", tok, eq + 1);
+            ret = fail(err, "tensor override '%s': unknown buffer type '%s'", tok, eq + 1);
             break;
         }
         add_override(e, tok, b);
@@ -407,14 +459,15 @@ struct engine *engine_open(const char *path, const struct engine_model_params *m
     p.no_alloc = mp->no_alloc;
     if (mp->no_alloc)
         p.load_mode = LLAMA_LOAD_MODE_NONE;
-    log_last_error[0] = '\0';
+    log_clear();
     log_owner = e;
     e->model = llama_model_load_from_file(path, p);
     if (!e->model) {
         if (log_last_error[0])
-            set_err(err, "llama.cpp failed to load model '%s': %s", path, log_last_error);
+            fail(err, "llama.cpp failed to load model '%s': %s", path, log_last_error);
         else
-            set_err(err, "llama.cpp failed to load model '%s' (run with -v -v for its log)", path);
+            fail(err, "llama.cpp failed to load model '%s' (run with -v -v for its log)", path);
+        err_kind = log_kind;
         goto fail;
     }
     return e;
@@ -460,7 +513,7 @@ static int kv_type(const char *name, enum ggml_type *out, char *err)
 {
     int id = ggml_type_by_name(name);
     if (id < 0)
-        return set_err(err, "unknown KV cache type '%s'", name);
+        return fail(err, "unknown KV cache type '%s'", name);
     *out = (enum ggml_type)id;
     return 0;
 }
@@ -609,7 +662,7 @@ int engine_imatrix_end(struct engine *e, char *err)
 {
     e->imx = NULL;
     if (e->imx_err[0])
-        return set_err(err, "%s", e->imx_err);
+        return fail(err, "%s", e->imx_err);
     return 0;
 }
 
@@ -630,7 +683,7 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
     p.no_perf = true;
     if (kv_type(cp->type_k, &p.type_k, err) < 0 || kv_type(cp->type_v, &p.type_v, err) < 0)
         return -1;
-    log_last_error[0] = '\0';
+    log_clear();
     log_owner = e;
     for (int i = 0; i < e->logmem.n; i++) /* the context's parts are logged anew */
         e->logmem.b[i].context = e->logmem.b[i].compute = e->logmem.b[i].output = 0;
@@ -639,12 +692,13 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
         p.cb_eval_user_data = e;
     }
     e->ctx = llama_init_from_model(e->model, p);
-    if (!e->ctx)
-        return set_err(err,
-                       "llama.cpp failed to create a context (n_ctx=%u, n_batch=%u, "
-                       "n_ubatch=%u): %s",
-                       cp->n_ctx, cp->n_batch, cp->n_ubatch,
-                       log_last_error[0] ? log_last_error : "likely out of memory");
+    if (!e->ctx) {
+        fail(err, "llama.cpp failed to create a context (n_ctx=%u, n_batch=%u, n_ubatch=%u): %s",
+             cp->n_ctx, cp->n_batch, cp->n_ubatch,
+             log_last_error[0] ? log_last_error : "likely out of memory");
+        err_kind = log_kind;
+        return -1;
+    }
     /* a persistent threadpool as llama-bench attaches one (poll < 0: none, llama.cpp's
      * default threading, as llama-batched-bench runs) */
     ggml_backend_dev_t cpu = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
@@ -662,12 +716,12 @@ int engine_ctx_create(struct engine *e, const struct engine_ctx_params *cp, char
             if (cp->cpu_mask[0] &&
                 parse_cpu_mask(cp->cpu_mask, tpp.cpumask, GGML_MAX_N_THREADS) < 0) {
                 engine_ctx_free(e);
-                return set_err(err, "invalid CPU mask '%s'", cp->cpu_mask);
+                return fail(err, "invalid CPU mask '%s'", cp->cpu_mask);
             }
             e->tp = tp_new(&tpp);
             if (!e->tp) {
                 engine_ctx_free(e);
-                return set_err(err, "cannot create a threadpool of %d threads", cp->n_threads);
+                return fail(err, "cannot create a threadpool of %d threads", cp->n_threads);
             }
             llama_attach_threadpool(e->ctx, e->tp, NULL);
         }
@@ -701,24 +755,35 @@ void engine_set_threads(struct engine *e, int n_threads, int n_threads_batch)
     llama_set_n_threads(e->ctx, n_threads, n_threads_batch);
 }
 
+/* llama_decode's return code rc for a batch of n tokens, as ours: its -2 is an allocation
+ * that failed (GGML_STATUS_ALLOC_FAILED, no room for the outputs): QB_KIND_OOM */
+static int decode_result(int rc, int n, char *err)
+{
+    switch (rc) {
+    case 0: return 0;
+    case 1: return fail(err, "decode: no KV cache slot for a batch of %d tokens", n);
+    case 2: return fail(err, "decode: aborted");
+    case -1: return fail(err, "decode: invalid batch of %d tokens", n);
+    default:
+        fail(err, "decode: failed (llama_decode returned %d)", rc);
+        if (rc == -2)
+            err_kind = QB_KIND_OOM;
+        return -1;
+    }
+}
+
 int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err)
 {
     if (!e->ctx)
-        return set_err(err, "no context");
-    int rc = llama_decode(e->ctx, llama_batch_get_one((llama_token *)tokens, n));
-    switch (rc) {
-    case 0: return 0;
-    case 1: return set_err(err, "decode: no KV cache slot for a batch of %d tokens", n);
-    case 2: return set_err(err, "decode: aborted");
-    case -1: return set_err(err, "decode: invalid batch of %d tokens", n);
-    default: return set_err(err, "decode: failed (llama_decode returned %d)", rc);
-    }
+        return fail(err, "no context");
+    return decode_result(llama_decode(e->ctx, llama_batch_get_one((llama_token *)tokens, n)), n,
+                         err);
 }
 
 int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, char *err)
 {
     if (!e->ctx)
-        return set_err(err, "no context");
+        return fail(err, "no context");
     if (n > e->batch_cap) {
         if (e->batch_cap)
             llama_batch_free(e->batch);
@@ -733,20 +798,13 @@ int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, ch
         e->batch.logits[i] = t[i].logits;
     }
     e->batch.n_tokens = n;
-    int rc = llama_decode(e->ctx, e->batch);
-    switch (rc) {
-    case 0: return 0;
-    case 1: return set_err(err, "decode: no KV cache slot for a batch of %d tokens", n);
-    case 2: return set_err(err, "decode: aborted");
-    case -1: return set_err(err, "decode: invalid batch of %d tokens", n);
-    default: return set_err(err, "decode: failed (llama_decode returned %d)", rc);
-    }
+    return decode_result(llama_decode(e->ctx, e->batch), n, err);
 }
 
 int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err)
 {
     if (!e->ctx || !llama_memory_seq_rm(llama_get_memory(e->ctx), seq, p0, p1))
-        return set_err(err, "cannot remove positions %d..%d of sequence %d", p0, p1, seq);
+        return fail(err, "cannot remove positions %d..%d of sequence %d", p0, p1, seq);
     return 0;
 }
 
@@ -772,12 +830,12 @@ int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err)
 {
     size_t size = llama_state_seq_get_size(e->ctx, seq);
     if (size == 0)
-        return set_err(err, "sequence %d has no state to save", seq);
+        return fail(err, "sequence %d has no state to save", seq);
     uint8_t *b = xmalloc(size);
     size_t got = llama_state_seq_get_data(e->ctx, b, size, seq);
     if (got == 0) {
         free(b);
-        return set_err(err, "cannot save the state of sequence %d", seq);
+        return fail(err, "cannot save the state of sequence %d", seq);
     }
     *buf = b;
     *n = got;
@@ -787,7 +845,7 @@ int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err)
 int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err)
 {
     if (llama_state_seq_set_data(e->ctx, buf, n, seq) == 0)
-        return set_err(err, "cannot restore the state of sequence %d", seq);
+        return fail(err, "cannot restore the state of sequence %d", seq);
     return 0;
 }
 
@@ -835,21 +893,21 @@ int engine_quantize(const char *in, const char *out, int ftype, int n_threads,
         p.kv_overrides = kv;
     }
     int rc = 0;
-    log_last_error[0] = '\0';
-    log_errno = 0;
+    log_clear();
     if (llama_model_quantize(in, out, &p) != 0) {
-        if (strstr(log_last_error, "iostream error") || strstr(log_last_error, "basic_ios")) {
+        if (log_write_failed) {
             /* the C++ stream's words for a file it could not write: say which and why */
             int fd = open(out, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
             int why = fd < 0 ? errno : log_errno;
             if (fd >= 0)
                 close(fd);
-            rc = set_err(err, "cannot write '%s': %s", out, why ? strerror(why) : "write error");
+            rc = fail(err, "cannot write '%s': %s", out, why ? strerror(why) : "write error");
         } else {
-            rc = set_err(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
-                         llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
-                         log_last_error[0] ? ": " : "", log_last_error);
+            rc = fail(err, "llama.cpp failed to quantize '%s' to %s%s%s", in,
+                      llama_ftype_name_short(ftype) ? llama_ftype_name_short(ftype) : "?",
+                      log_last_error[0] ? ": " : "", log_last_error);
         }
+        err_kind = log_kind;
     }
     for (size_t i = 0; i < n; i++)
         free(vals[i]);
@@ -866,17 +924,17 @@ int engine_check_types(char *err)
         int64_t blck = ggml_blck_size((enum ggml_type)id);
         if (!t) {
             if (size != 0 && blck != 0 && strcmp(ggml_type_name((enum ggml_type)id), "DEPRECATED"))
-                return set_err(err, "type %u (%s) is missing from our table", id,
-                               ggml_type_name((enum ggml_type)id));
+                return fail(err, "type %u (%s) is missing from our table", id,
+                            ggml_type_name((enum ggml_type)id));
             continue;
         }
         if (strcmp(t->name, ggml_type_name((enum ggml_type)id)) != 0 || t->size != size ||
             (int64_t)t->blck != blck)
-            return set_err(err, "type %u: ours %s/%u/%u, ggml %s/%lld/%zu", id, t->name, t->blck,
-                           t->size, ggml_type_name((enum ggml_type)id), (long long)blck, size);
+            return fail(err, "type %u: ours %s/%u/%u, ggml %s/%lld/%zu", id, t->name, t->blck,
+                        t->size, ggml_type_name((enum ggml_type)id), (long long)blck, size);
     }
     if (GGML_TYPE_COUNT != GGML_TYPE_ID_COUNT)
-        return set_err(err, "ggml has %d types, our table %d", GGML_TYPE_COUNT, GGML_TYPE_ID_COUNT);
+        return fail(err, "ggml has %d types, our table %d", GGML_TYPE_COUNT, GGML_TYPE_ID_COUNT);
     return 0;
 }
 
@@ -951,7 +1009,7 @@ int engine_memory(const struct engine *e, struct engine_mem *m, char *err)
         const struct engine_mem_buf *l = &e->logmem.b[i];
         struct engine_mem_buf *b = mem_buf(m, l->buft);
         if (!b)
-            return set_err(err, "more than %d buffer types", ENGINE_MAX_BUFS);
+            return fail(err, "more than %d buffer types", ENGINE_MAX_BUFS);
         b->output = l->output;
         if (!m->exact) {
             b->model = l->model;
@@ -1023,7 +1081,7 @@ const float *engine_logits(struct engine *e, int i, char *err)
 {
     const float *l = e->ctx ? llama_get_logits_ith(e->ctx, i) : NULL;
     if (!l)
-        set_err(err, "no logits for batch token %d", i);
+        fail(err, "no logits for batch token %d", i);
     return l;
 }
 
@@ -1033,7 +1091,7 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
     *out = NULL;
     *n = 0;
     if (len > INT32_MAX / 2)
-        return set_err(err, "text of %zu bytes is too long to tokenize", len);
+        return fail(err, "text of %zu bytes is too long to tokenize", len);
     const struct llama_vocab *v = llama_model_get_vocab(e->model);
     /* at most one token per byte, plus BOS/EOS */
     int cap = (int)len + 2;
@@ -1046,7 +1104,7 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
     }
     if (k < 0) {
         free(t);
-        return set_err(err, "llama.cpp could not tokenize the text");
+        return fail(err, "llama.cpp could not tokenize the text");
     }
     *out = t;
     *n = k;
@@ -1062,8 +1120,7 @@ int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char
     const int32_t n_vocab = llama_vocab_n_tokens(v);
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= n_vocab)
-            return set_err(err, "token %d is %d, outside the vocabulary of %d", i, tokens[i],
-                           n_vocab);
+            return fail(err, "token %d is %d, outside the vocabulary of %d", i, tokens[i], n_vocab);
     int cap = n * 8 + 64;
     char *s = xmalloc((size_t)cap + 1);
     int k = llama_detokenize(v, tokens, n, s, cap, false, false);
@@ -1074,7 +1131,7 @@ int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char
     }
     if (k < 0) {
         free(s);
-        return set_err(err, "llama.cpp could not detokenize %d tokens", n);
+        return fail(err, "llama.cpp could not detokenize %d tokens", n);
     }
     s[k] = '\0';
     *out = s;

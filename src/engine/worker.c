@@ -32,8 +32,8 @@ struct worker {
     int fd_err;  /* we read its stdout+stderr */
     bool alive;
     bool echo;
-    enum worker_fail fail; /* why the last worker_call failed */
-    long long oom_kills;   /* the cgroup's OOM kill count at the start, -1 unknown */
+    enum qb_kind fail;   /* why the last worker_call failed */
+    long long oom_kills; /* the cgroup's OOM kill count at the start, -1 unknown */
     void (*on_progress)(double p, void *ud); /* progress events, may be NULL */
     void *progress_ud;
     void (*on_units)(long done, long total, void *ud); /* units of a run, may be NULL */
@@ -96,9 +96,9 @@ void worker_describe_status(int status, char *buf, size_t n)
     }
 }
 
-enum worker_fail worker_failure(const struct worker *w)
+enum qb_kind worker_failure(const struct worker *w)
 {
-    return w ? w->fail : WORKER_FAIL_CRASHED;
+    return w ? w->fail : QB_KIND_CRASH;
 }
 
 int worker_pid(const struct worker *w)
@@ -294,11 +294,25 @@ out:
     return ret;
 }
 
+/* The kind of a worker's death as the last words in its stderr tell it, the C++ runtime's
+ * and llama.cpp's own (they come with no code: this is the one place they are read):
+ * "std::bad_alloc", "out of memory" or "failed to allocate" say QB_KIND_OOM, anything
+ * else QB_KIND_CRASH. */
+static enum qb_kind tail_kind(const char *tail)
+{
+    static const char *const oom_words[] = {"std::bad_alloc", "out of memory",
+                                            "failed to allocate"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(oom_words); i++)
+        if (strstr(tail, oom_words[i]))
+            return QB_KIND_OOM;
+    return QB_KIND_CRASH;
+}
+
 /* The worker failed: reap it (killing it first when kill_it), note why in w->fail and say
- * it in err. why is TIMEOUT or INTERRUPTED when we stop it, else CRASHED and the wait
+ * it in err. why is TIMEOUT or INTERRUPTED when we stop it, else CRASH and the wait
  * status tells (a SIGKILL we did not send: the out-of-memory killer); what says what it
  * did, may be "". */
-static int died(struct worker *w, enum worker_fail why, bool kill_it, const char *what, char *err)
+static int died(struct worker *w, enum qb_kind why, bool kill_it, const char *what, char *err)
 {
     char cause[192] = "", last[256];
     int status = reap(w, kill_it);
@@ -306,30 +320,28 @@ static int died(struct worker *w, enum worker_fail why, bool kill_it, const char
     fcntl(w->fd_err, F_SETFL, O_NONBLOCK);
     drain_err(w);
     tail_last_line(w, last, sizeof(last));
-    if (why == WORKER_FAIL_CRASHED && sig_caught()) /* the same signal reached it too */
-        why = WORKER_FAIL_INTERRUPTED;
+    if (why == QB_KIND_CRASH && sig_caught()) /* the same signal reached it too */
+        why = QB_KIND_INTERRUPTED;
     w->fail = why;
-    if (why == WORKER_FAIL_INTERRUPTED)
+    if (why == QB_KIND_INTERRUPTED)
         return set_err(err, "interrupted by SIG%s", sigabbrev_np(sig_caught()));
     bool sigkill = status >= 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL;
-    if (why == WORKER_FAIL_CRASHED && status < 0) {
+    if (why == QB_KIND_CRASH && status < 0) {
         snprintf(cause, sizeof(cause), "vanished");
-    } else if (why == WORKER_FAIL_CRASHED && sigkill && !kill_it) {
+    } else if (why == QB_KIND_CRASH && sigkill && !kill_it) {
         /* a SIGKILL we did not send: the OOM killer's when our cgroup's count of its kills
          * grew or cannot be read; another sender's (a person, a job manager) when not */
         long long now = w->oom_kills >= 0 ? cgroup_oom_kills() : -1;
         if (now < 0 || now > w->oom_kills)
-            w->fail = WORKER_FAIL_OOM;
+            w->fail = QB_KIND_OOM;
         snprintf(cause, sizeof(cause), "%s",
                  now < 0              ? "killed by signal 9 (SIGKILL), likely the out-of-memory "
                                         "killer"
                  : now > w->oom_kills ? "killed by the out-of-memory killer (SIGKILL)"
                                       : "killed by signal 9 (SIGKILL)");
-    } else if (why == WORKER_FAIL_CRASHED && !sigkill) { /* our own SIGKILL says nothing */
+    } else if (why == QB_KIND_CRASH && !sigkill) { /* our own SIGKILL says nothing */
         worker_describe_status(status, cause, sizeof(cause));
-        if (strstr(w->tail, "std::bad_alloc") || strstr(w->tail, "out of memory") ||
-            strstr(w->tail, "failed to allocate")) {
-            w->fail = WORKER_FAIL_OOM;
+        if ((w->fail = tail_kind(w->tail)) == QB_KIND_OOM) {
             size_t k = strlen(cause);
             snprintf(cause + k, sizeof(cause) - k, ", out of memory");
         }
@@ -345,7 +357,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
     *resp = NULL;
     if (!w->alive)
         return set_err(err, "worker is not running");
-    w->fail = WORKER_FAIL_NONE;
+    w->fail = QB_KIND_OK;
     char *line = cJSON_PrintUnformatted(req);
     size_t n = strlen(line);
     line = xrealloc(line, n + 2);
@@ -357,7 +369,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             continue;
         if (k <= 0) {
             free(line);
-            return died(w, WORKER_FAIL_CRASHED, true, "stopped reading requests", err);
+            return died(w, QB_KIND_CRASH, true, "stopped reading requests", err);
         }
         off += (size_t)k;
     }
@@ -374,7 +386,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
                 char head[80];
                 snprintf(head, sizeof(head), "%s", got);
                 free(got);
-                died(w, WORKER_FAIL_CRASHED, true, "sent a malformed response", err);
+                died(w, QB_KIND_CRASH, true, "sent a malformed response", err);
                 return set_err(err, "worker sent a malformed response: '%s'", head);
             }
             free(got);
@@ -394,10 +406,10 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             return 0;
         }
         if (w->resp.len > WORKER_MAX_LINE)
-            return died(w, WORKER_FAIL_CRASHED, true, "sent an over-long response", err);
+            return died(w, QB_KIND_CRASH, true, "sent an over-long response", err);
         /* SIGINT / SIGTERM: an answer that came is taken above; else stop the worker now */
         if (sig_caught())
-            return died(w, WORKER_FAIL_INTERRUPTED, true, "", err);
+            return died(w, QB_KIND_INTERRUPTED, true, "", err);
         struct pollfd pf[3] = {
             {w->fd_resp, POLLIN, 0}, {err_open ? w->fd_err : -1, POLLIN, 0}, {sig_fd(), POLLIN, 0}};
         int wait_ms = 1000;
@@ -406,14 +418,14 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             if (now >= deadline) {
                 char what[64];
                 snprintf(what, sizeof(what), "timed out after %.0f s", timeout_s);
-                return died(w, WORKER_FAIL_TIMEOUT, true, what, err);
+                return died(w, QB_KIND_TIMEOUT, true, what, err);
             }
             uint64_t left = (deadline - now) / 1000000 + 1;
             wait_ms = left < 1000 ? (int)left : 1000;
         }
         int r = poll(pf, 3, wait_ms);
         if (r < 0 && errno != EINTR)
-            return died(w, WORKER_FAIL_CRASHED, true, "could not be polled", err);
+            return died(w, QB_KIND_CRASH, true, "could not be polled", err);
         if (r <= 0)
             continue;
         if (pf[1].revents) {
@@ -430,7 +442,7 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
             if (k > 0)
                 lines_add(&w->resp, buf, (size_t)k);
             else if (k == 0 || errno != EINTR)
-                return died(w, WORKER_FAIL_CRASHED, false, "", err);
+                return died(w, QB_KIND_CRASH, false, "", err);
         }
     }
 }

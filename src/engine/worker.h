@@ -11,21 +11,14 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 
+#include "../util/exit.h"
+
 #define WORKER_FD_IN      3
 #define WORKER_FD_OUT     4
 #define WORKER_TAIL_BYTES 4096
 #define WORKER_MAX_LINE   (16u << 20) /* longest message line either side accepts */
 
 struct worker;
-
-/* Why a worker_call failed */
-enum worker_fail {
-    WORKER_FAIL_NONE = 0,
-    WORKER_FAIL_CRASHED,     /* died (a signal, an abort, an exit) or spoke nonsense */
-    WORKER_FAIL_OOM,         /* killed by the out-of-memory killer, or died out of memory */
-    WORKER_FAIL_TIMEOUT,     /* overran the timeout: we killed it */
-    WORKER_FAIL_INTERRUPTED, /* SIGINT / SIGTERM was caught: we killed it */
-};
 
 /* Start a worker. verbosity is passed on; echo_stderr copies its stderr to ours live.
  * NULL with err on failure, and after SIGINT / SIGTERM ("interrupted by SIGINT"). */
@@ -37,8 +30,11 @@ struct worker *worker_start(int verbosity, bool echo_stderr, char *err);
  * and worker_failure() says which. An answer that arrived is taken even after a signal. */
 int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **resp, char *err);
 
-/* Why the last worker_call failed (WORKER_FAIL_NONE after a success); CRASHED for NULL. */
-enum worker_fail worker_failure(const struct worker *w);
+/* Why the last worker_call failed: QB_KIND_CRASH (died: a signal, an abort, an exit, or
+ * spoke nonsense), OOM (killed by the out-of-memory killer, or died out of memory), TIMEOUT
+ * (overran the timeout: we killed it) or INTERRUPTED (SIGINT / SIGTERM was caught: we
+ * killed it); QB_KIND_OK after a success; CRASH for NULL. */
+enum qb_kind worker_failure(const struct worker *w);
 
 /* The worker's process id (0 for NULL): the files it writes as "PATH.tmp.PID" are its. */
 int worker_pid(const struct worker *w);

@@ -285,14 +285,17 @@ static int parse(struct src *s, struct gf_file **out)
     uint64_t n_kv, n_tensors;
     struct name_ref *names = NULL;
     const struct name_ref *dup;
+    int ret = -1;
     f->file_size = s->size;
 
     if (s->size == 0) {
         set_err(s->err, "'%s': empty file, not a GGUF model", s->name);
+        ret = GF_NOT_GGUF;
         goto fail;
     }
     if (s->size < 4 || src_read(s, magic, 4, "magic") < 0 || memcmp(magic, GF_MAGIC, 4) != 0) {
         set_err(s->err, "'%s': not a GGUF file (bad magic)", s->name);
+        ret = GF_NOT_GGUF;
         goto fail;
     }
     if (rd_u32(s, &f->version, "version") < 0)
@@ -413,7 +416,7 @@ static int parse(struct src *s, struct gf_file **out)
 fail:
     free(names);
     gf_free(f);
-    return -1;
+    return ret;
 }
 
 int gf_read_file(const char *path, struct gf_file **out, char *err)

@@ -76,9 +76,13 @@ struct gf_file {
     uint64_t file_size;   /* bytes in the file (or buffer) */
 };
 
+/* gf_read_file's and gf_read_mem's return for a file that is no GGUF at all (empty, or
+ * another magic): a caller may try another format then */
+#define GF_NOT_GGUF (-2)
+
 /* Parse a GGUF file's metadata and tensor directory and check that every tensor's
- * data lies inside the file. 0 ok (*out is the caller's, free with gf_free), -1 with
- * err filled ("'PATH': ..."). */
+ * data lies inside the file. 0 ok (*out is the caller's, free with gf_free); GF_NOT_GGUF
+ * or -1 (unreadable, truncated, corrupt) with err filled ("'PATH': ..."). */
 int gf_read_file(const char *path, struct gf_file **out, char *err);
 
 /* Same from memory (fuzzing, tests); name is used in messages. */

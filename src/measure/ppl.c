@@ -43,6 +43,16 @@ int ppl_n_chunks(const struct ppl_params *p, int n_tokens)
     return p->n_chunks > 0 && p->n_chunks < n ? p->n_chunks : n;
 }
 
+int ppl_check_length(const struct ppl_params *p, int n_tokens, char *err)
+{
+    if (n_tokens < 2 * p->n_ctx)
+        return set_err(err,
+                       "the text tokenizes to %d tokens; perplexity with -c %d needs at least %d "
+                       "(two chunks)",
+                       n_tokens, p->n_ctx, 2 * p->n_ctx);
+    return 0;
+}
+
 int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct ppl_params *p,
             const struct ppl_hook *hook, struct ppl_result *r, char *err)
 {
@@ -51,11 +61,8 @@ int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct 
     int n_batch = p->n_batch < n_ctx * n_seq ? p->n_batch : n_ctx * n_seq;
     if (n_ctx < 4)
         return set_err(err, "a chunk of %d tokens is too short (-c 4 at least)", n_ctx);
-    if (n_tokens < 2 * n_ctx)
-        return set_err(err,
-                       "the text tokenizes to %d tokens; perplexity with -c %d needs at least %d "
-                       "(two chunks)",
-                       n_tokens, n_ctx, 2 * n_ctx);
+    if (ppl_check_length(p, n_tokens, err) < 0)
+        return -1;
     struct engine_model_info mi;
     engine_model_info(e, &mi);
     const int n_vocab = mi.n_vocab;

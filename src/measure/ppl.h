@@ -49,8 +49,11 @@ struct ppl_hook {
     int (*row)(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err);
 };
 
-/* -1 with err when the text is shorter than two chunks or a decode fails. The engine's
- * context must hold ppl_n_seq(p) sequences of n_ctx. hook may be NULL. */
+/* -1 with err when n_tokens are shorter than two chunks of p (the text is too short) */
+int ppl_check_length(const struct ppl_params *p, int n_tokens, char *err);
+
+/* -1 with err when the text is shorter than two chunks (ppl_check_length) or a decode fails. The
+ * engine's context must hold ppl_n_seq(p) sequences of n_ctx. hook may be NULL. */
 int ppl_run(struct engine *e, const int32_t *tokens, int n_tokens, const struct ppl_params *p,
             const struct ppl_hook *hook, struct ppl_result *r, char *err);
 

@@ -31,6 +31,18 @@ const char *bench_status_name(enum bench_status s)
     return "?";
 }
 
+enum bench_status bench_status_of(enum qb_kind k, bool at_load)
+{
+    switch (k) {
+    case QB_KIND_OK: return BENCH_STATUS_OK;
+    case QB_KIND_TIMEOUT: return BENCH_STATUS_TIMEOUT;
+    case QB_KIND_CRASH: return BENCH_STATUS_CRASHED;
+    case QB_KIND_OOM: return BENCH_STATUS_OOM;
+    case QB_KIND_INTERRUPTED: return BENCH_STATUS_INTERRUPTED;
+    default: return at_load ? BENCH_STATUS_LOAD_FAILED : BENCH_STATUS_ERROR;
+    }
+}
+
 /* per repetition: tokens / part (0 when the part is absent); out has r->n entries */
 static void part_ts(const struct bench_row *r, int tokens, const uint64_t *ns, double *out)
 {

@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "../engine/engine.h"
+#include "../util/exit.h"
 #include "../util/stats.h"
 #include "../util/util.h"
 #include "params.h"
@@ -59,6 +60,9 @@ struct bench_row {
 
 void bench_row_release(struct bench_row *r);
 const char *bench_status_name(enum bench_status s); /* static, do not free */
+/* The status of a row whose run ended with kind k (util/exit.h); at_load: it failed while
+ * the model loaded (an input or runtime failure is then LOAD_FAILED, else ERROR). */
+enum bench_status bench_status_of(enum qb_kind k, bool at_load);
 
 /* Once the row holds all its samples: compute its summary (above), and noisy = its t/s
  * fails stats_noisy (the 95% CI half-width above 5% of the mean); every output and the

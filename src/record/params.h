@@ -21,6 +21,14 @@ enum work_kind {
     WORK_PPL = 4,     /* quality: perplexity of a text file */
 };
 
+/* What a WORK_PPL run does besides the perplexity of its text */
+enum work_ppl_mode {
+    WORK_PPL_PLAIN = 0,     /* the perplexity only */
+    WORK_PPL_SAVE_BASE = 1, /* also write the log-probabilities into base_path */
+    WORK_PPL_KLD = 2,       /* KL-divergence against base_path (its tokens, not a text's) */
+    WORK_PPL_IMATRIX = 3,   /* collect an importance matrix into base_path */
+};
+
 struct work_test {
     int id;                      /* echoed back in the result */
     enum work_kind kind;         /* which measurement, and which params below apply */
@@ -30,13 +38,13 @@ struct work_test {
     struct pp_tg_params pt;      /* what to measure */
     double delay_s;              /* sleep before the test (cool-down, llama-bench's --delay) */
     bool probe_fill; /* WORK_PROBE: decode up to n_ctx (the last ubatch and one token at depth) */
-    struct ppl_params pl; /* WORK_PPL */
-    char text_path[1024]; /* WORK_PPL: the text, read and tokenized by the worker */
-    int ppl_mode;         /* WORK_PPL: 0 perplexity, 1 also save base_path, 2 KLD vs base_path,
-                           * 3 importance matrix into base_path */
-    char base_path[1024]; /* WORK_PPL: base log-probabilities (llama-perplexity's format) */
-    int topk;             /* WORK_PPL mode 1: 0 llama-perplexity's format, k: compact top-k */
-    bool imx_output;      /* WORK_PPL mode 3: also output.weight (llama-imatrix --process-output) */
+    struct ppl_params pl;        /* WORK_PPL */
+    char text_path[1024];        /* WORK_PPL: the text, read and tokenized by the worker */
+    enum work_ppl_mode ppl_mode; /* WORK_PPL: what besides the perplexity */
+    char base_path[1024];        /* WORK_PPL: base log-probabilities (llama-perplexity's format) */
+    int topk;        /* WORK_PPL_SAVE_BASE: 0 llama-perplexity's format, k: compact top-k */
+    bool imx_output; /* WORK_PPL_IMATRIX: also output.weight (llama-imatrix
+                      * --process-output) */
 };
 
 /* Settings of a model load beyond the engine's: process-wide ones. */

@@ -157,14 +157,16 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
         t->probe_fill = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "probe_fill"));
     } else if (t->kind == WORK_PPL) {
         const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "ppl");
+        int mode = WORK_PPL_PLAIN;
         if (json_get_str(w, "text", t->text_path, sizeof(t->text_path), err) < 0 ||
             json_get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
             json_get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
             json_get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
-            json_get_i32(w, "mode", 0, 3, &t->ppl_mode, err) < 0 ||
+            json_get_i32(w, "mode", 0, WORK_PPL_IMATRIX, &mode, err) < 0 ||
             json_get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
             json_get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
             return -1;
+        t->ppl_mode = (enum work_ppl_mode)mode;
         t->imx_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "imx_output"));
     }
     return 0;

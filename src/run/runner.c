@@ -20,15 +20,16 @@ static bool is_ev(const cJSON *o, const char *ev)
     return cJSON_IsString(it) && strcmp(it->valuestring, ev) == 0;
 }
 
-/* the row status of a worker that failed a call, from the kind of its failure */
-static enum bench_status death_status(const struct worker *w)
+/* a worker's answer that is not the one asked for: its error event's message into err and
+ * its kind (util/exit.h; RUNTIME when it names none) into r->kind */
+static void take_error(struct runner *r, const cJSON *resp, const char *what, char *err)
 {
-    switch (worker_failure(w)) {
-    case WORKER_FAIL_TIMEOUT: return BENCH_STATUS_TIMEOUT;
-    case WORKER_FAIL_OOM: return BENCH_STATUS_OOM;
-    case WORKER_FAIL_INTERRUPTED: return BENCH_STATUS_INTERRUPTED;
-    default: return BENCH_STATUS_CRASHED;
-    }
+    char kind[16] = "";
+    json_copy_str(err, QB_ERR_LEN, resp, "msg");
+    if (!err[0])
+        snprintf(err, QB_ERR_LEN, "worker answered %s with something else", what);
+    json_copy_str(kind, sizeof(kind), resp, "kind");
+    r->kind = qb_kind_by_name(kind);
 }
 
 static void on_progress(double p, void *ud)
@@ -76,27 +77,28 @@ int runner_ensure(struct runner *r, enum bench_status *status, char *err)
         r->loaded = false;
         r->w = worker_start(r->verbose, r->verbose > 0, err);
         if (!r->w) {
-            *status = sig_caught() ? BENCH_STATUS_INTERRUPTED : BENCH_STATUS_CRASHED;
+            r->kind = sig_caught() ? QB_KIND_INTERRUPTED : QB_KIND_CRASH;
+            *status = bench_status_of(r->kind, false);
             return -1;
         }
         if (r->verbose)
             worker_set_progress(r->w, on_progress, (void *)r->model);
     }
+    r->kind = QB_KIND_OK;
     if (r->loaded)
         return 0;
     cJSON *req = proto_load_req(r->model, &r->mp, &r->wl), *resp = NULL;
     int rc = worker_call(r->w, req, r->timeout_s, &resp, err);
     cJSON_Delete(req);
     if (rc < 0) {
-        *status = death_status(r->w);
+        r->kind = worker_failure(r->w);
+        *status = bench_status_of(r->kind, false);
         return -1;
     }
     if (!is_ev(resp, "loaded")) {
-        json_copy_str(err, QB_ERR_LEN, resp, "msg");
-        if (!err[0])
-            snprintf(err, QB_ERR_LEN, "worker answered a load with something else");
+        take_error(r, resp, "a load", err);
         cJSON_Delete(resp);
-        *status = BENCH_STATUS_LOAD_FAILED;
+        *status = bench_status_of(r->kind, true);
         return -1;
     }
     runner_take_loaded(r, resp);
@@ -109,18 +111,20 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
                 char *err)
 {
     *resp = NULL;
+    r->kind = QB_KIND_OK;
     if (r->w)
         worker_set_units(r->w, r->on_units, r->units_ud);
     if (worker_call(r->w, req, r->timeout_s, resp, err) < 0) {
-        *status = death_status(r->w);
+        r->kind = worker_failure(r->w);
+        *status = bench_status_of(r->kind, false);
         r->loaded = false;
         return -1;
     }
     if (!is_ev(*resp, "result")) {
-        json_copy_str(err, QB_ERR_LEN, *resp, "msg");
+        take_error(r, *resp, "a run", err);
         cJSON_Delete(*resp);
         *resp = NULL;
-        *status = BENCH_STATUS_ERROR;
+        *status = bench_status_of(r->kind, false);
         return -1;
     }
     return 0;

@@ -1,7 +1,7 @@
 /* A worker process holding one model configuration loaded, for the commands that
- * run work items against it (bench, sweep, batched). A worker that dies or times out
- * is reported through a status and message; the next call starts a fresh worker and
- * loads the model again. */
+ * run work items against it (bench, sweep, batched). A worker that refuses, dies or
+ * times out is reported through a kind (util/exit.h), the row status it gives, and a
+ * message; the next call starts a fresh worker and loads the model again. */
 #ifndef QB_RUNNER_H
 #define QB_RUNNER_H
 
@@ -27,6 +27,9 @@ struct runner {
     struct worker *w;              /* current worker or NULL */
     bool loaded;                   /* w holds the model */
     struct runner_info info;       /* valid while loaded */
+    enum qb_kind kind;             /* of the last failure of runner_ensure / runner_call:
+                                    * what the worker said, or how it died; OK after a
+                                    * success */
 
     /* a run's units (depths, chunks) as the worker reports them; may be NULL */
     void (*on_units)(long done, long total, void *ud);
@@ -35,13 +38,15 @@ struct runner {
 
 void runner_init(struct runner *r, const char *model, const struct engine_model_params *mp,
                  const struct work_load *wl, int verbose, double timeout_s);
-/* Start a worker and load the model if needed. -1: *status is LOAD_FAILED (err has
- * llama.cpp's cause), CRASHED, OOM, TIMEOUT or INTERRUPTED (SIGINT / SIGTERM) and err
+/* Start a worker and load the model if needed. -1: r->kind says what kind of failure it
+ * was, *status follows it (bench_status_of: LOAD_FAILED when llama.cpp refused the model,
+ * err having its cause; CRASHED, OOM, TIMEOUT or INTERRUPTED by SIGINT / SIGTERM) and err
  * says why. */
 int runner_ensure(struct runner *r, enum bench_status *status, char *err);
 /* Send req (after runner_ensure) and wait for its answer; 0 with *resp the "result"
- * object (caller frees), or -1 with *status ERROR (the worker refused), CRASHED, OOM,
- * TIMEOUT or INTERRUPTED and err. */
+ * object (caller frees), or -1 with r->kind the kind of the failure (the one the worker's
+ * error gave: input, runtime, oom; or its death's), *status following it (ERROR when the
+ * worker refused, CRASHED, OOM, TIMEOUT or INTERRUPTED) and err. */
 int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_status *status,
                 char *err);
 /* After a failed call: remove what the worker was writing as path (its "path.tmp.PID"). */

@@ -17,6 +17,7 @@
 #include "../measure/kld.h"
 #include "../measure/pp_tg.h"
 #include "../util/clock.h"
+#include "../util/exit.h"
 #include "../util/json.h"
 #include "../util/lines.h"
 #include "../util/log.h"
@@ -25,6 +26,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "proto.h"
+#include "quality.h"
 
 static int send_obj(cJSON *o)
 {
@@ -49,14 +51,23 @@ static int send_obj(cJSON *o)
     return ret;
 }
 
-static int send_error(int id, const char *msg)
+/* {"ev":"error","kind":KIND,"msg":MSG}: what failed, for people, and its kind, for the
+ * exit code and the row's status (util/exit.h) */
+static int send_error(int id, enum qb_kind kind, const char *msg)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ev", "error");
     if (id >= 0)
         cJSON_AddNumberToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "kind", qb_kind_name(kind));
     cJSON_AddStringToObject(o, "msg", msg);
     return send_obj(o);
+}
+
+/* an engine call (or a measurement of the engine's) failed: the engine says of what kind */
+static int send_engine_error(int id, const char *msg)
+{
+    return send_error(id, engine_last_error_kind(), msg);
 }
 
 /* QB_TEST_FAULT=noise: every odd repetition's times are reported 3 times as long;
@@ -74,21 +85,23 @@ static void add_noise(uint64_t *ns, int n)
 
 /* Test-only fault injection: QB_TEST_FAULT="KIND:SUBSTRING" makes a worker whose model
  * path contains SUBSTRING fail at its first run with KIND = segv|abort|exit|hang, or with
- * KIND = noise or steady report spread or equal repetitions (bench, sweep and batched
- * times; see add_noise). A quantize matches its output path too, and begins that file
- * first, as the quantizer would have. */
-static void maybe_fault(const char *model, const char *out)
+ * KIND = badalloc die as the C++ runtime does when an allocation throws, or with KIND = oom
+ * answer its run with an error of kind oom, as when the engine cannot allocate (true is
+ * returned: the caller answers), or with KIND = noise or steady report spread or equal
+ * repetitions (bench, sweep and batched times; see add_noise). A quantize matches its
+ * output path too, and begins that file first, as the quantizer would have. */
+static bool maybe_fault(const char *model, const char *out)
 {
     const char *spec = getenv("QB_TEST_FAULT");
     if (!spec || !model)
-        return;
+        return false;
     const char *colon = strchr(spec, ':');
     if (!colon || !(strstr(model, colon + 1) || (out && strstr(out, colon + 1))))
-        return;
+        return false;
     size_t k = (size_t)(colon - spec);
     if ((k == 5 && strncmp(spec, "noise", 5) == 0) || (k == 6 && strncmp(spec, "steady", 6) == 0)) {
         fault_times = k == 5 ? FAULT_TIMES_NOISE : FAULT_TIMES_STEADY;
-        return;
+        return false;
     }
     if (out) {
         FILE *f = fopen(out, "wb");
@@ -111,7 +124,15 @@ static void maybe_fault(const char *model, const char *out)
     } else if (k == 4 && strncmp(spec, "hang", 4) == 0) {
         for (;;)
             pause();
+    } else if (k == 8 && strncmp(spec, "badalloc", 8) == 0) {
+        fputs("terminate called after throwing an instance of 'std::bad_alloc'\n"
+              "  what():  std::bad_alloc\n",
+              stderr);
+        fflush(stderr);
+        signal(SIGABRT, SIG_DFL);
+        abort();
     }
+    return k == 3 && strncmp(spec, "oom", 3) == 0;
 }
 
 static cJSON *model_json(struct engine *e)
@@ -244,7 +265,7 @@ static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_n
                     tok[i] = (int32_t)(rng_next(&r) % (uint64_t)mi.n_vocab);
                 if (engine_decode(e, tok, n, err) < 0) {
                     free(tok);
-                    return send_error(t->id, err);
+                    return send_engine_error(t->id, err);
                 }
                 done += n;
             }
@@ -265,7 +286,7 @@ static int run_pp_tg(struct engine *e, const struct work_test *t, struct depth_c
     int rc = pp_tg_run(e, &t->pt, dc, &r, err);
     if (rc < 0) {
         pp_tg_result_release(&r);
-        return send_error(t->id, err);
+        return send_engine_error(t->id, err);
     }
     add_noise(r.total_ns, r.n);
     add_noise(r.pp_ns, r.n);
@@ -303,7 +324,7 @@ static int run_sweep(struct engine *e, const struct work_test *t, uint64_t ctx_n
     sp.progress = send_units;
     if (sweep_run(e, &sp, &r, err) < 0) {
         sweep_result_release(&r);
-        return send_error(t->id, err);
+        return send_engine_error(t->id, err);
     }
     for (int i = 0; i < r.n_points; i++) {
         add_noise(r.points[i].pp_ns, r.points[i].n);
@@ -321,7 +342,7 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
     struct batched_result r;
     if (batched_run(e, &t->bt, &r, err) < 0) {
         batched_result_release(&r);
-        return send_error(t->id, err);
+        return send_engine_error(t->id, err);
     }
     add_noise(r.pp_ns, r.n);
     add_noise(r.tg_ns, r.n);
@@ -336,6 +357,7 @@ static int run_batched(struct engine *e, const struct work_test *t, uint64_t ctx
 struct ppl_io {
     struct kld_file kf;
     struct kld_acc acc;
+    enum qb_kind fail; /* the kind of a hook's failure: its file's, not the engine's */
 };
 
 static int save_row(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
@@ -345,14 +367,20 @@ static int save_row(void *ud, const float *logits, int n_vocab, int tok, double 
         *nll = kld_save_topk(logits, n_vocab, io->kf.k, (uint32_t *)(void *)io->kf.row, tok);
     else
         *nll = kld_save_row(logits, n_vocab, io->kf.row, tok);
-    return kld_file_write_row(&io->kf, err);
+    if (kld_file_write_row(&io->kf, err) < 0) {
+        io->fail = QB_KIND_RUNTIME; /* the base file being written */
+        return -1;
+    }
+    return 0;
 }
 
 static int kld_hook(void *ud, const float *logits, int n_vocab, int tok, double *nll, char *err)
 {
     struct ppl_io *io = ud;
-    if (kld_file_next(&io->kf, err) < 0)
+    if (kld_file_next(&io->kf, err) < 0) {
+        io->fail = QB_KIND_INPUT; /* the base file read: short or corrupt */
         return -1;
+    }
     if (io->kf.k)
         *nll = kld_row_topk(&io->acc, logits, n_vocab, io->kf.k,
                             (const uint32_t *)(const void *)io->kf.row, tok);
@@ -361,52 +389,34 @@ static int kld_hook(void *ud, const float *logits, int n_vocab, int tok, double 
     return 0;
 }
 
-static cJSON *kld_json(const struct kld_stats *s)
-{
-    cJSON *o = cJSON_CreateObject();
-    const char *names[] = {"ppl",      "ppl_err",      "ppl_base", "ppl_base_err", "cor",
-                           "ln_ratio", "ln_ratio_err", "ratio",    "ratio_err",    "diff",
-                           "diff_err", "kld",          "kld_err",  "dp",           "dp_err",
-                           "rms_dp",   "rms_dp_err",   "same_top", "same_top_err"};
-    const double vals[] = {s->ppl,      s->ppl_err,      s->ppl_base, s->ppl_base_err, s->cor,
-                           s->ln_ratio, s->ln_ratio_err, s->ratio,    s->ratio_err,    s->diff,
-                           s->diff_err, s->kld,          s->kld_err,  s->dp,           s->dp_err,
-                           s->rms_dp,   s->rms_dp_err,   s->same_top, s->same_top_err};
-    for (size_t i = 0; i < QB_ARRAY_LEN(names); i++)
-        cJSON_AddNumberToObject(o, names[i], vals[i]);
-    cJSON_AddNumberToObject(o, "count", (double)s->count);
-    cJSON_AddItemToObject(o, "kld_percentiles", cJSON_CreateDoubleArray(s->kld_pct, 11));
-    cJSON_AddItemToObject(o, "dp_percentiles", cJSON_CreateDoubleArray(s->dp_pct, 13));
-    return o;
-}
-
-/* the importance matrix being collected (WORK_PPL mode 3) */
+/* the importance matrix being collected (WORK_PPL_IMATRIX) */
 static struct imatrix worker_imx;
 
-/* quality: perplexity of a text; with mode 1 also writes the base file, with mode 2 the
- * tokens and base log-probabilities come from the base file (KL-divergence); with mode 3
- * it collects an importance matrix into base_path, as llama-imatrix does */
+/* quality: perplexity of a text; WORK_PPL_SAVE_BASE also writes the base file; with
+ * WORK_PPL_KLD the tokens and base log-probabilities come from the base file
+ * (KL-divergence); WORK_PPL_IMATRIX collects an importance matrix into base_path, as
+ * llama-imatrix does */
 static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
     struct engine_model_info mi;
     engine_model_info(e, &mi);
     struct ppl_params pl = t->pl;
-    pl.all_logits = t->ppl_mode == 3;
+    pl.all_logits = t->ppl_mode == WORK_PPL_IMATRIX;
     pl.progress = send_units;
     struct ppl_io io;
     memset(&io, 0, sizeof(io));
     int32_t *tok = NULL;
     int n = 0, rc;
-    if (t->ppl_mode == 2) {
+    if (t->ppl_mode == WORK_PPL_KLD) {
         if (kld_file_open(t->base_path, &io.kf, err) < 0)
-            return send_error(t->id, err);
+            return send_error(t->id, QB_KIND_INPUT, err);
         if (io.kf.n_vocab != mi.n_vocab) {
             set_err(err,
                     "'%s' holds log-probabilities over %d tokens, the model's vocabulary has %d",
                     t->base_path, io.kf.n_vocab, mi.n_vocab);
             kld_file_close(&io.kf);
-            return send_error(t->id, err);
+            return send_error(t->id, QB_KIND_INPUT, err);
         }
         int diff;
         rc = ppl_tokens_check(e, io.kf.tokens, (int)io.kf.n_ctx * io.kf.n_chunk, &diff, err);
@@ -417,7 +427,7 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
                         "model makes of their text (they differ from token %d on)",
                         t->base_path, diff);
             kld_file_close(&io.kf);
-            return send_error(t->id, err);
+            return send_error(t->id, rc > 0 ? QB_KIND_INPUT : engine_last_error_kind(), err);
         }
         pl.n_ctx = (int)io.kf.n_ctx;
         n = (int)io.kf.n_ctx * io.kf.n_chunk;
@@ -427,25 +437,37 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
         size_t len = 0;
         char *text = read_file(t->text_path, 1ull << 30, &len, err);
         if (!text)
-            return send_error(t->id, err);
+            return send_error(t->id, QB_KIND_INPUT, err);
         rc = engine_tokenize(e, text, len, true, &tok, &n, err);
         free(text);
         if (rc < 0)
-            return send_error(t->id, err);
-        if (t->ppl_mode == 1 && n >= 2 * pl.n_ctx &&
-            kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab,
-                            ppl_n_chunks(&pl, n), t->topk, tok, err) < 0) {
-            free(tok);
-            return send_error(t->id, err);
-        }
+            return send_engine_error(t->id, err);
     }
-    struct ppl_hook hook = {&io, t->ppl_mode == 1 ? save_row : kld_hook};
+    if (ppl_check_length(&pl, n, err) < 0) { /* the text's fault: say which */
+        char *msg = xasprintf("'%s': %s", t->text_path, err);
+        free(tok);
+        kld_file_close(&io.kf);
+        rc = send_error(t->id, QB_KIND_INPUT, msg);
+        free(msg);
+        return rc;
+    }
+    if (t->ppl_mode == WORK_PPL_SAVE_BASE &&
+        kld_file_create(t->base_path, &io.kf, (uint32_t)pl.n_ctx, mi.n_vocab, ppl_n_chunks(&pl, n),
+                        t->topk, tok, err) < 0) {
+        free(tok);
+        return send_error(t->id, QB_KIND_RUNTIME, err);
+    }
+    struct ppl_hook hook = {&io, t->ppl_mode == WORK_PPL_SAVE_BASE ? save_row : kld_hook};
     struct ppl_result r;
-    rc = ppl_run(e, tok, n, &pl, t->ppl_mode == 1 || t->ppl_mode == 2 ? &hook : NULL, &r, err);
+    rc = ppl_run(e, tok, n, &pl,
+                 t->ppl_mode == WORK_PPL_SAVE_BASE || t->ppl_mode == WORK_PPL_KLD ? &hook : NULL,
+                 &r, err);
     free(tok);
-    if (rc == 0 && t->ppl_mode == 1)
-        rc = kld_file_commit(&io.kf, err);
-    if (t->ppl_mode == 3) { /* the importance matrix, as llama-imatrix writes it */
+    /* a hook's failure is its file's; else the engine's (a decode) */
+    enum qb_kind kind = rc < 0 && io.fail ? io.fail : engine_last_error_kind();
+    if (rc == 0 && t->ppl_mode == WORK_PPL_SAVE_BASE && (rc = kld_file_commit(&io.kf, err)) < 0)
+        kind = QB_KIND_RUNTIME;
+    if (t->ppl_mode == WORK_PPL_IMATRIX) { /* the importance matrix, as llama-imatrix writes it */
         int rc2 = engine_imatrix_end(e, err);
         if (rc == 0 && rc2 < 0)
             rc = -1;
@@ -455,7 +477,8 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
             worker_imx.datasets = xcalloc(1, sizeof(char *));
             worker_imx.datasets[0] = xstrdup(t->text_path);
             worker_imx.n_datasets = 1;
-            rc = imatrix_write(&worker_imx, t->base_path, err);
+            if ((rc = imatrix_write(&worker_imx, t->base_path, err)) < 0)
+                kind = QB_KIND_RUNTIME;
         }
         imatrix_free(&worker_imx);
     }
@@ -464,7 +487,7 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
         free(r.chunk_ppl);
         free(io.acc.kld_values);
         free(io.acc.p_diff_values);
-        return send_error(t->id, err);
+        return send_error(t->id, kind, err);
     }
     cJSON *o = result_obj(e, t->id, ctx_ns);
     cJSON_AddNumberToObject(o, "n_tokens", n);
@@ -478,10 +501,10 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
     cJSON_AddNumberToObject(o, "ppl_err", r.ppl_err);
     cJSON_AddNumberToObject(o, "ppl_ns", (double)r.ns);
     cJSON_AddItemToObject(o, "chunk_ppl", cJSON_CreateDoubleArray(r.chunk_ppl, r.n_chunks));
-    if (t->ppl_mode == 2) {
+    if (t->ppl_mode == WORK_PPL_KLD) {
         struct kld_stats ks;
         kld_finish(&io.acc, &ks);
-        cJSON_AddItemToObject(o, "kld", kld_json(&ks));
+        cJSON_AddItemToObject(o, "kld", quality_kld_json(&ks));
     }
     free(r.chunk_ppl);
     free(io.acc.kld_values);
@@ -499,11 +522,12 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     struct work_test t;
     uint64_t ctx_ns = 0;
     if (proto_parse_run(req, &t, err) < 0)
-        return send_error(-1, err);
-    maybe_fault(model, NULL);
+        return send_error(-1, QB_KIND_RUNTIME, err);
+    if (maybe_fault(model, NULL))
+        return send_error(t.id, QB_KIND_OOM, "test fault 'oom' injected: out of memory");
     /* bench creates a context per test, as llama-bench; batched keeps one for all its
      * combinations, as llama-batched-bench */
-    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* quantize --imatrix-from */
+    if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* quantize --imatrix-from */
         imatrix_free(&worker_imx);
         engine_imatrix_begin(e, &worker_imx, t.imx_output);
     }
@@ -513,7 +537,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
         if (engine_ctx_create(e, &t.cp, err) < 0) {
             char e2[QB_ERR_LEN];
             engine_imatrix_end(e, e2); /* no collecting into the next context */
-            return send_error(t.id, err);
+            return send_engine_error(t.id, err);
         }
         ctx_ns = monotime_ns() - t0;
     }
@@ -530,7 +554,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     case WORK_PPL: rc = run_ppl(e, &t, ctx_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
-    if (t.kind == WORK_PPL && t.ppl_mode == 3) { /* also after an early error */
+    if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* also after an early error */
         engine_imatrix_end(e, err);
         imatrix_free(&worker_imx);
     }
@@ -570,13 +594,13 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     struct engine_model_params mp;
     struct work_load wl;
     if (proto_parse_load(req, &model, &mp, &wl, err) < 0)
-        return send_error(-1, err);
+        return send_error(-1, QB_KIND_RUNTIME, err);
     if (!numa_done) {
         engine_numa_init(wl.numa);
         numa_done = true;
     }
     if (engine_set_process_priority(wl.prio, err) < 0)
-        return send_error(-1, err);
+        return send_engine_error(-1, err);
     depth_cache_release(dc);
     engine_close(*e);
     *e = NULL;
@@ -591,7 +615,7 @@ static int do_load(struct engine **e, const cJSON *req, char **model_out, struct
     *e = engine_open(model, &mp, err);
     if (!*e) {
         cJSON_Delete(dev_before);
-        return send_error(-1, err);
+        return send_engine_error(-1, err);
     }
     uint64_t load_ns = monotime_ns() - t0;
     cJSON *o = cJSON_CreateObject();
@@ -613,17 +637,18 @@ static int do_quantize(const cJSON *req)
     char err[QB_ERR_LEN];
     struct quantize_params qp;
     if (proto_parse_quantize(req, &qp, err) < 0)
-        return send_error(-1, err);
-    maybe_fault(qp.in, qp.out);
+        return send_error(-1, QB_KIND_RUNTIME, err);
+    if (maybe_fault(qp.in, qp.out))
+        return send_error(0, QB_KIND_OOM, "test fault 'oom' injected: out of memory");
     uint64_t t0 = monotime_ns();
     struct imatrix im = {0};
     const char *imp = qp.imatrix;
     if (imp && imatrix_read_file(imp, &im, err) < 0)
-        return send_error(0, err);
+        return send_error(0, QB_KIND_INPUT, err);
     int rc = engine_quantize(qp.in, qp.out, qp.ftype, qp.threads, imp ? &im : NULL, imp, err);
     imatrix_free(&im);
     if (rc < 0)
-        return send_error(0, err);
+        return send_engine_error(0, err);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "ev", "result");
     cJSON_AddNumberToObject(o, "id", 0);
@@ -664,7 +689,7 @@ int worker_main(int verbosity)
         const cJSON *op = cJSON_GetObjectItemCaseSensitive(req, "op");
         int rc;
         if (!cJSON_IsString(op)) {
-            rc = send_error(-1, "protocol: request without an op");
+            rc = send_error(-1, QB_KIND_RUNTIME, "protocol: request without an op");
         } else if (strcmp(op->valuestring, "quit") == 0) {
             cJSON_Delete(req);
             break;
@@ -673,9 +698,10 @@ int worker_main(int verbosity)
         } else if (strcmp(op->valuestring, "quantize") == 0) {
             rc = do_quantize(req);
         } else if (strcmp(op->valuestring, "run") == 0) {
-            rc = e ? do_run(e, req, model, &dc) : send_error(-1, "protocol: run before load");
+            rc = e ? do_run(e, req, model, &dc)
+                   : send_error(-1, QB_KIND_RUNTIME, "protocol: run before load");
         } else {
-            rc = send_error(-1, "protocol: unknown op");
+            rc = send_error(-1, QB_KIND_RUNTIME, "protocol: unknown op");
         }
         cJSON_Delete(req);
         if (rc < 0) {

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "util.h"
 
@@ -37,4 +38,30 @@ int usage_error(const char *cmd, const char *fmt, ...)
     put_message(head, fmt, ap, tail);
     va_end(ap);
     return QB_EXIT_USAGE;
+}
+
+static const char *const kind_names[] = {"ok",      "usage", "input", "runtime",
+                                         "timeout", "crash", "oom",   "interrupted"};
+
+int qb_kind_exit(enum qb_kind k)
+{
+    switch (k) {
+    case QB_KIND_OK: return QB_EXIT_OK;
+    case QB_KIND_USAGE: return QB_EXIT_USAGE;
+    case QB_KIND_INPUT: return QB_EXIT_INPUT;
+    default: return QB_EXIT_FAIL;
+    }
+}
+
+const char *qb_kind_name(enum qb_kind k)
+{
+    return (unsigned)k < QB_ARRAY_LEN(kind_names) ? kind_names[k] : "runtime";
+}
+
+enum qb_kind qb_kind_by_name(const char *name)
+{
+    for (size_t i = 0; name && i < QB_ARRAY_LEN(kind_names); i++)
+        if (strcmp(name, kind_names[i]) == 0)
+            return (enum qb_kind)i;
+    return QB_KIND_RUNTIME;
 }

@@ -41,6 +41,12 @@ bool progress_due(const struct progress *p, long done, uint64_t now_ns)
     return (double)(now_ns - p->last_ns) / 1e9 >= PROGRESS_INTERVAL_S;
 }
 
+void progress_units(long done, long total, void *p)
+{
+    progress_set_total(p, total);
+    progress_update(p, done);
+}
+
 void progress_update(struct progress *p, long done)
 {
     if (!p->on || done <= p->done)

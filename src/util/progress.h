@@ -39,6 +39,9 @@ void progress_begin(struct progress *p, enum progress_mode mode, const char *wha
 void progress_set_total(struct progress *p, long total);
 /* done units of the total are finished; prints when due. */
 void progress_update(struct progress *p, long done);
+/* A units callback (a worker's {"ev":"progress","done","total"}) for progress p: sets the
+ * total and updates */
+void progress_units(long done, long total, void *p);
 /* Take a redrawn line off the terminal before other stderr output (an error); a later
  * update draws it again. No-op without a tty line. */
 void progress_clear(struct progress *p);

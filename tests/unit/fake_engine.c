@@ -84,10 +84,26 @@ void engine_build_info(struct engine_build_info *bi)
     snprintf(bi->backends, sizeof(bi->backends), "CPU");
 }
 
+/* the kind of the last failure (the ones the fake makes: open and decode) */
+static enum qb_kind fake_kind = QB_KIND_RUNTIME;
+
+enum qb_kind engine_last_error_kind(void)
+{
+    return fake_kind;
+}
+
+/* a decode that fails as fake_cfg asks */
+static int decode_fail(char *err)
+{
+    fake_kind = fake_cfg.fail_oom ? QB_KIND_OOM : QB_KIND_RUNTIME;
+    return set_err(err, "fake: decode failed");
+}
+
 struct engine *engine_open(const char *path, const struct engine_model_params *mp, char *err)
 {
     (void)mp;
     if (fake_cfg.fail_open) {
+        fake_kind = QB_KIND_RUNTIME;
         set_err(err, "fake: cannot open '%s'", path);
         return NULL;
     }
@@ -135,7 +151,7 @@ void engine_set_threads(struct engine *e, int n_threads, int n_threads_batch)
 int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err)
 {
     if (fake_cfg.fail_decode_after >= 0 && fake_stats.decodes >= fake_cfg.fail_decode_after)
-        return set_err(err, "fake: decode failed");
+        return decode_fail(err);
     for (int i = 0; i < n; i++)
         if (tokens[i] < 0 || tokens[i] >= fake_cfg.n_vocab)
             fake_stats.bad_tokens++;
@@ -219,7 +235,7 @@ int engine_set_process_priority(int prio, char *err)
 int engine_decode_tokens(struct engine *e, const struct engine_tok *t, int n, char *err)
 {
     if (fake_cfg.fail_decode_after >= 0 && fake_stats.decodes >= fake_cfg.fail_decode_after)
-        return set_err(err, "fake: decode failed");
+        return decode_fail(err);
     for (int i = 0; i < n; i++) {
         if (t[i].token < 0 || t[i].token >= fake_cfg.n_vocab)
             fake_stats.bad_tokens++;

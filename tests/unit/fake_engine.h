@@ -13,6 +13,7 @@ struct fake_engine_cfg {
     long ns_per_token;     /* simulated decode time per token */
     int fail_decode_after; /* fail once this many decodes happened; -1 never */
     bool fail_open;        /* engine_open fails */
+    bool fail_oom;         /* a failing decode fails out of memory (engine_last_error_kind) */
     bool fail_restore;     /* engine_seq_restore refuses every snapshot */
 };
 

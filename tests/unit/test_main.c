@@ -22,7 +22,8 @@ int test_failures;
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
     X(mem_probe) X(mem_run_estimate) X(ctxmax_run) \
-    X(field_json) X(field_strict) X(field_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict)
+    X(field_json) X(field_strict) X(field_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
+    X(error_kinds)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);

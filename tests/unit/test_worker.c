@@ -61,8 +61,7 @@ void test_worker_death(void)
     const char *want[] = {"killed by signal 11 (SIGSEGV)", "killed by signal 6 (SIGABRT)",
                           "exited with status 3", "timed out after 1 s"};
     /* the kind of each failure, not guessed from its wording */
-    const enum worker_fail kind[] = {WORKER_FAIL_CRASHED, WORKER_FAIL_CRASHED, WORKER_FAIL_CRASHED,
-                                     WORKER_FAIL_TIMEOUT};
+    const enum qb_kind kind[] = {QB_KIND_CRASH, QB_KIND_CRASH, QB_KIND_CRASH, QB_KIND_TIMEOUT};
     for (int k = 0; k < 4; k++) {
         char spec[64];
         snprintf(spec, sizeof(spec), "%s:crashme", kinds[k]);
@@ -108,7 +107,7 @@ void test_worker_death(void)
         CHECK(worker_call(h, req, 0, &resp, err) < 0);
         cJSON_Delete(req);
         CHECK_STR(err, "interrupted by SIGINT");
-        CHECK(worker_failure(h) == WORKER_FAIL_INTERRUPTED);
+        CHECK(worker_failure(h) == QB_KIND_INTERRUPTED);
         CHECK(!worker_alive(h));
         worker_stop(h);
     }
