@@ -57,38 +57,31 @@ static const struct table_col quality_cols[] = {
 };
 
 /* llama-perplexity's KL-divergence summary, as a markdown table */
-static void print_kld(const cJSON *k)
+static void print_kld(const struct kld_stats *k)
 {
     printf("\n| statistic | value |\n|---|---:|\n");
-#define PM(label, key, scale, fmt)                                                                 \
-    printf("| %s | " fmt " ± " fmt " |\n", label, (scale)*json_num(k, key),                        \
-           (scale)*json_num(k, key "_err"))
-    PM("Mean PPL(Q)", "ppl", 1.0, "%.6f");
-    PM("Mean PPL(base)", "ppl_base", 1.0, "%.6f");
-    printf("| Cor(ln(PPL(Q)), ln(PPL(base))) | %.2f%% |\n", 100 * json_num(k, "cor"));
-    PM("Mean ln(PPL(Q)/PPL(base))", "ln_ratio", 1.0, "%.6f");
-    PM("Mean PPL(Q)/PPL(base)", "ratio", 1.0, "%.6f");
-    PM("Mean PPL(Q)-PPL(base)", "diff", 1.0, "%.6f");
-    PM("Mean KLD", "kld", 1.0, "%.6f");
+#define PM(label, v, scale, fmt)                                                                   \
+    printf("| %s | " fmt " ± " fmt " |\n", label, (scale)*k->v, (scale)*k->v##_err)
+    PM("Mean PPL(Q)", ppl, 1.0, "%.6f");
+    PM("Mean PPL(base)", ppl_base, 1.0, "%.6f");
+    printf("| Cor(ln(PPL(Q)), ln(PPL(base))) | %.2f%% |\n", 100 * k->cor);
+    PM("Mean ln(PPL(Q)/PPL(base))", ln_ratio, 1.0, "%.6f");
+    PM("Mean PPL(Q)/PPL(base)", ratio, 1.0, "%.6f");
+    PM("Mean PPL(Q)-PPL(base)", diff, 1.0, "%.6f");
+    PM("Mean KLD", kld, 1.0, "%.6f");
     static const char *const kl[] = {"Maximum KLD", "99.9% KLD",  "99.0% KLD",  "95.0% KLD",
                                      "90.0% KLD",   "Median KLD", "10.0% KLD",  "5.0% KLD",
                                      "1.0% KLD",    "0.1% KLD",   "Minimum KLD"};
-    const cJSON *kp = cJSON_GetObjectItemCaseSensitive(k, "kld_percentiles");
-    for (int i = 0; i < 11; i++) {
-        const cJSON *v = cJSON_GetArrayItem(kp, i);
-        printf("| %s | %.6f |\n", kl[i], v ? v->valuedouble : 0);
-    }
-    PM("Mean Δp", "dp", 100.0, "%.3f%%");
+    for (size_t i = 0; i < QB_ARRAY_LEN(kl); i++)
+        printf("| %s | %.6f |\n", kl[i], k->kld_pct[i]);
+    PM("Mean Δp", dp, 100.0, "%.3f%%");
     static const char *const pl[] = {"Maximum Δp", "99.9% Δp",  "99.0% Δp",  "95.0% Δp", "90.0% Δp",
                                      "75.0% Δp",   "Median Δp", "25.0% Δp",  "10.0% Δp", "5.0% Δp",
                                      "1.0% Δp",    "0.1% Δp",   "Minimum Δp"};
-    const cJSON *pp = cJSON_GetObjectItemCaseSensitive(k, "dp_percentiles");
-    for (int i = 0; i < 13; i++) {
-        const cJSON *v = cJSON_GetArrayItem(pp, i);
-        printf("| %s | %.3f%% |\n", pl[i], 100 * (v ? v->valuedouble : 0));
-    }
-    PM("RMS Δp", "rms_dp", 100.0, "%.3f%%");
-    PM("Same top p", "same_top", 100.0, "%.3f%%");
+    for (size_t i = 0; i < QB_ARRAY_LEN(pl); i++)
+        printf("| %s | %.3f%% |\n", pl[i], 100 * k->dp_pct[i]);
+    PM("RMS Δp", rms_dp, 100.0, "%.3f%%");
+    PM("Same top p", same_top, 100.0, "%.3f%%");
 #undef PM
 }
 
@@ -117,8 +110,9 @@ struct quality_out {
     struct table_out *out;
     const struct table_col *cols;
     int n_cols;
-    bool *begun; /* the table starts at its first row: a failed model writes nothing */
-    cJSON **kld; /* md: this model's KL-divergence statistics, printed after the rows */
+    bool *begun;           /* the table starts at its first row: a failed model writes nothing */
+    struct kld_stats *kld; /* md: this model's KL-divergence statistics, printed after the rows */
+    bool *have_kld;        /* *kld was filled */
 };
 
 static void on_row(const struct quality_row *r, void *ud)
@@ -130,8 +124,10 @@ static void on_row(const struct quality_row *r, void *ud)
     *qo->begun = true;
     table_row(qo->out, row);
     dbrun_row("quality", row);
-    if (r->has_kld && qo->o->fmt == BENCH_FMT_MD)
-        *qo->kld = quality_kld_json(&r->kld);
+    if (r->has_kld && qo->o->fmt == BENCH_FMT_MD) {
+        *qo->kld = r->kld;
+        *qo->have_kld = true;
+    }
     cJSON_Delete(row);
 }
 
@@ -295,18 +291,20 @@ static int quality_main(int argc, char **argv, char **cfp)
     int n_cols = single_opts_cols(&o, quality_cols, (int)QB_ARRAY_LEN(quality_cols), cols);
     bool begun = false; /* the table starts at its first row: a failed model writes nothing */
     int rcs[SINGLE_MAX_MODELS], n_run = 0;
-    cJSON *klds[SINGLE_MAX_MODELS] = {0}; /* md: the KL-divergence tables, after the rows */
+    static struct kld_stats
+        klds[SINGLE_MAX_MODELS]; /* md: the KL-divergence tables, after the rows */
+    bool have_kld[SINGLE_MAX_MODELS] = {0};
     for (int k = 0; k < o.n_models && !dbrun_should_stop() && !(k && single_stopped(rcs[k - 1]));
          k++) {
         o.model = p.model = o.models[k];
-        struct quality_out qo = {&o, {0}, &out, cols, n_cols, &begun, &klds[k]};
+        struct quality_out qo = {&o, {0}, &out, cols, n_cols, &begun, &klds[k], &have_kld[k]};
         rcs[k] = quality_model(&o, &p, &qo);
         n_run = k + 1;
     }
     if (begun)
         table_end(&out);
     for (int k = 0; k < o.n_models; k++) {
-        if (!klds[k])
+        if (!have_kld[k])
             continue;
         if (o.n_models > 1) { /* file names are outside text */
             char *qm = str_escape(o.models[k], 0), *qb = str_escape(base, 0);
@@ -314,8 +312,7 @@ static int quality_main(int argc, char **argv, char **cfp)
             free(qm);
             free(qb);
         }
-        print_kld(klds[k]);
-        cJSON_Delete(klds[k]);
+        print_kld(&klds[k]);
     }
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");

@@ -151,8 +151,10 @@ struct qopts {
 struct rung {
     char *type, *path;
     bool ok;
-    cJSON *row;   /* the ladder row */
-    cJSON *build; /* the llama.cpp build of the worker that made it (NULL: not made now) */
+    cJSON *row;                     /* the ladder row */
+    bool made;                      /* made now (build says by what) */
+    struct engine_build_info build; /* the llama.cpp build of the worker that made it */
+    uint64_t bytes, params;         /* the file's weights */
 };
 
 /* a quality run's progress, and its row */
@@ -675,9 +677,11 @@ int cmd_quantize(int argc, char **argv)
     int failed = 0;
     {
         int src_ft;
-        uint64_t bytes, params;
+        uint64_t bytes = 0, params = 0;
         rg[0].path = xstrdup(q.model);
         rg[0].ok = measure && gguf_facts(q.model, &src_ft, &bytes, &params, err) == 0;
+        rg[0].bytes = bytes;
+        rg[0].params = params;
         const char *sname = llama_ftype_name_short(src_ft);
         rg[0].type = xstrdup(sname ? sname : "source");
         rg[0].row = cJSON_CreateObject();
@@ -716,13 +720,13 @@ int cmd_quantize(int argc, char **argv)
                                          imatrix, q.verbose, q.timeout_s};
             struct quantize_result res;
             bool ok = run_quantize(&qp, &res, reason) == 0;
+            r->made = ok;
             r->build = res.build; /* the build that made it */
             if (ok && (write_sidecar(r->path, want, reason) < 0 ||
                        gguf_facts(r->path, &have_ft, &bytes, &params, reason) < 0))
                 ok = false;
             if (!ok) {
-                cJSON_Delete(r->build);
-                r->build = NULL;
+                r->made = false;
                 if (sig_caught()) { /* said once, by main */
                     status = "interrupted";
                 } else {
@@ -734,6 +738,8 @@ int cmd_quantize(int argc, char **argv)
             }
         }
         r->ok = strcmp(status, "failed") != 0 && strcmp(status, "interrupted") != 0;
+        r->bytes = bytes;
+        r->params = params;
         cJSON *row = r->row = cJSON_CreateObject();
         cJSON_AddStringToObject(row, "type", tname);
         cJSON_AddStringToObject(row, "file", r->path);
@@ -777,19 +783,14 @@ int cmd_quantize(int argc, char **argv)
         cJSON_AddStringToObject(row, "source", q.model);
         cJSON_AddStringToObject(row, "source_id", id);
         /* where the row came from: the file (model), host, and the build that made it */
-        struct runner rn;
-        struct work_load wl = {0, 0};
-        struct engine_model_params mp = {0};
-        runner_init(&rn, rg[i].path, &mp, &wl, 0, 0);
-        cJSON *loaded = cJSON_CreateObject();
-        if (rg[i].build)
-            cJSON_AddItemToObject(loaded, "build", cJSON_Duplicate(rg[i].build, 1));
-        runner_take_loaded(&rn, loaded);
-        cJSON_Delete(loaded);
-        snprintf(rn.info.model.desc, sizeof(rn.info.model.desc), "%s", rg[i].type);
-        rn.info.model.size = (uint64_t)json_num(row, "size_bytes");
-        rn.info.model.n_params = (uint64_t)json_num(row, "n_params");
-        runner_row_meta(&rn, row);
+        struct runner_info info;
+        memset(&info, 0, sizeof(info));
+        if (rg[i].made)
+            info.build = rg[i].build;
+        snprintf(info.model.desc, sizeof(info.model.desc), "%s", rg[i].type);
+        info.model.size = rg[i].bytes;
+        info.model.n_params = rg[i].params;
+        row_meta(row, rg[i].path, &info);
         table_row(&out, row);
         dbrun_row("quantize", row);
     }
@@ -798,7 +799,6 @@ int cmd_quantize(int argc, char **argv)
         free(rg[i].type);
         free(rg[i].path);
         cJSON_Delete(rg[i].row);
-        cJSON_Delete(rg[i].build);
     }
     free(rg);
     free(corpus_file);

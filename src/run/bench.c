@@ -112,11 +112,14 @@ static void emit(const struct bench_state *st, struct bench_row *r)
 static int take_result(const cJSON *resp, struct bench_row *row, char *err)
 {
     int n1, n2, n3, n4;
-    row->ctx_ns = (uint64_t)json_num(resp, "ctx_ns");
-    row->warmup_ns = (uint64_t)json_num(resp, "warmup_ns");
-    row->depth_ns = (uint64_t)json_num(resp, "depth_ns");
-    row->depth_fills = (int)json_num(resp, "depth_fills");
-    json_copy_str(row->reps_stop, sizeof(row->reps_stop), resp, "reps_stop");
+    struct json_reader jr = {0};
+    row->ctx_ns = (uint64_t)jr_num(&jr, resp, "ctx_ns");
+    row->warmup_ns = (uint64_t)jr_num(&jr, resp, "warmup_ns");
+    row->depth_ns = (uint64_t)jr_num(&jr, resp, "depth_ns");
+    row->depth_fills = (int)jr_num(&jr, resp, "depth_fills");
+    jr_str(&jr, resp, "reps_stop", row->reps_stop, sizeof(row->reps_stop));
+    if (jr.failed)
+        return set_err(err, "%s", jr.err);
     if (json_get_u64_array(resp, "samples_ns", &row->samples_ns, &n1, err) < 0 ||
         json_get_u64_array(resp, "pp_ns", &row->pp_ns, &n2, err) < 0 ||
         json_get_u64_array(resp, "tg_ns", &row->tg_ns, &n3, err) < 0 ||

@@ -119,7 +119,7 @@ int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *
 }
 
 /* the devices of a worker's array ("devices", "devices_before") into d; -1: none sent */
-static int devices_from(const cJSON *a, struct engine_dev_mem *d)
+static int devices_from(struct json_reader *jr, const cJSON *a, struct engine_dev_mem *d)
 {
     if (!cJSON_IsArray(a))
         return -1;
@@ -129,18 +129,20 @@ static int devices_from(const cJSON *a, struct engine_dev_mem *d)
         if (n == ENGINE_MAX_DEVICES)
             break;
         struct engine_dev_mem *x = &d[n++];
-        json_copy_str(x->name, sizeof(x->name), o, "name");
-        json_copy_str(x->desc, sizeof(x->desc), o, "desc");
+        jr_str(jr, o, "name", x->name, sizeof(x->name));
+        jr_str(jr, o, "desc", x->desc, sizeof(x->desc));
         x->gpu = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "gpu"));
-        x->free = (uint64_t)json_num(o, "free");
-        x->total = (uint64_t)json_num(o, "total");
+        x->free = (uint64_t)jr_num(jr, o, "free");
+        x->total = (uint64_t)jr_num(jr, o, "total");
     }
     return n;
 }
 
-/* a worker's "mem" object (run/serve.c mem_json) into pr */
-static void probe_from(const cJSON *mem, struct mem_probe *pr)
+/* a worker's "mem" object (run/serve.c mem_json) into pr: its buffers and RSS when sent
+ * (each then with every field), its devices; -1 with err naming a missing field */
+static int probe_from(const cJSON *mem, struct mem_probe *pr, char *err)
 {
+    struct json_reader jr = {0};
     memset(pr, 0, sizeof(*pr));
     const cJSON *bufs = cJSON_GetObjectItemCaseSensitive(mem, "buffers"), *b;
     pr->have_bufs = cJSON_IsArray(bufs);
@@ -149,24 +151,54 @@ static void probe_from(const cJSON *mem, struct mem_probe *pr)
         if (pr->bufs.n == ENGINE_MAX_BUFS)
             break;
         struct engine_mem_buf *x = &pr->bufs.b[pr->bufs.n++];
-        json_copy_str(x->buft, sizeof(x->buft), b, "buft");
-        json_copy_str(x->dev, sizeof(x->dev), b, "dev");
+        jr_str(&jr, b, "buft", x->buft, sizeof(x->buft));
+        jr_str(&jr, b, "dev", x->dev, sizeof(x->dev));
         x->host = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "host"));
-        x->model = (uint64_t)json_num(b, "model");
-        x->context = (uint64_t)json_num(b, "context");
-        x->compute = (uint64_t)json_num(b, "compute");
-        x->output = (uint64_t)json_num(b, "output");
+        x->model = (uint64_t)jr_num(&jr, b, "model");
+        x->context = (uint64_t)jr_num(&jr, b, "context");
+        x->compute = (uint64_t)jr_num(&jr, b, "compute");
+        x->output = (uint64_t)jr_num(&jr, b, "output");
     }
     pr->have_rss = cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(mem, "rss"));
-    pr->rss = (uint64_t)json_num(mem, "rss");
-    pr->rss_peak = (uint64_t)json_num(mem, "rss_peak");
-    pr->rss_anon = (uint64_t)json_num(mem, "rss_anon");
-    pr->rss_file = (uint64_t)json_num(mem, "rss_file");
-    pr->n_dev = devices_from(cJSON_GetObjectItemCaseSensitive(mem, "devices"), pr->dev);
+    if (pr->have_rss) {
+        pr->rss = (uint64_t)jr_num(&jr, mem, "rss");
+        pr->rss_peak = (uint64_t)jr_num(&jr, mem, "rss_peak");
+        pr->rss_anon = (uint64_t)jr_num(&jr, mem, "rss_anon");
+        pr->rss_file = (uint64_t)jr_num(&jr, mem, "rss_file");
+    }
+    pr->n_dev = devices_from(&jr, cJSON_GetObjectItemCaseSensitive(mem, "devices"), pr->dev);
     if (pr->n_dev < 0)
         pr->n_dev = 0;
     pr->n_dev_before =
-        devices_from(cJSON_GetObjectItemCaseSensitive(mem, "devices_before"), pr->dev_before);
+        devices_from(&jr, cJSON_GetObjectItemCaseSensitive(mem, "devices_before"), pr->dev_before);
+    return jr.failed ? set_err(err, "%s", jr.err) : 0;
+}
+
+/* A probe's answer into out (its "mem" object kept as out->json, with the probe's, the
+ * context's and the load's times added); -1 with err when a field is missing */
+static int take_probe(cJSON *resp, uint64_t load_ns, struct mem_probe *out, char *err)
+{
+    struct json_reader jr = {0};
+    double probe_ns = jr_num(&jr, resp, "probe_ns"), ctx_ns = jr_num(&jr, resp, "ctx_ns");
+    if (jr.failed)
+        return set_err(err, "%s", jr.err);
+    cJSON *mem = cJSON_DetachItemFromObject(resp, "mem");
+    if (!cJSON_IsObject(mem)) {
+        cJSON_Delete(mem);
+        return set_err(err, "protocol: a probe's result without its memory");
+    }
+    if (probe_from(mem, out, err) < 0) {
+        cJSON_Delete(mem);
+        return -1;
+    }
+    out->probe_ns = (uint64_t)probe_ns;
+    out->ctx_ns = (uint64_t)ctx_ns;
+    out->load_ns = load_ns;
+    cJSON_AddNumberToObject(mem, "probe_ns", probe_ns);
+    cJSON_AddNumberToObject(mem, "ctx_ns", ctx_ns);
+    cJSON_AddNumberToObject(mem, "load_ns", (double)load_ns);
+    out->json = mem;
+    return 0;
 }
 
 int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, struct mem_probe *out,
@@ -190,25 +222,9 @@ int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, stru
         cJSON *req = proto_run_req(&t), *resp = NULL;
         rc = runner_call(&rn, req, &resp, status, err);
         cJSON_Delete(req);
-        if (rc == 0) {
-            cJSON *mem = cJSON_DetachItemFromObject(resp, "mem");
-            if (cJSON_IsObject(mem)) {
-                probe_from(mem, out);
-                out->probe_ns = (uint64_t)json_num(resp, "probe_ns");
-                out->ctx_ns = (uint64_t)json_num(resp, "ctx_ns");
-                out->load_ns = rn.info.load_ns;
-                cJSON_AddNumberToObject(mem, "probe_ns", (double)out->probe_ns);
-                cJSON_AddNumberToObject(mem, "ctx_ns", (double)out->ctx_ns);
-                cJSON_AddNumberToObject(mem, "load_ns", (double)out->load_ns);
-                out->json = mem;
-            } else {
-                cJSON_Delete(mem);
-                rc = -1;
-                *status = BENCH_STATUS_ERROR;
-                set_err(err, "protocol: a probe's result without its memory");
-            }
-            cJSON_Delete(resp);
-        }
+        if (rc == 0 && (rc = take_probe(resp, rn.info.load_ns, out, err)) < 0)
+            *status = BENCH_STATUS_ERROR; /* a malformed answer */
+        cJSON_Delete(resp);
     }
     runner_release(&rn);
     return rc;

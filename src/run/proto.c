@@ -172,6 +172,35 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     return 0;
 }
 
+/* ---- what a worker says it loaded ---- */
+
+int proto_parse_model(const cJSON *m, struct engine_model_info *mi, char *err)
+{
+    struct json_reader jr = {0};
+    memset(mi, 0, sizeof(*mi));
+    jr_str(&jr, m, "type", mi->desc, sizeof(mi->desc));
+    mi->size = (uint64_t)jr_num(&jr, m, "size");
+    mi->n_params = (uint64_t)jr_num(&jr, m, "n_params");
+    mi->n_vocab = (int32_t)jr_num(&jr, m, "n_vocab");
+    mi->n_layer = (int32_t)jr_num(&jr, m, "n_layer");
+    mi->n_ctx_train = (int32_t)jr_num(&jr, m, "n_ctx_train");
+    return jr.failed ? set_err(err, "model: %s", jr.err) : 0;
+}
+
+int proto_parse_build(const cJSON *b, struct engine_build_info *bi, char *err)
+{
+    struct json_reader jr = {0};
+    memset(bi, 0, sizeof(*bi));
+    jr_str(&jr, b, "version", bi->version, sizeof(bi->version));
+    jr_str(&jr, b, "commit", bi->commit, sizeof(bi->commit));
+    bi->build_number = (int)jr_num(&jr, b, "build_number");
+    jr_str(&jr, b, "backends", bi->backends, sizeof(bi->backends));
+    jr_str(&jr, b, "cpu_info", bi->cpu_info, sizeof(bi->cpu_info));
+    jr_str(&jr, b, "gpu_info", bi->gpu_info, sizeof(bi->gpu_info));
+    jr_str(&jr, b, "system_info", bi->system_info, sizeof(bi->system_info));
+    return jr.failed ? set_err(err, "build: %s", jr.err) : 0;
+}
+
 /* ---- quantize ---- */
 
 cJSON *proto_quantize_req(const struct quantize_params *qp)

@@ -22,6 +22,11 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
                      struct work_load *wl, char *err);
 int proto_parse_run(const cJSON *req, struct work_test *t, char *err);
 
+/* A "loaded" answer's model and build objects, strictly (every field required); -1 with
+ * err naming the first missing one */
+int proto_parse_model(const cJSON *m, struct engine_model_info *mi, char *err);
+int proto_parse_build(const cJSON *b, struct engine_build_info *bi, char *err);
+
 /* A quantize request; parsed strictly (strings borrowed from req), -1 with err */
 cJSON *proto_quantize_req(const struct quantize_params *qp);
 int proto_parse_quantize(const cJSON *req, struct quantize_params *qp, char *err);

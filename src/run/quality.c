@@ -44,24 +44,36 @@ cJSON *quality_kld_json(const struct kld_stats *s)
     return o;
 }
 
-static void doubles_from(const cJSON *a, double *out, int n)
+/* n numbers of the array key of o into out; a missing array, a shorter one or a
+ * non-number marks jr failed */
+static void doubles_from(struct json_reader *jr, const cJSON *o, const char *key, double *out,
+                         int n)
 {
-    for (int i = 0; i < n; i++) {
-        const cJSON *v = cJSON_GetArrayItem(a, i);
-        out[i] = cJSON_IsNumber(v) ? v->valuedouble : 0;
+    const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, key);
+    for (int i = -1; i < n; i++) {
+        const cJSON *v = i < 0 ? NULL : cJSON_GetArrayItem(a, i);
+        if (i < 0 ? !cJSON_IsArray(a) : !cJSON_IsNumber(v)) {
+            if (!jr->failed)
+                snprintf(jr->err, sizeof(jr->err),
+                         "protocol: field '%s' is missing or not %d numbers", key, n);
+            jr->failed = true;
+            return;
+        }
+        if (i >= 0)
+            out[i] = v->valuedouble;
     }
 }
 
-void quality_kld_from_json(const cJSON *o, struct kld_stats *s)
+int quality_kld_from_json(const cJSON *o, struct kld_stats *s, char *err)
 {
+    struct json_reader jr = {0};
     memset(s, 0, sizeof(*s));
     for (size_t i = 0; i < QB_ARRAY_LEN(kld_fields); i++)
-        *(double *)(void *)((char *)s + kld_fields[i].off) = json_num(o, kld_fields[i].key);
-    s->count = (size_t)json_num(o, "count");
-    doubles_from(cJSON_GetObjectItemCaseSensitive(o, "kld_percentiles"), s->kld_pct,
-                 (int)QB_ARRAY_LEN(s->kld_pct));
-    doubles_from(cJSON_GetObjectItemCaseSensitive(o, "dp_percentiles"), s->dp_pct,
-                 (int)QB_ARRAY_LEN(s->dp_pct));
+        *(double *)(void *)((char *)s + kld_fields[i].off) = jr_num(&jr, o, kld_fields[i].key);
+    s->count = (size_t)jr_num(&jr, o, "count");
+    doubles_from(&jr, o, "kld_percentiles", s->kld_pct, (int)QB_ARRAY_LEN(s->kld_pct));
+    doubles_from(&jr, o, "dp_percentiles", s->dp_pct, (int)QB_ARRAY_LEN(s->dp_pct));
+    return jr.failed ? set_err(err, "%s", jr.err) : 0;
 }
 
 /* The shape of a model, which its quantizations keep: "llama, 2 layers, 256 wide, 4 heads
@@ -148,23 +160,27 @@ enum qb_kind quality_check_base(const char *base, const char *model, int *n_ctx,
     return kind;
 }
 
-/* the worker's answer as the row says it */
-static void row_from(struct quality_row *r, const cJSON *resp, struct kld_stats *kld)
+/* the worker's answer as the row says it; -1 with err naming a missing field */
+static int row_from(struct quality_row *r, const cJSON *resp, struct kld_stats *kld, char *err)
 {
-    r->n_tokens = (int)json_num(resp, "n_tokens");
-    r->n_ctx = (int)json_num(resp, "n_ctx");
-    r->n_chunks = (int)json_num(resp, "n_chunks");
-    r->count = (long long)json_num(resp, "count");
-    r->nll = json_num(resp, "nll");
-    r->nll2 = json_num(resp, "nll2");
-    r->ppl = json_num(resp, "ppl");
-    r->ppl_err = json_num(resp, "ppl_err");
-    r->ppl_ns = (uint64_t)json_num(resp, "ppl_ns");
+    struct json_reader jr = {0};
+    r->n_tokens = (int)jr_num(&jr, resp, "n_tokens");
+    r->n_ctx = (int)jr_num(&jr, resp, "n_ctx");
+    r->n_chunks = (int)jr_num(&jr, resp, "n_chunks");
+    r->count = (long long)jr_num(&jr, resp, "count");
+    r->nll = jr_num(&jr, resp, "nll");
+    r->nll2 = jr_num(&jr, resp, "nll2");
+    r->ppl = jr_num(&jr, resp, "ppl");
+    r->ppl_err = jr_num(&jr, resp, "ppl_err");
+    r->ppl_ns = (uint64_t)jr_num(&jr, resp, "ppl_ns");
+    if (jr.failed)
+        return set_err(err, "%s", jr.err);
     const cJSON *k = cJSON_GetObjectItemCaseSensitive(resp, "kld");
     r->has_kld = k != NULL;
-    if (k)
-        quality_kld_from_json(k, kld);
+    if (k && quality_kld_from_json(k, kld, err) < 0)
+        return -1;
     r->mem = cJSON_GetObjectItemCaseSensitive(resp, "mem");
+    return 0;
 }
 
 enum qb_kind quality_run(const struct quality_params *p, const struct quality_sink *sink, char *err)
@@ -211,11 +227,22 @@ enum qb_kind quality_run(const struct quality_params *p, const struct quality_si
         memset(&r, 0, sizeof(r));
         r.p = p;
         r.text = text;
-        row_from(&r, resp, &r.kld);
         const cJSON *cp = cJSON_GetObjectItemCaseSensitive(resp, "chunk_ppl");
         int n = cJSON_GetArraySize(cp);
         double *chunk = xcalloc(n > 0 ? (size_t)n : 1, sizeof(double));
-        doubles_from(cp, chunk, n);
+        struct json_reader jr = {0};
+        doubles_from(&jr, resp, "chunk_ppl", chunk, n);
+        bool bad = row_from(&r, resp, &r.kld, err) < 0;
+        if (!bad && jr.failed) {
+            set_err(err, "%s", jr.err);
+            bad = true;
+        }
+        if (bad) {
+            free(chunk);
+            cJSON_Delete(resp);
+            runner_release(&rn);
+            return QB_KIND_RUNTIME; /* a malformed answer */
+        }
         r.chunk_ppl = chunk;
         r.n_chunks = n < r.n_chunks ? n : r.n_chunks;
         r.cp = t.cp;

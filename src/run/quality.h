@@ -79,6 +79,6 @@ void quality_row_json(const struct quality_row *r, const cJSON *settings, cJSON 
 /* KL-divergence statistics to and from JSON, one field table for both (the worker sends
  * them, the row carries them); the returned object is the caller's. */
 cJSON *quality_kld_json(const struct kld_stats *s);
-void quality_kld_from_json(const cJSON *o, struct kld_stats *s);
+int quality_kld_from_json(const cJSON *o, struct kld_stats *s, char *err);
 
 #endif

@@ -31,13 +31,15 @@ int run_quantize(const struct quantize_params *qp, struct quantize_result *res, 
     double ns = 0;
     if (ok && json_get_num(resp, "ns", 0, 1e300, &ns, err) < 0)
         ok = false;
+    if (ok &&
+        proto_parse_build(cJSON_GetObjectItemCaseSensitive(resp, "build"), &res->build, err) < 0)
+        ok = false;
     if (ok && rename(tmp, qp->out) != 0) {
         set_err(err, "cannot rename '%s': %s", tmp, strerror(errno));
         ok = false;
     }
     if (ok) {
         res->ns = (uint64_t)ns;
-        res->build = cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(resp, "build"), 1);
     } else {
         unlink(tmp); /* what the quantizer had written */
     }

@@ -8,6 +8,8 @@
 #include <cjson/cJSON.h>
 #include <stdint.h>
 
+#include "../engine/engine.h"
+
 struct quantize_params {
     const char *in;      /* source GGUF (F32, F16 or BF16 weights) */
     const char *out;     /* the file to make */
@@ -19,8 +21,8 @@ struct quantize_params {
 };
 
 struct quantize_result {
-    uint64_t ns;  /* the quantizer's time */
-    cJSON *build; /* the llama.cpp build that made it (the caller's, cJSON_Delete) */
+    uint64_t ns;                    /* the quantizer's time */
+    struct engine_build_info build; /* the llama.cpp build that made it */
 };
 
 /* 0 with *res, or -1 with err (the worker's reason, or why it died) */

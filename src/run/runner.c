@@ -24,11 +24,15 @@ static bool is_ev(const cJSON *o, const char *ev)
  * its kind (util/exit.h; RUNTIME when it names none) into r->kind */
 static void take_error(struct runner *r, const cJSON *resp, const char *what, char *err)
 {
-    char kind[16] = "";
-    json_copy_str(err, QB_ERR_LEN, resp, "msg");
-    if (!err[0])
+    char kind[16];
+    struct json_reader jr = {0};
+    jr_str(&jr, resp, "msg", err, QB_ERR_LEN);
+    jr_str(&jr, resp, "kind", kind, sizeof(kind));
+    if (jr.failed || !err[0]) {
         snprintf(err, QB_ERR_LEN, "worker answered %s with something else", what);
-    json_copy_str(kind, sizeof(kind), resp, "kind");
+        r->kind = QB_KIND_RUNTIME;
+        return;
+    }
     r->kind = qb_kind_by_name(kind);
 }
 
@@ -48,26 +52,17 @@ void runner_init(struct runner *r, const char *model, const struct engine_model_
     r->timeout_s = timeout_s;
 }
 
-void runner_take_loaded(struct runner *r, const cJSON *resp)
+int runner_take_loaded(struct runner *r, const cJSON *resp, char *err)
 {
     struct runner_info *ld = &r->info;
+    double load_ns;
     memset(ld, 0, sizeof(*ld));
-    ld->load_ns = (uint64_t)json_num(resp, "load_ns");
-    const cJSON *m = cJSON_GetObjectItemCaseSensitive(resp, "model");
-    const cJSON *b = cJSON_GetObjectItemCaseSensitive(resp, "build");
-    json_copy_str(ld->model.desc, sizeof(ld->model.desc), m, "type");
-    ld->model.size = (uint64_t)json_num(m, "size");
-    ld->model.n_params = (uint64_t)json_num(m, "n_params");
-    ld->model.n_vocab = (int32_t)json_num(m, "n_vocab");
-    ld->model.n_layer = (int32_t)json_num(m, "n_layer");
-    ld->model.n_ctx_train = (int32_t)json_num(m, "n_ctx_train");
-    json_copy_str(ld->build.version, sizeof(ld->build.version), b, "version");
-    json_copy_str(ld->build.commit, sizeof(ld->build.commit), b, "commit");
-    ld->build.build_number = (int)json_num(b, "build_number");
-    json_copy_str(ld->build.backends, sizeof(ld->build.backends), b, "backends");
-    json_copy_str(ld->build.cpu_info, sizeof(ld->build.cpu_info), b, "cpu_info");
-    json_copy_str(ld->build.gpu_info, sizeof(ld->build.gpu_info), b, "gpu_info");
-    json_copy_str(ld->build.system_info, sizeof(ld->build.system_info), b, "system_info");
+    if (json_get_num(resp, "load_ns", 0, 1e300, &load_ns, err) < 0 ||
+        proto_parse_model(cJSON_GetObjectItemCaseSensitive(resp, "model"), &ld->model, err) < 0 ||
+        proto_parse_build(cJSON_GetObjectItemCaseSensitive(resp, "build"), &ld->build, err) < 0)
+        return -1;
+    ld->load_ns = (uint64_t)load_ns;
+    return 0;
 }
 
 int runner_ensure(struct runner *r, enum bench_status *status, char *err)
@@ -101,8 +96,15 @@ int runner_ensure(struct runner *r, enum bench_status *status, char *err)
         *status = bench_status_of(r->kind, true);
         return -1;
     }
-    runner_take_loaded(r, resp);
+    rc = runner_take_loaded(r, resp, err);
     cJSON_Delete(resp);
+    if (rc < 0) { /* a malformed answer: the worker is not to be trusted with more */
+        r->kind = QB_KIND_RUNTIME;
+        *status = bench_status_of(r->kind, true);
+        worker_stop(r->w);
+        r->w = NULL;
+        return -1;
+    }
     r->loaded = true;
     return 0;
 }
@@ -168,7 +170,11 @@ int check_model_file(const char *path, long long *n_layer, char *err)
 
 void runner_row_meta(const struct runner *r, cJSON *o)
 {
-    const struct runner_info *in = &r->info;
+    row_meta(o, r->model, &r->info);
+}
+
+void row_meta(cJSON *o, const char *model, const struct runner_info *in)
+{
     char host[128], now[32];
     if (gethostname(host, sizeof(host)) < 0)
         snprintf(host, sizeof(host), "unknown");
@@ -183,9 +189,9 @@ void runner_row_meta(const struct runner *r, cJSON *o)
     cJSON_AddStringToObject(o, "backends", in->build.backends);
     cJSON_AddStringToObject(o, "cpu_info", in->build.cpu_info);
     cJSON_AddStringToObject(o, "gpu_info", in->build.gpu_info);
-    cJSON_AddStringToObject(o, "model_filename", r->model);
+    cJSON_AddStringToObject(o, "model_filename", model);
     char id[160], err[QB_ERR_LEN];
-    cJSON_AddStringToObject(o, "model_id", file_quick_id(r->model, id, err) == 0 ? id : "");
+    cJSON_AddStringToObject(o, "model_id", file_quick_id(model, id, err) == 0 ? id : "");
     cJSON_AddStringToObject(o, "model_type", in->model.desc);
     cJSON_AddNumberToObject(o, "model_size", (double)in->model.size);
     cJSON_AddNumberToObject(o, "model_n_params", (double)in->model.n_params);

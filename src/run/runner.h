@@ -53,13 +53,15 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
 void runner_remove_tmp(const struct runner *r, const char *path);
 void runner_release(struct runner *r); /* stops the worker */
 
-/* Fill r->info from a worker's "loaded" answer (its model and build objects; a quantize
- * result carries the build only). */
-void runner_take_loaded(struct runner *r, const cJSON *resp);
+/* Fill r->info from a worker's "loaded" answer (its load time, model and build objects,
+ * every field required); -1 with err naming the first missing one */
+int runner_take_loaded(struct runner *r, const cJSON *resp, char *err);
 
 /* Add the build, model and host a row came from (what is known: after a failed load
  * only the file and host). */
 void runner_row_meta(const struct runner *r, cJSON *row);
+/* The same for model as in describes it (a quantize rung: the build that made it) */
+void row_meta(cJSON *row, const char *model, const struct runner_info *in);
 
 /* A model file must be a complete GGUF: -1 with err otherwise; *n_layer from its
  * metadata (0 if unknown). */

@@ -77,14 +77,31 @@ int json_get_u64_array(const cJSON *o, const char *key, uint64_t **out, int *n, 
     return 0;
 }
 
-void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key)
+static void jr_fail(struct json_reader *r, const char *key, const char *what)
 {
-    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    snprintf(dst, n, "%s", cJSON_IsString(it) ? it->valuestring : "");
+    if (!r->failed)
+        snprintf(r->err, sizeof(r->err), "protocol: field '%s' is missing or %s", key, what);
+    r->failed = true;
 }
 
-double json_num(const cJSON *o, const char *key)
+double jr_num(struct json_reader *r, const cJSON *o, const char *key)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(it) ? it->valuedouble : 0;
+    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+        jr_fail(r, key, "not a number");
+        return 0;
+    }
+    return it->valuedouble;
+}
+
+void jr_str(struct json_reader *r, const cJSON *o, const char *key, char *dst, size_t n)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
+    if (!cJSON_IsString(it) || strlen(it->valuestring) >= n) {
+        jr_fail(r, key, "not a string that fits");
+        if (n)
+            dst[0] = '\0';
+        return;
+    }
+    snprintf(dst, n, "%s", it->valuestring);
 }

@@ -4,6 +4,7 @@
 #define QB_JSON_H
 
 #include <cjson/cJSON.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,9 +19,22 @@ int json_get_str(const cJSON *o, const char *key, char *dst, size_t n, char *err
 /* An array of v[0..n) (the caller's, cJSON_Delete) */
 cJSON *json_u64_array(const uint64_t *v, int n);
 
-/* Lenient readers for what a worker sent after it was checked: missing ones read as
- * "" / 0. */
-void json_copy_str(char *dst, size_t n, const cJSON *o, const char *key);
-double json_num(const cJSON *o, const char *key);
+/* A reader of many fields with a sticky error: a field that is missing or of the wrong
+ * type (or too long for dst) reads as 0 / "" and marks the reader failed with the first
+ * such field named in err; the caller checks failed once, after the last read. A missing
+ * field is never taken for 0.
+ *
+ *   struct json_reader jr = {0};
+ *   row->ctx_ns = (uint64_t)jr_num(&jr, resp, "ctx_ns");
+ *   jr_str(&jr, resp, "reps_stop", row->reps_stop, sizeof(row->reps_stop));
+ *   if (jr.failed)
+ *       return set_err(err, "%s", jr.err);
+ */
+struct json_reader {
+    bool failed;
+    char err[256]; /* "protocol: field 'ctx_ns' is missing or not a number" */
+};
+double jr_num(struct json_reader *r, const cJSON *o, const char *key);
+void jr_str(struct json_reader *r, const cJSON *o, const char *key, char *dst, size_t n);
 
 #endif
