@@ -28,7 +28,12 @@ struct field_name {
 };
 
 /* The structs a table's fields lie in: each field names one, its offset is into it */
-enum field_part { FIELD_PART_LOAD, FIELD_PART_CTX, FIELD_N_PARTS };
+enum field_part {
+    FIELD_PART_LOAD, /* struct engine_model_params */
+    FIELD_PART_CTX,  /* struct engine_ctx_params */
+    FIELD_PART_WORK, /* struct work_test (record/params.h): a test's own parameters */
+    FIELD_N_PARTS
+};
 
 /* What a field is used for (field.use, and the mask the functions below take) */
 #define FIELD_USE_WIRE 1u /* the worker protocol */

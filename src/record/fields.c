@@ -6,7 +6,9 @@
 #include <string.h>
 
 #include "../engine/engine.h"
+#include "../measure/kld.h"
 #include "../util/util.h"
+#include "params.h"
 
 /* -ctk/-ctv: kept as ggml spells the type */
 static int kv_type(const char *flag, const char *v, char *dst, size_t n, char *err)
@@ -114,3 +116,72 @@ const struct field fields_settings[] = {
 };
 /* clang-format on */
 const size_t fields_n_settings = QB_ARRAY_LEN(fields_settings);
+
+/* ---- a test's parameters, for the worker protocol ---- */
+
+#define WORK(m) FIELD_PART_WORK, offsetof(struct work_test, m), sizeof(((struct work_test *)0)->m)
+#define REPS    (1 << 20)
+#define W(key, type, m, lo, hi, names, help)                                                       \
+    {                                                                                              \
+        key, NULL, NULL, type, WORK(m), "", lo, hi, 0, names, NULL, NULL, "", "", help, WIRE       \
+    }
+
+static const struct field_name kind_names[] = {{"pp_tg", WORK_PP_TG},     {"sweep", WORK_SWEEP},
+                                               {"batched", WORK_BATCHED}, {"probe", WORK_PROBE},
+                                               {"ppl", WORK_PPL},         {NULL, 0}};
+static const struct field_name ppl_mode_names[] = {{"plain", WORK_PPL_PLAIN},
+                                                   {"save_base", WORK_PPL_SAVE_BASE},
+                                                   {"kld", WORK_PPL_KLD},
+                                                   {"imatrix", WORK_PPL_IMATRIX},
+                                                   {NULL, 0}};
+
+/* clang-format off */
+static const struct field work_fields[] = {
+    W("id", FIELD_INT, id, 0, BIG, NULL, "echoed back in the result"),
+    W("kind", FIELD_ENUM, kind, 0, WORK_PPL, kind_names, "the measurement"),
+    W("n_prompt", FIELD_INT, pt.n_prompt, 0, BIG, NULL, "prompt tokens"),
+    W("n_gen", FIELD_INT, pt.n_gen, 0, BIG, NULL, "generated tokens"),
+    W("n_depth", FIELD_INT, pt.n_depth, 0, BIG, NULL, "tokens already in the cache"),
+    W("reps", FIELD_INT, pt.reps, 1, REPS, NULL, "timed repetitions (auto: the most)"),
+    W("auto_reps", FIELD_BOOL, pt.auto_reps, 0, 1, NULL, "repeat until the CI target"),
+    W("min_reps", FIELD_INT, pt.min_reps, 0, REPS, NULL, "auto: fewest repetitions"),
+    W("rel_ci", FIELD_DOUBLE, pt.rel_ci, 0, 1e9, NULL, "auto: CI half-width / mean target"),
+    W("max_time_s", FIELD_DOUBLE, pt.max_time_s, 0, 1e9, NULL, "auto: seconds of repetitions"),
+    W("no_warmup", FIELD_BOOL, pt.no_warmup, 0, 1, NULL, "skip the warm-up"),
+    W("seed", FIELD_U64, pt.seed, 0, 9007199254740991.0, NULL, "random-token seed"),
+    W("delay_s", FIELD_DOUBLE, delay_s, 0, 1e9, NULL, "sleep before the test"),
+};
+static const struct field sweep_fields[] = {
+    W("n_ctx", FIELD_INT, sw.n_ctx, 1, BIG, NULL, "context cells"),
+    W("n_ubatch", FIELD_INT, sw.n_ubatch, 1, BIG, NULL, "depth step and prompt per depth"),
+    W("n_gen", FIELD_INT, sw.n_gen, 0, BIG, NULL, "generated tokens per depth"),
+    W("reps", FIELD_INT, sw.reps, 1, REPS, NULL, "repetitions per depth"),
+    W("stride", FIELD_INT, sw.stride, 1, BIG, NULL, "time every k-th depth"),
+};
+static const struct field batched_fields[] = {
+    W("pp", FIELD_INT, bt.pp, 1, BIG, NULL, "prompt tokens per sequence"),
+    W("tg", FIELD_INT, bt.tg, 1, BIG, NULL, "generation steps"),
+    W("pl", FIELD_INT, bt.pl, 1, 4096, NULL, "parallel sequences"),
+    W("shared", FIELD_BOOL, bt.shared, 0, 1, NULL, "one prompt for every sequence"),
+    W("reps", FIELD_INT, bt.reps, 1, REPS, NULL, "repetitions"),
+};
+static const struct field probe_fields[] = {
+    W("fill", FIELD_BOOL, probe_fill, 0, 1, NULL, "decode up to n_ctx"),
+};
+static const struct field ppl_fields[] = {
+    W("text", FIELD_STR, text_path, 0, 0, NULL, "the text file"),
+    W("n_ctx", FIELD_INT, pl.n_ctx, 1, BIG, NULL, "chunk size"),
+    W("n_batch", FIELD_INT, pl.n_batch, 1, BIG, NULL, "batch"),
+    W("n_chunks", FIELD_INT, pl.n_chunks, -1, BIG, NULL, "chunks (-1 all)"),
+    W("mode", FIELD_ENUM, ppl_mode, 0, WORK_PPL_IMATRIX, ppl_mode_names, "besides the PPL"),
+    W("base", FIELD_STR, base_path, 0, 0, NULL, "base log-probabilities / imatrix file"),
+    W("topk", FIELD_INT, topk, 0, KLD_TOPK_MAX, NULL, "compact base: top-k (0 full)"),
+    W("imx_output", FIELD_BOOL, imx_output, 0, 1, NULL, "imatrix: output.weight too"),
+};
+/* clang-format on */
+
+const struct field_table fields_work = {"", work_fields, QB_ARRAY_LEN(work_fields)};
+const struct field_table fields_sweep = {"sweep", sweep_fields, QB_ARRAY_LEN(sweep_fields)};
+const struct field_table fields_batched = {"batched", batched_fields, QB_ARRAY_LEN(batched_fields)};
+const struct field_table fields_probe = {"probe", probe_fields, QB_ARRAY_LEN(probe_fields)};
+const struct field_table fields_ppl = {"ppl", ppl_fields, QB_ARRAY_LEN(ppl_fields)};

@@ -13,4 +13,14 @@
 extern const struct field fields_settings[];
 extern const size_t fields_n_settings;
 
+/* The parameters of a test (struct work_test, FIELD_PART_WORK) as the worker protocol
+ * carries them: those of every test (fields_work) and those of each kind's measurement,
+ * in an object of its own (sweep, batched, probe, ppl). */
+struct field_table {
+    const char *name; /* the protocol's object ("" for the test's own level) */
+    const struct field *t;
+    size_t n;
+};
+extern const struct field_table fields_work, fields_sweep, fields_batched, fields_probe, fields_ppl;
+
 #endif

@@ -11,16 +11,16 @@
 #include "../util/json.h"
 #include "../util/util.h"
 
-/* the settings of a load (parts[FIELD_PART_LOAD]) or of a context (parts[FIELD_PART_CTX]) */
-static void put_settings(cJSON *o, const void *mp, const void *cp)
+/* the settings of a load (parts[FIELD_PART_LOAD]) */
+static void put_settings(cJSON *o, const void *mp)
 {
-    const void *parts[FIELD_N_PARTS] = {mp, cp};
+    const void *parts[FIELD_N_PARTS] = {mp, NULL, NULL};
     field_write(fields_settings, fields_n_settings, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, o);
 }
 
-static int get_settings(const cJSON *o, void *mp, void *cp, char *err)
+static int get_settings(const cJSON *o, void *mp, char *err)
 {
-    void *parts[FIELD_N_PARTS] = {mp, cp};
+    void *parts[FIELD_N_PARTS] = {mp, NULL, NULL};
     return field_read(fields_settings, fields_n_settings, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, o,
                       err);
 }
@@ -31,7 +31,7 @@ cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "op", "load");
     cJSON_AddStringToObject(o, "model", model);
-    put_settings(o, mp, NULL);
+    put_settings(o, mp);
     cJSON_AddNumberToObject(o, "numa", wl->numa);
     cJSON_AddNumberToObject(o, "prio", wl->prio);
     return o;
@@ -45,130 +45,66 @@ int proto_parse_load(const cJSON *req, const char **model, struct engine_model_p
     if (!cJSON_IsString(m))
         return set_err(err, "protocol: load without a model");
     *model = m->valuestring;
-    if (get_settings(req, mp, NULL, err) < 0 ||
-        json_get_i32(req, "numa", 0, 4, &wl->numa, err) < 0 ||
+    if (get_settings(req, mp, err) < 0 || json_get_i32(req, "numa", 0, 4, &wl->numa, err) < 0 ||
         json_get_i32(req, "prio", -1, 3, &wl->prio, err) < 0)
         return -1;
     return 0;
 }
 
+/* the table of what t's kind measures (NULL: pp_tg has no object of its own) */
+static const struct field_table *kind_table(enum work_kind k)
+{
+    switch (k) {
+    case WORK_SWEEP: return &fields_sweep;
+    case WORK_BATCHED: return &fields_batched;
+    case WORK_PROBE: return &fields_probe;
+    case WORK_PPL: return &fields_ppl;
+    case WORK_PP_TG: break;
+    }
+    return NULL;
+}
+
 cJSON *proto_run_req(const struct work_test *t)
 {
     cJSON *o = cJSON_CreateObject();
+    const void *parts[FIELD_N_PARTS] = {NULL, &t->cp, t};
     cJSON_AddStringToObject(o, "op", "run");
-    cJSON_AddNumberToObject(o, "id", t->id);
-    cJSON_AddNumberToObject(o, "kind", t->kind);
-    if (t->kind == WORK_SWEEP) {
-        cJSON *w = cJSON_AddObjectToObject(o, "sweep");
-        cJSON_AddNumberToObject(w, "n_ctx", t->sw.n_ctx);
-        cJSON_AddNumberToObject(w, "n_ubatch", t->sw.n_ubatch);
-        cJSON_AddNumberToObject(w, "n_gen", t->sw.n_gen);
-        cJSON_AddNumberToObject(w, "reps", t->sw.reps);
-        cJSON_AddNumberToObject(w, "stride", t->sw.stride);
-    } else if (t->kind == WORK_BATCHED) {
-        cJSON *w = cJSON_AddObjectToObject(o, "batched");
-        cJSON_AddNumberToObject(w, "pp", t->bt.pp);
-        cJSON_AddNumberToObject(w, "tg", t->bt.tg);
-        cJSON_AddNumberToObject(w, "pl", t->bt.pl);
-        cJSON_AddBoolToObject(w, "shared", t->bt.shared);
-        cJSON_AddNumberToObject(w, "reps", t->bt.reps);
-    } else if (t->kind == WORK_PROBE) {
-        cJSON_AddBoolToObject(o, "probe_fill", t->probe_fill);
-    } else if (t->kind == WORK_PPL) {
-        cJSON *w = cJSON_AddObjectToObject(o, "ppl");
-        cJSON_AddStringToObject(w, "text", t->text_path);
-        cJSON_AddNumberToObject(w, "n_ctx", t->pl.n_ctx);
-        cJSON_AddNumberToObject(w, "n_batch", t->pl.n_batch);
-        cJSON_AddNumberToObject(w, "n_chunks", t->pl.n_chunks);
-        cJSON_AddNumberToObject(w, "mode", t->ppl_mode);
-        cJSON_AddStringToObject(w, "base", t->base_path);
-        cJSON_AddNumberToObject(w, "topk", t->topk);
-        cJSON_AddBoolToObject(w, "imx_output", t->imx_output);
-    }
-    put_settings(o, NULL, &t->cp);
-    cJSON_AddNumberToObject(o, "delay_s", t->delay_s);
-    cJSON_AddBoolToObject(o, "auto_reps", t->pt.auto_reps);
-    cJSON_AddNumberToObject(o, "min_reps", t->pt.min_reps);
-    cJSON_AddNumberToObject(o, "rel_ci", t->pt.rel_ci);
-    cJSON_AddNumberToObject(o, "max_time_s", t->pt.max_time_s);
-    cJSON_AddNumberToObject(o, "n_prompt", t->pt.n_prompt);
-    cJSON_AddNumberToObject(o, "n_gen", t->pt.n_gen);
-    cJSON_AddNumberToObject(o, "n_depth", t->pt.n_depth);
-    cJSON_AddNumberToObject(o, "reps", t->pt.reps);
-    cJSON_AddBoolToObject(o, "no_warmup", t->pt.no_warmup);
-    cJSON_AddNumberToObject(o, "seed", (double)(t->pt.seed & ((1ull << 53) - 1)));
+    field_write(fields_work.t, fields_work.n, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, o);
+    field_write(fields_settings, fields_n_settings, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, o);
+    const struct field_table *k = kind_table(t->kind);
+    if (k)
+        field_write(k->t, k->n, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE,
+                    cJSON_AddObjectToObject(o, k->name));
     return o;
 }
 
 int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
 {
-    int64_t seed;
     memset(t, 0, sizeof(*t));
     t->cp = engine_ctx_params_default();
-    const int big = 1 << 30;
-    if (json_get_i32(req, "id", 0, big, &t->id, err) < 0 ||
-        get_settings(req, NULL, &t->cp, err) < 0 ||
-        json_get_i32(req, "n_prompt", 0, big, &t->pt.n_prompt, err) < 0 ||
-        json_get_i32(req, "n_gen", 0, big, &t->pt.n_gen, err) < 0 ||
-        json_get_i32(req, "n_depth", 0, big, &t->pt.n_depth, err) < 0 ||
-        json_get_i32(req, "reps", 1, 1 << 20, &t->pt.reps, err) < 0 ||
-        json_get_int(req, "seed", &seed, err) < 0 ||
-        json_get_i32(req, "min_reps", 0, 1 << 20, &t->pt.min_reps, err) < 0 ||
-        json_get_num(req, "rel_ci", 0, 1e9, &t->pt.rel_ci, err) < 0 ||
-        json_get_num(req, "max_time_s", 0, 1e9, &t->pt.max_time_s, err) < 0 ||
-        json_get_num(req, "delay_s", 0, 1e9, &t->delay_s, err) < 0)
+    void *parts[FIELD_N_PARTS] = {NULL, &t->cp, t};
+    if (field_read(fields_settings, fields_n_settings, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, req,
+                   err) < 0 ||
+        field_read(fields_work.t, fields_work.n, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, req, err) <
+            0)
         return -1;
-    int n_batch = (int)t->cp.n_batch, n_ctx = (int)t->cp.n_ctx;
-    t->pt.auto_reps = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "auto_reps"));
-    t->cp.n_threads_batch = t->cp.n_threads;
-    t->pt.no_warmup = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "no_warmup"));
-    t->pt.n_batch = n_batch;
-    t->pt.n_threads = t->cp.n_threads;
-    t->pt.seed = (uint64_t)seed;
-    int kind = 0;
-    if (json_get_i32(req, "kind", 0, 4, &kind, err) < 0)
-        return -1;
-    t->kind = (enum work_kind)kind;
-    if (t->kind == WORK_SWEEP) {
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "sweep");
-        if (json_get_i32(w, "n_ctx", 1, big, &t->sw.n_ctx, err) < 0 ||
-            json_get_i32(w, "n_ubatch", 1, big, &t->sw.n_ubatch, err) < 0 ||
-            json_get_i32(w, "n_gen", 0, big, &t->sw.n_gen, err) < 0 ||
-            json_get_i32(w, "reps", 1, 1 << 20, &t->sw.reps, err) < 0 ||
-            json_get_i32(w, "stride", 1, big, &t->sw.stride, err) < 0)
+    const struct field_table *k = kind_table(t->kind);
+    if (k) {
+        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, k->name);
+        if (!cJSON_IsObject(w))
+            return set_err(err, "protocol: field '%s' is missing or not an object", k->name);
+        if (field_read(k->t, k->n, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, w, err) < 0)
             return -1;
-        t->sw.n_threads = t->cp.n_threads;
-        t->sw.no_warmup = t->pt.no_warmup;
-        t->sw.seed = t->pt.seed;
-    } else if (t->kind == WORK_BATCHED) {
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "batched");
-        if (json_get_i32(w, "pp", 1, big, &t->bt.pp, err) < 0 ||
-            json_get_i32(w, "tg", 1, big, &t->bt.tg, err) < 0 ||
-            json_get_i32(w, "pl", 1, 4096, &t->bt.pl, err) < 0 ||
-            json_get_i32(w, "reps", 1, 1 << 20, &t->bt.reps, err) < 0)
-            return -1;
-        t->bt.shared = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "shared"));
-        t->bt.n_batch = n_batch;
-        t->bt.n_ctx = n_ctx;
-        t->bt.n_threads = t->cp.n_threads;
-        t->bt.no_warmup = t->pt.no_warmup;
-        t->bt.seed = t->pt.seed;
-    } else if (t->kind == WORK_PROBE) {
-        t->probe_fill = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(req, "probe_fill"));
-    } else if (t->kind == WORK_PPL) {
-        const cJSON *w = cJSON_GetObjectItemCaseSensitive(req, "ppl");
-        int mode = WORK_PPL_PLAIN;
-        if (json_get_str(w, "text", t->text_path, sizeof(t->text_path), err) < 0 ||
-            json_get_i32(w, "n_ctx", 1, big, &t->pl.n_ctx, err) < 0 ||
-            json_get_i32(w, "n_batch", 1, big, &t->pl.n_batch, err) < 0 ||
-            json_get_i32(w, "n_chunks", -1, big, &t->pl.n_chunks, err) < 0 ||
-            json_get_i32(w, "mode", 0, WORK_PPL_IMATRIX, &mode, err) < 0 ||
-            json_get_str(w, "base", t->base_path, sizeof(t->base_path), err) < 0 ||
-            json_get_i32(w, "topk", 0, KLD_TOPK_MAX, &t->topk, err) < 0)
-            return -1;
-        t->ppl_mode = (enum work_ppl_mode)mode;
-        t->imx_output = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(w, "imx_output"));
     }
+    /* what follows from the above: one context's batch and threads for every part */
+    t->cp.n_threads_batch = t->cp.n_threads;
+    t->pt.n_batch = (int)t->cp.n_batch;
+    t->pt.n_threads = t->cp.n_threads;
+    t->sw.n_threads = t->bt.n_threads = t->cp.n_threads;
+    t->sw.no_warmup = t->bt.no_warmup = t->pt.no_warmup;
+    t->sw.seed = t->bt.seed = t->pt.seed;
+    t->bt.n_batch = (int)t->cp.n_batch;
+    t->bt.n_ctx = (int)t->cp.n_ctx;
     return 0;
 }
 
