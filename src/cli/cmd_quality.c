@@ -44,10 +44,9 @@ static const char quality_help[] =
     "  --base FILE                 KL-divergence against a base model's log-probabilities\n"
     "                              (ours, full or compact, or llama-perplexity's); the tokens\n"
     "                              come from FILE, -f is not needed; prints\n"
-    "                              llama-perplexity's statistics\n"
-    "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -lm --timeout -o --progress -v as in\n"
-    "  sweep; several models (-m A -m B, -m A,B) each give a row, e.g. quants against --base)\n"
-    "\n" QB_EXIT_CODES_HELP;
+    "                              llama-perplexity's statistics\n";
+
+static const char quality_help_tail[] = "\n" QB_EXIT_CODES_HELP;
 
 static const struct table_col quality_cols[] = {
     {"model_type", "model", -30, TABLE_INT},   {"n_ctx", "n_ctx", 6, TABLE_INT},
@@ -167,7 +166,15 @@ static int quality_main(int argc, char **argv, char **cfp)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool used = false;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            /* the shared settings' flags from their table: every one quality takes */
             fputs(quality_help, stdout);
+            static const char *const own[] = {"-c", "-b", NULL}; /* quality's, above */
+            fputs("  (and -m", stdout);
+            single_opts_flag_names(stdout, own);
+            fputs("\n  --timeout -o --progress -v as in sweep; several models (-m A -m B, -m A,B)\n"
+                  "  each give a row, e.g. quants against --base)\n",
+                  stdout);
+            fputs(quality_help_tail, stdout);
             return QB_EXIT_OK;
         }
         if (!strcmp(a, "-f") || !strcmp(a, "--file")) {

@@ -32,6 +32,21 @@ void single_opts_help(FILE *fp)
           fp);
 }
 
+void single_opts_flag_names(FILE *fp, const char *const *skip)
+{
+    for (size_t i = 0; i < fields_n_settings; i++) {
+        const struct field *f = &fields_settings[i];
+        const char *name = f->flag ? f->flag : f->lflag;
+        if (!(f->use & FIELD_USE_FLAG) || !name)
+            continue;
+        bool skipped = false;
+        for (const char *const *k = skip; *k; k++)
+            skipped |= !strcmp(*k, name);
+        if (!skipped)
+            fprintf(fp, " %s", name);
+    }
+}
+
 void single_opts_init(struct single_opts *o)
 {
     memset(o, 0, sizeof(*o));

@@ -43,6 +43,9 @@ int single_opts_flag(struct single_opts *o, const char *a, const char *v, bool *
 /* Print the shared part of the help text: -m, the flags of the settings table
  * (record/fields.c), then -r ... -v. */
 void single_opts_help(FILE *fp);
+/* " -ub -t -ngl ...": the short flags (long where none) of the shared settings, but those
+ * in skip (NULL-terminated), to fp */
+void single_opts_flag_names(FILE *fp, const char *const *skip);
 
 /* Check every model file and the flags against it (o->model is the first model after);
  * prints the error and returns the exit code, or 0 when all is well. cmd names the command

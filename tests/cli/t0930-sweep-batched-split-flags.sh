@@ -45,6 +45,10 @@ for c in sweep batched; do
     expect_out_has "  -ts, --tensor-split A/B/..  proportions per GPU [0]"
     expect_out_has "  -dev, --device D0/D1/..     devices to offload to, none, or auto [auto]"
 done
+# quality names the shared flags it takes from the same table, the new ones among them
+run "$QB" quality --help
+expect_rc 0
+expect_out_has "  (and -m -ub -t -ngl -ncmoe -ot -fa -ctk -ctv -nkvo -sm -mg -ts -dev -lm"
 # bad values: bench's errors, word for word
 long=$(printf 'a%.0s' $(seq 300))
 chk() {
