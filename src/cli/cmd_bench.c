@@ -135,6 +135,7 @@ static const int ctx_order[] = {12, 13, 14, 15, 17, 16, 1, 2, 3, 0};
 struct dim {
     const struct field *f;
     size_t n;            /* values given; 0: the default alone */
+    size_t cap;          /* values vals has room for */
     unsigned char *vals; /* n values of f->size bytes, as they lie in their struct */
 };
 
@@ -222,9 +223,18 @@ static void set_int(const struct field *f, unsigned char *p, int x)
         *(int *)p = x;
 }
 
+/* room for n more values in d (lists of a flag's 100000 values grow once, not per value) */
+static void dim_reserve(struct dim *d, size_t n)
+{
+    if (d->n + n > d->cap) {
+        d->cap = d->n + n > 2 * d->cap ? d->n + n : 2 * d->cap;
+        d->vals = xrealloc(d->vals, d->cap * d->f->size);
+    }
+}
+
 static void dim_push(struct dim *d, const unsigned char *v)
 {
-    d->vals = xrealloc(d->vals, (d->n + 1) * d->f->size);
+    dim_reserve(d, 1);
     memcpy(d->vals + d->n * d->f->size, v, d->f->size);
     d->n++;
 }
@@ -261,6 +271,7 @@ static int dim_parse(struct dim *d, const char *a, const char *v, bool mmp, int 
         struct int_list l = {0};
         rc = int_list_parse(&l, a, v, lo == LO_TABLE ? (int)f->lo : lo,
                             (int)(f->flag_hi ? f->flag_hi : f->hi), err);
+        dim_reserve(d, l.n);
         for (size_t i = 0; i < l.n && rc == 0; i++) {
             set_int(f, p, l.v[i]);
             dim_push(d, p);
@@ -268,6 +279,7 @@ static int dim_parse(struct dim *d, const char *a, const char *v, bool mmp, int 
         int_list_release(&l);
     } else { /* strings and -ts's proportions, each checked as the table says */
         rc = str_list_parse(&items, a, v, err);
+        dim_reserve(d, items.n);
         for (size_t i = 0; i < items.n && rc == 0; i++)
             if ((rc = field_parse_flag(f, a, items.v[i], parts, err)) == 0)
                 dim_push(d, p);

@@ -676,7 +676,7 @@ int cmd_quantize(int argc, char **argv)
     struct rung *rg = xcalloc((size_t)n_r, sizeof(*rg));
     int failed = 0;
     {
-        int src_ft;
+        int src_ft = -1;
         uint64_t bytes = 0, params = 0;
         rg[0].path = xstrdup(q.model);
         rg[0].ok = measure && gguf_facts(q.model, &src_ft, &bytes, &params, err) == 0;

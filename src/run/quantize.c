@@ -23,9 +23,10 @@ int run_quantize(const struct quantize_params *qp, struct quantize_result *res, 
     bool ok = w && worker_call(w, req, qp->timeout_s, &resp, err) == 0;
     const cJSON *ev = cJSON_GetObjectItemCaseSensitive(resp, "ev");
     if (ok && !(cJSON_IsString(ev) && !strcmp(ev->valuestring, "result"))) {
+        struct json_reader jr = {0};
         char why[QB_ERR_LEN];
-        if (json_get_str(resp, "msg", why, sizeof(why), err) == 0)
-            snprintf(err, QB_ERR_LEN, "%s", why); /* the worker's reason */
+        jr_str(&jr, resp, "msg", why, sizeof(why));
+        snprintf(err, QB_ERR_LEN, "%s", jr.failed ? jr.err : why); /* the worker's reason */
         ok = false;
     }
     double ns = 0;

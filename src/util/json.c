@@ -87,7 +87,9 @@ static void jr_fail(struct json_reader *r, const char *key, const char *what)
 double jr_num(struct json_reader *r, const cJSON *o, const char *key)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsNumber(it) || !isfinite(it->valuedouble)) {
+    if (cJSON_IsNull(it))
+        return NAN; /* cJSON writes a NaN or an infinity as null: present, not a number */
+    if (!cJSON_IsNumber(it)) {
         jr_fail(r, key, "not a number");
         return 0;
     }
@@ -97,11 +99,11 @@ double jr_num(struct json_reader *r, const cJSON *o, const char *key)
 void jr_str(struct json_reader *r, const cJSON *o, const char *key, char *dst, size_t n)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(it) || strlen(it->valuestring) >= n) {
-        jr_fail(r, key, "not a string that fits");
+    if (!cJSON_IsString(it)) {
+        jr_fail(r, key, "not a string");
         if (n)
             dst[0] = '\0';
         return;
     }
-    snprintf(dst, n, "%s", it->valuestring);
+    snprintf(dst, n, "%s", it->valuestring); /* a longer one is cut, as messages are */
 }

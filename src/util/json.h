@@ -20,9 +20,10 @@ int json_get_str(const cJSON *o, const char *key, char *dst, size_t n, char *err
 cJSON *json_u64_array(const uint64_t *v, int n);
 
 /* A reader of many fields with a sticky error: a field that is missing or of the wrong
- * type (or too long for dst) reads as 0 / "" and marks the reader failed with the first
- * such field named in err; the caller checks failed once, after the last read. A missing
- * field is never taken for 0.
+ * type reads as 0 / "" and marks the reader failed with the first such field named in
+ * err; the caller checks failed once, after the last read. A missing field is never taken
+ * for 0. A number written as null (cJSON's NaN and infinities) reads as NaN; a string
+ * longer than dst is cut to fit.
  *
  *   struct json_reader jr = {0};
  *   row->ctx_ns = (uint64_t)jr_num(&jr, resp, "ctx_ns");
