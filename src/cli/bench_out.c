@@ -36,12 +36,6 @@ static void on_row(void *ud, struct bench_row *row)
         st->also(st->also_ud, row);
 }
 
-static bool on_stop(void *ud)
-{
-    (void)ud;
-    return dbrun_stopped();
-}
-
 static void fmt_duration(double s, char *buf, size_t n)
 {
     if (s >= 3600)
@@ -87,7 +81,7 @@ void bench_out_begin(struct bench_out *out, const struct bench_plan *plan, bool 
 
 struct bench_sink bench_out_sink(struct bench_out *out)
 {
-    return (struct bench_sink){on_start, on_row, on_stop, out};
+    return (struct bench_sink){on_start, on_row, dbrun_stopped_cb, out};
 }
 
 int bench_out_end(struct bench_out *out)

@@ -168,12 +168,6 @@ static void on_row(void *ud, const struct runner *rn, const struct batched_param
     progress_update(bo->prog, ++bo->n_done);
 }
 
-static bool on_stop(void *ud)
-{
-    (void)ud;
-    return dbrun_stopped();
-}
-
 int cmd_batched(int argc, char **argv)
 {
     struct single_opts o;
@@ -241,7 +235,7 @@ int cmd_batched(int argc, char **argv)
     progress_begin(&prog, o.progress, "batched", "test",
                    (long)(o.n_models * npp.n * ntg.n * npl.n));
     struct batched_out bo = {&o, &out, &prog, 0, 0, 0, 0};
-    struct batched_sink sink = {on_row, on_stop, &bo};
+    struct batched_sink sink = {on_row, dbrun_stopped_cb, &bo};
     struct batched_grid g = {
         npp.v,
         ntg.v,

@@ -127,12 +127,6 @@ static void on_point(void *ud, const struct runner *rn, const struct sweep_point
     cJSON_Delete(row);
 }
 
-static bool on_stop(void *ud)
-{
-    (void)ud;
-    return dbrun_stopped(); /* a row that cannot be stored stops the run */
-}
-
 /* the sweep of o->model: its rows into out, its noisy rows and rows added to *n_noisy and
  * *n_rows; the exit code */
 static int sweep_model(const struct single_opts *o, int n_gen, int stride, struct table_out *out,
@@ -149,7 +143,7 @@ static int sweep_model(const struct single_opts *o, int n_gen, int stride, struc
     struct progress prog;
     progress_begin(&prog, o->progress, what, "depth", 0);
     struct sweep_out so = {o, (int)o->cp.n_ubatch, n_gen, 0, out, &prog, n_noisy, n_rows};
-    struct sweep_sink sink = {on_depth, on_point, on_stop, &so};
+    struct sweep_sink sink = {on_depth, on_point, dbrun_stopped_cb, &so};
     int n_points;
     enum bench_status status;
     char err[QB_ERR_LEN];

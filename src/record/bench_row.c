@@ -91,3 +91,17 @@ void bench_row_finish(struct bench_row *r)
     r->t_tg_ns = mean_u64(r->tg_ns, r->n);
     r->noisy = r->status == BENCH_STATUS_OK && stats_noisy(&r->ts);
 }
+
+void bench_test_name(const struct bench_row *r, char *buf, size_t n)
+{
+    const struct pp_tg_params *p = &r->t.pt;
+    int k;
+    if (p->n_prompt > 0 && p->n_gen == 0)
+        k = snprintf(buf, n, "pp%d", p->n_prompt);
+    else if (p->n_gen > 0 && p->n_prompt == 0)
+        k = snprintf(buf, n, "tg%d", p->n_gen);
+    else
+        k = snprintf(buf, n, "pp%d+tg%d", p->n_prompt, p->n_gen);
+    if (p->n_depth > 0 && k > 0 && (size_t)k < n)
+        snprintf(buf + k, n - (size_t)k, " @ d%d", p->n_depth);
+}

@@ -69,4 +69,8 @@ enum bench_status bench_status_of(enum qb_kind k, bool at_load);
  * database take them from here. Again after samples were added. */
 void bench_row_finish(struct bench_row *r);
 
+/* The test's name as llama-bench prints it: "pp512", "tg128", "pp512+tg128", with
+ * " @ d2048" for a depth; into buf */
+void bench_test_name(const struct bench_row *r, char *buf, size_t n);
+
 #endif

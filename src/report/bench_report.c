@@ -56,20 +56,6 @@ static const char *load_mode_name(int use_mmap)
     return use_mmap == 1 ? "mmap" : use_mmap == 0 ? "none" : "auto";
 }
 
-static void test_name(const struct bench_row *r, char *buf, size_t n)
-{
-    const struct pp_tg_params *p = &r->t.pt;
-    int k;
-    if (p->n_prompt > 0 && p->n_gen == 0)
-        k = snprintf(buf, n, "pp%d", p->n_prompt);
-    else if (p->n_gen > 0 && p->n_prompt == 0)
-        k = snprintf(buf, n, "tg%d", p->n_gen);
-    else
-        k = snprintf(buf, n, "pp%d+tg%d", p->n_prompt, p->n_gen);
-    if (p->n_depth > 0 && k > 0 && (size_t)k < n)
-        snprintf(buf + k, n - (size_t)k, " @ d%d", p->n_depth);
-}
-
 static cJSON *num_array(const double *v, int n)
 {
     cJSON *a = cJSON_CreateArray();
@@ -301,7 +287,7 @@ static void md_value(const struct bench_row *r, const char *name, char *v, size_
     else if (!strcmp(name, "lm"))
         snprintf(v, n, "%s", load_mode_name(r->mp.use_mmap));
     else if (!strcmp(name, "test"))
-        test_name(r, v, n);
+        bench_test_name(r, v, n);
     else if (!strcmp(name, "t/s")) {
         if (ok) {
             snprintf(v, n, "%.2f ± %.2f", r->ts.mean, r->ts.stddev);

@@ -149,16 +149,6 @@ static void row_init(const struct bench_state *st, const struct bench_group *g, 
     walltime_rfc3339(r->test_time, sizeof(r->test_time));
 }
 
-void bench_test_name(const struct bench_row *r, char *buf, size_t n)
-{
-    const struct pp_tg_params *p = &r->t.pt;
-    int k = p->n_gen == 0      ? snprintf(buf, n, "pp%d", p->n_prompt)
-            : p->n_prompt == 0 ? snprintf(buf, n, "tg%d", p->n_gen)
-                               : snprintf(buf, n, "pp%d+tg%d", p->n_prompt, p->n_gen);
-    if (p->n_depth && k > 0 && (size_t)k < n)
-        snprintf(buf + k, n - (size_t)k, " @ d%d", p->n_depth);
-}
-
 /* Append the samples of part (a later pass of the same test) to row */
 static void row_merge(struct bench_row *row, struct bench_row *part)
 {

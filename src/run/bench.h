@@ -67,7 +67,4 @@ void bench_plan_free(struct bench_plan *p);
  * every test of its group the same way. */
 void bench_run(const struct bench_plan *p, const struct bench_sink *sink);
 
-/* "pp512", "tg128", "pp512+tg128", with " @ d2048" for a depth; into buf */
-void bench_test_name(const struct bench_row *r, char *buf, size_t n);
-
 #endif

@@ -152,6 +152,12 @@ bool dbrun_stopped(void)
     return db.stopped;
 }
 
+bool dbrun_stopped_cb(void *ud)
+{
+    (void)ud;
+    return dbrun_stopped();
+}
+
 bool dbrun_should_stop(void)
 {
     return db.stopped || sig_caught();

@@ -25,6 +25,9 @@ void dbrun_row(const char *kind, const cJSON *row);
 
 /* True once a row could not be stored */
 bool dbrun_stopped(void);
+/* dbrun_stopped() as a run function's stop callback (ud unused): a row that cannot be
+ * stored stops the measuring */
+bool dbrun_stopped_cb(void *ud);
 /* True when the measuring loops stop: a row could not be stored, or SIGINT/SIGTERM came */
 bool dbrun_should_stop(void);
 
