@@ -91,6 +91,10 @@ struct engine_ctx_params engine_ctx_params_default(void);
  * model's weights, a context's cache or compute buffers, a decode's), else
  * QB_KIND_RUNTIME. */
 enum qb_kind engine_last_error_kind(void);
+/* Forget the last failure's kind (RUNTIME again): a caller about to run something that
+ * may fail for reasons of its own, not the engine's, calls this first, so an earlier
+ * failure's kind (an OOM) is not reported for it */
+void engine_clear_error_kind(void);
 
 /* Initialize backends and route llama.cpp's log into ours; call once per process. */
 void engine_global_init(int verbosity);

@@ -133,6 +133,11 @@ enum qb_kind engine_last_error_kind(void)
     return err_kind;
 }
 
+void engine_clear_error_kind(void)
+{
+    err_kind = QB_KIND_RUNTIME;
+}
+
 static int log_verbosity;
 /* the last cause of an error llama.cpp logged, to explain a NULL or failure it returns
  * (cleared by log_clear before each call that can fail) */

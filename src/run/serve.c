@@ -523,6 +523,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     uint64_t ctx_ns = 0;
     if (proto_parse_run(req, &t, err) < 0)
         return send_error(-1, QB_KIND_RUNTIME, err);
+    engine_clear_error_kind(); /* a failure of this test is of its own kind, not an earlier one's */
     if (maybe_fault(model, NULL))
         return send_error(t.id, QB_KIND_OOM, "test fault 'oom' injected: out of memory");
     /* bench creates a context per test, as llama-bench; batched keeps one for all its

@@ -92,6 +92,11 @@ enum qb_kind engine_last_error_kind(void)
     return fake_kind;
 }
 
+void engine_clear_error_kind(void)
+{
+    fake_kind = QB_KIND_RUNTIME;
+}
+
 /* a decode that fails as fake_cfg asks */
 static int decode_fail(char *err)
 {

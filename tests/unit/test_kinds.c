@@ -6,6 +6,7 @@
 #include "../../src/record/bench_row.h"
 #include "../../src/run/runner.h"
 #include "../../src/util/exit.h"
+#include "fake_engine.h"
 #include "test.h"
 
 void test_error_kinds(void)
@@ -60,4 +61,19 @@ void test_error_kinds(void)
         runner_release(&rn);
     }
     unsetenv("QB_TEST_FAULT");
+
+    /* an engine failure's kind lasts until the next one, or until it is cleared: the
+     * worker clears it before each test, so a later failure of the test's own (not the
+     * engine's) is not reported as the earlier OOM */
+    struct engine *e = fake_engine_open();
+    struct fake_engine_cfg saved = fake_cfg;
+    fake_cfg.fail_decode_after = 0;
+    fake_cfg.fail_oom = true;
+    int32_t tok = 1;
+    CHECK(engine_decode(e, &tok, 1, err) < 0 && engine_last_error_kind() == QB_KIND_OOM);
+    engine_clear_error_kind();
+    CHECK(engine_last_error_kind() == QB_KIND_RUNTIME);
+    engine_close(e);
+    fake_cfg = saved;
+    fake_engine_reset();
 }
