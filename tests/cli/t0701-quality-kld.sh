@@ -17,7 +17,7 @@ expect_rc 0
 cmp llama.bin ours.bin || fail "our base file differs from llama-perplexity's"
 ls ours.bin.tmp.* 2>/dev/null && fail "temporary file left behind"
 # each tool reads the other's file
-ref_run l2.log l2.log "grep -q 'Same top p' l2.log" \
+ref_run l2.log l2.log "grep -q '^Same top p:' l2.log" \
     "$LLAMA_BINDIR/llama-perplexity" -t 2 -m "$q4" -c 128 -b 128 --kl-divergence-base ours.bin --kl-divergence ||
     fail "llama-perplexity --kl-divergence"
 run "$QB" quality -m "$q4" --base llama.bin -b 128 -t 2 -o json
