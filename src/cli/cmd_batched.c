@@ -15,7 +15,7 @@
 #include "../util/log.h"
 #include "../util/procmem.h"
 #include "../util/stats.h"
-#include "args.h"
+#include "../record/args.h"
 #include "cmd.h"
 #include "single.h"
 

@@ -15,7 +15,7 @@
 #include "../run/bench.h"
 #include "../run/runner.h"
 #include "../util/log.h"
-#include "args.h"
+#include "../record/args.h"
 #include "bench_out.h"
 #include "cmd.h"
 

@@ -25,7 +25,7 @@
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
-#include "args.h"
+#include "../record/args.h"
 #include "bench_out.h"
 #include "cmd.h"
 #include "single.h"

@@ -14,7 +14,7 @@
 #include "../gguf/gguf.h"
 #include "../util/rng.h"
 #include "../util/sig.h"
-#include "args.h"
+#include "../record/args.h"
 #include "cmd.h"
 
 #ifndef QB_DEFAULT_VOCAB

@@ -10,7 +10,7 @@
 #include "../record/fields.h"
 #include "../run/runner.h"
 #include "../util/util.h"
-#include "args.h"
+#include "../record/args.h"
 #include "cmd.h"
 
 void single_opts_help(FILE *fp)

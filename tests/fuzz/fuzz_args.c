@@ -4,7 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "../../src/cli/args.h"
+#include "../../src/record/args.h"
 #include "../../src/cli/single.h"
 #include "../../src/report/table.h"
 #include "../../src/util/util.h"

@@ -1,7 +1,7 @@
 /* util/stats and util/args */
 #include <stdlib.h>
 
-#include "../../src/cli/args.h"
+#include "../../src/record/args.h"
 #include "../../src/util/stats.h"
 #include "../../src/util/util.h"
 #include "test.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../record/field.h" /* flag_kv_type, flag_override_spec */
+#include "field.h" /* flag_kv_type, flag_override_spec */
 
 struct int_list {
     int *v;
