@@ -193,9 +193,11 @@ static cJSON *group_json(const cJSON *cells, const char *name, const cJSON *sett
         ttft = positive_of(pp, "t_pp_ns") / 1e6;
     add_num(o, "ttft_ms", ttft);
 
-    /* load times of the bench rows in plan order: the first read of the file is cold */
-    double cold = NAN, warm_sum = 0;
-    int n_warm = 0;
+    /* the loads of the bench rows in plan order: the first read of the file is cold. Rows
+     * measured by one worker share its load (the same load_ns to the nanosecond), which
+     * is counted once */
+    double *loads = NULL, warm_sum = 0;
+    int n_loads = 0;
     cJSON_ArrayForEach (c, cells) {
         if (!in_group(c, name) || !is_status(c, "ok"))
             continue;
@@ -205,16 +207,20 @@ static cJSON *group_json(const cJSON *cells, const char *name, const cJSON *sett
             double ns = positive_of(row, "load_ns");
             if (!k || strcmp(k, "bench") != 0 || !row_ok(row) || isnan(ns))
                 continue;
-            if (isnan(cold)) {
-                cold = ns / 1e9;
-            } else {
+            bool seen = false;
+            for (int i = 0; i < n_loads && !seen; i++)
+                seen = loads[i] == ns;
+            if (seen)
+                continue;
+            loads = xrealloc(loads, (size_t)(n_loads + 1) * sizeof(double));
+            loads[n_loads++] = ns;
+            if (n_loads > 1)
                 warm_sum += ns / 1e9;
-                n_warm++;
-            }
         }
     }
-    add_num(o, "load_cold_s", cold);
-    add_num(o, "load_warm_s", n_warm ? warm_sum / n_warm : NAN);
+    add_num(o, "load_cold_s", n_loads ? loads[0] / 1e9 : NAN);
+    add_num(o, "load_warm_s", n_loads > 1 ? warm_sum / (n_loads - 1) : NAN);
+    free(loads);
     add_num(o, "peak_host_mib", host / MIB);
     add_num(o, "peak_gpu_mib", gpu / MIB);
 

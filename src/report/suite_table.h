@@ -21,8 +21,9 @@
  *   has an ok bench row: the mean of its per-repetition t/s and the half-width of their
  *   95% interval
  * - ttft_ms: the first pp+tg bench row's mean TTFT, else the pp row's mean prompt time
- * - load: the group's bench rows' load times in plan order: the first (the file's first
- *   read) is cold, the mean of the later ones warm
+ * - load: the group's bench rows' load times in plan order, rows that share a worker's
+ *   load counted once: the first (the file's first read) is cold, the mean of the later
+ *   ones warm
  * - peak memory: the largest rss_peak_bytes / mem_gpu_bytes of the group's rows (no GPU
  *   memory: unknown)
  * - quality: the first quality row's ppl, ppl_err, kld.kld and 100 * kld.same_top;

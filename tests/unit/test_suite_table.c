@@ -21,7 +21,8 @@ static cJSON *json_q(const char *text)
     return j;
 }
 
-/* g1: tiny-Q4_0 at -t 2, every test ok; g2: odd|name-Q8_0 at -t 4 with an -ot, its pp
+/* g1: tiny-Q4_0 at -t 2, every test ok, pp and tg measured by one worker (one load);
+ * g2: odd|name-Q8_0 at -t 4 with an -ot, its pp
  * without a size, its tg crashed and its quality cell not stored yet */
 static const char cells_text[] =
     "[{'idx':0,'key':'k0','group':'g1','model':'/m/tiny-Q4_0.gguf','test':'pp512',"
@@ -34,7 +35,7 @@ static const char cells_text[] =
     "  'settings':{'n_threads':2,'n_gpu_layers':0,'flash_attn':0},'status':'ok','reason':'',"
     "  'stderr_tail':'','duration_s':2,'measured_in':1,'rows':[{'kind':'bench','row':{"
     "   'status':'ok','n_prompt':0,'n_gen':128,'model_size':536870912,'model_n_params':1e9,"
-    "   'samples_ts':[20,22],'load_ns':0.5e9,'rss_peak_bytes':1610612736,'mem_gpu_bytes':0}}]},"
+    "   'samples_ts':[20,22],'load_ns':2.5e9,'rss_peak_bytes':1610612736,'mem_gpu_bytes':0}}]},"
     " {'idx':2,'key':'k2','group':'g1','model':'/m/tiny-Q4_0.gguf','test':'pp512+tg128',"
     "  'settings':{'n_threads':2,'n_gpu_layers':0,'flash_attn':0},'status':'ok','reason':'',"
     "  'stderr_tail':'','duration_s':2,'measured_in':1,'rows':[{'kind':'bench','row':{"
@@ -70,7 +71,7 @@ static const char want_md[] =
     "peak host MiB | peak GPU MiB | PPL | KLD | same top % | prompts | failed |\n"
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
     "| tiny-Q4_0.gguf | n_threads=2 | 0.50 | 4.29 | 100.00 ± 4.97 | 21.00 ± 12.71 | 12.50 | "
-    "2.50/0.60 | 1536.00 | - | 12.3457 ± 0.12346 | 0.012346 | 95.12 | 0.80 |  |\n"
+    "2.50/0.70 | 1536.00 | - | 12.3457 ± 0.12346 | 0.012346 | 95.12 | 0.80 |  |\n"
     "| odd\\|name-Q8_0.gguf | n_threads=4 tensor_buft_overrides=exps=CPU\\|x | - | - | "
     "200.00 ± 12.99 | - | 2.56 | 1.00 | - | 2048.00 | - | - | - | - | "
     "tg128:crashed,quality:missing |\n";
@@ -78,7 +79,7 @@ static const char want_md[] =
 static const char want_csv[] =
     "model,settings,size GiB,bpw,pp t/s,tg t/s,TTFT ms,load s (cold/warm),peak host MiB,"
     "peak GPU MiB,PPL,KLD,same top %,prompts,failed\n"
-    "tiny-Q4_0.gguf,n_threads=2,0.50,4.29,100.00 ± 4.97,21.00 ± 12.71,12.50,2.50/0.60,"
+    "tiny-Q4_0.gguf,n_threads=2,0.50,4.29,100.00 ± 4.97,21.00 ± 12.71,12.50,2.50/0.70,"
     "1536.00,-,12.3457 ± 0.12346,0.012346,95.12,0.80,\n"
     "odd|name-Q8_0.gguf,n_threads=4 tensor_buft_overrides=exps=CPU|x,-,-,200.00 ± 12.99,-,"
     "2.56,1.00,-,2048.00,-,-,-,-,\"tg128:crashed,quality:missing\"\n";
@@ -88,7 +89,7 @@ static const char want_json[] =
     "  'settings':{'n_threads':2},'size_gib':0.5,'bpw':4.294967296,"
     "  'pp_test':'pp512','pp_ts':100,'pp_ci95':4.96867641664592,"
     "  'tg_test':'tg128','tg_ts':21,'tg_ci95':12.706,'ttft_ms':12.5,"
-    "  'load_cold_s':2.5,'load_warm_s':0.6,'peak_host_mib':1536,'peak_gpu_mib':null,"
+    "  'load_cold_s':2.5,'load_warm_s':0.7,'peak_host_mib':1536,'peak_gpu_mib':null,"
     "  'ppl':12.3456789,'ppl_err':0.123456,'kld':0.0123456,'same_top_pct':95.12,'prompts':0.8,"
     "  'failed':[]},"
     " {'group':'g2','model':'odd|name-Q8_0.gguf','model_path':'/m/odd|name-Q8_0.gguf',"
