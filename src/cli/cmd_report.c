@@ -9,6 +9,7 @@
 
 #include "../report/compare.h"
 #include "../report/memsum.h"
+#include "../report/suite_table.h"
 #include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/dbrun.h"
@@ -17,6 +18,7 @@
 
 static const char report_help[] =
     "usage: quantbench report [FILTER...] [flags]\n"
+    "       quantbench report --suite RUN [--db PATH] [-o md|csv|json]\n"
     "\n"
     "Prints stored result rows. A FILTER is a run id, a label, or KEY=VALUE[,KEY=VALUE]\n"
     "with keys run, label, kind, model, quant, build or any setting (n_threads=8, t=8,\n"
@@ -34,6 +36,12 @@ static const char report_help[] =
     "                     rungs no smaller rung beats on KLD marked as the frontier (html:\n"
     "                     charts of size against KLD and against t/s)\n"
     "  --runs             list the runs (id, label, command, times, status, rows)\n"
+    "  --suite RUN        the table to share of a suite run ('quantbench run'; RUN: its id,\n"
+    "                     its label or 'last'): one row per model x settings of its plan\n"
+    "                     with size, bits per weight, pp/tg t/s (± the 95% interval), TTFT,\n"
+    "                     load time (cold/warm), peak host and GPU memory, PPL, KLD, same\n"
+    "                     top %, prompts score and the cells that failed; '-' where no\n"
+    "                     stored row gives a figure (md, csv or json)\n"
     "  --all              include failed rows (default: status ok only)\n"
     "\n" QB_EXIT_CODES_HELP;
 
@@ -535,9 +543,45 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
     text_table_end(&t);
 }
 
+/* report --suite RUN: the suite table of a suite run (RUN: id, label or "last") */
+static int report_suite(struct store *st, const char *run, enum bench_fmt fmt)
+{
+    char err[QB_ERR_LEN];
+    bool last = strcmp(run, "last") == 0;
+    int64_t id = last ? store_last_suite_run(st) : store_find_run(st, run);
+    if (id == 0) {
+        if (last)
+            error("no suite run in the database");
+        else
+            error("no run '%s' in the database", run);
+        return QB_EXIT_INPUT;
+    }
+    int is = store_suite_json(st, id, NULL, err);
+    if (is < 0)
+        return error("%s", err);
+    if (is == 0) {
+        error("run %lld is not a suite run", (long long)id);
+        return QB_EXIT_INPUT;
+    }
+    cJSON *cells = NULL;
+    if (store_suite_cells(st, id, &cells, err) < 0)
+        return error("%s", err);
+    const cJSON *c, *r;
+    cJSON_ArrayForEach (c, cells)
+        cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(c, "rows"))
+            mem_summary_fix_row(cJSON_GetObjectItemCaseSensitive(r, "row"));
+    int ret = QB_EXIT_OK;
+    if (suite_table_write(stdout, cells, fmt, err) < 0)
+        ret = error("%s", err);
+    cJSON_Delete(cells);
+    if (ret == QB_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
+        ret = error("cannot write results to stdout");
+    return ret;
+}
+
 int cmd_report(int argc, char **argv)
 {
-    const char *db_path = NULL;
+    const char *db_path = NULL, *suite = NULL;
     enum bench_fmt fmt = BENCH_FMT_MD;
     bool html = false, runs = false, all = false;
     char **specs = xcalloc((size_t)argc + 1, sizeof(char *));
@@ -548,7 +592,8 @@ int cmd_report(int argc, char **argv)
             fputs(report_help, stdout);
             goto out_free;
         }
-        if (strcmp(a, "--db") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0) {
+        if (strcmp(a, "--db") == 0 || strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
+            strcmp(a, "--suite") == 0) {
             if (i + 1 >= argc) {
                 ret = usage_error("report", "'%s' needs a value", a);
                 goto out_free;
@@ -556,6 +601,8 @@ int cmd_report(int argc, char **argv)
             const char *v = argv[++i];
             if (strcmp(a, "--db") == 0) {
                 db_path = v;
+            } else if (strcmp(a, "--suite") == 0) {
+                suite = v;
             } else {
                 char err[QB_ERR_LEN];
                 if (bench_fmt_flag(v, BENCH_FMTS_ROWS | BENCH_FMT_BIT(BENCH_FMT_HTML), NULL, &fmt,
@@ -580,6 +627,14 @@ int cmd_report(int argc, char **argv)
         ret = usage_error("report", "--runs lists the runs as md, csv, json or jsonl, not html");
         goto out_free;
     }
+    if (suite && (runs || n_specs > 0)) {
+        ret = usage_error("report", "--suite shows one suite run: no FILTER, no --runs");
+        goto out_free;
+    }
+    if (suite && fmt != BENCH_FMT_MD && fmt != BENCH_FMT_CSV && fmt != BENCH_FMT_JSON) {
+        ret = usage_error("report", "--suite writes md, csv or json");
+        goto out_free;
+    }
     char err[QB_ERR_LEN];
     struct store_filter *f = xcalloc((size_t)n_specs + 1, sizeof(*f));
     for (int k = 0; k < n_specs; k++) {
@@ -598,6 +653,10 @@ int cmd_report(int argc, char **argv)
     if (!st) {
         ret = open_rc;
         error("%s", err);
+        goto out;
+    }
+    if (suite) {
+        ret = report_suite(st, suite, fmt);
         goto out;
     }
     if (runs) {

@@ -78,6 +78,22 @@ static const char *const migrations[] = {
     "ALTER TABLE models ADD COLUMN file_type TEXT;",
     /* 3: a run that failed says why (a row that could not be stored, ...) */
     "ALTER TABLE runs ADD COLUMN reason TEXT;",
+    /* 4: suite runs (quantbench run): the suite and its plan of cells, each finished cell
+     * with its rows (cell_id), and the events another process follows the run by */
+    "CREATE TABLE suites(run_id INTEGER PRIMARY KEY REFERENCES runs(id), suite TEXT NOT NULL);"
+    "CREATE TABLE suite_plan(run_id INTEGER NOT NULL REFERENCES runs(id), idx INTEGER NOT NULL,"
+    " key TEXT NOT NULL, grp TEXT NOT NULL, model TEXT NOT NULL, test TEXT NOT NULL,"
+    " settings TEXT NOT NULL, PRIMARY KEY(run_id, idx));"
+    "CREATE TABLE cells(id INTEGER PRIMARY KEY, key TEXT NOT NULL,"
+    " run_id INTEGER NOT NULL REFERENCES runs(id), model TEXT NOT NULL, test TEXT NOT NULL,"
+    " settings TEXT NOT NULL, status TEXT NOT NULL, reason TEXT NOT NULL,"
+    " stderr_tail TEXT NOT NULL, started REAL NOT NULL, ended REAL NOT NULL);"
+    "CREATE INDEX cells_key ON cells(key);"
+    "ALTER TABLE results ADD COLUMN cell_id INTEGER;"
+    "CREATE INDEX results_cell ON results(cell_id) WHERE cell_id IS NOT NULL;"
+    "CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL,"
+    " cell INTEGER, kind TEXT NOT NULL, payload TEXT NOT NULL, time REAL NOT NULL);"
+    "CREATE INDEX events_run ON events(run_id, id);",
 };
 
 _Static_assert(QB_ARRAY_LEN(migrations) == STORE_SCHEMA_VERSION, "one migration per version");
@@ -1535,8 +1551,11 @@ struct add_result_arg {
     const char *kind;
     const cJSON *row;
     int line;
+    int64_t cell_id; /* the suite cell it belongs to, 0 for none */
 };
 
+/* Insert one result row (inside a transaction: store_add_result's own, or
+ * store_add_cell's with the cell's rows) */
 static int add_result_body(struct store *s, void *arg, char *err)
 {
     const struct add_result_arg *a = arg;
@@ -1544,6 +1563,14 @@ static int add_result_body(struct store *s, void *arg, char *err)
     const char *kind = a->kind;
     const cJSON *row = a->row;
     int line = a->line;
+    if (!kind || !kind[0]) {
+        s->code = 0;
+        return set_err(err, "database '%s': a result row has no kind", s->path);
+    }
+    if (!cJSON_IsObject(row)) {
+        s->code = 0;
+        return set_err(err, "database '%s': a %s result row is not a JSON object", s->path, kind);
+    }
     static const char *const
         k_prompt[] = {"n_prompt", "pp", NULL},
         *const k_gen[] = {"n_gen", "tg", NULL}, *const k_depth[] = {"n_depth", "n_kv", NULL},
@@ -1562,9 +1589,10 @@ static int add_result_body(struct store *s, void *arg, char *err)
                            "INSERT INTO results(run_id, kind, test, model_id, build_id, host_id, "
                            "status, reason, n_prompt, n_gen, n_depth, n_batch, n_ubatch, "
                            "n_threads, n_gpu_layers, type_k, type_v, flash_attn, n_parallel, "
-                           "avg_ts, stddev_ts, n_samples, settings, row, created, source_line) "
+                           "avg_ts, stddev_ts, n_samples, settings, row, created, source_line, "
+                           "cell_id) "
                            "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
-                           "?18,?19,?20,?21,?22,?23,?24,?25,?26)",
+                           "?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
                            -1, &st, NULL) != SQLITE_OK) {
         db_err(s, err, "cannot prepare the result");
         goto out;
@@ -1608,6 +1636,7 @@ static int add_result_body(struct store *s, void *arg, char *err)
     sqlite3_bind_text(st, 24, text, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 25, now, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int(st, 26, line);
+    bind_id(st, 27, a->cell_id);
     if (sqlite3_step(st) != SQLITE_DONE) {
         db_err(s, err, "cannot insert the result");
         goto out;
@@ -1623,8 +1652,391 @@ out:
 int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJSON *row, int line,
                      char *err)
 {
-    struct add_result_arg a = {run_id, kind, row, line};
+    struct add_result_arg a = {run_id, kind, row, line, 0};
     return write_tx(s, add_result_body, &a, err);
+}
+
+/* ---------------------------------------------------------------- suites */
+
+/* Wall-clock time, unix seconds (events; cells bring their own) */
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Whether text is a JSON object (a plan's or cell's settings, a suite) */
+static bool json_object_text(const char *text)
+{
+    cJSON *j = text ? cJSON_Parse(text) : NULL;
+    bool ok = cJSON_IsObject(j);
+    cJSON_Delete(j);
+    return ok;
+}
+
+/* A statement's failure inside a write: -1 with err, the statement finalized */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *err)
+{
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : db_err(s, err, what);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+struct add_plan_arg {
+    int64_t run_id;
+    const char *suite_json;
+    const struct store_plan_cell *c;
+    int n;
+};
+
+static int add_plan_body(struct store *s, void *arg, char *err)
+{
+    const struct add_plan_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO suites(run_id, suite) VALUES(?1, ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the suite");
+    sqlite3_bind_int64(st, 1, a->run_id);
+    sqlite3_bind_text(st, 2, a->suite_json, -1, SQLITE_TRANSIENT);
+    if (step_done(s, st, "cannot store the suite", err) < 0)
+        return -1;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO suite_plan(run_id, idx, key, grp, model, test, settings) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the plan");
+    for (int i = 0; i < a->n; i++) {
+        const struct store_plan_cell *c = &a->c[i];
+        sqlite3_reset(st);
+        sqlite3_bind_int64(st, 1, a->run_id);
+        sqlite3_bind_int(st, 2, c->idx);
+        sqlite3_bind_text(st, 3, c->key, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 4, c->group, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 5, c->model, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 6, c->test, -1, SQLITE_TRANSIENT);
+        sqlite3_bind_text(st, 7, c->settings, -1, SQLITE_TRANSIENT);
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            char what[64];
+            snprintf(what, sizeof(what), "cannot store plan cell %d", c->idx);
+            db_err(s, err, what);
+            sqlite3_finalize(st);
+            return -1;
+        }
+    }
+    sqlite3_finalize(st);
+    return 0;
+}
+
+int store_add_plan(struct store *s, int64_t run_id, const char *suite_json,
+                   const struct store_plan_cell *c, int n, char *err)
+{
+    if (!json_object_text(suite_json))
+        return set_err(err, "database '%s': run %lld: the suite is not a JSON object", s->path,
+                       (long long)run_id);
+    for (int i = 0; i < n; i++) {
+        if (!c[i].key || !c[i].group || !c[i].model || !c[i].test)
+            return set_err(err,
+                           "database '%s': run %lld: plan cell %d lacks its key, group, "
+                           "model or test",
+                           s->path, (long long)run_id, c[i].idx);
+        if (!json_object_text(c[i].settings))
+            return set_err(err,
+                           "database '%s': run %lld: plan cell %d: settings are not a JSON object",
+                           s->path, (long long)run_id, c[i].idx);
+    }
+    struct add_plan_arg a = {run_id, suite_json, c, n};
+    return write_tx(s, add_plan_body, &a, err);
+}
+
+/* The statuses a cell may end with (store.h) */
+static bool cell_status_known(const char *st)
+{
+    static const char *const known[] = {"ok",          "crashed", "oom",        "timeout",
+                                        "load_failed", "error",   "interrupted"};
+    for (size_t i = 0; st && i < QB_ARRAY_LEN(known); i++)
+        if (strcmp(st, known[i]) == 0)
+            return true;
+    return false;
+}
+
+struct add_cell_arg {
+    int64_t run_id;
+    const struct store_cell *c;
+    const char *const *kinds;
+    const cJSON *const *rows;
+    int n;
+    int64_t cell_id;
+};
+
+static int add_cell_body(struct store *s, void *arg, char *err)
+{
+    struct add_cell_arg *a = arg;
+    const struct store_cell *c = a->c;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO cells(key, run_id, model, test, settings, status, reason, "
+                           "stderr_tail, started, ended) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the cell");
+    sqlite3_bind_text(st, 1, c->key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, a->run_id);
+    sqlite3_bind_text(st, 3, c->model, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, c->test, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, c->settings, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 6, c->status, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 7, c->reason ? c->reason : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 8, c->stderr_tail ? c->stderr_tail : "", -1, SQLITE_TRANSIENT);
+    sqlite3_bind_double(st, 9, c->started);
+    sqlite3_bind_double(st, 10, c->ended);
+    if (step_done(s, st, "cannot store the cell", err) < 0)
+        return -1;
+    a->cell_id = sqlite3_last_insert_rowid(s->db);
+    for (int i = 0; i < a->n; i++) {
+        struct add_result_arg r = {a->run_id, a->kinds[i], a->rows[i], 0, a->cell_id};
+        if (add_result_body(s, &r, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
+int store_add_cell(struct store *s, int64_t run_id, const struct store_cell *c,
+                   const char *const *kinds, const cJSON *const *rows, int n, int64_t *cell_id,
+                   char *err)
+{
+    if (!c->key || !c->model || !c->test)
+        return set_err(err, "database '%s': run %lld: a cell lacks its key, model or test", s->path,
+                       (long long)run_id);
+    if (!json_object_text(c->settings))
+        return set_err(err, "database '%s': cell %s: settings are not a JSON object", s->path,
+                       c->key);
+    if (!cell_status_known(c->status))
+        return set_err(err, "database '%s': cell %s: unknown status '%s'", s->path, c->key,
+                       c->status ? c->status : "(none)");
+    struct add_cell_arg a = {run_id, c, kinds, rows, n, 0};
+    if (write_tx(s, add_cell_body, &a, err) < 0)
+        return -1;
+    if (cell_id)
+        *cell_id = a.cell_id;
+    return 0;
+}
+
+int store_find_cell(struct store *s, const char *key, char *status, size_t n, double *duration_s,
+                    char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT status, ended - started FROM cells WHERE key = ?1 "
+                           "ORDER BY id DESC LIMIT 1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the cell lookup");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        if (status && n > 0)
+            snprintf(status, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        if (duration_s)
+            *duration_s = sqlite3_column_double(st, 1);
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = db_err(s, err, "cell lookup failed");
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+struct add_event_arg {
+    int64_t run_id;
+    int cell;
+    const char *kind, *payload;
+    double time;
+};
+
+static int add_event_body(struct store *s, void *arg, char *err)
+{
+    const struct add_event_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT INTO events(run_id, cell, kind, payload, time) "
+                           "VALUES(?1,?2,?3,?4,?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the event");
+    sqlite3_bind_int64(st, 1, a->run_id);
+    if (a->cell >= 0)
+        sqlite3_bind_int(st, 2, a->cell);
+    else
+        sqlite3_bind_null(st, 2);
+    sqlite3_bind_text(st, 3, a->kind, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, a->payload, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 5, a->time);
+    return step_done(s, st, "cannot store the event", err);
+}
+
+int store_add_event(struct store *s, int64_t run_id, int cell, const char *kind,
+                    const cJSON *payload, char *err)
+{
+    if (!kind || !kind[0])
+        return set_err(err, "database '%s': run %lld: an event has no kind", s->path,
+                       (long long)run_id);
+    if (payload && !cJSON_IsObject(payload))
+        return set_err(err, "database '%s': run %lld: event '%s': the payload is not an object",
+                       s->path, (long long)run_id, kind);
+    char *text = payload ? cJSON_PrintUnformatted(payload) : xstrdup("{}");
+    struct add_event_arg a = {run_id, cell, kind, text, unix_now()};
+    int ret = write_tx(s, add_event_body, &a, err);
+    free(text);
+    return ret;
+}
+
+/* A parsed JSON text, or an empty object when it is none */
+static cJSON *json_or_empty(const unsigned char *text)
+{
+    cJSON *j = text ? cJSON_Parse((const char *)text) : NULL;
+    if (!cJSON_IsObject(j)) {
+        cJSON_Delete(j);
+        j = cJSON_CreateObject();
+    }
+    return j;
+}
+
+int store_events(struct store *s, int64_t run_id, int64_t after_id, cJSON **events, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT id, run_id, cell, kind, payload, time FROM events "
+                           "WHERE (?1 = 0 OR run_id = ?1) AND id > ?2 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the events");
+    sqlite3_bind_int64(st, 1, run_id);
+    sqlite3_bind_int64(st, 2, after_id);
+    cJSON *arr = cJSON_CreateArray();
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddNumberToObject(o, "id", (double)sqlite3_column_int64(st, 0));
+        cJSON_AddNumberToObject(o, "run_id", (double)sqlite3_column_int64(st, 1));
+        if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+            cJSON_AddNullToObject(o, "cell");
+        else
+            cJSON_AddNumberToObject(o, "cell", sqlite3_column_int(st, 2));
+        cJSON_AddStringToObject(o, "kind", (const char *)sqlite3_column_text(st, 3));
+        cJSON_AddItemToObject(o, "payload", json_or_empty(sqlite3_column_text(st, 4)));
+        cJSON_AddNumberToObject(o, "time", sqlite3_column_double(st, 5));
+        cJSON_AddItemToArray(arr, o);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) {
+        cJSON_Delete(arr);
+        return db_err(s, err, "event query failed");
+    }
+    *events = arr;
+    return 0;
+}
+
+int store_suite_json(struct store *s, int64_t run_id, char **suite_json, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT suite FROM suites WHERE run_id = ?1", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_err(s, err, "cannot prepare the suite lookup");
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st), ret = 0;
+    if (rc == SQLITE_ROW) {
+        if (suite_json)
+            *suite_json = xstrdup((const char *)sqlite3_column_text(st, 0));
+        ret = 1;
+    } else if (rc != SQLITE_DONE) {
+        ret = db_err(s, err, "suite lookup failed");
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int64_t store_last_suite_run(struct store *s)
+{
+    int64_t id = 0;
+    if (pragma_int(s->db, "SELECT coalesce(max(run_id), 0) FROM suites", &id) < 0)
+        return 0;
+    return id;
+}
+
+/* The rows of a stored cell, oldest first, as [{"kind", "row"}] into the cell object o */
+static int cell_rows(struct store *s, sqlite3_stmt *st, int64_t cell_id, cJSON *o, char *err)
+{
+    sqlite3_reset(st);
+    sqlite3_bind_int64(st, 1, cell_id);
+    cJSON *rows = cJSON_AddArrayToObject(o, "rows");
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddStringToObject(r, "kind", (const char *)sqlite3_column_text(st, 0));
+        cJSON_AddItemToObject(r, "row", json_or_empty(sqlite3_column_text(st, 1)));
+        cJSON_AddItemToArray(rows, r);
+    }
+    return rc == SQLITE_DONE ? 0 : db_err(s, err, "cell rows query failed");
+}
+
+int store_suite_cells(struct store *s, int64_t run_id, cJSON **cells, char *err)
+{
+    int is = store_suite_json(s, run_id, NULL, err);
+    if (is <= 0)
+        return is < 0 ? -1 : set_err(err, "run %lld is not a suite run", (long long)run_id);
+    /* the newest cell of each key: the highest id (ids only grow) */
+    static const char sql[] =
+        "SELECT p.idx, p.key, p.grp, p.model, p.test, p.settings, c.id, c.status, c.reason, "
+        "c.stderr_tail, c.ended - c.started, c.run_id FROM suite_plan p "
+        "LEFT JOIN cells c ON c.id = (SELECT max(id) FROM cells WHERE key = p.key) "
+        "WHERE p.run_id = ?1 ORDER BY p.idx";
+    sqlite3_stmt *st = NULL, *rs = NULL;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT kind, row FROM results WHERE cell_id = ?1 ORDER BY id",
+                           -1, &rs, NULL) != SQLITE_OK) {
+        db_err(s, err, "cannot prepare the suite's cells");
+        sqlite3_finalize(st);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, run_id);
+    cJSON *arr = cJSON_CreateArray();
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddItemToArray(arr, o);
+        cJSON_AddNumberToObject(o, "idx", sqlite3_column_int(st, 0));
+        static const char *const names[] = {"key", "group", "model", "test"};
+        for (int k = 0; k < 4; k++)
+            cJSON_AddStringToObject(o, names[k], (const char *)sqlite3_column_text(st, 1 + k));
+        cJSON_AddItemToObject(o, "settings", json_or_empty(sqlite3_column_text(st, 5)));
+        bool stored = sqlite3_column_type(st, 6) != SQLITE_NULL;
+        if (!stored) {
+            cJSON_AddStringToObject(o, "status", "missing");
+            cJSON_AddStringToObject(o, "reason", "");
+            cJSON_AddStringToObject(o, "stderr_tail", "");
+            cJSON_AddNullToObject(o, "duration_s");
+            cJSON_AddNullToObject(o, "measured_in");
+            cJSON_AddArrayToObject(o, "rows");
+            continue;
+        }
+        static const char *const texts[] = {"status", "reason", "stderr_tail"};
+        for (int k = 0; k < 3; k++)
+            cJSON_AddStringToObject(o, texts[k], (const char *)sqlite3_column_text(st, 7 + k));
+        cJSON_AddNumberToObject(o, "duration_s", sqlite3_column_double(st, 10));
+        cJSON_AddNumberToObject(o, "measured_in", (double)sqlite3_column_int64(st, 11));
+        if (cell_rows(s, rs, sqlite3_column_int64(st, 6), o, err) < 0) {
+            ret = -1;
+            break;
+        }
+    }
+    if (ret == 0 && rc != SQLITE_DONE)
+        ret = db_err(s, err, "suite cells query failed");
+    sqlite3_finalize(st);
+    sqlite3_finalize(rs);
+    if (ret < 0) {
+        cJSON_Delete(arr);
+        return -1;
+    }
+    *cells = arr;
+    return 0;
 }
 
 /* ---------------------------------------------------------------- queries */

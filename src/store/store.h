@@ -1,9 +1,10 @@
 /* The results database: SQLite, WAL mode, a schema version with migrations from the
  * first version on. One run per command invocation; hosts, builds and models are kept
  * once and referenced; every result row keeps its full JSON (settings, samples,
- * metadata) besides indexed columns for the common settings. Each result is written
- * in its own transaction, so a killed writer loses at most the row in flight; any
- * number of processes may write at once (writes wait for each other's locks).
+ * metadata) besides indexed columns for the common settings. Each result (a suite's
+ * cell with its rows) is written in its own transaction, so a killed writer loses at
+ * most the row (cell) in flight; any number of processes may write at once (writes
+ * wait for each other's locks).
  * This is the only file set that includes sqlite3.h; rows go in and out as cJSON. */
 #ifndef QB_STORE_H
 #define QB_STORE_H
@@ -12,7 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_APPLICATION_ID 0x51424e43 /* "QBNC" in the SQLite header */
 
 struct store;
@@ -71,11 +72,72 @@ int store_run_end_why(struct store *s, int64_t run_id, const char *status, const
                       char *err);
 
 /* Add one result row of kind ("bench", "sweep", "batched", "quality", "ctxmax", "mem")
- * to a run in one transaction: its build, model and GPUs are taken from the row's
+ * (a JSON object) to a run in one transaction: its build, model and GPUs are taken from the row's
  * fields (build_commit, model_id, gpu_info, ...). line is the source line of an
  * imported row (0 otherwise). The row is borrowed. */
 int store_add_result(struct store *s, int64_t run_id, const char *kind, const cJSON *row, int line,
                      char *err);
+
+/* ---- suite runs (quantbench run): a plan of cells, each one model x settings x test
+ * with a content key; a cell that finished is stored with its rows in one transaction,
+ * so a rerun skips the keys stored (in any run) and a killed run loses at most the cell
+ * in flight. Every state change is also an event, for another process to follow. */
+
+struct store_plan_cell {
+    int idx;              /* 0.. in run order */
+    const char *key;      /* the cell's content key */
+    const char *group;    /* its model x settings group: a row of the table to share */
+    const char *model;    /* the model's path */
+    const char *test;     /* "pp512", "tg128", "pp512+tg128", "mem", "quality", "sweep", ... */
+    const char *settings; /* a JSON object's text: the cell's settings */
+};
+/* A suite run's suite (JSON object text) and its plan, every cell in run order, in one
+ * transaction (all or nothing); strings are borrowed. Once per run: a second plan for
+ * the same run fails. -1 with err also when the suite or a cell's settings is not a JSON
+ * object or a cell lacks a string. */
+int store_add_plan(struct store *s, int64_t run_id, const char *suite_json,
+                   const struct store_plan_cell *c, int n, char *err);
+
+struct store_cell {
+    const char *key, *model, *test, *settings; /* as in its plan cell */
+    const char *status;      /* ok, crashed, oom, timeout, load_failed, error, interrupted */
+    const char *reason;      /* "" when ok (NULL: "") */
+    const char *stderr_tail; /* the worker's last stderr lines, "" when none (NULL: "") */
+    double started, ended;   /* unix time, seconds */
+};
+/* A finished cell and its result rows (rows[i] of kind kinds[i], as store_add_result takes
+ * them, each with results.cell_id set) in one transaction, retried like store_tx: all of
+ * it is stored or none. *cell_id (may be NULL) is the new cell. Everything is borrowed.
+ * -1 with err (nothing stored) also for a status not listed above, settings that are not
+ * a JSON object, a row without a kind or one that is not an object. */
+int store_add_cell(struct store *s, int64_t run_id, const struct store_cell *c,
+                   const char *const *kinds, const cJSON *const *rows, int n, int64_t *cell_id,
+                   char *err);
+/* The newest stored cell with this key, in any run: 1 with its status (into status, n
+ * bytes; may be NULL) and duration (ended - started, seconds; may be NULL), 0 when there
+ * is none, -1 with err */
+int store_find_cell(struct store *s, const char *key, char *status, size_t n, double *duration_s,
+                    char *err);
+/* One event (payload borrowed, a JSON object; NULL = {}) in its own short transaction,
+ * timed now (unix seconds); cell: the plan idx, -1 for the run itself */
+int store_add_event(struct store *s, int64_t run_id, int cell, const char *kind,
+                    const cJSON *payload, char *err);
+/* Events of run_id (0 = every run) with id > after_id, oldest first: a JSON array (the
+ * caller frees) of {"id", "run_id", "cell" (null for the run), "kind", "payload": {...},
+ * "time"} */
+int store_events(struct store *s, int64_t run_id, int64_t after_id, cJSON **events, char *err);
+/* A suite run's cells: its plan in order, each with the newest stored cell of its key
+ * (from any run) and that cell's result rows: a JSON array (the caller frees) of {"idx",
+ * "key", "group", "model", "test", "settings": {...}, "status" ("missing" when none is
+ * stored), "reason", "stderr_tail", "duration_s", "measured_in" (run id; both null when
+ * missing), "rows": [{"kind", "row": {...}}]}. -1 with err when run_id has no plan
+ * ("run N is not a suite run"). */
+int store_suite_cells(struct store *s, int64_t run_id, cJSON **cells, char *err);
+/* 1 when run_id is a suite run, with its suite's JSON text in *suite_json (the caller
+ * frees; suite_json may be NULL), 0 when it is not, -1 with err */
+int store_suite_json(struct store *s, int64_t run_id, char **suite_json, char *err);
+/* The newest suite run (the highest id with a plan); 0 when there is none */
+int64_t store_last_suite_run(struct store *s);
 
 /* The settings rows are matched on (compare) and can be filtered by (compare, report):
  * the row field, llama-bench's short flag for it and its long flag or table column

@@ -10,7 +10,7 @@ run "$QB" bench -m "$m" -p 16 -n 4 -t 1,2 -r 2 --label main
 expect_rc 0 "bench"
 [ -f quantbench.db ] || fail "no ./quantbench.db"
 [ "$(q quantbench.db 'PRAGMA journal_mode')" = wal ] || fail "not WAL"
-[ "$(q quantbench.db 'PRAGMA user_version')" = 3 ] || fail "schema version"
+[ "$(q quantbench.db 'PRAGMA user_version')" = 4 ] || fail "schema version"
 [ "$(q quantbench.db "SELECT count(*) FROM results r JOIN runs u ON u.id = r.run_id WHERE u.label = 'main' AND r.kind = 'bench' AND r.status = 'ok'")" = 4 ] ||
     fail "4 bench rows under label main"
 [ "$(q quantbench.db "SELECT status || ' ' || command FROM runs")" = "ok bench" ] || fail "run status"
@@ -75,7 +75,7 @@ q foreign.db 'CREATE TABLE t(x); INSERT INTO t VALUES (1)'
 refuse foreign.db "'foreign.db' is not a quantbench database (an SQLite file of another application; left untouched)"
 cp other.db newer.db
 q newer.db 'PRAGMA user_version = 7'
-refuse newer.db "database 'newer.db' has schema version 7, newer than this quantbench knows (3); left untouched"
+refuse newer.db "database 'newer.db' has schema version 7, newer than this quantbench knows (4); left untouched"
 cp other.db corrupt.db
 python3 - corrupt.db <<'PY'
 import sys

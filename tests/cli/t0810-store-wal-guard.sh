@@ -57,7 +57,7 @@ expect_rc 0 "import into newer.db"
 [ ! -e newer.db-wal ] || fail "setup: newer.db has a -wal after a clean close"
 python3 -c "import sqlite3,os;c=sqlite3.connect('newer.db');c.execute('PRAGMA user_version=9');c.execute('CREATE TABLE t_v9(x)');c.commit();os._exit(0)"
 [ -s newer.db-wal ] || fail "setup: no -wal"
-refuse newer.db "database 'newer.db' has schema version 9, newer than this quantbench knows (3); left untouched"
+refuse newer.db "database 'newer.db' has schema version 9, newer than this quantbench knows (4); left untouched"
 
 # the same with a newer quantbench's writer alive and holding the database open
 python3 - <<'PY' &
@@ -65,7 +65,7 @@ import sqlite3, time, os
 c = sqlite3.connect('live.db', isolation_level=None)
 c.execute('PRAGMA journal_mode=WAL')
 c.execute('PRAGMA application_id=%d' % 0x51424e43)
-c.execute('PRAGMA user_version=4')
+c.execute('PRAGMA user_version=5')
 c.execute('CREATE TABLE future(x)')
 open('live.ready', 'w').close()
 while not os.path.exists('live.done'):
@@ -73,7 +73,7 @@ while not os.path.exists('live.done'):
 PY
 py=$!
 for _ in $(seq 1 200); do [ -e live.ready ] && break; sleep 0.05; done
-refuse live.db "database 'live.db' has schema version 4, newer than this quantbench knows (3); left untouched"
+refuse live.db "database 'live.db' has schema version 5, newer than this quantbench knows (4); left untouched"
 touch live.done
 wait $py
 

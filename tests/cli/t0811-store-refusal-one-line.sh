@@ -37,7 +37,7 @@ run "$QB" import sb.jsonl --db good.db
 expect_rc 0 "import"
 cp good.db newer.db
 q newer.db 'PRAGMA user_version = 7'
-one_line newer.db "quantbench: error: database 'newer\.db' has schema version 7, newer than this quantbench knows \(3\); left untouched"
+one_line newer.db "quantbench: error: database 'newer\.db' has schema version 7, newer than this quantbench knows \(4\); left untouched"
 
 # damaged in the middle of its pages: SQLite's quick_check reports many problems
 for i in 1 2 3 4 5 6; do "$QB" import sb.jsonl --db corrupt.db >/dev/null || fail "import $i"; done

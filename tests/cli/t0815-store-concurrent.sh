@@ -31,7 +31,7 @@ check() {
     [ "$(q "$1" "SELECT count(*) FROM runs")" = "$2" ] || fail "$1: runs not ok"
     [ "$(q "$1" "SELECT count(*) FROM (SELECT run_id FROM results GROUP BY run_id HAVING count(*) = $3)")" = "$2" ] ||
         fail "$1: a run lost rows: $(q "$1" 'SELECT run_id, count(*) FROM results GROUP BY run_id')"
-    [ "$(q "$1" 'PRAGMA user_version')" = 3 ] || fail "$1: schema version"
+    [ "$(q "$1" 'PRAGMA user_version')" = 4 ] || fail "$1: schema version"
     ls "$1".new-* >/dev/null 2>&1 && fail "$1: a half-made database left beside it"
     return 0
 }
@@ -53,7 +53,7 @@ done
 # a schema-2 database that all 8 migrate at once
 run "$QB" import sb.jsonl --db v2.db --label first
 expect_rc 0 "setup import"
-q v2.db 'ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
+q v2.db 'DROP TABLE events; DROP TABLE cells; DROP TABLE suite_plan; DROP TABLE suites; DROP INDEX results_cell; ALTER TABLE results DROP COLUMN cell_id; ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
 for round in 1 2 3; do
     rm -f old.db*
     cp v2.db old.db

@@ -18,12 +18,13 @@ int test_failures;
     X(pp_tg_counts) X(pp_tg_depth) X(pp_tg_depth_cache) X(pp_tg_auto_reps) X(pp_tg_decode_error) X(worker_roundtrip) X(worker_death) \
     X(bench_row_stats) X(bench_report_md) X(bench_report_json) X(bench_row_noisy) \
     X(sweep_sequence) X(batched_layout) X(batched_speeds) X(ppl_method) X(sha256) \
-    X(store_rows) X(store_migrate) X(store_stray_tx) X(store_refuse) X(ratio_ci) X(compare_metrics) \
+    X(store_rows) X(store_migrate) X(store_stray_tx) X(store_refuse) \
+    X(store_suite) X(store_cell_atomic) X(store_migrate_v3) X(ratio_ci) X(compare_metrics) \
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
     X(mem_probe) X(mem_run_estimate) X(ctxmax_run) \
     X(field_json) X(field_strict) X(field_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
-    X(error_kinds)
+    X(error_kinds) X(suite_table)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);

@@ -394,3 +394,295 @@ void test_compare_metrics(void)
     cJSON_Delete(ja);
     cJSON_Delete(jb);
 }
+
+/* a key of 64 hex digits from a short name, as the suite makes them */
+static const char *cell_key(const char *name, char *buf)
+{
+    snprintf(buf, 65, "%-64s", name);
+    for (char *p = buf; *p; p++)
+        if (*p == ' ')
+            *p = '0';
+    return buf;
+}
+
+static const char *jstr_of(const cJSON *o, const char *k)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+static double jnum_of(const cJSON *o, const char *k)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(it) ? it->valuedouble : -12345;
+}
+
+/* Plan, cells and events in and out: a suite run's cells with the newest stored cell of
+ * each key (from any run) and its rows; the rest missing; a rerun's cell wins */
+void test_store_suite(void)
+{
+    char err[QB_ERR_LEN], ka[65], kb[65], kc[65];
+    struct store *s = store_open(":memory:", 0, err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int64_t r1 = 0, r2 = 0, plain = 0;
+    CHECK(store_run_begin(s, "bench", "[]", NULL, NULL, &plain, err) == 0);
+    CHECK(store_run_begin(s, "run", "[\"run\",\"s.json\"]", "suite", NULL, &r1, err) == 0);
+    struct store_plan_cell plan[] = {
+        {0, cell_key("a", ka), "g1", "/m/a.gguf", "pp512", "{\"n_threads\":2}"},
+        {1, cell_key("b", kb), "g1", "/m/a.gguf", "tg128", "{\"n_threads\":2}"},
+        {2, cell_key("c", kc), "g2", "/m/b.gguf", "mem", "{}"},
+    };
+    CHECK(store_add_plan(s, r1, "{\"models\":[\"a\",\"b\"]}", plan, 3, err) == 0);
+    /* once per run */
+    CHECK(store_add_plan(s, r1, "{}", plan, 1, err) < 0);
+    /* bad settings text: nothing stored */
+    struct store_plan_cell bad = {0, ka, "g", "m", "t", "[1]"};
+    CHECK(store_add_plan(s, plain, "{}", &bad, 1, err) < 0);
+    CHECK(strstr(err, "settings are not a JSON object") != NULL);
+    char *suite = NULL;
+    CHECK(store_suite_json(s, r1, &suite, err) == 1 && suite &&
+          strcmp(suite, "{\"models\":[\"a\",\"b\"]}") == 0);
+    free(suite);
+    CHECK(store_suite_json(s, plain, NULL, err) == 0);
+    CHECK(store_last_suite_run(s) == r1);
+
+    char status[32] = "";
+    double dur = -1;
+    CHECK(store_find_cell(s, ka, status, sizeof(status), &dur, err) == 0);
+
+    cJSON *a = bench_row(512, 0, 100, "abc"), *b = bench_row(0, 128, 20, "abc");
+    const char *kinds[] = {"bench"};
+    const cJSON *rows_a[] = {a};
+    struct store_cell ca = {ka, "/m/a.gguf", "pp512", "{\"n_threads\":2}", "ok", "",
+                            "", 100,         102.5};
+    int64_t id_a = 0;
+    CHECK(store_add_cell(s, r1, &ca, kinds, rows_a, 1, &id_a, err) == 0 && id_a > 0);
+    struct store_cell cb = {.key = kb,
+                            .model = "/m/a.gguf",
+                            .test = "tg128",
+                            .settings = "{\"n_threads\":2}",
+                            .status = "crashed",
+                            .reason = "worker died (signal 9)",
+                            .stderr_tail = "last line\n",
+                            .started = 103,
+                            .ended = 104};
+    CHECK(store_add_cell(s, r1, &cb, NULL, NULL, 0, NULL, err) == 0);
+    /* an unknown status is refused */
+    struct store_cell cx = cb;
+    cx.status = "skipped";
+    CHECK(store_add_cell(s, r1, &cx, NULL, NULL, 0, NULL, err) < 0);
+    CHECK(strstr(err, "unknown status 'skipped'") != NULL);
+
+    CHECK(store_find_cell(s, ka, status, sizeof(status), &dur, err) == 1);
+    CHECK_STR(status, "ok");
+    CHECK_NEAR(dur, 2.5, 1e-9);
+    CHECK(store_find_cell(s, kb, status, sizeof(status), &dur, err) == 1);
+    CHECK_STR(status, "crashed");
+
+    cJSON *cells = NULL;
+    CHECK(store_suite_cells(s, r1, &cells, err) == 0 && cJSON_GetArraySize(cells) == 3);
+    const cJSON *c0 = cJSON_GetArrayItem(cells, 0), *c1 = cJSON_GetArrayItem(cells, 1),
+                *c2 = cJSON_GetArrayItem(cells, 2);
+    CHECK(jnum_of(c0, "idx") == 0 && jnum_of(c2, "idx") == 2);
+    CHECK_STR(jstr_of(c0, "key"), ka);
+    CHECK_STR(jstr_of(c0, "group"), "g1");
+    CHECK_STR(jstr_of(c0, "model"), "/m/a.gguf");
+    CHECK_STR(jstr_of(c0, "test"), "pp512");
+    CHECK(jnum_of(cJSON_GetObjectItem(c0, "settings"), "n_threads") == 2);
+    CHECK_STR(jstr_of(c0, "status"), "ok");
+    CHECK_NEAR(jnum_of(c0, "duration_s"), 2.5, 1e-9);
+    CHECK(jnum_of(c0, "measured_in") == r1);
+    const cJSON *rows = cJSON_GetObjectItem(c0, "rows");
+    CHECK(cJSON_GetArraySize(rows) == 1);
+    CHECK_STR(jstr_of(cJSON_GetArrayItem(rows, 0), "kind"), "bench");
+    CHECK(jnum_of(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "row"), "n_prompt") == 512);
+    CHECK_STR(jstr_of(c1, "status"), "crashed");
+    CHECK_STR(jstr_of(c1, "reason"), "worker died (signal 9)");
+    CHECK_STR(jstr_of(c1, "stderr_tail"), "last line\n");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(c1, "rows")) == 0);
+    CHECK_STR(jstr_of(c2, "status"), "missing");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(c2, "duration_s")));
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(c2, "measured_in")));
+    CHECK(cJSON_IsArray(cJSON_GetObjectItem(c2, "rows")));
+    cJSON_Delete(cells);
+
+    /* a rerun (another run, the same plan) stores the crashed cell again: the newest wins
+     * in both runs' tables; the first run's cell a is still found from the second */
+    CHECK(store_run_begin(s, "run", "[]", "suite", NULL, &r2, err) == 0);
+    CHECK(store_add_plan(s, r2, "{}", plan, 3, err) == 0);
+    const cJSON *rows_b[] = {b};
+    cb.status = "ok";
+    cb.reason = "";
+    cb.started = 200;
+    cb.ended = 201;
+    CHECK(store_add_cell(s, r2, &cb, kinds, rows_b, 1, NULL, err) == 0);
+    CHECK(store_find_cell(s, kb, status, sizeof(status), &dur, err) == 1);
+    CHECK_STR(status, "ok");
+    CHECK_NEAR(dur, 1, 1e-9);
+    CHECK(store_last_suite_run(s) == r2);
+    for (int k = 0; k < 2; k++) {
+        CHECK(store_suite_cells(s, k ? r2 : r1, &cells, err) == 0);
+        c0 = cJSON_GetArrayItem(cells, 0);
+        c1 = cJSON_GetArrayItem(cells, 1);
+        CHECK(jnum_of(c0, "measured_in") == r1);
+        CHECK(jnum_of(c1, "measured_in") == r2);
+        CHECK_STR(jstr_of(c1, "status"), "ok");
+        rows = cJSON_GetObjectItem(c1, "rows");
+        CHECK(cJSON_GetArraySize(rows) == 1);
+        CHECK(jnum_of(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "row"), "n_gen") == 128);
+        cJSON_Delete(cells);
+    }
+    /* cell rows are result rows too, with their cell; rows of other commands have none */
+    struct store_filter f = {.run_id = r2};
+    CHECK(store_query(s, &f, &cells, err) == 0 && cJSON_GetArraySize(cells) == 1);
+    cJSON_Delete(cells);
+    CHECK(store_add_result(s, plain, "bench", a, 0, err) == 0);
+
+    /* not a suite run */
+    cells = NULL;
+    CHECK(store_suite_cells(s, plain, &cells, err) < 0 && cells == NULL);
+    char want[64];
+    snprintf(want, sizeof(want), "run %lld is not a suite run", (long long)plain);
+    CHECK_STR(err, want);
+    CHECK(store_suite_cells(s, 99, &cells, err) < 0);
+    CHECK_STR(err, "run 99 is not a suite run");
+
+    /* events: run-level and per cell, in order, after an id, of one run or all */
+    cJSON *pl = cJSON_Parse("{\"cells\":3}");
+    CHECK(store_add_event(s, r1, -1, "run_started", pl, err) == 0);
+    CHECK(store_add_event(s, r1, 0, "cell_started", NULL, err) == 0);
+    CHECK(store_add_event(s, r2, 1, "cell_done", pl, err) == 0);
+    CHECK(store_add_event(s, r1, -1, "", NULL, err) < 0);
+    cJSON *ev = NULL;
+    CHECK(store_events(s, r1, 0, &ev, err) == 0 && cJSON_GetArraySize(ev) == 2);
+    const cJSON *e0 = cJSON_GetArrayItem(ev, 0), *e1 = cJSON_GetArrayItem(ev, 1);
+    CHECK_STR(jstr_of(e0, "kind"), "run_started");
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(e0, "cell")));
+    CHECK(jnum_of(cJSON_GetObjectItem(e0, "payload"), "cells") == 3);
+    CHECK(jnum_of(e0, "run_id") == r1);
+    CHECK(jnum_of(e0, "time") > 1.7e9);
+    CHECK_STR(jstr_of(e1, "kind"), "cell_started");
+    CHECK(jnum_of(e1, "cell") == 0);
+    CHECK(cJSON_IsObject(cJSON_GetObjectItem(e1, "payload")) &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(e1, "payload")) == 0);
+    int64_t first = (int64_t)jnum_of(e0, "id");
+    CHECK(jnum_of(e1, "id") > first);
+    cJSON_Delete(ev);
+    CHECK(store_events(s, 0, first, &ev, err) == 0 && cJSON_GetArraySize(ev) == 2);
+    CHECK_STR(jstr_of(cJSON_GetArrayItem(ev, 1), "kind"), "cell_done");
+    cJSON_Delete(ev);
+    CHECK(store_events(s, 0, 0, &ev, err) == 0 && cJSON_GetArraySize(ev) == 3);
+    cJSON_Delete(ev);
+    cJSON_Delete(pl);
+    cJSON_Delete(a);
+    cJSON_Delete(b);
+    store_close(s);
+}
+
+/* store_add_cell is all or nothing: a row that fails (one without a kind, one an insert
+ * trigger refuses) leaves no cell and no row of it, also after the first row went in */
+void test_store_cell_atomic(void)
+{
+    char err[QB_ERR_LEN], k1[65];
+    struct store *s = store_open(":memory:", 0, err);
+    CHECK(s != NULL);
+    if (!s)
+        return;
+    int64_t run = 0;
+    CHECK(store_run_begin(s, "run", "[]", NULL, NULL, &run, err) == 0);
+    struct store_plan_cell plan = {0, cell_key("k1", k1), "g", "/m/a.gguf", "pp512+tg128", "{}"};
+    CHECK(store_add_plan(s, run, "{}", &plan, 1, err) == 0);
+    cJSON *a = bench_row(512, 128, 50, "abc");
+    const cJSON *rows[] = {a, a};
+    const char *kinds_bad[] = {"bench", NULL}, *kinds[] = {"bench", "bench"};
+    struct store_cell c = {k1, "/m/a.gguf", "pp512+tg128", "{}", "ok", "", "", 1, 2};
+    int64_t id = -1;
+    CHECK(store_add_cell(s, run, &c, kinds_bad, rows, 2, &id, err) < 0);
+    CHECK(strstr(err, "a result row has no kind") != NULL);
+    CHECK(id == -1);
+    /* a failure inside SQLite at the second row */
+    CHECK(store_test_exec(s,
+                          "CREATE TEMP TRIGGER no_second BEFORE INSERT ON results WHEN "
+                          "(SELECT count(*) FROM results WHERE cell_id = NEW.cell_id) > 0 "
+                          "BEGIN SELECT RAISE(ABORT, 'forced failure'); END",
+                          err) == 0);
+    CHECK(store_add_cell(s, run, &c, kinds, rows, 2, &id, err) < 0);
+    CHECK(strstr(err, "forced failure") != NULL);
+    char status[16];
+    CHECK(store_find_cell(s, k1, status, sizeof(status), NULL, err) == 0);
+    cJSON *res = NULL;
+    struct store_filter f = {.run_id = run};
+    CHECK(store_query(s, &f, &res, err) == 0 && cJSON_GetArraySize(res) == 0);
+    cJSON_Delete(res);
+    CHECK(store_suite_cells(s, run, &res, err) == 0);
+    CHECK_STR(jstr_of(cJSON_GetArrayItem(res, 0), "status"), "missing");
+    cJSON_Delete(res);
+    /* and once the trigger is gone, the same call stores the cell and both rows */
+    CHECK(store_test_exec(s, "DROP TRIGGER no_second", err) == 0);
+    CHECK(store_add_cell(s, run, &c, kinds, rows, 2, &id, err) == 0 && id > 0);
+    CHECK(store_find_cell(s, k1, status, sizeof(status), NULL, err) == 1);
+    CHECK(store_query(s, &f, &res, err) == 0 && cJSON_GetArraySize(res) == 2);
+    cJSON_Delete(res);
+    cJSON_Delete(a);
+    store_close(s);
+}
+
+/* A version-3 database (before suites) migrates to the current one keeping its runs and
+ * rows, which have no cell; suites can then be stored in it */
+void test_store_migrate_v3(void)
+{
+    char err[QB_ERR_LEN], k[65], *path = tmp_path("migrate3.db");
+    remove_db(path);
+    struct store *s = store_open(path, 3, err);
+    CHECK(s != NULL);
+    if (!s)
+        goto out;
+    CHECK(store_version(s) == 3);
+    int64_t run = 0;
+    cJSON *a = bench_row(512, 0, 100, "abc");
+    CHECK(store_run_begin(s, "bench", "[]", "v3", NULL, &run, err) == 0);
+    /* the suite tables are not there yet */
+    struct store_plan_cell plan = {0, cell_key("v3", k), "g", "/m/a.gguf", "pp512", "{}"};
+    CHECK(store_add_plan(s, run, "{}", &plan, 1, err) < 0);
+    /* a row as a version-3 build stored it (there was no cell_id column) */
+    char *sql = xasprintf("INSERT INTO results(run_id, kind, test, status, settings, row, "
+                          "created) VALUES(%lld, 'bench', 'pp512', 'ok', '{}', "
+                          "'{\"n_prompt\":512}', '2026-01-01T00:00:00Z')",
+                          (long long)run);
+    CHECK(store_test_exec(s, sql, err) == 0);
+    free(sql);
+    store_close(s);
+    s = store_open(path, 0, err);
+    CHECK(s != NULL);
+    if (!s) {
+        cJSON_Delete(a);
+        goto out;
+    }
+    CHECK(store_version(s) == STORE_SCHEMA_VERSION);
+    CHECK(store_find_run(s, "v3") == run);
+    cJSON *res = NULL;
+    struct store_filter f = {.label = "v3"};
+    CHECK(store_query(s, &f, &res, err) == 0 && cJSON_GetArraySize(res) == 1);
+    cJSON_Delete(res);
+    CHECK(store_add_result(s, run, "bench", a, 0, err) == 0);
+    CHECK(store_suite_json(s, run, NULL, err) == 0);
+    int64_t srun = 0;
+    CHECK(store_run_begin(s, "run", "[]", "suite", NULL, &srun, err) == 0);
+    CHECK(store_add_plan(s, srun, "{}", &plan, 1, err) == 0);
+    struct store_cell c = {k, "/m/a.gguf", "pp512", "{}", "ok", "", "", 1, 2};
+    const char *kinds[] = {"bench"};
+    const cJSON *rows[] = {a};
+    CHECK(store_add_cell(s, srun, &c, kinds, rows, 1, NULL, err) == 0);
+    cJSON *cells = NULL;
+    CHECK(store_suite_cells(s, srun, &cells, err) == 0);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(cells, 0), "rows")) == 1);
+    cJSON_Delete(cells);
+    CHECK(store_add_event(s, srun, -1, "run_done", NULL, err) == 0);
+    cJSON_Delete(a);
+    store_close(s);
+out:
+    remove_db(path);
+    free(path);
+}
