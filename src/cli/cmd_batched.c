@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/memsum.h"
+#include "../record/memsum.h"
 #include "../report/table.h"
 #include "../run/batched.h"
 #include "../run/runner.h"

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../measure/kld.h"
-#include "../report/memsum.h"
+#include "../record/memsum.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
 #include "../run/quality.h"

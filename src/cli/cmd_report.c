@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "../report/compare.h"
-#include "../report/memsum.h"
+#include "../record/memsum.h"
 #include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/dbrun.h"

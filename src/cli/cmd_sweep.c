@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../report/memsum.h"
+#include "../record/memsum.h"
 #include "../report/table.h"
 #include "../run/runner.h"
 #include "../run/sweep.h"

@@ -8,10 +8,19 @@
 #ifndef QB_FIELDS_H
 #define QB_FIELDS_H
 
+#include <cjson/cJSON.h>
+#include <stdint.h>
+
+#include "../engine/engine.h"
 #include "field.h"
 
 extern const struct field fields_settings[];
 extern const size_t fields_n_settings;
+
+/* Add the settings every row of a one-configuration run (sweep, batched, quality, mem)
+ * carries to row: the row fields of fields_settings from mp and cp, then reps and seed. */
+void row_settings_json(const struct engine_model_params *mp, const struct engine_ctx_params *cp,
+                       int reps, uint64_t seed, cJSON *row);
 
 /* The parameters of a test (struct work_test, FIELD_PART_WORK) as the worker protocol
  * carries them: those of every test (fields_work) and those of each kind's measurement,

@@ -12,7 +12,7 @@
 #include "../record/field.h"
 #include "../util/json.h"
 #include "../util/util.h"
-#include "memsum.h"
+#include "../record/memsum.h"
 
 #ifndef QB_VERSION
 #define QB_VERSION "0.1.0"
