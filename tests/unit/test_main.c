@@ -21,7 +21,7 @@ int test_failures;
     X(store_rows) X(store_migrate) X(store_stray_tx) X(store_refuse) X(ratio_ci) X(compare_metrics) \
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
-    X(mem_probe) X(mem_run_estimate) X(ctxmax_run) \
+    X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) \
     X(field_json) X(field_strict) X(field_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
     X(error_kinds)
 /* clang-format on */
