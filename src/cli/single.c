@@ -214,8 +214,3 @@ void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, s
     } else
         snprintf(buf, n, "%s", cmd);
 }
-
-void single_opts_json(const struct single_opts *o, cJSON *row)
-{
-    row_settings_json(&o->mp, &o->cp, o->reps, o->seed, row);
-}

@@ -1,10 +1,10 @@
 /* The field tables of quantbench's records. fields_settings: the settings of a model load
  * (struct engine_model_params, FIELD_PART_LOAD) and of a context (struct
  * engine_ctx_params, FIELD_PART_CTX), with llama-bench's names and flags; they drive the
- * worker protocol (run/proto.c), the flags, help and row settings of the one-configuration
- * commands (cli/single.c) and the settings the store matches and filters rows on. Table
- * order is the order of the fields in rows. A new setting is a member of its struct and a
- * row here. */
+ * worker protocol (run/proto.c), the flags and help of the one-configuration commands
+ * (cli/single.c), their rows' settings (row_settings_json) and the settings the store
+ * matches and filters rows on. Table order is the order of the fields in rows. A new
+ * setting is a member of its struct and a row here. */
 #ifndef QB_FIELDS_H
 #define QB_FIELDS_H
 
