@@ -15,13 +15,6 @@
  * warning line with the load average at the start (load_start, -1 unknown) and now */
 void warn_noisy(int n_noisy, int n_rows, double load_start);
 
-struct single_opts;
-struct quality_row;
-/* The whole row of a quality run (cmd_quality.c): run/quality.c's fields, o's settings as
- * r ran them, where it came from and its memory; the caller's (cJSON_Delete). quantize
- * --quality stores the same rows. */
-cJSON *quality_row_new(const struct single_opts *o, const struct quality_row *r);
-
 int cmd_batched(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_compare(int argc, char **argv);

@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "../measure/kld.h"
-#include "../report/memsum.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
 #include "../run/quality.h"
@@ -84,24 +83,6 @@ static void print_kld(const struct kld_stats *k)
 #undef PM
 }
 
-cJSON *quality_row_new(const struct single_opts *o, const struct quality_row *r)
-{
-    /* the settings as run: the chunk size (a --base file's own), the batches as
-     * llama-perplexity's context caps them */
-    struct single_opts as_run = *o;
-    as_run.cp.n_ctx = (uint32_t)r->n_ctx;
-    as_run.cp.n_batch = r->cp.n_batch;
-    as_run.cp.n_ubatch = r->cp.n_ubatch;
-    cJSON *row = cJSON_CreateObject(), *settings = cJSON_CreateObject();
-    single_opts_json(&as_run, settings);
-    quality_row_json(r, settings, row);
-    cJSON_Delete(settings);
-    struct mem_summary ms;
-    mem_summary_from(r->mem, &ms);
-    mem_summary_add(row, &ms, r->mem);
-    return row;
-}
-
 /* what a model's row goes to: the table, the database, the KLD tables after it */
 struct quality_out {
     const struct single_opts *o;
@@ -117,7 +98,7 @@ struct quality_out {
 static void on_row(const struct quality_row *r, void *ud)
 {
     struct quality_out *qo = ud;
-    cJSON *row = quality_row_new(qo->o, r);
+    cJSON *row = quality_row_new(r, qo->o->reps);
     if (!*qo->begun)
         table_begin(qo->out, stdout, qo->o->fmt, qo->cols, qo->n_cols);
     *qo->begun = true;

@@ -174,7 +174,7 @@ static void on_quality_row(const struct quality_row *r, void *ud)
 {
     struct quality_out *qo = ud;
     if (qo->o) {
-        cJSON *row = quality_row_new(qo->o, r);
+        cJSON *row = quality_row_new(r, qo->o->reps);
         dbrun_row("quality", row);
         cJSON_Delete(row);
     }

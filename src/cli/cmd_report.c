@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../record/memsum.h"
 #include "../report/compare.h"
-#include "../report/memsum.h"
 #include "../report/suite_table.h"
 #include "../report/svg.h"
 #include "../report/table.h"

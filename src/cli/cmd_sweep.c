@@ -2,18 +2,13 @@
  * (ik_llama.cpp's llama-sweep-bench), in a worker process; -r repeats every depth,
  * --stride times every k-th. Rows keep sweep-bench's field names plus ours. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "../report/memsum.h"
 #include "../report/table.h"
-#include "../run/runner.h"
 #include "../run/sweep.h"
 #include "../store/dbrun.h"
-#include "../util/json.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
-#include "../util/stats.h"
 #include "../record/args.h"
 #include "cmd.h"
 #include "single.h"
@@ -47,57 +42,9 @@ static const struct table_col sweep_cols[] = {
     {"noisy", "noisy", 5, TABLE_FLAG},
 };
 
-/* mean seconds and mean ± sd of tokens/s over the samples; whether they are noisy */
-static bool add_speed(cJSON *o, const char *t_key, const char *s_key, int tokens,
-                      const uint64_t *ns, int n)
-{
-    double *ts = xcalloc((size_t)(n ? n : 1), sizeof(double));
-    double sum_s = 0;
-    for (int i = 0; i < n; i++) {
-        ts[i] = ns[i] ? 1e9 * tokens / (double)ns[i] : 0;
-        sum_s += (double)ns[i] / 1e9;
-    }
-    struct stats s = stats_compute(ts, (size_t)n);
-    char sd[32];
-    snprintf(sd, sizeof(sd), "%s_sd", s_key);
-    cJSON_AddNumberToObject(o, t_key, n ? sum_s / n : 0);
-    cJSON_AddNumberToObject(o, s_key, s.mean);
-    cJSON_AddNumberToObject(o, sd, s.stddev);
-    free(ts);
-    return stats_noisy(&s);
-}
-
-static cJSON *sweep_row(const struct single_opts *o, const struct runner *rn, int pp, int tg,
-                        const struct sweep_point *point, const cJSON *mem, const char *status,
-                        const char *error)
-{
-    cJSON *row = cJSON_CreateObject();
-    const uint64_t *pp_ns = point ? point->pp_ns : NULL, *tg_ns = point ? point->tg_ns : NULL;
-    int n_pp = point ? point->n : 0, n_tg = n_pp;
-    cJSON_AddNumberToObject(row, "n_kv", point ? point->n_kv : 0);
-    cJSON_AddNumberToObject(row, "pp", pp);
-    cJSON_AddNumberToObject(row, "tg", tg);
-    bool noisy = add_speed(row, "t_pp", "speed_pp", pp, pp_ns, n_pp);
-    noisy |= add_speed(row, "t_tg", "speed_tg", tg, tg_ns, n_tg);
-    cJSON_AddItemToObject(row, "samples_pp_ns", json_u64_array(pp_ns, n_pp));
-    cJSON_AddItemToObject(row, "samples_tg_ns", json_u64_array(tg_ns, n_tg));
-    /* S_PP or S_TG too spread over -r (the 95% CI half-width above 5% of the mean) */
-    cJSON_AddBoolToObject(row, "noisy", noisy);
-    cJSON_AddStringToObject(row, "status", status);
-    cJSON_AddStringToObject(row, "error", error);
-    single_opts_json(o, row);
-    runner_row_meta(rn, row);
-    struct mem_summary ms;
-    mem_summary_from(mem, &ms);
-    mem_summary_add(row, &ms, mem);
-    return row;
-}
-
 /* a sweep's rows as run_sweep hands them: printed, stored, counted */
 struct sweep_out {
-    const struct single_opts *o;
-    int pp, tg;
-    uint64_t wall_ns; /* the whole sweep's, in every row (0 after a failure) */
+    struct sweep_row_args args; /* the rows' settings; wall_ns set by run_sweep */
     struct table_out *out;
     struct progress *prog;
     int *n_noisy, *n_rows;
@@ -116,8 +63,7 @@ static void on_point(void *ud, const struct runner *rn, const struct sweep_point
 {
     struct sweep_out *so = ud;
     progress_end(so->prog);
-    cJSON *row = sweep_row(so->o, rn, so->pp, so->tg, pt, mem, bench_status_name(status), err);
-    cJSON_AddNumberToObject(row, "sweep_wall_ns", (double)so->wall_ns);
+    cJSON *row = sweep_row_json(&so->args, rn, pt, mem, bench_status_name(status), err);
     if (pt) {
         *so->n_noisy += cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "noisy"));
         ++*so->n_rows;
@@ -142,12 +88,12 @@ static int sweep_model(const struct single_opts *o, int n_gen, int stride, struc
     single_opts_what(o, "sweep", what, sizeof(what));
     struct progress prog;
     progress_begin(&prog, o->progress, what, "depth", 0);
-    struct sweep_out so = {o, (int)o->cp.n_ubatch, n_gen, 0, out, &prog, n_noisy, n_rows};
+    struct sweep_out so = {{&o->mp, &o->cp, &sp, 0}, out, &prog, n_noisy, n_rows};
     struct sweep_sink sink = {on_depth, on_point, dbrun_stopped_cb, &so};
     int n_points;
     enum bench_status status;
     char err[QB_ERR_LEN];
-    if (run_sweep(&ld, &o->cp, &sp, &sink, &so.wall_ns, &n_points, &status, err) < 0) {
+    if (run_sweep(&ld, &o->cp, &sp, &sink, &so.args.wall_ns, &n_points, &status, err) < 0) {
         progress_end(&prog);
         if (status != BENCH_STATUS_INTERRUPTED) /* that is said once, by main */
             error("sweep of '%s': %s: %s", o->model, bench_status_name(status), err);
@@ -156,10 +102,10 @@ static int sweep_model(const struct single_opts *o, int n_gen, int stride, struc
     progress_end(&prog);
     if (o->n_models > 1)
         log_printf("quantbench: sweep of '%s': %d depths in %.2f s\n", o->model, n_points,
-                   (double)so.wall_ns / 1e9);
+                   (double)so.args.wall_ns / 1e9);
     else
         fprintf(stderr, "quantbench: sweep: %d depths in %.2f s\n", n_points,
-                (double)so.wall_ns / 1e9);
+                (double)so.args.wall_ns / 1e9);
     return QB_EXIT_OK;
 }
 

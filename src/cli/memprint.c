@@ -54,56 +54,6 @@ static int devices(const struct mem_model *m, char names[][32], int max)
     return n;
 }
 
-static cJSON *estimate_json(const struct mem_estimate *e)
-{
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddNumberToObject(o, "n_ctx", e->n_ctx);
-    cJSON_AddNumberToObject(o, "n_ctx_seq", e->n_ctx_seq);
-    cJSON_AddNumberToObject(o, "n_ctx_train", e->n_ctx_train);
-    cJSON_AddBoolToObject(o, "flash_attn", e->flash_attn);
-    cJSON_AddNumberToObject(o, "kv_bytes_per_cell", (double)e->kv_per_cell);
-    cJSON *parts = cJSON_AddArrayToObject(o, "parts");
-    for (int i = 0; i < e->n; i++) {
-        cJSON *p = cJSON_CreateObject();
-        cJSON_AddStringToObject(p, "buft", e->p[i].buft);
-        cJSON_AddStringToObject(p, "dev", e->p[i].dev);
-        cJSON_AddNumberToObject(p, "model", (double)e->p[i].model);
-        cJSON_AddNumberToObject(p, "context", (double)e->p[i].context);
-        cJSON_AddNumberToObject(p, "compute", (double)e->p[i].compute);
-        cJSON_AddNumberToObject(p, "output", (double)e->p[i].output);
-        cJSON_AddItemToArray(parts, p);
-    }
-    cJSON *devs = cJSON_AddArrayToObject(o, "devices");
-    char seen[MEM_MAX_PARTS][32];
-    int ns = 0;
-    for (int i = 0; i < e->n; i++) {
-        int j;
-        for (j = 0; j < ns && strcmp(seen[j], e->p[i].dev); j++)
-            ;
-        if (j < ns)
-            continue;
-        snprintf(seen[ns++], 32, "%s", e->p[i].dev);
-        uint64_t w = 0, kv = 0, c = 0, out = 0;
-        for (int k = 0; k < e->n; k++)
-            if (!strcmp(e->p[k].dev, e->p[i].dev)) {
-                w += e->p[k].model;
-                kv += e->p[k].context;
-                c += e->p[k].compute;
-                out += e->p[k].output;
-            }
-        cJSON *d = cJSON_CreateObject();
-        cJSON_AddStringToObject(d, "device", e->p[i].dev);
-        cJSON_AddNumberToObject(d, "weights", (double)w);
-        cJSON_AddNumberToObject(d, "kv", (double)kv);
-        cJSON_AddNumberToObject(d, "compute", (double)c);
-        cJSON_AddNumberToObject(d, "output", (double)out);
-        cJSON_AddNumberToObject(d, "total", (double)(w + kv + c + out));
-        cJSON_AddItemToArray(devs, d);
-    }
-    cJSON_AddNumberToObject(o, "total_bytes", (double)mem_total(e, NULL));
-    return o;
-}
-
 static void mib(char *buf, size_t n, uint64_t b)
 {
     snprintf(buf, n, "%.2f", (double)b / 1048576.0);
@@ -300,7 +250,7 @@ int mem_print(enum bench_fmt fmt, const struct mem_model *m, int n, uint64_t bud
         cJSON *arr = cJSON_AddArrayToObject(root, "models");
         uint64_t sum = mem_models_need(m, n);
         for (int k = 0; k < n; k++) {
-            cJSON *o = estimate_json(&m[k].est);
+            cJSON *o = mem_estimate_json(&m[k].est);
             cJSON_AddStringToObject(o, "model", m[k].path);
             cJSON_AddNumberToObject(o, "n_seq", m[k].mp.n_seq);
             cJSON_AddNumberToObject(o, "n_ubatch", m[k].mp.n_ubatch);

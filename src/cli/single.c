@@ -214,11 +214,3 @@ void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, s
     } else
         snprintf(buf, n, "%s", cmd);
 }
-
-void single_opts_json(const struct single_opts *o, cJSON *row)
-{
-    const void *parts[FIELD_N_PARTS] = {&o->mp, &o->cp};
-    field_write(fields_settings, fields_n_settings, FIELD_USE_ROW, parts, FIELD_FORM_ROW, row);
-    cJSON_AddNumberToObject(row, "reps", o->reps);
-    cJSON_AddNumberToObject(row, "seed", (double)o->seed);
-}

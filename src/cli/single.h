@@ -73,7 +73,4 @@ int single_opts_cols(const struct single_opts *o, const struct table_col *base, 
  * models; into buf */
 void single_opts_what(const struct single_opts *o, const char *cmd, char *buf, size_t n);
 
-/* Add the configuration fields every row carries (settings, not results). */
-void single_opts_json(const struct single_opts *o, cJSON *row);
-
 #endif

@@ -117,6 +117,15 @@ const struct field fields_settings[] = {
 /* clang-format on */
 const size_t fields_n_settings = QB_ARRAY_LEN(fields_settings);
 
+void row_settings_json(const struct engine_model_params *mp, const struct engine_ctx_params *cp,
+                       int reps, uint64_t seed, cJSON *row)
+{
+    const void *parts[FIELD_N_PARTS] = {mp, cp};
+    field_write(fields_settings, fields_n_settings, FIELD_USE_ROW, parts, FIELD_FORM_ROW, row);
+    cJSON_AddNumberToObject(row, "reps", reps);
+    cJSON_AddNumberToObject(row, "seed", (double)seed);
+}
+
 /* ---- a test's parameters, for the worker protocol ---- */
 
 #define WORK(m) FIELD_PART_WORK, offsetof(struct work_test, m), sizeof(((struct work_test *)0)->m)

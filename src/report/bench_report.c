@@ -10,9 +10,9 @@
 #include <string.h>
 
 #include "../record/field.h"
+#include "../record/memsum.h"
 #include "../util/json.h"
 #include "../util/util.h"
-#include "memsum.h"
 
 #ifndef QB_VERSION
 #define QB_VERSION "0.1.0"

@@ -4,9 +4,11 @@
 #ifndef QB_RUN_BATCHED_H
 #define QB_RUN_BATCHED_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "../engine/engine.h"
 #include "../measure/batched.h"
 #include "../record/bench_row.h"
 #include "run.h"
@@ -36,5 +38,15 @@ struct batched_grid {
  * with status error before it runs. SIGINT / SIGTERM stop it too. */
 void run_batched(const struct run_load *ld, const struct engine_ctx_params *cp,
                  const struct batched_grid *g, const struct batched_sink *sink);
+
+/* The row of combination bp run with load settings mp in context cp (as given to
+ * run_batched): batched-bench's fields (n_kv_max = cp's n_ctx, n_batch, ..., speed), then
+ * the sds, noisy, TTFT, samples, status, error, the settings (reps and seed: bp's), where
+ * it came from (runner_row_meta) and memory (mem may be NULL); r NULL: a failed
+ * combination's row with status and error. The caller frees it (cJSON_Delete). */
+cJSON *batched_row_json(const struct engine_model_params *mp, const struct engine_ctx_params *cp,
+                        const struct runner *rn, const struct batched_params *bp,
+                        const struct batched_result *r, const cJSON *mem, const char *status,
+                        const char *error);
 
 #endif

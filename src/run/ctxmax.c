@@ -7,6 +7,7 @@
 
 #include "../util/clock.h"
 #include "../util/exit.h"
+#include "../util/sha256.h"
 #include "../util/sig.h"
 
 struct search {
@@ -187,4 +188,40 @@ void ctxmax_model_release(struct ctxmax_model *c)
     mem_model_release(&c->m);
     free(c->p);
     memset(c, 0, sizeof(*c));
+}
+
+cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
+                       const struct ctxmax_model *c)
+{
+    const int answer = c->answer;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "model", model);
+    cJSON_AddStringToObject(o, "model_filename", model);
+    char qid[160], qerr[QB_ERR_LEN];
+    cJSON_AddStringToObject(o, "model_id", file_quick_id(model, qid, qerr) == 0 ? qid : "");
+    /* interrupted: the probes that ran, and the largest context that ran so far */
+    cJSON_AddStringToObject(o, "status",
+                            c->interrupted ? "interrupted"
+                            : answer > 0   ? "ok"
+                                           : "failed");
+    cJSON_AddNumberToObject(o, "n_ctx_max", answer);
+    cJSON_AddNumberToObject(o, "step", cp->step);
+    cJSON_AddNumberToObject(o, "max", c->max);
+    cJSON_AddNumberToObject(o, "budget_bytes", (double)cp->budget);
+    cJSON_AddNumberToObject(o, "limit_bytes", (double)c->limit);
+    cJSON_AddNumberToObject(o, "estimate_n_ctx", c->seed);
+    cJSON_AddNumberToObject(o, "n_ubatch", cp->run.cp.n_ubatch);
+    cJSON_AddNumberToObject(o, "n_seq", cp->run.cp.n_seq_max);
+    cJSON *a = cJSON_AddArrayToObject(o, "probes");
+    for (int i = 0; i < c->n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "n_ctx", c->p[i].n_ctx);
+        cJSON_AddBoolToObject(p, "ok", c->p[i].ok);
+        cJSON_AddStringToObject(p, "reason", c->p[i].reason);
+        cJSON_AddNumberToObject(p, "rss_peak", (double)c->p[i].rss_peak);
+        cJSON_AddNumberToObject(p, "gpu_used", (double)c->p[i].gpu_used);
+        cJSON_AddNumberToObject(p, "time_s", c->p[i].time_s);
+        cJSON_AddItemToArray(a, p);
+    }
+    return o;
 }

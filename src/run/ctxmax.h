@@ -7,6 +7,7 @@
 #ifndef QB_RUN_CTXMAX_H
 #define QB_RUN_CTXMAX_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -58,6 +59,13 @@ struct ctxmax_events {
  * (a --max below --step, a budget below the weights, a model's estimate). */
 int ctxmax_run(const struct ctxmax_params *p, const char *const *models, int n,
                const struct ctxmax_events *ev, struct ctxmax_model *c, int *n_run, char *err);
+
+/* A model's search as its row (kind ctxmax; what ctxmax -o json prints): model (and
+ * model_filename, model_id), status (ok, failed, or interrupted: the largest context so
+ * far), n_ctx_max, the search's settings and estimate, and every probe. The caller frees
+ * it (cJSON_Delete). */
+cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
+                       const struct ctxmax_model *c);
 
 void ctxmax_model_release(struct ctxmax_model *c); /* accepts a zeroed one */
 

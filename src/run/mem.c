@@ -5,8 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../record/fields.h"
+#include "../record/memsum.h"
 #include "../util/exit.h"
 #include "../util/json.h"
+#include "../util/sha256.h"
 #include "proto.h"
 #include "runner.h"
 
@@ -288,6 +291,7 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
         if (w->measure) {
             enum mem_probe_kind kind = w->fill ? MEM_PROBE_FILL : MEM_PROBE_LOAD;
             m[k].have_meas = mem_run_probe(&q, kind, &m[k].meas, &st, m[k].meas_err) == 0;
+            m[k].meas_status = m[k].have_meas ? BENCH_STATUS_OK : st;
             if (!m[k].have_meas)
                 ret = QB_EXIT_PARTIAL;
         }
@@ -377,4 +381,86 @@ void mem_model_release(struct mem_model *m)
     mem_probe_release(&m->dry);
     mem_probe_release(&m->meas);
     memset(m, 0, sizeof(*m));
+}
+
+cJSON *mem_estimate_json(const struct mem_estimate *e)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "n_ctx", e->n_ctx);
+    cJSON_AddNumberToObject(o, "n_ctx_seq", e->n_ctx_seq);
+    cJSON_AddNumberToObject(o, "n_ctx_train", e->n_ctx_train);
+    cJSON_AddBoolToObject(o, "flash_attn", e->flash_attn);
+    cJSON_AddNumberToObject(o, "kv_bytes_per_cell", (double)e->kv_per_cell);
+    cJSON *parts = cJSON_AddArrayToObject(o, "parts");
+    for (int i = 0; i < e->n; i++) {
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddStringToObject(p, "buft", e->p[i].buft);
+        cJSON_AddStringToObject(p, "dev", e->p[i].dev);
+        cJSON_AddNumberToObject(p, "model", (double)e->p[i].model);
+        cJSON_AddNumberToObject(p, "context", (double)e->p[i].context);
+        cJSON_AddNumberToObject(p, "compute", (double)e->p[i].compute);
+        cJSON_AddNumberToObject(p, "output", (double)e->p[i].output);
+        cJSON_AddItemToArray(parts, p);
+    }
+    cJSON *devs = cJSON_AddArrayToObject(o, "devices");
+    char seen[MEM_MAX_PARTS][32];
+    int ns = 0;
+    for (int i = 0; i < e->n; i++) {
+        int j;
+        for (j = 0; j < ns && strcmp(seen[j], e->p[i].dev); j++)
+            ;
+        if (j < ns)
+            continue;
+        snprintf(seen[ns++], 32, "%s", e->p[i].dev);
+        uint64_t w = 0, kv = 0, c = 0, out = 0;
+        for (int k = 0; k < e->n; k++)
+            if (!strcmp(e->p[k].dev, e->p[i].dev)) {
+                w += e->p[k].model;
+                kv += e->p[k].context;
+                c += e->p[k].compute;
+                out += e->p[k].output;
+            }
+        cJSON *d = cJSON_CreateObject();
+        cJSON_AddStringToObject(d, "device", e->p[i].dev);
+        cJSON_AddNumberToObject(d, "weights", (double)w);
+        cJSON_AddNumberToObject(d, "kv", (double)kv);
+        cJSON_AddNumberToObject(d, "compute", (double)c);
+        cJSON_AddNumberToObject(d, "output", (double)out);
+        cJSON_AddNumberToObject(d, "total", (double)(w + kv + c + out));
+        cJSON_AddItemToArray(devs, d);
+    }
+    cJSON_AddNumberToObject(o, "total_bytes", (double)mem_total(e, NULL));
+    return o;
+}
+
+cJSON *mem_model_row_json(const struct mem_run_params *p, const struct mem_model *m)
+{
+    cJSON *row = cJSON_CreateObject();
+    char qid[160], qerr[QB_ERR_LEN];
+    cJSON_AddStringToObject(row, "model_filename", m->path);
+    cJSON_AddStringToObject(row, "model_id", file_quick_id(m->path, qid, qerr) == 0 ? qid : "");
+    row_settings_json(&p->mp, &p->cp, 1, p->seed, row);
+    /* the KV streams: settings of the estimate the table's row settings do not carry */
+    cJSON_AddNumberToObject(row, "n_seq", p->cp.n_seq_max);
+    cJSON_AddBoolToObject(row, "kv_unified", p->cp.kv_unified);
+    cJSON_AddStringToObject(row, "status", bench_status_name(m->meas_status));
+    cJSON_AddStringToObject(row, "error", m->meas_err);
+    cJSON_AddItemToObject(row, "estimate", mem_estimate_json(&m->est));
+    /* flat, as rows of mem -o json imported carry it (what compare reads) */
+    cJSON_AddNumberToObject(row, "total_bytes", (double)mem_total(&m->est, NULL));
+    cJSON_AddNumberToObject(row, "fit_ctx", m->fit_ctx);
+    cJSON_AddBoolToObject(row, "fit_ctx_capped", m->fit_capped);
+    if (m->have_dry)
+        cJSON_AddItemToObject(row, "dry_run", cJSON_Duplicate(m->dry.json, 1));
+    else if (m->dry_err[0])
+        cJSON_AddStringToObject(row, "dry_run_error", m->dry_err);
+    if (m->have_meas)
+        cJSON_AddItemToObject(row, "measured", cJSON_Duplicate(m->meas.json, 1));
+    /* the measurement's peaks flat, for tables; GPU bytes as every other row counts them */
+    struct mem_summary ms;
+    mem_summary_from(m->have_meas ? m->meas.json : NULL, &ms);
+    cJSON_AddNumberToObject(row, "rss_peak_bytes", m->have_meas ? (double)m->meas.rss_peak : 0);
+    cJSON_AddNumberToObject(row, "mem_gpu_bytes", (double)ms.gpu);
+    cJSON_AddNumberToObject(row, "load_ns", m->have_meas ? (double)m->meas.load_ns : 0);
+    return row;
 }

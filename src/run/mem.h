@@ -1,8 +1,8 @@
 /* mem's measurements: the estimate from GGUF metadata (src/mem/), probes in a fresh
  * worker (llama.cpp's dry run, a real load, a real load with a full-context decode) and
  * the --budget fit. Typed parameters in, typed results out; no printing, no flags (the
- * CLI's are in src/cli/memcmd.h, its output in src/cli/memprint.c). ctxmax builds on
- * these (ctxmax.h). */
+ * CLI's are in src/cli/memcmd.h, its output in src/cli/memprint.c); the estimate's JSON
+ * and a model's row are made here. ctxmax builds on these (ctxmax.h). */
 #ifndef QB_RUN_MEM_H
 #define QB_RUN_MEM_H
 
@@ -74,10 +74,11 @@ struct mem_model {
     bool have_dry, have_meas;                       /* dry and meas hold a probe */
     struct mem_probe dry, meas;                     /* llama.cpp's dry run, the --measure probe */
     char dry_err[QB_ERR_LEN], meas_err[QB_ERR_LEN]; /* why a probe failed, "" */
-    char other_hw[QB_ERR_LEN]; /* why the estimate is for other hardware than this
-                                * machine's (gpus, devices), "" when it is for this one */
-    uint32_t fit_ctx;          /* budget: largest context that fits (0 none) */
-    bool fit_capped;           /* fit_ctx is the model's training context: more would fit */
+    char other_hw[QB_ERR_LEN];     /* why the estimate is for other hardware than this
+                                    * machine's (gpus, devices), "" when it is for this one */
+    uint32_t fit_ctx;              /* budget: largest context that fits (0 none) */
+    bool fit_capped;               /* fit_ctx is the model's training context: more would fit */
+    enum bench_status meas_status; /* the measurement's: OK, or how it failed (meas_err) */
 };
 
 /* Fill mp from p: GPUs from p->gpus, else as many as p->mp.devices names, else the ones
@@ -128,5 +129,20 @@ void mem_run_budget(struct mem_model *m, int n, uint64_t budget);
  * free; overwritten by the next call) */
 const char *mem_model_other_hw_note(const struct mem_model *m);
 void mem_model_release(struct mem_model *m); /* accepts a zeroed one */
+
+/* An estimate as mem -o json prints it: n_ctx, n_ctx_seq, n_ctx_train, flash_attn,
+ * kv_bytes_per_cell, the parts (per buffer type: buft, dev and bytes of model, context,
+ * compute, output), per device their sums and total, and total_bytes. The caller frees it
+ * (cJSON_Delete). */
+cJSON *mem_estimate_json(const struct mem_estimate *e);
+
+/* A model's mem result as a row (kind mem): model_filename, model_id, the settings of p
+ * (row_settings_json, reps 1, p's seed; n_seq, kv_unified), status (ok, or how the
+ * measurement failed) and error, the estimate (mem_estimate_json; its total_bytes also
+ * flat), fit_ctx and fit_ctx_capped (0 and false without a budget), the dry run (or why it
+ * failed) and the measurement when made (the probes' row forms), then the measurement's
+ * rss_peak_bytes, mem_gpu_bytes and load_ns flat (0 without one). The caller frees it
+ * (cJSON_Delete). */
+cJSON *mem_model_row_json(const struct mem_run_params *p, const struct mem_model *m);
 
 #endif

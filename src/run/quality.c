@@ -8,6 +8,8 @@
 
 #include "../gguf/gguf.h"
 #include "../measure/ppl.h"
+#include "../record/fields.h"
+#include "../record/memsum.h"
 #include "../util/json.h"
 #include "../util/sha256.h"
 #include "../util/util.h"
@@ -288,4 +290,22 @@ void quality_row_json(const struct quality_row *r, const cJSON *settings, cJSON 
     cJSON_ArrayForEach (it, settings)
         cJSON_AddItemToObject(row, it->string, cJSON_Duplicate(it, 1));
     runner_row_meta(r->rn, row);
+}
+
+cJSON *quality_row_new(const struct quality_row *r, int reps)
+{
+    /* the settings as run: the chunk size (a --base file's own), the batches as
+     * llama-perplexity's context caps them */
+    struct engine_ctx_params cp = r->p->cp;
+    cp.n_ctx = (uint32_t)r->n_ctx;
+    cp.n_batch = r->cp.n_batch;
+    cp.n_ubatch = r->cp.n_ubatch;
+    cJSON *row = cJSON_CreateObject(), *settings = cJSON_CreateObject();
+    row_settings_json(&r->p->mp, &cp, reps, r->p->seed, settings);
+    quality_row_json(r, settings, row);
+    cJSON_Delete(settings);
+    struct mem_summary ms;
+    mem_summary_from(r->mem, &ms);
+    mem_summary_add(row, &ms, r->mem);
+    return row;
 }

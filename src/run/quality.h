@@ -76,6 +76,12 @@ enum qb_kind quality_check_base(const char *base, const char *model, int *n_ctx,
  * (runner_row_meta). */
 void quality_row_json(const struct quality_row *r, const cJSON *settings, cJSON *row);
 
+/* The whole row of a quality run (kind quality; quality and quantize --quality store it):
+ * quality_row_json's fields with the settings as r ran them (r->p's load and context
+ * settings with r's chunk size and batches, reps, r->p's seed), then its memory. The
+ * caller frees it (cJSON_Delete). */
+cJSON *quality_row_new(const struct quality_row *r, int reps);
+
 /* KL-divergence statistics to and from JSON, one field table for both (the worker sends
  * them, the row carries them); the returned object is the caller's. */
 cJSON *quality_kld_json(const struct kld_stats *s);

@@ -3,9 +3,11 @@
 #ifndef QB_RUN_SWEEP_H
 #define QB_RUN_SWEEP_H
 
+#include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../engine/engine.h"
 #include "../measure/sweep.h"
 #include "../record/bench_row.h"
 #include "run.h"
@@ -31,5 +33,21 @@ struct sweep_sink {
 int run_sweep(const struct run_load *ld, const struct engine_ctx_params *cp,
               const struct sweep_params *sp, const struct sweep_sink *sink, uint64_t *wall_ns,
               int *n_points, enum bench_status *status, char *err);
+
+/* What a sweep's rows say besides a point: the settings it ran with */
+struct sweep_row_args {
+    const struct engine_model_params *mp; /* load settings */
+    const struct engine_ctx_params *cp;   /* the context: n_ubatch is the prompt per depth */
+    const struct sweep_params *sp;        /* n_gen, reps and seed */
+    uint64_t wall_ns;                     /* the whole sweep's time (run_sweep's; 0 failed) */
+};
+
+/* The row of one timed depth pt (sweep-bench's fields n_kv, pp, tg, t_pp, speed_pp, t_tg,
+ * speed_tg, then the sds, samples, noisy, status, error, settings, where it came from
+ * (runner_row_meta), memory (mem may be NULL) and sweep_wall_ns); or, pt NULL, the row of
+ * a failed sweep with status and error. The caller frees it (cJSON_Delete). */
+cJSON *sweep_row_json(const struct sweep_row_args *a, const struct runner *rn,
+                      const struct sweep_point *pt, const cJSON *mem, const char *status,
+                      const char *error);
 
 #endif

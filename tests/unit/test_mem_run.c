@@ -151,6 +151,92 @@ void test_mem_run_estimate(void)
     free(model);
 }
 
+static double num_of(const cJSON *o, const char *k)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(it) ? it->valuedouble : -1;
+}
+
+static const char *str_of(const cJSON *o, const char *k)
+{
+    return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* mem's row for the suite: settings, status, the estimate nested and its total flat, the
+ * probes, the measurement's peaks flat; a failed measurement says how in status */
+void test_mem_model_row(void)
+{
+    char *model = synth_model();
+    if (!model)
+        return;
+    struct mem_run_params p = small_params(NULL);
+    p.seed = 7;
+    const char *models[] = {model};
+    struct mem_model m;
+    memset(&m, 0, sizeof(m));
+    struct mem_run_want w = {.dry = true, .measure = true, .fill = true, .budget = 1ull << 40};
+    char err[QB_ERR_LEN] = "";
+    CHECK(mem_run(&p, models, 1, &w, NULL, &m, err) == 0);
+    cJSON *row = mem_model_row_json(&p, &m);
+    CHECK_STR(row->child->string, "model_filename");
+    CHECK_STR(str_of(row, "model_filename"), model);
+    CHECK(str_of(row, "model_id") && strchr(str_of(row, "model_id"), ':'));
+    CHECK(num_of(row, "n_ctx") == 64 && num_of(row, "n_ubatch") == 16);
+    CHECK(num_of(row, "reps") == 1 && num_of(row, "seed") == 7 && num_of(row, "n_seq") == 1);
+    CHECK(cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(row, "kv_unified")));
+    CHECK_STR(str_of(row, "status"), "ok");
+    CHECK_STR(str_of(row, "error"), "");
+    const cJSON *est = cJSON_GetObjectItemCaseSensitive(row, "estimate");
+    /* the estimate has llama.cpp's context (padded to 256), the settings what was asked */
+    CHECK(num_of(est, "n_ctx") == 256 && num_of(est, "n_ctx_train") == 1024);
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(est, "parts")) == m.est.n);
+    CHECK(num_of(est, "total_bytes") == (double)mem_total(&m.est, NULL));
+    CHECK(num_of(row, "total_bytes") == num_of(est, "total_bytes") &&
+          num_of(est, "total_bytes") > 0);
+    CHECK(num_of(row, "fit_ctx") == 1024);
+    CHECK(cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(row, "fit_ctx_capped")));
+    CHECK(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(row, "dry_run")));
+    const cJSON *meas = cJSON_GetObjectItemCaseSensitive(row, "measured");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(meas, "buffers")) == 1);
+    CHECK(num_of(row, "rss_peak_bytes") == (double)m.meas.rss_peak && m.meas.rss_peak > 0);
+    CHECK(num_of(row, "rss_peak_bytes") == num_of(meas, "rss_peak"));
+    CHECK(num_of(row, "load_ns") == (double)m.meas.load_ns);
+    CHECK(num_of(row, "load_ns") == num_of(meas, "load_ns"));
+    CHECK(num_of(row, "mem_gpu_bytes") == 0); /* the fake engine's one buffer is the host's */
+    /* the fields after the settings, in order */
+    static const char *const tail[] = {
+        "n_seq",          "kv_unified",    "status",         "error",   "estimate",
+        "total_bytes",    "fit_ctx",       "fit_ctx_capped", "dry_run", "measured",
+        "rss_peak_bytes", "mem_gpu_bytes", "load_ns"};
+    const size_t n_tail = sizeof(tail) / sizeof(tail[0]);
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(row, "seed");
+    for (size_t i = 0; i < n_tail; i++) {
+        it = it ? it->next : NULL;
+        CHECK(it && !strcmp(it->string, tail[i]));
+    }
+    CHECK(it && !it->next);
+    cJSON_Delete(row);
+    mem_model_release(&m);
+
+    /* the measurement's worker dies: the row says how, and has no measurement */
+    struct mem_run_want w2 = {.measure = true, .fill = true};
+    setenv("QB_TEST_FAULT_CTX", "64", 1);
+    memset(&m, 0, sizeof(m));
+    CHECK(mem_run(&p, models, 1, &w2, NULL, &m, err) == QB_EXIT_PARTIAL);
+    unsetenv("QB_TEST_FAULT_CTX");
+    row = mem_model_row_json(&p, &m);
+    CHECK_STR(str_of(row, "status"), "crashed");
+    CHECK(str_of(row, "error") && strstr(str_of(row, "error"), "SIGSEGV"));
+    CHECK(!cJSON_GetObjectItemCaseSensitive(row, "measured"));
+    CHECK(!cJSON_GetObjectItemCaseSensitive(row, "dry_run"));
+    CHECK(num_of(row, "rss_peak_bytes") == 0 && num_of(row, "load_ns") == 0);
+    CHECK(num_of(row, "fit_ctx") == 0 && num_of(row, "total_bytes") > 0);
+    cJSON_Delete(row);
+    mem_model_release(&m);
+    unlink(model);
+    free(model);
+}
+
 void test_ctxmax_run(void)
 {
     char *model = synth_model();
