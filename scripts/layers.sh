@@ -14,8 +14,9 @@ declare -A allow=(
     [run]="run record measure mem engine gguf util"
     [store]="store record util"
     [report]="report record util"
-    [cli]="cli run store report record measure mem engine gguf util"
-    [.]="cli run store report record measure mem engine gguf util"
+    [suite]="suite run store report record measure mem engine gguf util"
+    [cli]="cli suite run store report record measure mem engine gguf util"
+    [.]="cli suite run store report record measure mem engine gguf util"
 )
 bad=0
 while IFS= read -r f; do

@@ -26,6 +26,8 @@ struct command {
 };
 
 static const struct command commands[] = {
+    {"run", cmd_run, "a suite: models x settings x tests from one file, resumable (the main job)",
+     1},
     {"bench", cmd_bench, "prompt (pp) and generation (tg) speed, llama-bench compatible", 1},
     {"sweep", cmd_sweep, "pp and tg speed against context depth in one pass (sweep-bench)", 1},
     {"ctxmax", cmd_ctxmax, "largest context that loads and runs (probes in fresh workers)", 1},

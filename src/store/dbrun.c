@@ -147,6 +147,29 @@ void dbrun_row(const char *kind, const cJSON *row)
     db.n_rows++;
 }
 
+int dbrun_begin(struct store **st, int64_t *run_id, int *exit_code, char *err)
+{
+    *st = NULL;
+    *run_id = 0;
+    if (!db.on)
+        return 0;
+    int rc = open_store(exit_code, err);
+    if (rc == 0 && db.run_id == 0) {
+        *exit_code = QB_EXIT_FAIL;
+        rc = store_run_begin(db.st, db.command, db.argv_json, db.label, NULL, &db.run_id, err);
+    }
+    if (rc < 0)
+        return -1;
+    *st = db.st;
+    *run_id = db.run_id;
+    return 0;
+}
+
+const char *dbrun_path(void)
+{
+    return db.on ? db.path : NULL;
+}
+
 bool dbrun_stopped(void)
 {
     return db.stopped;

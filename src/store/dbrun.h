@@ -9,6 +9,9 @@
 
 #include <cjson/cJSON.h>
 #include <stdbool.h>
+#include <stdint.h>
+
+struct store;
 
 /* Remove the database flags from argv (updating *argc) and open an existing database
  * (refusing one that is corrupt, foreign or newer: QB_EXIT_INPUT) or check that a new
@@ -23,6 +26,15 @@ int dbrun_setup(const char *command, int *argc, char **argv);
  * becomes true: the command stops measuring. */
 void dbrun_row(const char *kind, const cJSON *row);
 
+/* For a command that writes more than rows (run: its plan, cells and events): open the
+ * database and begin the run now. 0 with *st and *run_id (the handle stays dbrun's:
+ * dbrun_finish ends the run and closes it), or 0 with *st NULL when storing is off; -1
+ * with err and *exit_code when the database cannot be opened or written. */
+int dbrun_begin(struct store **st, int64_t *run_id, int *exit_code, char *err);
+
+/* The database's path (static), or NULL when storing is off */
+const char *dbrun_path(void);
+
 /* True once a row could not be stored */
 bool dbrun_stopped(void);
 /* dbrun_stopped() as a run function's stop callback (ud unused): a row that cannot be
@@ -36,7 +48,6 @@ bool dbrun_should_stop(void);
  * (the run is 'failed' then, whatever came after). */
 int dbrun_finish(int rc);
 
-struct store;
 struct store_filter;
 
 /* For the commands that read the database (compare, report): open the one at path

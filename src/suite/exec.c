@@ -1,0 +1,732 @@
+/* Running a suite: see exec.h. The ladder, the plan, the cells through run/'s measurement
+ * functions, their rows and events into the store, the status line and its ETA. */
+#include "exec.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../gguf/gguf.h"
+#include "../record/bench_row.h"
+#include "../record/fields.h"
+#include "../record/memsum.h"
+#include "../report/bench_report.h"
+#include "../run/bench.h"
+#include "../run/corpus.h"
+#include "../run/mem.h"
+#include "../run/quality.h"
+#include "../run/quantize.h"
+#include "../store/store.h"
+#include "../util/clock.h"
+#include "../util/exit.h"
+#include "../util/log.h"
+#include "../util/sig.h"
+#include "../util/util.h"
+#include "eta.h"
+
+static double unix_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static const char *base_name(const char *p)
+{
+    const char *b = strrchr(p, '/');
+    return b ? b + 1 : p;
+}
+
+/* ---------------------------------------------------------------- the ladder */
+
+int suite_make_ladder(const struct suite *s, const struct suite_opts *o, bool *made, char *err)
+{
+    (void)err;
+    const struct suite_ladder *l = &s->ladder;
+    *made = false;
+    if (!s->has_ladder)
+        return 0;
+    if (mkdir(l->dir, 0777) < 0 && access(l->dir, W_OK) < 0) {
+        set_err(err, "%s: ladder directory '%s' cannot be made or written", s->file, l->dir);
+        return QB_EXIT_INPUT;
+    }
+    int failed = 0;
+    for (int i = 0; i < l->n_types && !sig_caught(); i++) {
+        char path[PATH_MAX], e[QB_ERR_LEN];
+        suite_rung_path(l, i, path, sizeof(path));
+        long long n_layer;
+        if (access(path, F_OK) == 0 && check_model_file(path, &n_layer, e) == 0)
+            continue; /* made by an earlier run: renamed into place whole */
+        log_printf("quantbench: run: quantizing '%s' to %s\n", l->source, l->types[i]);
+        struct quantize_params qp = {.in = l->source,
+                                     .out = path,
+                                     .ftype = l->ftypes[i],
+                                     .threads = (int)sysconf(_SC_NPROCESSORS_ONLN),
+                                     .imatrix = l->imatrix,
+                                     .verbose = o->verbose,
+                                     .timeout_s = o->timeout_s};
+        struct quantize_result qr;
+        uint64_t t0 = monotime_ns();
+        if (run_quantize(&qp, &qr, e) < 0) {
+            log_printf("quantbench: run: rung %s could not be made: %s; its cells are left out\n",
+                       l->types[i], e);
+            failed++;
+            continue;
+        }
+        *made = true;
+        log_printf("quantbench: run: made '%s' in %.1f s\n", path, (monotime_ns() - t0) / 1e9);
+    }
+    if (sig_caught()) {
+        set_err(err, "interrupted while making the ladder");
+        return sig_exit_code();
+    }
+    return failed ? QB_EXIT_PARTIAL : 0;
+}
+
+/* ---------------------------------------------------------------- state */
+
+struct run_state {
+    const struct suite *s;
+    const struct suite_cells *cells;
+    struct store *st;
+    int64_t run_id;
+    const struct suite_opts *o;
+    struct suite_result *res;
+    bool *todo;
+    struct eta_cell *ec;
+    struct eta eta;
+    int n_todo, n_done; /* cells to run in this run, and run so far */
+    uint64_t t0;        /* the run's start (monotonic) */
+    int cur;            /* the cell running, -1 none */
+    uint64_t cur_t0;
+    double cur_started; /* unix time */
+    bool tty;
+    bool line;    /* a status line is on the terminal */
+    bool stopped; /* a write failed: run nothing further */
+    char err[QB_ERR_LEN];
+};
+
+static void fmt_dur(double s, char *buf, size_t n)
+{
+    if (s < 0) {
+        snprintf(buf, n, "?");
+        return;
+    }
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+    else
+        snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
+}
+
+/* the status line (a terminal) or a plain line (otherwise; only when say) */
+static void status(struct run_state *r, const char *what, bool say)
+{
+    if (r->o->progress == PROGRESS_OFF)
+        return;
+    double el = (monotime_ns() - r->t0) / 1e9;
+    double cur_el = r->cur >= 0 ? (monotime_ns() - r->cur_t0) / 1e9 : 0;
+    char e1[32], e2[32];
+    fmt_dur(el, e1, sizeof(e1));
+    fmt_dur(eta_left(&r->eta, r->cur, cur_el), e2, sizeof(e2));
+    const struct suite_cell *c = r->cur >= 0 ? &r->cells->c[r->cur] : NULL;
+    char *model = c ? str_escape(base_name(r->s->models[c->model].path), 0) : NULL;
+    char line[512];
+    snprintf(line, sizeof(line), "quantbench: run: cell %d/%d %s %s%s%s  elapsed %s  ETA %s",
+             r->n_done + (c ? 1 : 0), r->n_todo, model ? model : "", c ? c->name : "",
+             what[0] ? "  " : "", what, e1, e2);
+    free(model);
+    if (r->tty) {
+        fprintf(stderr, "\r\033[K%.*s", 160, line);
+        r->line = true;
+    } else if (say) {
+        fprintf(stderr, "%s\n", line);
+    }
+    fflush(stderr);
+}
+
+static void status_clear(struct run_state *r)
+{
+    if (r->tty && r->line) {
+        fputs("\r\033[K", stderr);
+        fflush(stderr);
+    }
+    r->line = false;
+}
+
+/* one event; a write that fails stops the run (the database cannot be written) */
+static void event(struct run_state *r, int cell, const char *kind, cJSON *payload)
+{
+    if (r->st && !r->stopped) {
+        char e[QB_ERR_LEN];
+        if (store_add_event(r->st, r->run_id, cell, kind, payload, e) < 0) {
+            snprintf(r->err, sizeof(r->err), "an event could not be stored: %.800s", e);
+            r->stopped = true;
+        }
+    }
+    cJSON_Delete(payload);
+}
+
+static void cell_start(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    r->cur = i;
+    r->cur_t0 = monotime_ns();
+    r->cur_started = unix_now();
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "model", r->s->models[c->model].path);
+    cJSON_AddStringToObject(p, "test", c->name);
+    cJSON_AddStringToObject(p, "key", c->key);
+    cJSON_AddNumberToObject(p, "n", r->n_done + 1);
+    cJSON_AddNumberToObject(p, "of", r->n_todo);
+    event(r, c->idx, "cell_started", p);
+    status(r, "", true);
+}
+
+static void cell_units(struct run_state *r, long done, long total, const char *unit)
+{
+    if (r->cur < 0)
+        return;
+    char what[64];
+    snprintf(what, sizeof(what), "%ld/%ld %s", done, total, unit);
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "done", (double)done);
+    cJSON_AddNumberToObject(p, "total", (double)total);
+    cJSON_AddStringToObject(p, "unit", unit);
+    event(r, r->cells->c[r->cur].idx, "cell_progress", p);
+    status(r, what, false);
+}
+
+/* The cell in flight ended: its rows stored with it, or (interrupted) nothing stored.
+ * figures: what the event and the line show (owned, may be NULL). */
+static void cell_end(struct run_state *r, const char *status_name, const char *reason,
+                     const char *const *kinds, const cJSON *const *rows, int n, cJSON *figures)
+{
+    const struct suite_cell *c = &r->cells->c[r->cur];
+    double took = (monotime_ns() - r->cur_t0) / 1e9;
+    bool ok = !strcmp(status_name, "ok");
+    bool interrupted = !strcmp(status_name, "interrupted") || sig_caught();
+    if (interrupted) { /* not a result: the next run measures it again */
+        cJSON *p = cJSON_CreateObject();
+        cJSON_AddNumberToObject(p, "duration_s", took);
+        event(r, c->idx, "cell_interrupted", p);
+        cJSON_Delete(figures);
+        r->res->interrupted = true;
+        r->cur = -1;
+        return;
+    }
+    if (r->st && !r->stopped) {
+        struct store_cell sc = {.key = c->key,
+                                .model = r->s->models[c->model].path,
+                                .test = c->name,
+                                .settings = NULL,
+                                .status = status_name,
+                                .reason = reason ? reason : "",
+                                .stderr_tail = ok || !reason ? "" : reason,
+                                .started = r->cur_started,
+                                .ended = unix_now()};
+        char *settings = cJSON_PrintUnformatted(c->settings);
+        sc.settings = settings;
+        char e[QB_ERR_LEN];
+        if (store_add_cell(r->st, r->run_id, &sc, kinds, rows, n, NULL, e) < 0) {
+            snprintf(r->err, sizeof(r->err), "cell %d (%s) could not be stored: %.800s", c->idx + 1,
+                     c->name, e);
+            r->stopped = true;
+        }
+        free(settings);
+    }
+    eta_done(&r->eta, r->cur, took);
+    r->n_done++;
+    r->res->n_run++;
+    if (ok)
+        r->res->n_ok++;
+    else
+        r->res->n_failed++;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "status", status_name);
+    cJSON_AddNumberToObject(p, "duration_s", took);
+    if (!ok)
+        cJSON_AddStringToObject(p, "reason", reason ? reason : "");
+    char fig[160] = "";
+    if (figures) {
+        for (const cJSON *it = figures->child; it; it = it->next) {
+            size_t u = strlen(fig);
+            if (cJSON_IsNumber(it))
+                snprintf(fig + u, sizeof(fig) - u, "%s%s %.4g", u ? ", " : "", it->string,
+                         it->valuedouble);
+        }
+        cJSON_AddItemToObject(p, "figures", figures);
+    }
+    event(r, c->idx, ok ? "cell_finished" : "cell_failed", p);
+    char what[QB_ERR_LEN + 200];
+    char d[32];
+    fmt_dur(took, d, sizeof(d));
+    if (ok)
+        snprintf(what, sizeof(what), "ok in %s%s%s", d, fig[0] ? ": " : "", fig);
+    else
+        snprintf(what, sizeof(what), "%s after %s: %s", status_name, d, reason ? reason : "");
+    status(r, what, true);
+    if (!ok && r->tty) { /* a failure stays on the terminal */
+        status_clear(r);
+        char *m = str_escape(base_name(r->s->models[c->model].path), 0);
+        log_printf("quantbench: run: cell %d %s %s %s\n", c->idx + 1, m, c->name, what);
+        free(m);
+    }
+    r->cur = -1;
+}
+
+/* ---------------------------------------------------------------- bench */
+
+struct bench_ud {
+    struct run_state *r;
+    const int *cell; /* the plan cell of each test, in order */
+    int next;        /* the test bench_run hands next */
+};
+
+static void bench_start(void *ud, const struct bench_row *row)
+{
+    (void)row;
+    struct bench_ud *b = ud;
+    cell_start(b->r, b->cell[b->next]);
+}
+
+static void bench_row_cb(void *ud, struct bench_row *row)
+{
+    struct bench_ud *b = ud;
+    struct run_state *r = b->r;
+    if (r->cur != b->cell[b->next]) /* a test that failed before it started */
+        cell_start(r, b->cell[b->next]);
+    b->next++;
+    cJSON *j = bench_row_json(row);
+    const char *kind = "bench";
+    const cJSON *rows[] = {j};
+    cJSON *fig = cJSON_CreateObject();
+    if (row->status == BENCH_STATUS_OK) {
+        if (row->t.pt.n_prompt && row->t.pt.n_gen) {
+            cJSON_AddNumberToObject(fig, "pp t/s", row->pp_ts.mean);
+            cJSON_AddNumberToObject(fig, "tg t/s", row->tg_ts.mean);
+        } else {
+            cJSON_AddNumberToObject(fig, "t/s", row->ts.mean);
+        }
+    }
+    cell_end(r, bench_status_name(row->status), row->status == BENCH_STATUS_OK ? NULL : row->error,
+             &kind, rows, 1, fig);
+    cJSON_Delete(j);
+}
+
+static bool bench_stop(void *ud)
+{
+    struct bench_ud *b = ud;
+    return b->r->stopped || sig_caught();
+}
+
+/* the bench cells from..to-1 that need running (one model, one load) in one worker */
+static void run_bench_cells(struct run_state *r, int from, int to)
+{
+    const struct suite_cell *first = &r->cells->c[from];
+    struct bench_plan p = {0};
+    p.procs = 1;
+    p.verbose = r->o->verbose;
+    p.timeout_s = r->o->timeout_s;
+    struct bench_group *g = bench_plan_group(&p, r->s->models[first->model].path, &first->mp);
+    int *cell = xcalloc((size_t)(to - from), sizeof(int));
+    int n = 0;
+    for (int i = from; i < to; i++) {
+        if (!r->todo[i])
+            continue;
+        const struct suite_cell *c = &r->cells->c[i];
+        const struct suite_test *t = &r->s->tests[c->test];
+        struct work_test w;
+        bench_test_init(&w);
+        w.cp = c->cp;
+        w.cp.n_threads_batch = w.pt.n_threads = w.cp.n_threads;
+        w.pt.n_batch = (int)w.cp.n_batch;
+        w.pt.reps = t->reps;
+        w.pt.no_warmup = t->no_warmup;
+        w.pt.n_depth = c->depth;
+        bench_group_add(g, &w, c->pp, c->tg);
+        cell[n++] = i;
+    }
+    struct bench_ud b = {r, cell, 0};
+    struct bench_sink sink = {bench_start, bench_row_cb, bench_stop, &b};
+    if (n)
+        bench_run(&p, &sink);
+    if (r->cur >= 0) /* stopped inside a test */
+        cell_end(r, "interrupted", NULL, NULL, NULL, 0, NULL);
+    bench_plan_free(&p);
+    free(cell);
+}
+
+/* ---------------------------------------------------------------- mem, quality */
+
+static void mem_cell(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    const struct suite_test *t = &r->s->tests[c->test];
+    cell_start(r, i);
+    struct mem_run_params p;
+    mem_run_params_init(&p);
+    const char *model = r->s->models[c->model].path;
+    p.model = model;
+    p.mp = c->mp;
+    p.cp = c->cp;
+    p.verbose = r->o->verbose;
+    p.timeout_s = r->o->timeout_s;
+    struct mem_run_want w = {.dry = false, .measure = t->measure, .fill = t->fill, .budget = 0};
+    struct mem_model m;
+    memset(&m, 0, sizeof(m));
+    char e[QB_ERR_LEN] = "";
+    const char *models[] = {model};
+    int rc = mem_run(&p, models, 1, &w, NULL, &m, e);
+    cJSON *row = rc == 0 ? mem_model_row_json(&p, &m) : NULL;
+    const char *st = "ok", *why = NULL;
+    if (rc != 0) {
+        st = "error";
+        why = e;
+    } else if (t->measure && !m.have_meas) {
+        const cJSON *s = cJSON_GetObjectItemCaseSensitive(row, "status");
+        st = cJSON_IsString(s) && strcmp(s->valuestring, "ok") ? s->valuestring : "error";
+        why = m.meas_err[0] ? m.meas_err : "the measurement failed";
+    }
+    cJSON *fig = cJSON_CreateObject();
+    if (m.have_meas)
+        cJSON_AddNumberToObject(fig, "peak RSS MiB", m.meas.rss_peak / 1048576.0);
+    const char *kind = "mem";
+    const cJSON *rows[] = {row};
+    cell_end(r, st, why, &kind, rows, row ? 1 : 0, fig);
+    cJSON_Delete(row);
+    mem_model_release(&m);
+}
+
+struct quality_ud {
+    struct run_state *r;
+    const struct suite_cell *c;
+    cJSON *row;
+    double ppl;
+};
+
+static void quality_row_cb(const struct quality_row *qr, void *ud)
+{
+    struct quality_ud *q = ud;
+    q->row = quality_row_new(qr, 1);
+    q->ppl = qr->ppl;
+}
+
+static void quality_units(long done, long total, void *ud)
+{
+    cell_units(ud, done, total, "chunks");
+}
+
+static void quality_cell(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    const struct suite_test *t = &r->s->tests[c->test];
+    cell_start(r, i);
+    char e[QB_ERR_LEN] = "";
+    char *path = t->file ? xstrdup(t->file) : corpus_path(t->corpus, e);
+    struct quality_ud q = {r, c, NULL, 0};
+    enum qb_kind kind = QB_KIND_INPUT;
+    if (path) {
+        struct engine_ctx_params cp = c->cp;
+        if (cp.n_ubatch > cp.n_batch)
+            cp.n_ubatch = cp.n_batch;
+        struct quality_params p = {.model = r->s->models[c->model].path,
+                                   .mp = c->mp,
+                                   .cp = cp,
+                                   .mode = WORK_PPL_PLAIN,
+                                   .text = path,
+                                   .corpus = t->file ? NULL : t->corpus,
+                                   .n_chunks = t->chunks > 0 ? t->chunks : -1,
+                                   .seed = 1,
+                                   .verbose = r->o->verbose,
+                                   .timeout_s = r->o->timeout_s};
+        struct quality_sink sink = {quality_row_cb, &q, quality_units, r};
+        kind = quality_run(&p, &sink, e);
+    }
+    free(path);
+    cJSON *fig = cJSON_CreateObject();
+    if (q.row && kind == QB_KIND_OK)
+        cJSON_AddNumberToObject(fig, "ppl", q.ppl);
+    const char *k = "quality";
+    const cJSON *rows[] = {q.row};
+    const char *st = kind == QB_KIND_OK ? "ok"
+                     : kind == QB_KIND_INTERRUPTED
+                         ? "interrupted"
+                         : bench_status_name(bench_status_of(kind, false));
+    cell_end(r, st, kind == QB_KIND_OK ? NULL : e, &k, rows, q.row && kind == QB_KIND_OK ? 1 : 0,
+             fig);
+    cJSON_Delete(q.row);
+}
+
+/* ---------------------------------------------------------------- the run */
+
+static bool is_bench(const struct suite *s, const struct suite_cell *c)
+{
+    return s->tests[c->test].kind == SUITE_BENCH;
+}
+
+static long long file_size(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (long long)sb.st_size : 1;
+}
+
+/* a cell's class and work for the ETA */
+static void eta_of(const struct suite *s, const struct suite_cell *c, struct eta_cell *e)
+{
+    const struct suite_test *t = &s->tests[c->test];
+    double size = (double)file_size(s->models[c->model].path) / 1e6;
+    e->known_s = -1;
+    e->skip = false;
+    switch (t->kind) {
+    case SUITE_BENCH:
+        e->cls = c->pp && c->tg ? 2 : c->tg ? 1 : 0;
+        e->work = size * (t->reps + 1) * (c->pp + c->tg) + size * c->depth * 0.2;
+        break;
+    case SUITE_SWEEP:
+        e->cls = 3;
+        e->work = size * c->cp.n_ctx * t->reps;
+        break;
+    case SUITE_BATCHED: {
+        double tok = 0;
+        for (int a = 0; a < t->n_npp; a++)
+            for (int b = 0; b < t->n_ntg; b++)
+                for (int p = 0; p < t->n_npl; p++)
+                    tok += (double)(t->npp[a] + t->ntg[b]) * t->npl[p];
+        e->cls = 4;
+        e->work = size * tok * t->reps;
+        break;
+    }
+    case SUITE_MEM:
+        e->cls = 5;
+        e->work = size * (t->fill ? c->cp.n_ctx : 1);
+        break;
+    case SUITE_CTXMAX:
+        e->cls = 6;
+        e->work = size;
+        break;
+    case SUITE_QUALITY:
+        e->cls = 7;
+        e->work = size * c->cp.n_ctx * (t->chunks > 0 ? t->chunks : 16);
+        break;
+    }
+    if (e->work <= 0)
+        e->work = 1;
+}
+
+/* which cells run: *known the stored duration of each (< 0 none) */
+static int plan_todo(const struct suite_cells *cells, struct store *st, const struct suite_opts *o,
+                     bool *todo, double *known, char (*stored)[32], char *err)
+{
+    for (int i = 0; i < cells->n; i++) {
+        const struct suite_cell *c = &cells->c[i];
+        known[i] = -1;
+        stored[i][0] = '\0';
+        todo[i] = c->key[0] != '\0';
+        if (!st || !c->key[0])
+            continue;
+        double d;
+        int f = store_find_cell(st, c->key, stored[i], sizeof(stored[i]), &d, err);
+        if (f < 0)
+            return -1;
+        if (f == 0)
+            continue;
+        known[i] = d;
+        todo[i] = o->fresh || (o->retry_failed && strcmp(stored[i], "ok") != 0);
+    }
+    return 0;
+}
+
+int suite_run(const struct suite *s, const struct suite_cells *cells, struct store *st,
+              int64_t run_id, const struct suite_opts *o, struct suite_result *res, char *err)
+{
+    memset(res, 0, sizeof(*res));
+    res->n_cells = cells->n;
+    struct run_state r;
+    memset(&r, 0, sizeof(r));
+    r.s = s;
+    r.cells = cells;
+    r.st = st;
+    r.run_id = run_id;
+    r.o = o;
+    r.res = res;
+    r.cur = -1;
+    r.tty = o->progress == PROGRESS_ON || (o->progress == PROGRESS_AUTO && isatty(2));
+    r.todo = xcalloc((size_t)cells->n, sizeof(bool));
+    r.ec = xcalloc((size_t)cells->n, sizeof(*r.ec));
+    double *known = xcalloc((size_t)cells->n, sizeof(double));
+    char(*stored)[32] = xcalloc((size_t)cells->n, sizeof(*stored));
+    int ret = 0;
+    if (plan_todo(cells, st, o, r.todo, known, stored, err) < 0) {
+        ret = QB_EXIT_FAIL;
+        goto out;
+    }
+    /* the plan, whole, before the first cell */
+    if (st) {
+        struct store_plan_cell *pc = xcalloc((size_t)cells->n, sizeof(*pc));
+        char **texts = xcalloc((size_t)cells->n, sizeof(char *));
+        char **groups = xcalloc((size_t)cells->n, sizeof(char *));
+        for (int i = 0; i < cells->n; i++) {
+            const struct suite_cell *c = &cells->c[i];
+            texts[i] = cJSON_PrintUnformatted(c->settings);
+            groups[i] = xasprintf("%d %s%s%s", c->group, s->models[c->model].path,
+                                  c->group_text[0] ? " " : "", c->group_text);
+            pc[i] = (struct store_plan_cell){c->idx,  c->key,  groups[i], s->models[c->model].path,
+                                             c->name, texts[i]};
+        }
+        char *doc = cJSON_PrintUnformatted(s->doc);
+        int rc = store_add_plan(st, run_id, doc, pc, cells->n, err);
+        free(doc);
+        for (int i = 0; i < cells->n; i++) {
+            free(texts[i]);
+            free(groups[i]);
+        }
+        free(texts);
+        free(groups);
+        free(pc);
+        if (rc < 0) {
+            ret = QB_EXIT_FAIL;
+            goto out;
+        }
+    }
+    for (int i = 0; i < cells->n; i++) {
+        eta_of(s, &cells->c[i], &r.ec[i]);
+        r.ec[i].known_s = known[i];
+        r.ec[i].skip = !r.todo[i];
+        if (r.todo[i])
+            r.n_todo++;
+        else if (cells->c[i].key[0])
+            res->n_reused++;
+        else
+            res->n_missing++;
+    }
+    eta_init(&r.eta, r.ec, cells->n);
+    r.t0 = monotime_ns();
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "suite", s->name);
+    cJSON_AddNumberToObject(p, "cells", cells->n);
+    cJSON_AddNumberToObject(p, "to_run", r.n_todo);
+    cJSON_AddNumberToObject(p, "reused", res->n_reused);
+    event(&r, -1, "run_started", p);
+    if (res->n_reused)
+        log_printf("quantbench: run: %d of %d cells are stored already (reused; --fresh measures "
+                   "them again%s)\n",
+                   res->n_reused, cells->n,
+                   o->retry_failed ? "" : ", --retry-failed the failed ones");
+    for (int i = 0; i < cells->n && !r.stopped && !sig_caught();) {
+        const struct suite_cell *c = &cells->c[i];
+        if (!r.todo[i]) {
+            i++;
+            continue;
+        }
+        if (is_bench(s, c)) { /* every bench cell of this model load, in one worker */
+            int j = i;
+            while (j < cells->n && is_bench(s, &cells->c[j]) && cells->c[j].model == c->model &&
+                   cells->c[j].load == c->load)
+                j++;
+            run_bench_cells(&r, i, j);
+            i = j;
+            continue;
+        }
+        switch (s->tests[c->test].kind) {
+        case SUITE_MEM: mem_cell(&r, i); break;
+        case SUITE_QUALITY: quality_cell(&r, i); break;
+        default:
+            cell_start(&r, i);
+            cell_end(&r, "error", "this kind of test is not run by suites yet", NULL, NULL, 0,
+                     NULL);
+            break;
+        }
+        i++;
+    }
+    status_clear(&r);
+    if (sig_caught())
+        res->interrupted = true;
+    p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "run", res->n_run);
+    cJSON_AddNumberToObject(p, "ok", res->n_ok);
+    cJSON_AddNumberToObject(p, "failed", res->n_failed);
+    cJSON_AddBoolToObject(p, "interrupted", res->interrupted);
+    cJSON_AddNumberToObject(p, "duration_s", (monotime_ns() - r.t0) / 1e9);
+    bool was_stopped = r.stopped;
+    event(&r, -1, "run_finished", p);
+    if (was_stopped || r.stopped) {
+        set_err(err, "%s", r.err);
+        ret = QB_EXIT_FAIL;
+    } else if (res->interrupted) {
+        set_err(err, "interrupted: the finished cells are kept; run again to go on");
+        ret = sig_caught() ? sig_exit_code() : QB_EXIT_FAIL;
+    } else if (res->n_failed || res->n_missing) {
+        ret = QB_EXIT_PARTIAL;
+    } else {
+        /* reused cells that failed before make the suite's result partial too */
+        for (int i = 0; i < cells->n; i++)
+            if (!r.todo[i] && stored[i][0] && strcmp(stored[i], "ok"))
+                ret = QB_EXIT_PARTIAL;
+    }
+    eta_release(&r.eta);
+out:
+    free(r.todo);
+    free(r.ec);
+    free(known);
+    free(stored);
+    return ret;
+}
+
+int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct store *st,
+                  const struct suite_opts *o, char *err)
+{
+    bool *todo = xcalloc((size_t)cells->n, sizeof(bool));
+    double *known = xcalloc((size_t)cells->n, sizeof(double));
+    char(*stored)[32] = xcalloc((size_t)cells->n, sizeof(*stored));
+    int ret = 0;
+    if (plan_todo(cells, st, o, todo, known, stored, err) < 0) {
+        ret = QB_EXIT_FAIL;
+        goto out;
+    }
+    printf("| # | model | test | settings | action | est. time |\n");
+    printf("|--:|-------|------|----------|--------|----------:|\n");
+    double total = 0;
+    bool all_known = true;
+    for (int i = 0; i < cells->n; i++) {
+        const struct suite_cell *c = &cells->c[i];
+        struct eta_cell e;
+        eta_of(s, c, &e);
+        const char *action = !c->key[0]                ? "run (rung to be made)"
+                             : !stored[i][0]           ? "run"
+                             : !todo[i]                ? "reuse"
+                             : strcmp(stored[i], "ok") ? "retry"
+                                                       : "rerun";
+        /* the recorded duration, else a rough one: about 1 s per 100 MB x 1000 tokens */
+        double est = known[i] >= 0 ? known[i] : e.work / 1e5;
+        char d[32];
+        if (todo[i]) {
+            fmt_dur(est, d, sizeof(d));
+            total += est;
+            all_known &= known[i] >= 0;
+        } else {
+            snprintf(d, sizeof(d), "0:00");
+        }
+        char *m = str_escape(base_name(s->models[c->model].path), STR_ESC_MD);
+        char *g = str_escape(c->group_text, STR_ESC_MD);
+        printf("| %d | %s | %s | %s | %s | %s%s |\n", c->idx + 1, m, c->name, g, action,
+               todo[i] && known[i] < 0 ? "~" : "", d);
+        free(m);
+        free(g);
+    }
+    char d[32];
+    fmt_dur(total, d, sizeof(d));
+    printf("\n%d cells; estimated time %s%s\n", cells->n, all_known ? "" : "~", d);
+    if (!all_known)
+        printf("(~: no recorded duration for that cell's key yet; a rough guess from the "
+               "model's size and the tokens)\n");
+out:
+    free(todo);
+    free(known);
+    free(stored);
+    return ret;
+}

@@ -1,0 +1,67 @@
+# run: a bad suite is refused before anything runs, with one line naming the file, the JSON
+# path and what is wrong: exit 2 for what the suite says, 3 for what it names (a missing
+# file or model); nothing is stored
+. "$(dirname "$0")/lib.sh"
+a=$(model_dense)
+export QB_DB=$T/q.db
+chk() { # RC MESSAGE SUITE-TEXT [FLAGS]
+    local want_rc=$1 want=$2 text=$3
+    shift 3
+    printf '%s\n' "$text" >s.json
+    run "$QB" run s.json "$@"
+    expect_rc "$want_rc" "$text"
+    expect_err "$want"
+}
+ok_tests='"tests": [{"test": "bench", "p": 16, "n": 0, "r": 1}]'
+chk 3 "quantbench: s.json: not valid JSON (line 2)" '{"models": [
+  "a" "b"]}'
+chk 2 "quantbench: s.json: is a list (expected an object with models and tests)" '[1, 2]'
+chk 2 "quantbench: s.json: colour: unknown key" "{\"colour\": 1, \"models\": [\"$a\"], $ok_tests}"
+chk 2 "quantbench: s.json: models: missing" "{$ok_tests}"
+chk 2 "quantbench: s.json: tests: missing" "{\"models\": [\"$a\"]}"
+chk 2 "quantbench: s.json: tests: is an object (expected a list of tests)" "{\"models\": [\"$a\"], \"tests\": {}}"
+chk 2 "quantbench: s.json: tests: empty list" "{\"models\": [\"$a\"], \"tests\": []}"
+chk 2 "quantbench: s.json: models: empty list" "{\"models\": [], $ok_tests}"
+chk 3 "quantbench: s.json: models[0]: cannot open 'nope.gguf': No such file or directory" "{\"models\": [\"nope.gguf\"], $ok_tests}"
+chk 3 "quantbench: s.json: models[1]: 'x*.gguf' matches no file" "{\"models\": [\"$a\", \"x*.gguf\"], $ok_tests}"
+chk 2 "quantbench: s.json: models[0]: is a number (expected a path, {\"path\": ...} or {\"ladder\": ...})" "{\"models\": [7], $ok_tests}"
+chk 2 "quantbench: s.json: models[0].path: missing (expected the model's path)" "{\"models\": [{\"quant\": \"Q4_0\"}], $ok_tests}"
+chk 2 "quantbench: s.json: models[0].size: unknown key" "{\"models\": [{\"path\": \"$a\", \"size\": 1}], $ok_tests}"
+chk 2 "quantbench: s.json: settings.threadz: unknown key" "{\"models\": [\"$a\"], \"settings\": {\"threadz\": 2}, $ok_tests}"
+chk 2 "quantbench: s.json: settings.t: empty list" "{\"models\": [\"$a\"], \"settings\": {\"t\": []}, $ok_tests}"
+chk 2 "quantbench: s.json: settings.t: invalid value '0' for -t (expected an integer in 1..4096)" "{\"models\": [\"$a\"], \"settings\": {\"t\": \"0\"}, $ok_tests}"
+chk 2 "quantbench: s.json: settings.fa: invalid value 'maybe' for -fa (expected on, off or auto)" "{\"models\": [\"$a\"], \"settings\": {\"fa\": \"on,maybe\"}, $ok_tests}"
+chk 2 "quantbench: s.json: settings.ctk: is an object (expected a string, number, boolean or list)" "{\"models\": [\"$a\"], \"settings\": {\"ctk\": {}}, $ok_tests}"
+chk 2 "quantbench: s.json: tests[0].test: missing (one of bench, sweep, batched, mem, ctxmax, quality)" "{\"models\": [\"$a\"], \"tests\": [{\"p\": 1}]}"
+chk 2 "quantbench: s.json: tests[0].test: unknown test 'speed' (expected bench, sweep, batched, mem, ctxmax or quality)" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"speed\"}]}"
+chk 2 "quantbench: s.json: tests[0].p: is an object (expected a number, a list or a string)" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"bench\", \"p\": {}}]}"
+chk 2 "quantbench: s.json: tests[0].p: invalid value 'x' for -p (expected an integer in 0..16777216)" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"bench\", \"p\": \"x\"}]}"
+chk 2 "quantbench: s.json: tests[0].r: 0 is not an integer in 1..100000" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"bench\", \"r\": 0}]}"
+chk 2 "quantbench: s.json: tests[0].colour: unknown key" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"mem\", \"colour\": 1}]}"
+chk 3 "quantbench: s.json: tests[0].file: 'nope.txt' is not a readable file" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"quality\", \"file\": \"nope.txt\"}]}"
+chk 2 "quantbench: s.json: models[0].ladder.types[1]: 'Q9_9' is not a llama.cpp quantization type" "{\"models\": [{\"ladder\": {\"source\": \"$a\", \"types\": [\"Q8_0\", \"Q9_9\"]}}], $ok_tests}"
+chk 2 "quantbench: s.json: tests[0].test: 'prompts' is not in this build yet (the prompts command is to come)" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"prompts\"}]}"
+# a missing suite, a directory, flags
+run "$QB" run nope.json
+expect_rc 3 "missing suite"
+expect_err "quantbench: cannot open 'nope.json': No such file or directory"
+run "$QB" run
+expect_rc 2 "no suite"
+expect_err "quantbench run: no suite: give SUITE.json, or --source F16.gguf for the built-in one (--example prints it); try 'quantbench run --help'"
+run "$QB" run s.json --bogus
+expect_rc 2
+expect_err "quantbench run: unknown flag '--bogus'; try 'quantbench run --help'"
+run "$QB" run s.json -o html
+expect_rc 2
+expect_err "quantbench run: invalid value 'html' for -o (expected md, csv or json); try 'quantbench run --help'"
+# none of these stored anything
+[ ! -f "$QB_DB" ] || [ "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from runs').fetchone()[0])" "$QB_DB")" = 0 ] ||
+    fail "a refused suite left a run"
+# --example is a valid suite (on a model that exists)
+run "$QB" run --example --source "$a"
+expect_rc 0
+cp "$T/out" ex.json
+run "$QB" run ex.json --dry-run
+expect_rc 0 "the example parses"
+grep -qF '| Q8_0' "$T/out" || grep -qF -- '-Q8_0.gguf' "$T/out" || { cat "$T/out"; fail "example's ladder"; }
+exit 0
