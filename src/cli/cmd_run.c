@@ -135,8 +135,10 @@ static int run_main(struct run_opts *o)
     const char *file = o->file ? o->file : "(built-in suite)";
     if (o->file) {
         size_t len;
-        if (!(text = read_file(o->file, 16u << 20, &len, err)))
-            return error("%s", err);
+        if (!(text = read_file(o->file, 16u << 20, &len, err))) {
+            error("%s", err);
+            return QB_EXIT_INPUT;
+        }
     } else {
         text = xstrdup(suite_default_json(o->source));
     }

@@ -538,6 +538,12 @@ static int plan_todo(const struct suite_cells *cells, struct store *st, const st
         known[i] = d;
         todo[i] = o->fresh || (o->retry_failed && strcmp(stored[i], "ok") != 0);
     }
+    /* cells of the same key (the same file under two names, the same settings spelled
+     * twice) are measured once: the first in run order */
+    for (int i = 0; i < cells->n; i++)
+        for (int j = 0; j < i && todo[i]; j++)
+            if (todo[j] && !strcmp(cells->c[i].key, cells->c[j].key))
+                todo[i] = false;
     return 0;
 }
 

@@ -3,7 +3,7 @@
 # --retry-failed reruns that cell alone
 . "$(dirname "$0")/lib.sh"
 a=$(model_dense)
-cp "$a" crashme.gguf
+cp "$(model_moe)" crashme.gguf
 cat >s.json <<JSON
 {"models": [{"path": "$a", "settings": {"t": "1,2"}}, "crashme.gguf"],
  "settings": {"t": 1},
