@@ -15,11 +15,14 @@
 #include "../record/fields.h"
 #include "../record/memsum.h"
 #include "../report/bench_report.h"
+#include "../run/batched.h"
 #include "../run/bench.h"
 #include "../run/corpus.h"
+#include "../run/ctxmax.h"
 #include "../run/mem.h"
 #include "../run/quality.h"
 #include "../run/quantize.h"
+#include "../run/sweep.h"
 #include "../store/store.h"
 #include "../util/clock.h"
 #include "../util/exit.h"
@@ -240,7 +243,6 @@ static void cell_end(struct run_state *r, const char *status_name, const char *r
         free(settings);
     }
     eta_done(&r->eta, r->cur, took);
-    r->n_done++;
     r->res->n_run++;
     if (ok)
         r->res->n_ok++;
@@ -270,6 +272,7 @@ static void cell_end(struct run_state *r, const char *status_name, const char *r
     else
         snprintf(what, sizeof(what), "%s after %s: %s", status_name, d, reason ? reason : "");
     status(r, what, true);
+    r->n_done++;
     if (!ok && r->tty) { /* a failure stays on the terminal */
         status_clear(r);
         char *m = str_escape(base_name(r->s->models[c->model].path), 0);
@@ -462,6 +465,180 @@ static void quality_cell(struct run_state *r, int i)
     cJSON_Delete(q.row);
 }
 
+/* ---------------------------------------------------------------- sweep, batched, ctxmax */
+
+/* the rows of a cell with several (sweep's depths, batched's combinations) */
+struct rows {
+    cJSON **v;
+    const char **kinds;
+    int n;
+    enum bench_status status; /* the first failure's, OK when none */
+    char why[QB_ERR_LEN];
+};
+
+static void rows_add(struct rows *r, const char *kind, cJSON *row, enum bench_status st,
+                     const char *why)
+{
+    r->v = xrealloc(r->v, (size_t)(r->n + 1) * sizeof(*r->v));
+    r->kinds = xrealloc(r->kinds, (size_t)(r->n + 1) * sizeof(*r->kinds));
+    r->v[r->n] = row;
+    r->kinds[r->n++] = kind;
+    if (st != BENCH_STATUS_OK && r->status == BENCH_STATUS_OK) {
+        r->status = st;
+        snprintf(r->why, sizeof(r->why), "%s", why ? why : "");
+    }
+}
+
+/* the cell ends with its rows; failed rows are kept as rows, the cell takes the first
+ * failure's status */
+static void rows_end(struct run_state *r, struct rows *rs, cJSON *fig)
+{
+    cell_end(r, bench_status_name(rs->status), rs->status == BENCH_STATUS_OK ? NULL : rs->why,
+             rs->kinds, (const cJSON *const *)rs->v, rs->n, fig);
+    for (int i = 0; i < rs->n; i++)
+        cJSON_Delete(rs->v[i]);
+    free(rs->v);
+    free(rs->kinds);
+}
+
+struct sweep_ud {
+    struct run_state *r;
+    struct sweep_row_args args;
+    struct rows rows;
+};
+
+static void sweep_units_cb(void *ud, long done, long total)
+{
+    struct sweep_ud *u = ud;
+    cell_units(u->r, done, total, "depths");
+}
+
+static void sweep_point_cb(void *ud, const struct runner *rn, const struct sweep_point *pt,
+                           const cJSON *mem, enum bench_status status, const char *err)
+{
+    struct sweep_ud *u = ud;
+    cJSON *row = sweep_row_json(&u->args, rn, pt, mem, bench_status_name(status), err);
+    rows_add(&u->rows, "sweep", row, status, err);
+}
+
+/* a run function's stop callback; ud: a struct whose first member is the run state */
+static bool run_stop(void *ud)
+{
+    struct run_state *r = *(struct run_state **)ud;
+    return r->stopped || sig_caught();
+}
+
+static void sweep_cell(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    const struct suite_test *t = &r->s->tests[c->test];
+    cell_start(r, i);
+    struct sweep_params sp = {.n_gen = t->sweep_n ? t->sweep_n : (int)c->cp.n_ubatch / 4,
+                              .reps = t->reps,
+                              .stride = 1,
+                              .no_warmup = t->no_warmup,
+                              .seed = 1};
+    struct run_load ld = {
+        r->s->models[c->model].path, c->mp, {0, 0}, r->o->verbose, r->o->timeout_s};
+    struct sweep_ud u = {r, {&c->mp, &c->cp, &sp, 0}, {0}};
+    struct sweep_sink sink = {sweep_units_cb, sweep_point_cb, run_stop, &u};
+    int n_points;
+    enum bench_status status;
+    char e[QB_ERR_LEN] = "";
+    if (run_sweep(&ld, &c->cp, &sp, &sink, &u.args.wall_ns, &n_points, &status, e) < 0 &&
+        u.rows.status == BENCH_STATUS_OK) {
+        u.rows.status = status == BENCH_STATUS_OK ? BENCH_STATUS_ERROR : status;
+        snprintf(u.rows.why, sizeof(u.rows.why), "%s", e);
+    }
+    /* every row carries the whole sweep's wall time, known at its end */
+    for (int k = 0; k < u.rows.n; k++)
+        cJSON_ReplaceItemInObject(u.rows.v[k], "sweep_wall_ns",
+                                  cJSON_CreateNumber((double)u.args.wall_ns));
+    cJSON *fig = cJSON_CreateObject();
+    cJSON_AddNumberToObject(fig, "depths", n_points);
+    rows_end(r, &u.rows, fig);
+}
+
+struct batched_ud {
+    struct run_state *r;
+    const struct suite_cell *c;
+    struct rows rows;
+    long done, total;
+};
+
+static void batched_row_cb(void *ud, const struct runner *rn, const struct batched_params *bp,
+                           const struct batched_result *res, const cJSON *mem,
+                           enum bench_status status, const char *err)
+{
+    struct batched_ud *u = ud;
+    cJSON *row =
+        batched_row_json(&u->c->mp, &u->c->cp, rn, bp, res, mem, bench_status_name(status), err);
+    rows_add(&u->rows, "batched", row, status, err);
+    cell_units(u->r, ++u->done, u->total, "combinations");
+}
+
+static void batched_cell(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    const struct suite_test *t = &r->s->tests[c->test];
+    cell_start(r, i);
+    struct run_load ld = {
+        r->s->models[c->model].path, c->mp, {0, 0}, r->o->verbose, r->o->timeout_s};
+    struct batched_grid g = {
+        t->npp,
+        t->ntg,
+        t->npl,
+        (size_t)t->n_npp,
+        (size_t)t->n_ntg,
+        (size_t)t->n_npl,
+        {.shared = t->shared, .reps = t->reps, .no_warmup = t->no_warmup, .seed = 1}};
+    struct batched_ud u = {r, c, {0}, 0, (long)t->n_npp * t->n_ntg * t->n_npl};
+    struct batched_sink sink = {batched_row_cb, run_stop, &u};
+    run_batched(&ld, &c->cp, &g, &sink);
+    cJSON *fig = cJSON_CreateObject();
+    cJSON_AddNumberToObject(fig, "combinations", u.rows.n);
+    rows_end(r, &u.rows, fig);
+}
+
+static void ctxmax_probe_cb(int k, const struct ctxmax_probe *p, int done, int total, void *ud)
+{
+    (void)k;
+    (void)p;
+    cell_units(ud, done, total, "probes");
+}
+
+static void ctxmax_cell(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    const struct suite_test *t = &r->s->tests[c->test];
+    cell_start(r, i);
+    struct ctxmax_params cp = {.step = t->step, .max = t->max, .budget = 0};
+    mem_run_params_init(&cp.run);
+    const char *model = r->s->models[c->model].path;
+    cp.run.mp = c->mp;
+    cp.run.cp = c->cp;
+    cp.run.verbose = r->o->verbose;
+    cp.run.timeout_s = r->o->timeout_s;
+    struct ctxmax_events ev = {.on_probe = ctxmax_probe_cb, .ud = r};
+    struct ctxmax_model cm;
+    memset(&cm, 0, sizeof(cm));
+    int n_run = 0;
+    char e[QB_ERR_LEN] = "";
+    const char *models[] = {model};
+    int rc = ctxmax_run(&cp, models, 1, &ev, &cm, &n_run, e);
+    cJSON *row = rc == 0 && n_run == 1 ? ctxmax_row_json(&cp, model, &cm) : NULL;
+    const char *st = row && cm.answer > 0 ? "ok" : cm.interrupted ? "interrupted" : "error";
+    const char *why = st[0] == 'o' ? NULL : e[0] ? e : "no context ran";
+    cJSON *fig = cJSON_CreateObject();
+    if (row)
+        cJSON_AddNumberToObject(fig, "n_ctx_max", cm.answer);
+    const char *kind = "ctxmax";
+    const cJSON *rows[] = {row};
+    cell_end(r, st, why, &kind, rows, row ? 1 : 0, fig);
+    cJSON_Delete(row);
+    ctxmax_model_release(&cm);
+}
+
 /* ---------------------------------------------------------------- the run */
 
 static bool is_bench(const struct suite *s, const struct suite_cell *c)
@@ -641,11 +818,10 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
         switch (s->tests[c->test].kind) {
         case SUITE_MEM: mem_cell(&r, i); break;
         case SUITE_QUALITY: quality_cell(&r, i); break;
-        default:
-            cell_start(&r, i);
-            cell_end(&r, "error", "this kind of test is not run by suites yet", NULL, NULL, 0,
-                     NULL);
-            break;
+        case SUITE_SWEEP: sweep_cell(&r, i); break;
+        case SUITE_BATCHED: batched_cell(&r, i); break;
+        case SUITE_CTXMAX: ctxmax_cell(&r, i); break;
+        case SUITE_BENCH: break; /* above */
         }
         i++;
     }

@@ -1118,8 +1118,20 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
                     char gtext[256] = "";
                     grid_apply(&g, gi, ps.p, gtext, sizeof(gtext));
                     grid_apply(&tg, ti_idx, ps.p, NULL, 0);
-                    if (t->kind == SUITE_BENCH || ps.cp.n_threads_batch == 0)
-                        ps.cp.n_threads_batch = ps.cp.n_threads;
+                    ps.cp.n_threads_batch = ps.cp.n_threads; /* -t sets both, as in llama.cpp */
+                    if (t->kind == SUITE_SWEEP) { /* as the sweep command refuses them */
+                        int ub = (int)ps.cp.n_ubatch, n = t->sweep_n ? t->sweep_n : ub / 4;
+                        if (n > ub)
+                            rc = bad(QB_EXIT_USAGE, err, s->file, tp,
+                                     "n %d exceeds ub %d (the last depth has room for one "
+                                     "ubatch)",
+                                     n, ub);
+                        else if ((int)ps.cp.n_ctx < ub)
+                            rc = bad(QB_EXIT_USAGE, err, s->file, tp, "c %u is smaller than ub %d",
+                                     ps.cp.n_ctx, ub);
+                        if (rc)
+                            break;
+                    }
                     test_cells(t, m, ti, group, &ps.mp, &ps.cp, gtext, out, &cap);
                     if (out->n > MAX_CELLS) {
                         rc = bad(QB_EXIT_USAGE, err, s->file, "", "more than %d cells", MAX_CELLS);
