@@ -28,23 +28,6 @@ static bool is_file(const char *p)
     return stat(p, &st) == 0 && S_ISREG(st.st_mode);
 }
 
-static int mkdirs(const char *path)
-{
-    char *p = xstrdup(path);
-    for (char *s = p + 1; *s; s++)
-        if (*s == '/') {
-            *s = '\0';
-            if (mkdir(p, 0777) < 0 && errno != EEXIST) {
-                free(p);
-                return -1;
-            }
-            *s = '/';
-        }
-    int rc = mkdir(p, 0777) < 0 && errno != EEXIST ? -1 : 0;
-    free(p);
-    return rc;
-}
-
 static int cmp_str(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -93,7 +76,7 @@ static char *licenses_corpus(const char *dir, char *err)
         }
         free(text);
     }
-    if (ok && mkdirs(dir) < 0) {
+    if (ok && mkdir_p(dir) < 0) {
         set_err(err, "corpus 'licenses': cannot create '%s': %s", dir, strerror(errno));
         ok = false;
     } else if (!ok && n == 0) {

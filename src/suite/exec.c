@@ -2,6 +2,7 @@
  * functions, their rows and events into the store, the status line and its ETA. */
 #include "exec.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "../util/clock.h"
 #include "../util/exit.h"
 #include "../util/log.h"
+#include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "eta.h"
@@ -442,6 +444,61 @@ static void quality_units(long done, long total, void *ud)
     cell_units(ud, done, total, "chunks");
 }
 
+/* The base model's log-probabilities for a KL-divergence cell: a file kept in the cache
+ * (~/.cache/quantbench/bases, $QB_BASE_DIR) under the cell's base, text and chunking, made
+ * by the base model's own quality run the first time (the worker writes it beside and
+ * renames it into place: a kill leaves none half-written). NULL with err. */
+static char *base_file(struct run_state *r, const struct suite_cell *c, const char *text,
+                       const struct quality_params *qp, enum qb_kind *kind, char *err)
+{
+    const struct suite_test *t = &r->s->tests[c->test];
+    char bid[160], tid[160];
+    *kind = QB_KIND_INPUT;
+    if (file_quick_id(t->base, bid, err) < 0 || file_quick_id(text, tid, err) < 0)
+        return NULL;
+    char *id = xasprintf("%s|%s|%u|%d|%s", bid, tid, qp->cp.n_ctx, qp->n_chunks, r->o->build);
+    struct sha256 h;
+    uint8_t d[32];
+    char hex[65];
+    sha256_init(&h);
+    sha256_update(&h, id, strlen(id));
+    sha256_final(&h, d);
+    sha256_hex(d, hex);
+    free(id);
+    const char *env = getenv("QB_BASE_DIR"), *home = getenv("HOME");
+    char *dir = env && env[0]
+                    ? xstrdup(env)
+                    : xasprintf("%s/.cache/quantbench/bases", home && home[0] ? home : "/tmp");
+    if (mkdir_p(dir) < 0) {
+        set_err(err, "cannot make '%s': %s", dir, strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    char *path = xasprintf("%s/%.32s.bin", dir, hex);
+    free(dir);
+    if (access(path, F_OK) == 0) {
+        *kind = QB_KIND_OK;
+        return path;
+    }
+    cell_units(r, 0, 1, "base log-probabilities");
+    struct quality_params bp = *qp;
+    bp.model = t->base;
+    bp.mode = WORK_PPL_SAVE_BASE;
+    bp.text = text;
+    bp.base = path;
+    bp.topk = 0;
+    struct quality_sink sink = {NULL, NULL, NULL, NULL};
+    *kind = quality_run(&bp, &sink, err);
+    if (*kind != QB_KIND_OK) {
+        char e2[QB_ERR_LEN];
+        snprintf(e2, sizeof(e2), "the base model's log-probabilities: %s", err);
+        snprintf(err, QB_ERR_LEN, "%s", e2);
+        free(path);
+        return NULL;
+    }
+    return path;
+}
+
 static void quality_cell(struct run_state *r, int i)
 {
     const struct suite_cell *c = &r->cells->c[i];
@@ -465,13 +522,31 @@ static void quality_cell(struct run_state *r, int i)
                                    .seed = 1,
                                    .verbose = r->o->verbose,
                                    .timeout_s = r->o->timeout_s};
-        struct quality_sink sink = {quality_row_cb, &q, quality_units, r};
-        kind = quality_run(&p, &sink, e);
+        char *base = NULL;
+        kind = QB_KIND_OK;
+        if (t->base && (base = base_file(r, c, path, &p, &kind, e)) != NULL) {
+            p.mode = WORK_PPL_KLD;
+            p.base = base;
+            p.text = NULL;
+            kind = quality_check_base(base, p.model, NULL, e);
+        }
+        if (kind == QB_KIND_OK && !sig_caught()) {
+            struct quality_sink sink = {quality_row_cb, &q, quality_units, r};
+            kind = quality_run(&p, &sink, e);
+        } else if (sig_caught()) {
+            kind = QB_KIND_INTERRUPTED;
+        }
+        free(base);
     }
     free(path);
     cJSON *fig = cJSON_CreateObject();
-    if (q.row && kind == QB_KIND_OK)
+    if (q.row && kind == QB_KIND_OK) {
         cJSON_AddNumberToObject(fig, "ppl", q.ppl);
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(q.row, "kld");
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(k, "kld");
+        if (cJSON_IsNumber(m))
+            cJSON_AddNumberToObject(fig, "kld", m->valuedouble);
+    }
     const char *k = "quality";
     const cJSON *rows[] = {q.row};
     const char *st = kind == QB_KIND_OK ? "ok"

@@ -313,7 +313,7 @@ static const char *const batched_keys[] = {"test",   "npp", "ntg",       "npl",
                                            "shared", "r",   "no_warmup", NULL};
 static const char *const mem_keys[] = {"test", "measure", "fill", NULL};
 static const char *const ctxmax_keys[] = {"test", "step", "max", NULL};
-static const char *const quality_keys[] = {"test", "corpus", "file", "chunks", NULL};
+static const char *const quality_keys[] = {"test", "corpus", "file", "chunks", "base", NULL};
 static const char *const *const kind_keys[] = {bench_keys, sweep_keys,  batched_keys,
                                                mem_keys,   ctxmax_keys, quality_keys};
 
@@ -556,6 +556,13 @@ static int parse_test(const cJSON *o, int i, struct suite_test *t, const char *f
         }
         if (rc == 0)
             rc = int_key(o, "chunks", 0, big, &t->chunks, file, path, err);
+        const cJSON *b = cJSON_GetObjectItemCaseSensitive(o, "base");
+        snprintf(p, sizeof(p), "%s.base", path);
+        if (rc == 0 && b && (!cJSON_IsString(b) || !b->valuestring[0]))
+            rc = bad(QB_EXIT_USAGE, err, file, p,
+                     "expected the base model's path, or \"source\" (the ladder's)");
+        else if (rc == 0 && b)
+            t->base = xstrdup(b->valuestring); /* checked with the models (the ladder's) */
         break;
     }
     }
@@ -873,6 +880,23 @@ int suite_parse(const char *file, const char *text, struct suite *s, char *err)
     rc = parse_models(s, models, &held, file, err);
     if (held) /* its model entries are referenced: keep it with the suite */
         cJSON_AddItemToObject(s->doc, "__models_file", held);
+    for (int k = 0; k < s->n_tests && rc == 0; k++) { /* a quality test's base model */
+        struct suite_test *t = &s->tests[k];
+        char p[64];
+        snprintf(p, sizeof(p), "tests[%d].base", k);
+        if (!t->base)
+            continue;
+        if (!strcmp(t->base, "source")) {
+            if (!s->has_ladder)
+                return bad(QB_EXIT_USAGE, err, file, p,
+                           "\"source\" names a ladder's source; "
+                           "this suite has no ladder");
+            free(t->base);
+            t->base = xstrdup(s->ladder.source);
+        } else if (check_model(t->base, file, p, err)) {
+            return QB_EXIT_INPUT;
+        }
+    }
     return rc;
 }
 
@@ -884,8 +908,10 @@ void suite_release(struct suite *s)
         free(s->models[i].family);
         free(s->models[i].params);
     }
-    for (int i = 0; i < s->n_tests; i++)
+    for (int i = 0; i < s->n_tests; i++) {
         free(s->tests[i].file);
+        free(s->tests[i].base);
+    }
     for (int i = 0; i < s->ladder.n_types; i++)
         free(s->ladder.types[i]);
     free(s->ladder.types);
@@ -910,7 +936,7 @@ const char *suite_default_json(const char *source)
     snprintf(buf, sizeof(buf),
              "{\n"
              "  \"name\": \"default\",\n"
-             "  \"description\": \"the demo model's quant ladder: speed, memory, perplexity\",\n"
+             "  \"description\": \"a source's quant ladder: speed, memory, PPL and KLD against it\",\n"
              "  \"models\": [\n"
              "    {\"ladder\": {\"source\": %s,\n"
              "                \"types\": [\"Q8_0\", \"Q6_K\", \"Q4_K_M\", \"Q3_K_L\"]}}\n"
@@ -918,7 +944,8 @@ const char *suite_default_json(const char *source)
              "  \"tests\": [\n"
              "    {\"test\": \"bench\", \"p\": 512, \"n\": 128, \"pg\": \"512,128\", \"r\": 5},\n"
              "    {\"test\": \"mem\", \"c\": 4096},\n"
-             "    {\"test\": \"quality\", \"corpus\": \"licenses\", \"c\": 512, \"chunks\": 16}\n"
+             "    {\"test\": \"quality\", \"corpus\": \"licenses\", \"c\": 512, \"chunks\": 16,\n"
+             "     \"base\": \"source\"}\n"
              "  ]\n"
              "}\n",
              esc);
@@ -946,6 +973,8 @@ static void kind_defaults(enum suite_kind k, struct engine_model_params *mp,
     } else {
         *cp = engine_ctx_params_default();
         cp->n_threads = cp->n_threads_batch = online_cpus();
+        if (k == SUITE_QUALITY)
+            cp->n_ctx = 512; /* llama-perplexity's, as the quality command */
     }
 }
 
@@ -984,6 +1013,8 @@ static void test_params_json(const struct suite_test *t, const struct suite_cell
     case SUITE_QUALITY:
         cJSON_AddStringToObject(o, t->file ? "file" : "corpus", t->file ? t->file : t->corpus);
         cJSON_AddNumberToObject(o, "chunks", t->chunks);
+        if (t->base)
+            cJSON_AddStringToObject(o, "base", t->base);
         break;
     }
     if (t->kind == SUITE_BENCH || t->kind == SUITE_SWEEP || t->kind == SUITE_BATCHED) {
@@ -1017,11 +1048,10 @@ static void test_cells(const struct suite_test *t, int model, int test, int grou
     if (t->kind != SUITE_BENCH) {
         static const char *const names[] = {"bench", "sweep", "batched", "mem", "ctxmax", "ppl"};
         snprintf(c.name, sizeof(c.name), "%s", names[t->kind]);
-        if (t->kind == SUITE_QUALITY && t->file) {
-            const char *b = strrchr(t->file, '/');
-            snprintf(c.name, sizeof(c.name), "ppl %.38s", b ? b + 1 : t->file);
-        } else if (t->kind == SUITE_QUALITY) {
-            snprintf(c.name, sizeof(c.name), "ppl %.38s", t->corpus);
+        if (t->kind == SUITE_QUALITY) {
+            const char *b = t->file ? strrchr(t->file, '/') : NULL;
+            snprintf(c.name, sizeof(c.name), "%s %.38s", t->base ? "kld" : "ppl",
+                     t->file ? (b ? b + 1 : t->file) : t->corpus);
         }
         add_cell(out, cap, &c);
         return;
@@ -1119,7 +1149,7 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
                     grid_apply(&g, gi, ps.p, gtext, sizeof(gtext));
                     grid_apply(&tg, ti_idx, ps.p, NULL, 0);
                     ps.cp.n_threads_batch = ps.cp.n_threads; /* -t sets both, as in llama.cpp */
-                    if (t->kind == SUITE_SWEEP) { /* as the sweep command refuses them */
+                    if (t->kind == SUITE_SWEEP) {            /* as the sweep command refuses them */
                         int ub = (int)ps.cp.n_ubatch, n = t->sweep_n ? t->sweep_n : ub / 4;
                         if (n > ub)
                             rc = bad(QB_EXIT_USAGE, err, s->file, tp,
@@ -1216,10 +1246,13 @@ int suite_keys(const struct suite *s, struct suite_cells *cells, const char *bui
         const void *parts[FIELD_N_PARTS] = {&c->mp, &c->cp};
         field_write(fields_settings, fields_n_settings, FIELD_USE_WIRE, parts, FIELD_FORM_WIRE, w);
         test_params_json(t, c, w);
-        if (t->kind == SUITE_QUALITY && t->file) { /* the text's identity, not only its name */
-            char fid[160], e[QB_ERR_LEN];
+        cJSON_DeleteItemFromObject(w, "file"); /* files by content (below), not by name */
+        cJSON_DeleteItemFromObject(w, "base");
+        char fid[160], e[QB_ERR_LEN];
+        if (t->kind == SUITE_QUALITY && t->file) /* the text's identity, not only its name */
             cJSON_AddStringToObject(k, "text", file_quick_id(t->file, fid, e) == 0 ? fid : "");
-        }
+        if (t->kind == SUITE_QUALITY && t->base) /* and the base model's */
+            cJSON_AddStringToObject(k, "base", file_quick_id(t->base, fid, e) == 0 ? fid : "");
         char *text = cJSON_PrintUnformatted(k);
         cJSON_Delete(k);
         struct sha256 h;

@@ -41,6 +41,8 @@ struct suite_test {
     char corpus[64];                                    /* quality: a corpus name, or "" */
     char *file;                                         /* quality: a text file, or NULL */
     int chunks;                                         /* quality: 0 all */
+    char *base; /* quality: the base model KL-divergence is against ("source": the ladder's
+                 * source), or NULL for perplexity alone */
 };
 
 /* A model: a file, after globs and the ladder are expanded */

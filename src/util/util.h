@@ -66,6 +66,8 @@ FILE *fopen_regular(const char *path, char *err);
 
 /* A whole regular file, NUL-terminated (the caller frees); NULL with err (those of
  * fopen_regular, "'X' is larger than N bytes"). */
+/* mkdir -p: path and every directory above it (0777 less the umask); 0, or -1 with errno */
+int mkdir_p(const char *path);
 char *read_file(const char *path, uint64_t max, size_t *len, char *err);
 
 /* Write text to path atomically (a temporary file beside it, renamed over it); -1 with err
