@@ -12,6 +12,7 @@
 
 #include "../gguf/gguf.h"
 #include "../gguf/imatrix.h"
+#include "../record/args.h"
 #include "../report/table.h"
 #include "../run/corpus.h"
 #include "../run/quality.h"
@@ -25,7 +26,6 @@
 #include "../util/sha256.h"
 #include "../util/sig.h"
 #include "../util/util.h"
-#include "../record/args.h"
 #include "bench_out.h"
 #include "cmd.h"
 #include "single.h"
@@ -115,25 +115,6 @@ static int write_sidecar(const char *path, const char *text, char *err)
     int rc = write_file_atomic(side, text, err);
     free(side);
     return rc;
-}
-
-/* <name> of the source: its file name without .gguf and a trailing -F16/-BF16/-F32 */
-static char *stem_of(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    char *s = xstrdup(b ? b + 1 : path);
-    size_t n = strlen(s);
-    if (n > 5 && strcasecmp(s + n - 5, ".gguf") == 0)
-        s[n -= 5] = '\0';
-    const char *suf[] = {"-F16", "-BF16", "-F32", "_F16", "_BF16", "_F32"};
-    for (size_t i = 0; i < QB_ARRAY_LEN(suf); i++) {
-        size_t k = strlen(suf[i]);
-        if (n > k && strcasecmp(s + n - k, suf[i]) == 0) {
-            s[n - k] = '\0';
-            break;
-        }
-    }
-    return s;
 }
 
 /* ---- what quantize measures besides the rungs (--imatrix-from, --bench, --quality) ---- */
@@ -321,7 +302,7 @@ static void bench_rungs(const struct qopts *q, struct rung *r, int n, int *faile
  * KL-divergence of every rung against them; each a row of kind quality */
 static void quality_rungs(const struct qopts *q, struct rung *r, int n, int *failed, int *input)
 {
-    char *stem = stem_of(q->model);
+    char *stem = quantize_stem(q->model);
     char *base = xasprintf("%s/%s.base.bin", q->dir, stem);
     free(stem);
     struct single_opts o; /* quality's settings: its defaults, -t, and -c for the source */
@@ -625,7 +606,7 @@ int cmd_quantize(int argc, char **argv)
     long long n_layer;
     int ret = QB_EXIT_OK;
     const char *imatrix = q.imatrix;
-    char *stem = stem_of(q.model), *imx_made = NULL, *corpus_file = NULL;
+    char *stem = quantize_stem(q.model), *imx_made = NULL, *corpus_file = NULL;
     if (q.corpus && (q.text = corpus_file = corpus_path(q.corpus, err)) == NULL) {
         error("%s", err);
         ret = QB_EXIT_INPUT;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../engine/worker.h"
@@ -49,4 +50,22 @@ int run_quantize(const struct quantize_params *qp, struct quantize_result *res, 
     worker_stop(w);
     free(tmp);
     return ok ? 0 : -1;
+}
+
+char *quantize_stem(const char *path)
+{
+    const char *b = strrchr(path, '/');
+    char *s = xstrdup(b ? b + 1 : path);
+    size_t n = strlen(s);
+    if (n > 5 && strcasecmp(s + n - 5, ".gguf") == 0)
+        s[n -= 5] = '\0';
+    const char *suf[] = {"-F16", "-BF16", "-F32", "_F16", "_BF16", "_F32"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(suf); i++) {
+        size_t k = strlen(suf[i]);
+        if (n > k && strcasecmp(s + n - k, suf[i]) == 0) {
+            s[n - k] = '\0';
+            break;
+        }
+    }
+    return s;
 }

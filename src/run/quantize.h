@@ -28,4 +28,8 @@ struct quantize_result {
 /* 0 with *res, or -1 with err (the worker's reason, or why it died) */
 int run_quantize(const struct quantize_params *qp, struct quantize_result *res, char *err);
 
+/* The ladder's <name> of a source: its file name without .gguf and a trailing -F16, -BF16
+ * or -F32 (rungs are "<name>-<TYPE>.gguf"); the caller frees */
+char *quantize_stem(const char *path);
+
 #endif

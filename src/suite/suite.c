@@ -15,6 +15,7 @@
 #include "../record/args.h"
 #include "../record/fields.h"
 #include "../run/bench.h"
+#include "../run/quantize.h"
 #include "../run/runner.h"
 #include "../util/exit.h"
 #include "../util/sha256.h"
@@ -638,27 +639,9 @@ static int add_path(struct suite *s, const char *pat, const cJSON *settings, con
     return rc;
 }
 
-static char *stem_of(const char *path)
-{
-    const char *b = strrchr(path, '/');
-    char *s = xstrdup(b ? b + 1 : path);
-    size_t n = strlen(s);
-    if (n > 5 && strcasecmp(s + n - 5, ".gguf") == 0)
-        s[n -= 5] = '\0';
-    const char *suf[] = {"-F16", "-BF16", "-F32", "_F16", "_BF16", "_F32"};
-    for (size_t i = 0; i < QB_ARRAY_LEN(suf); i++) {
-        size_t k = strlen(suf[i]);
-        if (n > k && strcasecmp(s + n - k, suf[i]) == 0) {
-            s[n - k] = '\0';
-            break;
-        }
-    }
-    return s;
-}
-
 void suite_rung_path(const struct suite_ladder *l, int i, char *buf, size_t n)
 {
-    char *stem = stem_of(l->source);
+    char *stem = quantize_stem(l->source);
     snprintf(buf, n, "%s/%s-%s.gguf", l->dir, stem, llama_ftype_name_short(l->ftypes[i]));
     free(stem);
 }
@@ -933,22 +916,23 @@ const char *suite_default_json(const char *source)
     cJSON *str = cJSON_CreateString(source);
     char *esc = cJSON_PrintUnformatted(str);
     cJSON_Delete(str);
-    snprintf(buf, sizeof(buf),
-             "{\n"
-             "  \"name\": \"default\",\n"
-             "  \"description\": \"a source's quant ladder: speed, memory, PPL and KLD against it\",\n"
-             "  \"models\": [\n"
-             "    {\"ladder\": {\"source\": %s,\n"
-             "                \"types\": [\"Q8_0\", \"Q6_K\", \"Q4_K_M\", \"Q3_K_L\"]}}\n"
-             "  ],\n"
-             "  \"tests\": [\n"
-             "    {\"test\": \"bench\", \"p\": 512, \"n\": 128, \"pg\": \"512,128\", \"r\": 5},\n"
-             "    {\"test\": \"mem\", \"c\": 4096},\n"
-             "    {\"test\": \"quality\", \"corpus\": \"licenses\", \"c\": 512, \"chunks\": 16,\n"
-             "     \"base\": \"source\"}\n"
-             "  ]\n"
-             "}\n",
-             esc);
+    snprintf(
+        buf, sizeof(buf),
+        "{\n"
+        "  \"name\": \"default\",\n"
+        "  \"description\": \"a source's quant ladder: speed, memory, PPL and KLD against it\",\n"
+        "  \"models\": [\n"
+        "    {\"ladder\": {\"source\": %s,\n"
+        "                \"types\": [\"Q8_0\", \"Q6_K\", \"Q4_K_M\", \"Q3_K_L\"]}}\n"
+        "  ],\n"
+        "  \"tests\": [\n"
+        "    {\"test\": \"bench\", \"p\": 512, \"n\": 128, \"pg\": \"512,128\", \"r\": 5},\n"
+        "    {\"test\": \"mem\", \"c\": 4096},\n"
+        "    {\"test\": \"quality\", \"corpus\": \"licenses\", \"c\": 512, \"chunks\": 16,\n"
+        "     \"base\": \"source\"}\n"
+        "  ]\n"
+        "}\n",
+        esc);
     free(esc);
     return buf;
 }
