@@ -102,6 +102,7 @@ struct run_state {
     const struct suite_opts *o;
     struct suite_result *res;
     bool *todo;
+    bool *loaded; /* a model's file was loaded in this run (its page cache is warm) */
     struct eta_cell *ec;
     struct eta eta;
     int n_todo, n_done; /* cells to run in this run, and run so far */
@@ -303,6 +304,7 @@ struct bench_ud {
     struct run_state *r;
     const int *cell; /* the plan cell of each test, in order */
     int next;        /* the test bench_run hands next */
+    bool cold;       /* the worker's load read the file from the disk */
 };
 
 static void bench_start(void *ud, const struct bench_row *row)
@@ -320,6 +322,7 @@ static void bench_row_cb(void *ud, struct bench_row *row)
         cell_start(r, b->cell[b->next]);
     b->next++;
     cJSON *j = bench_row_json(row);
+    cJSON_AddBoolToObject(j, "load_cold", b->cold); /* the suite's: see run_bench_cells */
     const char *kind = "bench";
     const cJSON *rows[] = {j};
     cJSON *fig = cJSON_CreateObject();
@@ -374,7 +377,13 @@ static void run_bench_cells(struct run_state *r, int from, int to)
         bench_group_add(g, &w, c->pp, c->tg);
         cell[n++] = i;
     }
-    struct bench_ud b = {r, cell, 0};
+    /* the first load of a model in this run reads it from the disk (evicted from the page
+     * cache), the later ones from memory: the table's cold and warm load times */
+    bool cold = false;
+    if (n && !r->loaded[first->model])
+        cold = file_evict(r->s->models[first->model].path) == 0;
+    r->loaded[first->model] = true;
+    struct bench_ud b = {r, cell, 0, cold};
     struct bench_sink sink = {bench_start, bench_row_cb, bench_stop, &b};
     if (n)
         bench_run(&p, &sink);
@@ -833,6 +842,7 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
     r.cur = -1;
     r.tty = o->progress == PROGRESS_ON || (o->progress == PROGRESS_AUTO && isatty(2));
     r.todo = xcalloc((size_t)cells->n, sizeof(bool));
+    r.loaded = xcalloc((size_t)(s->n_models > 0 ? s->n_models : 1), sizeof(bool));
     r.ec = xcalloc((size_t)cells->n, sizeof(*r.ec));
     double *known = xcalloc((size_t)cells->n, sizeof(double));
     char(*stored)[32] = xcalloc((size_t)cells->n, sizeof(*stored));
@@ -951,6 +961,7 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
     eta_release(&r.eta);
 out:
     free(r.todo);
+    free(r.loaded);
     free(r.ec);
     free(known);
     free(stored);

@@ -481,3 +481,18 @@ int mkdir_p(const char *path)
     free(p);
     return rc;
 }
+
+int file_evict(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    /* dirty pages (a rung just written) are not dropped: write them back first */
+    int rc = fdatasync(fd) == 0 ? posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) : errno;
+    close(fd);
+    if (rc) {
+        errno = rc;
+        return -1;
+    }
+    return 0;
+}

@@ -66,6 +66,9 @@ FILE *fopen_regular(const char *path, char *err);
 
 /* A whole regular file, NUL-terminated (the caller frees); NULL with err (those of
  * fopen_regular, "'X' is larger than N bytes"). */
+/* Drop path's pages from the page cache (written back first), so the next read of it is
+ * from the disk: a cold load. 0, or -1 with errno (the file stays as it was). */
+int file_evict(const char *path);
 /* mkdir -p: path and every directory above it (0777 less the umask); 0, or -1 with errno */
 int mkdir_p(const char *path);
 char *read_file(const char *path, uint64_t max, size_t *len, char *err);
