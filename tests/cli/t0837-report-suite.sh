@@ -97,7 +97,7 @@ tail -1 "$T/out" | grep -qxF 'dense.gguf,n_threads=2,-,-,-,-,-,-,-,-,-,-,-,-,"tg
 run "$QB" report --suite 2 -o html
 expect_rc 0 "html"
 grep -qF '<title>quantbench suite of run 2</title>' "$T/out" || fail "html: a suite without a name"
-grep -qF '<p>run 2 (nightly), started 2026-01-01T00:00:00Z: 2 groups, 5 cells, 2 not ok</p>' "$T/out" ||
+grep -qF '<p>run 2 (nightly), started 2026-01-01T00:00:00Z (ok): 2 groups, 5 cells, 2 not ok</p>' "$T/out" ||
     fail "html: the run"
 grep -qF '<tr class="failed"><td>dense.gguf</td><td>n_threads=2</td>' "$T/out" || fail "html: g2 shaded"
 grep -qF '<tr class="failed"><td>tg4</td><td>crashed</td><td>worker died</td><td>1.00</td></tr>' "$T/out" ||
