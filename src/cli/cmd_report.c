@@ -9,16 +9,17 @@
 
 #include "../record/memsum.h"
 #include "../report/compare.h"
-#include "../report/suite_table.h"
+#include "../report/html.h"
 #include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/dbrun.h"
 #include "../store/store.h"
+#include "../suite/share.h"
 #include "cmd.h"
 
 static const char report_help[] =
     "usage: quantbench report [FILTER...] [flags]\n"
-    "       quantbench report --suite RUN [--db PATH] [-o md|csv|json]\n"
+    "       quantbench report --suite RUN [--db PATH] [-o md|csv|json|html]\n"
     "\n"
     "Prints stored result rows. A FILTER is a run id, a label, or KEY=VALUE[,KEY=VALUE]\n"
     "with keys run, label, kind, model, quant, build or any setting (n_threads=8, t=8,\n"
@@ -41,7 +42,9 @@ static const char report_help[] =
     "                     with size, bits per weight, pp/tg t/s (± the 95% interval), TTFT,\n"
     "                     load time (cold/warm), peak host and GPU memory, PPL, KLD, same\n"
     "                     top %, prompts score and the cells that failed; '-' where no\n"
-    "                     stored row gives a figure (md, csv or json)\n"
+    "                     stored row gives a figure (md, csv, json or html: one\n"
+    "                     self-contained page with the table, the failed groups shaded,\n"
+    "                     and each group's cells with status, reason and duration)\n"
     "  --all              include failed rows (default: status ok only)\n"
     "\n" QB_EXIT_CODES_HELP;
 
@@ -447,15 +450,8 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
 
 static void write_html(FILE *fp, const cJSON *rows, const char *db)
 {
-    fputs("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-          "<title>quantbench report</title>\n<style>\n"
-          "body{font-family:sans-serif;margin:2em;color:#222}\n"
-          "table{border-collapse:collapse;font-size:13px;margin:1em 0}\n"
-          "th,td{border:1px solid #ccc;padding:3px 8px;text-align:right}\n"
-          "th{background:#f3f3f3}td:nth-child(3),td:nth-child(4),td:nth-child(5){text-align:left}\n"
-          "figure{margin:1em 0}\n</style></head><body>\n<h1>quantbench report</h1>\n<p>",
-          fp);
-    fprintf(fp, "%d rows from <code>", cJSON_GetArraySize(rows));
+    html_page_begin(fp, "quantbench report");
+    fprintf(fp, "<p>%d rows from <code>", cJSON_GetArraySize(rows));
     svg_put_text(fp, db);
     fputs("</code></p>\n", fp);
     write_ladder(fp, rows, true);
@@ -463,7 +459,7 @@ static void write_html(FILE *fp, const cJSON *rows, const char *db)
     write_charts(fp, rows);
     fputs("<h2>Rows</h2>\n", fp);
     write_table(fp, rows, true);
-    fputs("</body></html>\n", fp);
+    html_page_end(fp);
 }
 
 static void write_csv(FILE *fp, const cJSON *rows)
@@ -563,17 +559,9 @@ static int report_suite(struct store *st, const char *run, enum bench_fmt fmt)
         error("run %lld is not a suite run", (long long)id);
         return QB_EXIT_INPUT;
     }
-    cJSON *cells = NULL;
-    if (store_suite_cells(st, id, &cells, err) < 0)
-        return error("%s", err);
-    const cJSON *c, *r;
-    cJSON_ArrayForEach (c, cells)
-        cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(c, "rows"))
-            mem_summary_fix_row(cJSON_GetObjectItemCaseSensitive(r, "row"));
     int ret = QB_EXIT_OK;
-    if (suite_table_write(stdout, cells, fmt, err) < 0)
+    if (suite_write_table(st, id, fmt, stdout, err) < 0)
         ret = error("%s", err);
-    cJSON_Delete(cells);
     if (ret == QB_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
         ret = error("cannot write results to stdout");
     return ret;
@@ -631,8 +619,9 @@ int cmd_report(int argc, char **argv)
         ret = usage_error("report", "--suite shows one suite run: no FILTER, no --runs");
         goto out_free;
     }
-    if (suite && fmt != BENCH_FMT_MD && fmt != BENCH_FMT_CSV && fmt != BENCH_FMT_JSON) {
-        ret = usage_error("report", "--suite writes md, csv or json");
+    if (suite && fmt != BENCH_FMT_MD && fmt != BENCH_FMT_CSV && fmt != BENCH_FMT_JSON &&
+        fmt != BENCH_FMT_HTML) {
+        ret = usage_error("report", "--suite writes md, csv, json or html");
         goto out_free;
     }
     char err[QB_ERR_LEN];

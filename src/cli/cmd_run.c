@@ -7,11 +7,11 @@
 #include <unistd.h>
 
 #include "../engine/engine.h"
-#include "../report/suite_table.h"
 #include "../report/table.h"
 #include "../store/dbrun.h"
 #include "../store/store.h"
 #include "../suite/exec.h"
+#include "../suite/share.h"
 #include "../suite/suite.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -36,7 +36,8 @@ static const char run_help[] =
     "  --fresh             measure every cell again, stored or not\n"
     "  --retry-failed      measure again the cells whose stored result failed\n"
     "  --timeout S         per model load and per call [none]\n"
-    "  -o FMT              the table: md, csv or json [md]\n"
+    "  -o FMT              the table: md, csv, json or html (one self-contained page,\n"
+    "                      as report --suite RUN -o html) [md]\n"
     "  --progress, --no-progress   the status line (default: when stderr is a terminal)\n"
     "  -v, --verbose       echo the workers' stderr\n"
     "\n"
@@ -84,11 +85,11 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             if (a[2] == 's') {
                 o->source = v;
             } else if (a[1] == 'o') {
-                int f = bench_fmt_parse(v, false);
-                if (f != BENCH_FMT_MD && f != BENCH_FMT_CSV && f != BENCH_FMT_JSON)
-                    return usage_error("run",
-                                       "invalid value '%s' for -o (expected md, csv or json)", v);
-                o->fmt = (enum bench_fmt)f;
+                char err[QB_ERR_LEN];
+                unsigned fmts = BENCH_FMT_BIT(BENCH_FMT_MD) | BENCH_FMT_BIT(BENCH_FMT_CSV) |
+                                BENCH_FMT_BIT(BENCH_FMT_JSON) | BENCH_FMT_BIT(BENCH_FMT_HTML);
+                if (bench_fmt_flag(v, fmts, NULL, &o->fmt, err) < 0)
+                    return usage_error("run", "%s", err);
             } else if (parse_double(v, &o->so.timeout_s) < 0 || o->so.timeout_s < 0) {
                 return usage_error("run", "invalid value '%s' for --timeout (expected seconds)", v);
             }
@@ -113,14 +114,9 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
 static int print_table(struct store *st, int64_t run_id, enum bench_fmt fmt)
 {
     char err[QB_ERR_LEN];
-    cJSON *cells = NULL;
-    if (store_suite_cells(st, run_id, &cells, err) < 0)
-        return error("the table: %s", err);
     if (fmt == BENCH_FMT_MD)
         fputc('\n', stdout);
-    int rc = suite_table_write(stdout, cells, fmt, err);
-    cJSON_Delete(cells);
-    if (rc < 0)
+    if (suite_write_table(st, run_id, fmt, stdout, err) < 0)
         return error("the table: %s", err);
     return fflush(stdout) == 0 ? 0 : error("cannot write the table");
 }

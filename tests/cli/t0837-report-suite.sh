@@ -32,11 +32,9 @@ expect_rc 2 "with --runs"
 expect_err "quantbench report: --suite shows one suite run: no FILTER, no --runs; try 'quantbench report --help'"
 run "$QB" report --suite 1 kind=bench
 expect_rc 2 "with a filter"
-run "$QB" report --suite 1 -o html
-expect_rc 2 "html"
-expect_err "quantbench report: --suite writes md, csv or json; try 'quantbench report --help'"
 run "$QB" report --suite 1 -o jsonl
 expect_rc 2 "jsonl"
+expect_err "quantbench report: --suite writes md, csv, json or html; try 'quantbench report --help'"
 
 # a suite run: group g1 is bench's three tests (as cells of run 2), group g2 the same model
 # at -t 2 with a crashed tg128 and a quality cell not measured yet
@@ -96,6 +94,14 @@ expect_rc 0 "csv"
 [ "$(wc -l <"$T/out")" = 3 ] || fail "csv: a header and two rows"
 tail -1 "$T/out" | grep -qxF 'dense.gguf,n_threads=2,-,-,-,-,-,-,-,-,-,-,-,-,"tg4:crashed,quality:missing"' ||
     fail "csv g2: $(tail -1 "$T/out")"
+run "$QB" report --suite 2 -o html
+expect_rc 0 "html"
+grep -qF '<title>quantbench suite of run 2</title>' "$T/out" || fail "html: a suite without a name"
+grep -qF '<p>run 2 (nightly), started 2026-01-01T00:00:00Z (ok): 2 groups, 5 cells, 2 not ok</p>' "$T/out" ||
+    fail "html: the run"
+grep -qF '<tr class="failed"><td>dense.gguf</td><td>n_threads=2</td>' "$T/out" || fail "html: g2 shaded"
+grep -qF '<tr class="failed"><td>tg4</td><td>crashed</td><td>worker died</td><td>1.00</td></tr>' "$T/out" ||
+    fail "html: g2's cells"
 
 # the plain run is still reported as before, suite cells' rows included
 run "$QB" report -o json

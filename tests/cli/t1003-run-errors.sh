@@ -51,9 +51,9 @@ expect_err "quantbench run: no suite: give SUITE.json, or --source F16.gguf for 
 run "$QB" run s.json --bogus
 expect_rc 2
 expect_err "quantbench run: unknown flag '--bogus'; try 'quantbench run --help'"
-run "$QB" run s.json -o html
+run "$QB" run s.json -o jsonl
 expect_rc 2
-expect_err "quantbench run: invalid value 'html' for -o (expected md, csv or json); try 'quantbench run --help'"
+expect_err "quantbench run: invalid output format 'jsonl' (md, csv, json, html); try 'quantbench run --help'"
 # none of these stored anything
 [ ! -f "$QB_DB" ] || [ "$(python3 -c "import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute('select count(*) from runs').fetchone()[0])" "$QB_DB")" = 0 ] ||
     fail "a refused suite left a run"
