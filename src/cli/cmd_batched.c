@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../record/args.h"
 #include "../report/table.h"
 #include "../run/batched.h"
 #include "../store/dbrun.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
-#include "../record/args.h"
 #include "cmd.h"
 #include "single.h"
 

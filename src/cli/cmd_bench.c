@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../record/args.h"
 #include "../record/bench_row.h"
 #include "../record/field.h"
 #include "../record/fields.h"
@@ -15,7 +16,6 @@
 #include "../run/bench.h"
 #include "../run/runner.h"
 #include "../util/log.h"
-#include "../record/args.h"
 #include "bench_out.h"
 #include "cmd.h"
 

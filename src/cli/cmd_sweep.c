@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../record/args.h"
 #include "../report/table.h"
 #include "../run/sweep.h"
 #include "../store/dbrun.h"
 #include "../util/log.h"
 #include "../util/procmem.h"
-#include "../record/args.h"
 #include "cmd.h"
 #include "single.h"
 

@@ -12,9 +12,9 @@
 
 #include "../engine/engine.h"
 #include "../gguf/gguf.h"
+#include "../record/args.h"
 #include "../util/rng.h"
 #include "../util/sig.h"
-#include "../record/args.h"
 #include "cmd.h"
 
 #ifndef QB_DEFAULT_VOCAB

@@ -7,10 +7,10 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "../record/args.h"
 #include "../record/fields.h"
 #include "../run/runner.h"
 #include "../util/util.h"
-#include "../record/args.h"
 #include "cmd.h"
 
 void single_opts_help(FILE *fp)
