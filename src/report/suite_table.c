@@ -195,11 +195,13 @@ static cJSON *group_json(const cJSON *cells, const char *name, const cJSON *sett
         ttft = positive_of(pp, "t_pp_ns") / 1e6;
     add_num(o, "ttft_ms", ttft);
 
-    /* the loads of the bench rows in plan order: the first read of the file is cold. Rows
-     * measured by one worker share its load (the same load_ns to the nanosecond), which
-     * is counted once */
-    double *loads = NULL, warm_sum = 0;
-    int n_loads = 0;
+    /* the loads of the bench and mem rows in plan order. A suite's bench rows say whether
+     * their load read the file from the disk (load_cold: run evicts it from the page cache
+     * before a model's first load); rows without the flag count the first load as cold.
+     * Rows measured by one worker share its load (the same load_ns to the nanosecond),
+     * which is counted once */
+    double *loads = NULL, cold_sum = 0, warm_sum = 0;
+    int n_loads = 0, n_cold = 0, n_warm = 0;
     cJSON_ArrayForEach (c, cells) {
         if (!in_group(c, name) || !is_status(c, "ok"))
             continue;
@@ -207,7 +209,8 @@ static cJSON *group_json(const cJSON *cells, const char *name, const cJSON *sett
             const char *k = str_of(r, "kind");
             const cJSON *row = cJSON_GetObjectItemCaseSensitive(r, "row");
             double ns = positive_of(row, "load_ns");
-            if (!k || strcmp(k, "bench") != 0 || !row_ok(row) || isnan(ns))
+            if (!k || (strcmp(k, "bench") != 0 && strcmp(k, "mem") != 0) || isnan(ns) ||
+                (!strcmp(k, "bench") && !row_ok(row)))
                 continue;
             bool seen = false;
             for (int i = 0; i < n_loads && !seen; i++)
@@ -216,12 +219,20 @@ static cJSON *group_json(const cJSON *cells, const char *name, const cJSON *sett
                 continue;
             loads = xrealloc(loads, (size_t)(n_loads + 1) * sizeof(double));
             loads[n_loads++] = ns;
-            if (n_loads > 1)
+            const cJSON *flag = cJSON_GetObjectItemCaseSensitive(row, "load_cold");
+            bool cold = cJSON_IsBool(flag) ? cJSON_IsTrue(flag)
+                                           : !strcmp(k, "bench") && n_cold == 0 && n_warm == 0;
+            if (cold) {
+                cold_sum += ns / 1e9;
+                n_cold++;
+            } else {
                 warm_sum += ns / 1e9;
+                n_warm++;
+            }
         }
     }
-    add_num(o, "load_cold_s", n_loads ? loads[0] / 1e9 : NAN);
-    add_num(o, "load_warm_s", n_loads > 1 ? warm_sum / (n_loads - 1) : NAN);
+    add_num(o, "load_cold_s", n_cold ? cold_sum / n_cold : NAN);
+    add_num(o, "load_warm_s", n_warm ? warm_sum / n_warm : NAN);
     free(loads);
     add_num(o, "peak_host_mib", host / MIB);
     add_num(o, "peak_gpu_mib", gpu / MIB);

@@ -306,3 +306,26 @@ void test_suite_page(void)
 out:
     cJSON_Delete(cells);
 }
+
+/* cold and warm loads: a suite's bench rows say which load read the file from the disk
+ * (load_cold); the mem cell's own worker loads it again, from the page cache */
+void test_suite_table_loads(void)
+{
+    cJSON *cells = json_q(
+        "[{'idx':0,'group':'0 m.gguf','model':'m.gguf','test':'pp64','status':'ok','rows':["
+        "  {'kind':'bench','row':{'status':'ok','n_prompt':64,'n_gen':0,'samples_ts':[10,10],"
+        "   'load_ns':3e9,'load_cold':true}}]},"
+        " {'idx':1,'group':'0 m.gguf','model':'m.gguf','test':'tg16','status':'ok','rows':["
+        "  {'kind':'bench','row':{'status':'ok','n_prompt':0,'n_gen':16,'samples_ts':[5,5],"
+        "   'load_ns':1e9,'load_cold':false}}]},"
+        " {'idx':2,'group':'0 m.gguf','model':'m.gguf','test':'mem','status':'ok','rows':["
+        "  {'kind':'mem','row':{'status':'ok','load_ns':2e9,'rss_peak_bytes':1048576}}]}]");
+    CHECK(cells != NULL);
+    cJSON *t = suite_table_json(cells);
+    const cJSON *g = cJSON_GetArrayItem(t, 0);
+    CHECK(g != NULL);
+    CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(g, "load_cold_s")->valuedouble, 3.0, 1e-9);
+    CHECK_NEAR(cJSON_GetObjectItemCaseSensitive(g, "load_warm_s")->valuedouble, 1.5, 1e-9);
+    cJSON_Delete(t);
+    cJSON_Delete(cells);
+}
