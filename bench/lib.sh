@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the bench/*.sh scripts: where things are, a scratch directory, flags.
 #   top           the repository
 #   QB            our binary ($QB, else build/quantbench)
@@ -28,11 +29,11 @@ bench_flags() {
     done
 }
 
-# bench_model NAME: the demo model's file for dense or moe (scripts/demo-model.sh makes
-# it once), else NAME itself
+# bench_model NAME: the demo model's file for dense, moe or dense-f16 (scripts/demo-model.sh
+# makes it once), else NAME itself
 bench_model() {
     case "$1" in
-    dense | moe) QB="$QB" bash "$top/scripts/demo-model.sh" "$1" ;;
+    dense | moe | dense-f16) QB="$QB" bash "$top/scripts/demo-model.sh" "$1" ;;
     *) echo "$1" ;;
     esac
 }
