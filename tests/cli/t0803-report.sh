@@ -56,36 +56,14 @@ assert len(re.findall(r'<tr>', d)) == 32, len(re.findall(r'<tr>', d))
 PY
 timeout 120 "${br[@]}" --screenshot="$T/shot.png" "file://$T/report.html" >/dev/null 2>shot.err ||
     { tail -5 shot.err >&2; fail "chromium --screenshot"; }
-python3 - shot.png <<'PY' || fail "screenshot"
-import struct, sys, zlib
-b = open(sys.argv[1], 'rb').read()
-assert b[:8] == b'\x89PNG\r\n\x1a\n'
-w, h = struct.unpack('>II', b[16:24])
+python3 - shot.png "$(cd "$(dirname "$0")" && pwd)" <<'PY' || fail "screenshot"
+import sys
+sys.path.insert(0, sys.argv[2])
+from png import read_png
+w, h, bpp, rows = read_png(sys.argv[1])
 assert (w, h) == (1000, 2600), (w, h)
-# decode (8-bit RGB/RGBA, all five filters) and count coloured pixels: the chart lines
-pos, idat = 8, b''
-while pos < len(b):
-    n, t = struct.unpack('>I4s', b[pos:pos + 8])
-    if t == b'IHDR': depth, ctype = b[pos + 16], b[pos + 17]
-    if t == b'IDAT': idat += b[pos + 8:pos + 8 + n]
-    pos += 12 + n
-assert depth == 8 and ctype in (2, 6)
-bpp = 3 if ctype == 2 else 4
-raw, stride = zlib.decompress(idat), w * bpp
-prev, rows, i = bytearray(stride), [], 0
-for _ in range(h):
-    f, line = raw[i], bytearray(raw[i + 1:i + 1 + stride]); i += 1 + stride
-    for x in range(stride):
-        a = line[x - bpp] if x >= bpp else 0
-        u, c = prev[x], (prev[x - bpp] if x >= bpp else 0)
-        if f == 1: line[x] = (line[x] + a) & 255
-        elif f == 2: line[x] = (line[x] + u) & 255
-        elif f == 3: line[x] = (line[x] + (a + u) // 2) & 255
-        elif f == 4:
-            p = a + u - c; pa, pb, pc = abs(p - a), abs(p - u), abs(p - c)
-            line[x] = (line[x] + (a if pa <= pb and pa <= pc else u if pb <= pc else c)) & 255
-    rows.append(line); prev = line
-blue = sum(1 for r in rows for x in range(0, stride, bpp) if r[x + 2] > 150 and r[x] < 100)
-assert blue > 500, blue  # the first series' colour (#1f77b4)
+# the chart lines: pixels of the first series' colour (#1f77b4)
+blue = sum(1 for r in rows for x in range(0, w * bpp, bpp) if r[x + 2] > 150 and r[x] < 100)
+assert blue > 500, blue
 PY
 echo ok
