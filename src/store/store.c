@@ -11,6 +11,7 @@
 #include "store.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
@@ -93,7 +94,11 @@ static const char *const migrations[] = {
     "CREATE INDEX results_cell ON results(cell_id) WHERE cell_id IS NOT NULL;"
     "CREATE TABLE events(id INTEGER PRIMARY KEY AUTOINCREMENT, run_id INTEGER NOT NULL,"
     " cell INTEGER, kind TEXT NOT NULL, payload TEXT NOT NULL, time REAL NOT NULL);"
-    "CREATE INDEX events_run ON events(run_id, id);",
+    "CREATE INDEX events_run ON events(run_id, id);"
+    /* a cell a running suite measures now, so another run of it on this database waits
+     * its turn rather than measure the same cell twice */
+    "CREATE TABLE claims(key TEXT PRIMARY KEY, run_id INTEGER NOT NULL, host TEXT NOT NULL,"
+    " pid INTEGER NOT NULL, time REAL NOT NULL);",
 };
 
 _Static_assert(QB_ARRAY_LEN(migrations) == STORE_SCHEMA_VERSION, "one migration per version");
@@ -2331,4 +2336,93 @@ int64_t store_find_run(struct store *s, const char *label_or_id)
     int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_finalize(st);
     return id;
+}
+
+/* ---- claims: one measurer per cell ---- */
+
+struct claim_arg {
+    const char *key;
+    int64_t run_id;
+    char host[256];
+    int pid;
+    int got; /* 1 claimed, 0 held by another live run */
+};
+
+static int claim_body(struct store *s, void *arg, char *err)
+{
+    struct claim_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    a->got = 1;
+    if (sqlite3_prepare_v2(s->db, "SELECT run_id, host, pid, time FROM claims WHERE key = ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the claim lookup");
+    sqlite3_bind_text(st, 1, a->key, -1, SQLITE_TRANSIENT);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        int64_t run = sqlite3_column_int64(st, 0);
+        const char *host = (const char *)sqlite3_column_text(st, 1);
+        int pid = sqlite3_column_int(st, 2);
+        double age = unix_now() - sqlite3_column_double(st, 3);
+        bool here = host && !strcmp(host, a->host);
+        /* a claim stands while its process lives: on this host kill(pid, 0) says; from
+         * another host (a shared file system) it is believed for a day */
+        bool live = run != a->run_id &&
+                    (here ? pid > 0 && (kill(pid, 0) == 0 || errno == EPERM) : age < 86400);
+        if (live)
+            a->got = 0;
+    } else if (rc != SQLITE_DONE) {
+        sqlite3_finalize(st);
+        return db_err(s, err, "claim lookup failed");
+    }
+    sqlite3_finalize(st);
+    if (!a->got)
+        return 0;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR REPLACE INTO claims(key, run_id, host, pid, time) "
+                           "VALUES(?1,?2,?3,?4,?5)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the claim");
+    sqlite3_bind_text(st, 1, a->key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, a->run_id);
+    sqlite3_bind_text(st, 3, a->host, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(st, 4, a->pid);
+    sqlite3_bind_double(st, 5, unix_now());
+    return step_done(s, st, "cannot store the claim", err);
+}
+
+int store_claim_cell(struct store *s, const char *key, int64_t run_id, char *err)
+{
+    struct claim_arg a = {.key = key, .run_id = run_id, .pid = (int)getpid()};
+    if (gethostname(a.host, sizeof(a.host)) < 0)
+        snprintf(a.host, sizeof(a.host), "?");
+    a.host[sizeof(a.host) - 1] = '\0';
+    if (write_tx(s, claim_body, &a, err) < 0)
+        return -1;
+    return a.got;
+}
+
+struct unclaim_arg {
+    const char *key;
+    int64_t run_id;
+};
+
+static int unclaim_body(struct store *s, void *arg, char *err)
+{
+    const struct unclaim_arg *a = arg;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           a->key ? "DELETE FROM claims WHERE run_id = ?1 AND key = ?2"
+                                  : "DELETE FROM claims WHERE run_id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the claim's end");
+    sqlite3_bind_int64(st, 1, a->run_id);
+    if (a->key)
+        sqlite3_bind_text(st, 2, a->key, -1, SQLITE_TRANSIENT);
+    return step_done(s, st, "cannot end the claim", err);
+}
+
+int store_release_claims(struct store *s, int64_t run_id, const char *key, char *err)
+{
+    struct unclaim_arg a = {key, run_id};
+    return write_tx(s, unclaim_body, &a, err);
 }

@@ -215,4 +215,12 @@ int store_list_runs(struct store *s, cJSON **runs, char *err);
 /* The newest run with this label, or with this id when label is all digits; 0 none */
 int64_t store_find_run(struct store *s, const char *label_or_id);
 
+/* Claim cell key for run_id before measuring it, so that two runs of one suite on one
+ * database do not measure a cell twice: 1 claimed (or already run_id's), 0 another run
+ * holds it and lives (on this host its process runs; from another host a claim is
+ * believed for a day), -1 with err. A dead process's claim is taken over. */
+int store_claim_cell(struct store *s, const char *key, int64_t run_id, char *err);
+/* Let go of run_id's claim of key, or of all its claims (key NULL) */
+int store_release_claims(struct store *s, int64_t run_id, const char *key, char *err);
+
 #endif

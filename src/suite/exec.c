@@ -101,7 +101,9 @@ struct run_state {
     int64_t run_id;
     const struct suite_opts *o;
     struct suite_result *res;
-    bool *todo;
+    bool *todo;             /* to measure in this run (the plan) */
+    bool *pending;          /* ... and not measured or reused yet */
+    bool *retried_by_other; /* another run held its claim (its result then counts) */
     bool *loaded; /* a model's file was loaded in this run (its page cache is warm) */
     struct eta_cell *ec;
     struct eta eta;
@@ -225,7 +227,18 @@ static void cell_end(struct run_state *r, const char *status_name, const char *r
         r->cur = -1;
         return;
     }
-    if (r->st && !r->stopped) {
+    /* the key names the model's content as it was when the run began: a file replaced
+     * since gave rows of another model, which must not be stored under this key */
+    char now_id[160], e0[QB_ERR_LEN];
+    bool changed = r->cells->model_id && r->cells->model_id[c->model][0] &&
+                   (file_quick_id(r->s->models[c->model].path, now_id, e0) < 0 ||
+                    strcmp(now_id, r->cells->model_id[c->model]) != 0);
+    if (changed) {
+        status_name = "error";
+        ok = false;
+        reason = "the model file changed during the run: this cell is not stored (run again)";
+    }
+    if (r->st && !r->stopped && !changed) {
         struct store_cell sc = {.key = c->key,
                                 .model = r->s->models[c->model].path,
                                 .test = c->name,
@@ -244,6 +257,10 @@ static void cell_end(struct run_state *r, const char *status_name, const char *r
             r->stopped = true;
         }
         free(settings);
+    }
+    if (r->st) {
+        char e[QB_ERR_LEN];
+        store_release_claims(r->st, r->run_id, c->key, e); /* stored now: no one waits */
     }
     eta_done(&r->eta, r->cur, took);
     r->res->n_run++;
@@ -285,17 +302,36 @@ static void cell_end(struct run_state *r, const char *status_name, const char *r
     r->cur = -1;
 }
 
-/* Another process (the same suite run twice at once on one database) stored cell i since
- * the plan was made: it is not measured twice. (--fresh measures whatever is stored.) */
-static bool stored_since(struct run_state *r, int i)
+/* Whether this process measures pending cell i now. Another run of the same suite on this
+ * database may have stored it since the plan was made (it is reused, not measured twice),
+ * or be measuring it (it stays pending: the run comes back to it). --fresh measures what
+ * is stored, but still never a cell another run is measuring. */
+static bool take(struct run_state *r, int i)
 {
-    if (!r->st || r->o->fresh)
-        return false;
+    if (!r->st)
+        return true;
     char status[32], e[QB_ERR_LEN];
     double d;
-    if (store_find_cell(r->st, r->cells->c[i].key, status, sizeof(status), &d, e) != 1)
+    if (!r->o->fresh &&
+        store_find_cell(r->st, r->cells->c[i].key, status, sizeof(status), &d, e) == 1 &&
+        (!r->o->retry_failed || !strcmp(status, "ok") || r->retried_by_other[i])) {
+        r->pending[i] = false;
+        r->ec[i].skip = true;
+        r->res->n_reused++;
         return false;
-    return !r->o->retry_failed || !strcmp(status, "ok");
+    }
+    int got = store_claim_cell(r->st, r->cells->c[i].key, r->run_id, e);
+    if (got < 0) {
+        snprintf(r->err, sizeof(r->err), "cell %d could not be claimed: %.800s", i + 1, e);
+        r->stopped = true;
+        return false;
+    }
+    if (got == 0) { /* another run measures it now; with --retry-failed its result counts */
+        r->retried_by_other[i] = true;
+        return false;
+    }
+    r->pending[i] = false;
+    return true;
 }
 
 /* ---------------------------------------------------------------- bench */
@@ -356,13 +392,8 @@ static void run_bench_cells(struct run_state *r, int from, int to)
     struct bench_group *g = bench_plan_group(&p, r->s->models[first->model].path, &first->mp);
     int *cell = xcalloc((size_t)(to - from), sizeof(int));
     int n = 0;
-    for (int i = from; i < to; i++) {
-        if (r->todo[i] && i > from && stored_since(r, i)) {
-            r->todo[i] = false;
-            r->ec[i].skip = true;
-            r->res->n_reused++;
-        }
-        if (!r->todo[i])
+    for (int i = from; i < to && !r->stopped; i++) {
+        if (!r->pending[i] || !take(r, i))
             continue;
         const struct suite_cell *c = &r->cells->c[i];
         const struct suite_test *t = &r->s->tests[c->test];
@@ -842,6 +873,8 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
     r.cur = -1;
     r.tty = o->progress == PROGRESS_ON || (o->progress == PROGRESS_AUTO && isatty(2));
     r.todo = xcalloc((size_t)cells->n, sizeof(bool));
+    r.pending = xcalloc((size_t)cells->n, sizeof(bool));
+    r.retried_by_other = xcalloc((size_t)cells->n, sizeof(bool));
     r.loaded = xcalloc((size_t)(s->n_models > 0 ? s->n_models : 1), sizeof(bool));
     r.ec = xcalloc((size_t)cells->n, sizeof(*r.ec));
     double *known = xcalloc((size_t)cells->n, sizeof(double));
@@ -903,35 +936,53 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
                    "them again%s)\n",
                    res->n_reused, cells->n,
                    o->retry_failed ? "" : ", --retry-failed the failed ones");
-    for (int i = 0; i < cells->n && !r.stopped && !sig_caught();) {
-        const struct suite_cell *c = &cells->c[i];
-        if (r.todo[i] && stored_since(&r, i)) {
-            r.todo[i] = false;
-            r.ec[i].skip = true;
-            res->n_reused++;
+    memcpy(r.pending, r.todo, (size_t)cells->n * sizeof(bool));
+    /* passes over the cells: a cell another run is measuring is come back to, until it is
+     * stored (by that run) or its claim is free (that run died) */
+    for (bool waited = false;; waited = true) {
+        if (waited) {
+            for (int k = 0; k < 10 && !sig_caught(); k++)
+                usleep(100000);
         }
-        if (!r.todo[i]) {
+        for (int i = 0; i < cells->n && !r.stopped && !sig_caught();) {
+            const struct suite_cell *c = &cells->c[i];
+            if (!r.pending[i]) {
+                i++;
+                continue;
+            }
+            if (is_bench(s, c)) { /* every bench cell of this model load, in one worker */
+                int j = i;
+                while (j < cells->n && is_bench(s, &cells->c[j]) &&
+                       cells->c[j].model == c->model && cells->c[j].load == c->load)
+                    j++;
+                run_bench_cells(&r, i, j);
+                i = j;
+                continue;
+            }
+            if (take(&r, i)) {
+                switch (s->tests[c->test].kind) {
+                case SUITE_MEM: mem_cell(&r, i); break;
+                case SUITE_QUALITY: quality_cell(&r, i); break;
+                case SUITE_SWEEP: sweep_cell(&r, i); break;
+                case SUITE_BATCHED: batched_cell(&r, i); break;
+                case SUITE_CTXMAX: ctxmax_cell(&r, i); break;
+                case SUITE_BENCH: break; /* above */
+                }
+            }
             i++;
-            continue;
         }
-        if (is_bench(s, c)) { /* every bench cell of this model load, in one worker */
-            int j = i;
-            while (j < cells->n && is_bench(s, &cells->c[j]) && cells->c[j].model == c->model &&
-                   cells->c[j].load == c->load)
-                j++;
-            run_bench_cells(&r, i, j);
-            i = j;
-            continue;
-        }
-        switch (s->tests[c->test].kind) {
-        case SUITE_MEM: mem_cell(&r, i); break;
-        case SUITE_QUALITY: quality_cell(&r, i); break;
-        case SUITE_SWEEP: sweep_cell(&r, i); break;
-        case SUITE_BATCHED: batched_cell(&r, i); break;
-        case SUITE_CTXMAX: ctxmax_cell(&r, i); break;
-        case SUITE_BENCH: break; /* above */
-        }
-        i++;
+        bool left = false;
+        for (int i = 0; i < cells->n && !left; i++)
+            left = r.pending[i];
+        if (!left || r.stopped || sig_caught() || res->interrupted)
+            break;
+        if (!waited)
+            log_printf("quantbench: run: waiting for cells another run of this suite is "
+                       "measuring on this database\n");
+    }
+    if (st) {
+        char e[QB_ERR_LEN];
+        store_release_claims(st, run_id, NULL, e); /* what it did not get to */
     }
     status_clear(&r);
     if (sig_caught())
@@ -961,6 +1012,8 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
     eta_release(&r.eta);
 out:
     free(r.todo);
+    free(r.pending);
+    free(r.retried_by_other);
     free(r.loaded);
     free(r.ec);
     free(known);

@@ -15,10 +15,13 @@
 #include "../record/args.h"
 #include "../record/fields.h"
 #include "../run/bench.h"
+#include "../run/corpus.h"
 #include "../run/quantize.h"
 #include "../run/runner.h"
 #include "../util/exit.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
+#include "../util/strmap.h"
 #include "../util/util.h"
 
 #define MAX_CELLS 100000
@@ -219,6 +222,9 @@ static int grid_add(struct grid *g, const cJSON *o, const char *const *skip, con
 {
     if (!o)
         return 0;
+    const struct field *seen[64];
+    const char *seen_name[64];
+    int n_seen = 0;
     for (const cJSON *it = o->child; it; it = it->next) {
         bool own = false;
         for (size_t k = 0; skip && skip[k]; k++)
@@ -232,6 +238,13 @@ static int grid_add(struct grid *g, const cJSON *o, const char *const *skip, con
         const struct field *f = setting_of(it->string, &flag, &mmp);
         if (!f)
             return bad(QB_EXIT_USAGE, err, file, p, "unknown key");
+        for (int k = 0; k < n_seen; k++)
+            if (seen[k] == f)
+                return bad(QB_EXIT_USAGE, err, file, p, "the same setting as '%s'", seen_name[k]);
+        if (n_seen < 64) {
+            seen[n_seen] = f;
+            seen_name[n_seen++] = it->string;
+        }
         struct axis *a = NULL;
         for (int i = 0; i < g->n && !a; i++)
             if (g->ax[i].f == f)
@@ -278,17 +291,39 @@ static uint64_t grid_size(const struct grid *g)
     return n;
 }
 
-/* combination idx[] of g into parts; text gets " name=value" of each (may be NULL) */
-static void grid_apply(const struct grid *g, const size_t *idx, void *const *parts, char *text,
-                       size_t n)
+/* combination idx[] of g into parts */
+static void grid_apply(const struct grid *g, const size_t *idx, void *const *parts)
 {
     char e[QB_ERR_LEN];
     for (int i = 0; i < g->n; i++) {
         const struct axis *a = &g->ax[i];
         apply_one(a->f, a->flag, a->mmp, a->vals.v[idx[i]], parts, e); /* checked already */
-        if (text) {
-            size_t used = strlen(text);
-            snprintf(text + used, n - used, "%s%s=%s", used ? " " : "", a->name, a->vals.v[idx[i]]);
+    }
+}
+
+/* "name=value ..." of the settings a cell's row of the table is known by: the shared and
+ * model's combination gi of g, but those the test's own (combination ti of tg) replace;
+ * then the test's that replace one of those or are lists of several values. A test's own
+ * single value (mem's c, quality's c) is the test's, not a row of its own. */
+static void grid_text(const struct grid *g, const size_t *gi, const struct grid *tg,
+                      const size_t *ti, char *buf, size_t n)
+{
+    buf[0] = '\0';
+    for (int pass = 0; pass < 2; pass++) {
+        const struct grid *x = pass ? tg : g;
+        const size_t *idx = pass ? ti : gi;
+        for (int i = 0; i < x->n; i++) {
+            bool replaces = false;
+            const struct grid *other = pass ? g : tg;
+            for (int k = 0; k < other->n; k++)
+                replaces |= other->ax[k].f == x->ax[i].f;
+            if (!pass && replaces)
+                continue;
+            if (pass && !replaces && x->ax[i].vals.n < 2)
+                continue;
+            size_t used = strlen(buf);
+            snprintf(buf + used, n - used, "%s%s=%s", used ? " " : "", x->ax[i].name,
+                     x->ax[i].vals.v[idx[i]]);
         }
     }
 }
@@ -424,7 +459,9 @@ static int pg_key(const cJSON *o, struct suite_test *t, const char *file, const 
             if (sscanf(it->valuestring, "%d,%d%c", &a, &b, &tail) != 2)
                 a = -1;
         } else if (cJSON_IsArray(it) && cJSON_GetArraySize(it) == 2 && cJSON_IsNumber(it->child) &&
-                   cJSON_IsNumber(it->child->next)) {
+                   cJSON_IsNumber(it->child->next) &&
+                   it->child->valuedouble == (int)it->child->valuedouble &&
+                   it->child->next->valuedouble == (int)it->child->next->valuedouble) {
             a = (int)it->child->valuedouble;
             b = (int)it->child->next->valuedouble;
         }
@@ -554,6 +591,11 @@ static int parse_test(const cJSON *o, int i, struct suite_test *t, const char *f
                 t->file = xstrdup(f->valuestring);
         } else {
             snprintf(t->corpus, sizeof(t->corpus), "%s", c ? c->valuestring : "licenses");
+            char e[QB_ERR_LEN], *cf = corpus_path(t->corpus, e); /* there before anything runs */
+            snprintf(p, sizeof(p), "%s.corpus", path);
+            if (!cf)
+                rc = bad(QB_EXIT_INPUT, err, file, p, "%s", e);
+            free(cf);
         }
         if (rc == 0)
             rc = int_key(o, "chunks", 0, big, &t->chunks, file, path, err);
@@ -616,7 +658,7 @@ static int has_glob(const char *s)
 static int add_path(struct suite *s, const char *pat, const cJSON *settings, const char *file,
                     const char *p, char *err)
 {
-    if (!has_glob(pat)) {
+    if (!has_glob(pat) || access(pat, F_OK) == 0) { /* a file of that very name comes first */
         if (check_model(pat, file, p, err))
             return QB_EXIT_INPUT;
         add_model(s, pat, settings, -1);
@@ -668,6 +710,16 @@ static int parse_ladder(struct suite *s, const cJSON *o, const cJSON *settings, 
                    src ? type_name(src) : "missing");
     if (check_model(src->valuestring, file, sp, err))
         return QB_EXIT_INPUT;
+    struct gf_file *gf;
+    char e[QB_ERR_LEN];
+    if (gf_read_file(src->valuestring, &gf, e) == 0) {
+        int64_t ft = gf_get_int(gf, "general.file_type", 0);
+        gf_free(gf);
+        if (ft != 0 && ft != 1 && ft != 32) /* llama.cpp quantizes F32, F16 and BF16 weights */
+            return bad(QB_EXIT_INPUT, err, file, sp,
+                       "'%s' is %s already: a ladder is made from F32, F16 or BF16 weights",
+                       src->valuestring, llama_ftype_name_short((int)ft));
+    }
     l->source = xstrdup(src->valuestring);
     const cJSON *ty = cJSON_GetObjectItemCaseSensitive(o, "types");
     snprintf(sp, sizeof(sp), "%s.types", p);
@@ -707,6 +759,11 @@ static int parse_ladder(struct suite *s, const cJSON *o, const cJSON *settings, 
     if (dir && (!cJSON_IsString(dir) || !dir->valuestring[0])) {
         snprintf(sp, sizeof(sp), "%s.dir", p);
         return bad(QB_EXIT_USAGE, err, file, sp, "is %s (expected a directory)", type_name(dir));
+    }
+    struct stat db;
+    if (dir && stat(dir->valuestring, &db) == 0 && !S_ISDIR(db.st_mode)) {
+        snprintf(sp, sizeof(sp), "%s.dir", p);
+        return bad(QB_EXIT_INPUT, err, file, sp, "'%s' is not a directory", dir->valuestring);
     }
     if (dir) {
         l->dir = xstrdup(dir->valuestring);
@@ -800,6 +857,30 @@ static int parse_models(struct suite *s, const cJSON *ms, cJSON **held, const ch
 
 /* ---------------------------------------------------------------- the suite */
 
+/* the first object key of v (recursively) that repeats a sibling's: its path into path
+ * (n bytes); false when none */
+static bool dup_key(const cJSON *v, char *path, size_t n)
+{
+    size_t len = strlen(path);
+    int i = 0;
+    for (const cJSON *it = v->child; it; it = it->next, i++) {
+        if (cJSON_IsObject(v)) {
+            for (const cJSON *o = v->child; o != it; o = o->next)
+                if (!strcmp(o->string, it->string)) {
+                    snprintf(path + len, n - len, "%s%s", len ? "." : "", it->string);
+                    return true;
+                }
+            snprintf(path + len, n - len, "%s%s", len ? "." : "", it->string);
+        } else {
+            snprintf(path + len, n - len, "[%d]", i);
+        }
+        if ((cJSON_IsObject(it) || cJSON_IsArray(it)) && dup_key(it, path, n))
+            return true;
+        path[len] = '\0';
+    }
+    return false;
+}
+
 /* line of the byte at pos in text, for a JSON syntax error */
 static int line_of(const char *text, const char *pos)
 {
@@ -822,6 +903,9 @@ int suite_parse(const char *file, const char *text, struct suite *s, char *err)
     if (!cJSON_IsObject(s->doc))
         return bad(QB_EXIT_USAGE, err, file, "", "is %s (expected an object with models and tests)",
                    type_name(s->doc));
+    char dp[512] = "";
+    if (dup_key(s->doc, dp, sizeof(dp)))
+        return bad(QB_EXIT_USAGE, err, file, dp, "duplicate key");
     if (check_keys(s->doc, keys, file, "", err))
         return QB_EXIT_USAGE;
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(s->doc, "name");
@@ -1099,7 +1183,9 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
     size_t cap = 0;
     const cJSON *shared = cJSON_GetObjectItemCaseSensitive(s->doc, "settings");
     int rc = 0;
-    for (int m = 0; m < s->n_models && rc == 0; m++) {
+    struct strmap groups;
+    strmap_init(&groups);
+    for (int m = 0; m < s->n_models && rc == 0 && !sig_caught(); m++) {
         struct grid g = {0};
         char path[48];
         snprintf(path, sizeof(path), "models[%d].settings", m);
@@ -1113,7 +1199,6 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
         size_t gi[64] = {0};
         bool more = rc == 0;
         while (more) {
-            int group = out->n_groups++;
             for (int ti = 0; ti < s->n_tests && rc == 0; ti++) {
                 const struct suite_test *t = &s->tests[ti];
                 struct grid tg = {0};
@@ -1129,9 +1214,17 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
                     kind_defaults(t->kind, &mp, &cp);
                     struct parts ps;
                     parts_init(&ps, &mp, &cp);
-                    char gtext[256] = "";
-                    grid_apply(&g, gi, ps.p, gtext, sizeof(gtext));
-                    grid_apply(&tg, ti_idx, ps.p, NULL, 0);
+                    grid_apply(&g, gi, ps.p);
+                    grid_apply(&tg, ti_idx, ps.p);
+                    /* a row of the table per model and settings as run (a test's own lists
+                     * make rows of their own) */
+                    char gtext[256];
+                    grid_text(&g, gi, &tg, ti_idx, gtext, sizeof(gtext));
+                    char *gk = xasprintf("%d\n%s", m, gtext);
+                    int group = strmap_get(&groups, gk);
+                    if (group < 0)
+                        strmap_put(&groups, gk, group = out->n_groups++);
+                    free(gk);
                     ps.cp.n_threads_batch = ps.cp.n_threads; /* -t sets both, as in llama.cpp */
                     if (t->kind == SUITE_SWEEP) {            /* as the sweep command refuses them */
                         int ub = (int)ps.cp.n_ubatch, n = t->sweep_n ? t->sweep_n : ub / 4;
@@ -1158,6 +1251,11 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
             more = rc == 0 && grid_next(&g, gi);
         }
         grid_release(&g);
+    }
+    strmap_release(&groups);
+    if (rc == 0 && sig_caught()) {
+        set_err(err, "interrupted while planning the suite");
+        rc = sig_exit_code();
     }
     if (rc == 0 && out->n == 0)
         rc = bad(QB_EXIT_USAGE, err, s->file, "tests", "no cells to run");
@@ -1203,7 +1301,8 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
 
 int suite_keys(const struct suite *s, struct suite_cells *cells, const char *build, char *err)
 {
-    char(*qid)[160] = xcalloc((size_t)s->n_models, sizeof(*qid));
+    free(cells->model_id);
+    char(*qid)[160] = cells->model_id = xcalloc((size_t)(s->n_models ? s->n_models : 1), sizeof(*qid));
     int rc = 0;
     for (int m = 0; m < s->n_models && rc == 0; m++) {
         char e[QB_ERR_LEN];
@@ -1247,7 +1346,6 @@ int suite_keys(const struct suite *s, struct suite_cells *cells, const char *bui
         sha256_hex(d, c->key);
         free(text);
     }
-    free(qid);
     return rc;
 }
 
@@ -1256,5 +1354,6 @@ void suite_cells_release(struct suite_cells *c)
     for (int i = 0; i < c->n; i++)
         cJSON_Delete(c->c[i].settings);
     free(c->c);
+    free(c->model_id);
     memset(c, 0, sizeof(*c));
 }

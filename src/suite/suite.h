@@ -105,6 +105,7 @@ struct suite_cells {
     struct suite_cell *c;
     int n;
     int n_groups;
+    char (*model_id)[160]; /* each model's identity when the keys were made ("" none) */
 };
 
 /* Expand s into cells in run order: model, then load settings, then context settings,

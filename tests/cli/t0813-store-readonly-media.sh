@@ -47,7 +47,7 @@ python3 -c "import sqlite3,os;c=sqlite3.connect('ro/wal.db');c.execute(\"UPDATE 
 [ -s ro/wal.db-wal ] && [ -s ro/wal.db-shm ] || fail "setup: no -wal/-shm"
 # one of schema version 2 (no suite tables, no reason column for runs yet)
 cp ro/clean.db ro/old.db
-q ro/old.db 'DROP TABLE events; DROP TABLE cells; DROP TABLE suite_plan; DROP TABLE suites; DROP INDEX results_cell; ALTER TABLE results DROP COLUMN cell_id; ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
+q ro/old.db 'DROP TABLE claims; DROP TABLE events; DROP TABLE cells; DROP TABLE suite_plan; DROP TABLE suites; DROP INDEX results_cell; ALTER TABLE results DROP COLUMN cell_id; ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
 [ "$(q ro/old.db 'PRAGMA user_version')" = 2 ] || fail "setup: old.db"
 sums() { (cd ro && ls -A && sha256sum -- *); }
 before=$(sums)

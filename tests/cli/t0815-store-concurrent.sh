@@ -53,7 +53,7 @@ done
 # a schema-2 database that all 8 migrate at once
 run "$QB" import sb.jsonl --db v2.db --label first
 expect_rc 0 "setup import"
-q v2.db 'DROP TABLE events; DROP TABLE cells; DROP TABLE suite_plan; DROP TABLE suites; DROP INDEX results_cell; ALTER TABLE results DROP COLUMN cell_id; ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
+q v2.db 'DROP TABLE claims; DROP TABLE events; DROP TABLE cells; DROP TABLE suite_plan; DROP TABLE suites; DROP INDEX results_cell; ALTER TABLE results DROP COLUMN cell_id; ALTER TABLE runs DROP COLUMN reason; PRAGMA user_version = 2'
 for round in 1 2 3; do
     rm -f old.db*
     cp v2.db old.db
