@@ -42,7 +42,8 @@ static const char run_help[] =
     "  -v, --verbose       echo the workers' stderr\n"
     "\n"
     "Exit: 0 every cell ok; 2 a bad flag or suite (unknown key, wrong type, empty grid);\n"
-    "3 a missing or unreadable suite or model; 4 some cells failed (crashed, out of memory,\n"
+    "3 a suite that is missing, unreadable or not JSON, or a model or file it names that\n"
+    "is; 4 some cells failed (crashed, out of memory,\n"
     "timed out: recorded with their status; --retry-failed reruns them); 130/143 a signal\n"
     "(the finished cells are kept).\n"
     "\n" QB_EXIT_CODES_HELP;
@@ -136,6 +137,11 @@ static int run_main(struct run_opts *o)
             error("%s", err);
             return QB_EXIT_INPUT;
         }
+        if (memchr(text, '\0', len)) { /* JSON has none: what follows it would be lost */
+            free(text);
+            error("%s: contains a NUL byte (not a JSON text)", o->file);
+            return QB_EXIT_INPUT;
+        }
     } else {
         text = xstrdup(suite_default_json(o->source));
     }
@@ -202,7 +208,7 @@ static int run_main(struct run_opts *o)
     }
     struct suite_result res;
     rc = suite_run(&s, &cells, st, run_id, &o->so, &res, err);
-    if (rc && rc != QB_EXIT_PARTIAL)
+    if (rc && rc != QB_EXIT_PARTIAL && !res.interrupted) /* main says an interruption */
         error("%s", err);
     if (!res.interrupted && rc != QB_EXIT_FAIL) {
         log_printf("quantbench: run: %d cells: %d run (%d ok, %d failed), %d reused%s\n",

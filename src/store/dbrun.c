@@ -51,7 +51,7 @@ int dbrun_setup(const char *command, int *argc, char **argv)
 {
     const char *env = getenv("QB_DB");
     const char *path = env && env[0] ? env : "quantbench.db";
-    bool off = env && strcmp(env, "none") == 0;
+    bool off = env && strcmp(env, "none") == 0, read_only = false;
     const char *label = NULL;
     int out = 1;
     for (int i = 1; i < *argc; i++) {
@@ -62,7 +62,8 @@ int dbrun_setup(const char *command, int *argc, char **argv)
             break;
         }
         if (strcmp(a, "--db") == 0 || strcmp(a, "--label") == 0) {
-            if (i + 1 >= *argc || argv[i + 1][0] == 0)
+            /* "--db --no-db" is a forgotten value, not a database named --no-db */
+            if (i + 1 >= *argc || argv[i + 1][0] == 0 || strncmp(argv[i + 1], "--", 2) == 0)
                 return usage_error(command, "'%s' needs a value", a);
             if (a[2] == 'd')
                 path = argv[++i];
@@ -77,6 +78,9 @@ int dbrun_setup(const char *command, int *argc, char **argv)
         /* --help runs nothing: it works whatever state the database is in */
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
             off = true;
+        /* run --dry-run only reads the database (the command opens it read-only) */
+        if (strcmp(a, "--dry-run") == 0)
+            read_only = true;
         argv[out++] = argv[i];
     }
     argv[out] = NULL;
@@ -97,6 +101,8 @@ int dbrun_setup(const char *command, int *argc, char **argv)
     }
     db.argv_json = cJSON_PrintUnformatted(av);
     cJSON_Delete(av);
+    if (read_only)
+        return 0;
     /* an existing file is checked, a new one must be possible, before any work */
     struct stat sb;
     char err[QB_ERR_LEN];

@@ -30,6 +30,7 @@
 #include "../util/log.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
+#include "../util/strmap.h"
 #include "../util/util.h"
 #include "eta.h"
 
@@ -142,12 +143,16 @@ static void status(struct run_state *r, const char *what, bool say)
     fmt_dur(el, e1, sizeof(e1));
     fmt_dur(eta_left(&r->eta, r->cur, cur_el), e2, sizeof(e2));
     const struct suite_cell *c = r->cur >= 0 ? &r->cells->c[r->cur] : NULL;
+    /* names and reasons come from files and workers: escaped for the terminal */
     char *model = c ? str_escape(base_name(r->s->models[c->model].path), 0) : NULL;
-    char line[512];
+    char *name = c ? str_escape(c->name, 0) : NULL, *w = str_escape(what, 0);
+    char line[1024];
     snprintf(line, sizeof(line), "quantbench: run: cell %d/%d %s %s%s%s  elapsed %s  ETA %s",
-             r->n_done + (c ? 1 : 0), r->n_todo, model ? model : "", c ? c->name : "",
-             what[0] ? "  " : "", what, e1, e2);
+             r->n_done + (c ? 1 : 0), r->n_todo, model ? model : "", name ? name : "",
+             w[0] ? "  " : "", w, e1, e2);
     free(model);
+    free(name);
+    free(w);
     if (r->tty) {
         fprintf(stderr, "\r\033[K%.*s", 160, line);
         r->line = true;
@@ -444,15 +449,17 @@ static void mem_cell(struct run_state *r, int i)
     memset(&m, 0, sizeof(m));
     char e[QB_ERR_LEN] = "";
     const char *models[] = {model};
+    /* partial: the estimate is there, the measurement failed (its status and reason) */
     int rc = mem_run(&p, models, 1, &w, NULL, &m, e);
-    cJSON *row = rc == 0 ? mem_model_row_json(&p, &m) : NULL;
+    bool estimated = rc == 0 || rc == QB_EXIT_PARTIAL;
+    cJSON *row = estimated ? mem_model_row_json(&p, &m) : NULL;
     const char *st = "ok", *why = NULL;
-    if (rc != 0) {
+    if (!estimated) {
         st = "error";
-        why = e;
+        why = e[0] ? e : "the estimate failed";
     } else if (t->measure && !m.have_meas) {
-        const cJSON *s = cJSON_GetObjectItemCaseSensitive(row, "status");
-        st = cJSON_IsString(s) && strcmp(s->valuestring, "ok") ? s->valuestring : "error";
+        st = bench_status_name(m.meas_status == BENCH_STATUS_OK ? BENCH_STATUS_ERROR
+                                                                : m.meas_status);
         why = m.meas_err[0] ? m.meas_err : "the measurement failed";
     }
     cJSON *fig = cJSON_CreateObject();
@@ -830,9 +837,10 @@ static void eta_of(const struct suite *s, const struct suite_cell *c, struct eta
 
 /* which cells run: *known the stored duration of each (< 0 none) */
 static int plan_todo(const struct suite_cells *cells, struct store *st, const struct suite_opts *o,
-                     bool *todo, double *known, char (*stored)[32], char *err)
+                     bool *todo, bool *same, double *known, char (*stored)[32], char *err)
 {
-    for (int i = 0; i < cells->n; i++) {
+    for (int i = 0; i < cells->n && !sig_caught(); i++) {
+        same[i] = false;
         const struct suite_cell *c = &cells->c[i];
         known[i] = -1;
         stored[i][0] = '\0';
@@ -850,11 +858,20 @@ static int plan_todo(const struct suite_cells *cells, struct store *st, const st
     }
     /* cells of the same key (the same file under two names, the same settings spelled
      * twice) are measured once: the first in run order */
-    for (int i = 0; i < cells->n; i++)
-        for (int j = 0; j < i && todo[i]; j++)
-            if (todo[j] && !strcmp(cells->c[i].key, cells->c[j].key))
-                todo[i] = false;
-    return 0;
+    struct strmap seen;
+    strmap_init(&seen);
+    for (int i = 0; i < cells->n; i++) {
+        if (!todo[i])
+            continue;
+        if (strmap_get(&seen, cells->c[i].key) >= 0) {
+            todo[i] = false;
+            same[i] = true;
+        } else {
+            strmap_put(&seen, cells->c[i].key, i);
+        }
+    }
+    strmap_release(&seen);
+    return sig_caught() ? set_err(err, "interrupted while planning the suite") : 0;
 }
 
 int suite_run(const struct suite *s, const struct suite_cells *cells, struct store *st,
@@ -880,7 +897,8 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
     double *known = xcalloc((size_t)cells->n, sizeof(double));
     char(*stored)[32] = xcalloc((size_t)cells->n, sizeof(*stored));
     int ret = 0;
-    if (plan_todo(cells, st, o, r.todo, known, stored, err) < 0) {
+    bool *same = xcalloc((size_t)cells->n, sizeof(bool));
+    if (plan_todo(cells, st, o, r.todo, same, known, stored, err) < 0) {
         ret = QB_EXIT_FAIL;
         goto out;
     }
@@ -912,12 +930,15 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
             goto out;
         }
     }
+    int n_same = 0;
     for (int i = 0; i < cells->n; i++) {
         eta_of(s, &cells->c[i], &r.ec[i]);
         r.ec[i].known_s = known[i];
         r.ec[i].skip = !r.todo[i];
         if (r.todo[i])
             r.n_todo++;
+        else if (same[i])
+            n_same++;
         else if (cells->c[i].key[0])
             res->n_reused++;
         else
@@ -936,6 +957,10 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
                    "them again%s)\n",
                    res->n_reused, cells->n,
                    o->retry_failed ? "" : ", --retry-failed the failed ones");
+    if (n_same)
+        log_printf("quantbench: run: %d cells repeat another cell of this suite (the same model "
+                   "content, test and settings): each is measured once\n",
+                   n_same);
     memcpy(r.pending, r.todo, (size_t)cells->n * sizeof(bool));
     /* passes over the cells: a cell another run is measuring is come back to, until it is
      * stored (by that run) or its claim is free (that run died) */
@@ -1011,6 +1036,7 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
     }
     eta_release(&r.eta);
 out:
+    free(same);
     free(r.todo);
     free(r.pending);
     free(r.retried_by_other);
@@ -1025,10 +1051,11 @@ int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct
                   const struct suite_opts *o, char *err)
 {
     bool *todo = xcalloc((size_t)cells->n, sizeof(bool));
+    bool *same = xcalloc((size_t)cells->n, sizeof(bool));
     double *known = xcalloc((size_t)cells->n, sizeof(double));
     char(*stored)[32] = xcalloc((size_t)cells->n, sizeof(*stored));
     int ret = 0;
-    if (plan_todo(cells, st, o, todo, known, stored, err) < 0) {
+    if (plan_todo(cells, st, o, todo, same, known, stored, err) < 0) {
         ret = QB_EXIT_FAIL;
         goto out;
     }
@@ -1040,7 +1067,9 @@ int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct
         const struct suite_cell *c = &cells->c[i];
         struct eta_cell e;
         eta_of(s, c, &e);
+        bool runs = todo[i] || !c->key[0]; /* a rung to be made: its cells all run */
         const char *action = !c->key[0]                ? "run (rung to be made)"
+                             : same[i]                 ? "same as an earlier cell"
                              : !stored[i][0]           ? "run"
                              : !todo[i]                ? "reuse"
                              : strcmp(stored[i], "ok") ? "retry"
@@ -1048,7 +1077,7 @@ int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct
         /* the recorded duration, else a rough one: about 1 s per 100 MB x 1000 tokens */
         double est = known[i] >= 0 ? known[i] : e.work / 1e5;
         char d[32];
-        if (todo[i]) {
+        if (runs) {
             fmt_dur(est, d, sizeof(d));
             total += est;
             all_known &= known[i] >= 0;
@@ -1056,11 +1085,12 @@ int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct
             snprintf(d, sizeof(d), "0:00");
         }
         char *m = str_escape(base_name(s->models[c->model].path), STR_ESC_MD);
-        char *g = str_escape(c->group_text, STR_ESC_MD);
-        printf("| %d | %s | %s | %s | %s | %s%s |\n", c->idx + 1, m, c->name, g, action,
-               todo[i] && known[i] < 0 ? "~" : "", d);
+        char *g = str_escape(c->group_text, STR_ESC_MD), *nm = str_escape(c->name, STR_ESC_MD);
+        printf("| %d | %s | %s | %s | %s | %s%s |\n", c->idx + 1, m, nm, g, action,
+               runs && known[i] < 0 ? "~" : "", d);
         free(m);
         free(g);
+        free(nm);
     }
     char d[32];
     fmt_dur(total, d, sizeof(d));
@@ -1070,6 +1100,7 @@ int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct
                "model's size and the tokens)\n");
 out:
     free(todo);
+    free(same);
     free(known);
     free(stored);
     return ret;

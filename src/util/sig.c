@@ -57,6 +57,9 @@ int sig_install(char *err)
 {
     if (installed)
         return 0;
+    /* a file grown past RLIMIT_FSIZE (ulimit -f) is a write that fails (EFBIG), which the
+     * database's disk-full path handles, not a death without a word */
+    signal(SIGXFSZ, SIG_IGN);
     if (pipe2(pipe_fd, O_CLOEXEC | O_NONBLOCK) < 0) {
         pipe_fd[0] = pipe_fd[1] = -1;
         return set_err(err, "cannot create a pipe for signals: %s", strerror(errno));
