@@ -41,6 +41,25 @@ chk 2 "quantbench: error: s.json: tests[0].colour: unknown key" "{\"models\": [\
 chk 3 "quantbench: error: s.json: tests[0].file: 'nope.txt' is not a readable file" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"quality\", \"file\": \"nope.txt\"}]}"
 chk 2 "quantbench: error: s.json: models[0].ladder.types[1]: 'Q9_9' is not a llama.cpp quantization type" "{\"models\": [{\"ladder\": {\"source\": \"$a\", \"types\": [\"Q8_0\", \"Q9_9\"]}}], $ok_tests}"
 chk 2 "quantbench: error: s.json: tests[0].test: 'prompts' is not in this build yet (the prompts command is to come)" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"prompts\"}]}"
+chk 2 "quantbench: error: s.json: tests[0].p: duplicate key" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"bench\", \"p\": 16, \"p\": 32}]}"
+chk 2 "quantbench: error: s.json: settings.threads: the same setting as 't'" "{\"models\": [\"$a\"], \"settings\": {\"t\": 1, \"threads\": 2}, $ok_tests}"
+chk 2 "quantbench: error: s.json: tests[0].pg: expected \"PP,TG\" with two positive integers, got an array" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"bench\", \"pg\": [[16.5, 4]]}]}"
+QB_CORPUS_DIR=$T/corpora chk 3 "quantbench: error: s.json: tests[0].corpus: unknown corpus 'nosuch': no $T/corpora/nosuch[.txt] (known: gpl-3, licenses, wikitext-2, or a file you put in $T/corpora)" "{\"models\": [\"$a\"], \"tests\": [{\"test\": \"quality\", \"corpus\": \"nosuch\"}]}"
+"$QB" quantize -m "$a" --types Q8_0 -o q8 --no-db >/dev/null 2>&1 || fail "quantize"
+q8=$(ls q8/*-Q8_0.gguf)
+chk 3 "quantbench: error: s.json: models[0].ladder.source: '$q8' is Q8_0 already: a ladder is made from F32, F16 or BF16 weights" "{\"models\": [{\"ladder\": {\"source\": \"$q8\", \"types\": [\"Q4_0\"]}}], $ok_tests}"
+touch afile
+chk 3 "quantbench: error: s.json: models[0].ladder.dir: 'afile' is not a directory" "{\"models\": [{\"ladder\": {\"source\": \"$a\", \"types\": [\"Q4_0\"], \"dir\": \"afile\"}}], $ok_tests}"
+printf '{"models": ["%s"], %s}\0junk' "$a" "$ok_tests" >nul.json
+run "$QB" run nul.json
+expect_rc 3 "a NUL byte"
+expect_err "quantbench: error: nul.json: contains a NUL byte (not a JSON text)"
+# a literal file name with glob characters is that file
+cp "$a" 'br[1].gguf'
+printf '{"models": ["br[1].gguf"], %s}\n' "$ok_tests" >lit.json
+run "$QB" run lit.json --dry-run
+expect_rc 0 "a literal name with ["
+grep -qF '| br[1].gguf |' "$T/out" || { cat "$T/out"; fail "the literal file"; }
 # a missing suite, a directory, flags
 run "$QB" run nope.json
 expect_rc 3 "missing suite"
