@@ -145,6 +145,7 @@ enum qb_kind prompts_run(const struct prompts_params *p, const struct prompts_si
         t.kind = WORK_PROMPTS;
         t.cp = p->cp;
         t.pt.reps = 1;
+        t.pt.no_warmup = p->no_warmup;
         t.gen = p->gen;
         t.system = a.system;
         t.prompt = prompt;

@@ -32,6 +32,7 @@ struct prompts_params {
     struct prompts_gen_params gen; /* max_tokens, sampling, stop strings (its n_ctx, n_batch
                                     * and token are set from cp and the sink) */
     const char *system;            /* the system prompt of items without one; NULL: none */
+    bool no_warmup;                /* skip the new context's warm-up (llama-server --no-warmup) */
     const struct prompts_item *items;
     int n_items;
 };

@@ -592,7 +592,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
         return send_error(t.id, QB_KIND_OOM, "test fault 'oom' injected: out of memory");
     /* bench creates a context per test, as llama-bench; batched keeps one for all its
      * combinations, as llama-batched-bench, and prompts one for all its prompts, warmed up
-     * once, as llama-server */
+     * once (but with no_warmup), as llama-server */
     bool keep = t.kind == WORK_BATCHED || t.kind == WORK_PROMPTS, fresh = false;
     if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* quantize --imatrix-from */
         imatrix_free(&worker_imx);
@@ -610,7 +610,7 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
         fresh = true;
     }
     uint64_t warmup_ns = 0;
-    if (t.kind == WORK_PROMPTS && fresh) {
+    if (t.kind == WORK_PROMPTS && fresh && !t.pt.no_warmup) {
         uint64_t t0 = monotime_ns();
         if (prompts_warmup(e, err) < 0) {
             engine_ctx_free(e);
