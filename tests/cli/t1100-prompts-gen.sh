@@ -130,6 +130,42 @@ assert b[0]['text'] == a[0]['text'][:i], (b[0]['text'], a[0]['text'], i)
 assert b[0]['stop_reason'] == 'stop' and b[0]['n_gen_tokens'] <= a[0]['n_gen_tokens']
 PY
 
+# the model's own chat template (llama.cpp knows llama3's), and one it does not know:
+# chatml then, as for a model without one, the rows saying which
+"$QB" synth -o l3.gguf --layers 2 --embd 256 --heads 4 --kv-heads 2 --ff 512 --seed 7 \
+    --chat-template llama3 || fail "synth llama3"
+"$QB" synth -o unk.gguf --layers 2 --embd 256 --heads 4 --kv-heads 2 --ff 512 --seed 7 \
+    --chat-template '{{ not one llama.cpp knows }}' || fail "synth unknown template"
+run "$QB" prompts -m l3.gguf -m unk.gguf -c 512 -t 1 --max-tokens 2 -o jsonl
+expect_rc 0
+python3 - a.jsonl "$T/out" <<'PY' || fail "chat templates"
+import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+l3, unk = b[:5], b[5:]
+assert all(r['chat_template'] == 'model' and r['model_filename'] == 'l3.gguf' for r in l3)
+assert all(r['chat_template'] == 'chatml-unsupported' for r in unk)
+# llama3's headers are not chatml's: other prompts; the unknown one falls back to chatml's
+assert all(x['n_prompt_tokens'] != y['n_prompt_tokens'] for x, y in zip(a, l3))
+assert [x['n_prompt_tokens'] for x in a] == [y['n_prompt_tokens'] for y in unk]
+PY
+
+# --temp: drawn with llama.cpp's chain, the same seed the same answers, another seed others
+for s in 5 5 6; do
+    run "$QB" prompts -m "$m" -c 512 -t 1 --max-tokens 12 -o jsonl --temp 1.5 --top-k 0 \
+        --top-p 1 --seed $s
+    expect_rc 0 "--temp"
+    cp "$T/out" temp$s.$(ls temp$s.* 2>/dev/null | wc -l)
+done
+python3 - a.jsonl temp5.0 temp5.1 temp6.0 <<'PY' || fail "--temp"
+import json, sys
+g, a, b, c = ([json.loads(l) for l in open(p)] for p in sys.argv[1:5])
+text = lambda rows: [r['text'] for r in rows]
+assert text(a) == text(b)
+assert text(a) != text(c) and text(a) != text(g)
+assert a[0]['temp'] == 1.5 and a[0]['top_k'] == 0 and a[0]['top_p'] == 1 and a[0]['seed'] == 5
+PY
+
 # bad flags
 chk() { local want=$1; shift; run "$QB" prompts "$@"; expect_rc 2 "$*"; expect_err "quantbench prompts: $want; try 'quantbench prompts --help'"; }
 chk "missing -m MODEL" -c 256
