@@ -1,10 +1,8 @@
 /* Answering one prompt on an engine, timed as llama-server times a completion: the chat
- * (system prompt, user prompt) through the model's chat template, tokenized with its
- * special tokens, the prompt decoded from an empty cache, then one token sampled and
- * decoded at a time until an end-of-generation token, a stop string or a limit. TTFT is
- * llama-server's prompt_ms (the prompt's decode and the first token sampled), the
- * generation speed its predicted_per_second (tokens after the first over the time after
- * the first). The text is UTF-8: bytes that are not (and NUL) become U+FFFD. */
+ * through the model's chat template, tokenized with its special tokens, the prompt decoded
+ * from an empty cache, then a token sampled and decoded at a time until an end of
+ * generation, a stop string or a limit. TTFT is llama-server's prompt_ms, the generation
+ * speed its predicted_per_second. The text is UTF-8: other bytes (and NUL) become U+FFFD. */
 #ifndef QB_MEASURE_PROMPTS_H
 #define QB_MEASURE_PROMPTS_H
 

@@ -1,10 +1,8 @@
-/* prompts as one run function: a model's answers to a list of prompts, in one worker (one
- * load, one context warmed up once and cleared before each prompt, as llama-server),
- * timed as llama-server times a completion (measure/prompts.h). Each answer's tokens go to
- * the caller as they come, each answer is a typed row; a prompt that fails (longer than
- * the context) is a row with its status and reason and the rest run; a worker that dies
- * costs its prompt and the rest run in a fresh one. The row's JSON (kind "prompts") is
- * made here too. */
+/* prompts as one run function: a model's answers to a list of prompts in one worker (one
+ * load, one context warmed up once, as llama-server), timed as measure/prompts.h says; the
+ * tokens to the caller as they come, each answer a typed row (and its JSON, kind
+ * "prompts"). A prompt that fails (longer than the context) is a row with its status and
+ * the rest run; a worker that dies costs its prompt, the rest run in a fresh one. */
 #ifndef QB_RUN_PROMPTS_H
 #define QB_RUN_PROMPTS_H
 
