@@ -25,6 +25,7 @@ struct synth_params {
     const char *out;
     const char *vocab;
     const char *name;
+    const char *chat_template; /* tokenizer.chat_template; NULL: the vocab file's, if any */
     int n_layer, n_embd, n_head, n_head_kv, n_ff, n_ctx, n_expert, n_expert_used;
     int ftype; /* llama file type id */
     int n_threads;
@@ -52,6 +53,9 @@ static const char synth_help[] =
     "  --vocab FILE            vocab GGUF (default: $QB_VOCAB, else llama.cpp's\n"
     "                          models/ggml-vocab-llama-spm.gguf)\n"
     "  --name NAME             general.name (default quantbench-synth)\n"
+    "  --chat-template T       tokenizer.chat_template: a jinja template or the name of one of\n"
+    "                          llama.cpp's (chatml, llama3, phi3, ...) (default: the vocab\n"
+    "                          file's, if it has one)\n"
     "  --seed N                random seed (default 42)\n"
     "  -t, --threads N         threads for quantizing (default 2)\n"
     "\n" QB_EXIT_CODES_HELP;
@@ -177,6 +181,8 @@ static int synth_write(const struct synth_params *p, const char *path, uint32_t 
     for (uint64_t i = 0; i < voc->n_kv; i++)
         if (strncmp(voc->kv[i].key, "tokenizer.", 10) == 0)
             gf_writer_set(w, voc->kv[i].key, &voc->kv[i].val);
+    if (p->chat_template)
+        gf_writer_set_str(w, "tokenizer.chat_template", p->chat_template);
 
     int64_t E = p->n_embd, F = p->n_ff, V = (int64_t)n_vocab, X = p->n_expert;
     int64_t kv = (int64_t)head_dim * p->n_head_kv;
@@ -272,6 +278,10 @@ int cmd_synth(int argc, char **argv)
             if (!v)
                 return usage_error("synth", "%s needs a value", a);
             p.vocab = v;
+        } else if (strcmp(a, "--chat-template") == 0) {
+            if (!v)
+                return usage_error("synth", "%s needs a value", a);
+            p.chat_template = v;
         } else if (strcmp(a, "--name") == 0) {
             if (!v)
                 return usage_error("synth", "%s needs a value", a);

@@ -65,7 +65,8 @@ struct engine_model_info {
     uint64_t n_params;   /* parameters */
     int32_t n_vocab;     /* vocabulary size */
     bool add_bos;        /* the vocabulary adds BOS to prompts */
-    int32_t bos;         /* BOS token id */
+    int32_t bos;         /* BOS token id (-1 none) */
+    int32_t eos;         /* EOS token id (-1 none) */
     int32_t n_layer;     /* transformer blocks */
     int32_t n_ctx_train; /* training context */
 };
@@ -146,6 +147,67 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
  * caller's, NUL-terminated; -1 with err (an id outside the vocabulary). */
 int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out, size_t *len,
                       char *err);
+
+/* ---- generation (measure/prompts.c) ---- */
+
+/* One message of a chat; both strings borrowed */
+struct engine_chat_msg {
+    const char *role;    /* "system", "user" or "assistant" */
+    const char *content; /* its text */
+};
+
+/* The template engine_chat_apply used */
+enum engine_chat_tmpl {
+    ENGINE_CHAT_MODEL = 0,              /* the model's own (GGUF tokenizer.chat_template) */
+    ENGINE_CHAT_CHATML_NONE = 1,        /* llama.cpp's "chatml": the GGUF has no template */
+    ENGINE_CHAT_CHATML_UNSUPPORTED = 2, /* "chatml": llama.cpp's C API (which has no jinja
+                                         * engine) does not know the model's template */
+};
+/* "model", "chatml-none", "chatml-unsupported" (static) */
+const char *engine_chat_tmpl_name(enum engine_chat_tmpl t);
+
+/* The chat msgs[0..n) as the model's chat template writes it, with the assistant's turn
+ * opened (llama_chat_apply_template, add_ass); when the model has no template, or one
+ * llama.cpp's built-in list does not recognize, llama.cpp's "chatml" (what llama-server
+ * falls back to), *used saying which. *out is the caller's (free()); -1 with err. */
+int engine_chat_apply(const struct engine *e, const struct engine_chat_msg *msgs, int n, char **out,
+                      enum engine_chat_tmpl *used, char *err);
+/* Tokenize a templated chat as llama-server does: BOS where the vocabulary adds it, and
+ * the special tokens the template wrote as text (<|im_start|>) parsed into their ids; a
+ * BOS the template wrote itself is not doubled. *out is the caller's (free()); -1 with
+ * err. */
+int engine_tokenize_chat(const struct engine *e, const char *text, size_t len, int32_t **out,
+                         int *n, char *err);
+/* Whether tok ends a generation (EOS, EOT, ...: llama_vocab_is_eog) */
+bool engine_token_is_eog(const struct engine *e, int32_t tok);
+/* The text of one token as llama-server streams it (special tokens rendered as nothing);
+ * *len its bytes (not NUL-terminated). The buffer is the engine's, valid until the next
+ * call; NULL with err for an id outside the vocabulary. */
+const char *engine_token_piece(struct engine *e, int32_t tok, size_t *len, char *err);
+
+/* How to pick each token: greedy when temp <= 0 (argmax: reproducible), else llama.cpp's
+ * chain top-k -> top-p -> temperature -> a draw seeded with seed (llama-server's order,
+ * without its min-p, typical-p, penalties and DRY: they are off here) */
+struct engine_sampler_params {
+    double temp;   /* temperature; <= 0: greedy */
+    int top_k;     /* keep the k most probable; <= 0: all */
+    double top_p;  /* keep the smallest set of probability >= top_p; >= 1: all */
+    uint64_t seed; /* the draw's seed (its low 32 bits; 0xffffffff means a random one in
+                    * llama.cpp, so it is not reproducible) */
+};
+/* greedy; top_k 40, top_p 0.95 (llama-server's, for a temp > 0), seed 1 */
+struct engine_sampler_params engine_sampler_params_default(void);
+
+struct engine_sampler;
+/* A sampler for e's vocabulary (the model's suppressed tokens, GGUF
+ * tokenizer.ggml.suppress_tokens, never drawn, as llama-server); free with
+ * engine_sampler_free (accepts NULL). NULL with err. */
+struct engine_sampler *engine_sampler_new(const struct engine *e,
+                                          const struct engine_sampler_params *sp, char *err);
+void engine_sampler_free(struct engine_sampler *s);
+/* The next token from the logits of the last token of the last decode (which waits for
+ * them), accepted into the sampler's state; -1 with err when there are none. */
+int engine_sampler_sample(struct engine_sampler *s, struct engine *e, int32_t *tok, char *err);
 
 /* Remove positions [p0, p1) of sequence seq (p1 < 0: to the end); -1 with err if refused. */
 int engine_seq_rm(struct engine *e, int seq, int p0, int p1, char *err);

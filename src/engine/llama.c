@@ -52,6 +52,8 @@ struct engine {
     char imx_err[QB_ERR_LEN]; /* the first problem while collecting */
     uint8_t *imx_buf;         /* activations and expert ids copied from a device */
     size_t imx_cap;
+    char *piece; /* engine_token_piece's text */
+    int piece_cap;
 };
 
 /* the engine whose load or context creation is logging now (one per process) */
@@ -497,6 +499,7 @@ void engine_close(struct engine *e)
     free(e->ovr_patterns);
     free(e->ovr);
     free(e->imx_buf);
+    free(e->piece);
     free(e);
 }
 
@@ -510,6 +513,7 @@ void engine_model_info(const struct engine *e, struct engine_model_info *mi)
     mi->n_vocab = llama_vocab_n_tokens(v);
     mi->add_bos = llama_vocab_get_add_bos(v);
     mi->bos = llama_vocab_bos(v);
+    mi->eos = llama_vocab_eos(v);
     mi->n_layer = llama_model_n_layer(e->model);
     mi->n_ctx_train = llama_model_n_ctx_train(e->model);
 }
@@ -1141,5 +1145,194 @@ int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char
     s[k] = '\0';
     *out = s;
     *len = (size_t)k;
+    return 0;
+}
+
+/* ---- generation ---- */
+
+const char *engine_chat_tmpl_name(enum engine_chat_tmpl t)
+{
+    switch (t) {
+    case ENGINE_CHAT_MODEL: return "model";
+    case ENGINE_CHAT_CHATML_NONE: return "chatml-none";
+    case ENGINE_CHAT_CHATML_UNSUPPORTED: return "chatml-unsupported";
+    }
+    return "?";
+}
+
+/* llama_chat_apply_template into *buf (grown to fit); its length, or -1 when llama.cpp
+ * does not know tmpl */
+static int32_t apply_tmpl(const char *tmpl, const struct llama_chat_message *m, size_t n,
+                          char **buf, int32_t *cap)
+{
+    int32_t k = llama_chat_apply_template(tmpl, m, n, true, *buf, *cap);
+    if (k >= *cap) {
+        *cap = k + 1;
+        *buf = xrealloc(*buf, (size_t)*cap);
+        k = llama_chat_apply_template(tmpl, m, n, true, *buf, *cap);
+    }
+    return k < 0 || k >= *cap ? -1 : k;
+}
+
+int engine_chat_apply(const struct engine *e, const struct engine_chat_msg *msgs, int n, char **out,
+                      enum engine_chat_tmpl *used, char *err)
+{
+    *out = NULL;
+    struct llama_chat_message *m = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*m));
+    size_t total = 0;
+    for (int i = 0; i < n; i++) {
+        m[i].role = msgs[i].role;
+        m[i].content = msgs[i].content;
+        total += strlen(msgs[i].role) + strlen(msgs[i].content);
+    }
+    if (total > INT32_MAX / 4) {
+        free(m);
+        return fail(err, "a chat of %zu bytes is too long for a chat template", total);
+    }
+    /* llama.cpp's advice: twice the characters of the messages */
+    int32_t cap = (int32_t)(2 * total + 256);
+    char *buf = xmalloc((size_t)cap);
+    const char *tmpl = llama_model_chat_template(e->model, NULL);
+    int32_t k = tmpl ? apply_tmpl(tmpl, m, (size_t)n, &buf, &cap) : -1;
+    *used = ENGINE_CHAT_MODEL;
+    if (k < 0) {
+        *used = tmpl ? ENGINE_CHAT_CHATML_UNSUPPORTED : ENGINE_CHAT_CHATML_NONE;
+        k = apply_tmpl("chatml", m, (size_t)n, &buf, &cap);
+    }
+    free(m);
+    if (k < 0) {
+        free(buf);
+        return fail(err, "llama.cpp could not apply a chat template");
+    }
+    buf[k] = '\0';
+    *out = buf;
+    return 0;
+}
+
+int engine_tokenize_chat(const struct engine *e, const char *text, size_t len, int32_t **out,
+                         int *n, char *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (len > INT32_MAX / 2)
+        return fail(err, "text of %zu bytes is too long to tokenize", len);
+    const struct llama_vocab *v = llama_model_get_vocab(e->model);
+    int cap = (int)len + 2;
+    int32_t *t = xcalloc((size_t)cap, sizeof(*t));
+    int k = llama_tokenize(v, text, (int32_t)len, t, cap, true, true);
+    if (k < 0) {
+        cap = -k;
+        t = xrealloc(t, (size_t)cap * sizeof(*t));
+        k = llama_tokenize(v, text, (int32_t)len, t, cap, true, true);
+    }
+    if (k < 0) {
+        free(t);
+        return fail(err, "llama.cpp could not tokenize the chat");
+    }
+    /* a template that writes BOS itself, and the vocabulary adding one: keep one (the
+     * double BOS llama.cpp warns about) */
+    llama_token bos = llama_vocab_bos(v);
+    if (k >= 2 && llama_vocab_get_add_bos(v) && bos != LLAMA_TOKEN_NULL && t[0] == bos &&
+        t[1] == bos) {
+        memmove(t, t + 1, (size_t)(k - 1) * sizeof(*t));
+        k--;
+    }
+    *out = t;
+    *n = k;
+    return 0;
+}
+
+bool engine_token_is_eog(const struct engine *e, int32_t tok)
+{
+    return llama_vocab_is_eog(llama_model_get_vocab(e->model), tok);
+}
+
+const char *engine_token_piece(struct engine *e, int32_t tok, size_t *len, char *err)
+{
+    const struct llama_vocab *v = llama_model_get_vocab(e->model);
+    *len = 0;
+    if (tok < 0 || tok >= llama_vocab_n_tokens(v)) {
+        fail(err, "token %d is outside the vocabulary of %d", tok, llama_vocab_n_tokens(v));
+        return NULL;
+    }
+    if (e->piece_cap < 64) {
+        e->piece_cap = 64;
+        e->piece = xrealloc(e->piece, (size_t)e->piece_cap);
+    }
+    /* special false, as llama-server's common_token_to_piece for a reply */
+    int k = llama_token_to_piece(v, tok, e->piece, e->piece_cap, 0, false);
+    if (k < 0) {
+        e->piece_cap = -k;
+        e->piece = xrealloc(e->piece, (size_t)e->piece_cap);
+        k = llama_token_to_piece(v, tok, e->piece, e->piece_cap, 0, false);
+    }
+    if (k < 0) {
+        fail(err, "llama.cpp could not render token %d", tok);
+        return NULL;
+    }
+    *len = (size_t)k;
+    return e->piece;
+}
+
+struct engine_sampler_params engine_sampler_params_default(void)
+{
+    struct engine_sampler_params p = {0, 40, 0.95, 1};
+    return p;
+}
+
+struct engine_sampler {
+    struct llama_sampler *chain;
+};
+
+struct engine_sampler *engine_sampler_new(const struct engine *e,
+                                          const struct engine_sampler_params *sp, char *err)
+{
+    const struct llama_vocab *v = llama_model_get_vocab(e->model);
+    struct llama_sampler_chain_params cp = llama_sampler_chain_default_params();
+    cp.no_perf = true;
+    struct llama_sampler *c = llama_sampler_chain_init(cp);
+    if (!c) {
+        fail(err, "llama.cpp could not create a sampler");
+        return NULL;
+    }
+    int32_t n_sup = 0;
+    const llama_token *sup = llama_vocab_get_suppress_tokens(v, &n_sup);
+    if (sup && n_sup > 0) {
+        llama_logit_bias *b = xcalloc((size_t)n_sup, sizeof(*b));
+        for (int32_t i = 0; i < n_sup; i++)
+            b[i] = (llama_logit_bias){sup[i], -INFINITY};
+        llama_sampler_chain_add(c,
+                                llama_sampler_init_logit_bias(llama_vocab_n_tokens(v), n_sup, b));
+        free(b);
+    }
+    if (sp->temp <= 0) {
+        llama_sampler_chain_add(c, llama_sampler_init_greedy());
+    } else {
+        if (sp->top_k > 0)
+            llama_sampler_chain_add(c, llama_sampler_init_top_k(sp->top_k));
+        if (sp->top_p < 1)
+            llama_sampler_chain_add(c, llama_sampler_init_top_p((float)sp->top_p, 1));
+        llama_sampler_chain_add(c, llama_sampler_init_temp((float)sp->temp));
+        llama_sampler_chain_add(c, llama_sampler_init_dist((uint32_t)sp->seed));
+    }
+    struct engine_sampler *s = xcalloc(1, sizeof(*s));
+    s->chain = c;
+    return s;
+}
+
+void engine_sampler_free(struct engine_sampler *s)
+{
+    if (!s)
+        return;
+    llama_sampler_free(s->chain);
+    free(s);
+}
+
+int engine_sampler_sample(struct engine_sampler *s, struct engine *e, int32_t *tok, char *err)
+{
+    /* llama_sampler_sample asserts on absent logits: ask first */
+    if (!e->ctx || !llama_get_logits_ith(e->ctx, -1))
+        return fail(err, "no logits to sample from");
+    *tok = llama_sampler_sample(s->chain, e->ctx, -1);
     return 0;
 }

@@ -38,6 +38,8 @@ struct worker {
     void *progress_ud;
     void (*on_units)(long done, long total, void *ud); /* units of a run, may be NULL */
     void *units_ud;
+    void (*on_token)(long n, const char *text, void *ud); /* tokens of an answer, may be NULL */
+    void *token_ud;
     struct lines resp;
     char tail[WORKER_TAIL_BYTES]; /* ring of the last stderr bytes, kept linear */
     size_t tail_len;
@@ -71,6 +73,12 @@ void worker_set_units(struct worker *w, void (*cb)(long done, long total, void *
 {
     w->on_units = cb;
     w->units_ud = ud;
+}
+
+void worker_set_token(struct worker *w, void (*cb)(long n, const char *text, void *ud), void *ud)
+{
+    w->on_token = cb;
+    w->token_ud = ud;
 }
 
 const char *worker_stderr_tail(const struct worker *w)
@@ -402,6 +410,14 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
                     w->on_progress(p->valuedouble, w->progress_ud);
                 if (w->on_units && cJSON_IsNumber(done) && cJSON_IsNumber(total))
                     w->on_units((long)done->valuedouble, (long)total->valuedouble, w->units_ud);
+                cJSON_Delete(o);
+                continue;
+            }
+            if (cJSON_IsString(ev) && strcmp(ev->valuestring, "token") == 0) {
+                const cJSON *n = cJSON_GetObjectItemCaseSensitive(o, "n");
+                const cJSON *text = cJSON_GetObjectItemCaseSensitive(o, "text");
+                if (w->on_token && cJSON_IsNumber(n) && cJSON_IsString(text))
+                    w->on_token((long)n->valuedouble, text->valuestring, w->token_ud);
                 cJSON_Delete(o);
                 continue;
             }

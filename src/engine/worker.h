@@ -46,6 +46,11 @@ void worker_set_progress(struct worker *w, void (*cb)(double p, void *ud), void 
  * sweep, chunks of a perplexity run) seen during worker_call; NULL stops. */
 void worker_set_units(struct worker *w, void (*cb)(long done, long total, void *ud), void *ud);
 
+/* Call cb for each token event of a run ({"ev":"token","n":N,"text":T}: an answer's N-th
+ * token and the text it made visible, text borrowed for the call) seen during worker_call;
+ * NULL stops. */
+void worker_set_token(struct worker *w, void (*cb)(long n, const char *text, void *ud), void *ud);
+
 bool worker_alive(const struct worker *w);
 /* Last bytes of the worker's stderr (static to w, do not free). */
 const char *worker_stderr_tail(const struct worker *w);

@@ -90,6 +90,19 @@ void field_write(const struct field *t, size_t n, unsigned mask, const void *con
             }
             break;
         }
+        case FIELD_STRP: {
+            const char *s = *(const char *const *)p;
+            cJSON_AddStringToObject(o, f->key, s ? s : "");
+            break;
+        }
+        case FIELD_STRS: {
+            size_t k = (size_t)f->hi, each = f->size / k;
+            cJSON *a = cJSON_AddArrayToObject(o, f->key);
+            for (size_t i = 0; i < k; i++)
+                if (((const char *)p)[i * each])
+                    cJSON_AddItemToArray(a, cJSON_CreateString((const char *)p + i * each));
+            break;
+        }
         }
     }
 }
@@ -113,6 +126,25 @@ static int read_floats(const struct field *f, enum field_form form, const cJSON 
         if (!cJSON_IsNumber(e) || !isfinite(e->valuedouble) || e->valuedouble < 0)
             return set_err(err, "protocol: field '%s' holds a negative or non-number", f->key);
         v[i++] = (float)e->valuedouble;
+    }
+    return 0;
+}
+
+static int read_strs(const struct field *f, const cJSON *o, char *v, char *err)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, f->key), *e;
+    size_t k = (size_t)f->hi, each = f->size / k, i = 0;
+    if (!cJSON_IsArray(it) || (size_t)cJSON_GetArraySize(it) > k)
+        return set_err(err, "protocol: field '%s' is missing or not an array of at most %zu",
+                       f->key, k);
+    memset(v, 0, f->size);
+    cJSON_ArrayForEach (e, it) {
+        if (!cJSON_IsString(e) || !e->valuestring[0] || strlen(e->valuestring) >= each)
+            return set_err(err,
+                           "protocol: field '%s' holds a non-string, an empty one or one "
+                           "of %zu bytes or more",
+                           f->key, each);
+        memcpy(v + i++ * each, e->valuestring, strlen(e->valuestring) + 1);
     }
     return 0;
 }
@@ -154,6 +186,12 @@ static int read_one(const struct field *f, enum field_form form, const cJSON *o,
         return 0;
     }
     case FIELD_FLOATS: return read_floats(f, form, o, p, err);
+    case FIELD_STRP:
+        if (!cJSON_IsString(it))
+            return set_err(err, "protocol: field '%s' is missing or not a string", f->key);
+        *(const char **)p = it->valuestring;
+        return 0;
+    case FIELD_STRS: return read_strs(f, o, p, err);
     }
     return set_err(err, "protocol: field '%s' has no type", f->key);
 }
@@ -240,6 +278,20 @@ int field_parse_flag(const struct field *f, const char *a, const char *v, void *
         snprintf(p, f->size, "%s", v);
         return 0;
     case FIELD_FLOATS: return flag_tensor_split(v, p, f->size / sizeof(float), err);
+    case FIELD_STRP: *(const char **)p = v; return 0;
+    case FIELD_STRS: {
+        size_t k = (size_t)f->hi, each = f->size / k, i = 0;
+        while (i < k && ((char *)p)[i * each])
+            i++;
+        if (!v[0])
+            return set_err(err, "invalid value '' for %s (expected a non-empty string)", a);
+        if (i == k)
+            return set_err(err, "%s given more than %zu times", a, k);
+        if (strlen(v) >= each)
+            return set_err(err, "value for %s is longer than %zu bytes", a, each - 1);
+        memcpy((char *)p + i * each, v, strlen(v) + 1);
+        return 0;
+    }
     }
     return set_err(err, "%s has no type", a);
 }

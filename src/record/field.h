@@ -18,6 +18,10 @@ enum field_type {
     FIELD_STR,    /* char[size] */
     FIELD_ENUM,   /* an int written by name (names) */
     FIELD_FLOATS, /* float[size / sizeof(float)]: "3/1" on flags and in rows */
+    FIELD_STRP,   /* const char *, borrowed: read, it points into the JSON object read (or
+                   * the flag's argv), valid while that lives; NULL is written as "" */
+    FIELD_STRS,   /* char[hi][size / hi]: up to hi strings, a JSON array of those not "";
+                   * a flag given again adds one */
 };
 
 /* A name for a value: FIELD_ENUM's names (the first of a value is the one written) or the
@@ -53,7 +57,8 @@ struct field {
     size_t off;                     /* offsetof into that struct */
     size_t size;                    /* sizeof the member */
     const char *unit;               /* "tokens", "s", ... ("" when none) */
-    double lo, hi;                  /* the range of numbers (FIELD_INT ... FIELD_DOUBLE) */
+    double lo, hi;                  /* the range of numbers (FIELD_INT ... FIELD_DOUBLE);
+                                     * FIELD_STRS: hi is the number of strings */
     double flag_hi;                 /* a flag's narrower upper bound; 0: hi */
     const struct field_name *names; /* see struct field_name; NULL when none */
     const char *none;               /* FIELD_STR: how "" is written and given ("none") */

@@ -135,9 +135,13 @@ void row_settings_json(const struct engine_model_params *mp, const struct engine
         key, NULL, NULL, type, WORK(m), "", lo, hi, 0, names, NULL, NULL, "", "", help, WIRE       \
     }
 
-static const struct field_name kind_names[] = {{"pp_tg", WORK_PP_TG},     {"sweep", WORK_SWEEP},
-                                               {"batched", WORK_BATCHED}, {"probe", WORK_PROBE},
-                                               {"ppl", WORK_PPL},         {NULL, 0}};
+static const struct field_name kind_names[] = {{"pp_tg", WORK_PP_TG},
+                                               {"sweep", WORK_SWEEP},
+                                               {"batched", WORK_BATCHED},
+                                               {"probe", WORK_PROBE},
+                                               {"ppl", WORK_PPL},
+                                               {"prompts", WORK_PROMPTS},
+                                               {NULL, 0}};
 static const struct field_name ppl_mode_names[] = {{"plain", WORK_PPL_PLAIN},
                                                    {"save_base", WORK_PPL_SAVE_BASE},
                                                    {"kld", WORK_PPL_KLD},
@@ -147,7 +151,7 @@ static const struct field_name ppl_mode_names[] = {{"plain", WORK_PPL_PLAIN},
 /* clang-format off */
 static const struct field work_fields[] = {
     W("id", FIELD_INT, id, 0, BIG, NULL, "echoed back in the result"),
-    W("kind", FIELD_ENUM, kind, 0, WORK_PPL, kind_names, "the measurement"),
+    W("kind", FIELD_ENUM, kind, 0, WORK_PROMPTS, kind_names, "the measurement"),
     W("n_prompt", FIELD_INT, pt.n_prompt, 0, BIG, NULL, "prompt tokens"),
     W("n_gen", FIELD_INT, pt.n_gen, 0, BIG, NULL, "generated tokens"),
     W("n_depth", FIELD_INT, pt.n_depth, 0, BIG, NULL, "tokens already in the cache"),
@@ -187,6 +191,24 @@ static const struct field ppl_fields[] = {
     W("topk", FIELD_INT, topk, 0, KLD_TOPK_MAX, NULL, "compact base: top-k (0 full)"),
     W("imx_output", FIELD_BOOL, imx_output, 0, 1, NULL, "imatrix: output.weight too"),
 };
+#define FLAG FIELD_USE_FLAG
+static const struct field prompts_fields[] = {
+    {"max_tokens", NULL, "--max-tokens", FIELD_INT, WORK(gen.max_tokens), "tokens", 1, BIG, FBIG,
+     NULL, NULL, NULL, "N", "256", "tokens to generate at most", WIRE | FLAG},
+    {"temp", NULL, "--temp", FIELD_DOUBLE, WORK(gen.sp.temp), "", 0, 100, 0, NULL, NULL, NULL,
+     "T", "0", "temperature; 0: greedy (the most probable token)", WIRE | FLAG},
+    {"top_k", NULL, "--top-k", FIELD_INT, WORK(gen.sp.top_k), "", 0, BIG, FBIG, NULL, NULL, NULL,
+     "K", "40", "with --temp: draw from the K most probable (0: all)", WIRE | FLAG},
+    {"top_p", NULL, "--top-p", FIELD_DOUBLE, WORK(gen.sp.top_p), "", 0, 1, 0, NULL, NULL, NULL,
+     "P", "0.95", "with --temp: from the fewest tokens of probability P (1: all)", WIRE | FLAG},
+    W("seed", FIELD_U64, gen.sp.seed, 0, 9007199254740991.0, NULL, "the draw's seed"),
+    {"stop", NULL, "--stop", FIELD_STRS, WORK(gen.stop), "", 0, PROMPTS_MAX_STOP, 0, NULL, NULL,
+     NULL, "S", "none", "end the answer at S (up to 4, given one by one)", WIRE | FLAG},
+    {"system", NULL, "--system", FIELD_STRP, WORK(system), "", 0, 0, 0, NULL, NULL, NULL, "TEXT",
+     "none", "the system prompt (a prompt's own wins)", WIRE | FLAG},
+    W("prompt", FIELD_STRP, prompt, 0, 0, NULL, "the user's prompt"),
+};
+#undef FLAG
 /* clang-format on */
 
 const struct field_table fields_work = {"", work_fields, QB_ARRAY_LEN(work_fields)};
@@ -194,3 +216,4 @@ const struct field_table fields_sweep = {"sweep", sweep_fields, QB_ARRAY_LEN(swe
 const struct field_table fields_batched = {"batched", batched_fields, QB_ARRAY_LEN(batched_fields)};
 const struct field_table fields_probe = {"probe", probe_fields, QB_ARRAY_LEN(probe_fields)};
 const struct field_table fields_ppl = {"ppl", ppl_fields, QB_ARRAY_LEN(ppl_fields)};
+const struct field_table fields_prompts = {"prompts", prompts_fields, QB_ARRAY_LEN(prompts_fields)};

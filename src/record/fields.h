@@ -24,12 +24,13 @@ void row_settings_json(const struct engine_model_params *mp, const struct engine
 
 /* The parameters of a test (struct work_test, FIELD_PART_WORK) as the worker protocol
  * carries them: those of every test (fields_work) and those of each kind's measurement,
- * in an object of its own (sweep, batched, probe, ppl). */
+ * in an object of its own (sweep, batched, probe, ppl, prompts). */
 struct field_table {
     const char *name; /* the protocol's object ("" for the test's own level) */
     const struct field *t;
     size_t n;
 };
-extern const struct field_table fields_work, fields_sweep, fields_batched, fields_probe, fields_ppl;
+extern const struct field_table fields_work, fields_sweep, fields_batched, fields_probe, fields_ppl,
+    fields_prompts;
 
 #endif

@@ -10,6 +10,7 @@
 #include "../measure/batched.h"
 #include "../measure/pp_tg.h"
 #include "../measure/ppl.h"
+#include "../measure/prompts.h"
 #include "../measure/sweep.h"
 
 /* One test to run in a loaded worker: the context it needs and what to measure. */
@@ -19,6 +20,7 @@ enum work_kind {
     WORK_BATCHED = 2, /* batched: bt */
     WORK_PROBE = 3,   /* mem --measure, ctxmax: create the context, optionally fill it */
     WORK_PPL = 4,     /* quality: perplexity of a text file */
+    WORK_PROMPTS = 5, /* prompts: the answer to one prompt */
 };
 
 /* What a WORK_PPL run does besides the perplexity of its text */
@@ -45,6 +47,10 @@ struct work_test {
     int topk;        /* WORK_PPL_SAVE_BASE: 0 llama-perplexity's format, k: compact top-k */
     bool imx_output; /* WORK_PPL_IMATRIX: also output.weight (llama-imatrix
                       * --process-output) */
+    struct prompts_gen_params gen; /* WORK_PROMPTS: max_tokens, sampling, stop strings */
+    const char *system;            /* WORK_PROMPTS: the system prompt ("" or NULL: none) */
+    const char *prompt; /* WORK_PROMPTS: the user's prompt. Both borrowed: from the caller
+                         * (proto_run_req), or the request parsed (proto_parse_run) */
 };
 
 /* Settings of a model load beyond the engine's: process-wide ones. */

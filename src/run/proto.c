@@ -59,6 +59,7 @@ static const struct field_table *kind_table(enum work_kind k)
     case WORK_BATCHED: return &fields_batched;
     case WORK_PROBE: return &fields_probe;
     case WORK_PPL: return &fields_ppl;
+    case WORK_PROMPTS: return &fields_prompts;
     case WORK_PP_TG: break;
     }
     return NULL;
@@ -105,6 +106,8 @@ int proto_parse_run(const cJSON *req, struct work_test *t, char *err)
     t->sw.seed = t->bt.seed = t->pt.seed;
     t->bt.n_batch = (int)t->cp.n_batch;
     t->bt.n_ctx = (int)t->cp.n_ctx;
+    t->gen.n_ctx = (int)t->cp.n_ctx;
+    t->gen.n_batch = (int)t->cp.n_batch;
     return 0;
 }
 

@@ -17,7 +17,8 @@ cJSON *proto_load_req(const char *model, const struct engine_model_params *mp,
                       const struct work_load *wl);
 cJSON *proto_run_req(const struct work_test *t);
 
-/* Parse requests; 0 ok, -1 with err. model is borrowed from req. */
+/* Parse requests; 0 ok, -1 with err. model, and a prompts test's system and prompt, are
+ * borrowed from req. */
 int proto_parse_load(const cJSON *req, const char **model, struct engine_model_params *mp,
                      struct work_load *wl, char *err);
 int proto_parse_run(const cJSON *req, struct work_test *t, char *err);

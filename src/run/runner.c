@@ -114,8 +114,10 @@ int runner_call(struct runner *r, const cJSON *req, cJSON **resp, enum bench_sta
 {
     *resp = NULL;
     r->kind = QB_KIND_OK;
-    if (r->w)
+    if (r->w) {
         worker_set_units(r->w, r->on_units, r->units_ud);
+        worker_set_token(r->w, r->on_token, r->token_ud);
+    }
     if (worker_call(r->w, req, r->timeout_s, resp, err) < 0) {
         r->kind = worker_failure(r->w);
         *status = bench_status_of(r->kind, false);

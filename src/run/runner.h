@@ -34,6 +34,10 @@ struct runner {
     /* a run's units (depths, chunks) as the worker reports them; may be NULL */
     void (*on_units)(long done, long total, void *ud);
     void *units_ud; /* passed to on_units */
+    /* an answer's tokens as the worker samples them (n-th, the text it made visible,
+     * borrowed for the call); may be NULL */
+    void (*on_token)(long n, const char *text, void *ud);
+    void *token_ud; /* passed to on_token */
 };
 
 void runner_init(struct runner *r, const char *model, const struct engine_model_params *mp,

@@ -16,6 +16,7 @@
 #include "../gguf/imatrix.h"
 #include "../measure/kld.h"
 #include "../measure/pp_tg.h"
+#include "../measure/prompts.h"
 #include "../util/clock.h"
 #include "../util/exit.h"
 #include "../util/json.h"
@@ -512,8 +513,71 @@ static int run_ppl(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
     return send_obj(o);
 }
 
-/* the context a batched run left for the next one with the same settings */
+/* an answer's token as it comes, to the parent: {"ev":"token","n":N,"text":T} (T the
+ * text it made visible, "" while held back) */
+static void send_token(void *ud, int n, const char *text, size_t len)
+{
+    (void)ud;
+    char *s = xstrndup(text, len);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "ev", "token");
+    cJSON_AddNumberToObject(o, "n", n);
+    cJSON_AddStringToObject(o, "text", s);
+    free(s);
+    send_obj(o);
+}
+
+/* prompts: the answer to one prompt, its tokens streamed as they come; a prompt that
+ * does not fit the context is the prompt's fault (input). warmup_ns: the warm-up of a new
+ * context before it (0: the context was kept) */
+static int run_prompts(struct engine *e, const struct work_test *t, uint64_t ctx_ns,
+                       uint64_t warmup_ns)
+{
+    char err[QB_ERR_LEN];
+    int32_t *tok;
+    int n;
+    enum engine_chat_tmpl tmpl;
+    /* test-only: QB_TEST_FAULT_PROMPT=S makes the worker die at a prompt containing S */
+    const char *fp = getenv("QB_TEST_FAULT_PROMPT");
+    if (fp && fp[0] && t->prompt && strstr(t->prompt, fp)) {
+        fprintf(stderr, "test fault: prompt containing '%s' killed\n", fp);
+        fflush(stderr);
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+    if (prompts_tokenize(e, t->system, t->prompt ? t->prompt : "", &tok, &n, &tmpl, err) < 0)
+        return send_engine_error(t->id, err);
+    if (prompts_check_length(n, t->gen.n_ctx, err) < 0) {
+        free(tok);
+        return send_error(t->id, QB_KIND_INPUT, err);
+    }
+    struct prompts_gen_params gp = t->gen;
+    gp.token = send_token;
+    struct prompts_gen_result r;
+    int rc = prompts_gen(e, tok, n, &gp, &r, err);
+    free(tok);
+    if (rc < 0) {
+        prompts_gen_result_release(&r);
+        return send_engine_error(t->id, err);
+    }
+    cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddNumberToObject(o, "warmup_ns", (double)warmup_ns);
+    cJSON_AddStringToObject(o, "chat_template", engine_chat_tmpl_name(tmpl));
+    cJSON_AddNumberToObject(o, "n_prompt_tokens", r.n_prompt_tokens);
+    cJSON_AddNumberToObject(o, "n_gen_tokens", r.n_gen_tokens);
+    cJSON_AddNumberToObject(o, "ttft_ns", (double)r.ttft_ns);
+    cJSON_AddNumberToObject(o, "gen_ns", (double)r.gen_ns);
+    cJSON_AddNumberToObject(o, "total_ns", (double)r.total_ns);
+    cJSON_AddStringToObject(o, "stop", prompts_stop_name(r.stop));
+    cJSON_AddStringToObject(o, "text", r.text);
+    prompts_gen_result_release(&r);
+    return send_obj(o);
+}
+
+/* the context a batched or prompts run left for the next one of its kind with the same
+ * settings */
 static bool kept_ctx;
+static enum work_kind kept_kind;
 static struct engine_ctx_params kept_cp;
 
 static int do_run(struct engine *e, const cJSON *req, const char *model, struct depth_cache *dc)
@@ -527,12 +591,14 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     if (maybe_fault(model, NULL))
         return send_error(t.id, QB_KIND_OOM, "test fault 'oom' injected: out of memory");
     /* bench creates a context per test, as llama-bench; batched keeps one for all its
-     * combinations, as llama-batched-bench */
+     * combinations, as llama-batched-bench, and prompts one for all its prompts, warmed up
+     * once (but with no_warmup), as llama-server */
+    bool keep = t.kind == WORK_BATCHED || t.kind == WORK_PROMPTS, fresh = false;
     if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* quantize --imatrix-from */
         imatrix_free(&worker_imx);
         engine_imatrix_begin(e, &worker_imx, t.imx_output);
     }
-    if (!(t.kind == WORK_BATCHED && kept_ctx && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
+    if (!(keep && kept_ctx && kept_kind == t.kind && memcmp(&kept_cp, &t.cp, sizeof(t.cp)) == 0)) {
         kept_ctx = false;
         uint64_t t0 = monotime_ns();
         if (engine_ctx_create(e, &t.cp, err) < 0) {
@@ -541,6 +607,16 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
             return send_engine_error(t.id, err);
         }
         ctx_ns = monotime_ns() - t0;
+        fresh = true;
+    }
+    uint64_t warmup_ns = 0;
+    if (t.kind == WORK_PROMPTS && fresh && !t.pt.no_warmup) {
+        uint64_t t0 = monotime_ns();
+        if (prompts_warmup(e, err) < 0) {
+            engine_ctx_free(e);
+            return send_engine_error(t.id, err);
+        }
+        warmup_ns = monotime_ns() - t0;
     }
     if (t.delay_s > 0) {
         struct timespec ts = {(time_t)t.delay_s,
@@ -553,14 +629,16 @@ static int do_run(struct engine *e, const cJSON *req, const char *model, struct 
     case WORK_BATCHED: rc = run_batched(e, &t, ctx_ns); break;
     case WORK_PROBE: rc = run_probe(e, &t, ctx_ns); break;
     case WORK_PPL: rc = run_ppl(e, &t, ctx_ns); break;
+    case WORK_PROMPTS: rc = run_prompts(e, &t, ctx_ns, warmup_ns); break;
     default: rc = run_pp_tg(e, &t, dc, ctx_ns); break;
     }
     if (t.kind == WORK_PPL && t.ppl_mode == WORK_PPL_IMATRIX) { /* also after an early error */
         engine_imatrix_end(e, err);
         imatrix_free(&worker_imx);
     }
-    if (t.kind == WORK_BATCHED) {
+    if (keep) {
         kept_ctx = true;
+        kept_kind = t.kind;
         kept_cp = t.cp;
     } else {
         engine_ctx_free(e);

@@ -3,6 +3,7 @@
  * measurement code can be checked exactly. */
 #include "fake_engine.h"
 
+#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,12 +13,31 @@
 
 struct fake_engine_stats fake_stats;
 struct fake_engine_cfg fake_cfg = {
-    .n_vocab = 1000, .add_bos = true, .bos = 1, .fail_decode_after = -1};
+    .n_vocab = 1000, .add_bos = true, .bos = 1, .fail_decode_after = -1, .eos = 999};
 
 struct engine {
     int has_ctx;
     int pos;
+    char *hist; /* the bytes of sequence 0's tokens since position 0 (the prompt) */
+    size_t n_hist, cap_hist;
 };
+
+/* sequence 0's tokens, as bytes (ids above 255 are special: none) */
+static void hist_add(struct engine *e, const int32_t *tokens, int n)
+{
+    if (e->pos == 0)
+        e->n_hist = 0;
+    for (int i = 0; i < n; i++) {
+        if (tokens[i] < 0 || tokens[i] > 255)
+            continue;
+        if (e->n_hist + 2 > e->cap_hist) {
+            e->cap_hist = 2 * e->cap_hist + 256;
+            e->hist = xrealloc(e->hist, e->cap_hist);
+        }
+        e->hist[e->n_hist++] = (char)tokens[i];
+        e->hist[e->n_hist] = '\0';
+    }
+}
 
 static void spin_ns(long ns)
 {
@@ -117,6 +137,8 @@ struct engine *engine_open(const char *path, const struct engine_model_params *m
 
 void engine_close(struct engine *e)
 {
+    if (e)
+        free(e->hist);
     free(e);
 }
 
@@ -128,6 +150,7 @@ void engine_model_info(const struct engine *e, struct engine_model_info *mi)
     mi->n_vocab = fake_cfg.n_vocab;
     mi->add_bos = fake_cfg.add_bos;
     mi->bos = fake_cfg.bos;
+    mi->eos = fake_cfg.eos;
     mi->n_layer = 2;
 }
 
@@ -162,6 +185,7 @@ int engine_decode(struct engine *e, const int32_t *tokens, int n, char *err)
             fake_stats.bad_tokens++;
     if (e->pos == 0 && n > 0)
         fake_stats.first_tokens[fake_stats.n_first++ % 64] = tokens[0];
+    hist_add(e, tokens, n);
     e->pos += n;
     fake_stats.decodes++;
     fake_stats.tokens += n;
@@ -382,5 +406,124 @@ int engine_imatrix_end(struct engine *e, char *err)
 {
     (void)e;
     (void)err;
+    return 0;
+}
+
+/* ---- generation: a chatml prompt of bytes, and a sampler that spells a canned answer ---- */
+
+const char *engine_chat_tmpl_name(enum engine_chat_tmpl t)
+{
+    static const char *const names[] = {"model", "chatml-none", "chatml-unsupported"};
+    return t >= 0 && t <= ENGINE_CHAT_CHATML_UNSUPPORTED ? names[t] : "?";
+}
+
+/* llama.cpp's chatml, as the fake's model has no template */
+int engine_chat_apply(const struct engine *e, const struct engine_chat_msg *msgs, int n, char **out,
+                      enum engine_chat_tmpl *used, char *err)
+{
+    (void)e;
+    (void)err;
+    char *s = xstrdup("");
+    for (int i = 0; i < n; i++) {
+        char *t = xasprintf("%s<|im_start|>%s\n%s<|im_end|>\n", s, msgs[i].role, msgs[i].content);
+        free(s);
+        s = t;
+    }
+    char *t = xasprintf("%s<|im_start|>assistant\n", s);
+    free(s);
+    *out = t;
+    *used = ENGINE_CHAT_CHATML_NONE;
+    return 0;
+}
+
+int engine_tokenize_chat(const struct engine *e, const char *text, size_t len, int32_t **out,
+                         int *n, char *err)
+{
+    return engine_tokenize(e, text, len, true, out, n, err);
+}
+
+bool engine_token_is_eog(const struct engine *e, int32_t tok)
+{
+    (void)e;
+    return tok == fake_cfg.eos;
+}
+
+/* a byte a token; the ids above 255 are special tokens: no text */
+const char *engine_token_piece(struct engine *e, int32_t tok, size_t *len, char *err)
+{
+    static char byte;
+    (void)e;
+    if (tok < 0 || tok >= fake_cfg.n_vocab) {
+        set_err(err, "token %d is outside the vocabulary of %d", tok, fake_cfg.n_vocab);
+        return NULL;
+    }
+    byte = (char)tok;
+    *len = tok <= 255 ? 1 : 0;
+    return &byte;
+}
+
+struct engine_sampler_params engine_sampler_params_default(void)
+{
+    struct engine_sampler_params p = {0, 40, 0.95, 1};
+    return p;
+}
+
+struct engine_sampler {
+    char *answer; /* chosen at the first sample */
+    size_t k;     /* bytes of it sampled */
+};
+
+struct engine_sampler *engine_sampler_new(const struct engine *e,
+                                          const struct engine_sampler_params *sp, char *err)
+{
+    (void)e;
+    (void)sp;
+    (void)err;
+    return xcalloc(1, sizeof(struct engine_sampler));
+}
+
+void engine_sampler_free(struct engine_sampler *s)
+{
+    if (s)
+        free(s->answer);
+    free(s);
+}
+
+/* the answer for the prompt decoded (see fake_cfg.answer) */
+static char *answer_for(const char *prompt)
+{
+    if (fake_cfg.answer)
+        return xstrdup(fake_cfg.answer);
+    const char *path = getenv("QB_FAKE_ANSWERS");
+    char err[QB_ERR_LEN], *found = NULL;
+    size_t len;
+    char *text = path ? read_file(path, 1 << 24, &len, err) : NULL;
+    for (char *line = text, *next; line && *line && !found; line = next) {
+        next = strchr(line, '\n');
+        if (next)
+            *next++ = '\0';
+        cJSON *o = cJSON_Parse(line);
+        const cJSON *k = cJSON_GetObjectItemCaseSensitive(o, "key");
+        const cJSON *a = cJSON_GetObjectItemCaseSensitive(o, "answer");
+        if (cJSON_IsString(k) && cJSON_IsString(a) && strstr(prompt, k->valuestring))
+            found = xstrdup(a->valuestring);
+        cJSON_Delete(o);
+    }
+    free(text);
+    if (found)
+        return found;
+    const char *env = getenv("QB_FAKE_ANSWER");
+    return xstrdup(env ? env : "fake answer");
+}
+
+int engine_sampler_sample(struct engine_sampler *s, struct engine *e, int32_t *tok, char *err)
+{
+    if (!e->has_ctx || e->pos == 0)
+        return set_err(err, "no logits to sample from");
+    fake_stats.samples++;
+    if (!s->answer)
+        s->answer = answer_for(e->hist ? e->hist : "");
+    size_t n = strlen(s->answer);
+    *tok = s->k < n ? (int32_t)(unsigned char)s->answer[s->k++] : fake_cfg.eos;
     return 0;
 }

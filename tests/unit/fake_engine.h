@@ -15,6 +15,12 @@ struct fake_engine_cfg {
     bool fail_open;        /* engine_open fails */
     bool fail_oom;         /* a failing decode fails out of memory (engine_last_error_kind) */
     bool fail_restore;     /* engine_seq_restore refuses every snapshot */
+    int eos;               /* the end-of-generation token (engine_token_is_eog) */
+    /* the canned answer every sampler spells, a byte a token, then eos; NULL: the first
+     * line of the JSON-lines file $QB_FAKE_ANSWERS ({"key": K, "answer": A}) whose K
+     * occurs in the prompt decoded, else $QB_FAKE_ANSWER, else "fake answer" (a worker
+     * of test_unit reads the environment) */
+    const char *answer;
 };
 
 #define FAKE_MAX_SEQ  64
@@ -29,6 +35,7 @@ struct fake_engine_stats {
     int bad_positions;         /* tokens that did not continue their sequence */
     int seq_rms, seq_cps;      /* memory removals and copies */
     int logits_reads;          /* engine_logits calls */
+    int samples;               /* engine_sampler_sample calls */
 };
 
 extern struct fake_engine_cfg fake_cfg;

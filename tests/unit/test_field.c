@@ -260,3 +260,52 @@ void test_fields_proto_strict(void)
     CHECK_STR(err, "protocol: field 'kv_unified' is missing or not a boolean");
     cJSON_Delete(req);
 }
+
+/* the prompts table's flags: a repeated string list, a borrowed text, ranges */
+void test_field_prompts_flags(void)
+{
+    char err[QB_ERR_LEN];
+    struct work_test t;
+    memset(&t, 0, sizeof(t));
+    void *parts[FIELD_N_PARTS] = {NULL, NULL, &t};
+    const struct field *stop =
+        field_by_flag(fields_prompts.t, fields_prompts.n, FIELD_USE_FLAG, "--stop");
+    const struct field *sys =
+        field_by_flag(fields_prompts.t, fields_prompts.n, FIELD_USE_FLAG, "--system");
+    CHECK(stop && sys);
+    CHECK(field_by_flag(fields_prompts.t, fields_prompts.n, FIELD_USE_FLAG, "--prompt") == NULL);
+    if (!stop || !sys)
+        return;
+    const char *v[] = {"A", "\n\n", "</s>", "END"};
+    for (int i = 0; i < 4; i++)
+        CHECK(field_parse_flag(stop, "--stop", v[i], parts, err) == 0);
+    for (int i = 0; i < 4; i++)
+        CHECK_STR(t.gen.stop[i], v[i]);
+    CHECK(field_parse_flag(stop, "--stop", "more", parts, err) < 0);
+    CHECK_STR(err, "--stop given more than 4 times");
+    memset(t.gen.stop, 0, sizeof(t.gen.stop));
+    CHECK(field_parse_flag(stop, "--stop", "", parts, err) < 0);
+    CHECK_STR(err, "invalid value '' for --stop (expected a non-empty string)");
+    char big[80];
+    memset(big, 'x', 64);
+    big[64] = '\0';
+    CHECK(field_parse_flag(stop, "--stop", big, parts, err) < 0);
+    CHECK_STR(err, "value for --stop is longer than 63 bytes");
+    big[63] = '\0';
+    CHECK(field_parse_flag(stop, "--stop", big, parts, err) == 0);
+    const char *text = "Be brief.";
+    CHECK(field_parse_flag(sys, "--system", text, parts, err) == 0 && t.system == text);
+    const struct field *temp =
+        field_by_flag(fields_prompts.t, fields_prompts.n, FIELD_USE_FLAG, "--temp");
+    CHECK(temp && field_parse_flag(temp, "--temp", "-1", parts, err) < 0);
+    CHECK_STR(err, "invalid value '-1' for --temp (expected a number in 0..100)");
+    /* the table's help lines */
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    field_help(fields_prompts.t, fields_prompts.n, FIELD_USE_FLAG, fp);
+    fclose(fp);
+    CHECK(strstr(buf, "  --max-tokens N") != NULL && strstr(buf, "[256]") != NULL);
+    CHECK(strstr(buf, "  --stop S") != NULL && strstr(buf, "seed") == NULL);
+    free(buf);
+}

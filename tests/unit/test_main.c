@@ -14,7 +14,7 @@ int test_failures;
 #define TESTS(X) \
     X(stats_basic) X(stats_ci) X(args_lists) X(args_ranges) X(args_errors) \
     X(util_escape) \
-    X(gguf_roundtrip) X(gguf_corrupt) X(gguf_types) X(proto_roundtrip) X(proto_bad) \
+    X(gguf_roundtrip) X(gguf_corrupt) X(gguf_types) X(proto_roundtrip) X(proto_bad) X(proto_prompts) \
     X(pp_tg_counts) X(pp_tg_depth) X(pp_tg_depth_cache) X(pp_tg_auto_reps) X(pp_tg_decode_error) X(worker_roundtrip) X(worker_death) \
     X(bench_row_stats) X(bench_report_md) X(bench_report_json) X(bench_row_noisy) \
     X(sweep_sequence) X(batched_layout) X(batched_speeds) X(ppl_method) X(sha256) \
@@ -23,8 +23,9 @@ int test_failures;
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
     X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) \
-    X(field_json) X(field_strict) X(field_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
-    X(error_kinds) X(suite_table) X(suite_page) X(suite_table_loads) X(suite_eta)
+    X(field_json) X(field_strict) X(field_flags) X(field_prompts_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
+    X(error_kinds) X(suite_table) X(suite_page) X(suite_table_loads) X(suite_eta) \
+    X(prompts_stream) X(prompts_stop) X(prompts_limits) X(prompts_utf8) X(prompts_run)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);

@@ -85,3 +85,70 @@ void test_proto_bad(void)
     free(v);
     cJSON_Delete(o);
 }
+
+/* a prompts test: its generation settings, stop strings and texts, strictly */
+void test_proto_prompts(void)
+{
+    char err[QB_ERR_LEN];
+    struct work_test t, t2;
+    memset(&t, 0, sizeof(t));
+    t.id = 4;
+    t.kind = WORK_PROMPTS;
+    t.cp = engine_ctx_params_default();
+    t.cp.n_ctx = 640;
+    t.cp.n_batch = 128;
+    t.pt.reps = 1;
+    t.gen.max_tokens = 77;
+    t.gen.sp.temp = 0.7;
+    t.gen.sp.top_k = 20;
+    t.gen.sp.top_p = 0.9;
+    t.gen.sp.seed = 123456789012ull;
+    snprintf(t.gen.stop[1], PROMPTS_STOP_LEN, "\n\n");
+    snprintf(t.gen.stop[3], PROMPTS_STOP_LEN, "</s>");
+    t.system = "Answer in \"one\" line.";
+    t.prompt = "What is 15 \xc3\x97 23?\nThink.";
+    cJSON *req = proto_run_req(&t);
+    char *s = cJSON_PrintUnformatted(req);
+    cJSON *back = cJSON_Parse(s);
+    CHECK(proto_parse_run(back, &t2, err) == 0);
+    CHECK(t2.id == 4 && t2.kind == WORK_PROMPTS && t2.gen.max_tokens == 77);
+    CHECK(t2.gen.sp.temp == 0.7 && t2.gen.sp.top_k == 20 && t2.gen.sp.top_p == 0.9);
+    CHECK(t2.gen.sp.seed == 123456789012ull);
+    /* the stop strings packed in order, the rest empty */
+    CHECK_STR(t2.gen.stop[0], "\n\n");
+    CHECK_STR(t2.gen.stop[1], "</s>");
+    CHECK(t2.gen.stop[2][0] == '\0' && t2.gen.stop[3][0] == '\0');
+    CHECK_STR(t2.system, t.system);
+    CHECK_STR(t2.prompt, t.prompt);
+    /* what follows from the context */
+    CHECK(t2.gen.n_ctx == 640 && t2.gen.n_batch == 128);
+    cJSON_Delete(back);
+    free(s);
+    /* strict: each field missing, or wrong */
+    const char *keys[] = {"max_tokens", "temp", "top_k",  "top_p",
+                          "seed",       "stop", "system", "prompt"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(keys); i++) {
+        cJSON *r2 = cJSON_Duplicate(req, 1);
+        cJSON_DeleteItemFromObjectCaseSensitive(cJSON_GetObjectItem(r2, "prompts"), keys[i]);
+        CHECK(proto_parse_run(r2, &t2, err) < 0);
+        CHECK(strstr(err, keys[i]) != NULL);
+        cJSON_Delete(r2);
+    }
+    const char *bad[] = {"[\"a\",\"b\",\"c\",\"d\",\"e\"]", "[\"\"]", "[3]",
+                         "[\"0123456789012345678901234567890123456789012345678901234567890123\"]"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(bad); i++) {
+        cJSON *r2 = cJSON_Duplicate(req, 1);
+        cJSON_ReplaceItemInObjectCaseSensitive(cJSON_GetObjectItem(r2, "prompts"), "stop",
+                                               cJSON_Parse(bad[i]));
+        CHECK(proto_parse_run(r2, &t2, err) < 0);
+        CHECK(strstr(err, "'stop'") != NULL);
+        cJSON_Delete(r2);
+    }
+    cJSON_Delete(req);
+    /* NULL texts go as "" */
+    t.system = NULL;
+    req = proto_run_req(&t);
+    CHECK(proto_parse_run(req, &t2, err) == 0);
+    CHECK_STR(t2.system, "");
+    cJSON_Delete(req);
+}
