@@ -538,7 +538,7 @@ static char *base_file(struct run_state *r, const struct suite_cell *c, const ch
     *kind = quality_run(&bp, &sink, err);
     if (*kind != QB_KIND_OK) {
         char e2[QB_ERR_LEN];
-        snprintf(e2, sizeof(e2), "the base model's log-probabilities: %s", err);
+        snprintf(e2, sizeof(e2), "the base model's log-probabilities: %.900s", err);
         snprintf(err, QB_ERR_LEN, "%s", e2);
         free(path);
         return NULL;
