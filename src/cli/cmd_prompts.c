@@ -138,10 +138,10 @@ static int answers_read(const char *path, const struct prompt_set *s, struct ans
             const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answer");
             if (!cJSON_IsObject(o))
                 rc = set_err(err, "%s:%d: not a JSON object", path, line);
-            else if (!cJSON_IsString(id))
-                rc = set_err(err, "%s:%d: field 'id' is missing or not a string", path, line);
-            else if (!cJSON_IsString(ans))
-                rc = set_err(err, "%s:%d: field 'answer' is missing or not a string", path, line);
+            else if (!cJSON_IsString(id) || !cJSON_IsString(ans))
+                rc = set_err(err, "%s:%d: field '%s' is %s", path, line,
+                             cJSON_IsString(id) ? "answer" : "id",
+                             (cJSON_IsString(id) ? ans : id) ? "not a string" : "missing");
             else if (!prompt_set_find(s, id->valuestring))
                 rc = set_err(err, "%s:%d: id '%s' is not in the set '%s'", path, line,
                              id->valuestring, s->name);

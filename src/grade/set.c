@@ -71,12 +71,15 @@ static char *str_field(const cJSON *o, const char *key, bool may_be_empty, const
                        char *err)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    if (!cJSON_IsString(v) || (!may_be_empty && !v->valuestring[0])) {
-        set_err(err, "%s: field '%s' is missing or not a%s string", where, key,
-                may_be_empty ? "" : " non-empty");
-        return NULL;
-    }
-    return xstrdup(v->valuestring);
+    if (!v)
+        set_err(err, "%s: field '%s' is missing", where, key);
+    else if (!cJSON_IsString(v))
+        set_err(err, "%s: field '%s' is not a string", where, key);
+    else if (!may_be_empty && !v->valuestring[0])
+        set_err(err, "%s: field '%s' is empty", where, key);
+    else
+        return xstrdup(v->valuestring);
+    return NULL;
 }
 
 /* the grader object of a line: "grader": {...}, or "grader": NAME and the other fields */
@@ -100,7 +103,9 @@ static cJSON *line_grader(const cJSON *o, const char *where, int *code, char *er
             if (!is_item_field(f->string))
                 cJSON_AddItemToObject(spec, f->string, cJSON_Duplicate(f, 1));
     } else {
-        set_err(err, "%s: field 'grader' is missing or not a string or an object", where);
+        set_err(err, g ? "%s: field 'grader' is not a string or an object"
+                       : "%s: field 'grader' is missing",
+                where);
         return NULL;
     }
     char e2[QB_ERR_LEN];
