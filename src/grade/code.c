@@ -332,13 +332,14 @@ static void verdict(const struct sandbox_run *r, const char *nonce, double timeo
         }
     } else if (WIFSIGNALED(r->status)) {
         int s = WTERMSIG(r->status);
-        grade_detail(out, "killed by SIG%s%s; %s", sigabbrev_np(s) ? sigabbrev_np(s) : "?",
-                     s == SIGXCPU || s == SIGKILL ? " (CPU time limit)" : "",
-                     last_line(r->out, ll, sizeof(ll)));
+        last_line(r->out, ll, sizeof(ll));
+        grade_detail(out, "killed by SIG%s%s%s%s", sigabbrev_np(s) ? sigabbrev_np(s) : "?",
+                     s == SIGXCPU || s == SIGKILL ? " (CPU time limit)" : "", ll[0] ? "; " : "",
+                     ll);
     } else {
-        grade_detail(out, "exited with status %d before the tests ended; %s",
-                     WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1,
-                     last_line(r->out, ll, sizeof(ll)));
+        last_line(r->out, ll, sizeof(ll));
+        grade_detail(out, "exited with status %d before the tests ended%s%s",
+                     WIFEXITED(r->status) ? WEXITSTATUS(r->status) : -1, ll[0] ? "; " : "", ll);
     }
 }
 

@@ -103,8 +103,9 @@ static cJSON *line_grader(const cJSON *o, const char *where, int *code, char *er
             if (!is_item_field(f->string))
                 cJSON_AddItemToObject(spec, f->string, cJSON_Duplicate(f, 1));
     } else {
-        set_err(err, g ? "%s: field 'grader' is not a string or an object"
-                       : "%s: field 'grader' is missing",
+        set_err(err,
+                g ? "%s: field 'grader' is not a string or an object"
+                  : "%s: field 'grader' is missing",
                 where);
         return NULL;
     }
@@ -164,11 +165,13 @@ fail:
     return code;
 }
 
-static int load_text(const char *text, size_t len, const char *fname, struct prompt_set *s,
+int prompt_set_parse(const char *text, size_t len, const char *fname, struct prompt_set *s,
                      char *err)
 {
     const char *p = text, *end = text + len;
     int line = 0, cap = 0;
+    memset(s, 0, sizeof(*s));
+    s->name = xstrdup(fname);
     if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
         p += 3;
     while (p < end) {
@@ -212,15 +215,15 @@ int prompt_set_load(const char *name, struct prompt_set *s, char *err)
 {
     memset(s, 0, sizeof(*s));
     if (!name || strcmp(name, "builtin") == 0) {
-        s->name = xstrdup("builtin");
-        return load_text(builtin_jsonl, strlen(builtin_jsonl), "builtin", s, err);
+        return prompt_set_parse(builtin_jsonl, strlen(builtin_jsonl), "builtin", s, err);
     }
-    s->name = xstrdup(name);
     size_t len;
     char *text = read_file(name, SET_FILE_MAX, &len, err);
-    if (!text)
+    if (!text) {
+        s->name = xstrdup(name);
         return QB_EXIT_INPUT;
-    int rc = load_text(text, len, name, s, err);
+    }
+    int rc = prompt_set_parse(text, len, name, s, err);
     free(text);
     return rc;
 }

@@ -28,6 +28,10 @@ struct prompt_set {
  * bad grader arguments) with err. s is the caller's to release (also after a failure). */
 int prompt_set_load(const char *name, struct prompt_set *s, char *err);
 void prompt_set_release(struct prompt_set *s);
+/* The same from text[0..len) (a file's content; fname names it in errors and is the
+ * set's name) */
+int prompt_set_parse(const char *text, size_t len, const char *fname, struct prompt_set *s,
+                     char *err);
 
 /* The item of s with id, or NULL (borrowed) */
 const struct prompt_item *prompt_set_find(const struct prompt_set *s, const char *id);
