@@ -161,6 +161,11 @@ static int answers_read(const char *path, const struct prompt_set *s, struct ans
     free(text);
     if (rc == 0 && *n == 0)
         rc = set_err(err, "'%s' has no answers", path);
+    if (rc) {
+        answers_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
     return rc ? QB_EXIT_INPUT : 0;
 }
 
