@@ -10,6 +10,7 @@
 #include "../grade/grade.h"
 #include "../grade/set.h"
 #include "../report/table.h"
+#include "../util/json.h"
 #include "cmd.h"
 
 #define ANSWERS_FILE_MAX (256u << 20)
@@ -113,50 +114,29 @@ static int answers_read(const char *path, const struct prompt_set *s, struct ans
     *n = 0;
     if (!text)
         return QB_EXIT_INPUT;
-    int cap = 0, line = 0, rc = 0;
-    const char *p = text, *end = text + len;
-    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-        p += 3;
-    while (p < end && rc == 0) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        size_t k = (size_t)(le - p);
-        line++;
-        if (k && p[k - 1] == '\r')
-            k--;
-        bool blank = true;
-        for (size_t i = 0; i < k && blank; i++)
-            blank = p[i] == ' ' || p[i] == '\t';
-        if (!blank) {
-            cJSON *o = NULL;
-            if (!memchr(p, '\0', k)) {
-                char *copy = xstrndup(p, k);
-                o = cJSON_ParseWithOpts(copy, NULL, 1);
-                free(copy);
-            }
-            const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
-            const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answer");
-            if (!cJSON_IsObject(o))
-                rc = set_err(err, "%s:%d: not a JSON object", path, line);
-            else if (!cJSON_IsString(id) || !cJSON_IsString(ans))
-                rc = set_err(err, "%s:%d: field '%s' is %s", path, line,
-                             cJSON_IsString(id) ? "answer" : "id",
-                             (cJSON_IsString(id) ? ans : id) ? "not a string" : "missing");
-            else if (!prompt_set_find(s, id->valuestring))
-                rc = set_err(err, "%s:%d: id '%s' is not in the set '%s'", path, line,
-                             id->valuestring, s->name);
-            if (rc == 0) {
-                if (*n == cap) {
-                    cap = cap ? 2 * cap : 16;
-                    *out = xrealloc(*out, (size_t)cap * sizeof(**out));
-                }
-                (*out)[*n] =
-                    (struct answer){xstrdup(id->valuestring), xstrdup(ans->valuestring), line};
-                (*n)++;
-            }
-            cJSON_Delete(o);
+    int cap = 0, rc = 0;
+    struct jsonl r;
+    jsonl_init(&r, text, len);
+    for (cJSON *o; rc == 0 && jsonl_next(&r, &o); cJSON_Delete(o)) {
+        const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "id");
+        const cJSON *ans = cJSON_GetObjectItemCaseSensitive(o, "answer");
+        if (!o)
+            rc = set_err(err, "%s:%d: not a JSON object", path, r.line);
+        else if (!cJSON_IsString(id) || !cJSON_IsString(ans))
+            rc = set_err(err, "%s:%d: field '%s' is %s", path, r.line,
+                         cJSON_IsString(id) ? "answer" : "id",
+                         (cJSON_IsString(id) ? ans : id) ? "not a string" : "missing");
+        else if (!prompt_set_find(s, id->valuestring))
+            rc = set_err(err, "%s:%d: id '%s' is not in the set '%s'", path, r.line,
+                         id->valuestring, s->name);
+        if (rc)
+            continue;
+        if (*n == cap) {
+            cap = cap ? 2 * cap : 16;
+            *out = xrealloc(*out, (size_t)cap * sizeof(**out));
         }
-        p = nl ? nl + 1 : end;
+        (*out)[(*n)++] =
+            (struct answer){xstrdup(id->valuestring), xstrdup(ans->valuestring), r.line};
     }
     free(text);
     if (rc == 0 && *n == 0)

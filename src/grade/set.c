@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../util/exit.h"
+#include "../util/json.h"
 #include "../util/util.h"
 #include "grade_int.h"
 
@@ -129,22 +130,10 @@ static void item_release(struct prompt_item *it)
     memset(it, 0, sizeof(*it));
 }
 
-/* one line's item into it; 0 or the exit code with err */
-static int parse_item(const char *line, size_t len, const char *where, struct prompt_item *it,
-                      char *err)
+/* one line's item (o, the line parsed) into it; 0 or the exit code with err */
+static int parse_item(const cJSON *o, const char *where, struct prompt_item *it, char *err)
 {
     memset(it, 0, sizeof(*it));
-    cJSON *o = NULL;
-    if (!memchr(line, '\0', len)) {
-        char *copy = xstrndup(line, len);
-        o = cJSON_ParseWithOpts(copy, NULL, 1);
-        free(copy);
-    }
-    if (!cJSON_IsObject(o)) {
-        cJSON_Delete(o);
-        set_err(err, "%s: not a JSON object", where);
-        return QB_EXIT_INPUT;
-    }
     int code = QB_EXIT_INPUT;
     const cJSON *sys = cJSON_GetObjectItemCaseSensitive(o, "system");
     if (!(it->id = str_field(o, "id", false, where, err)) ||
@@ -157,10 +146,8 @@ static int parse_item(const char *line, size_t len, const char *where, struct pr
     }
     if (!(it->grader = line_grader(o, where, &code, err)))
         goto fail;
-    cJSON_Delete(o);
     return 0;
 fail:
-    cJSON_Delete(o);
     item_release(it);
     return code;
 }
@@ -168,47 +155,40 @@ fail:
 int prompt_set_parse(const char *text, size_t len, const char *fname, struct prompt_set *s,
                      char *err)
 {
-    const char *p = text, *end = text + len;
-    int line = 0, cap = 0;
     memset(s, 0, sizeof(*s));
     s->name = xstrdup(fname);
-    if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
-        p += 3;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        const char *le = nl ? nl : end;
-        line++;
-        size_t n = (size_t)(le - p);
-        if (n && p[n - 1] == '\r')
-            n--;
-        bool blank = true;
-        for (size_t i = 0; i < n && blank; i++)
-            blank = p[i] == ' ' || p[i] == '\t';
-        if (!blank) {
-            char where[1200];
-            snprintf(where, sizeof(where), "%s:%d", fname, line);
-            if (s->n == cap) {
-                cap = cap ? 2 * cap : 16;
-                s->items = xrealloc(s->items, (size_t)cap * sizeof(*s->items));
-            }
-            struct prompt_item *it = &s->items[s->n];
-            int rc = parse_item(p, n, where, it, err);
-            if (rc)
-                return rc;
-            s->n++;
-            for (int k = 0; k < s->n - 1; k++)
-                if (strcmp(s->items[k].id, it->id) == 0) {
-                    char ex[64];
-                    set_err(err, "%s: id '%s' is used twice in the set", where,
-                            grade_excerpt(it->id, strlen(it->id), 40, ex, sizeof(ex)));
-                    return QB_EXIT_INPUT;
-                }
+    struct jsonl r;
+    int cap = 0, rc = 0;
+    jsonl_init(&r, text, len);
+    for (cJSON *o; rc == 0 && jsonl_next(&r, &o); cJSON_Delete(o)) {
+        char where[1200];
+        snprintf(where, sizeof(where), "%s:%d", fname, r.line);
+        if (!o) {
+            set_err(err, "%s: not a JSON object", where);
+            rc = QB_EXIT_INPUT;
+            continue;
         }
-        p = nl ? nl + 1 : end;
+        if (s->n == cap) {
+            cap = cap ? 2 * cap : 16;
+            s->items = xrealloc(s->items, (size_t)cap * sizeof(*s->items));
+        }
+        struct prompt_item *it = &s->items[s->n];
+        if ((rc = parse_item(o, where, it, err)) != 0)
+            continue;
+        s->n++;
+        for (int k = 0; k < s->n - 1 && rc == 0; k++)
+            if (strcmp(s->items[k].id, it->id) == 0) {
+                char ex[64];
+                set_err(err, "%s: id '%s' is used twice in the set", where,
+                        grade_excerpt(it->id, strlen(it->id), 40, ex, sizeof(ex)));
+                rc = QB_EXIT_INPUT;
+            }
     }
-    if (s->n == 0)
-        return set_err(err, "'%s' has no prompts", fname), QB_EXIT_INPUT;
-    return 0;
+    if (rc == 0 && s->n == 0) {
+        set_err(err, "'%s' has no prompts", fname);
+        rc = QB_EXIT_INPUT;
+    }
+    return rc;
 }
 
 int prompt_set_load(const char *name, struct prompt_set *s, char *err)

@@ -94,6 +94,15 @@ expect_out_has "| sum | arithmetic | pass | 1 | number@1 | answer 2 (from '####'
 expect_out_has "| capital | geography | pass | 1 | exact@1 | 'paris, france' (the whole answer) |"
 expect_out_has "2 answers (set set.jsonl): 2 pass, 0 fail, 0 incomplete, 0 skipped, 0 error; mean score 1.000"
 
+# a UTF-8 byte order mark, CRLF line ends and blank lines are fine in both files
+printf '\xef\xbb\xbf%s\r\n\r\n  \r\n%s\r\n' '{"id": "sum", "category": "c", "prompt": "p", "grader": "number", "answer": 2}' \
+    '{"id": "two", "category": "c", "prompt": "p", "grader": "contains-any", "terms": ["two"]}' >crlf.jsonl
+printf '\xef\xbb\xbf%s\r\n\r\n%s\r\n' '{"id": "two", "answer": "Two."}' '{"id": "sum", "answer": "Answer: 2"}' >crlf-ans.jsonl
+run "$QB" prompts --grade crlf-ans.jsonl --set crlf.jsonl -o json
+expect_rc 0 "crlf"
+[ "$(json_get "$T/out" '[(r["id"], r["verdict"], r["line"]) for r in j]')" = "[('two', 'pass', 1), ('sum', 'pass', 3)]" ] ||
+    { cat "$T/out" >&2; fail "BOM / CRLF"; }
+
 # --set list: the built-in set, then how to write a set file
 run "$QB" prompts --set list
 expect_rc 0 "list"
