@@ -2,7 +2,8 @@
  * contains-all, contains-any, keywords (coverage of expected terms) and code (the answer's
  * fenced Python block run with the item's tests in a confined child process). A grader is
  * a JSON object, {"grader": "number", "answer": 345, ...}; each has a version, stored with
- * its results, that changes when its rules do. Nothing here prints. */
+ * its results, that changes when its rules do. Nothing here prints. Not thread-safe: the
+ * code grader reads the environment and looks its interpreter up once per process. */
 #ifndef QB_GRADE_H
 #define QB_GRADE_H
 
