@@ -392,11 +392,12 @@ void grade_code(const cJSON *spec, const char *text, struct grade_result *out)
     files[0] = xasprintf("%s/solution.py", box);
     files[1] = xasprintf("%s/tests.py", box);
     files[2] = xasprintf("%s/run.py", box);
-    /* a signal that ends quantbench removes them (util/sig.h: files first, then the box) */
+    /* a signal that ends quantbench removes them (util/sig.h: the files, then the directories
+     * in the reverse order of their registration: the box before root) */
+    sig_tmp_add(root);
+    sig_tmp_add(box);
     for (int i = 0; i < 3; i++)
         sig_tmp_add(files[i]);
-    sig_tmp_add(box);
-    sig_tmp_add(root);
     if (mkdir(box, 0700) < 0 || write_text(box, "solution.py", b, (size_t)(e - b)) < 0 ||
         write_text(box, "tests.py", tests, strlen(tests)) < 0 ||
         write_text(box, "run.py", runner, strlen(runner)) < 0) {
@@ -431,10 +432,6 @@ void grade_code(const cJSON *spec, const char *text, struct grade_result *out)
         goto done;
     }
     verdict(&r, nonce, timeout, out);
-    if (out->verdict != GRADE_SKIPPED && strcmp(r.net, "none") == 0) {
-        size_t k = strlen(out->detail);
-        snprintf(out->detail + k, sizeof(out->detail) - k, " (network not cut off)");
-    }
     free(r.out);
     free(r.res);
 done:

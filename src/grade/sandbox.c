@@ -1,6 +1,6 @@
 /* The confined child of the code grader (see sandbox.h). Everything the child needs is
  * prepared before fork; after it the child makes only system calls and formats into
- * stack buffers, and reports what it got (or why it stopped) on fd 3 before exec. */
+ * stack buffers, and says why it stopped, when it did before exec, on fd 3. */
 #include "sandbox.h"
 
 #include <errno.h>
@@ -155,12 +155,22 @@ static int mount_confine(const char *dir, char *why, size_t n)
 #endif
 }
 
-/* Landlock: writes only beneath dir (and to /dev/null); TCP and signals cut where the ABI
- * has them. The ABI version, or -1 with why */
-static int landlock_confine(const char *dir, bool *tcp, char *why, size_t n)
+/* the Landlock ABI of the kernel, 0 without Landlock */
+static int landlock_abi(void)
 {
 #ifdef SYS_landlock_create_ruleset
-    *tcp = false;
+    long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
+    return abi > 0 ? (int)abi : 0;
+#else
+    return 0;
+#endif
+}
+
+/* Landlock: writes only beneath dir (and to /dev/null); TCP and signals cut where the ABI
+ * has them. The ABI version, or -1 with why */
+static int landlock_confine(const char *dir, char *why, size_t n)
+{
+#ifdef SYS_landlock_create_ruleset
     long abi = syscall(SYS_landlock_create_ruleset, NULL, 0, LANDLOCK_CREATE_RULESET_VERSION);
     if (abi < 1)
         return snprintf(why, n, "landlock: %s", strerror(errno)), -1;
@@ -178,7 +188,6 @@ static int landlock_confine(const char *dir, bool *tcp, char *why, size_t n)
     if (abi >= 4) {
         rs.handled_access_net = QB_LL_NET_BIND_TCP | QB_LL_NET_CONNECT_TCP;
         size = 2 * sizeof(uint64_t);
-        *tcp = true;
     }
     if (abi >= 6) {
         rs.scoped = QB_LL_SCOPE_ABSTRACT | QB_LL_SCOPE_SIGNAL;
@@ -207,7 +216,6 @@ static int landlock_confine(const char *dir, bool *tcp, char *why, size_t n)
     return (int)abi;
 #else
     (void)dir;
-    *tcp = false;
     return snprintf(why, n, "no landlock in this build"), -1;
 #endif
 }
@@ -377,19 +385,14 @@ static void child(const struct child_plan *cp)
         say("qb-setup cannot enter '%s': %s", sb->dir, strerror(errno));
         _exit(126);
     }
-    char fs[16] = "", net[16] = "none";
     if (sb->confine) {
-        bool netns, mnt, tcp = false;
+        bool netns, mnt;
         char why_ll[128] = "", why_mnt[128] = "not tried";
+        /* a network namespace cuts the network (the seccomp filter refuses sockets too) */
         namespaces(cp, &netns, &mnt);
-        if (netns)
-            snprintf(net, sizeof(net), "netns");
-        if (!cp->want_mount && landlock_confine(sb->dir, &tcp, why_ll, sizeof(why_ll)) > 0) {
-            snprintf(fs, sizeof(fs), "landlock");
-            if (!netns && tcp)
-                snprintf(net, sizeof(net), "landlock-tcp");
+        if (!cp->want_mount && landlock_confine(sb->dir, why_ll, sizeof(why_ll)) > 0) {
+            /* writes confined */
         } else if (mnt && mount_confine(sb->dir, why_mnt, sizeof(why_mnt)) == 0) {
-            snprintf(fs, sizeof(fs), "mount");
             /* the working directory was the directory under the bind, read-only now */
             if (chdir(sb->dir) < 0) {
                 say("qb-setup cannot enter '%s': %s", sb->dir, strerror(errno));
@@ -411,14 +414,14 @@ static void child(const struct child_plan *cp)
         }
         drop_caps();
         if (confine_syscalls(getpid()) < 0) {
-            if (errno == ENOSYS)
+            int e = errno;
+            if (e == ENOSYS)
                 say("qb-nofs no seccomp filter for this architecture");
             else
-                say("qb-setup seccomp: %s", strerror(errno));
-            _exit(errno == ENOSYS ? 125 : 126);
+                say("qb-setup seccomp: %s", strerror(e));
+            _exit(e == ENOSYS ? 125 : 126);
         }
     }
-    say("qb-sandbox fs=%s net=%s", fs[0] ? fs : "none", net);
     execve(sb->path, sb->argv, sb->envp);
     say("qb-exec %s", strerror(errno));
     _exit(127);
@@ -464,18 +467,14 @@ static void kill_group(pid_t pid)
     kill(pid, SIGKILL);
 }
 
-/* the child's first line on fd 3, the confinement it got, taken out of r->res */
+/* the child's own lines on fd 3 (why it stopped before exec), taken out of r->res */
 static void read_setup(struct sandbox_run *r)
 {
     char *p = r->res, *nl;
     while (p && (nl = strchr(p, '\n')) != NULL) {
         *nl = '\0';
-        char fs[16], net[16];
         bool mine = true;
-        if (sscanf(p, "qb-sandbox fs=%15s net=%15s", fs, net) == 2) {
-            snprintf(r->fs, sizeof(r->fs), "%s", strcmp(fs, "none") ? fs : "");
-            snprintf(r->net, sizeof(r->net), "%s", net);
-        } else if (strncmp(p, "qb-nofs ", 8) == 0) {
+        if (strncmp(p, "qb-nofs ", 8) == 0) {
             r->no_fs = true;
             snprintf(r->setup, sizeof(r->setup), "%s", p + 8);
         } else if (strncmp(p, "qb-setup ", 9) == 0) {
@@ -499,7 +498,6 @@ static void read_setup(struct sandbox_run *r)
 int sandbox_run(const struct sandbox *sb, struct sandbox_run *r, char *err)
 {
     memset(r, 0, sizeof(*r));
-    snprintf(r->net, sizeof(r->net), "none");
     int po[2], pr[2];
     if (pipe2(po, O_CLOEXEC) < 0)
         return set_err(err, "cannot make a pipe: %s", strerror(errno));
@@ -515,7 +513,9 @@ int sandbox_run(const struct sandbox *sb, struct sandbox_run *r, char *err)
                             .parent = getpid(),
                             .uid = getuid(),
                             .gid = getgid(),
-                            .want_mount = fsmode && strcmp(fsmode, "mount") == 0,
+                            /* without Landlock the mount namespace confines writes */
+                            .want_mount =
+                                (fsmode && strcmp(fsmode, "mount") == 0) || landlock_abi() == 0,
                             .cpu_s = (rlim_t)sb->timeout_s + 2};
     fflush(NULL);
     uint64_t t0 = monotime_ns();

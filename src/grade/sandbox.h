@@ -27,8 +27,6 @@ struct sandbox_run {
     size_t out_len;
     char *res; /* what it wrote on fd 3, the first 4 KiB (the caller frees) */
     size_t res_len;
-    char fs[16];     /* how its writes were confined: "landlock", "mount" or "" */
-    char net[16];    /* how its network was cut: "netns", "landlock-tcp" or "none" */
     char setup[256]; /* why the confinement could not be set up, "" when it was */
     bool no_fs;      /* no way to confine writes on this kernel: it did not run */
     double wall_s;   /* how long it ran */
