@@ -6,17 +6,18 @@ set -u
 cd "$(dirname "$0")/../src" || exit 2
 declare -A allow=(
     [util]="util"
+    [grade]="grade util"
     [gguf]="gguf util"
     [mem]="mem gguf util"
     [engine]="engine gguf util"
     [measure]="measure util engine/engine.h"
     [record]="record measure mem engine/engine.h util"
-    [run]="run record measure mem engine gguf util"
+    [run]="run grade record measure mem engine gguf util"
     [store]="store record util"
     [report]="report record util"
-    [suite]="suite run store report record measure mem engine gguf util"
-    [cli]="cli suite run store report record measure mem engine gguf util"
-    [.]="cli suite run store report record measure mem engine gguf util"
+    [suite]="suite run grade store report record measure mem engine gguf util"
+    [cli]="cli suite run grade store report record measure mem engine gguf util"
+    [.]="cli suite run grade store report record measure mem engine gguf util"
 )
 bad=0
 while IFS= read -r f; do

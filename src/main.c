@@ -32,7 +32,7 @@ static const struct command commands[] = {
     {"sweep", cmd_sweep, "pp and tg speed against context depth in one pass (sweep-bench)", 1},
     {"ctxmax", cmd_ctxmax, "largest context that loads and runs (probes in fresh workers)", 1},
     {"quality", cmd_quality, "perplexity of a text (llama-perplexity's method)", 1},
-    {"prompts", cmd_prompts, "answers to prompts: TTFT and t/s as llama-server times them", 1},
+    {"prompts", cmd_prompts, "answers to prompts, timed as llama-server times them, and graded", 1},
     {"quantize", cmd_quantize, "the quantization ladder through llama.cpp's quantizer", 1},
     {"mem", cmd_mem, "memory per device: estimate, llama.cpp's dry run, measurement", 0},
     {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)", 1},

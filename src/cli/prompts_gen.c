@@ -1,7 +1,8 @@
 /* quantbench prompts -m MODEL: each model's answers to a set of prompts, generated in a
  * worker through the model's chat template and timed as llama-server times a completion
  * (TTFT, generation t/s), the tokens on stderr as they come with --stream; one row per
- * answer (kind "prompts"), printed and stored. The prompts are the built-in five. */
+ * answer (kind "prompts"), graded by the set's graders, printed and stored. The prompts
+ * are a set (grade/set.h): the built-in five, or a JSONL file (--set). */
 #include "prompts_gen.h"
 
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "../record/fields.h"
 #include "../report/table.h"
+#include "../grade/set.h"
 #include "../run/prompts.h"
 #include "../store/dbrun.h"
 #include "../util/log.h"
@@ -17,24 +19,6 @@
 #include "cmd.h"
 #include "single.h"
 
-/* the built-in set: the issue's five (an explanation, arithmetic, a word problem, a coding
- * task, a logic puzzle) */
-static const struct prompts_item builtin[] = {
-    {"explain", "explanation", NULL,
-     "Explain in a few sentences why the sky is blue during the day."},
-    {"arith", "arithmetic", NULL,
-     "What is 15 \xc3\x97 23? Give the final answer on its own line as \"Answer: <number>\"."},
-    {"word", "word problem", NULL,
-     "A shop sells pencils at $0.25 each and notebooks at $1.50 each. Sam buys 8 pencils and 3 "
-     "notebooks. How many dollars does Sam pay? Give the final answer on its own line as "
-     "\"Answer: <number>\"."},
-    {"code", "code", NULL,
-     "Write a Python function factorial(n) that returns n! for a non-negative integer n "
-     "(factorial(0) is 1). Reply with the function in one ```python code block."},
-    {"logic", "logic", NULL,
-     "Alice, Bob and Carol each own one pet: a cat, a dog or a fish. Alice does not own the "
-     "dog. Bob owns the fish. Who owns the cat? Answer with the name only."},
-};
 
 static const char prompts_help_head[] =
     "usage: quantbench prompts -m MODEL [flags]\n"
@@ -83,6 +67,7 @@ static const struct table_col prompts_cols[] = {
     {"gen_tps", "gen t/s", 9, TABLE_F2},
     {"n_gen_tokens", "tokens", 6, TABLE_INT},
     {"stop_col", "stop", -8, TABLE_INT},
+    {"grade", "grade", -10, TABLE_INT},
     {"text_head", "text", -60, TABLE_INT},
 };
 
@@ -200,6 +185,7 @@ int prompts_generate(int argc, char **argv)
     struct work_test w; /* the generation settings, as the prompts table parses them */
     char err[QB_ERR_LEN];
     bool stream = false;
+    const char *set = NULL;
     single_opts_init(&o);
     memset(&w, 0, sizeof(w));
     w.gen.max_tokens = 256;
@@ -220,6 +206,13 @@ int prompts_generate(int argc, char **argv)
             stream = true;
             continue;
         }
+        if (!strcmp(a, "--set")) {
+            if (!v || !v[0])
+                return usage_error("prompts", "%s needs a value", a);
+            set = v;
+            i++;
+            continue;
+        }
         const struct field *f =
             field_by_flag(fields_prompts.t, fields_prompts.n, FIELD_USE_FLAG, a);
         if (f) {
@@ -233,6 +226,8 @@ int prompts_generate(int argc, char **argv)
         int rc = single_opts_flag(&o, a, v, &used, err);
         if (rc < 0)
             return usage_error("prompts", "%s", err);
+        if (rc == 0 && a[0] != '-')
+            return usage_error("prompts", "unexpected argument '%s'", a);
         if (rc == 0)
             return usage_error("prompts", "unknown flag '%s'", a);
         if (!strcmp(a, "-r") || !strcmp(a, "--repetitions"))
@@ -253,8 +248,19 @@ int prompts_generate(int argc, char **argv)
     p.gen.sp.seed = o.seed;
     p.system = w.system;
     p.no_warmup = o.no_warmup;
-    p.items = builtin;
-    p.n_items = (int)QB_ARRAY_LEN(builtin);
+    struct prompt_set ps;
+    if ((rc = prompt_set_load(set, &ps, err)) != 0) {
+        error("%s", err);
+        prompt_set_release(&ps);
+        return rc;
+    }
+    struct prompts_item *items = xcalloc((size_t)(ps.n ? ps.n : 1), sizeof(*items));
+    for (int k = 0; k < ps.n; k++)
+        items[k] = (struct prompts_item){ps.items[k].id, ps.items[k].category,
+                                         ps.items[k].system, ps.items[k].prompt,
+                                         ps.items[k].grader};
+    p.items = items;
+    p.n_items = ps.n;
 
     struct table_out out;
     struct table_col cols[QB_ARRAY_LEN(prompts_cols) + SINGLE_EXTRA_COLS];
@@ -268,12 +274,10 @@ int prompts_generate(int argc, char **argv)
         n_run++;
     }
     table_end(&out);
+    free(items);
+    prompt_set_release(&ps);
     if (fflush(stdout) != 0 || ferror(stdout))
         return error("cannot write results to stdout");
     return single_exit_code(rcs, n_run);
 }
 
-int cmd_prompts(int argc, char **argv)
-{
-    return prompts_generate(argc, argv);
-}

@@ -1,6 +1,8 @@
 /* prompts as one run function (see prompts.h). */
 #include "prompts.h"
 
+#include "../grade/grade.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +191,26 @@ cJSON *prompts_row_json(const struct prompts_answer *a)
     cJSON_AddNumberToObject(row, "warmup_ns", (double)a->warmup_ns);
     cJSON_AddStringToObject(row, "status", bench_status_name(a->status));
     cJSON_AddStringToObject(row, "error", a->error);
+    if (a->item->grader) { /* the grade, with the grader's version: --regrade can tell */
+        struct grade_result g;
+        char err[QB_ERR_LEN];
+        if (a->status != BENCH_STATUS_OK) {
+            memset(&g, 0, sizeof(g));
+            g.verdict = GRADE_FAIL;
+            snprintf(g.detail, sizeof(g.detail), "no answer (%s)", bench_status_name(a->status));
+            const cJSON *gn = cJSON_GetObjectItemCaseSensitive(a->item->grader, "grader");
+            snprintf(g.grader, sizeof(g.grader), "%s", cJSON_IsString(gn) ? gn->valuestring : "");
+        } else if (grade_answer(a->item->grader, a->text, &g, err) < 0) {
+            memset(&g, 0, sizeof(g));
+            g.verdict = GRADE_ERROR;
+            snprintf(g.detail, sizeof(g.detail), "%.400s", err);
+        }
+        cJSON_AddStringToObject(row, "grade", grade_verdict_name(g.verdict));
+        cJSON_AddNumberToObject(row, "grade_score", g.score);
+        cJSON_AddStringToObject(row, "grader", g.grader);
+        cJSON_AddNumberToObject(row, "grader_version", g.version);
+        cJSON_AddStringToObject(row, "grade_detail", g.detail);
+    }
     /* the sampling settings, as the protocol's table names them (the texts and the seed
      * are elsewhere in the row) */
     struct work_test t;

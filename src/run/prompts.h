@@ -22,6 +22,7 @@ struct prompts_item {
     const char *category; /* "" or NULL: none */
     const char *system;   /* its own system prompt; NULL: the run's */
     const char *prompt;   /* the user's prompt */
+    const cJSON *grader;  /* how its answer is graded (grade/grade.h), or NULL: not graded */
 };
 
 struct prompts_params {

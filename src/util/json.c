@@ -107,3 +107,41 @@ void jr_str(struct json_reader *r, const cJSON *o, const char *key, char *dst, s
     }
     snprintf(dst, n, "%s", it->valuestring); /* a longer one is cut, as messages are */
 }
+
+void jsonl_init(struct jsonl *r, const char *text, size_t len)
+{
+    r->p = text;
+    r->end = text + len;
+    r->line = 0;
+    if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+        r->p += 3;
+}
+
+int jsonl_next(struct jsonl *r, cJSON **obj)
+{
+    *obj = NULL;
+    while (r->p < r->end) {
+        const char *p = r->p, *nl = memchr(p, '\n', (size_t)(r->end - p));
+        size_t n = (size_t)((nl ? nl : r->end) - p);
+        r->p = nl ? nl + 1 : r->end;
+        r->line++;
+        if (n && p[n - 1] == '\r')
+            n--;
+        size_t i = 0;
+        while (i < n && (p[i] == ' ' || p[i] == '\t'))
+            i++;
+        if (i == n)
+            continue;
+        if (!memchr(p, '\0', n)) {
+            char *copy = xstrndup(p, n);
+            *obj = cJSON_ParseWithOpts(copy, NULL, 1);
+            free(copy);
+            if (!cJSON_IsObject(*obj)) {
+                cJSON_Delete(*obj);
+                *obj = NULL;
+            }
+        }
+        return 1;
+    }
+    return 0;
+}

@@ -38,4 +38,21 @@ struct json_reader {
 double jr_num(struct json_reader *r, const cJSON *o, const char *key);
 void jr_str(struct json_reader *r, const cJSON *o, const char *key, char *dst, size_t n);
 
+/* A JSONL text read a line at a time: a UTF-8 byte order mark at its start, a '\r' before
+ * each '\n' and lines of only spaces and tabs are skipped.
+ *
+ *   struct jsonl r;
+ *   jsonl_init(&r, text, len);
+ *   for (cJSON *o; jsonl_next(&r, &o); cJSON_Delete(o))
+ *       if (!o) return set_err(err, "%s:%d: not a JSON object", path, r.line);
+ */
+struct jsonl {
+    const char *p, *end; /* what is left of the text (borrowed) */
+    int line;            /* the number of the line jsonl_next returned, from 1 */
+};
+void jsonl_init(struct jsonl *r, const char *text, size_t len);
+/* The next line that is not blank: 1 with *obj, the line parsed when it is one JSON object
+ * and nothing else (the caller's, cJSON_Delete), else NULL; 0 at the end */
+int jsonl_next(struct jsonl *r, cJSON **obj);
+
 #endif

@@ -5,7 +5,7 @@
 # rows stored, and exact errors for bad flags
 . "$(dirname "$0")/lib.sh"
 m=$(model_dense)
-ids='["explain", "arith", "word", "code", "logic"]'
+ids='["explain-sky", "arith-mul", "word-muffins", "code-factorial", "logic-pets"]'
 run "$QB" prompts -m "$m" -c 512 -t 1 --max-tokens 16 -o jsonl --stream
 expect_rc 0
 cp "$T/out" a.jsonl
@@ -29,6 +29,9 @@ for r in rows:
     assert abs(r['gen_tps'] - (r['n_gen_tokens'] - 1) / r['gen_ms'] * 1e3) < 1e-6 * r['gen_tps']
     assert abs(r['prompt_tps'] - r['n_prompt_tokens'] / r['ttft_ms'] * 1e3) < 1e-6 * r['prompt_tps']
     assert r['build_commit'] and r['model_n_params'] > 0 and r['mem_weights_bytes'] > 0
+    # random weights answer nonsense: graded, and failed (the grader and its version kept)
+    assert r['grade'] in ('fail', 'incomplete'), (r['id'], r['grade'], r['grade_detail'])
+    assert r['grade_score'] < 1 and r['grader'] and r['grader_version'] >= 1, r
     # the tokens streamed on stderr under the prompt's header (where the text prints as is)
     assert '--- %s ---\n' % r['id'] in err, r['id']
     if all(c.isprintable() or c in '\n\t' for c in r['text']):
@@ -79,9 +82,9 @@ PY
 # md: the failed one's status in the stop column, its error as the text
 run "$QB" prompts -m "$m" -c "$long_n" -t 1 --max-tokens 4
 expect_rc 4
-head -1 "$T/out" | grep -qF '| id         | prompt tokens |    TTFT ms |   gen t/s | tokens | stop     | text ' || { head -2 "$T/out"; fail "md header"; }
-grep -qE "^\| $long_id +\| +0 \| +- \| +- \| +0 \| error +\| the prompt of $long_n tokens does not fit" "$T/out" || { cat "$T/out"; fail "md error row"; }
-[ "$(grep -cE '^\| [a-z]+ +\| +[0-9]+ \| +[0-9.]+ \| +[0-9.]+ \| +[0-9]+ \| (eog|stop|length) ' "$T/out")" = 4 ] || { cat "$T/out"; fail "md rows"; }
+head -1 "$T/out" | grep -qF '| id         | prompt tokens |    TTFT ms |   gen t/s | tokens | stop     | grade      | text ' || { head -2 "$T/out"; fail "md header"; }
+grep -qE "^\| $long_id +\| +0 \| +- \| +- \| +0 \| error +\| fail +\| the prompt of $long_n tokens does not fit" "$T/out" || { cat "$T/out"; fail "md error row"; }
+[ "$(grep -cE '^\| [a-z-]+ +\| +[0-9]+ \| +[0-9.]+ \| +[0-9.]+ \| +[0-9]+ \| (eog|stop|length) +\| (fail|incomplete) ' "$T/out")" = 4 ] || { cat "$T/out"; fail "md rows"; }
 
 # a worker that dies at a prompt: that row crashed, the rest in a fresh worker
 QB_TEST_FAULT_PROMPT='sky is blue' run "$QB" prompts -m "$m" -c 512 -t 1 --max-tokens 4 -o jsonl
@@ -89,7 +92,7 @@ expect_rc 4 "a worker died"
 python3 - "$T/out" <<'PY' || fail "crashed row"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert rows[0]['id'] == 'explain' and rows[0]['status'] == 'crashed', rows[0]
+assert rows[0]['id'] == 'explain-sky' and rows[0]['status'] == 'crashed', rows[0]
 assert 'SIGSEGV' in rows[0]['error'], rows[0]['error']
 assert all(r['status'] == 'ok' for r in rows[1:])
 assert rows[1]['warmup_ns'] > 0 # the fresh worker's context

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "../../src/grade/set.h"
 #include "../../src/run/prompts.h"
 #include "../../src/util/util.h"
 #include "test.h"
@@ -71,11 +72,11 @@ static void got_release(struct got *g)
 static char long_prompt[600];
 
 static const struct prompts_item items[N_ITEMS] = {
-    {"explain", "explanation", NULL, "Explain what a hash table is."},
-    {"arith", "arithmetic", NULL, "What is 15 * 23?"},
-    {"long", "", NULL, long_prompt},
-    {"code", "code", "You write Python.", "Write factorial(n). boom"},
-    {"logic", "logic", NULL, "Who owns the fish?"},
+    {"explain", "explanation", NULL, "Explain what a hash table is.", NULL},
+    {"arith", "arithmetic", NULL, "What is 15 * 23?", NULL},
+    {"long", "", NULL, long_prompt, NULL},
+    {"code", "code", "You write Python.", "Write factorial(n). boom", NULL},
+    {"logic", "logic", NULL, "Who owns the fish?", NULL},
 };
 
 static struct prompts_params params(void)
@@ -199,4 +200,64 @@ void test_prompts_run(void)
     unsetenv("QB_FAKE_ANSWERS");
     unsetenv("QB_FAKE_ANSWER");
     unlink(path);
+}
+
+/* the built-in set answered right by the fake engine's canned answers: every answer graded
+ * pass (the code one skipped only where no Python is installed), the grade in the row */
+void test_prompts_graded(void)
+{
+    char err[QB_ERR_LEN];
+    struct prompt_set s;
+    CHECK(prompt_set_load("builtin", &s, err) == 0);
+    char path[] = "/tmp/qb-fake-answers.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    const char *lines =
+        "{\"key\":\"sky is blue\",\"answer\":\"Sunlight scatters off the molecules of the air; "
+        "shorter wavelengths (blue) scatter most: Rayleigh scattering.\"}\n"
+        "{\"key\":\"15 \xc3\x97 23\",\"answer\":\"15 x 23 = 15 x 20 + 15 x 3 = 300 + 45.\\n"
+        "Answer: 345\"}\n"
+        "{\"key\":\"muffins\",\"answer\":\"Tuesday: 48 x 1.25 = 60. 108 muffins x $3.\\n"
+        "Answer: $324.00\"}\n"
+        "{\"key\":\"factorial\",\"answer\":\"```python\\ndef factorial(n):\\n    if n < 0:\\n"
+        "        raise ValueError(n)\\n    r = 1\\n    for i in range(2, n + 1):\\n"
+        "        r *= i\\n    return r\\n```\"}\n"
+        "{\"key\":\"Who owns the cat\",\"answer\":\"<think>Bob has the fish, Alice not the dog"
+        "</think>Answer: Alice\"}\n";
+    CHECK(write(fd, lines, strlen(lines)) == (ssize_t)strlen(lines));
+    close(fd);
+    setenv("QB_FAKE_ANSWERS", path, 1);
+    unsetenv("QB_FAKE_ANSWER");
+    struct prompts_item *it = xcalloc((size_t)s.n, sizeof(*it));
+    for (int i = 0; i < s.n; i++)
+        it[i] = (struct prompts_item){s.items[i].id, s.items[i].category, s.items[i].system,
+                                      s.items[i].prompt, s.items[i].grader};
+    struct prompts_params p = params();
+    p.cp.n_ctx = 1024;
+    p.gen.max_tokens = 400;
+    p.gen.stop[0][0] = '\0';
+    p.items = it;
+    p.n_items = s.n;
+    struct got g;
+    memset(&g, 0, sizeof(g));
+    struct prompts_sink sink = {on_start, on_token, on_answer, NULL, &g};
+    int n_ok = -1;
+    CHECK(s.n == N_ITEMS);
+    CHECK(prompts_run(&p, &sink, &n_ok) == QB_KIND_OK && n_ok == N_ITEMS);
+    bool python = system("command -v python3 >/dev/null 2>&1") == 0;
+    for (int i = 0; i < N_ITEMS && i < s.n; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(g.row[i], "grade");
+        const char *want = !python && !strcmp(s.items[i].id, "code-factorial") ? "skipped" : "pass";
+        if (!cJSON_IsString(v) || strcmp(v->valuestring, want) != 0)
+            fprintf(stderr, "  %s: grade %s: %s\n", s.items[i].id,
+                    cJSON_IsString(v) ? v->valuestring : "(none)",
+                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g.row[i], "grade_detail")));
+        CHECK(cJSON_IsString(v) && !strcmp(v->valuestring, want));
+        CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(g.row[i], "grader_version")));
+    }
+    got_release(&g);
+    free(it);
+    prompt_set_release(&s);
+    unlink(path);
+    unsetenv("QB_FAKE_ANSWERS");
 }
