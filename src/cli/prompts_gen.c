@@ -261,6 +261,7 @@ int prompts_generate(int argc, char **argv)
                                          ps.items[k].grader};
     p.items = items;
     p.n_items = ps.n;
+    p.set = ps.name;
 
     struct table_out out;
     struct table_col cols[QB_ARRAY_LEN(prompts_cols) + SINGLE_EXTRA_COLS];

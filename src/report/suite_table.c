@@ -237,21 +237,34 @@ static cJSON *group_json(const cJSON *cells, const char *name, const cJSON *sett
     add_num(o, "peak_host_mib", host / MIB);
     add_num(o, "peak_gpu_mib", gpu / MIB);
 
-    const cJSON *q = NULL, *pr = NULL;
+    /* the prompts score: the mean grade_score of the group's graded answers (each a row) */
+    const cJSON *q = NULL;
+    double score_sum = 0;
+    int n_graded = 0;
     cJSON_ArrayForEach (c, cells) {
         if (!in_group(c, name))
             continue;
         if (!q)
             q = cell_row(c, "quality");
-        if (!pr)
-            pr = cell_row(c, "prompts");
+        if (!is_status(c, "ok") && !is_status(c, "error") && !is_status(c, "crashed") &&
+            !is_status(c, "timeout") && !is_status(c, "oom"))
+            continue; /* missing: not measured yet */
+        cJSON_ArrayForEach (r, cJSON_GetObjectItemCaseSensitive(c, "rows")) {
+            const char *k = str_of(r, "kind");
+            const cJSON *row = cJSON_GetObjectItemCaseSensitive(r, "row");
+            const cJSON *gs = cJSON_GetObjectItemCaseSensitive(row, "grade_score");
+            if (k && !strcmp(k, "prompts") && cJSON_IsNumber(gs)) {
+                score_sum += gs->valuedouble;
+                n_graded++;
+            }
+        }
     }
     const cJSON *kld = cJSON_GetObjectItemCaseSensitive(q, "kld");
     add_num(o, "ppl", num_of(q, "ppl"));
     add_num(o, "ppl_err", num_of(q, "ppl_err"));
     add_num(o, "kld", num_of(kld, "kld"));
     add_num(o, "same_top_pct", 100 * num_of(kld, "same_top"));
-    add_num(o, "prompts", num_of(pr, "score"));
+    add_num(o, "prompts", n_graded ? score_sum / n_graded : NAN);
 
     cJSON *failed = cJSON_AddArrayToObject(o, "failed");
     cJSON_ArrayForEach (c, cells) {

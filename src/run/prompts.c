@@ -173,6 +173,7 @@ cJSON *prompts_row_json(const struct prompts_answer *a)
 {
     const struct prompts_params *p = a->p;
     cJSON *row = cJSON_CreateObject();
+    cJSON_AddStringToObject(row, "set", p->set ? p->set : "");
     cJSON_AddStringToObject(row, "id", a->item->id ? a->item->id : "");
     cJSON_AddStringToObject(row, "category", a->item->category ? a->item->category : "");
     cJSON_AddStringToObject(row, "prompt", a->item->prompt ? a->item->prompt : "");

@@ -32,6 +32,7 @@ struct prompts_params {
                                     * and token are set from cp and the sink) */
     const char *system;            /* the system prompt of items without one; NULL: none */
     bool no_warmup;                /* skip the new context's warm-up (llama-server --no-warmup) */
+    const char *set;               /* the prompt set's name, for the rows (--regrade); may be NULL */
     const struct prompts_item *items;
     int n_items;
 };

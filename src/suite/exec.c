@@ -21,6 +21,7 @@
 #include "../run/corpus.h"
 #include "../run/ctxmax.h"
 #include "../run/mem.h"
+#include "../run/prompts.h"
 #include "../run/quality.h"
 #include "../run/quantize.h"
 #include "../run/sweep.h"
@@ -105,7 +106,7 @@ struct run_state {
     bool *todo;             /* to measure in this run (the plan) */
     bool *pending;          /* ... and not measured or reused yet */
     bool *retried_by_other; /* another run held its claim (its result then counts) */
-    bool *loaded; /* a model's file was loaded in this run (its page cache is warm) */
+    bool *loaded;           /* a model's file was loaded in this run (its page cache is warm) */
     struct eta_cell *ec;
     struct eta eta;
     int n_todo, n_done; /* cells to run in this run, and run so far */
@@ -779,6 +780,116 @@ static void ctxmax_cell(struct run_state *r, int i)
     ctxmax_model_release(&cm);
 }
 
+/* ---------------------------------------------------------------- prompts */
+
+struct prompts_ud {
+    struct run_state *r;
+    struct rows rows;
+    double score;
+    int n_graded;
+    char tokens[2048]; /* an answer's text since the last token event */
+    long n_tok;        /* its tokens so far */
+    uint64_t flushed;  /* when the last token event went out */
+    int item;
+};
+
+/* an answer's tokens go out as events (the dashboard shows them live), a few at a time */
+static void tokens_flush(struct prompts_ud *u)
+{
+    if (!u->tokens[0] || u->r->cur < 0)
+        return;
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddNumberToObject(p, "item", u->item);
+    cJSON_AddNumberToObject(p, "n", (double)u->n_tok);
+    cJSON_AddStringToObject(p, "text", u->tokens);
+    event(u->r, u->r->cells->c[u->r->cur].idx, "tokens", p);
+    u->tokens[0] = '\0';
+    u->flushed = monotime_ns();
+}
+
+static void prompts_start_cb(void *ud, int index)
+{
+    struct prompts_ud *u = ud;
+    u->item = index;
+    u->n_tok = 0;
+    u->tokens[0] = '\0';
+    u->flushed = monotime_ns();
+    cell_units(u->r, index, u->r->s->tests[u->r->cells->c[u->r->cur].test].set.n, "prompts");
+}
+
+static void prompts_token_cb(void *ud, int index, long n, const char *text)
+{
+    struct prompts_ud *u = ud;
+    (void)index;
+    u->n_tok = n;
+    size_t have = strlen(u->tokens), add = strlen(text);
+    if (have + add + 1 > sizeof(u->tokens)) {
+        tokens_flush(u);
+        have = 0;
+    }
+    if (add < sizeof(u->tokens))
+        memcpy(u->tokens + have, text, add + 1);
+    if (monotime_ns() - u->flushed > 250000000ull) /* a quarter of a second */
+        tokens_flush(u);
+}
+
+static void prompts_answer_cb(void *ud, const struct prompts_answer *a)
+{
+    struct prompts_ud *u = ud;
+    tokens_flush(u);
+    cJSON *row = prompts_row_json(a);
+    const cJSON *gs = cJSON_GetObjectItemCaseSensitive(row, "grade_score");
+    if (cJSON_IsNumber(gs)) {
+        u->score += gs->valuedouble;
+        u->n_graded++;
+    }
+    cJSON *p = cJSON_CreateObject();
+    cJSON_AddStringToObject(p, "id", a->item->id);
+    cJSON_AddStringToObject(p, "status", bench_status_name(a->status));
+    cJSON_AddNumberToObject(p, "ttft_ms", a->ttft_ms);
+    cJSON_AddNumberToObject(p, "gen_tps", a->gen_tps);
+    cJSON_AddItemToObject(p, "grade",
+                          cJSON_Duplicate(cJSON_GetObjectItemCaseSensitive(row, "grade"), 1));
+    event(u->r, u->r->cells->c[u->r->cur].idx, "answer", p);
+    rows_add(&u->rows, "prompts", row, a->status, a->error);
+}
+
+static void prompts_cell(struct run_state *r, int i)
+{
+    const struct suite_cell *c = &r->cells->c[i];
+    const struct suite_test *t = &r->s->tests[c->test];
+    cell_start(r, i);
+    struct prompts_item *items = xcalloc((size_t)(t->set.n ? t->set.n : 1), sizeof(*items));
+    for (int k = 0; k < t->set.n; k++)
+        items[k] = (struct prompts_item){t->set.items[k].id, t->set.items[k].category,
+                                         t->set.items[k].system, t->set.items[k].prompt,
+                                         t->set.items[k].grader};
+    struct prompts_params p;
+    memset(&p, 0, sizeof(p));
+    p.ld = (struct run_load){
+        r->s->models[c->model].path, c->mp, {0, 0}, r->o->verbose, r->o->timeout_s};
+    p.cp = c->cp;
+    if (p.cp.n_ubatch > p.cp.n_batch)
+        p.cp.n_ubatch = p.cp.n_batch;
+    p.gen = t->gen;
+    p.system = t->system;
+    p.set = t->set.name;
+    p.items = items;
+    p.n_items = t->set.n;
+    struct prompts_ud u;
+    memset(&u, 0, sizeof(u));
+    u.r = r;
+    struct prompts_sink sink = {prompts_start_cb, prompts_token_cb, prompts_answer_cb, run_stop,
+                                &u};
+    int n_ok = 0;
+    prompts_run(&p, &sink, &n_ok);
+    free(items);
+    cJSON *fig = cJSON_CreateObject();
+    if (u.n_graded)
+        cJSON_AddNumberToObject(fig, "score", u.score / u.n_graded);
+    rows_end(r, &u.rows, fig);
+}
+
 /* ---------------------------------------------------------------- the run */
 
 static bool is_bench(const struct suite *s, const struct suite_cell *c)
@@ -825,6 +936,10 @@ static void eta_of(const struct suite *s, const struct suite_cell *c, struct eta
     case SUITE_CTXMAX:
         e->cls = 6;
         e->work = size;
+        break;
+    case SUITE_PROMPTS:
+        e->cls = 8;
+        e->work = size * t->set.n * (t->gen.max_tokens + 64);
         break;
     case SUITE_QUALITY:
         e->cls = 7;
@@ -977,8 +1092,8 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
             }
             if (is_bench(s, c)) { /* every bench cell of this model load, in one worker */
                 int j = i;
-                while (j < cells->n && is_bench(s, &cells->c[j]) &&
-                       cells->c[j].model == c->model && cells->c[j].load == c->load)
+                while (j < cells->n && is_bench(s, &cells->c[j]) && cells->c[j].model == c->model &&
+                       cells->c[j].load == c->load)
                     j++;
                 run_bench_cells(&r, i, j);
                 i = j;
@@ -991,6 +1106,7 @@ int suite_run(const struct suite *s, const struct suite_cells *cells, struct sto
                 case SUITE_SWEEP: sweep_cell(&r, i); break;
                 case SUITE_BATCHED: batched_cell(&r, i); break;
                 case SUITE_CTXMAX: ctxmax_cell(&r, i); break;
+                case SUITE_PROMPTS: prompts_cell(&r, i); break;
                 case SUITE_BENCH: break; /* above */
                 }
             }

@@ -340,7 +340,8 @@ static bool grid_next(const struct grid *g, size_t *idx)
 
 /* ---------------------------------------------------------------- tests */
 
-static const char *const kind_names[] = {"bench", "sweep", "batched", "mem", "ctxmax", "quality"};
+static const char *const kind_names[] = {"bench",  "sweep",   "batched", "mem",
+                                         "ctxmax", "quality", "prompts"};
 
 /* each kind's own keys (the rest of a test's keys are settings) */
 static const char *const bench_keys[] = {"test", "p", "n", "pg", "d", "r", "no_warmup", NULL};
@@ -350,8 +351,10 @@ static const char *const batched_keys[] = {"test",   "npp", "ntg",       "npl",
 static const char *const mem_keys[] = {"test", "measure", "fill", NULL};
 static const char *const ctxmax_keys[] = {"test", "step", "max", NULL};
 static const char *const quality_keys[] = {"test", "corpus", "file", "chunks", "base", NULL};
-static const char *const *const kind_keys[] = {bench_keys, sweep_keys,  batched_keys,
-                                               mem_keys,   ctxmax_keys, quality_keys};
+static const char *const prompts_keys[] = {"test",  "set",  "max_tokens", "temp", "top_k",
+                                           "top_p", "seed", "system",     "stop", NULL};
+static const char *const *const kind_keys[] = {bench_keys,  sweep_keys,   batched_keys, mem_keys,
+                                               ctxmax_keys, quality_keys, prompts_keys};
 
 /* an integer list key of o (llama-bench's list syntax, a number, or an array) into v[]; *n
  * stays when the key is absent */
@@ -495,7 +498,7 @@ static int parse_test(const cJSON *o, int i, struct suite_test *t, const char *f
     snprintf(kp, sizeof(kp), "%s.test", path);
     if (!k)
         return bad(QB_EXIT_USAGE, err, file, kp,
-                   "missing (one of bench, sweep, batched, mem, ctxmax, quality)");
+                   "missing (one of bench, sweep, batched, mem, ctxmax, quality, prompts)");
     if (!cJSON_IsString(k))
         return bad(QB_EXIT_USAGE, err, file, kp, "is %s (expected a string)", type_name(k));
     size_t kind;
@@ -503,11 +506,9 @@ static int parse_test(const cJSON *o, int i, struct suite_test *t, const char *f
          kind++)
         ;
     if (kind == QB_ARRAY_LEN(kind_names)) {
-        if (!strcmp(k->valuestring, "prompts"))
-            return bad(QB_EXIT_USAGE, err, file, kp,
-                       "'prompts' is not in this build yet (the prompts command is to come)");
         return bad(QB_EXIT_USAGE, err, file, kp,
-                   "unknown test '%s' (expected bench, sweep, batched, mem, ctxmax or quality)",
+                   "unknown test '%s' (expected bench, sweep, batched, mem, ctxmax, quality or "
+                   "prompts)",
                    k->valuestring);
     }
     t->kind = (enum suite_kind)kind;
@@ -568,6 +569,61 @@ static int parse_test(const cJSON *o, int i, struct suite_test *t, const char *f
         if (rc == 0)
             rc = int_key(o, "max", 0, big, &t->max, file, path, err);
         break;
+    case SUITE_PROMPTS: {
+        const cJSON *set = cJSON_GetObjectItemCaseSensitive(o, "set");
+        char p[80], e[QB_ERR_LEN];
+        snprintf(p, sizeof(p), "%s.set", path);
+        if (set && (!cJSON_IsString(set) || !set->valuestring[0]))
+            return bad(QB_EXIT_USAGE, err, file, p, "expected \"builtin\" or a set file's path");
+        int src = prompt_set_load(set ? set->valuestring : NULL, &t->set, e);
+        if (src)
+            return bad(src, err, file, p, "%s", e);
+        t->gen.max_tokens = 256;
+        t->gen.sp = engine_sampler_params_default();
+        if (rc == 0)
+            rc = int_key(o, "max_tokens", 1, 1 << 20, &t->gen.max_tokens, file, path, err);
+        if (rc == 0)
+            rc = int_key(o, "top_k", 0, 1 << 20, &t->gen.sp.top_k, file, path, err);
+        int seed = 1;
+        if (rc == 0)
+            rc = int_key(o, "seed", 0, INT32_MAX, &seed, file, path, err);
+        t->gen.sp.seed = (uint64_t)seed;
+        const char *nums[] = {"temp", "top_p"};
+        double *dst[] = {&t->gen.sp.temp, &t->gen.sp.top_p};
+        for (int k = 0; k < 2 && rc == 0; k++) {
+            const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, nums[k]);
+            snprintf(p, sizeof(p), "%s.%s", path, nums[k]);
+            if (x && (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble > 100))
+                rc = bad(QB_EXIT_USAGE, err, file, p, "expected a number in 0..100");
+            else if (x)
+                *dst[k] = x->valuedouble;
+        }
+        const cJSON *sys = cJSON_GetObjectItemCaseSensitive(o, "system");
+        snprintf(p, sizeof(p), "%s.system", path);
+        if (rc == 0 && sys && !cJSON_IsString(sys))
+            rc = bad(QB_EXIT_USAGE, err, file, p, "is %s (expected a string)", type_name(sys));
+        else if (rc == 0 && sys)
+            t->system = xstrdup(sys->valuestring);
+        const cJSON *stop = cJSON_GetObjectItemCaseSensitive(o, "stop");
+        snprintf(p, sizeof(p), "%s.stop", path);
+        if (rc == 0 && stop) {
+            const cJSON *one = cJSON_IsString(stop) ? stop : NULL;
+            int k = 0;
+            if (!one && (!cJSON_IsArray(stop) || cJSON_GetArraySize(stop) > PROMPTS_MAX_STOP))
+                rc = bad(QB_EXIT_USAGE, err, file, p, "expected a string or a list of at most %d",
+                         PROMPTS_MAX_STOP);
+            for (const cJSON *it = one ? one : stop->child; rc == 0 && it;
+                 it = one ? NULL : it->next, k++) {
+                if (!cJSON_IsString(it) || !it->valuestring[0] ||
+                    strlen(it->valuestring) >= PROMPTS_STOP_LEN)
+                    rc = bad(QB_EXIT_USAGE, err, file, p,
+                             "a stop string must be text of 1..%d bytes", PROMPTS_STOP_LEN - 1);
+                else
+                    snprintf(t->gen.stop[k], PROMPTS_STOP_LEN, "%s", it->valuestring);
+            }
+        }
+        break;
+    }
     case SUITE_QUALITY: {
         const cJSON *c = cJSON_GetObjectItemCaseSensitive(o, "corpus");
         const cJSON *f = cJSON_GetObjectItemCaseSensitive(o, "file");
@@ -978,6 +1034,8 @@ void suite_release(struct suite *s)
     for (int i = 0; i < s->n_tests; i++) {
         free(s->tests[i].file);
         free(s->tests[i].base);
+        free(s->tests[i].system);
+        prompt_set_release(&s->tests[i].set);
     }
     for (int i = 0; i < s->ladder.n_types; i++)
         free(s->ladder.types[i]);
@@ -1078,6 +1136,19 @@ static void test_params_json(const struct suite_test *t, const struct suite_cell
         cJSON_AddNumberToObject(o, "step", t->step);
         cJSON_AddNumberToObject(o, "max", t->max);
         break;
+    case SUITE_PROMPTS: {
+        cJSON_AddStringToObject(o, "set", t->set.name);
+        cJSON_AddNumberToObject(o, "max_tokens", t->gen.max_tokens);
+        cJSON_AddNumberToObject(o, "temp", t->gen.sp.temp);
+        cJSON_AddNumberToObject(o, "top_k", t->gen.sp.top_k);
+        cJSON_AddNumberToObject(o, "top_p", t->gen.sp.top_p);
+        cJSON_AddNumberToObject(o, "seed", (double)t->gen.sp.seed);
+        cJSON_AddStringToObject(o, "system", t->system ? t->system : "");
+        cJSON *st = cJSON_AddArrayToObject(o, "stop");
+        for (int k = 0; k < PROMPTS_MAX_STOP && t->gen.stop[k][0]; k++)
+            cJSON_AddItemToArray(st, cJSON_CreateString(t->gen.stop[k]));
+        break;
+    }
     case SUITE_QUALITY:
         cJSON_AddStringToObject(o, t->file ? "file" : "corpus", t->file ? t->file : t->corpus);
         cJSON_AddNumberToObject(o, "chunks", t->chunks);
@@ -1114,8 +1185,13 @@ static void test_cells(const struct suite_test *t, int model, int test, int grou
     c.cp = *cp;
     snprintf(c.group_text, sizeof(c.group_text), "%s", gtext);
     if (t->kind != SUITE_BENCH) {
-        static const char *const names[] = {"bench", "sweep", "batched", "mem", "ctxmax", "ppl"};
+        static const char *const names[] = {"bench",  "sweep", "batched", "mem",
+                                            "ctxmax", "ppl",   "prompts"};
         snprintf(c.name, sizeof(c.name), "%s", names[t->kind]);
+        if (t->kind == SUITE_PROMPTS) {
+            const char *b = strrchr(t->set.name, '/');
+            snprintf(c.name, sizeof(c.name), "prompts %.38s", b ? b + 1 : t->set.name);
+        }
         if (t->kind == SUITE_QUALITY) {
             const char *b = t->file ? strrchr(t->file, '/') : NULL;
             snprintf(c.name, sizeof(c.name), "%s %.38s", t->base ? "kld" : "ppl",
@@ -1302,7 +1378,8 @@ int suite_expand(const struct suite *s, struct suite_cells *out, char *err)
 int suite_keys(const struct suite *s, struct suite_cells *cells, const char *build, char *err)
 {
     free(cells->model_id);
-    char(*qid)[160] = cells->model_id = xcalloc((size_t)(s->n_models ? s->n_models : 1), sizeof(*qid));
+    char(*qid)[160] = cells->model_id =
+        xcalloc((size_t)(s->n_models ? s->n_models : 1), sizeof(*qid));
     int rc = 0;
     for (int m = 0; m < s->n_models && rc == 0; m++) {
         char e[QB_ERR_LEN];
@@ -1336,6 +1413,19 @@ int suite_keys(const struct suite *s, struct suite_cells *cells, const char *bui
             cJSON_AddStringToObject(k, "text", file_quick_id(t->file, fid, e) == 0 ? fid : "");
         if (t->kind == SUITE_QUALITY && t->base) /* and the base model's */
             cJSON_AddStringToObject(k, "base", file_quick_id(t->base, fid, e) == 0 ? fid : "");
+        if (t->kind == SUITE_PROMPTS) { /* the set by its prompts and graders, not its name */
+            cJSON_DeleteItemFromObject(w, "set");
+            cJSON *items = cJSON_AddArrayToObject(k, "prompts");
+            for (int j = 0; j < t->set.n; j++) {
+                const struct prompt_item *pi = &t->set.items[j];
+                cJSON *x = cJSON_CreateObject();
+                cJSON_AddStringToObject(x, "id", pi->id);
+                cJSON_AddStringToObject(x, "prompt", pi->prompt);
+                cJSON_AddStringToObject(x, "system", pi->system ? pi->system : "");
+                cJSON_AddItemToObject(x, "grader", cJSON_Duplicate(pi->grader, 1));
+                cJSON_AddItemToArray(items, x);
+            }
+        }
         char *text = cJSON_PrintUnformatted(k);
         cJSON_Delete(k);
         struct sha256 h;

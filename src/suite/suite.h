@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "../engine/engine.h"
+#include "../grade/set.h"
+#include "../measure/prompts.h"
 #include "../record/params.h"
 
 /* The harness version in every key: a change to what a cell measures bumps it */
@@ -23,6 +25,7 @@ enum suite_kind {
     SUITE_MEM,     /* the estimate and a measured load */
     SUITE_CTXMAX,  /* the largest context that runs */
     SUITE_QUALITY, /* perplexity on a corpus */
+    SUITE_PROMPTS, /* a prompt set's answers, timed and graded */
 };
 
 /* One entry of "tests", with every parameter set (defaults filled in) */
@@ -43,6 +46,9 @@ struct suite_test {
     int chunks;                                         /* quality: 0 all */
     char *base; /* quality: the base model KL-divergence is against ("source": the ladder's
                  * source), or NULL for perplexity alone */
+    struct prompt_set set;           /* prompts: the set (loaded when the suite is parsed) */
+    struct prompts_gen_params gen;   /* prompts: max_tokens, sampling, stop strings */
+    char *system;                    /* prompts: the system prompt, or NULL */
 };
 
 /* A model: a file, after globs and the ladder are expanded */

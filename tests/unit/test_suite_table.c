@@ -49,7 +49,7 @@ static const char cells_text[] =
     " {'idx':4,'key':'k4','group':'g1','model':'/m/tiny-Q4_0.gguf','test':'prompts',"
     "  'settings':{'n_threads':2,'n_gpu_layers':0,'flash_attn':0},'status':'ok','reason':'',"
     "  'stderr_tail':'','duration_s':9,'measured_in':1,'rows':[{'kind':'prompts','row':{"
-    "   'score':0.8}}]},"
+    "   'grade':'pass','grade_score':0.8}}]},"
     " {'idx':5,'key':'k5','group':'g2','model':'/m/odd|name-Q8_0.gguf','test':'pp512',"
     "  'settings':{'n_threads':4,'n_gpu_layers':0,'flash_attn':0,"
     "   'tensor_buft_overrides':'exps=CPU|x'},'status':'ok','reason':'','stderr_tail':'',"
