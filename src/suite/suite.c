@@ -1071,7 +1071,8 @@ const char *suite_default_json(const char *source)
         "    {\"test\": \"bench\", \"p\": 512, \"n\": 128, \"pg\": \"512,128\", \"r\": 5},\n"
         "    {\"test\": \"mem\", \"c\": 4096},\n"
         "    {\"test\": \"quality\", \"corpus\": \"licenses\", \"c\": 512, \"chunks\": 16,\n"
-        "     \"base\": \"source\"}\n"
+        "     \"base\": \"source\"},\n"
+        "    {\"test\": \"prompts\", \"set\": \"builtin\", \"max_tokens\": 64}\n"
         "  ]\n"
         "}\n",
         esc);
