@@ -2,8 +2,9 @@
 # The main job on a built-in default: quantbench run's default suite (quantbench run
 # --example prints it) on a demo model of realistic shape (about 150M parameters,
 # synthesized in F16 and cached the first time): its quant ladder Q8_0 / Q6_K / Q4_K_M /
-# Q3_K_L (made once, beside it), bench pp512, tg128 and pp512+tg128, memory and
-# perplexity of each rung. A second make run reuses every finished cell. The results go
+# Q3_K_L (made once, beside it), bench pp512, tg128 and pp512+tg128, memory, perplexity
+# and KL-divergence against the source, and the built-in prompts (answered, graded) of
+# each rung. A second make run reuses every finished cell. The results go
 # to ./quantbench.db ($QB_DB), the table to stdout, an html report of every row in the
 # database to ./quantbench-report.html. QB_DEMO_ARGS adds flags to run (e.g. --fresh).
 set -euo pipefail
