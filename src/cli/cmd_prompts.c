@@ -10,6 +10,8 @@
 #include "../grade/grade.h"
 #include "../grade/set.h"
 #include "../report/table.h"
+#include "../store/dbrun.h"
+#include "../store/store.h"
 #include "../util/json.h"
 #include "cmd.h"
 #include "prompts_gen.h"
@@ -18,6 +20,7 @@
 
 static const char prompts_help[] =
     "usage: quantbench prompts --grade FILE.jsonl [--set NAME|FILE] [-o md|json]\n"
+    "       quantbench prompts --regrade RUN [--set NAME|FILE] [--db PATH] [-o md|json]\n"
     "       quantbench prompts --set list\n"
     "       quantbench prompts -m MODEL [--set NAME|FILE] ... (quantbench prompts -m x --help)\n"
     "\n"
@@ -37,6 +40,8 @@ static const char prompts_help[] =
     "\n"
     "Flags:\n"
     "  --grade FILE       the answers to grade\n"
+    "  --regrade RUN      grade a stored run's answers (an id or label) again with today's\n"
+    "                     graders, against the set they were answered from (or --set)\n"
     "  --set NAME|FILE    the prompt set: builtin (the default) or a JSONL file; 'list'\n"
     "                     shows the built-in set and the file format\n"
     "  -o, --output FMT   md (default, a table and a summary line) or json\n"
@@ -46,6 +51,7 @@ static const char prompts_help[] =
 
 struct prompts_opts {
     const char *grade_file; /* --grade */
+    const char *regrade;    /* --regrade RUN: a stored run's answers */
     const char *set;        /* --set; NULL: the built-in one */
     bool list;              /* --set list */
     enum bench_fmt fmt;     /* -o */
@@ -64,12 +70,14 @@ static int parse_args(int argc, char **argv, struct prompts_opts *o)
             o->help = true;
             return 0;
         } else if (strcmp(a, "--grade") == 0 || strcmp(a, "--set") == 0 || strcmp(a, "-o") == 0 ||
-                   strcmp(a, "--output") == 0) {
+                   strcmp(a, "--output") == 0 || strcmp(a, "--regrade") == 0) {
             if (!has_value)
                 return usage_error("prompts", "%s needs a value", a);
             const char *v = argv[++i];
             if (strcmp(a, "--grade") == 0) {
                 o->grade_file = v;
+            } else if (strcmp(a, "--regrade") == 0) {
+                o->regrade = v;
             } else if (strcmp(a, "--set") == 0) {
                 o->list = strcmp(v, "list") == 0;
                 o->set = o->list ? NULL : v;
@@ -85,9 +93,11 @@ static int parse_args(int argc, char **argv, struct prompts_opts *o)
             return usage_error("prompts", "unexpected argument '%s'", a);
         }
     }
-    if (o->list && o->grade_file)
+    if (o->list && (o->grade_file || o->regrade))
         return usage_error("prompts", "--set list lists the built-in set; it grades nothing");
-    if (!o->list && !o->grade_file)
+    if (o->grade_file && o->regrade)
+        return usage_error("prompts", "--grade grades a file, --regrade a stored run: one of them");
+    if (!o->list && !o->grade_file && !o->regrade)
         return usage_error("prompts", "nothing to do: give --grade FILE.jsonl or --set list");
     return 0;
 }
@@ -96,6 +106,55 @@ struct answer {
     char *id, *text;
     int line;
 };
+
+/* the answers of stored run `run` (an id or label): its prompts rows in order, and the
+ * set they were answered from (the first row's, static to the rows: copied into set) */
+static int answers_stored(const char *run, struct answer **out, int *n, char *set, size_t n_set,
+                          char *err)
+{
+    int code;
+    *out = NULL;
+    *n = 0;
+    struct store *st = dbrun_open_existing(dbrun_path(), &code, err);
+    if (!st)
+        return code;
+    int64_t id = store_find_run(st, run);
+    int rc = 0;
+    cJSON *rows = NULL;
+    struct store_filter f = {.run_id = id, .kind = "prompts"};
+    if (id <= 0) {
+        set_err(err, "no run '%s' in the database", run);
+        rc = QB_EXIT_INPUT;
+    } else if (store_query(st, &f, &rows, err) < 0) {
+        rc = QB_EXIT_FAIL;
+    } else if (cJSON_GetArraySize(rows) == 0) {
+        set_err(err, "run %lld holds no answers (prompts rows)", (long long)id);
+        rc = QB_EXIT_INPUT;
+    }
+    const cJSON *r;
+    const cJSON *list = rc ? NULL : rows;
+    cJSON_ArrayForEach (r, list) {
+        const cJSON *row = cJSON_GetObjectItemCaseSensitive(r, "row");
+        const char *i = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "id"));
+        const char *t = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "text"));
+        const char *s = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(row, "set"));
+        if (!i || !t) {
+            set_err(err, "run %lld: a prompts row without its id or text", (long long)id);
+            rc = QB_EXIT_INPUT;
+            break;
+        }
+        if (*n == 0)
+            snprintf(set, n_set, "%s", s && s[0] ? s : "builtin");
+        *out = xrealloc(*out, (size_t)(*n + 1) * sizeof(**out));
+        (*out)[*n] =
+            (struct answer){xstrdup(i), xstrdup(t),
+                            (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(r, "id"))};
+        ++*n;
+    }
+    cJSON_Delete(rows);
+    store_close(st);
+    return rc;
+}
 
 static void answers_free(struct answer *a, int n)
 {
@@ -154,16 +213,32 @@ static int answers_read(const char *path, const struct prompt_set *s, struct ans
 static int grade_all(const struct prompts_opts *o)
 {
     struct prompt_set s;
-    char err[QB_ERR_LEN];
-    int rc = prompt_set_load(o->set, &s, err);
+    char err[QB_ERR_LEN], stored_set[1024] = "";
+    struct answer *ans = NULL;
+    int n = 0, rc = 0;
+    if (o->regrade &&
+        (rc = answers_stored(o->regrade, &ans, &n, stored_set, sizeof(stored_set), err)) != 0) {
+        error("%s", err);
+        answers_free(ans, n);
+        return rc;
+    }
+    /* --regrade: the set the answers came from, unless --set names another */
+    rc = prompt_set_load(o->set ? o->set : stored_set[0] ? stored_set : NULL, &s, err);
     if (rc) {
         error("%s", err);
         prompt_set_release(&s);
+        answers_free(ans, n);
         return rc;
     }
-    struct answer *ans;
-    int n;
-    rc = answers_read(o->grade_file, &s, &ans, &n, err);
+    for (int i = 0; i < n; i++)
+        if (!prompt_set_find(&s, ans[i].id)) {
+            error("stored answer '%s' is not in set '%s'", ans[i].id, s.name);
+            answers_free(ans, n);
+            prompt_set_release(&s);
+            return QB_EXIT_INPUT;
+        }
+    if (!o->regrade)
+        rc = answers_read(o->grade_file, &s, &ans, &n, err);
     if (rc) {
         error("%s", err);
         prompt_set_release(&s);
@@ -230,7 +305,7 @@ int cmd_prompts(int argc, char **argv)
      * them with a model (prompts_gen.c), graded as they come; --help shows both */
     bool grading = false, help = false;
     for (int i = 1; i < argc; i++) {
-        grading |= !strcmp(argv[i], "--grade") ||
+        grading |= !strcmp(argv[i], "--grade") || !strcmp(argv[i], "--regrade") ||
                    (!strcmp(argv[i], "--set") && i + 1 < argc && !strcmp(argv[i + 1], "list"));
         help |= !strcmp(argv[i], "--help") || !strcmp(argv[i], "-h");
     }
