@@ -98,19 +98,25 @@ static struct prompts_params params(void)
     return p;
 }
 
+/* the fake engine's canned answers (JSON lines {key, answer}) in a new file: its name into
+ * path (a mkstemp template), and $QB_FAKE_ANSWERS naming it */
+static void fake_answers(char *path, const char *lines)
+{
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    CHECK(write(fd, lines, strlen(lines)) == (ssize_t)strlen(lines));
+    close(fd);
+    setenv("QB_FAKE_ANSWERS", path, 1);
+}
+
 void test_prompts_run(void)
 {
     memset(long_prompt, 'x', sizeof(long_prompt) - 1); /* 600 tokens: more than -c 256 */
     char path[] = "/tmp/qb-fake-answers.XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    const char *lines =
-        "{\"key\":\"hash table\",\"answer\":\"A table of buckets.\"}\n"
-        "{\"key\":\"15 * 23\",\"answer\":\"15 * 23 = 345.\\nAnswer: 345<END>junk\"}\n"
-        "{\"key\":\"factorial\",\"answer\":\"```python\\ndef f(n): ...\\n```\"}\n";
-    CHECK(write(fd, lines, strlen(lines)) == (ssize_t)strlen(lines));
-    close(fd);
-    setenv("QB_FAKE_ANSWERS", path, 1);
+    fake_answers(path,
+                 "{\"key\":\"hash table\",\"answer\":\"A table of buckets.\"}\n"
+                 "{\"key\":\"15 * 23\",\"answer\":\"15 * 23 = 345.\\nAnswer: 345<END>junk\"}\n"
+                 "{\"key\":\"factorial\",\"answer\":\"```python\\ndef f(n): ...\\n```\"}\n");
     setenv("QB_FAKE_ANSWER", "The fish: the German.", 1);
 
     struct prompts_params p = params();
@@ -210,9 +216,8 @@ void test_prompts_graded(void)
     struct prompt_set s;
     CHECK(prompt_set_load("builtin", &s, err) == 0);
     char path[] = "/tmp/qb-fake-answers.XXXXXX";
-    int fd = mkstemp(path);
-    CHECK(fd >= 0);
-    const char *lines =
+    fake_answers(
+        path,
         "{\"key\":\"sky is blue\",\"answer\":\"Sunlight scatters off the molecules of the air; "
         "shorter wavelengths (blue) scatter most: Rayleigh scattering.\"}\n"
         "{\"key\":\"15 \xc3\x97 23\",\"answer\":\"15 x 23 = 15 x 20 + 15 x 3 = 300 + 45.\\n"
@@ -223,10 +228,7 @@ void test_prompts_graded(void)
         "        raise ValueError(n)\\n    r = 1\\n    for i in range(2, n + 1):\\n"
         "        r *= i\\n    return r\\n```\"}\n"
         "{\"key\":\"Who owns the cat\",\"answer\":\"<think>Bob has the fish, Alice not the dog"
-        "</think>Answer: Alice\"}\n";
-    CHECK(write(fd, lines, strlen(lines)) == (ssize_t)strlen(lines));
-    close(fd);
-    setenv("QB_FAKE_ANSWERS", path, 1);
+        "</think>Answer: Alice\"}\n");
     unsetenv("QB_FAKE_ANSWER");
     struct prompts_item *it = xcalloc((size_t)s.n, sizeof(*it));
     for (int i = 0; i < s.n; i++)
@@ -249,9 +251,10 @@ void test_prompts_graded(void)
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(g.row[i], "grade");
         const char *want = !python && !strcmp(s.items[i].id, "code-factorial") ? "skipped" : "pass";
         if (!cJSON_IsString(v) || strcmp(v->valuestring, want) != 0)
-            fprintf(stderr, "  %s: grade %s: %s\n", s.items[i].id,
-                    cJSON_IsString(v) ? v->valuestring : "(none)",
-                    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g.row[i], "grade_detail")));
+            fprintf(
+                stderr, "  %s: grade %s: %s\n", s.items[i].id,
+                cJSON_IsString(v) ? v->valuestring : "(none)",
+                cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(g.row[i], "grade_detail")));
         CHECK(cJSON_IsString(v) && !strcmp(v->valuestring, want));
         CHECK(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(g.row[i], "grader_version")));
     }
