@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # What `quantbench run` saves: the default suite through `run` (side A) against the same
 # measurements as the separate commands a user would type (side B: per rung bench, mem,
-# quality), same models and settings. The ladder is made once before, so neither side
-# quantizes. Rounds alternate which side goes first; prints (markdown) the wall time ratio
-# A/B with its 95% interval (paired, log scale; goal <= 0.9) and, per rung and figure, A's
-# mean over B's with the paired interval. PPL must be equal exactly, and the rows of both
+# quality (KLD against the source) and prompts), same models and settings. The ladder and
+# the source's log-probabilities (B's base file and run's cached one) are made once before,
+# so neither side quantizes or computes the base in the timed rounds. Rounds alternate which
+# side goes first; prints (markdown) the wall time ratio A/B with its 95% interval (paired,
+# log scale; goal <= 0.9) and, per rung and figure, A's mean over B's with the paired
+# interval. PPL, KLD and the prompts' answers must be equal exactly, and the rows of both
 # sides must carry the same settings: exit 1 when not (also when a side fails).
 #
 #   bench/run_overhead.sh [--source F16.gguf|dense-f16] [--small] [--rounds N] [--save FILE]
@@ -44,8 +46,11 @@ fi
 src=$(cd "$(dirname "$src")" && pwd)/$(basename "$src")
 echo "source: $src" >&2
 
-# rungs TYPES_OUT: the ladder's rungs (TYPE PATH STATE per line) from run's own plan, which
-# must hold exactly the tests side B types; STATE is made or missing
+# run's cache of base log-probabilities: a directory of the scratch space, made in set-up
+export QB_BASE_DIR=$out/bases
+
+# rungs TYPES_OUT: the ladder's rungs (TYPE PATH STATE per line) from run's own plan, whose
+# suite and cells must be exactly the tests side B types; STATE is made or missing
 rungs() {
     "$QB" run --example --source "$src" >"$out/suite.json"
     "$QB" run --source "$src" --dry-run --no-db >"$out/plan.md" 2>"$out/plan.err" ||
@@ -54,12 +59,19 @@ rungs() {
 import json, sys
 suite, plan, d = json.load(open(sys.argv[1])), open(sys.argv[2]).read(), sys.argv[3]
 types = suite['models'][0]['ladder']['types']
+tests = [{"test": "bench", "p": 512, "n": 128, "pg": "512,128", "r": 5},
+         {"test": "mem", "c": 4096},
+         {"test": "quality", "corpus": "licenses", "c": 512, "chunks": 16, "base": "source"},
+         {"test": "prompts", "set": "builtin", "max_tokens": 64}]
+if suite['tests'] != tests:
+    sys.exit(f"run's default suite has the tests {json.dumps(suite['tests'])}, side B types "
+             f"{json.dumps(tests)}: update bench/run_overhead.sh")
 cells = {}
 for line in plan.splitlines():
     c = [x.strip() for x in line.strip().strip('|').split('|')]
     if len(c) == 6 and c[0].isdigit():
         cells.setdefault(c[1], []).append((c[2], c[4]))
-want = ['pp512', 'tg128', 'pp512+tg128', 'mem', 'ppl licenses']
+want = ['pp512', 'tg128', 'pp512+tg128', 'mem', 'kld licenses', 'prompts builtin']
 if len(cells) != len(types):
     sys.exit(f"the plan has {len(cells)} models for {len(types)} rungs")
 for t in types:
@@ -84,8 +96,30 @@ if [ -n "$missing" ]; then
     ! grep -q ' missing$' "$out/rungs" || fail "rungs still missing after quantize: $missing"
 fi
 mapfile -t models < <(awk '{ print $2 }' "$out/rungs")
-"$QB" quality --corpus list >/dev/null 2>&1 || true # the licenses corpus, made on first use
-sync # the rungs just written out: no write-back inside the first side's time
+
+# the source's log-probabilities, once: B's base file (quality --save-base; the licenses
+# corpus is made on first use) and run's cached one, made by a suite of the default's KLD
+# test alone on one rung (the same base, text and chunking: the same cache entry). Both
+# must be the same bytes; none may be made in the rounds (checked after them).
+echo "set-up: the source's log-probabilities (B's base file and run's cache)" >&2
+"$QB" quality -m "$src" --corpus licenses -c 512 --chunks 16 --save-base "$out/B.base.bin" \
+    --no-db >/dev/null 2>"$out/setup.err" || fail "quality --save-base failed" "$out/setup.err"
+python3 - "$out/suite.json" >"$out/base-suite.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s['name'], s['tests'] = 'run-overhead-base', [t for t in s['tests'] if t['test'] == 'quality']
+s['models'][0]['ladder']['types'] = s['models'][0]['ladder']['types'][:1]
+json.dump(s, sys.stdout, indent=1)
+PY
+"$QB" run "$out/base-suite.json" --db "$out/setup.db" --no-progress >/dev/null \
+    2>"$out/setup.err" || fail "run of the KLD test alone (run's base) failed" "$out/setup.err"
+bases() { find "$QB_BASE_DIR" -maxdepth 1 -name '*.bin' | sort; }
+[ "$(bases | wc -l)" = 1 ] || fail "run's base cache holds $(bases | wc -l) files, not 1"
+cmp -s "$(bases)" "$out/B.base.bin" ||
+    fail "run's cached base $(bases) differs from quality --save-base's"
+"$QB" prompts --set list >"$out/set.txt" 2>"$out/setup.err" ||
+    fail "prompts --set list failed" "$out/setup.err"
+sync # the rungs and bases just written out: no write-back inside the first side's time
 echo "rungs: $(awk '{ printf "%s ", $1 }' "$out/rungs")" >&2
 
 # ---- the sides: every command's exit status checked; a failure ends the script (exit 1)
@@ -104,9 +138,12 @@ side_b() { # ROUND
         # run's mem cell: a measured load, no dry run (mem stores no rows: its json kept)
         "$QB" mem -m "$m" -c 4096 --measure --no-dry-run -o json >"$out/B.$1.mem.$k.json" \
             2>>"$e" || fail "side B: mem -m $m exited $? in round $1" "$e"
-        "$QB" quality -m "$m" --corpus licenses -c 512 --chunks 16 --db "$out/B.db" \
+        # run's KLD cell: against the source's log-probabilities (their chunk size)
+        "$QB" quality -m "$m" --base "$out/B.base.bin" --chunks 16 --db "$out/B.db" \
             --label "B$1" >>"$out/B.$1.md" 2>>"$e" ||
             fail "side B: quality -m $m exited $? in round $1" "$e"
+        "$QB" prompts -m "$m" --max-tokens 64 --db "$out/B.db" --label "B$1" \
+            >>"$out/B.$1.md" 2>>"$e" || fail "side B: prompts -m $m exited $? in round $1" "$e"
         k=$((k + 1))
     done
 }
@@ -127,10 +164,11 @@ for i in $(seq 1 "$rounds"); do
         "B $(cat "$out/B.$i.time") s" >&2
 done
 load1=$(cut -d' ' -f1 /proc/loadavg)
+n_bases=$(bases | wc -l)
 
 rc=0
-python3 - "$out" "$rounds" "$src" "$("$QB" --version | head -1)" "$(nproc)" "$load0" "$load1" \
-    "${models[@]}" >"$out/summary.md" <<'PY' || rc=$?
+N_BASES=$n_bases python3 - "$out" "$rounds" "$src" "$("$QB" --version | head -1)" "$(nproc)" \
+    "$load0" "$load1" "${models[@]}" >"$out/summary.md" <<'PY' || rc=$?
 import json, math, os, sys, statistics as st
 d, n, src, version, cpus, load0, load1 = sys.argv[1:8]
 n, models = int(sys.argv[2]), sys.argv[8:]
@@ -150,10 +188,18 @@ def test_of(r):
     if r['kind'] == 'bench':
         p, g = r['row']['n_prompt'], r['row']['n_gen']
         return f"pp{p}+tg{g}" if p and g else f"pp{p}" if p else f"tg{g}"
+    if r['kind'] == 'prompts':
+        return f"prompts {r['row']['id']}"
     return r['kind']
 
+# the built-in set's ids: `prompts --set list`'s lines after its first, to the blank one
+set_lines = open(f"{d}/set.txt").read().split('\n\n')[0].splitlines()
+ids = [x.split()[0] for x in set_lines[1:]]
 problems = []
-# rows[side][round][(model, test)] = the stored row (side B's mem: its json's model object)
+if not ids:
+    problems.append("prompts --set list names no prompt")
+# rows[side][round][(model, test)] = the stored row (side B's mem: its json's model object;
+# prompts: a row per answer, test 'prompts ID')
 rows = {'A': [], 'B': []}
 for i in range(1, n + 1):
     for side in 'AB':
@@ -169,7 +215,7 @@ for i in range(1, n + 1):
                 got[(m, 'mem')] = {'kind': 'mem',
                                    'row': json.load(open(f"{d}/B.{i}.mem.{j}.json"))['models'][0]}
         rows[side].append(got)
-tests = ['pp512', 'tg128', 'pp512+tg128', 'mem', 'quality']
+tests = ['pp512', 'tg128', 'pp512+tg128', 'mem', 'quality'] + [f"prompts {x}" for x in ids]
 for side in 'AB':
     for i, got in enumerate(rows[side], 1):
         for m in models:
@@ -183,8 +229,15 @@ if problems:
     print("\n".join(problems), file=sys.stderr)
     sys.exit(1)
 
-# the settings: bench and quality rows carry them whole; mem's json the context's, the
-# estimate and the exact buffers of the measured load (the same only for the same settings)
+# the settings: bench, quality and prompts rows carry them whole; mem's json the context's,
+# the estimate and the exact buffers of the measured load (the same only for the same
+# settings). Not compared: the stored settings' 'text', in a KLD row the base file's path
+# (the two files are the same bytes, checked in set-up) and in a prompts row the answer
+# (compared below); a KLD row's corpus (B's, from --base, names none: its tokens come from
+# the base file, whose text id is compared)
+ROW_KEYS = ('reps', 'seed', 'n_chunks', 'text_id', 'n_tokens', 'count', 'warmup',
+            'set', 'id', 'prompt', 'system', 'chat_template', 'n_prompt_tokens', 'max_tokens',
+            'temp', 'top_k', 'top_p', 'stop')
 def mem_view(r):
     return {k: r.get(k, r.get('estimate', {}).get(k)) for k in
             ('n_ctx', 'n_seq', 'n_ubatch', 'type_k', 'type_v', 'total_bytes', 'parts')} | \
@@ -197,7 +250,9 @@ for i in range(n):
                 sa, sb = mem_view(a['row']), mem_view(b['row'])
             else:
                 sa, sb = dict(a['settings']), dict(b['settings'])
-                for k in ('reps', 'seed', 'n_chunks', 'corpus', 'text_id', 'warmup'):
+                if t == 'quality' or t.startswith('prompts '):
+                    sa.pop('text', None), sb.pop('text', None)
+                for k in ROW_KEYS:
                     if k in a['row'] or k in b['row']:
                         sa[k], sb[k] = a['row'].get(k), b['row'].get(k)
             for k in sorted(set(sa) | set(sb)):
@@ -206,12 +261,18 @@ for i in range(n):
                                     f"{json.dumps(sa.get(k))[:80]} in A, "
                                     f"{json.dumps(sb.get(k))[:80]} in B")
 
-def figure(r, t, f):
-    x = r['row']
+def figure(side, i, m, t, f):
+    """the figure f of test t of rung m in a round (prompts: the mean over the answers
+    that have it); None when none has it"""
+    if t == 'prompts':
+        v = [rows[side][i][(m, f"prompts {x}")]['row'].get(f) for x in ids]
+        v = [x for x in v if isinstance(x, (int, float)) and x > 0]
+        return st.mean(v) if v else None
+    x = rows[side][i][(m, t)]['row']
     if t == 'mem':
         return x['measured']['rss_peak'] / 2**20
     if t == 'quality':
-        return x['ppl']
+        return x['ppl'] if f == 'ppl' else x['kld']['kld']
     return x[f]
 
 ta = [float(open(f"{d}/A.{i}.time").read()) for i in range(1, n + 1)]
@@ -220,10 +281,14 @@ print("# The default suite through `run` vs the same measurements as separate co
 print(f"- source: `{src}`; rungs: " + ", ".join(f"`{os.path.basename(m)}`" for m in models))
 print(f"- {version}; {cpus} CPUs; load average {load0} at the start, {load1} at the end; "
       f"{n} round{'s' if n > 1 else ''}, alternating which side goes first")
+print("- set-up (untimed): the ladder; `quantbench quality -m SRC --corpus licenses -c 512 "
+      "--chunks 16 --save-base B.base.bin`; run's cached base (`$QB_BASE_DIR`) by a suite of "
+      "the KLD test alone")
 print("- A: `quantbench run --source SRC --fresh --db A.db --no-progress`")
 print("- B, per rung: `quantbench bench -m RUNG -p 512 -n 128 -pg 512,128 -r 5 --db B.db`, "
       "`quantbench mem -m RUNG -c 4096 --measure --no-dry-run -o json`, "
-      "`quantbench quality -m RUNG --corpus licenses -c 512 --chunks 16 --db B.db`\n")
+      "`quantbench quality -m RUNG --base B.base.bin --chunks 16 --db B.db`, "
+      "`quantbench prompts -m RUNG --max-tokens 64 --db B.db`\n")
 print("## Wall time\n")
 print("| round | first | A: run s | B: commands s | A/B |")
 print("|---:|---|---:|---:|---:|")
@@ -245,13 +310,19 @@ print("| rung | figure | A mean | B mean | A/B of means | paired A/B [95% CI] | 
 print("|---|---|---:|---:|---:|---|---|")
 figs = [('pp512', 'avg_ts', 'pp512 t/s'), ('tg128', 'avg_ts', 'tg128 t/s'),
         ('pp512+tg128', 'pp_avg_ts', 'pp512+tg128: pp t/s'),
-        ('pp512+tg128', 'tg_avg_ts', 'pp512+tg128: tg t/s'), ('mem', None, 'peak RSS MiB')]
-outside = 0
+        ('pp512+tg128', 'tg_avg_ts', 'pp512+tg128: tg t/s'), ('mem', None, 'peak RSS MiB'),
+        ('prompts', 'ttft_ms', f"prompts: TTFT ms (mean of {len(ids)})"),
+        ('prompts', 'gen_tps', f"prompts: gen t/s (mean of {len(ids)})")]
+outside = n_figs = 0
 for m in models:
     name = os.path.basename(m)
     for t, f, label in figs:
-        a = [figure(rows['A'][i][(m, t)], t, f) for i in range(n)]
-        b = [figure(rows['B'][i][(m, t)], t, f) for i in range(n)]
+        a = [figure('A', i, m, t, f) for i in range(n)]
+        b = [figure('B', i, m, t, f) for i in range(n)]
+        if None in a + b:
+            print(f"| {name} | {label} | - | - | - | - | - (an answer of one token or none) |")
+            continue
+        n_figs += 1
         g, ci = paired(a, b)
         if ci:
             inside = ci[0] <= 1 <= ci[1]
@@ -262,25 +333,42 @@ for m in models:
             cell, mark = f"{g:.3f}", "- (one round)"
         print(f"| {name} | {label} | {st.mean(a):.2f} | {st.mean(b):.2f} | "
               f"{st.mean(a) / st.mean(b):.3f} | {cell} | {mark} |")
-    a = [figure(rows['A'][i][(m, 'quality')], 'quality', None) for i in range(n)]
-    b = [figure(rows['B'][i][(m, 'quality')], 'quality', None) for i in range(n)]
-    same = len(set(a + b)) == 1
-    if not same:
-        problems.append(f"{name}: PPL differs: A {a}, B {b}")
-    print(f"| {name} | PPL | {a[0]:.4f} | {b[0]:.4f} | {a[0] / b[0]:.6f} | - | "
-          f"{'equal exactly, every round' if same else '**DIFFERENT**'} |")
+    for f, label, fmt in (('ppl', 'PPL', '.4f'), ('kld', 'KLD', '.6f')):
+        a = [figure('A', i, m, 'quality', f) for i in range(n)]
+        b = [figure('B', i, m, 'quality', f) for i in range(n)]
+        same = len(set(a + b)) == 1
+        if not same:
+            problems.append(f"{name}: {label} differs: A {a}, B {b}")
+        print(f"| {name} | {label} | {a[0]:{fmt}} | {b[0]:{fmt}} | {a[0] / b[0]:.6f} | - | "
+              f"{'equal exactly, every round' if same else '**DIFFERENT**'} |")
+    differ = [x for x in ids
+              if len({rows[s][i][(m, f"prompts {x}")]['row']['text']
+                      for s in 'AB' for i in range(n)}) != 1]
+    for x in differ:
+        problems.append(f"{name}: the answer to {x} differs between A and B or over rounds")
+    print(f"| {name} | prompts: answers | - | - | - | - | "
+          + (f"the same {len(ids)} texts, every round" if not differ else
+             f"**DIFFERENT**: {', '.join(differ)}") + " |")
 if n > 1:
-    print(f"\n{outside} of {len(models) * len(figs)} speed and memory figures have a 95% "
-          "interval that excludes 1 (about 5% would by chance alone)")
+    print(f"\n{outside} of {n_figs} speed and memory figures have a 95% interval that "
+          "excludes 1 (about 5% would by chance alone)")
+n_bases = int(os.environ['N_BASES'])
+if n_bases != 1:
+    problems.append(f"run's base cache holds {n_bases} files after the rounds, not 1: side A "
+                    "computed base log-probabilities in the timed rounds")
 print("\n## Checks\n")
 if problems:
     print("**FAILED**:\n")
     print("\n".join(f"- {p}" for p in problems))
 else:
-    print("- every PPL equal exactly between A and B (and over rounds)")
-    print("- the settings of every row the same in A and B (bench and quality: the stored "
-          "settings, reps, seed, chunks, corpus; mem: context, estimate and the measured "
-          "load's buffers)")
+    print("- every PPL and KLD equal exactly between A and B (and over rounds); every "
+          "prompt's answer the same text (greedy)")
+    print("- the source's log-probabilities: B's base file and run's cached one the same "
+          "bytes, made in set-up; no other made in the rounds")
+    print("- the settings of every row the same in A and B (bench, quality and prompts: the "
+          "stored settings, reps, seed, chunks, the text's id, tokens scored; prompts: the "
+          "set, prompt, template and sampling, max tokens; mem: context, estimate and the "
+          "measured load's buffers)")
 sys.exit(1 if problems else 0)
 PY
 cat "$out/summary.md"
