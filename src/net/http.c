@@ -1,7 +1,8 @@
 /* HTTP over libcurl (see http.h): the only file that includes curl/curl.h. The events are
  * parsed (sse.c) inside libcurl's write callback, so a caller's clock read in its event
- * callback is the time the bytes arrived. The idle timeout and signals are watched from
- * libcurl's progress callback, which it calls about once a second while nothing moves. */
+ * callback is the time the bytes arrived. The request runs on a multi handle whose poll
+ * also waits on the signal self-pipe (util/sig.h), so SIGINT / SIGTERM end it at once, and
+ * wakes in time for the idle timeout. */
 #include "http.h"
 
 #include <curl/curl.h>
@@ -17,6 +18,7 @@
 
 struct http_client {
     CURL *h;
+    CURLM *m; /* runs h; keeps its connection between requests */
 };
 
 static bool global_done;
@@ -32,12 +34,16 @@ struct http_client *http_client_new(char *err)
         global_done = true;
     }
     CURL *h = curl_easy_init();
-    if (!h) {
+    CURLM *m = curl_multi_init();
+    if (!h || !m) {
+        curl_easy_cleanup(h);
+        curl_multi_cleanup(m);
         set_err(err, "libcurl: cannot make a handle");
         return NULL;
     }
     struct http_client *c = xcalloc(1, sizeof(*c));
     c->h = h;
+    c->m = m;
     return c;
 }
 
@@ -45,6 +51,7 @@ void http_client_free(struct http_client *c)
 {
     if (!c)
         return;
+    curl_multi_cleanup(c->m);
     curl_easy_cleanup(c->h);
     free(c);
 }
@@ -91,8 +98,6 @@ struct xfer {
     bool status_known, ok_status; /* a 2xx status: the body is events */
     size_t body_len;              /* of r->body */
     uint64_t last_ns;             /* the last byte's arrival (or the start) */
-    curl_off_t last_up;           /* bytes sent by then */
-    enum qb_kind abort_kind;      /* why the progress callback stopped it */
     char cb_err[QB_ERR_LEN];      /* the event callback's or the parser's error */
 };
 
@@ -144,34 +149,52 @@ static size_t on_body(char *b, size_t size, size_t n, void *ud)
     return len;
 }
 
-static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-                       curl_off_t ulnow)
-{
-    struct xfer *x = ud;
-    (void)dltotal;
-    (void)dlnow;
-    (void)ultotal;
-    uint64_t now = monotime_ns();
-    if (ulnow != x->last_up) {
-        x->last_up = ulnow;
-        x->last_ns = now;
-    }
-    if (sig_caught()) {
-        x->abort_kind = QB_KIND_INTERRUPTED;
-        return 1;
-    }
-    if (x->p->idle_timeout_s > 0 && (double)(now - x->last_ns) / 1e9 > x->p->idle_timeout_s) {
-        x->abort_kind = QB_KIND_TIMEOUT;
-        return 1;
-    }
-    return 0;
-}
-
 static int on_event(void *ud, const char *event, const char *data, size_t len, char *err)
 {
     struct xfer *x = ud;
     x->r->n_events++;
     return x->p->on_event ? x->p->on_event(x->p->ud, event, data, len, err) : 0;
+}
+
+/* the transfer of x on c's multi handle to its end, or until a signal or the idle limit
+ * (*stop_kind then, and CURLE_ABORTED_BY_CALLBACK); libcurl's result */
+static CURLcode run(struct http_client *c, const struct http_post *p, struct xfer *x,
+                    enum qb_kind *stop_kind)
+{
+    CURLcode rc = CURLE_OK;
+    if (curl_multi_add_handle(c->m, c->h) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    int running = 1;
+    while (running) {
+        CURLMcode mc = curl_multi_perform(c->m, &running);
+        if (mc != CURLM_OK) {
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running)
+            break;
+        uint64_t now = monotime_ns();
+        double idle_s = (double)(now - x->last_ns) / 1e9;
+        if (sig_caught() || (p->idle_timeout_s > 0 && idle_s >= p->idle_timeout_s)) {
+            *stop_kind = sig_caught() ? QB_KIND_INTERRUPTED : QB_KIND_TIMEOUT;
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        int wait_ms = 1000;
+        if (p->idle_timeout_s > 0 && (p->idle_timeout_s - idle_s) * 1000 + 1 < wait_ms)
+            wait_ms = (int)((p->idle_timeout_s - idle_s) * 1000) + 1;
+        struct curl_waitfd w = {sig_fd(), CURL_WAIT_POLLIN, 0};
+        curl_multi_poll(c->m, w.fd >= 0 ? &w : NULL, w.fd >= 0 ? 1 : 0, wait_ms, NULL);
+    }
+    if (rc == CURLE_OK) {
+        int left;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(c->m, &left)))
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->h)
+                rc = msg->data.result;
+    }
+    curl_multi_remove_handle(c->m, c->h);
+    return rc;
 }
 
 static long ms(double s)
@@ -223,11 +246,9 @@ int http_post_events(struct http_client *c, const struct http_post *p, struct ht
     curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
-    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     r->sent_ns = x.last_ns = monotime_ns();
-    CURLcode rc = curl_easy_perform(h);
+    enum qb_kind stop_kind = QB_KIND_OK;
+    CURLcode rc = run(c, p, &x, &stop_kind);
     long st = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
     r->status = st;
@@ -249,9 +270,9 @@ int http_post_events(struct http_client *c, const struct http_post *p, struct ht
         else
             set_err(err, "'%s': %s", p->url, why);
         break;
-    case CURLE_ABORTED_BY_CALLBACK:
-        r->kind = x.abort_kind;
-        if (x.abort_kind == QB_KIND_INTERRUPTED)
+    case CURLE_ABORTED_BY_CALLBACK: /* our loop's stop */
+        r->kind = stop_kind;
+        if (stop_kind == QB_KIND_INTERRUPTED)
             set_err(err, "interrupted");
         else
             set_err(err, "'%s': no byte came for %g s (idle timeout)", p->url, p->idle_timeout_s);
