@@ -12,6 +12,7 @@
 #include "../util/json.h"
 #include "../util/sig.h"
 #include "../util/util.h"
+#include "prompts_server.h"
 #include "proto.h"
 #include "runner.h"
 
@@ -100,6 +101,8 @@ static void emit(const struct prompts_sink *s, const struct prompts_answer *a)
 enum qb_kind prompts_run(const struct prompts_params *p, const struct prompts_sink *sink,
                          int *n_answered)
 {
+    if (p->server)
+        return prompts_server_run(p, sink, n_answered);
     struct runner rn;
     runner_init(&rn, p->ld.model, &p->ld.mp, &p->ld.wl, p->ld.verbose, p->ld.timeout_s);
     struct tok_ctx tc = {sink, 0};
@@ -169,6 +172,31 @@ enum qb_kind prompts_run(const struct prompts_params *p, const struct prompts_si
     return first;
 }
 
+/* a server's answer: its seed, the model it named (no file of ours: no model_id, no
+ * build), what it reported */
+static void server_fields(const struct prompts_answer *a, cJSON *row)
+{
+    const struct prompts_server_report *s = a->server;
+    const struct prompts_server_params *sp = a->p->server;
+    cJSON_AddNumberToObject(row, "seed", (double)a->p->gen.sp.seed);
+    struct runner_info none;
+    memset(&none, 0, sizeof(none));
+    const char *model = s->model && s->model[0] ? s->model
+                        : sp->model_name        ? sp->model_name
+                                                : sp->url;
+    row_meta(row, model, &none);
+    cJSON_ReplaceItemInObjectCaseSensitive(row, "model_id", cJSON_CreateString(""));
+    cJSON_AddStringToObject(row, "server_url", s->url ? s->url : "");
+    cJSON_AddStringToObject(row, "server_finish_reason", s->finish_reason ? s->finish_reason : "");
+    cJSON_AddStringToObject(row, "server_fingerprint", s->fingerprint ? s->fingerprint : "");
+    if (s->has_timings) {
+        cJSON_AddNumberToObject(row, "server_prompt_ms", s->prompt_ms);
+        cJSON_AddNumberToObject(row, "server_predicted_per_second", s->predicted_per_second);
+        cJSON_AddNumberToObject(row, "server_prompt_n", s->prompt_n);
+        cJSON_AddNumberToObject(row, "server_predicted_n", s->predicted_n);
+    }
+}
+
 cJSON *prompts_row_json(const struct prompts_answer *a)
 {
     const struct prompts_params *p = a->p;
@@ -222,6 +250,10 @@ cJSON *prompts_row_json(const struct prompts_answer *a)
         const struct field *f = &fields_prompts.t[i];
         if (strcmp(f->key, "system") && strcmp(f->key, "prompt") && strcmp(f->key, "seed"))
             field_write(f, 1, FIELD_USE_WIRE, parts, FIELD_FORM_ROW, row);
+    }
+    if (a->server) {
+        server_fields(a, row);
+        return row;
     }
     row_settings_json(&p->ld.mp, &p->cp, 1, p->gen.sp.seed, row);
     runner_row_meta(a->rn, row);

@@ -15,6 +15,7 @@
 #include "run.h"
 
 struct runner;
+struct prompts_server_params;
 
 /* One prompt of a set; strings borrowed */
 struct prompts_item {
@@ -35,6 +36,22 @@ struct prompts_params {
     const char *set;               /* the prompt set's name, for the rows (--regrade); may be NULL */
     const struct prompts_item *items;
     int n_items;
+    /* NULL: the model of ld, run in a worker; else a server asked for the answers
+     * (run/prompts_server.h: ld, cp and no_warmup unused) */
+    const struct prompts_server_params *server;
+};
+
+/* What a server said of an answer (prompts --server); strings borrowed, "" when it said
+ * nothing of it */
+struct prompts_server_report {
+    const char *url;           /* the endpoint asked */
+    const char *model;         /* the model as the server names it */
+    const char *finish_reason; /* its finish_reason */
+    const char *fingerprint;   /* its system_fingerprint */
+    bool has_timings;          /* llama-server's timings object came: its */
+    double prompt_ms;          /* prompt_ms */
+    double predicted_per_second;
+    int prompt_n, predicted_n;
 };
 
 /* An answer, or why there is none. Pointers are valid during the sink's call only. */
@@ -59,7 +76,8 @@ struct prompts_answer {
     uint64_t ctx_ns;           /* creating the context before it (0: kept from the last) */
     uint64_t warmup_ns;        /* the new context's warm-up (0: kept) */
     const cJSON *mem;          /* the worker's memory report (NULL failed) */
-    const struct runner *rn;   /* the model, build and host it came from */
+    const struct runner *rn;   /* the model, build and host it came from (NULL: server) */
+    const struct prompts_server_report *server; /* --server: what it said; NULL: local */
 };
 
 /* What prompts_run hands its caller. Every callback may be NULL. */
@@ -79,7 +97,8 @@ struct prompts_sink {
 
 /* Answer every item of p in order, each to sink->answer. A model that does not load fails
  * every prompt the same way (rows with its status, no further tries). QB_KIND_OK when every
- * prompt was answered, else the kind of the first failure; *n_answered the answers. */
+ * prompt was answered, else the kind of the first failure; *n_answered the answers. With
+ * p->server the answers are the server's (prompts_server_run). */
 enum qb_kind prompts_run(const struct prompts_params *p, const struct prompts_sink *sink,
                          int *n_answered);
 
@@ -87,7 +106,11 @@ enum qb_kind prompts_run(const struct prompts_params *p, const struct prompts_si
  * ttft_ms, prompt_tps, gen_tps, gen_ms, total_ms, n_gen_tokens, stop_reason, text,
  * chat_template, status, error, the sampling settings (max_tokens, temp, top_k, top_p,
  * stop), the load and context settings and seed (row_settings_json), where it came from
- * (runner_row_meta) and the memory fields. The caller frees it (cJSON_Delete). */
+ * (runner_row_meta) and the memory fields. A server's answer: no load, context or memory
+ * fields (the server's own), model_filename the model it named, and server_url,
+ * server_finish_reason, server_fingerprint, and with llama-server's timings
+ * server_prompt_ms, server_predicted_per_second, server_prompt_n, server_predicted_n. The
+ * caller frees it (cJSON_Delete). */
 cJSON *prompts_row_json(const struct prompts_answer *a);
 
 #endif

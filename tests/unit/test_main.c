@@ -26,7 +26,8 @@ int test_failures;
     X(field_json) X(field_strict) X(field_flags) X(field_prompts_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
     X(error_kinds) X(suite_table) X(suite_page) X(suite_table_loads) X(suite_eta) \
     X(prompts_stream) X(prompts_stop) X(prompts_limits) X(prompts_utf8) X(prompts_run) X(prompts_graded) \
-    X(grade_cases) X(grade_think) X(grade_specs) X(grade_builtin_set)
+    X(grade_cases) X(grade_think) X(grade_specs) X(grade_builtin_set) \
+    X(sse_split) X(sse_limits) X(http_url) X(http_stream) X(prompts_server_endpoint) X(prompts_server_stream) X(prompts_server_request)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);

@@ -1,0 +1,303 @@
+/* HTTP over libcurl (see http.h): the only file that includes curl/curl.h. The events are
+ * parsed (sse.c) inside libcurl's write callback, so a caller's clock read in its event
+ * callback is the time the bytes arrived. The request runs on a multi handle whose poll
+ * also waits on the signal self-pipe (util/sig.h), so SIGINT / SIGTERM end it at once, and
+ * wakes in time for the idle timeout. */
+#include "http.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/clock.h"
+#include "../util/sig.h"
+#include "../util/util.h"
+#include "sse.h"
+
+struct http_client {
+    CURL *h;
+    CURLM *m; /* runs h; keeps its connection between requests */
+};
+
+static bool global_done;
+
+struct http_client *http_client_new(char *err)
+{
+    if (!global_done) {
+        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+        if (rc != CURLE_OK) {
+            set_err(err, "libcurl: %s", curl_easy_strerror(rc));
+            return NULL;
+        }
+        global_done = true;
+    }
+    CURL *h = curl_easy_init();
+    CURLM *m = curl_multi_init();
+    if (!h || !m) {
+        curl_easy_cleanup(h);
+        curl_multi_cleanup(m);
+        set_err(err, "libcurl: cannot make a handle");
+        return NULL;
+    }
+    struct http_client *c = xcalloc(1, sizeof(*c));
+    c->h = h;
+    c->m = m;
+    return c;
+}
+
+void http_client_free(struct http_client *c)
+{
+    if (!c)
+        return;
+    curl_multi_cleanup(c->m);
+    curl_easy_cleanup(c->h);
+    free(c);
+}
+
+int http_url_check(const char *url, char *err)
+{
+    CURLU *u = curl_url();
+    if (!u)
+        return set_err(err, "libcurl: out of memory");
+    char *scheme = NULL, *host = NULL, *query = NULL, *frag = NULL;
+    int ret = -1;
+    CURLUcode uc = curl_url_set(u, CURLUPART_URL, url, 0);
+    if (uc != CURLUE_OK) {
+        set_err(err, "'%s': not a URL (%s)", url, curl_url_strerror(uc));
+        goto out;
+    }
+    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0);
+    curl_url_get(u, CURLUPART_HOST, &host, 0);
+    curl_url_get(u, CURLUPART_QUERY, &query, 0);
+    curl_url_get(u, CURLUPART_FRAGMENT, &frag, 0);
+    if (!scheme || (strcasecmp(scheme, "http") && strcasecmp(scheme, "https")))
+        set_err(err, "'%s': not an http:// or https:// URL", url);
+    else if (!host || !host[0])
+        set_err(err, "'%s': no host", url);
+    else if (query || frag)
+        set_err(err, "'%s': a server's URL has no query or fragment", url);
+    else
+        ret = 0;
+out:
+    curl_free(scheme);
+    curl_free(host);
+    curl_free(query);
+    curl_free(frag);
+    curl_url_cleanup(u);
+    return ret;
+}
+
+/* one request's state, shared by libcurl's callbacks */
+struct xfer {
+    CURL *h;
+    const struct http_post *p;
+    struct http_result *r;
+    struct sse_parser sse;
+    bool status_known, ok_status; /* a 2xx status: the body is events */
+    size_t body_len;              /* of r->body */
+    uint64_t last_ns;             /* the last byte's arrival (or the start) */
+    char cb_err[QB_ERR_LEN];      /* the event callback's or the parser's error */
+};
+
+static size_t on_header(char *b, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    x->last_ns = monotime_ns();
+    static const char ct[] = "content-type:";
+    if (len > sizeof(ct) - 1 && !strncasecmp(b, ct, sizeof(ct) - 1)) {
+        const char *v = b + sizeof(ct) - 1;
+        size_t vl = len - (sizeof(ct) - 1);
+        while (vl && (*v == ' ' || *v == '\t'))
+            v++, vl--;
+        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
+            vl--;
+        if (vl >= sizeof(x->r->content_type))
+            vl = sizeof(x->r->content_type) - 1;
+        memcpy(x->r->content_type, v, vl);
+        x->r->content_type[vl] = '\0';
+    }
+    return len;
+}
+
+static size_t on_body(char *b, size_t size, size_t n, void *ud)
+{
+    struct xfer *x = ud;
+    size_t len = size * n;
+    x->last_ns = monotime_ns();
+    if (!x->status_known) {
+        long st = 0;
+        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
+        x->r->status = st;
+        x->ok_status = st >= 200 && st < 300;
+        x->status_known = true;
+    }
+    if (!x->ok_status) { /* an error's body: its start, for the message */
+        size_t room = sizeof(x->r->body) - 1 - x->body_len;
+        size_t k = len < room ? len : room;
+        memcpy(x->r->body + x->body_len, b, k);
+        x->body_len += k;
+        x->r->body[x->body_len] = '\0';
+        return len;
+    }
+    if (sse_feed(&x->sse, b, len, x->cb_err) < 0) {
+        x->r->stopped = true;
+        return 0; /* libcurl ends the transfer: CURLE_WRITE_ERROR */
+    }
+    return len;
+}
+
+static int on_event(void *ud, const char *event, const char *data, size_t len, char *err)
+{
+    struct xfer *x = ud;
+    x->r->n_events++;
+    return x->p->on_event ? x->p->on_event(x->p->ud, event, data, len, err) : 0;
+}
+
+/* the transfer of x on c's multi handle to its end, or until a signal or the idle limit
+ * (*stop_kind then, and CURLE_ABORTED_BY_CALLBACK); libcurl's result */
+static CURLcode run(struct http_client *c, const struct http_post *p, struct xfer *x,
+                    enum qb_kind *stop_kind)
+{
+    CURLcode rc = CURLE_OK;
+    if (curl_multi_add_handle(c->m, c->h) != CURLM_OK)
+        return CURLE_FAILED_INIT;
+    int running = 1;
+    while (running) {
+        CURLMcode mc = curl_multi_perform(c->m, &running);
+        if (mc != CURLM_OK) {
+            rc = CURLE_FAILED_INIT;
+            break;
+        }
+        if (!running)
+            break;
+        uint64_t now = monotime_ns();
+        double idle_s = (double)(now - x->last_ns) / 1e9;
+        if (sig_caught() || (p->idle_timeout_s > 0 && idle_s >= p->idle_timeout_s)) {
+            *stop_kind = sig_caught() ? QB_KIND_INTERRUPTED : QB_KIND_TIMEOUT;
+            rc = CURLE_ABORTED_BY_CALLBACK;
+            break;
+        }
+        int wait_ms = 1000;
+        if (p->idle_timeout_s > 0 && (p->idle_timeout_s - idle_s) * 1000 + 1 < wait_ms)
+            wait_ms = (int)((p->idle_timeout_s - idle_s) * 1000) + 1;
+        struct curl_waitfd w = {sig_fd(), CURL_WAIT_POLLIN, 0};
+        curl_multi_poll(c->m, w.fd >= 0 ? &w : NULL, w.fd >= 0 ? 1 : 0, wait_ms, NULL);
+    }
+    if (rc == CURLE_OK) {
+        int left;
+        CURLMsg *msg;
+        while ((msg = curl_multi_info_read(c->m, &left)))
+            if (msg->msg == CURLMSG_DONE && msg->easy_handle == c->h)
+                rc = msg->data.result;
+    }
+    curl_multi_remove_handle(c->m, c->h);
+    return rc;
+}
+
+static long ms(double s)
+{
+    return s <= 0 ? 0 : s * 1000 > 2e9 ? 2000000000L : (long)(s * 1000 + 0.5);
+}
+
+int http_post_events(struct http_client *c, const struct http_post *p, struct http_result *r,
+                     char *err)
+{
+    memset(r, 0, sizeof(*r));
+    r->kind = QB_KIND_RUNTIME;
+    CURL *h = c->h;
+    struct xfer x;
+    memset(&x, 0, sizeof(x));
+    x.h = h;
+    x.p = p;
+    x.r = r;
+    sse_init(&x.sse, HTTP_MAX_EVENT, on_event, &x);
+    struct curl_slist *hd = NULL, *t;
+    /* no "Expect: 100-continue" (a second's wait for servers that do not answer it) */
+    static const char *const ours[] = {"Content-Type: application/json",
+                                       "Accept: text/event-stream", "Expect:"};
+    for (size_t i = 0; i < QB_ARRAY_LEN(ours); i++)
+        if ((t = curl_slist_append(hd, ours[i])))
+            hd = t;
+    for (const char *const *k = p->headers; k && *k; k++)
+        if ((t = curl_slist_append(hd, *k)))
+            hd = t;
+    char cerr[CURL_ERROR_SIZE] = "";
+    curl_easy_reset(h); /* settings of the last request gone; its connection kept */
+    curl_easy_setopt(h, CURLOPT_URL, p->url);
+#if LIBCURL_VERSION_NUM >= 0x075500
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+#else
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+#endif
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(p->body));
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "quantbench");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* our handlers stay ours */
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     ms(p->connect_timeout_s > 0 ? p->connect_timeout_s : 30));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(p->timeout_s));
+    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    r->sent_ns = x.last_ns = monotime_ns();
+    enum qb_kind stop_kind = QB_KIND_OK;
+    CURLcode rc = run(c, p, &x, &stop_kind);
+    long st = 0;
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
+    r->status = st;
+    int ret = -1;
+    const char *why = cerr[0] ? cerr : curl_easy_strerror(rc);
+    switch (rc) {
+    case CURLE_OK:
+        if (st >= 200 && st < 300) {
+            r->cut = sse_pending(&x.sse);
+            r->kind = QB_KIND_OK;
+            ret = 0;
+        } else {
+            set_err(err, "HTTP %ld", st);
+        }
+        break;
+    case CURLE_WRITE_ERROR:
+        if (r->stopped)
+            set_err(err, "%s", x.cb_err);
+        else
+            set_err(err, "'%s': %s", p->url, why);
+        break;
+    case CURLE_ABORTED_BY_CALLBACK: /* our loop's stop */
+        r->kind = stop_kind;
+        if (stop_kind == QB_KIND_INTERRUPTED)
+            set_err(err, "interrupted");
+        else
+            set_err(err, "'%s': no byte came for %g s (idle timeout)", p->url, p->idle_timeout_s);
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        r->kind = QB_KIND_TIMEOUT;
+        set_err(err, "'%s': %s", p->url, why);
+        break;
+    case CURLE_URL_MALFORMAT:
+    case CURLE_UNSUPPORTED_PROTOCOL:
+        r->kind = QB_KIND_INPUT;
+        set_err(err, "'%s': %s", p->url, why);
+        break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+        r->connect_failed = true;
+        set_err(err, "'%s': %s", p->url, why);
+        break;
+    default: set_err(err, "'%s': %s", p->url, why); break;
+    }
+    /* libcurl's handle must not keep pointers to this frame */
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_slist_free_all(hd);
+    sse_release(&x.sse);
+    return ret;
+}
