@@ -384,9 +384,8 @@ int worker_call(struct worker *w, const cJSON *req, double timeout_s, cJSON **re
     free(line);
 
     /* a deadline past a century is none (the seconds would overflow the clock's ns) */
-    uint64_t deadline = timeout_s > 0 && timeout_s < 3.15e9
-                            ? monotime_ns() + (uint64_t)(timeout_s * 1e9)
-                            : 0;
+    uint64_t deadline =
+        timeout_s > 0 && timeout_s < 3.15e9 ? monotime_ns() + (uint64_t)(timeout_s * 1e9) : 0;
     bool err_open = true;
     for (;;) {
         char *got = lines_pop(&w->resp);
