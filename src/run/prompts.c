@@ -70,8 +70,7 @@ static int take_result(struct prompts_answer *a, const cJSON *resp, char *tmpl, 
     return 0;
 }
 
-static void answer_init(struct prompts_answer *a, const struct prompts_params *p, int i,
-                        const struct runner *rn)
+void prompts_answer_init(struct prompts_answer *a, const struct prompts_params *p, int i)
 {
     memset(a, 0, sizeof(*a));
     a->p = p;
@@ -84,6 +83,12 @@ static void answer_init(struct prompts_answer *a, const struct prompts_params *p
     a->stop_reason = "error";
     a->text = "";
     a->chat_template = "";
+}
+
+static void answer_init(struct prompts_answer *a, const struct prompts_params *p, int i,
+                        const struct runner *rn)
+{
+    prompts_answer_init(a, p, i);
     a->rn = rn;
 }
 

@@ -33,7 +33,7 @@ struct prompts_params {
                                     * and token are set from cp and the sink) */
     const char *system;            /* the system prompt of items without one; NULL: none */
     bool no_warmup;                /* skip the new context's warm-up (llama-server --no-warmup) */
-    const char *set;               /* the prompt set's name, for the rows (--regrade); may be NULL */
+    const char *set; /* the prompt set's name, for the rows (--regrade); may be NULL */
     const struct prompts_item *items;
     int n_items;
     /* NULL: the model of ld, run in a worker; else a server asked for the answers
@@ -112,5 +112,9 @@ enum qb_kind prompts_run(const struct prompts_params *p, const struct prompts_si
  * server_prompt_ms, server_predicted_per_second, server_prompt_n, server_predicted_n. The
  * caller frees it (cJSON_Delete). */
 cJSON *prompts_row_json(const struct prompts_answer *a);
+
+/* a's fields for item i of p before it runs: ok so far, no text, the system prompt it
+ * gets (the item's, else the run's) */
+void prompts_answer_init(struct prompts_answer *a, const struct prompts_params *p, int i);
 
 #endif

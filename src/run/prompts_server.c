@@ -240,17 +240,7 @@ static const char *stop_of(const char *finish, const struct prompts_gen_params *
 static void answer_init(struct prompts_answer *a, const struct prompts_params *p, int i,
                         const struct prompts_server_report *rep)
 {
-    memset(a, 0, sizeof(*a));
-    a->p = p;
-    a->item = &p->items[i];
-    a->index = i;
-    a->system = a->item->system ? a->item->system : p->system ? p->system : "";
-    a->status = BENCH_STATUS_OK;
-    a->kind = QB_KIND_OK;
-    a->error = "";
-    a->stop_reason = "error";
-    a->text = "";
-    a->chat_template = "";
+    prompts_answer_init(a, p, i);
     a->server = rep;
 }
 
