@@ -1094,8 +1094,10 @@ const float *engine_logits(struct engine *e, int i, char *err)
     return l;
 }
 
-int engine_tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
-                    int32_t **out, int *n, char *err)
+/* text into tokens (*out the caller's): parse_special reads special-token texts as those
+ * tokens (a chat template's), what names the text in the error */
+static int tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
+                    bool parse_special, const char *what, int32_t **out, int *n, char *err)
 {
     *out = NULL;
     *n = 0;
@@ -1105,19 +1107,25 @@ int engine_tokenize(const struct engine *e, const char *text, size_t len, bool a
     /* at most one token per byte, plus BOS/EOS */
     int cap = (int)len + 2;
     int32_t *t = xcalloc((size_t)cap, sizeof(*t));
-    int k = llama_tokenize(v, text, (int32_t)len, t, cap, add_special, false);
+    int k = llama_tokenize(v, text, (int32_t)len, t, cap, add_special, parse_special);
     if (k < 0) {
         cap = -k;
         t = xrealloc(t, (size_t)cap * sizeof(*t));
-        k = llama_tokenize(v, text, (int32_t)len, t, cap, add_special, false);
+        k = llama_tokenize(v, text, (int32_t)len, t, cap, add_special, parse_special);
     }
     if (k < 0) {
         free(t);
-        return fail(err, "llama.cpp could not tokenize the text");
+        return fail(err, "llama.cpp could not tokenize the %s", what);
     }
     *out = t;
     *n = k;
     return 0;
+}
+
+int engine_tokenize(const struct engine *e, const char *text, size_t len, bool add_special,
+                    int32_t **out, int *n, char *err)
+{
+    return tokenize(e, text, len, add_special, false, "text", out, n, err);
 }
 
 int engine_detokenize(const struct engine *e, const int32_t *tokens, int n, char **out, size_t *len,
@@ -1212,23 +1220,11 @@ int engine_chat_apply(const struct engine *e, const struct engine_chat_msg *msgs
 int engine_tokenize_chat(const struct engine *e, const char *text, size_t len, int32_t **out,
                          int *n, char *err)
 {
-    *out = NULL;
-    *n = 0;
-    if (len > INT32_MAX / 2)
-        return fail(err, "text of %zu bytes is too long to tokenize", len);
+    if (tokenize(e, text, len, true, true, "chat", out, n, err) < 0)
+        return -1;
     const struct llama_vocab *v = llama_model_get_vocab(e->model);
-    int cap = (int)len + 2;
-    int32_t *t = xcalloc((size_t)cap, sizeof(*t));
-    int k = llama_tokenize(v, text, (int32_t)len, t, cap, true, true);
-    if (k < 0) {
-        cap = -k;
-        t = xrealloc(t, (size_t)cap * sizeof(*t));
-        k = llama_tokenize(v, text, (int32_t)len, t, cap, true, true);
-    }
-    if (k < 0) {
-        free(t);
-        return fail(err, "llama.cpp could not tokenize the chat");
-    }
+    int32_t *t = *out;
+    int k = *n;
     /* a template that writes BOS itself, and the vocabulary adding one: keep one (the
      * double BOS llama.cpp warns about) */
     llama_token bos = llama_vocab_bos(v);
