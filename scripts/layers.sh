@@ -17,8 +17,9 @@ declare -A allow=(
     [store]="store record util"
     [report]="report record util"
     [suite]="suite run grade net store report record measure mem engine gguf util"
-    [cli]="cli suite run grade net store report record measure mem engine gguf util"
-    [.]="cli suite run grade net store report record measure mem engine gguf util"
+    [dash]="dash suite store report record util"
+    [cli]="cli dash suite run grade net store report record measure mem engine gguf util"
+    [.]="cli dash suite run grade net store report record measure mem engine gguf util"
 )
 bad=0
 while IFS= read -r f; do

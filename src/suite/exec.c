@@ -133,17 +133,51 @@ static void fmt_dur(double s, char *buf, size_t n)
         snprintf(buf, n, "%ld:%02ld", t / 60, t % 60);
 }
 
-/* the status line (a terminal) or a plain line (otherwise; only when say) */
+/* Seconds the run has left (eta.h), or -1 when nothing yet gives an estimate */
+static double eta_now(struct run_state *r)
+{
+    double cur_el = r->cur >= 0 ? (monotime_ns() - r->cur_t0) / 1e9 : 0;
+    return eta_left(&r->eta, r->cur, cur_el);
+}
+
+/* The run's clock in an event's payload: elapsed_s, and eta_s (null: no estimate yet), so
+ * a dashboard opened at any time shows the same ETA as the status line */
+static void add_clock(struct run_state *r, cJSON *p)
+{
+    cJSON_AddNumberToObject(p, "elapsed_s", (monotime_ns() - r->t0) / 1e9);
+    double left = eta_now(r);
+    if (left < 0)
+        cJSON_AddNullToObject(p, "eta_s");
+    else
+        cJSON_AddNumberToObject(p, "eta_s", left);
+}
+
+static void event(struct run_state *r, int cell, const char *kind, cJSON *payload);
+
+/* the status line (a terminal) or a plain line (otherwise; only when say); a said line
+ * is also a "log" event (the dashboard's log tail) */
 static void status(struct run_state *r, const char *what, bool say)
 {
-    if (r->o->progress == PROGRESS_OFF)
+    if (r->o->progress == PROGRESS_OFF && !(say && r->st))
         return;
     double el = (monotime_ns() - r->t0) / 1e9;
-    double cur_el = r->cur >= 0 ? (monotime_ns() - r->cur_t0) / 1e9 : 0;
     char e1[32], e2[32];
     fmt_dur(el, e1, sizeof(e1));
-    fmt_dur(eta_left(&r->eta, r->cur, cur_el), e2, sizeof(e2));
+    fmt_dur(eta_now(r), e2, sizeof(e2));
     const struct suite_cell *c = r->cur >= 0 ? &r->cells->c[r->cur] : NULL;
+    if (say) { /* the event keeps the raw text: its reader escapes for where it shows it */
+        cJSON *p = cJSON_CreateObject();
+        char head[64];
+        snprintf(head, sizeof(head), "cell %d/%d", r->n_done + (c ? 1 : 0), r->n_todo);
+        cJSON_AddStringToObject(p, "cell", head);
+        cJSON_AddStringToObject(p, "model", c ? base_name(r->s->models[c->model].path) : "");
+        cJSON_AddStringToObject(p, "test", c ? c->name : "");
+        cJSON_AddStringToObject(p, "text", what);
+        add_clock(r, p);
+        event(r, c ? c->idx : -1, "log", p);
+    }
+    if (r->o->progress == PROGRESS_OFF)
+        return;
     /* names and reasons come from files and workers: escaped for the terminal */
     char *model = c ? str_escape(base_name(r->s->models[c->model].path), 0) : NULL;
     char *name = c ? str_escape(c->name, 0) : NULL, *w = str_escape(what, 0);
@@ -197,6 +231,7 @@ static void cell_start(struct run_state *r, int i)
     cJSON_AddStringToObject(p, "key", c->key);
     cJSON_AddNumberToObject(p, "n", r->n_done + 1);
     cJSON_AddNumberToObject(p, "of", r->n_todo);
+    add_clock(r, p);
     event(r, c->idx, "cell_started", p);
     status(r, "", true);
 }
@@ -289,6 +324,7 @@ static void cell_end(struct run_state *r, const char *status_name, const char *r
         }
         cJSON_AddItemToObject(p, "figures", figures);
     }
+    add_clock(r, p);
     event(r, c->idx, ok ? "cell_finished" : "cell_failed", p);
     char what[QB_ERR_LEN + 200];
     char d[32];
