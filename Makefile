@@ -47,8 +47,14 @@ LIBS := -L$(LLAMA_LIBDIR) -Wl,-rpath,$(LLAMA_LIBDIR) -lllama -lggml -lggml-base 
 # ---------------------------------------------------------------- sources
 SRC := $(shell find src -name '*.c' | sort)
 LIB_SRC := $(filter-out src/main.c src/engine/llama.c,$(SRC))
-OBJ := $(SRC:%.c=$(BUILD)/obj/%.o)
-LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o)
+# the dashboard's front-end (web/: README "The dashboard"), embedded at build time
+WEB_ASSETS := app.js=web/app.js app.css=web/app.css \
+              uPlot.iife.min.js=web/node_modules/uplot/dist/uPlot.iife.min.js \
+              uPlot.min.css=web/node_modules/uplot/dist/uPlot.min.css
+WEB_FILES := $(foreach a,$(WEB_ASSETS),$(lastword $(subst =, ,$(a))))
+GEN_SRC := $(BUILD)/gen/dash_assets.c
+OBJ := $(SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/dash_assets.o
+LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/dash_assets.o
 UNIT_SRC := $(sort $(wildcard tests/unit/*.c))
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/obj/%.o)
 
@@ -66,6 +72,22 @@ $(BUILD)/obj/%.o: %.c $(LLAMA_MK) Makefile
 $(BUILD)/obj/%.o: %.cpp $(LLAMA_MK) Makefile
 	@mkdir -p $(dir $@)
 	$(if $(filter 1,$(V)),,@echo "  CXX $<";) $(CXX) -std=c++17 $(OPT) -Wall -Wextra $(SAN) $(CXXFLAGS) $(LLAMA_CFLAGS) -I$(LLAMA_SRCDIR)/src -MMD -MP -c $< -o $@
+
+# uPlot comes from npm, pinned by web/package-lock.json (scripts/setup.sh installs it too)
+WEB_STAMP := web/node_modules/.qb-installed
+$(WEB_STAMP): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+web/node_modules/uplot/dist/%: $(WEB_STAMP)
+	@test -f $@ || { echo "npm ci left no $@"; exit 1; }
+
+$(GEN_SRC): $(WEB_FILES) scripts/embed_assets.py
+	@mkdir -p $(dir $@)
+	$(if $(filter 1,$(V)),,@echo "  GEN $@";) python3 scripts/embed_assets.py $@ $(WEB_ASSETS)
+
+$(BUILD)/obj/gen/dash_assets.o: $(GEN_SRC) Makefile
+	@mkdir -p $(dir $@)
+	$(if $(filter 1,$(V)),,@echo "  CC $<";) $(CC) $(CFLAGS_ALL) -c $< -o $@
 
 # the include directions of src/ (scripts/layers.sh): a violation fails the build
 LAYERS_OK := $(BUILD)/layers.ok
@@ -96,13 +118,13 @@ asan:
 
 # libFuzzer targets for every parser of outside input (needs clang)
 FUZZ_TARGETS := gguf proto args kld import imatrix suite grade sse
-fuzz:
+fuzz: $(GEN_SRC)
 	@command -v clang >/dev/null || { echo "fuzz: clang not installed, skipped"; exit 0; }
 	@mkdir -p $(BUILD)/fuzz
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "  FUZZ $$t"; \
 	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(LLAMA_CFLAGS) \
-	    -o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c $(LIB_SRC) tests/unit/fake_engine.c \
+	    -o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c $(LIB_SRC) $(GEN_SRC) tests/unit/fake_engine.c \
 	    -lcjson -lsqlite3 -lcurl -lm || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 	  $(BUILD)/fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-30} -max_len=65536 \

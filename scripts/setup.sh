@@ -75,6 +75,21 @@ if [ "${QB_NO_FUZZ_DEPS:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; the
     fi
 fi
 
+# node and npm: the dashboard's front-end takes uPlot from npm (pinned in web/package-lock.json,
+# embedded in the binary at build time) and its browser tests drive chromium through
+# playwright-core; installed again when the lock file is newer than web/node_modules
+if ! command -v npm >/dev/null 2>&1; then
+    install_pkgs nodejs npm
+fi
+if [ "${QB_NO_NPM:-0}" != 1 ] && command -v npm >/dev/null 2>&1 &&
+    { [ ! -f "$top/web/node_modules/.qb-installed" ] ||
+        [ "$top/web/package-lock.json" -nt "$top/web/node_modules/.qb-installed" ]; }; then
+    say "installing the front-end's npm modules (web/package-lock.json)"
+    (cd "$top/web" && npm ci --no-audit --no-fund --loglevel=error >&2) ||
+        die "npm ci in web/ failed"
+    touch "$top/web/node_modules/.qb-installed"
+fi
+
 # Debian's chromium, for the test that opens `report -o html` headless (optional)
 if [ "${QB_NO_BROWSER:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1 &&
     ! command -v chromium >/dev/null 2>&1; then
