@@ -73,6 +73,16 @@
         xs.forEach(function (x) { s += (x - m) * (x - m); });
         return Math.sqrt(s / (xs.length - 1));
     }
+    /* the half-width of a mean's 95% interval (stats.c: Student's t), 0 for one value */
+    function ci95(xs) {
+        var t = [0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
+            2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
+            2.048, 2.045, 2.042];
+        var df = xs.length - 1;
+        if (df < 1) return 0;
+        var q = df < t.length ? t[df] : df <= 40 ? 2.021 : df <= 60 ? 2.000 : df <= 120 ? 1.980 : 1.960;
+        return q * sd(xs) / Math.sqrt(xs.length);
+    }
     function dur(s) {
         if (!isNum(s) || s < 0) return '?';
         var t = Math.round(s), h = Math.floor(t / 3600), m = Math.floor(t / 60) % 60;
@@ -83,6 +93,7 @@
         if (v === null || v === undefined) return '';
         if (Array.isArray(v)) return v.map(valueText).join(' ');
         if (typeof v === 'object') return JSON.stringify(v);
+        if (typeof v === 'boolean') return v ? '1' : '0';
         if (typeof v === 'number' && !Number.isInteger(v)) return v.toFixed(6);
         return String(v);
     }
@@ -516,7 +527,7 @@
                     if (xs.length) {
                         o[p + '_test'] = gc[i].test;
                         o[p + '_ts'] = mean(xs);
-                        o[p + '_sd'] = xs.length > 1 ? sd(xs) : null;
+                        o[p + '_ci95'] = ci95(xs);
                         return row;
                     }
                 }
@@ -574,7 +585,7 @@
     function suiteCells(o) {
         var load = isNum(o.load_cold_s) && isNum(o.load_warm_s) ? fix(o.load_cold_s) + '/' + fix(o.load_warm_s) :
             fix(isNum(o.load_cold_s) ? o.load_cold_s : o.load_warm_s);
-        return [o.model, settingsText(o.settings), fix(o.size_gib), fix(o.bpw), pm(o.pp_ts, o.pp_sd), pm(o.tg_ts, o.tg_sd),
+        return [o.model, settingsText(o.settings), fix(o.size_gib), fix(o.bpw), pm(o.pp_ts, o.pp_ci95), pm(o.tg_ts, o.tg_ci95),
             fix(o.ttft_ms), load, fix(o.peak_host_mib), fix(o.peak_gpu_mib), pm(o.ppl, o.ppl_err), fix(o.kld, 6),
             fix(o.same_top_pct), fix(o.prompts),
             o.failed.map(function (f) { return f.test + ':' + f.status; }).join(',')];
@@ -635,6 +646,8 @@
         });
         t.appendChild(tb);
         add(sec, el('div', {'class': 'wrap'}, t));
+        add(sec, el('p', {'class': 'note', text: 't/s: the mean ± the half-width of its 95% interval over the repetitions; ' +
+            'load: the first read of the file (cold) / later loads (warm); - : not measured'}));
         add(sec, el('h3', {text: 'Every test and answer'}));
         groups.forEach(function (o) {
             var nbad = o.failed.length;
@@ -790,8 +803,8 @@
             i.style.background = colour(Number(i.getAttribute('data-c')));
         });
     }
-    function chartBox(parent, title, kind) {
-        var b = el('div', {'class': 'chart', 'data-chart': kind}, el('div', {'class': 't', text: title}));
+    function chartBox(parent, title, kind, wide) {
+        var b = el('div', {'class': wide ? 'chart wide' : 'chart', 'data-chart': kind}, el('div', {'class': 't', text: title}));
         parent.appendChild(b);
         return b;
     }
@@ -821,6 +834,7 @@
         xs.sort(function (a, b) { return a - b; });
         if (xs.length < 2 && !o.always) { pointsTable(parent, o.title, o.kind, o.xLabel, o.yLabel, series); return; }
         var box = chartBox(parent, o.title, o.kind);
+        var width = Math.max(300, (box.clientWidth || 900) - 18);
         var names = o.names || labels(series.map(function (s) { return s.key; }));
         var data = [xs], errs = [], ymax = 0, ymin = Infinity;
         series.forEach(function (s) {
@@ -835,11 +849,10 @@
             data.push(ys);
             errs.push(es);
         });
-        var width = Math.max(320, Math.min(1100, (parent.clientWidth || 900) - 20));
         box.setAttribute('data-xint', o.xInt ? '1' : '0');
         box.setAttribute('data-series', String(series.length));
         var xr = xs[xs.length - 1] - xs[0], pad = xr * 0.04 || 1;
-        var xaxis = {label: o.xLabel, stroke: '#1d2330', grid: {stroke: '#eceff4'},
+        var xaxis = {label: o.xLabel, stroke: '#1d2330', grid: {stroke: '#eceff4'}, space: 60,
             values: function (u, splits) {
                 var t = o.xInt ? splits.map(function (v) { return String(Math.round(v)); }) : tickText(splits);
                 box.setAttribute('data-xticks', t.join(' '));
@@ -859,7 +872,8 @@
             },
             axes: [xaxis, {label: o.yLabel, stroke: '#1d2330', grid: {stroke: '#eceff4'}, size: 70,
                 values: function (u, splits) {
-                    var t = logY ? splits.map(function (v) { return String(Number(v.toPrecision(3))); }) : tickText(splits);
+                    var t = logY ? splits.map(function (v) { return isNum(v) ? String(Number(v.toPrecision(3))) : ''; }) :
+                        tickText(splits);
                     box.setAttribute('data-yticks', t.join(' '));
                     return t;
                 }}],
@@ -902,12 +916,19 @@
         if (o.after) o.after(box);
     }
 
+    /* text cut in its middle to fit w pixels (both ends tell series apart) */
+    function fitText(ctx, s, w) {
+        if (ctx.measureText(s).width <= w) return s;
+        var a = Math.ceil(s.length / 2), b = a;
+        while (a > 1 && ctx.measureText(s.slice(0, a) + '…' + s.slice(b)).width > w) { a--; b++; }
+        return s.slice(0, a) + '…' + s.slice(b);
+    }
     /* horizontal bars (stacked parts, optional error whiskers clamped at 0) on a canvas */
     function barChart(parent, o) {
         if (!o.bars.length) return;
-        var box = chartBox(parent, o.title, o.kind);
+        var box = chartBox(parent, o.title, o.kind, true);
         var dpr = window.devicePixelRatio || 1;
-        var W = Math.max(320, Math.min(1100, (parent.clientWidth || 900) - 20));
+        var W = Math.max(300, (box.clientWidth || 900) - 18);
         var labelW = Math.min(360, Math.max(120, W * 0.32)), rowH = 24, top = 8, bottom = 36;
         var H = top + bottom + rowH * o.bars.length;
         var cv = el('canvas', {width: Math.round(W * dpr), height: Math.round(H * dpr)});
@@ -945,8 +966,7 @@
             var y = top + i * rowH;
             ctx.fillStyle = '#1d2330';
             ctx.textAlign = 'right';
-            var lab = b.label;
-            while (lab.length > 4 && ctx.measureText(lab).width > labelW) lab = '…' + lab.slice(2);
+            var lab = fitText(ctx, b.label, labelW);
             ctx.fillText(lab, labelW, y + rowH / 2);
             var at = 0;
             b.parts.forEach(function (p) {
@@ -1000,7 +1020,13 @@
         function kindOf(re) { return function (r) { var t = benchTest(r); return t && re.test(t); }; }
         var benchKinds = [['pp', /^pp\d+$/, 'prompt processing'], ['tg', /^tg\d+$/, 'generation'],
                           ['pg', /\+/, 'prompt + generation']];
-        function group(title) { add(box, el('h2', {text: title})); }
+        var top = box;
+        /* a heading, then its charts side by side */
+        function group(title) {
+            add(top, el('h2', {text: title}));
+            box = el('div', {'class': 'grid'});
+            top.appendChild(box);
+        }
         if (bench.length) group('Speed against depth, threads and size (bench)');
         benchKinds.forEach(function (bk) {
             var rs = bench.filter(kindOf(bk[1]));
@@ -1055,14 +1081,15 @@
                     function (r) { return r.row[m[0] + '_sd']; })});
             });
         }
-        ladder(box, quality, bench, group);
-        memory(box, mem, group);
-        ttftChart(box, bench, prompts, batched, group);
-        if (box.childNodes.length === n0) add(box, el('p', {'class': 'note', text: 'no rows to chart'}));
+        function grid() { return box; }
+        ladder(grid, quality, bench, group);
+        memory(grid, mem, group);
+        ttftChart(grid, bench, prompts, group);
+        if (top.childNodes.length === n0) add(top, el('p', {'class': 'note', text: 'no rows to chart'}));
     }
 
     /* the quant ladder: size against KLD (or PPL), the frontier (no smaller rung is better) */
-    function ladder(box, quality, bench, group) {
+    function ladder(grid, quality, bench, group) {
         var pts = [];
         quality.forEach(function (r) {
             var row = r.row, size = pos(row.model_size);
@@ -1077,10 +1104,11 @@
         pts.sort(function (a, b) { return a.size - b.size || a[metric] - b[metric]; });
         var best = Infinity;
         pts.forEach(function (p) { p.front = false; });
-        pts.slice().reverse().forEach(function (p) { if (p[metric] < best) { best = p[metric]; p.front = true; } });
+        pts.forEach(function (p) { if (p[metric] < best) { best = p[metric]; p.front = true; } });
         var tg = {};
         bench.forEach(function (r) { if (/^tg\d+$/.test(benchTest(r) || '') && !tg[rowModel(r)]) tg[rowModel(r)] = r.row.avg_ts; });
         group('Quant ladder');
+        var box = grid();
         var front = pts.filter(function (p) { return p.front; });
         lineChart(box, {kind: 'ladder', title: 'quant ladder: ' + (useKld ? 'KLD' : 'PPL') + ' against model size (frontier: no smaller rung is better)',
             xLabel: 'model size (GiB)', yLabel: useKld ? 'KLD' : 'PPL', xInt: false, points: true, yFrom0: false, always: true,
@@ -1097,7 +1125,7 @@
     }
 
     /* memory: per model, device and buffer type, the measured buffers (else the estimate) */
-    function memory(box, mem, group) {
+    function memory(grid, mem, group) {
         var bars = [], partNames = ['weights', 'KV cache', 'compute', 'output'];
         mem.forEach(function (r) {
             var row = r.row, bufs = row.measured && Array.isArray(row.measured.buffers) ? row.measured.buffers :
@@ -1112,11 +1140,12 @@
         });
         if (!bars.length) return;
         group('Memory');
+        var box = grid();
         barChart(box, {kind: 'memory', title: 'memory per device and buffer', unit: 'MiB', bars: bars, partNames: partNames});
     }
 
     /* time to first token: per model, prompts answers and bench pp+tg rows (mean ± sd) */
-    function ttftChart(box, bench, prompts, batched, group) {
+    function ttftChart(grid, bench, prompts, group) {
         var by = {}, order = [];
         function put(label, v) {
             if (!isNum(v)) return;
@@ -1131,6 +1160,7 @@
         });
         if (!order.length) return;
         group('Time to first token');
+        var box = grid();
         barChart(box, {kind: 'ttft', title: 'time to first token (mean ± sd)', unit: 'ms', partNames: ['TTFT'],
             bars: order.map(function (l) {
                 var xs = by[l];
@@ -1248,7 +1278,7 @@
     function deltaChart(box, lines) {
         var ls = lines.filter(function (l) { return isNum(l.ratio); });
         if (!ls.length) return;
-        var b = chartBox(box, 'Δ% of B against A per test, with 95% intervals', 'delta');
+        var b = chartBox(box, 'Δ% of B against A per test, with 95% intervals', 'delta', true);
         var dpr = window.devicePixelRatio || 1, W = Math.max(320, Math.min(1100, (box.clientWidth || 900) - 20));
         var labelW = Math.min(380, W * 0.36), rowH = 22, H = 44 + rowH * ls.length;
         var cv = el('canvas', {width: Math.round(W * dpr), height: Math.round(H * dpr)});
@@ -1283,8 +1313,7 @@
         ls.forEach(function (l, i) {
             var y = 6 + i * rowH, d = (l.ratio - 1) * 100;
             ctx.fillStyle = '#1d2330'; ctx.textAlign = 'right';
-            var lab = l.test + ' ' + settingsText(l.settings) + ' ' + l.metric;
-            while (lab.length > 4 && ctx.measureText(lab).width > labelW) lab = lab.slice(0, -2);
+            var lab = fitText(ctx, l.test + ' ' + settingsText(l.settings) + ' ' + l.metric, labelW);
             ctx.fillText(lab, labelW, y + rowH / 2);
             ctx.fillStyle = l.significant ? (d < 0 ? '#b3261e' : '#1e7b34') : '#9aa3b2';
             ctx.fillRect(Math.min(sx(0), sx(d)), y + 5, Math.max(1, Math.abs(sx(d) - sx(0))), rowH - 10);
