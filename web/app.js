@@ -239,15 +239,18 @@
         if (!this.cells[i]) this.cells[i] = {idx: i, model: '', test: '', status: 'pending', reason: '', rows: []};
         return this.cells[i];
     };
-    Live.prototype.clock = function (p) {
+    /* the run's clock as of an event (time: its unix seconds); draw() runs it on */
+    Live.prototype.clock = function (p, time) {
         if (p && 'eta_s' in p) this.eta = p.eta_s;
         if (p && isNum(p.elapsed_s)) this.elapsed = p.elapsed_s;
+        if (isNum(time)) this.clockAt = time;
     };
     /* one event of store_events into the state (replayed or streamed alike) */
     Live.prototype.apply = function (ev) {
         if (ev.id <= this.lastId) return false;
         this.lastId = ev.id;
         var p = ev.payload || {}, c = ev.cell, self = this;
+        var clock = function (q) { self.clock(q, ev.time); };
         switch (ev.kind) {
         case 'run_started':
             this.of = p.to_run || p.cells || this.of;
@@ -261,7 +264,7 @@
             if (p.model) cs.model = p.model;
             if (p.test) cs.test = p.test;
             if (isNum(p.of)) this.of = p.of;
-            this.clock(p);
+            clock(p);
             break;
         case 'cell_progress':
             this.prog = p;
@@ -294,7 +297,7 @@
         case 'log':
             this.log.push({id: ev.id, text: [p.cell, baseName(p.model), p.test, p.text].filter(Boolean).join('  '),
                 bad: / (crashed|error|timeout|oom|failed)\b/.test(p.text || '')});
-            this.clock(p);
+            clock(p);
             break;
         case 'cell_finished':
         case 'cell_failed':
@@ -312,7 +315,7 @@
                     f.status + (f.reason ? ': ' + f.reason : ''), bad: true});
             }
             if (this.cur === c) { this.cur = -1; this.prog = null; }
-            this.clock(p);
+            clock(p);
             break;
         case 'run_finished':
             this.finished = true;
@@ -358,12 +361,24 @@
     };
     Live.prototype.draw = function () {
         var n = this.n, self = this;
-        var total = this.of || this.cells.length, done = this.done;
-        n.status.textContent = this.finished ? 'finished: ' + done + ' of ' + total + ' cells run, ' +
+        /* done: every cell of the plan that has an end, reused ones included */
+        var done = 0, bad = 0;
+        this.cells.forEach(function (c) {
+            if (!c || c.status === 'pending' || c.status === 'running') return;
+            done++;
+            if (c.status !== 'ok') bad++;
+        });
+        this.failed = bad;
+        var total = Math.max(this.cells.length, this.of || 0);
+        n.status.textContent = this.finished ? 'finished: ' + done + ' of ' + total + ' cells done, ' +
             this.failed + ' not ok' : 'running';
         n.fill.style.width = (total ? Math.min(100, 100 * done / total) : 0).toFixed(1) + '%';
+        /* while it runs the clock goes on from the last event's */
+        var since = !this.finished && isNum(this.clockAt) ? Math.max(0, Date.now() / 1000 - this.clockAt) : 0;
+        var eta = isNum(this.eta) ? Math.max(0, this.eta - since) : null;
         n.prog.textContent = done + '/' + total + ' cells' + (this.failed ? ' (' + this.failed + ' not ok)' : '') +
-            '  ·  elapsed ' + dur(this.elapsed) + '  ·  ETA ' + (this.finished ? 'done' : dur(this.eta));
+            '  ·  elapsed ' + dur(isNum(this.elapsed) ? this.elapsed + since : null) + '  ·  ETA ' +
+            (this.finished ? 'done' : eta === null ? 'not known yet' : dur(eta));
         var cur = this.cur >= 0 ? this.cells[this.cur] : null;
         n.cur.textContent = cur ? 'now: ' + baseName(cur.model) + ' · ' + cur.test +
             (this.prog ? ' · ' + this.prog.done + '/' + this.prog.total + ' ' + this.prog.unit : '') :
@@ -451,6 +466,10 @@
         if (!LIVE || this.finished) return;
         var self = this, pending = false, refresh = null;
         stream = new EventSource('/api/stream?run=' + this.id + '&after=' + this.lastId);
+        var tick = setInterval(function () {
+            if (v !== view || self.finished) { clearInterval(tick); if (v === view) self.draw(); return; }
+            self.draw();
+        }, 1000);
         stream.onmessage = function (m) {
             if (v !== view) return;
             var ev;

@@ -16,6 +16,17 @@ const {chromium} = require(path.join(__dirname, '../../web/node_modules/playwrig
 const [mode, url, out, ...rest] = process.argv.slice(2);
 const CHROMIUM = process.env.QB_CHROMIUM || '/usr/bin/chromium';
 
+// poll fn in the page until it is true (playwright's waitForFunction evaluates strings,
+// which the page's CSP forbids: that would be a console error of the test's own making)
+async function until(page, fn, ms) {
+    const t0 = Date.now();
+    while (Date.now() - t0 < ms) {
+        if (await page.evaluate(fn).catch(() => false)) return true;
+        await page.waitForTimeout(100);
+    }
+    throw new Error('timed out waiting for ' + fn);
+}
+
 function watch(page, log) {
     page.on('console', (m) => log.push({type: m.type(), text: m.text()}));
     page.on('pageerror', (e) => log.push({type: 'pageerror', text: String(e)}));
@@ -87,8 +98,7 @@ async function pages(browser) {
     for (const r of routes) {
         await page.evaluate((h) => { location.hash = h; }, '#/' + r);
         await page.waitForTimeout(400);
-        await page.waitForFunction(() => !document.querySelector('#qb-main p') ||
-            document.querySelector('#qb-main').childElementCount > 0, null, {timeout: 10000});
+        await until(page, () => document.querySelector('#qb-main').childElementCount > 0, 10000);
         const name = r.replace(/[^A-Za-z0-9]+/g, '-').replace(/-+$/, '');
         // every group open, so the screenshot and the tables show all
         await page.evaluate(() => document.querySelectorAll('details').forEach((d) => { d.open = true; }));
@@ -134,8 +144,8 @@ async function live(browser) {
             seen.shots.push('live-before-reload.png');
             const before = st;
             await page.reload({waitUntil: 'load'});
-            await page.waitForFunction(() => document.getElementById('qb-progress') &&
-                document.getElementById('qb-progress').textContent !== '', null, {timeout: 15000});
+            await until(page, () => document.getElementById('qb-progress') &&
+                document.getElementById('qb-progress').textContent !== '', 15000);
             await page.waitForTimeout(300);
             const after = await state();
             seen.reload = {before, after};
