@@ -829,7 +829,7 @@
     }
     /* one value of x only: a table, not a chart */
     function pointsTable(parent, title, kind, xName, yName, series) {
-        var b = el('div', {'class': 'chart-table', 'data-chart': kind}, el('div', {'class': 't', text: title + ' (one ' + xName + ': a table)'}));
+        var b = el('div', {'class': 'chart-table', 'data-chart': kind}, el('div', {'class': 't', text: title + ' (one ' + xName.replace(/ \(.*\)$/, '') + ': a table)'}));
         var names = labels(series.map(function (s) { return s.key; }));
         var t = el('table', {'class': 'points'});
         add(t, el('tr', null, ['series', xName, yName].map(function (h) { return el('th', {text: h}); })));

@@ -82,7 +82,9 @@ async function inspect(page) {
         });
         const pointTables = Array.from(document.querySelectorAll('.chart-table')).map((b) => b.getAttribute('data-chart'));
         return {title: document.title, h1: (document.querySelector('h1') || {}).textContent, tables, charts, pointTables,
-                main: document.getElementById('qb-main').innerText.slice(0, 4000),
+                main: document.getElementById('qb-main').innerText.slice(0, 20000),
+                answers: Array.from(document.querySelectorAll('#qb-main .answer-box')).map((b) => ({
+                    head: (b.querySelector('.h') || {}).textContent, text: (b.querySelector('pre') || {}).textContent})),
                 images: document.querySelectorAll('img').length};
     });
 }

@@ -88,3 +88,22 @@ d[i + 12:i + 12 + n] = new
 open(p, 'wb').write(d)
 PY
 }
+
+# the dashboard's browser tests: Debian's chromium driven by playwright-core (web/node_modules,
+# from scripts/setup.sh); skip (77) when either is missing
+need_browser() {
+    command -v chromium >/dev/null 2>&1 || { echo "chromium not installed"; exit 77; }
+    command -v node >/dev/null 2>&1 || { echo "node not installed"; exit 77; }
+    [ -d "$(dirname "$0")/../../web/node_modules/playwright-core" ] ||
+        { echo "web/node_modules/playwright-core missing (scripts/setup.sh runs npm ci)"; exit 77; }
+}
+# where screenshots are kept: $QB_ARTIFACTS, else build/artifacts/dash of the repository
+artifacts_dir() {
+    local d=${QB_ARTIFACTS:-$(cd "$(dirname "$0")/../.." && pwd)/build/artifacts/dash}
+    mkdir -p "$d" && echo "$d"
+}
+# dash_browser MODE URL OUTDIR [ROUTE...]: tests/cli/dash_browser.js, its JSON into $T/browser.json
+dash_browser() {
+    timeout "${QB_BROWSER_TIMEOUT:-300}" node "$(dirname "$0")/dash_browser.js" "$@" >"$T/browser.json" \
+        2>"$T/browser.err" || { tail -20 "$T/browser.err" >&2; fail "the browser ($1 $2)"; }
+}
