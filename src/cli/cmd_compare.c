@@ -390,7 +390,7 @@ int cmd_compare(int argc, char **argv)
     enum bench_fmt fmt = BENCH_FMT_MD;
     enum compare_method method = COMPARE_WELCH;
     bool all = false, unmatched = false;
-    double run_noise = 2.0;
+    double run_noise = COMPARE_RUN_NOISE_PCT;
     int n_side = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

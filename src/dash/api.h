@@ -3,7 +3,7 @@
  * html report, which carries the answers its pages ask for (page.h). Nothing here
  * writes. Strings in answers are raw JSON strings: whoever shows them escapes them.
  *
- *   /api/info                      {"version", "llama_commit", "db", "now"}
+ *   /api/info                      {"version", "llama_commit", "db", "now" (unix s)}
  *   /api/runs                      [run], newest first; run = store_list_runs' object
  *                                  + "suite" (its name or null)
  *   /api/run?id=N                  {"run": run, "suite": {...} | null, "cells": [...] |
@@ -17,6 +17,14 @@
  *                                  "metric", "a": {"mean", "pm", "n"}, "b": {...},
  *                                  "ratio", "lo", "hi", "significant"}], "only_a",
  *                                  "only_b"}; SEL as `quantbench compare` takes it
+ * progress: for a suite run, "cells" its plan's cells, "done" those with a stored status
+ * (from any run), "failed" those of them not ok, "running" the idx of the cell started
+ * and not finished while the run has not ended, "elapsed_s" / "eta_s" from its newest
+ * event that carries them (eta_s null once the run ended); for another run "cells" and
+ * "done" are its rows, "failed" those not ok, "elapsed_s" ended - started (null until
+ * it ended), "running" and "eta_s" null.
+ * Every parameter is known to its path, given once, not empty and at most
+ * DASH_API_VALUE_MAX bytes once decoded (%XX and '+'; %00 refused); ids are digits.
  * The event stream (/api/stream, Server-Sent Events) is the server's own (server.h). */
 #ifndef QB_DASH_API_H
 #define QB_DASH_API_H
@@ -24,6 +32,8 @@
 #include <cjson/cJSON.h>
 
 struct store;
+
+#define DASH_API_VALUE_MAX 512 /* bytes of one decoded query value */
 
 /* The answer to GET path?query (query without '?', NULL or "" none): 0 with *out (the
  * caller frees) and *http_status 200; -1 with *http_status 400 (a bad parameter), 404 (no

@@ -56,6 +56,11 @@ struct compare_line {
 /* The bootstrap needs this many raw samples on each side (else: Welch's interval) */
 #define COMPARE_BOOTSTRAP_MIN 5
 
+/* The run-to-run relative sd assumed where a side has one run, in percent (compare_finish
+ * takes it / 100): the sd between fresh runs of the demo model's tests on the dev machine
+ * was 1.2-1.9% */
+#define COMPARE_RUN_NOISE_PCT 2.0
+
 /* A row without a partner on the other side, and how the closest row there differs */
 struct compare_unmatched {
     int side;         /* 0 = A, 1 = B */

@@ -1071,6 +1071,11 @@ void store_close(struct store *s)
     free(s);
 }
 
+const char *store_path(const struct store *s)
+{
+    return s->path;
+}
+
 int store_version(struct store *s)
 {
     int64_t v = 0;

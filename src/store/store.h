@@ -62,6 +62,10 @@ int store_writable(const char *path, char *err);
 int64_t store_busy_ms(void);
 void store_set_busy_ms(struct store *s, int64_t ms);
 
+/* The path the database was opened at, control characters shown as '?' (the handle's:
+ * valid until store_close) */
+const char *store_path(const struct store *s);
+
 /* The schema version of an open database */
 int store_version(struct store *s);
 
