@@ -74,6 +74,7 @@ struct dash_server {
 /* a request: its raw URI, kept by MHD's URI callback before anything is parsed */
 struct req {
     char *uri;
+    bool seen; /* the first call for it is over */
 };
 
 static double now_s(void)
@@ -345,6 +346,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding") ||
         (len && strspn(len, "0") != strlen(len)))
         return send_text(conn, MHD_HTTP_CONTENT_TOO_LARGE, "no request body is accepted\n");
+    /* a request without a body is answered at the second call, when MHD knows it is whole:
+     * answered at the first, MHD closes the connection (no keep-alive) */
+    if (rq && !rq->seen) {
+        rq->seen = true;
+        return MHD_YES;
+    }
     char path[1024];
     if (!rq || !rq->uri || decode_path(rq->uri, path, sizeof(path)) < 0)
         return send_text(conn, MHD_HTTP_BAD_REQUEST, "bad request path\n");
@@ -563,6 +570,21 @@ void dash_server_stop(struct dash_server *s)
     if (s->poller_started)
         pthread_join(s->poller, NULL);
     if (s->d) {
+        /* the last events (a run's run_finished, written just before) still reach the
+         * streams: one more read, then up to a second for them to be sent */
+        char err[QB_ERR_LEN];
+        poll_once(s, err);
+        for (int i = 0; i < 100; i++) {
+            pthread_mutex_lock(&s->mu);
+            bool behind = false;
+            for (struct stream *c = s->streams; c; c = c->next)
+                behind |= dash_frames_behind(&s->log, c->pos, c->off) > 0 && c->said_hello;
+            resume_all(s);
+            pthread_mutex_unlock(&s->mu);
+            if (!behind)
+                break;
+            nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+        }
         /* MHD refuses to stop with suspended connections: every stream is resumed, and
          * ends at its next read */
         pthread_mutex_lock(&s->mu);
