@@ -42,7 +42,7 @@ ifneq ($(wildcard $(LLAMA_SRCDIR)/src/llama-ext.h),)
 EXT_OBJ := $(BUILD)/obj/src/engine/llama_ext.o
 DEFS += -DQB_HAVE_LLAMA_EXT=1
 endif
-LIBS := -L$(LLAMA_LIBDIR) -Wl,-rpath,$(LLAMA_LIBDIR) -lllama -lggml -lggml-base -lcjson -lsqlite3 -lcurl -lm -lpthread
+LIBS := -L$(LLAMA_LIBDIR) -Wl,-rpath,$(LLAMA_LIBDIR) -lllama -lggml -lggml-base -lcjson -lsqlite3 -lcurl -lmicrohttpd -lm -lpthread
 
 # ---------------------------------------------------------------- sources
 SRC := $(shell find src -name '*.c' | sort)
@@ -100,7 +100,7 @@ $(QB): $(LAYERS_OK) $(OBJ) $(EXT_OBJ)
 
 # unit tests: our modules with a fake engine; no llama.cpp, no model
 $(UNIT): $(LAYERS_OK) $(LIB_OBJ) $(UNIT_OBJ)
-	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CC) $(SAN) $(LDFLAGS) -o $@ $(LIB_OBJ) $(UNIT_OBJ) -lcjson -lsqlite3 -lcurl -lm
+	$(if $(filter 1,$(V)),,@echo "  LD $@";) $(CC) $(SAN) $(LDFLAGS) -o $@ $(LIB_OBJ) $(UNIT_OBJ) -lcjson -lsqlite3 -lcurl -lmicrohttpd -lm -lpthread
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
@@ -125,7 +125,7 @@ fuzz: $(GEN_SRC)
 	  echo "  FUZZ $$t"; \
 	  clang -std=c17 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined $(LLAMA_CFLAGS) \
 	    -o $(BUILD)/fuzz/$$t tests/fuzz/fuzz_$$t.c $(LIB_SRC) $(GEN_SRC) tests/unit/fake_engine.c \
-	    -lcjson -lsqlite3 -lcurl -lm || exit 1; \
+	    -lcjson -lsqlite3 -lcurl -lmicrohttpd -lm -lpthread || exit 1; \
 	  mkdir -p $(BUILD)/fuzz/corpus-$$t; \
 	  $(BUILD)/fuzz/$$t -max_total_time=$${FUZZ_SECONDS:-30} -max_len=65536 \
 	    $(BUILD)/fuzz/corpus-$$t tests/fuzz/seed-$$t >/dev/null 2>$(BUILD)/fuzz/$$t.log \

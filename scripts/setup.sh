@@ -64,7 +64,7 @@ install_pkgs() {
         $missing >&2 || die "apt-get install failed for: $missing"
 }
 
-PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev libsqlite3-dev libcurl4-openssl-dev python3 sqlite3
+PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev python3 sqlite3
       python3-git python3-tabulate)
 install_pkgs "${PKGS[@]}"
 # clang with its libFuzzer runtime, for `make fuzz` (optional: the build does not need it)

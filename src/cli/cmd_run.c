@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../dash/server.h"
 #include "../engine/engine.h"
 #include "../report/table.h"
 #include "../store/dbrun.h"
@@ -41,6 +42,10 @@ static const char run_help[] =
     "                      as report --suite RUN -o html) [md]\n"
     "  --progress, --no-progress   the status line (default: when stderr is a terminal)\n"
     "  -v, --verbose       echo the workers' stderr\n"
+    "  --serve             serve the dashboard on the run's database while it runs (as\n"
+    "                      quantbench serve; from before the first cell to the end): its\n"
+    "                      URL on stderr\n"
+    "  --host ADDR, --port N   where --serve listens [127.0.0.1, 8080; 0: a free port]\n"
     "\n"
     "Exit: 0 every cell ok; 2 a bad flag or suite (unknown key, wrong type, empty grid);\n"
     "3 a suite that is missing, unreadable or not JSON, or a model or file it names that\n"
@@ -54,6 +59,9 @@ struct run_opts {
     bool example, dry_run;
     struct suite_opts so;
     enum bench_fmt fmt;
+    bool serve;
+    const char *host;
+    int port;
 };
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
@@ -61,6 +69,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     memset(o, 0, sizeof(*o));
     o->so.progress = PROGRESS_AUTO;
     o->fmt = BENCH_FMT_MD;
+    o->host = "127.0.0.1";
+    o->port = 8080;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -80,6 +90,16 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->so.progress = PROGRESS_OFF;
         } else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
             o->so.verbose++;
+        } else if (!strcmp(a, "--serve")) {
+            o->serve = true;
+        } else if (!strcmp(a, "--host") || !strcmp(a, "--port")) {
+            if (!v || !v[0])
+                return usage_error("run", "'%s' needs a value", a);
+            i++;
+            if (a[2] == 'h')
+                o->host = v;
+            else if (parse_int(v, 0, 65535, &o->port) < 0)
+                return usage_error("run", "invalid value '%s' for --port (expected 0-65535)", v);
         } else if (!strcmp(a, "--source") || !strcmp(a, "--timeout") || !strcmp(a, "-o")) {
             if (!v || !v[0])
                 return usage_error("run", "'%s' needs a value", a);
@@ -106,6 +126,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     if (o->file && o->source)
         return usage_error("run", "--source is for the built-in suite; '%s' names its models",
                            o->file);
+    if (o->serve && !dbrun_path())
+        return usage_error("run", "--serve serves the run's database: not with --no-db");
     if (!o->file && !o->source && !o->example)
         return usage_error("run", "no suite: give SUITE.json, or --source F16.gguf for the "
                                   "built-in one (--example prints it)");
@@ -207,6 +229,21 @@ static int run_main(struct run_opts *o)
         }
         st = mem_st;
     }
+    struct dash_server *srv = NULL;
+    if (o->serve) {
+        struct dash_server_opts so = {
+            .db = dbrun_path(), .host = o->host, .port = o->port, .title = "quantbench run"};
+        if (!(srv = dash_server_start(&so, &code, err))) {
+            error("--serve: %s", err);
+            rc = code;
+            goto out_db;
+        }
+        if (!dash_host_is_loopback(o->host))
+            log_printf("quantbench: warning: --host %s is not loopback: anyone who can reach "
+                       "it reads the results\n",
+                       o->host);
+        log_printf("quantbench: serving %s\n", dash_server_url(srv));
+    }
     struct suite_result res;
     rc = suite_run(&s, &cells, st, run_id, &o->so, &res, err);
     if (rc && rc != QB_EXIT_PARTIAL && !res.interrupted) /* main says an interruption */
@@ -225,6 +262,7 @@ static int run_main(struct run_opts *o)
     }
     if (rc == 0 && ladder_rc)
         rc = ladder_rc;
+    dash_server_stop(srv);
 out_db:
     store_close(mem_st);
 out:

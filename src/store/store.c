@@ -2288,6 +2288,11 @@ int store_tx(struct store *s, int (*fn)(struct store *, void *, char *), void *a
     return write_tx(s, fn, arg, err);
 }
 
+int store_set_query_only(struct store *s, char *err)
+{
+    return exec(s, "PRAGMA query_only = ON", err);
+}
+
 int store_test_exec(struct store *s, const char *sql, char *err)
 {
     return exec(s, sql, err);

@@ -47,6 +47,11 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
 struct store *store_open(const char *path, int max_version, char *err);
 void store_close(struct store *s); /* accepts NULL */
 
+/* Make an open handle refuse every write from now on (SQLite's query_only), for readers
+ * that must never change the file, whatever they run (the dashboard's server). 0, or -1
+ * with err. */
+int store_set_query_only(struct store *s, char *err);
+
 /* 0 when a database can be written at path (the file, or a new one in its directory:
  * a file is made there and removed), else -1 with err. Nothing else is changed. */
 int store_writable(const char *path, char *err);
