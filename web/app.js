@@ -464,7 +464,21 @@
     /* the stream from the last event replayed: nothing between the two is lost */
     Live.prototype.follow = function (v) {
         if (!LIVE || this.finished) return;
-        var self = this, pending = false, refresh = null;
+        var self = this, pending = false, inFlight = false, again = false;
+        /* the rows of finished cells (load time, TTFT, memory), asked for at once: a server
+         * that `run --serve` started stops soon after the run's last event */
+        function refreshRows() {
+            if (inFlight) { again = true; return; }
+            inFlight = true;
+            api('/api/run', [['id', self.id]]).then(function (info) {
+                if (v !== view) return;
+                (info.cells || []).forEach(function (c) { if (self.cells[c.idx]) self.cells[c.idx].rows = c.rows || []; });
+                self.draw();
+            }, function () {}).then(function () {
+                inFlight = false;
+                if (again) { again = false; refreshRows(); }
+            });
+        }
         stream = new EventSource('/api/stream?run=' + this.id + '&after=' + this.lastId);
         var tick = setInterval(function () {
             if (v !== view || self.finished) { clearInterval(tick); if (v === view) self.draw(); return; }
@@ -475,17 +489,7 @@
             var ev;
             try { ev = JSON.parse(m.data); } catch (e) { return; }
             if (!self.apply(ev)) return;
-            if (/^cell_(finished|failed)$/.test(ev.kind) && !refresh) {
-                /* the rows of finished cells (load time, TTFT, memory) */
-                refresh = setTimeout(function () {
-                    refresh = null;
-                    api('/api/run', [['id', self.id]]).then(function (info) {
-                        if (v !== view) return;
-                        (info.cells || []).forEach(function (c) { if (self.cells[c.idx]) self.cells[c.idx].rows = c.rows || []; });
-                        self.draw();
-                    }, function () {});
-                }, 300);
-            }
+            if (/^cell_(finished|failed)$/.test(ev.kind)) refreshRows();
             if (ev.kind === 'run_finished' && stream) { stream.close(); stream = null; }
             if (!pending) {
                 pending = true;

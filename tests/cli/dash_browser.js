@@ -127,7 +127,8 @@ async function live(browser) {
         log: Array.from(document.querySelectorAll('#qb-log li')).map((l) => l.textContent),
         ok: document.querySelectorAll('#qb-cells tr[data-status="ok"]').length,
         failed: document.querySelectorAll('#qb-cells tr.failed').length,
-        cards: Array.from(document.querySelectorAll('#qb-cards .card')).map((c) => c.textContent),
+        cards: Array.from(document.querySelectorAll('#qb-cards .card')).map((c) => ({
+            k: c.querySelector('.k').textContent, v: c.querySelector('.v').textContent})),
     }));
     await page.goto(url + '#/live', {waitUntil: 'load'});
     const t0 = Date.now();
