@@ -36,6 +36,7 @@
         if (!Array.isArray(kids)) kids = [kids];
         kids.forEach(function (k) {
             if (k === null || k === undefined || k === false) return;
+            if (Array.isArray(k)) { add(e, k); return; }
             e.appendChild(typeof k === 'object' ? k : document.createTextNode(String(k)));
         });
         return e;
@@ -1277,6 +1278,17 @@
         api('/api/compare', [['a', a], ['b', b], ['method', r.q.method]]).then(function (c) {
             if (v !== view) return;
             var lines = c.lines || [];
+            /* the settings shown: those that differ between the lines */
+            var vary = {};
+            lines.forEach(function (l) {
+                Object.keys(l.settings || {}).forEach(function (k) {
+                    if (lines.some(function (m) { return JSON.stringify((m.settings || {})[k]) !== JSON.stringify(l.settings[k]); })) vary[k] = true;
+                });
+            });
+            lines.forEach(function (l) {
+                l.shown = {};
+                Object.keys(l.settings || {}).forEach(function (k) { if (vary[k]) l.shown[k] = l.settings[k]; });
+            });
             add(box, el('p', {'class': 'note', text: lines.length + ' matched tests; Δ% is B against A with its 95% interval' +
                 (c.only_a ? ', only in A: ' + valueText(c.only_a) : '') + (c.only_b ? ', only in B: ' + valueText(c.only_b) : '')}));
             if (!lines.length) return;
@@ -1284,7 +1296,7 @@
             add(t, el('tr', null, ['kind', 'test', 'settings', 'metric', 'A', 'B', 'Δ%', '95% interval', ''].map(function (h) { return el('th', {text: h}); })));
             lines.forEach(function (l) {
                 var d = isNum(l.ratio) ? (l.ratio - 1) * 100 : null;
-                add(t, el('tr', {'class': l.significant ? 'sig' : null}, [l.kind, l.test, settingsText(l.settings), l.metric,
+                add(t, el('tr', {'class': l.significant ? 'sig' : null}, [l.kind, l.test, settingsText(l.shown), l.metric,
                     pm(l.a && l.a.mean, l.a && l.a.pm) + ' (n=' + (l.a ? l.a.n : '?') + ')',
                     pm(l.b && l.b.mean, l.b && l.b.pm) + ' (n=' + (l.b ? l.b.n : '?') + ')',
                     isNum(d) ? (d >= 0 ? '+' : '') + d.toFixed(2) : '-',
@@ -1336,7 +1348,7 @@
         ls.forEach(function (l, i) {
             var y = 6 + i * rowH, d = (l.ratio - 1) * 100;
             ctx.fillStyle = '#1d2330'; ctx.textAlign = 'right';
-            var lab = fitText(ctx, l.test + ' ' + settingsText(l.settings) + ' ' + l.metric, labelW);
+            var lab = fitText(ctx, l.test + ' ' + l.metric, labelW);
             ctx.fillText(lab, labelW, y + rowH / 2);
             ctx.fillStyle = l.significant ? (d < 0 ? '#b3261e' : '#1e7b34') : '#9aa3b2';
             ctx.fillRect(Math.min(sx(0), sx(d)), y + 5, Math.max(1, Math.abs(sx(d) - sx(0))), rowH - 10);
@@ -1359,17 +1371,20 @@
             if (!isNum(s.n_depth) && !isNum(s.n_kv)) return;
             var x = isNum(s.n_depth) ? s.n_depth : s.n_kv;
             var rest = {};
-            Object.keys(s).forEach(function (k) { if (k !== 'n_depth' && k !== 'n_kv') rest[k] = s[k]; });
+            /* the context follows the depth (bench sizes it to p + n + d) */
+            Object.keys(s).forEach(function (k) { if (k !== 'n_depth' && k !== 'n_kv' && k !== 'n_ctx') rest[k] = s[k]; });
             var test = String(l.test || '').replace(/ ?@ ?d\d+$/, '');
             var id = JSON.stringify([l.kind, test, l.metric, rest]);
             if (!groups[id]) { groups[id] = {title: l.kind + ' ' + test + ' ' + l.metric, a: [], b: []}; order.push(id); }
             if (l.a && isNum(l.a.mean)) groups[id].a.push([x, l.a.mean, l.a.pm]);
             if (l.b && isNum(l.b.mean)) groups[id].b.push([x, l.b.mean, l.b.pm]);
         });
+        var grid = el('div', {'class': 'grid'});
+        box.appendChild(grid);
         order.forEach(function (id) {
             var g = groups[id];
             if (g.a.length < 2 && g.b.length < 2) return;
-            lineChart(box, {kind: 'overlay', title: g.title + ' against depth: A and B', xLabel: 'depth (tokens)',
+            lineChart(grid, {kind: 'overlay', title: g.title + ' against depth: A and B', xLabel: 'depth (tokens)',
                 yLabel: g.title.split(' ').pop(), xInt: true, names: ['A', 'B'],
                 series: [{key: {side: 'A'}, pts: g.a}, {key: {side: 'B'}, pts: g.b}]});
         });
