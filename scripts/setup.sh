@@ -15,7 +15,8 @@
 #
 # Environment: QB_CUDA=1 builds the CUDA backend; QB_CMAKE_FLAGS adds cmake flags (part of
 # the cache key); QB_JOBS sets build parallelism;
-# QB_NO_APT=1 skips package installation; QB_SETUP_OUT writes the result elsewhere;
+# QB_NO_APT=1 skips package installation; QB_NO_NPM=1 skips `npm ci` of the front-end (web/);
+# QB_SETUP_OUT writes the result elsewhere;
 # QB_NPM_URL fetches the npm tarball from another address (a mirror; tests).
 set -euo pipefail
 
