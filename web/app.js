@@ -1106,22 +1106,32 @@
             });
         }
         function grid() { return box; }
-        ladder(grid, quality, bench, group);
+        ladder(grid, quality, bench, group, okRows(rows, 'quantize'));
         memory(grid, mem, group);
         ttftChart(grid, bench, prompts, group);
         if (top.childNodes.length === n0) add(top, el('p', {'class': 'note', text: 'no rows to chart'}));
     }
 
     /* the quant ladder: size against KLD (or PPL), the frontier (no smaller rung is better) */
-    function ladder(grid, quality, bench, group) {
+    function ladder(grid, quality, bench, group, quantize) {
         var pts = [];
-        quality.forEach(function (r) {
+        /* quantize's own rows (one per rung, the source too) when there are any */
+        quantize.forEach(function (r) {
+            var row = r.row;
+            if (!pos(row.size_mib)) return;
+            pts.push({model: String(row.type || rowModel(r)), size: row.size_mib / 1024,
+                kld: isNum(row.kld) ? row.kld : null, ppl: isNum(row.ppl) ? row.ppl : null,
+                ppl_err: isNum(row.ppl_sd) ? row.ppl_sd : null, kld_err: null, tg: row.tg_ts});
+        });
+        if (!pts.length) quality.forEach(function (r) {
             var row = r.row, size = pos(row.model_size);
             var q = row.kld && isNum(row.kld.kld) ? row.kld.kld : null;
             if (!size) return;
             pts.push({model: rowModel(r), size: size / 1073741824, kld: q, ppl: isNum(row.ppl) ? row.ppl : null,
                 ppl_err: row.ppl_err, kld_err: row.kld ? row.kld.kld_err : null});
         });
+        if (!pts.length) return;
+        pts = pts.filter(function (p) { return p.kld !== null || p.ppl !== null; });
         if (!pts.length) return;
         var useKld = pts.every(function (p) { return p.kld !== null; });
         var metric = useKld ? 'kld' : 'ppl';
@@ -1130,6 +1140,7 @@
         pts.forEach(function (p) { p.front = false; });
         pts.forEach(function (p) { if (p[metric] < best) { best = p[metric]; p.front = true; } });
         var tg = {};
+        pts.forEach(function (p) { if (isNum(p.tg)) tg[p.model] = p.tg; });
         bench.forEach(function (r) { if (/^tg\d+$/.test(benchTest(r) || '') && !tg[rowModel(r)]) tg[rowModel(r)] = r.row.avg_ts; });
         group('Quant ladder');
         var box = grid();
@@ -1139,6 +1150,12 @@
             logY: useKld, names: ['rungs', 'frontier'], lineFor: function (i) { return i === 1; },
             series: [{key: {s: 'rungs'}, pts: pts.map(function (p) { return [p.size, p[metric], useKld ? p.kld_err : p.ppl_err]; })},
                      {key: {s: 'frontier'}, pts: front.map(function (p) { return [p.size, p[metric], null]; })}]});
+        var sp = pts.filter(function (p) { return isNum(tg[p.model]); });
+        if (sp.length > 1) {
+            lineChart(box, {kind: 'ladder-speed', title: 'quant ladder: generation t/s against model size',
+                xLabel: 'model size (GiB)', yLabel: 'tg t/s', xInt: false, names: ['rungs'],
+                series: [{key: {s: 'rungs'}, pts: sp.map(function (p) { return [p.size, tg[p.model], null]; })}]});
+        }
         var t = el('table', {'class': 'ladder'});
         add(t, el('tr', null, ['model', 'size GiB', 'KLD', 'PPL', 'tg t/s', 'frontier'].map(function (h) { return el('th', {text: h}); })));
         pts.forEach(function (p) {

@@ -69,7 +69,8 @@ assert all(' · fail' in x['head'] or ' · incomplete' in x['head'] or ' · pass
 kinds = [c['kind'] for c in ch['charts']]
 want = ['bench-depth-pp', 'bench-threads-pp', 'bench-size-pp', 'bench-depth-tg', 'bench-threads-tg',
         'bench-size-tg', 'bench-depth-pg', 'bench-threads-pg', 'bench-size-pg', 'sweep-speed_pp',
-        'sweep-speed_tg', 'batched-speed_pp', 'batched-speed_tg', 'batched-speed', 'ladder', 'memory', 'ttft']
+        'sweep-speed_tg', 'batched-speed_pp', 'batched-speed_tg', 'batched-speed', 'ladder', 'ladder-speed',
+        'memory', 'ttft']
 assert kinds == want, kinds
 for c in ch['charts']:
     check_chart(c)
