@@ -2,7 +2,8 @@
 """The dashboard's front-end into the binary: writes a C file holding each asset given as
 NAME=PATH as a byte array with its length (src/dash/assets.h declares them), so nothing is
 read or fetched at run time. Refuses a script or stylesheet that could end the inline
-<script> or <style> block page.c puts it in."""
+<script> or <style> block page.c puts it in, or that names an outside URL (a library's
+banner comment keeps its home page without the scheme)."""
 import os
 import re
 import sys
@@ -19,6 +20,14 @@ def main(argv):
     for i, spec in enumerate(specs):
         name, _, path = spec.partition("=")
         data = open(path, "rb").read()
+        # no outside URL anywhere in the page: a library's banner comment may name its
+        # home page, which is kept without its scheme; any other URL is refused
+        m = re.match(rb"\s*/\*!.*?\*/", data, re.S)
+        if m:
+            data = re.sub(rb"https?://", b"", m.group(0)) + data[m.end():]
+        if re.search(rb"https?://", data):
+            sys.stderr.write("embed_assets: %s names an outside URL\n" % path)
+            return 1
         low = data.lower()
         end = b"</style" if name.endswith(".css") else b"</script"
         if end in low or b"<!--" in low:

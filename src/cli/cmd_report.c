@@ -1,16 +1,15 @@
-/* quantbench report [FILTER...]: stored rows as md, csv, json, jsonl or one
- * self-contained html page with tables and SVG charts (t/s against depth, threads,
- * parallel sequences, and model size). --runs lists the runs instead. Reads only. */
+/* quantbench report [FILTER...]: stored rows as md, csv, json, jsonl or the dashboard's
+ * page (dash/report.h) as one self-contained html file holding the API answers of the
+ * rows' runs. --runs lists the runs instead, --suite RUN a suite run's table. Reads only. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../dash/report.h"
 #include "../record/memsum.h"
 #include "../report/compare.h"
-#include "../report/html.h"
-#include "../report/svg.h"
 #include "../report/table.h"
 #include "../store/dbrun.h"
 #include "../store/store.h"
@@ -29,22 +28,20 @@ static const char report_help[] =
     "Flags:\n"
     "  --db PATH          the results database (default $QB_DB, else ./quantbench.db)\n"
     "  -o, --output FMT   md (default), csv, json, jsonl (the stored rows whole, with their\n"
-    "                     samples and metadata) or html (one self-contained page: tables and\n"
-    "                     charts of t/s against depth, threads, parallel sequences (B) and\n"
-    "                     model size; no script, no outside file)\n"
-    "                     md and html add the quant ladder of 'quantize' rows: size, bits\n"
-    "                     per weight, pp/tg t/s, PPL, KLD and same-top % per rung, the\n"
-    "                     rungs no smaller rung beats on KLD marked as the frontier (html:\n"
-    "                     charts of size against KLD and against t/s)\n"
+    "                     samples and metadata) or html (the dashboard of 'quantbench serve'\n"
+    "                     as one self-contained file, nothing fetched: the selected rows'\n"
+    "                     runs whole, with their rows, cells and events, to look at offline)\n"
+    "                     md adds the quant ladder of 'quantize' rows: size, bits per\n"
+    "                     weight, pp/tg t/s, PPL, KLD and same-top % per rung, the rungs no\n"
+    "                     smaller rung beats on KLD marked as the frontier\n"
     "  --runs             list the runs (id, label, command, times, status, rows)\n"
     "  --suite RUN        the table to share of a suite run ('quantbench run'; RUN: its id,\n"
     "                     its label or 'last'): one row per model x settings of its plan\n"
     "                     with size, bits per weight, pp/tg t/s (± the 95% interval), TTFT,\n"
     "                     load time (cold/warm), peak host and GPU memory, PPL, KLD, same\n"
     "                     top %, prompts score and the cells that failed; '-' where no\n"
-    "                     stored row gives a figure (md, csv, json or html: one\n"
-    "                     self-contained page with the table, the failed groups shaded,\n"
-    "                     and each group's cells with status, reason and duration)\n"
+    "                     stored row gives a figure (md, csv, json, or html: the\n"
+    "                     dashboard's page of that run as one self-contained file)\n"
     "  --all              include failed rows (default: status ok only)\n"
     "\n" QB_EXIT_CODES_HELP;
 
@@ -115,27 +112,24 @@ static unsigned used_settings(const cJSON *rows)
     return used;
 }
 
-/* One table of rows: md (html = false) or an html <table> */
-static void write_table(FILE *fp, const cJSON *rows, bool html)
+/* One md table of rows */
+static void write_table(FILE *fp, const cJSON *rows)
 {
     unsigned used = used_settings(rows);
     static const char *const fixed[] = {"id", "run", "label", "kind", "model", "test"};
-    fputs(html ? "<table class=\"rows\"><thead><tr>" : "|", fp);
+    fputs("|", fp);
     for (size_t k = 0; k < QB_ARRAY_LEN(fixed); k++)
-        fprintf(fp, html ? "<th>%s</th>" : " %s |", fixed[k]);
+        fprintf(fp, " %s |", fixed[k]);
     for (int k = 0; shown[k]; k++)
         if (used & (1u << k))
-            fprintf(fp, html ? "<th>%s</th>" : " %s |", shown[k]);
-    fputs(html ? "<th>result</th><th>status</th></tr></thead><tbody>\n" : " result | status |\n|",
-          fp);
-    if (!html) {
-        for (size_t k = 0; k < QB_ARRAY_LEN(fixed); k++)
-            fputs(k < 2 ? "---:|" : "---|", fp);
-        for (int k = 0; shown[k]; k++)
-            if (used & (1u << k))
-                fputs("---:|", fp);
-        fputs("---|---|\n", fp);
-    }
+            fprintf(fp, " %s |", shown[k]);
+    fputs(" result | status |\n|", fp);
+    for (size_t k = 0; k < QB_ARRAY_LEN(fixed); k++)
+        fputs(k < 2 ? "---:|" : "---|", fp);
+    for (int k = 0; shown[k]; k++)
+        if (used & (1u << k))
+            fputs("---:|", fp);
+    fputs("---|---|\n", fp);
     const cJSON *res;
     cJSON_ArrayForEach (res, rows) {
         const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
@@ -156,166 +150,21 @@ static void write_table(FILE *fp, const cJSON *rows, bool html)
         const char *status = str_of(res, "status", "");
         const char *why = str_of(row, "error", "");
         cells[n++] = why[0] ? xasprintf("%s: %s", status, why) : xstrdup(status);
-        fputs(html ? "<tr>" : "|", fp);
+        fputs("|", fp);
         for (int k = 0; k < n; k++) {
-            if (html) {
-                fputs("<td>", fp);
-                svg_put_text(fp, cells[k]);
-                fputs("</td>", fp);
-            } else {
-                fputc(' ', fp);
-                fput_escaped(cells[k], STR_ESC_MD, fp);
-                fputs(" |", fp);
-            }
+            fputc(' ', fp);
+            fput_escaped(cells[k], STR_ESC_MD, fp);
+            fputs(" |", fp);
             free(cells[k]);
         }
-        fputs(html ? "</tr>\n" : "\n", fp);
+        fputs("\n", fp);
     }
-    if (html)
-        fputs("</tbody></table>\n", fp);
-}
-
-/* ---------------------------------------------------------------- charts */
-
-struct series_set {
-    struct chart_series *s;
-    char **names;
-    double **buf; /* per series: x, y, err of cap points each */
-    int *cap;
-    int n;
-};
-
-static void set_add(struct series_set *ss, const char *name, double x, double y, double err)
-{
-    int i = 0;
-    while (i < ss->n && strcmp(ss->names[i], name) != 0)
-        i++;
-    if (i == ss->n) {
-        ss->n++;
-        ss->s = xrealloc(ss->s, (size_t)ss->n * sizeof(*ss->s));
-        ss->names = xrealloc(ss->names, (size_t)ss->n * sizeof(char *));
-        ss->buf = xrealloc(ss->buf, (size_t)ss->n * sizeof(double *));
-        ss->cap = xrealloc(ss->cap, (size_t)ss->n * sizeof(int));
-        ss->names[i] = xstrdup(name);
-        ss->cap[i] = 8;
-        ss->buf[i] = xmalloc(3 * 8 * sizeof(double));
-        memset(&ss->s[i], 0, sizeof(ss->s[i]));
-    }
-    struct chart_series *s = &ss->s[i];
-    if (s->n == ss->cap[i]) {
-        int cap = ss->cap[i] * 2;
-        double *nb = xmalloc(3 * (size_t)cap * sizeof(double));
-        for (int k = 0; k < 3; k++)
-            memcpy(nb + k * cap, ss->buf[i] + k * ss->cap[i], (size_t)s->n * sizeof(double));
-        free(ss->buf[i]);
-        ss->buf[i] = nb;
-        ss->cap[i] = cap;
-    }
-    double *xs = ss->buf[i], *ys = xs + ss->cap[i], *es = ys + ss->cap[i];
-    svg_point_insert(xs, ys, es, &s->n, x, y, err);
-}
-
-static void set_chart(FILE *fp, struct series_set *ss, const char *title, const char *xl,
-                      const char *yl, bool scatter)
-{
-    int points = 0;
-    for (int i = 0; i < ss->n; i++) {
-        ss->s[i].name = ss->names[i];
-        ss->s[i].x = ss->buf[i];
-        ss->s[i].y = ss->buf[i] + ss->cap[i];
-        ss->s[i].err = ss->buf[i] + 2 * ss->cap[i];
-        points += ss->s[i].n;
-    }
-    if (points > 1) {
-        struct chart c = {title, xl, yl, ss->s, ss->n, scatter};
-        fputs("<figure>\n", fp);
-        svg_chart(fp, &c, 960, 420, false);
-        fputs("</figure>\n", fp);
-    }
-    for (int i = 0; i < ss->n; i++) {
-        free(ss->names[i]);
-        free(ss->buf[i]);
-    }
-    free(ss->s);
-    free(ss->names);
-    free(ss->buf);
-    free(ss->cap);
-    memset(ss, 0, sizeof(*ss));
-}
-
-static int distinct(const cJSON *rows, const char *kind, const char *name)
-{
-    double seen[64];
-    int n = 0;
-    const cJSON *res;
-    cJSON_ArrayForEach (res, rows) {
-        if (strcmp(str_of(res, "kind", ""), kind) != 0)
-            continue;
-        double v = num_of(cJSON_GetObjectItemCaseSensitive(res, "settings"), name, -1);
-        int k = 0;
-        while (k < n && seen[k] != v)
-            k++;
-        if (k == n && n < 64)
-            seen[n++] = v;
-    }
-    return n;
-}
-
-static void write_charts(FILE *fp, const cJSON *rows)
-{
-    struct series_set depth = {0}, threads = {0}, par = {0}, size = {0};
-    bool many_threads = distinct(rows, "bench", "n_threads") > 1;
-    const cJSON *res;
-    cJSON_ArrayForEach (res, rows) {
-        const char *kind = str_of(res, "kind", "");
-        const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
-        const cJSON *set = cJSON_GetObjectItemCaseSensitive(res, "settings");
-        if (strcmp(str_of(res, "status", ""), "ok") != 0)
-            continue;
-        struct metric m[4];
-        int n = compare_row_metrics(kind, row, m);
-        const char *test = str_of(res, "test", "");
-        int tl = (int)strcspn(test, " @");
-        for (int i = 0; i < n; i++) {
-            double sd = metric_pm(&m[i]);
-            char *name = NULL;
-            if (strcmp(kind, "bench") == 0) {
-                name = xasprintf("%s %.*s t=%.0f", model_name(row), tl, test,
-                                 num_of(set, "n_threads", 0));
-                set_add(&depth, name, num_of(set, "n_depth", 0), m[i].mean, sd);
-                free(name);
-                if (many_threads) {
-                    name = xasprintf("%s %s", model_name(row), test);
-                    set_add(&threads, name, num_of(set, "n_threads", 0), m[i].mean, sd);
-                    free(name);
-                }
-                name = xasprintf("%s", test);
-                set_add(&size, name, num_of(row, "model_size", 0) / 1073741824.0, m[i].mean, 0);
-            } else if (strcmp(kind, "sweep") == 0) {
-                name = xasprintf("%s sweep %s", model_name(row), m[i].name);
-                set_add(&depth, name, num_of(set, "n_kv", 0), m[i].mean, sd);
-            } else if (strcmp(kind, "batched") == 0) {
-                name = xasprintf("%s pp%.0f tg%.0f %s", model_name(row), num_of(set, "pp", 0),
-                                 num_of(set, "tg", 0), m[i].name);
-                set_add(&par, name, num_of(set, "pl", 0), m[i].mean, sd);
-            }
-            free(name);
-            free(m[i].v);
-        }
-    }
-    set_chart(fp, &depth, "tokens/s against context depth", "depth (tokens in the KV cache)", "t/s",
-              false);
-    set_chart(fp, &threads, "tokens/s against threads", "threads", "t/s", false);
-    set_chart(fp, &par, "tokens/s against parallel sequences", "B (parallel sequences)", "t/s",
-              false);
-    set_chart(fp, &size, "model size against tokens/s", "model size (GiB)", "t/s", true);
 }
 
 /* ---------------------------------------------------------------- the quant ladder */
 
 /* quantize rows (one per rung, and the source with --bench / --quality): size, speed
- * and quality side by side, smallest first; in html also the size / KLD frontier and
- * size against t/s */
+ * and quality side by side, smallest first, the size / KLD frontier marked */
 struct rung_pt {
     const cJSON *res, *row;
     double size, kld;
@@ -342,7 +191,7 @@ static char *mean_sd(const cJSON *r, const char *key, int decimals)
     return xasprintf("%.*f ± %.*f", decimals, num_of(r, key, 0), decimals, num_of(r, sd, 0));
 }
 
-static void write_ladder(FILE *fp, const cJSON *rows, bool html)
+static void write_ladder(FILE *fp, const cJSON *rows)
 {
     int n = 0;
     const cJSON *res;
@@ -352,12 +201,10 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         return;
     struct rung_pt *p = xcalloc((size_t)n, sizeof(*p));
     n = 0;
-    bool many_runs = false;
     cJSON_ArrayForEach (res, rows) {
         if (strcmp(str_of(res, "kind", ""), "quantize") != 0)
             continue;
         const cJSON *row = cJSON_GetObjectItemCaseSensitive(res, "row");
-        many_runs |= n > 0 && num_of(res, "run_id", 0) != num_of(p[0].res, "run_id", 0);
         p[n++] = (struct rung_pt){res, row, num_of(row, "size_mib", 0), num_of(row, "kld", -1)};
     }
     qsort(p, (size_t)n, sizeof(*p), by_size);
@@ -372,13 +219,10 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
                 has_num(p[j].row, "kld") && p[j].kld <= p[i].kld)
                 front[i] = false;
     }
-    fputs(html ? "<h2>Quant ladder</h2>\n<table class=\"rows\"><thead><tr>"
-               : "\n## Quant ladder\n\n|",
-          fp);
+    fputs("\n## Quant ladder\n\n|", fp);
     for (size_t k = 0; k < QB_ARRAY_LEN(head); k++)
-        fprintf(fp, html ? "<th>%s</th>" : " %s |", head[k]);
-    fputs(html ? "</tr></thead><tbody>\n" : "\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n",
-          fp);
+        fprintf(fp, " %s |", head[k]);
+    fputs("\n|---:|---|---:|---:|---:|---:|---:|---:|---:|---|\n", fp);
     for (int i = 0; i < n; i++) {
         const cJSON *r = p[i].row;
         char *c[10];
@@ -397,69 +241,17 @@ static void write_ladder(FILE *fp, const cJSON *rows, bool html)
         c[8] = has_num(r, "same_top_pct") ? xasprintf("%.2f", num_of(r, "same_top_pct", 0))
                                           : xstrdup("");
         c[9] = xstrdup(front[i] ? "yes" : "");
-        fputs(html ? "<tr>" : "|", fp);
+        fputs("|", fp);
         for (int k = 0; k < 10; k++) {
-            if (html) {
-                fputs("<td>", fp);
-                svg_put_text(fp, c[k]);
-                fputs("</td>", fp);
-            } else {
-                fputc(' ', fp);
-                fput_escaped(c[k], STR_ESC_MD, fp);
-                fputs(" |", fp);
-            }
+            fputc(' ', fp);
+            fput_escaped(c[k], STR_ESC_MD, fp);
+            fputs(" |", fp);
             free(c[k]);
         }
-        fputs(html ? "</tr>\n" : "\n", fp);
-    }
-    if (html) {
-        fputs("</tbody></table>\n", fp);
-        struct series_set kld = {0}, speed = {0};
-        for (int i = 0; i < n; i++) {
-            const cJSON *r = p[i].row;
-            char *name = many_runs ? xasprintf("%s (run %.0f)", str_of(r, "type", ""),
-                                               num_of(p[i].res, "run_id", 0))
-                                   : xstrdup(str_of(r, "type", ""));
-            if (has_num(r, "kld")) {
-                set_add(&kld, name, p[i].size, p[i].kld, num_of(r, "kld_sd", 0));
-                if (front[i])
-                    set_add(&kld, "size / KLD frontier", p[i].size, p[i].kld, 0);
-            }
-            free(name);
-            for (int k = 0; k < 2; k++) {
-                const char *key = k ? "tg_ts" : "pp_ts";
-                if (!has_num(r, key))
-                    continue;
-                name = many_runs ? xasprintf("%s (run %.0f)", k ? "tg" : "pp",
-                                             num_of(p[i].res, "run_id", 0))
-                                 : xstrdup(k ? "tg" : "pp");
-                char sd[16];
-                snprintf(sd, sizeof(sd), "%s_sd", key);
-                set_add(&speed, name, p[i].size, num_of(r, key, 0), num_of(r, sd, 0));
-                free(name);
-            }
-        }
-        set_chart(fp, &kld, "quant ladder: size against KL-divergence from the source",
-                  "model size (MiB)", "mean KLD", false);
-        set_chart(fp, &speed, "quant ladder: size against tokens/s", "model size (MiB)", "t/s",
-                  false);
+        fputs("\n", fp);
     }
     free(front);
     free(p);
-}
-
-static void write_html(FILE *fp, const cJSON *rows, const char *db)
-{
-    html_page_begin(fp, "quantbench report");
-    fprintf(fp, "<p>%d rows from <code>", cJSON_GetArraySize(rows));
-    svg_put_text(fp, db);
-    fputs("</code></p>\n", fp);
-    write_ladder(fp, rows, true);
-    fputs("<h2>Charts</h2>\n", fp);
-    write_charts(fp, rows);
-    fputs("<h2>Rows</h2>\n", fp);
-    write_table(fp, rows, true);
-    html_page_end(fp);
 }
 
 static void write_csv(FILE *fp, const cJSON *rows)
@@ -539,6 +331,25 @@ static void write_runs(FILE *fp, const cJSON *runs, enum bench_fmt fmt)
     text_table_end(&t);
 }
 
+/* -o html: the dashboard's page of the runs the rows belong to, in the rows' order */
+static int write_page(struct store *st, const cJSON *rows, char *err)
+{
+    int64_t *ids = xcalloc((size_t)cJSON_GetArraySize(rows) + 1, sizeof(int64_t));
+    int n = 0;
+    const cJSON *res;
+    cJSON_ArrayForEach (res, rows) {
+        int64_t id = (int64_t)num_of(res, "run_id", 0);
+        int k = 0;
+        while (k < n && ids[k] != id)
+            k++;
+        if (k == n)
+            ids[n++] = id;
+    }
+    int rc = dash_report_write(st, "quantbench report", ids, n, stdout, err);
+    free(ids);
+    return rc;
+}
+
 /* report --suite RUN: the suite table of a suite run (RUN: id, label or "last") */
 static int report_suite(struct store *st, const char *run, enum bench_fmt fmt)
 {
@@ -560,7 +371,8 @@ static int report_suite(struct store *st, const char *run, enum bench_fmt fmt)
         return QB_EXIT_INPUT;
     }
     int ret = QB_EXIT_OK;
-    if (suite_write_table(st, id, fmt, stdout, err) < 0)
+    if (fmt == BENCH_FMT_HTML ? dash_report_suite(st, id, stdout, err) < 0
+                              : suite_write_table(st, id, fmt, stdout, err) < 0)
         ret = error("%s", err);
     if (ret == QB_EXIT_OK && (fflush(stdout) != 0 || ferror(stdout)))
         ret = error("cannot write results to stdout");
@@ -670,10 +482,13 @@ int cmd_report(int argc, char **argv)
         cJSON_Delete(part);
     }
     if (html) {
-        write_html(stdout, rows, db_path ? db_path : "the results database");
+        if (write_page(st, rows, err) < 0) {
+            ret = error("%s", err);
+            goto out;
+        }
     } else if (fmt == BENCH_FMT_MD) {
-        write_table(stdout, rows, false);
-        write_ladder(stdout, rows, false);
+        write_table(stdout, rows);
+        write_ladder(stdout, rows);
     } else if (fmt == BENCH_FMT_CSV) {
         write_csv(stdout, rows);
     } else if (fmt == BENCH_FMT_JSON) {

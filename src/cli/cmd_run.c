@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../dash/report.h"
 #include "../dash/server.h"
 #include "../engine/engine.h"
 #include "../report/table.h"
@@ -38,8 +39,9 @@ static const char run_help[] =
     "  --fresh             measure every cell again, stored or not\n"
     "  --retry-failed      measure again the cells whose stored result failed\n"
     "  --timeout S         per model load and per call [none]\n"
-    "  -o FMT              the table: md, csv, json or html (one self-contained page,\n"
-    "                      as report --suite RUN -o html) [md]\n"
+    "  -o FMT              the table: md, csv, json or html (the dashboard's page of the\n"
+    "                      run as one self-contained file, as report --suite RUN -o html)\n"
+    "                      [md]\n"
     "  --progress, --no-progress   the status line (default: when stderr is a terminal)\n"
     "  -v, --verbose       echo the workers' stderr\n"
     "  --serve             serve the dashboard on the run's database while it runs (as\n"
@@ -140,7 +142,8 @@ static int print_table(struct store *st, int64_t run_id, enum bench_fmt fmt)
     char err[QB_ERR_LEN];
     if (fmt == BENCH_FMT_MD)
         fputc('\n', stdout);
-    if (suite_write_table(st, run_id, fmt, stdout, err) < 0)
+    if (fmt == BENCH_FMT_HTML ? dash_report_suite(st, run_id, stdout, err) < 0
+                              : suite_write_table(st, run_id, fmt, stdout, err) < 0)
         return error("the table: %s", err);
     return fflush(stdout) == 0 ? 0 : error("cannot write the table");
 }

@@ -9,7 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "../record/memsum.h"
 #include "../report/compare.h"
+#include "../report/suite_table.h"
 #include "../store/dbrun.h"
 #include "../store/store.h"
 #include "../util/util.h"
@@ -157,6 +159,15 @@ static void add_suite_name(struct store *st, cJSON *run)
     cJSON_Delete(suite);
 }
 
+/* Rows stored before host buffer types were classified get their memory figures made
+ * again, as report shows them (memsum.h) */
+static void fix_rows(cJSON *rows)
+{
+    cJSON *r;
+    cJSON_ArrayForEach (r, rows)
+        mem_summary_fix_row(cJSON_GetObjectItemCaseSensitive(r, "row"));
+}
+
 static int api_runs(struct store *st, cJSON **out, char *err)
 {
     cJSON *runs = NULL;
@@ -208,19 +219,6 @@ static int need_run(struct store *st, const char *path, const char *name, const 
     else
         cJSON_Delete(r);
     return 0;
-}
-
-/* "2026-12-02T03:32:42Z" as unix seconds, or -1 */
-static double rfc3339_seconds(const cJSON *v)
-{
-    if (!cJSON_IsString(v))
-        return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof(tm));
-    const char *end = strptime(v->valuestring, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end)
-        return -1;
-    return (double)timegm(&tm);
 }
 
 static void add_num_or_null(cJSON *o, const char *key, bool have, double v)
@@ -287,7 +285,7 @@ static int suite_progress(struct store *st, int64_t run_id, bool ended, const cJ
 }
 
 /* A plain run's progress: its rows (failed: those whose status is not ok) */
-static int rows_progress(struct store *st, int64_t run_id, const cJSON *run, cJSON *prog, char *err)
+static int rows_progress(struct store *st, int64_t run_id, cJSON *prog, char *err)
 {
     struct store_filter f;
     memset(&f, 0, sizeof(f));
@@ -303,14 +301,12 @@ static int rows_progress(struct store *st, int64_t run_id, const cJSON *run, cJS
         failed += !cJSON_IsString(s) || strcmp(s->valuestring, "ok") != 0;
     }
     cJSON_Delete(rows);
-    double t0 = rfc3339_seconds(cJSON_GetObjectItemCaseSensitive(run, "started")),
-           t1 = rfc3339_seconds(cJSON_GetObjectItemCaseSensitive(run, "ended"));
     cJSON_AddNumberToObject(prog, "cells", n);
     cJSON_AddNumberToObject(prog, "done", n);
     cJSON_AddNumberToObject(prog, "failed", failed);
     cJSON_AddNullToObject(prog, "running");
     cJSON_AddNullToObject(prog, "eta_s");
-    add_num_or_null(prog, "elapsed_s", t0 >= 0 && t1 >= t0, t1 - t0);
+    cJSON_AddNullToObject(prog, "elapsed_s"); /* the run's started and ended say it */
     return 0;
 }
 
@@ -351,11 +347,16 @@ static int api_run(struct store *st, const char *path, const char *query, cJSON 
             cJSON_Delete(o);
             return -1;
         }
+        const cJSON *c;
+        cJSON_ArrayForEach (c, cells)
+            fix_rows(cJSON_GetObjectItemCaseSensitive(c, "rows"));
         cJSON_AddItemToObject(o, "cells", cells);
+        cJSON_AddItemToObject(o, "table", suite_table_json(cells));
     } else {
         cJSON_AddNullToObject(o, "suite");
         cJSON_AddNullToObject(o, "cells");
-        if (rows_progress(st, id, run, prog, err) < 0) {
+        cJSON_AddNullToObject(o, "table");
+        if (rows_progress(st, id, prog, err) < 0) {
             cJSON_Delete(prog);
             cJSON_Delete(o);
             return -1;
@@ -384,6 +385,8 @@ static int api_rows(struct store *st, const char *path, const char *query, cJSON
         *status = 500;
         f.kind = p.v[1];
         rc = store_query(st, &f, out, err);
+        if (rc == 0)
+            fix_rows(*out);
     }
     params_free(&p);
     return rc;

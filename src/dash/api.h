@@ -7,9 +7,10 @@
  *   /api/runs                      [run], newest first; run = store_list_runs' object
  *                                  + "suite" (its name or null)
  *   /api/run?id=N                  {"run": run, "suite": {...} | null, "cells": [...] |
- *                                  null (store_suite_cells), "progress": {"cells",
- *                                  "done", "failed", "running" (idx | null), "eta_s" |
- *                                  null, "elapsed_s" | null}}
+ *                                  null (store_suite_cells), "table": [...] | null (the
+ *                                  table to share: suite_table_json of the cells),
+ *                                  "progress": {"cells", "done", "failed", "running"
+ *                                  (idx | null), "eta_s" | null, "elapsed_s" | null}}
  *   /api/rows?run=N[&kind=K]       [row] as store_query returns them
  *   /api/events?run=N[&after=ID]   [event] as store_events returns them
  *   /api/compare?a=SEL&b=SEL[&method=welch|bootstrap]
@@ -21,8 +22,10 @@
  * (from any run), "failed" those of them not ok, "running" the idx of the cell started
  * and not finished while the run has not ended, "elapsed_s" / "eta_s" from its newest
  * event that carries them (eta_s null once the run ended); for another run "cells" and
- * "done" are its rows, "failed" those not ok, "elapsed_s" ended - started (null until
- * it ended), "running" and "eta_s" null.
+ * "done" are its rows, "failed" those not ok, "running", "eta_s" and "elapsed_s" null
+ * (its started and ended say how long it took).
+ * Rows (of /api/rows and of cells) have their memory figures made again as report shows
+ * them (memsum.h: mem_summary_fix_row).
  * Every parameter is known to its path, given once, not empty and at most
  * DASH_API_VALUE_MAX bytes once decoded (%XX and '+'; %00 refused); ids are digits.
  * The event stream (/api/stream, Server-Sent Events) is the server's own (server.h). */

@@ -10,8 +10,6 @@
 
 #include "../util/stats.h"
 #include "../util/util.h"
-#include "html.h"
-#include "svg.h"
 
 #define GIB ((double)(1u << 30))
 #define MIB ((double)(1u << 20))
@@ -449,106 +447,6 @@ static void write_text(FILE *fp, const cJSON *rows, enum bench_fmt fmt)
             free(cell[i]);
     }
     text_table_end(&t);
-}
-
-/* ---------------------------------------------------------------- html */
-
-static void put_tag_text(FILE *fp, const char *tag, const char *text)
-{
-    fprintf(fp, "<%s>", tag);
-    svg_put_text(fp, text);
-    fprintf(fp, "</%s>", tag);
-}
-
-/* The table to share, a group with a failed cell shaded */
-static void write_html_table(FILE *fp, const cJSON *rows)
-{
-    fputs("<table class=\"suite\"><thead><tr>", fp);
-    for (int i = 0; i < N_COLS; i++)
-        put_tag_text(fp, "th", heads[i]);
-    fputs("</tr></thead><tbody>\n", fp);
-    const cJSON *o;
-    cJSON_ArrayForEach (o, rows) {
-        char *cell[N_COLS];
-        row_cells(o, cell);
-        bool failed = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "failed")) > 0;
-        fputs(failed ? "<tr class=\"failed\">" : "<tr>", fp);
-        for (int i = 0; i < N_COLS; i++) {
-            put_tag_text(fp, "td", cell[i]);
-            free(cell[i]);
-        }
-        fputs("</tr>\n", fp);
-    }
-    fputs("</tbody></table>\n", fp);
-}
-
-/* Per group a <details> of its cells in plan order: test, status, reason, duration; open
- * when one of them failed */
-static void write_html_cells(FILE *fp, const cJSON *rows, const cJSON *cells)
-{
-    const cJSON *o, *c;
-    cJSON_ArrayForEach (o, rows) {
-        const char *name = str_of(o, "group");
-        int n = 0, n_failed = cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(o, "failed"));
-        cJSON_ArrayForEach (c, cells)
-            n += in_group(c, name);
-        fputs(n_failed ? "<details open><summary>" : "<details><summary>", fp);
-        svg_put_text(fp, name);
-        char *what = n_failed ? xasprintf(": %d cells, %d not ok", n, n_failed)
-                              : xasprintf(": %d cells, all ok", n);
-        svg_put_text(fp, what);
-        free(what);
-        fputs("</summary>\n<table class=\"cells\"><thead><tr><th>test</th><th>status</th>"
-              "<th>reason</th><th>duration s</th></tr></thead><tbody>\n",
-              fp);
-        cJSON_ArrayForEach (c, cells) {
-            if (!in_group(c, name))
-                continue;
-            const char *test = str_of(c, "test"), *status = str_of(c, "status");
-            const char *reason = str_of(c, "reason");
-            char *dur = fig(c, "duration_s", "%.2f");
-            fputs(is_status(c, "ok") ? "<tr>" : "<tr class=\"failed\">", fp);
-            put_tag_text(fp, "td", test ? test : "");
-            put_tag_text(fp, "td", status ? status : "");
-            put_tag_text(fp, "td", reason ? reason : "");
-            put_tag_text(fp, "td", dur);
-            fputs("</tr>\n", fp);
-            free(dur);
-        }
-        fputs("</tbody></table></details>\n", fp);
-    }
-}
-
-int suite_table_page(FILE *fp, const cJSON *cells, const struct suite_page *page, char *err)
-{
-    if (!cJSON_IsArray(cells))
-        return set_err(err, "the suite's cells are not a JSON array");
-    cJSON *rows = suite_table_json(cells);
-    int n_bad = 0;
-    const cJSON *c;
-    cJSON_ArrayForEach (c, cells)
-        n_bad += !is_status(c, "ok");
-    char *title = xasprintf("quantbench suite %s", page->name ? page->name : "");
-    html_page_begin(fp, title);
-    free(title);
-    /* the run in progress (the end of run itself) has no end and no final status yet */
-    bool label = page->label && page->label[0], ended = page->ended && page->ended[0];
-    bool status = page->status && page->status[0] && strcmp(page->status, "running") != 0;
-    char *ran =
-        xasprintf("run %lld%s%s%s, started %s%s%s%s%s%s: %d groups, %d cells, %d not ok",
-                  page->run_id, label ? " (" : "", label ? page->label : "", label ? ")" : "",
-                  page->started && page->started[0] ? page->started : "-", ended ? ", ended " : "",
-                  ended ? page->ended : "", status ? " (" : "", status ? page->status : "",
-                  status ? ")" : "", cJSON_GetArraySize(rows), cJSON_GetArraySize(cells), n_bad);
-    put_tag_text(fp, "p", ran);
-    free(ran);
-    fputs("\n<h2>The table</h2>\n", fp);
-    write_html_table(fp, rows);
-    fputs("<h2>Cells</h2>\n", fp);
-    write_html_cells(fp, rows, cells);
-    html_page_end(fp);
-    cJSON_Delete(rows);
-    return 0;
 }
 
 int suite_table_write(FILE *fp, const cJSON *cells, enum bench_fmt fmt, char *err)

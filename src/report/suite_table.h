@@ -1,9 +1,9 @@
 /* The table to share of a suite run (`report --suite`, the end of `run`): one row per
  * model x settings group of the plan, in plan order, with its size, speed, latency,
  * load time, memory, quality and the cells that failed, from the cells JSON that
- * store_suite_cells returns. Written as markdown, CSV (the same cells), JSON (numbers as
- * numbers, null when unknown) or one html page. A figure no stored row gives is unknown
- * ("-"), never 0. */
+ * store_suite_cells returns. Written as markdown, CSV (the same cells) or JSON (numbers
+ * as numbers, null when unknown; the dashboard's /api/run carries it). A figure no stored
+ * row gives is unknown ("-"), never 0. */
 #ifndef QB_SUITE_TABLE_H
 #define QB_SUITE_TABLE_H
 
@@ -35,21 +35,5 @@ cJSON *suite_table_json(const cJSON *cells);
 /* Write the table of cells to fp as BENCH_FMT_MD, BENCH_FMT_CSV or BENCH_FMT_JSON; -1 with
  * err for another format or when cells is not an array (nothing written then) */
 int suite_table_write(FILE *fp, const cJSON *cells, enum bench_fmt fmt, char *err);
-
-/* What the html page says of the suite run besides its cells (strings borrowed; NULL or
- * "": not known) */
-struct suite_page {
-    const char *name;            /* the suite's name */
-    long long run_id;            /* the run the plan belongs to */
-    const char *label;           /* its label */
-    const char *started, *ended; /* its times as the runs table holds them */
-    const char *status;          /* its status */
-};
-
-/* The suite run as one self-contained html page (html.h): its name and run, the table
- * (the columns of md, a group with a cell not ok shaded), then per group a <details>
- * listing its cells (test, status, reason, duration; open when one is not ok). Every
- * text of the cells is escaped. -1 with err when cells is not an array (nothing written) */
-int suite_table_page(FILE *fp, const cJSON *cells, const struct suite_page *page, char *err);
 
 #endif

@@ -1,6 +1,6 @@
 /* Line charts as standalone SVG: one polyline per series with points and error
- * bars, linear axes with ticks, a legend. Used by `compare --plot` and the html
- * report (inline); needs no script and no outside file. */
+ * bars, linear axes with ticks, a legend. Used by `compare --plot` (the html pages are
+ * the dashboard's, drawn by its front-end); needs no script and no outside file. */
 #ifndef QB_SVG_H
 #define QB_SVG_H
 

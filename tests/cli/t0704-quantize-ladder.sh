@@ -1,6 +1,6 @@
 # quantize --bench --quality: the source and every rung measured in one stored run (rows of
 # kinds quantize, bench and quality); each rung's PPL and KLD are those quality --base gives;
-# report shows the ladder (md table, html table and frontier chart); --corpus names a text
+# report shows the ladder (md table; html carries its rows); --corpus names a text
 . "$(dirname "$0")/lib.sh"
 "$QB" synth -o src-F16.gguf --layers 2 --embd 256 --heads 4 --kv-heads 2 --ff 512 --ctx 2048 \
     --type F16 --seed 41 >&2 || fail "synth"
@@ -38,9 +38,10 @@ expect_out_has "| run | type | size MiB | bits/weight | pp t/s | tg t/s | PPL | 
 grep -q '^| 1 | Q4_K_M | 11.48 | 5.48 | .* | yes |$' "$T/out" || { cat "$T/out"; fail "Q4_K_M ladder line"; }
 run "$QB" report --db l.db ladder -o html
 expect_rc 0
-grep -q '<h2>Quant ladder</h2>' "$T/out" || fail "html ladder table"
-grep -q 'size against KL-divergence' "$T/out" || fail "frontier chart"
-grep -q 'size / KLD frontier' "$T/out" || fail "frontier series"
+# the page carries the run's rows, the rungs' quantize rows with their size, speed and KLD
+python3 "$(dirname "$0")/page_data.py" "$T/out" page.json || fail "html: the page's data"
+json_get page.json "sorted(r['row']['type'] for r in j['/api/rows?run=1'] if r['kind'] == 'quantize') == ['F16', 'Q4_K_M', 'Q8_0'] and all('kld' in r['row'] and 'size_mib' in r['row'] for r in j['/api/rows?run=1'] if r['kind'] == 'quantize')" |
+    grep -qx True || fail "html: the ladder's rows"
 # a text too short to measure: the rungs are made (nothing lost), the figures are "-" (null
 # in json), the exit code says the input was refused
 printf 'too short a text' >short.txt

@@ -67,6 +67,7 @@ grep -qxF "| dense.gguf | n_threads=2 | - | - | - | - | - | - | - | - | - | - | 
 
 run "$QB" report --suite last -o json
 expect_rc 0 "json"
+cp "$T/out" report.json
 json_get "$T/out" "len(j) == 2 and [g['group'] for g in j] == ['g1', 'g2']" | grep -qx True || fail "json groups"
 # every figure of g1 is bench's own: its mean t/s, size, TTFT, load, peak RSS
 python3 - "$T/out" quantbench.db <<'PY' || fail "json figures"
@@ -97,12 +98,24 @@ tail -1 "$T/out" | grep -qxF 'dense.gguf,n_threads=2,-,-,-,-,-,-,-,-,-,-,-,-,"tg
 run "$QB" report --suite 2 -o html
 expect_rc 0 "html"
 grep -qF '<title>quantbench suite of run 2</title>' "$T/out" || fail "html: a suite without a name"
-grep -qF '<p>run 2 (nightly), started 2026-01-01T00:00:00Z (ok): 2 groups, 5 cells, 2 not ok</p>' "$T/out" ||
-    fail "html: the run"
-grep -qF '<tr class="failed"><td>dense.gguf</td><td>n_threads=2</td>' "$T/out" || fail "html: g2 shaded"
-grep -qF '<tr class="failed"><td>tg4</td><td>crashed</td><td>worker died</td><td>1.00</td></tr>' "$T/out" ||
-    fail "html: g2's cells"
-
+# the dashboard's page of run 2 alone: its run, cells, table, rows and events
+python3 "$(dirname "$0")/page_data.py" "$T/out" page.json || fail "html: the page's data"
+python3 - page.json report.json <<'PY' || fail "html: the page's data"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert sorted(d) == ['/api/events?run=2', '/api/rows?run=2', '/api/run?id=2', '/api/runs'], sorted(d)
+assert [r['id'] for r in d['/api/runs']] == [2] and d['/api/runs'][0]['label'] == 'nightly'
+r = d['/api/run?id=2']
+assert r['run']['started'] == '2026-01-01T00:00:00Z' and r['run']['status'] == 'ok', r['run']
+assert [c['status'] for c in r['cells']] == ['ok', 'ok', 'ok', 'crashed', 'missing'], r['cells']
+assert r['cells'][3]['reason'] == 'worker died' and r['cells'][3]['duration_s'] == 1
+assert r['progress'] == {'cells': 5, 'done': 4, 'failed': 1, 'running': None, 'eta_s': None,
+                         'elapsed_s': None}, r['progress']
+# the table to share is the one json gives
+assert r['table'] == json.load(open(sys.argv[2])), r['table']
+assert len(d['/api/rows?run=2']) == 0  # the rows are bench's run 1's, through the cells
+assert sum(len(c['rows']) for c in r['cells']) == 3
+PY
 # the plain run is still reported as before, suite cells' rows included
 run "$QB" report -o json
 expect_rc 0 "report"

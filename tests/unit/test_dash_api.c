@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "../../src/dash/api.h"
+#include "../../src/dash/page.h"
+#include "../../src/dash/report.h"
 #include "../../src/dash/url.h"
 #include "../../src/store/store.h"
 #include "../../src/util/util.h"
@@ -276,6 +278,17 @@ void test_dash_api_run(void)
     CHECK_STR(str_at(c3, "test"), "prompts builtin");
     /* 2 stored (1 not ok), cell 2 started and not finished, the clock of the newest
      * event that has one (the log line) */
+    /* the table to share: a row per group, g1 with its crashed cell */
+    const cJSON *table = cJSON_GetObjectItemCaseSensitive(o, "table");
+    CHECK(cJSON_GetArraySize(table) == 2);
+    const cJSON *g1 = cJSON_GetArrayItem(table, 0), *g2 = cJSON_GetArrayItem(table, 1);
+    CHECK_STR(str_at(g1, "group"), "g1");
+    CHECK_NEAR(num_at(g1, "pp_ts"), 500, 1e-9);
+    const cJSON *f1 = cJSON_GetObjectItemCaseSensitive(g1, "failed");
+    CHECK(cJSON_GetArraySize(f1) == 1);
+    CHECK_STR(str_at(cJSON_GetArrayItem(f1, 0), "status"), "crashed");
+    CHECK_STR(str_at(g2, "group"), "g2");
+    CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(g2, "failed")) == 2);
     CHECK(num_at(prog, "cells") == 4);
     CHECK(num_at(prog, "done") == 2);
     CHECK(num_at(prog, "failed") == 1);
@@ -310,11 +323,10 @@ void test_dash_api_run(void)
     o = get_ok(s, "/api/run", q);
     prog = cJSON_GetObjectItemCaseSensitive(o, "progress");
     CHECK(num_at(cJSON_GetObjectItemCaseSensitive(o, "run"), "id") == fx.plain_a);
-    CHECK(null_at(o, "suite") && null_at(o, "cells"));
+    CHECK(null_at(o, "suite") && null_at(o, "cells") && null_at(o, "table"));
     CHECK(num_at(prog, "cells") == 2 && num_at(prog, "done") == 2);
     CHECK(num_at(prog, "failed") == 1);
-    CHECK(null_at(prog, "running") && null_at(prog, "eta_s"));
-    CHECK(num_at(prog, "elapsed_s") == 42);
+    CHECK(null_at(prog, "running") && null_at(prog, "eta_s") && null_at(prog, "elapsed_s"));
     cJSON_Delete(o);
     store_close(s);
 }
@@ -513,5 +525,79 @@ void test_dash_api_errors(void)
     char longname[128];
     snprintf(longname, sizeof(longname), "%0100d=1", 0);
     get_fails(s, "/api/run", longname, 400, "unknown parameter");
+    store_close(s);
+}
+
+/* The static report's data: what dash_api_get answers, keyed by the canonical URLs, the
+ * selected runs only, without tokens events; the page embeds it with no '<' left */
+void test_dash_report(void)
+{
+    struct fixture fx;
+    if (fixture_make(&fx) < 0)
+        return;
+    struct store *s = fx.s;
+    char err[QB_ERR_LEN];
+    int64_t ids[] = {fx.suite, fx.evil, fx.suite};
+    cJSON *data = NULL;
+    CHECK(dash_report_data(s, ids, 3, &data, err) == 0);
+    /* the runs, and three answers per run (no /api/info: the same runs, the same data) */
+    CHECK(cJSON_GetArraySize(data) == 1 + 2 * 3);
+    CHECK(cJSON_GetObjectItemCaseSensitive(data, "/api/info") == NULL);
+    const cJSON *runs = cJSON_GetObjectItemCaseSensitive(data, "/api/runs");
+    CHECK(cJSON_GetArraySize(runs) == 2);
+    CHECK(num_at(cJSON_GetArrayItem(runs, 0), "id") == fx.evil);
+    CHECK(num_at(cJSON_GetArrayItem(runs, 1), "id") == fx.suite);
+    char key[64];
+    snprintf(key, sizeof(key), "/api/run?id=%lld", (long long)fx.suite);
+    cJSON *want = get_ok(s, "/api/run", key + strlen("/api/run?"));
+    CHECK(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(data, key), want, 1));
+    cJSON_Delete(want);
+    snprintf(key, sizeof(key), "/api/rows?run=%lld", (long long)fx.evil);
+    want = get_ok(s, "/api/rows", key + strlen("/api/rows?"));
+    CHECK(cJSON_Compare(cJSON_GetObjectItemCaseSensitive(data, key), want, 1));
+    cJSON_Delete(want);
+    snprintf(key, sizeof(key), "/api/events?run=%lld", (long long)fx.suite);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(data, key), *e;
+    CHECK(cJSON_GetArraySize(ev) == 7); /* 8 less the tokens event */
+    cJSON_ArrayForEach (e, ev)
+        CHECK(strcmp(str_at(e, "kind"), "tokens") != 0);
+    snprintf(key, sizeof(key), "/api/run?id=%lld", (long long)fx.plain_a);
+    CHECK(cJSON_GetObjectItemCaseSensitive(data, key) == NULL); /* not selected */
+
+    struct dash_page p;
+    CHECK(dash_page_build("<i>t</i> & \"x\"", data, &p, err) == 0);
+    CHECK(p.len == strlen(p.html));
+    CHECK(strstr(p.html, "<title>&lt;i&gt;t&lt;/i&gt; &amp; &quot;x&quot;</title>") != NULL);
+    CHECK(strstr(p.html, "Content-Security-Policy") != NULL && strstr(p.csp, "default-src 'none'"));
+    CHECK(strstr(p.html, "http://") == NULL && strstr(p.html, "https://") == NULL);
+    const char *open = "<script type=\"application/json\" id=\"qb-data\">";
+    const char *d = strstr(p.html, open);
+    CHECK(d != NULL);
+    if (d) {
+        d += strlen(open);
+        const char *end = strstr(d, "</script>");
+        CHECK(end != NULL);
+        if (end) {
+            char *json = xstrndup(d, (size_t)(end - d));
+            CHECK(strchr(json, '<') == NULL); /* the model's <script> cannot close it */
+            CHECK(strstr(json, "\\u003cscript>alert(1)\\u003c/script>") != NULL);
+            cJSON *back = cJSON_Parse(json);
+            CHECK(cJSON_Compare(back, data, 1)); /* \u003c reads back as '<' */
+            cJSON_Delete(back);
+            free(json);
+        }
+    }
+    dash_page_free(&p);
+    dash_page_free(&p); /* twice is harmless */
+    /* the live page: no data, may connect to its server */
+    CHECK(dash_page_build("live", NULL, &p, err) == 0);
+    CHECK(strstr(p.html, "id=\"qb-data\"") == NULL && strstr(p.csp, "connect-src 'self'"));
+    dash_page_free(&p);
+    cJSON_Delete(data);
+    /* a run that does not exist: no data */
+    int64_t none[] = {fx.suite, 99};
+    data = (cJSON *)1;
+    CHECK(dash_report_data(s, none, 2, &data, err) < 0 && data == NULL);
+    CHECK(strstr(err, "no run 99") != NULL);
     store_close(s);
 }

@@ -24,12 +24,12 @@ int test_failures;
     X(progress_eta) X(output_formats) X(models_exit) \
     X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) \
     X(field_json) X(field_strict) X(field_flags) X(field_prompts_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
-    X(error_kinds) X(suite_table) X(suite_page) X(suite_table_loads) X(suite_eta) \
+    X(error_kinds) X(suite_table) X(suite_table_loads) X(suite_eta) \
     X(prompts_stream) X(prompts_stop) X(prompts_limits) X(prompts_utf8) X(prompts_run) X(prompts_graded) \
     X(grade_cases) X(grade_think) X(grade_specs) X(grade_builtin_set) \
     X(sse_split) X(sse_limits) X(http_url) X(http_stream) X(prompts_server_endpoint) X(prompts_server_stream) X(prompts_server_request) \
     X(dash_url) X(dash_api_runs) X(dash_api_run) X(dash_api_rows_events) X(dash_api_compare) X(dash_api_errors) \
-    X(dash_frames) X(dash_event_id) X(dash_loopback) X(store_query_only) X(dash_page)
+    X(dash_frames) X(dash_event_id) X(dash_loopback) X(store_query_only) X(dash_page) X(dash_report)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);

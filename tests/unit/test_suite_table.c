@@ -1,6 +1,6 @@
 /* The suite table (report --suite, the end of run) from hand-made cells as
  * store_suite_cells returns them: two groups, a crashed and a missing cell, figures no
- * row gives; md, csv and json checked whole; the html page's parts and its escaping. */
+ * row gives; md, csv and json checked whole. */
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
@@ -207,108 +207,6 @@ out:
     cJSON_Delete(want);
 }
 
-static char *write_page(const cJSON *cells, const struct suite_page *page, int *rc)
-{
-    char *buf = NULL, err[QB_ERR_LEN];
-    size_t len = 0;
-    FILE *fp = open_memstream(&buf, &len);
-    *rc = suite_table_page(fp, cells, page, err);
-    fclose(fp);
-    return buf;
-}
-
-/* The text between the first a after from and the next b (the caller frees; NULL: none) */
-static char *between(const char *s, const char *from, const char *a, const char *b)
-{
-    const char *p = s && from ? strstr(s, from) : s;
-    p = p ? strstr(p, a) : NULL;
-    const char *e = p ? strstr(p + strlen(a), b) : NULL;
-    if (!e)
-        return NULL;
-    p += strlen(a);
-    char *r = xmalloc((size_t)(e - p) + 1);
-    memcpy(r, p, (size_t)(e - p));
-    r[e - p] = 0;
-    return r;
-}
-
-void test_suite_page(void)
-{
-    cJSON *cells = json_q(cells_text);
-    CHECK(cells != NULL);
-    if (!cells)
-        return;
-    /* g2's model file and the suite's name hold every character html must escape */
-    const cJSON *c;
-    cJSON_ArrayForEach (c, cells)
-        if (strcmp(cJSON_GetObjectItem(c, "group")->valuestring, "g2") == 0)
-            cJSON_SetValuestring(cJSON_GetObjectItem(c, "model"), "/m/<b>&\"x'.gguf");
-    struct suite_page page = {"nightly <i>&\"", 7, "lab", "2026-01-01T00:00:00Z", NULL, "running"};
-    int rc;
-    char *html = write_page(cells, &page, &rc);
-    CHECK(rc == 0 && html);
-    if (!html)
-        goto out;
-    CHECK(strncmp(html, "<!DOCTYPE html>\n", 16) == 0);
-    CHECK(strstr(html, "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src "
-                       "'none'; style-src 'unsafe-inline';"));
-    CHECK(!strstr(html, "<script") && !strstr(html, "http://") && !strstr(html, "https://"));
-    CHECK(strstr(html, "<title>quantbench suite nightly &lt;i&gt;&amp;&quot;</title>"));
-    /* the run in progress: no end, no status */
-    CHECK(strstr(html, "<p>run 7 (lab), started 2026-01-01T00:00:00Z: 2 groups, 8 cells, "
-                       "2 not ok</p>"));
-    /* no raw text of the cells: every '<' opens a tag of ours */
-    CHECK(!strstr(html, "<b>") && !strstr(html, "<i>"));
-    /* the table: the md columns and figures, g2 shaded */
-    char *head = between(html, "<table class=\"suite\">", "<thead><tr>", "</tr></thead>");
-    CHECK_STR(head, "<th>model</th><th>settings</th><th>size GiB</th><th>bpw</th>"
-                    "<th>pp t/s</th><th>tg t/s</th><th>TTFT ms</th><th>load s (cold/warm)</th>"
-                    "<th>peak host MiB</th><th>peak GPU MiB</th><th>PPL</th><th>KLD</th>"
-                    "<th>same top %</th><th>prompts</th><th>failed</th>");
-    free(head);
-    char *g1 = between(html, "<table class=\"suite\">", "<tbody>\n<tr>", "</tr>\n");
-    CHECK_STR(g1, "<td>tiny-Q4_0.gguf</td><td>n_threads=2</td><td>0.50</td><td>4.29</td>"
-                  "<td>100.00 ± 4.97</td><td>21.00 ± 12.71</td><td>12.50</td><td>2.50/0.70</td>"
-                  "<td>1536.00</td><td>-</td><td>12.35 ± 0.12</td><td>0.012346</td>"
-                  "<td>95.12</td><td>0.80</td><td></td>");
-    free(g1);
-    char *g2 = between(html, "<table class=\"suite\">", "<tr class=\"failed\">", "</tr>\n");
-    CHECK_STR(g2, "<td>&lt;b&gt;&amp;&quot;x'.gguf</td>"
-                  "<td>n_threads=4 tensor_buft_overrides=exps=CPU|x</td><td>-</td><td>-</td>"
-                  "<td>200.00 ± 12.99</td><td>-</td><td>2.56</td><td>1.00</td><td>-</td>"
-                  "<td>2048.00</td><td>-</td><td>-</td><td>-</td><td>-</td>"
-                  "<td>tg128:crashed,quality:missing</td>");
-    free(g2);
-    /* the cells per group, in plan order; the group with failures open */
-    CHECK(strstr(html, "<details><summary>g1: 5 cells, all ok</summary>"));
-    char *cl = between(html, "<details open><summary>g2: 3 cells, 2 not ok</summary>", "<tbody>\n",
-                       "</tbody>");
-    CHECK_STR(cl, "<tr><td>pp512</td><td>ok</td><td></td><td>3.00</td></tr>\n"
-                  "<tr class=\"failed\"><td>tg128</td><td>crashed</td>"
-                  "<td>worker died (signal 9)</td><td>1.00</td></tr>\n"
-                  "<tr class=\"failed\"><td>quality</td><td>missing</td><td></td>"
-                  "<td>-</td></tr>\n");
-    free(cl);
-    CHECK(strstr(html, "</details>\n</body></html>\n"));
-    free(html);
-    /* a finished run says when it ended and how */
-    page.ended = "2026-01-01T01:00:00Z";
-    page.status = "partial";
-    page.label = NULL;
-    html = write_page(cells, &page, &rc);
-    CHECK(rc == 0 && html &&
-          strstr(html, "<p>run 7, started 2026-01-01T00:00:00Z, ended "
-                       "2026-01-01T01:00:00Z (partial): 2 groups"));
-    free(html);
-    html = write_page(cJSON_GetArrayItem(cells, 0), &page, &rc);
-    CHECK(rc < 0 && html && html[0] == 0);
-    free(html);
-out:
-    cJSON_Delete(cells);
-}
-
-/* cold and warm loads: a suite's bench rows say which load read the file from the disk
- * (load_cold); the mem cell's own worker loads it again, from the page cache */
 void test_suite_table_loads(void)
 {
     cJSON *cells = json_q(
