@@ -74,16 +74,6 @@
         xs.forEach(function (x) { s += (x - m) * (x - m); });
         return Math.sqrt(s / (xs.length - 1));
     }
-    /* the half-width of a mean's 95% interval (stats.c: Student's t), 0 for one value */
-    function ci95(xs) {
-        var t = [0, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.160,
-            2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052,
-            2.048, 2.045, 2.042];
-        var df = xs.length - 1;
-        if (df < 1) return 0;
-        var q = df < t.length ? t[df] : df <= 40 ? 2.021 : df <= 60 ? 2.000 : df <= 120 ? 1.980 : 1.960;
-        return q * sd(xs) / Math.sqrt(xs.length);
-    }
     function dur(s) {
         if (!isNum(s) || s < 0) return '?';
         var t = Math.round(s), h = Math.floor(t / 3600), m = Math.floor(t / 60) % 60;
@@ -501,109 +491,6 @@
 
     /* ------------------------------------------------------------ results */
 
-    /* the suite's table to share (the figures of `report --suite`: suite_table.h) */
-    function suiteTable(cells) {
-        var names = [], sets = {};
-        cells.forEach(function (c) {
-            if (!c.group) return;
-            if (!(c.group in sets)) { names.push(c.group); sets[c.group] = {}; }
-            Object.keys(c.settings || {}).forEach(function (k) {
-                if (!(k in sets[c.group])) sets[c.group][k] = c.settings[k];
-            });
-        });
-        var shown = {};
-        names.forEach(function (g) {
-            Object.keys(sets[g]).forEach(function (k) {
-                names.forEach(function (o) {
-                    if (JSON.stringify(sets[g][k]) !== JSON.stringify(sets[o][k])) shown[k] = true;
-                });
-            });
-        });
-        function ok(c) { return c.status === 'ok'; }
-        function rowOk(row) { return !('status' in row) || row.status === 'ok'; }
-        function cellRow(c, kind) {
-            if (!ok(c)) return null;
-            var rs = (c.rows || []).filter(function (r) { return r.kind === kind && r.row && rowOk(r.row); });
-            return rs.length ? rs[0].row : null;
-        }
-        function isPP(t) { return /^pp/.test(t) && t.indexOf('tg') < 0; }
-        function isTG(t) { return /^tg/.test(t) && t.indexOf('pp') < 0; }
-        function isPG(t) { return t.indexOf('pp') >= 0 && t.indexOf('tg') >= 0; }
-        return names.map(function (g) {
-            var gc = cells.filter(function (c) { return c.group === g; });
-            var o = {group: g, model: baseName(gc[0].model), model_path: gc[0].model, settings: {}, failed: [], cells: gc};
-            Object.keys(sets[g]).forEach(function (k) { if (shown[k]) o.settings[k] = sets[g][k]; });
-            var size = null, np = null, host = null, gpu = null;
-            gc.forEach(function (c) {
-                (c.rows || []).forEach(function (r) {
-                    var row = r.row || {};
-                    if (size === null && pos(row.model_size)) { size = row.model_size; np = pos(row.model_n_params); }
-                    if (pos(row.rss_peak_bytes) && !(host >= row.rss_peak_bytes)) host = row.rss_peak_bytes;
-                    if (pos(row.mem_gpu_bytes) && !(gpu >= row.mem_gpu_bytes)) gpu = row.mem_gpu_bytes;
-                });
-            });
-            o.size_gib = size ? size / 1073741824 : null;
-            o.bpw = size && np ? 8 * size / np : null;
-            function speed(is, p) {
-                for (var i = 0; i < gc.length; i++) {
-                    var row = is(gc[i].test || '') ? cellRow(gc[i], 'bench') : null;
-                    var xs = row && Array.isArray(row.samples_ts) ? row.samples_ts.filter(isNum) : [];
-                    if (xs.length) {
-                        o[p + '_test'] = gc[i].test;
-                        o[p + '_ts'] = mean(xs);
-                        o[p + '_ci95'] = ci95(xs);
-                        return row;
-                    }
-                }
-                o[p + '_ts'] = null;
-                return null;
-            }
-            var pp = speed(isPP, 'pp');
-            speed(isTG, 'tg');
-            o.ttft_ms = null;
-            gc.some(function (c) {
-                var row = isPG(c.test || '') ? cellRow(c, 'bench') : null;
-                if (row && pos(row.ttft_ns)) { o.ttft_ms = row.ttft_ns / 1e6; return true; }
-                return false;
-            });
-            if (o.ttft_ms === null && pp && pos(pp.t_pp_ns)) o.ttft_ms = pp.t_pp_ns / 1e6;
-            var loads = [], cold = [], warm = [];
-            gc.forEach(function (c) {
-                if (!ok(c)) return;
-                (c.rows || []).forEach(function (r) {
-                    var row = r.row || {}, ns = pos(row.load_ns);
-                    if ((r.kind !== 'bench' && r.kind !== 'mem') || !ns || (r.kind === 'bench' && !rowOk(row))) return;
-                    if (loads.indexOf(ns) >= 0) return;
-                    loads.push(ns);
-                    var isCold = typeof row.load_cold === 'boolean' ? row.load_cold :
-                        r.kind === 'bench' && !cold.length && !warm.length;
-                    (isCold ? cold : warm).push(ns / 1e9);
-                });
-            });
-            o.load_cold_s = cold.length ? mean(cold) : null;
-            o.load_warm_s = warm.length ? mean(warm) : null;
-            o.peak_host_mib = host ? host / 1048576 : null;
-            o.peak_gpu_mib = gpu ? gpu / 1048576 : null;
-            var q = null, scores = [];
-            gc.forEach(function (c) {
-                if (!q) q = cellRow(c, 'quality');
-                if (['ok', 'error', 'crashed', 'timeout', 'oom'].indexOf(c.status) < 0) return;
-                (c.rows || []).forEach(function (r) {
-                    if (r.kind === 'prompts' && r.row && isNum(r.row.grade_score)) scores.push(r.row.grade_score);
-                });
-            });
-            o.ppl = q && isNum(q.ppl) ? q.ppl : null;
-            o.ppl_err = q && isNum(q.ppl_err) ? q.ppl_err : null;
-            o.kld = q && q.kld && isNum(q.kld.kld) ? q.kld.kld : null;
-            o.same_top_pct = q && q.kld && isNum(q.kld.same_top) ? 100 * q.kld.same_top : null;
-            o.prompts = scores.length ? mean(scores) : null;
-            gc.forEach(function (c) {
-                if (!ok(c)) o.failed.push({test: c.test || '', status: c.status || '', reason: c.reason || ''});
-            });
-            return o;
-        });
-    }
-
     var SUITE_HEADS = ['model', 'settings', 'size GiB', 'bpw', 'pp t/s', 'tg t/s', 'TTFT ms', 'load s (cold/warm)',
         'peak host MiB', 'peak GPU MiB', 'PPL', 'KLD', 'same top %', 'prompts', 'failed'];
     function suiteCells(o) {
@@ -648,7 +535,7 @@
             add(sec, el('p', {'class': 'note run-line', text: runLine(run)}));
             add(sec, el('p', {'class': 'note'}, [el('a', {href: '#/charts/' + id, text: 'charts of this run'})]));
             if (info && Array.isArray(info.cells)) {
-                suiteResults(sec, info.cells);
+                suiteResults(sec, info.cells, info.table || []);
                 return;
             }
             api('/api/rows', [['run', id]]).then(function (rows) {
@@ -658,8 +545,14 @@
         }, function (e) { failView(sec, e); });
     }
 
-    function suiteResults(sec, cells) {
-        var groups = suiteTable(cells);
+    /* the suite's table to share (the server's: suite_table.h, as `report --suite` prints
+     * it), then each group's cells with their answers */
+    function suiteResults(sec, cells, table) {
+        var groups = table.map(function (o) {
+            o.cells = cells.filter(function (c) { return c.group === o.group; });
+            o.failed = o.failed || [];
+            return o;
+        });
         var t = el('table', {'class': 'suite'});
         add(t, el('thead', null, el('tr', null, SUITE_HEADS.map(function (h) { return el('th', {text: h}); }))));
         var tb = el('tbody');

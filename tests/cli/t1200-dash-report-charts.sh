@@ -31,7 +31,10 @@ cp "$T/out" suite.md
 run "$QB" report -o html
 expect_rc 0 "report -o html"
 cp "$T/out" report.html
-run "$QB" report kind=bench,n_depth=0,n_threads=2 -o html
+# a bench of one depth and thread count (its own database: a report holds whole runs)
+run "$QB" bench -m "$d","$mo" -p 16 -n 4 -r 2 -t 2 --db one.db
+expect_rc 0 "bench of one depth"
+run "$QB" report --db one.db -o html
 expect_rc 0 "report of one depth and thread count"
 cp "$T/out" one.html
 
