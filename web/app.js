@@ -605,6 +605,7 @@
         var out = [];
         (c.rows || []).forEach(function (x) {
             var row = x.row || {};
+            if (row.status && row.status !== 'ok') return; /* a failed row measured nothing */
             if (x.kind === 'bench' && isNum(row.avg_ts)) out.push(pm(row.avg_ts, row.stddev_ts) + ' t/s');
             else if (x.kind === 'quality' && isNum(row.ppl)) out.push('PPL ' + pm(row.ppl, row.ppl_err) +
                 (row.kld && isNum(row.kld.kld) ? ', KLD ' + fix(row.kld.kld, 6) : ''));
