@@ -678,7 +678,10 @@
     /* tick labels of an axis with step-sized decimals: never "-5.55e-17" */
     function tickText(splits) {
         var step = splits.length > 1 ? Math.abs(splits[1] - splits[0]) : Math.abs(splits[0]) || 1;
-        var dec = Math.max(0, Math.min(6, -Math.floor(Math.log10(step || 1) + 1e-9)));
+        /* as many decimals as the step has (0.00025: 5), so two ticks never read alike */
+        var st = String(Number(step.toPrecision(6)));
+        var dec = /e/.test(st) ? Math.max(0, Math.min(8, -Math.floor(Math.log10(step) + 1e-9))) :
+            st.indexOf('.') >= 0 ? Math.min(8, st.split('.')[1].length) : 0;
         return splits.map(function (v) {
             var s = Math.abs(v) < step * 1e-6 ? 0 : v;
             var t = s.toFixed(dec);
@@ -927,6 +930,11 @@
         if (s.n_gen > 0) return 'tg' + s.n_gen;
         return null;
     }
+    /* GiB, or MiB for models all under 1 GiB (ticks of a few digits) */
+    function sizeUnit(rs) {
+        var big = rs.some(function (r) { return r.row && r.row.model_size >= 1073741824; });
+        return big ? {name: 'GiB', bytes: 1073741824} : {name: 'MiB', bytes: 1048576};
+    }
     function okRows(rows, kind) {
         return rows.filter(function (r) { return r.kind === kind && r.status === 'ok' && r.row; });
     }
@@ -969,12 +977,12 @@
             rs.forEach(function (r) { if (pos(r.row.model_size)) sizes[r.row.model_size] = 1; });
             if (Object.keys(sizes).length > 1) {
                 lineChart(box, {kind: 'bench-size-' + bk[0], title: 'bench ' + bk[2] + ': t/s against model size',
-                    xLabel: 'model size (GiB)', yLabel: 't/s', xInt: false,
+                    xLabel: 'model size (' + sizeUnit(rs).name + ')', yLabel: 't/s', xInt: false,
                     series: collect(rs, function (r) {
                         var k = setKey(r, {test: benchTest(r), n_depth: r.settings.n_depth});
                         delete k.model;
                         return k;
-                    }, function (r) { return pos(r.row.model_size) ? r.row.model_size / 1073741824 : null; },
+                    }, function (r) { return pos(r.row.model_size) ? r.row.model_size / sizeUnit(rs).bytes : null; },
                     function (r) { return r.row.avg_ts; }, function (r) { return r.row.stddev_ts; })});
             }
         });
@@ -1027,6 +1035,11 @@
         if (!pts.length) return;
         pts = pts.filter(function (p) { return p.kld !== null || p.ppl !== null; });
         if (!pts.length) return;
+        var unit = 'GiB';
+        if (pts.every(function (p) { return p.size < 1; })) {
+            unit = 'MiB';
+            pts.forEach(function (p) { p.size *= 1024; });
+        }
         var useKld = pts.every(function (p) { return p.kld !== null; });
         var metric = useKld ? 'kld' : 'ppl';
         pts.sort(function (a, b) { return a.size - b.size || a[metric] - b[metric]; });
@@ -1040,18 +1053,18 @@
         var box = grid();
         var front = pts.filter(function (p) { return p.front; });
         lineChart(box, {kind: 'ladder', title: 'quant ladder: ' + (useKld ? 'KLD' : 'PPL') + ' against model size (frontier: no smaller rung is better)',
-            xLabel: 'model size (GiB)', yLabel: useKld ? 'KLD' : 'PPL', xInt: false, points: true, yFrom0: false, always: true,
+            xLabel: 'model size (' + unit + ')', yLabel: useKld ? 'KLD' : 'PPL', xInt: false, points: true, yFrom0: false, always: true,
             logY: useKld, names: ['rungs', 'frontier'], lineFor: function (i) { return i === 1; },
             series: [{key: {s: 'rungs'}, pts: pts.map(function (p) { return [p.size, p[metric], useKld ? p.kld_err : p.ppl_err]; })},
                      {key: {s: 'frontier'}, pts: front.map(function (p) { return [p.size, p[metric], null]; })}]});
         var sp = pts.filter(function (p) { return isNum(tg[p.model]); });
         if (sp.length > 1) {
             lineChart(box, {kind: 'ladder-speed', title: 'quant ladder: generation t/s against model size',
-                xLabel: 'model size (GiB)', yLabel: 'tg t/s', xInt: false, names: ['rungs'],
+                xLabel: 'model size (' + unit + ')', yLabel: 'tg t/s', xInt: false, names: ['rungs'],
                 series: [{key: {s: 'rungs'}, pts: sp.map(function (p) { return [p.size, tg[p.model], null]; })}]});
         }
         var t = el('table', {'class': 'ladder'});
-        add(t, el('tr', null, ['model', 'size GiB', 'KLD', 'PPL', 'tg t/s', 'frontier'].map(function (h) { return el('th', {text: h}); })));
+        add(t, el('tr', null, ['model', 'size ' + unit, 'KLD', 'PPL', 'tg t/s', 'frontier'].map(function (h) { return el('th', {text: h}); })));
         pts.forEach(function (p) {
             add(t, el('tr', null, [p.model, fix(p.size, 3), fix(p.kld, 6), pm(p.ppl, p.ppl_err), fix(tg[p.model]), p.front ? 'yes' : '']
                 .map(function (s, k) { return el('td', {'class': k ? 'num' : null, text: s}); })));

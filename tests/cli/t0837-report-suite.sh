@@ -116,6 +116,34 @@ assert r['table'] == json.load(open(sys.argv[2])), r['table']
 assert len(d['/api/rows?run=2']) == 0  # the rows are bench's run 1's, through the cells
 assert sum(len(c['rows']) for c in r['cells']) == 3
 PY
+# as Chromium renders it: md's table cell for cell, g2 shaded, its crashed and missing
+# cells listed; no console error
+cp "$T/out" page.html
+run "$QB" report --suite 2
+expect_rc 0 "md again"
+cp "$T/out" page.md
+need_browser
+dash_browser pages "file://$T/page.html" "$T/shots" results
+python3 - browser.json page.md "$(dirname "$0")" <<'PY' || fail "html: the rendered page"
+import json, sys
+sys.path.insert(0, sys.argv[3])
+from dash_check import console_errors
+j = json.load(open(sys.argv[1]))
+assert not console_errors(j['log']), console_errors(j['log'])
+p = j['pages']['results']
+assert p['title'] == 'quantbench suite of run 2', p['title']
+md = [[c.strip() for c in l.strip()[1:-1].split(' | ')] for l in open(sys.argv[2]).read().splitlines()
+      if l.startswith('| ')]
+rows = [t for t in p['tables'] if t['cls'] == 'suite'][0]['rows']
+assert [r['cells'] for r in rows] == md, ([r['cells'] for r in rows], md)
+assert [r['cls'] for r in rows[1:]] == ['', 'failed'], rows
+cells = [t['rows'] for t in p['tables'] if t['cls'] == 'cells']
+assert [[r['cells'][:4] for r in t[1:]] for t in cells] == [
+    [['pp16', 'ok', '', '1.00'], ['tg4', 'ok', '', '1.00'], ['pp16+tg4', 'ok', '', '1.00']],
+    [['tg4', 'crashed', 'worker died', '1.00'], ['quality', 'missing', '', '-']]], cells
+assert [r['cls'] for r in cells[1][1:]] == ['failed', 'failed'], cells[1]
+assert 'run 2 (nightly): run, started 2026-01-01T00:00:00Z (ok)' in p['main'], p['main'][:400]
+PY
 # the plain run is still reported as before, suite cells' rows included
 run "$QB" report -o json
 expect_rc 0 "report"
