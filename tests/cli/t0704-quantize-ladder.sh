@@ -42,6 +42,29 @@ expect_rc 0
 python3 "$(dirname "$0")/page_data.py" "$T/out" page.json || fail "html: the page's data"
 json_get page.json "sorted(r['row']['type'] for r in j['/api/rows?run=1'] if r['kind'] == 'quantize') == ['F16', 'Q4_K_M', 'Q8_0'] and all('kld' in r['row'] and 'size_mib' in r['row'] for r in j['/api/rows?run=1'] if r['kind'] == 'quantize')" |
     grep -qx True || fail "html: the ladder's rows"
+# drawn (Chromium): the ladder's KLD against size with its frontier (no smaller rung has
+# a KLD as low: every rung here), its speed against size, and its table
+cp "$T/out" ladder.html
+if command -v chromium >/dev/null 2>&1 && [ -d "$(dirname "$0")/../../web/node_modules/playwright-core" ]; then
+    dash_browser pages "file://$T/ladder.html" "$T/shots" charts
+    cp shots/charts.png "$(artifacts_dir)/ladder-charts.png"
+    python3 - browser.json "$(dirname "$0")" <<'PY' || fail "html: the ladder drawn"
+import json, sys
+sys.path.insert(0, sys.argv[2])
+from dash_check import console_errors, check_chart
+j = json.load(open(sys.argv[1]))
+assert not console_errors(j['log']), console_errors(j['log'])
+ch = j['pages']['charts']
+by = {c['kind']: c for c in ch['charts']}
+assert 'ladder' in by and 'ladder-speed' in by, list(by)
+for c in ch['charts']:
+    check_chart(c)
+assert by['ladder']['series'] == 2 and by['ladder']['legend'] == 'rungsfrontier'
+t = [t['rows'] for t in ch['tables'] if t['cls'] == 'ladder'][0]
+assert [r['cells'][0] for r in t[1:]] == ['Q4_K_M', 'Q8_0', 'F16'], t
+assert [r['cells'][-1] for r in t[1:]] == ['yes', 'yes', 'yes'], t
+PY
+fi
 # a text too short to measure: the rungs are made (nothing lost), the figures are "-" (null
 # in json), the exit code says the input was refused
 printf 'too short a text' >short.txt
