@@ -410,7 +410,9 @@
                 n.tbody.insertBefore(tr, at);
             }
             var f = c.figures ? Object.keys(c.figures).map(function (k) {
-                return k + ' ' + (isNum(c.figures[k]) ? fix(c.figures[k], 2) : valueText(c.figures[k]));
+                var x = c.figures[k];
+                /* 4 significant digits below 100 (a KLD of 0.0004 is not 0.00) */
+                return k + ' ' + (isNum(x) ? (Math.abs(x) >= 100 ? fix(x, 2) : String(Number(x.toPrecision(4)))) : valueText(x));
             }).join(', ') : '';
             var cellText = [String(i + 1), baseName(c.model), c.test, c.status, f, isNum(c.duration) ? fix(c.duration, 2) : '', c.reason];
             var cls = c.status === 'running' ? 'running' : (c.status === 'ok' || c.status === 'pending') ? null : 'failed';
