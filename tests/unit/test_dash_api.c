@@ -528,6 +528,13 @@ void test_dash_api_errors(void)
     longv[k + 300 + DASH_API_VALUE_MAX + 1 - 100] = 0;
     get_fails(s, "/api/rows", longv, 400, "parameter 'kind' is longer than 512 bytes");
     free(longv);
+    /* the database failing is a 500 */
+    char err[QB_ERR_LEN];
+    CHECK(store_test_exec(s, "DROP TABLE events", err) == 0);
+    get_fails(s, "/api/events", "run=1", 500, "no such table: events");
+    get_fails(s, "/api/run", "id=3", 500, "no such table: events");
+    o = get_ok(s, "/api/run", "id=1"); /* a plain run reads no events */
+    cJSON_Delete(o);
     char longname[128];
     snprintf(longname, sizeof(longname), "%0100d=1", 0);
     get_fails(s, "/api/run", longname, 400, "unknown parameter");
