@@ -42,6 +42,26 @@ static void params_free(struct params *p)
     }
 }
 
+/* Text from the request as an error message shows it: safe for any reader (a terminal, a
+ * log, a page: str_escape) and cut to 700 bytes, which leaves room in err for the rest
+ * (the caller frees) */
+static char *shown(const char *s)
+{
+    char *t = str_escape(s, 0);
+    if (strlen(t) > 700)
+        strcpy(t + 697, "...");
+    return t;
+}
+
+/* set_err with the one text from the request (t, shown) last */
+static int err_shown(char *err, const char *fmt, const char *path, const char *name, const char *t)
+{
+    char *v = shown(t);
+    set_err(err, fmt, path, name, v);
+    free(v);
+    return -1;
+}
+
 /* The names an endpoint takes, "a, b or c", into buf */
 static void names_text(const char *const *names, char *buf, size_t n)
 {
@@ -75,17 +95,23 @@ static int params_parse(const char *path, const char *query, const char *const *
             return set_err(err, "%s: an empty parameter in the query", path);
         }
         if (nlen > 32 || dash_url_decode(s, nlen, &name, derr) < 0) {
+            char *raw = xstrndup(s, nlen > 32 ? 32 : nlen), *t = shown(raw);
             params_free(p);
-            return set_err(err, "%s: unknown parameter '%.*s' (it takes %s)", path,
-                           (int)(nlen > 32 ? 32 : nlen), s, names[0] ? takes : "none");
+            set_err(err, "%s: unknown parameter '%s' (it takes %s)", path, t,
+                    names[0] ? takes : "none");
+            free(raw);
+            free(t);
+            return -1;
         }
         int k = -1;
         for (int i = 0; names[i]; i++)
             if (strcmp(names[i], name) == 0)
                 k = i;
         if (k < 0) {
-            set_err(err, "%s: unknown parameter '%s' (it takes %s)", path, name,
+            char *t = shown(name);
+            set_err(err, "%s: unknown parameter '%s' (it takes %s)", path, t,
                     names[0] ? takes : "none");
+            free(t);
             free(name);
             params_free(p);
             return -1;
@@ -130,8 +156,10 @@ static int param_int(const char *path, const char *name, const char *v, int64_t 
                      char *err)
 {
     if (!v[0] || strspn(v, "0123456789") != strlen(v) || parse_i64(v, min, INT64_MAX, out) < 0)
-        return set_err(err, "%s: parameter '%s' is not an integer of at least %lld: '%s'", path,
-                       name, (long long)min, v);
+        return err_shown(err,
+                         min ? "%s: parameter '%s' is not an integer of at least 1: '%s'"
+                             : "%s: parameter '%s' is not an integer of at least 0: '%s'",
+                         path, name, v);
     return 0;
 }
 
@@ -474,7 +502,8 @@ static int api_compare(struct store *st, const char *path, const char *query, cJ
     if (p.v[2] && strcmp(p.v[2], "bootstrap") == 0) {
         method = COMPARE_BOOTSTRAP;
     } else if (p.v[2] && strcmp(p.v[2], "welch") != 0) {
-        set_err(err, "%s: parameter 'method' is welch or bootstrap, not '%s'", path, p.v[2]);
+        err_shown(err, "%s: parameter '%s' is welch or bootstrap, not '%s'", path, "method",
+                  p.v[2]);
         params_free(&p);
         return -1;
     }
@@ -487,7 +516,7 @@ static int api_compare(struct store *st, const char *path, const char *query, cJ
         f[k].ok_only = true;
         spec[k] = xstrdup(p.v[k]);
         if (rc == 0 && dbrun_parse_filter(spec[k], &f[k], e) < 0)
-            rc = set_err(err, "%s: parameter '%s': %s", path, names[k], e);
+            rc = err_shown(err, "%s: parameter '%s': %s", path, names[k], e);
     }
     struct compare_result r;
     compare_begin(&r, false);
@@ -498,8 +527,8 @@ static int api_compare(struct store *st, const char *path, const char *query, cJ
             rc = -1;
         } else if (feed.n == 0) {
             *status = 404;
-            rc = set_err(err, "%s: parameter '%s' ('%s') matches no stored rows", path, names[k],
-                         p.v[k]);
+            rc = err_shown(err, "%s: parameter '%s' ('%s') matches no stored rows", path, names[k],
+                           p.v[k]);
         }
     }
     if (rc == 0) {

@@ -503,6 +503,12 @@ void test_dash_api_errors(void)
     get_fails(s, "/api/run", "id=%00", 400, "parameter 'id': %00");
     get_fails(s, "/api/rows", "run=1&kind=be%0", 400, "parameter 'kind': malformed");
     get_fails(s, "/api/run", "i%zz=1", 400, "unknown parameter 'i%zz'");
+    /* what came from the request is shown escaped in a message */
+    get_fails(s, "/api/run", "id=%1b%5b31m", 400, "not an integer of at least 1: '\\x1b[31m'");
+    get_fails(s, "/api/run", "%1bx=1", 400, "unknown parameter '\\x1bx' (it takes id)");
+    get_fails(s, "/api/run", "\x1b=1", 400, "unknown parameter '\\x1b' (it takes id)");
+    get_fails(s, "/api/compare", "a=1&b=x%0a%3D1", 400, "unknown filter key 'x\\n'");
+    get_fails(s, "/api/compare", "a=1&b=%e2%80%ae", 404, "('\\xe2\\x80\\xae') matches no");
     /* over-long values, raw or decoded */
     char *longv = xmalloc(DASH_API_VALUE_MAX * 3 + 32);
     strcpy(longv, "run=1&kind=");
@@ -522,6 +528,13 @@ void test_dash_api_errors(void)
     longv[k + 300 + DASH_API_VALUE_MAX + 1 - 100] = 0;
     get_fails(s, "/api/rows", longv, 400, "parameter 'kind' is longer than 512 bytes");
     free(longv);
+    /* the database failing is a 500 */
+    char err[QB_ERR_LEN];
+    CHECK(store_test_exec(s, "DROP TABLE events", err) == 0);
+    get_fails(s, "/api/events", "run=1", 500, "no such table: events");
+    get_fails(s, "/api/run", "id=3", 500, "no such table: events");
+    o = get_ok(s, "/api/run", "id=1"); /* a plain run reads no events */
+    cJSON_Delete(o);
     char longname[128];
     snprintf(longname, sizeof(longname), "%0100d=1", 0);
     get_fails(s, "/api/run", longname, 400, "unknown parameter");
