@@ -126,6 +126,9 @@ async function live(browser) {
         answerKeys: Array.from(document.querySelectorAll('#qb-answers [data-answer]')).map((b) => b.getAttribute('data-answer')),
         log: Array.from(document.querySelectorAll('#qb-log li')).map((l) => l.textContent),
         ok: document.querySelectorAll('#qb-cells tr[data-status="ok"]').length,
+        models: Array.from(document.querySelectorAll('#qb-cells tr[data-idx] td:nth-child(2)')).map((t) => t.textContent),
+        images: document.querySelectorAll('img').length,
+        title: document.title, h2: (document.querySelector('#qb-main h2') || {}).textContent,
         failed: document.querySelectorAll('#qb-cells tr.failed').length,
         cards: Array.from(document.querySelectorAll('#qb-cards .card')).map((c) => ({
             k: c.querySelector('.k').textContent, v: c.querySelector('.v').textContent})),

@@ -1,16 +1,18 @@
 # The live page in Chromium (`quantbench serve --port 0`) while `run` works in another
 # process on a small suite (a bench test and a prompts test on a synthesized model big
-# enough to take some seconds): the progress advances, an answer's tokens arrive, result
-# rows appear; a reload mid-run loses nothing (the same answers' text and log lines as
-# before it, then more); no console error (a CSP violation would be one); screenshots
-# kept in $QB_ARTIFACTS.
+# enough to take some seconds, its file named "><img onerror=x>): the progress advances,
+# an answer's tokens arrive, result rows appear; a reload mid-run loses nothing (the same
+# answers' text and log lines as before it, then more); the names show as text; no
+# console error (a CSP violation would be one); screenshots kept in $QB_ARTIFACTS.
 . "$(dirname "$0")/lib.sh"
 need_browser
 m=$MODELS/live-big.gguf
 [ -f "$m" ] || "$QB" synth -o "$m" --layers 8 --embd 1024 --heads 8 --ff 2816 --type Q8_0 --seed 3 >&2 ||
     fail "synth"
+# a file name and a suite name that would be markup if a page took them for html
+cp "$m" '"><img onerror=x>big.gguf'
 cat >s.json <<JSON
-{"name": "live <b>suite</b>", "models": ["$m"], "settings": {"t": 1},
+{"name": "live <b>suite</b>", "models": ["\\"><img onerror=x>big.gguf"], "settings": {"t": 1},
  "tests": [{"test": "bench", "p": 64, "n": 16, "r": 2},
            {"test": "prompts", "set": "builtin", "max_tokens": 256}]}
 JSON
@@ -72,6 +74,9 @@ rows = [json.loads(x) for (x,) in db.execute("select row from results where kind
 texts = dict(zip(f['answerKeys'], f['answers']))
 cell = db.execute("select idx from suite_plan where test like 'prompts%'").fetchone()[0]
 assert [texts.get('%d:%d' % (cell, i)) for i in range(5)] == [r['text'] for r in rows], (texts, [r['text'] for r in rows])
+# the odd names shown as text, no element made of them
+assert f['images'] == 0 and f['models'] == ['"><img onerror=x>big.gguf'] * 3, (f['images'], f['models'])
+assert f['h2'] == 'Live run 1: live <b>suite</b>', f['h2']
 # the metric cards filled in
 cards = {c['k']: c['v'] for c in f['cards']}
 assert sorted(cards) == ['TTFT ms', 'load s', 'peak memory MiB', 't/s'], cards
