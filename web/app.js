@@ -192,6 +192,12 @@
             if (id === null) { main.appendChild(el('p', {'class': 'note', text: 'no run in the database yet'})); return; }
             Promise.all([api('/api/run', [['id', id]]), api('/api/events', [['run', id]])]).then(function (a) {
                 if (v !== view) return;
+                if (!Array.isArray(a[0].cells)) { /* a command's run: rows, no plan to follow */
+                    add(main, [el('h2', {text: 'Run ' + id}), el('p', {'class': 'note', text: runLine(a[0].run || {id: id})}),
+                        el('p', {'class': 'note'}, ['not a suite run: nothing to follow; its rows are in ',
+                            el('a', {href: '#/results/' + id, text: 'Results'})])]);
+                    return;
+                }
                 var lv = new Live(id, a[0]);
                 a[1].forEach(function (e) { lv.apply(e); });
                 lv.draw();
