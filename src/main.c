@@ -35,6 +35,8 @@ static const struct command commands[] = {
     {"prompts", cmd_prompts, "answers to prompts, timed as llama-server times them, and graded", 1},
     {"quantize", cmd_quantize, "the quantization ladder through llama.cpp's quantizer", 1},
     {"mem", cmd_mem, "memory per device: estimate, llama.cpp's dry run, measurement", 0},
+    {"load", cmd_load, "load-tests OpenAI-compatible servers: TTFT, TPOT, ITL, throughput (vLLM's)",
+     1},
     {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)", 1},
     {"compare", cmd_compare, "A/B of stored runs, labels or builds: delta % with 95% intervals", 0},
     {"report", cmd_report, "stored rows as md, csv, json, jsonl or an html page with charts", 0},
