@@ -1,10 +1,14 @@
-/* Many streamed POSTs on one libcurl multi handle (see load.h). The events are parsed
- * (sse.c) inside libcurl's write callback, so the clock read there is when the bytes were
- * read off the socket. The poll also waits on the signal self-pipe and wakes in time for
- * the next due request, the nearest idle timeout and the run's limit. */
+/* Many streamed POSTs on one libcurl multi handle (see load.h), driven through its socket
+ * interface on epoll. The events are parsed (sse.c) inside libcurl's write callback, so
+ * the clock read there is when the bytes were read off the socket. The wait also watches
+ * the signal self-pipe and wakes in time for the next due request, libcurl's timer, the
+ * idle limits and the run's limit. */
 #include "load.h"
 
 #include <curl/curl.h>
+#include <errno.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,13 +231,63 @@ static void not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind k
         l->on_done(l->ud, i, &d);
 }
 
+/* libcurl's socket interface on epoll: a wake-up touches only the sockets that have
+ * something, not every transfer (curl_multi_perform walks them all: with hundreds in flight
+ * that walk alone delays the reading by a millisecond) */
+struct loop {
+    int ep;
+    long timer_ms; /* libcurl's timeout from when it was set; -1: none */
+    uint64_t timer_set_ns;
+};
+
+static int on_socket(CURL *h, curl_socket_t fd, int what, void *ud, void *sockp)
+{
+    struct loop *lp = ud;
+    (void)h;
+    (void)sockp;
+    if (what == CURL_POLL_REMOVE) {
+        epoll_ctl(lp->ep, EPOLL_CTL_DEL, fd, NULL);
+        return 0;
+    }
+    struct epoll_event ev = {0, {.fd = fd}};
+    if (what & CURL_POLL_IN)
+        ev.events |= EPOLLIN;
+    if (what & CURL_POLL_OUT)
+        ev.events |= EPOLLOUT;
+    if (epoll_ctl(lp->ep, EPOLL_CTL_MOD, fd, &ev) < 0)
+        epoll_ctl(lp->ep, EPOLL_CTL_ADD, fd, &ev);
+    return 0;
+}
+
+static int on_timer(CURLM *m, long timeout_ms, void *ud)
+{
+    struct loop *lp = ud;
+    (void)m;
+    lp->timer_ms = timeout_ms;
+    lp->timer_set_ns = monotime_ns();
+    return 0;
+}
+
 int netload_run(struct netload *l, char *err)
 {
     if (global_init(err) < 0)
         return -1;
+    struct loop lp = {epoll_create1(EPOLL_CLOEXEC), -1, 0};
+    if (lp.ep < 0)
+        return set_err(err, "epoll: %s", strerror(errno));
     CURLM *m = curl_multi_init();
-    if (!m)
+    if (!m) {
+        close(lp.ep);
         return set_err(err, "libcurl: cannot make a multi handle");
+    }
+    curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, on_socket);
+    curl_multi_setopt(m, CURLMOPT_SOCKETDATA, &lp);
+    curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, on_timer);
+    curl_multi_setopt(m, CURLMOPT_TIMERDATA, &lp);
+    if (sig_fd() >= 0) {
+        struct epoll_event ev = {EPOLLIN, {.fd = sig_fd()}};
+        epoll_ctl(lp.ep, EPOLL_CTL_ADD, sig_fd(), &ev);
+    }
     int n_lanes = l->n_lanes > 0 ? l->n_lanes : 1;
     /* each lane's requests in order, and the next to send of each */
     size_t *order = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
@@ -266,6 +320,9 @@ int netload_run(struct netload *l, char *err)
     int n_live = 0;
     l->max_in_flight = 0;
     int ret = 0;
+    enum { MAX_EV = 256 };
+    struct epoll_event evs[MAX_EV];
+    uint64_t last_idle_check = start;
     for (;;) {
         uint64_t now = monotime_ns();
         enum qb_kind stop = QB_KIND_OK;
@@ -291,7 +348,7 @@ int netload_run(struct netload *l, char *err)
         }
         /* the requests due now, as far as their lane's cap allows */
         uint64_t next_due = UINT64_MAX;
-        bool pending = false;
+        bool pending = false, added = false;
         for (int k = 0; k < n_lanes; k++) {
             int cap = l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : 0;
             while (next[k] < first[k + 1]) {
@@ -315,6 +372,7 @@ int netload_run(struct netload *l, char *err)
                 }
                 live[n_live++] = x;
                 in_flight[k]++;
+                added = true;
             }
         }
         if (n_live > l->max_in_flight)
@@ -322,12 +380,44 @@ int netload_run(struct netload *l, char *err)
         if (n_live == 0 && !pending)
             break;
         int running = 0;
-        if (curl_multi_perform(m, &running) != CURLM_OK) {
-            ret = set_err(err, "libcurl: the multi handle failed");
-            break;
+        if (added) /* start them now: libcurl connects and writes them at its timeout 0 */
+            curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
+        /* wait for a socket, libcurl's timer, the next due request, an idle limit, the end */
+        now = monotime_ns();
+        uint64_t wake = next_due;
+        if (lp.timer_ms >= 0) {
+            uint64_t t = lp.timer_set_ns + (uint64_t)lp.timer_ms * 1000000u;
+            wake = t < wake ? t : wake;
+        }
+        if (limit_ns && limit_ns < wake)
+            wake = limit_ns;
+        if (idle_ns && n_live && last_idle_check + 100000000u < wake)
+            wake = last_idle_check + 100000000u; /* the idle limits, checked ten times a second */
+        int wait_ms = 1000;
+        if (wake != UINT64_MAX) {
+            uint64_t d = wake > now ? wake - now : 0;
+            long w = (long)((d + 999999) / 1000000); /* rounded up: waking early only spins */
+            wait_ms = w < wait_ms ? (int)w : wait_ms;
+        }
+        int ne = epoll_wait(lp.ep, evs, MAX_EV, wait_ms);
+        for (int e = 0; e < ne; e++) {
+            if (evs[e].data.fd == sig_fd())
+                continue; /* the top of the loop sees it */
+            int mask = 0;
+            if (evs[e].events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP))
+                mask |= CURL_CSELECT_IN;
+            if (evs[e].events & EPOLLOUT)
+                mask |= CURL_CSELECT_OUT;
+            if (evs[e].events & EPOLLERR)
+                mask |= CURL_CSELECT_ERR;
+            curl_multi_socket_action(m, evs[e].data.fd, mask, &running);
+        }
+        now = monotime_ns();
+        if (lp.timer_ms >= 0 && now >= lp.timer_set_ns + (uint64_t)lp.timer_ms * 1000000u) {
+            lp.timer_ms = -1;
+            curl_multi_socket_action(m, CURL_SOCKET_TIMEOUT, 0, &running);
         }
         int left;
-        bool freed = false; /* a request ended: a waiting one may go at once */
         CURLMsg *msg;
         while ((msg = curl_multi_info_read(m, &left))) {
             if (msg->msg != CURLMSG_DONE)
@@ -342,39 +432,21 @@ int netload_run(struct netload *l, char *err)
                 }
             in_flight[l->reqs[x->i].lane]--;
             xfer_end(l, m, x, rc, QB_KIND_OK, NULL);
-            freed = true;
         }
         /* answers that went silent too long */
-        now = monotime_ns();
-        uint64_t wake = next_due;
-        for (int j = 0; idle_ns && j < n_live; j++) {
-            struct xfer *x = live[j];
-            if (now - x->last_ns >= idle_ns) {
+        if (idle_ns && now - last_idle_check >= 100000000u) {
+            last_idle_check = now;
+            for (int j = 0; j < n_live; j++) {
+                struct xfer *x = live[j];
+                if (now - x->last_ns < idle_ns)
+                    continue;
                 live[j--] = live[--n_live];
                 in_flight[l->reqs[x->i].lane]--;
                 char why_idle[160];
                 snprintf(why_idle, sizeof(why_idle), "'%s': no byte came for %g s (idle timeout)",
                          l->reqs[x->i].url, l->idle_timeout_s);
                 xfer_end(l, m, x, CURLE_OK, QB_KIND_TIMEOUT, why_idle);
-                freed = true;
-            } else if (x->last_ns + idle_ns < wake) {
-                wake = x->last_ns + idle_ns;
             }
-        }
-        if (limit_ns && limit_ns < wake)
-            wake = limit_ns;
-        if (freed && pending)
-            continue; /* a slot came free: send at once */
-        long wait_ms = 1000;
-        if (wake != UINT64_MAX) {
-            uint64_t d = wake > now ? wake - now : 0;
-            /* rounded up: waking early would only spin */
-            long w = (long)((d + 999999) / 1000000);
-            wait_ms = w < wait_ms ? w : wait_ms;
-        }
-        if (wait_ms > 0) {
-            struct curl_waitfd w = {sig_fd(), CURL_WAIT_POLLIN, 0};
-            curl_multi_poll(m, w.fd >= 0 ? &w : NULL, w.fd >= 0 ? 1 : 0, (int)wait_ms, NULL);
         }
     }
     while (n_live > 0) /* only after a multi handle failure */
@@ -385,6 +457,7 @@ int netload_run(struct netload *l, char *err)
     free(next);
     free(in_flight);
     curl_multi_cleanup(m);
+    close(lp.ep);
     return ret;
 }
 
