@@ -16,6 +16,7 @@
 #include "../util/clock.h"
 #include "../util/rng.h"
 #include "../util/sig.h"
+#include "../util/stats.h"
 #include "../util/util.h"
 
 static const double pcts[LOAD_N_PCT] = {50, 90, 95, 99};
@@ -113,17 +114,6 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-double load_percentile(const double *x, size_t n, double q)
-{
-    if (n == 0)
-        return 0;
-    double h = (double)(n - 1) * q / 100.0;
-    size_t lo = (size_t)floor(h);
-    if (lo + 1 >= n)
-        return x[n - 1];
-    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
-}
-
 /* mean, median, population std and the percentiles of x[0..n) (sorted here) under
  * NAME: mean_NAME_ms, median_NAME_ms, std_NAME_ms, pP_NAME_ms (vLLM's keys) */
 static void add_dist(cJSON *o, const char *name, double *x, size_t n)
@@ -139,12 +129,12 @@ static void add_dist(cJSON *o, const char *name, double *x, size_t n)
     snprintf(k, sizeof(k), "mean_%s_ms", name);
     cJSON_AddNumberToObject(o, k, mean);
     snprintf(k, sizeof(k), "median_%s_ms", name);
-    cJSON_AddNumberToObject(o, k, load_percentile(x, n, 50));
+    cJSON_AddNumberToObject(o, k, stats_percentile_linear(x, n, 50));
     snprintf(k, sizeof(k), "std_%s_ms", name);
     cJSON_AddNumberToObject(o, k, n ? sqrt(ss / (double)n) : 0);
     for (int j = 0; j < LOAD_N_PCT; j++) {
         snprintf(k, sizeof(k), "p%g_%s_ms", pcts[j], name);
-        cJSON_AddNumberToObject(o, k, load_percentile(x, n, pcts[j]));
+        cJSON_AddNumberToObject(o, k, stats_percentile_linear(x, n, pcts[j]));
     }
 }
 
@@ -164,9 +154,11 @@ static void add_adjusted(cJSON *o, const char *name, double *x, size_t n, size_t
         double h = m ? (double)(m - 1) * pcts[j] / 100.0 : 0;
         size_t lo = (size_t)floor(h);
         double v = 0;
-        if (m) {
-            bool frac = h > (double)lo && lo + 1 < m;
-            v = frac && isinf(y[lo + 1]) ? INFINITY : load_percentile(y, m, pcts[j]);
+        if (m) { /* 0 * inf is no number: a percentile on a sample is that sample */
+            if (h == (double)lo || lo + 1 >= m)
+                v = y[lo < m ? lo : m - 1];
+            else
+                v = isinf(y[lo + 1]) ? INFINITY : stats_percentile_linear(y, m, pcts[j]);
         }
         if (isinf(v))
             cJSON_AddNullToObject(o, k);
@@ -329,11 +321,11 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
     for (size_t i = 0; i < n_lag; i++)
         ls += lag[i];
     cJSON_AddNumberToObject(o, "qb_mean_schedule_lag_ms", n_lag ? ls / (double)n_lag : 0);
-    cJSON_AddNumberToObject(o, "qb_p99_schedule_lag_ms", load_percentile(lag, n_lag, 99));
+    cJSON_AddNumberToObject(o, "qb_p99_schedule_lag_ms", stats_percentile_linear(lag, n_lag, 99));
     cJSON_AddNumberToObject(o, "qb_max_schedule_lag_ms", n_lag ? lag[n_lag - 1] : 0);
     qsort(eff, n_eff, sizeof(*eff), cmp_double);
-    cJSON_AddNumberToObject(o, "qb_median_effective_e2el_ms", load_percentile(eff, n_eff, 50));
-    cJSON_AddNumberToObject(o, "qb_p99_effective_e2el_ms", load_percentile(eff, n_eff, 99));
+    cJSON_AddNumberToObject(o, "qb_median_effective_e2el_ms", stats_percentile_linear(eff, n_eff, 50));
+    cJSON_AddNumberToObject(o, "qb_p99_effective_e2el_ms", stats_percentile_linear(eff, n_eff, 99));
     cJSON_AddNumberToObject(o, "qb_total_cached_tokens", (double)cached);
     /* llama-server's own timings, joined to each request */
     cJSON_AddNumberToObject(o, "qb_server_timings_n", (double)n_srv);
@@ -347,12 +339,12 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
         qsort(qn, n_srv, sizeof(double), cmp_double);
         qsort(stpot, n_stpot, sizeof(double), cmp_double);
         cJSON_AddNumberToObject(o, "qb_mean_server_prompt_ms", sp / (double)n_srv);
-        cJSON_AddNumberToObject(o, "qb_median_server_prompt_ms", load_percentile(sprompt, n_srv, 50));
+        cJSON_AddNumberToObject(o, "qb_median_server_prompt_ms", stats_percentile_linear(sprompt, n_srv, 50));
         cJSON_AddNumberToObject(o, "qb_mean_server_tpot_ms", n_stpot ? st / (double)n_stpot : 0);
-        cJSON_AddNumberToObject(o, "qb_median_server_tpot_ms", load_percentile(stpot, n_stpot, 50));
+        cJSON_AddNumberToObject(o, "qb_median_server_tpot_ms", stats_percentile_linear(stpot, n_stpot, 50));
         cJSON_AddNumberToObject(o, "qb_mean_queue_plus_network_ms", sq / (double)n_srv);
-        cJSON_AddNumberToObject(o, "qb_median_queue_plus_network_ms", load_percentile(qn, n_srv, 50));
-        cJSON_AddNumberToObject(o, "qb_p99_queue_plus_network_ms", load_percentile(qn, n_srv, 99));
+        cJSON_AddNumberToObject(o, "qb_median_queue_plus_network_ms", stats_percentile_linear(qn, n_srv, 50));
+        cJSON_AddNumberToObject(o, "qb_p99_queue_plus_network_ms", stats_percentile_linear(qn, n_srv, 99));
         cJSON_AddNumberToObject(o, "qb_server_cache_n", (double)s_cache);
         cJSON_AddNumberToObject(o, "qb_server_token_count_mismatches", (double)n_mismatch);
     }

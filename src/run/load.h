@@ -116,10 +116,6 @@ int load_run(const struct load_params *p, const struct load_sink *sink, char *er
 
 /* ---- the arithmetic, exposed for the tests ---- */
 
-/* numpy.percentile(x, q) with its default "linear" method on sorted x[0..n): h = (n-1)q/100,
- * x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]); 0 for n = 0. */
-double load_percentile(const double *sorted, size_t n, double q);
-
 /* The summary of one level for one target: recs[0..n) (those of that target), start_ns
  * when the level began; vLLM's keys and ours (the caller frees). */
 cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, size_t n,

@@ -27,7 +27,8 @@ int test_failures;
     X(error_kinds) X(suite_table) X(suite_page) X(suite_table_loads) X(suite_eta) \
     X(prompts_stream) X(prompts_stop) X(prompts_limits) X(prompts_utf8) X(prompts_run) X(prompts_graded) \
     X(grade_cases) X(grade_think) X(grade_specs) X(grade_builtin_set) \
-    X(sse_split) X(sse_limits) X(http_url) X(http_stream) X(prompts_server_endpoint) X(prompts_server_stream) X(prompts_server_request)
+    X(sse_split) X(sse_limits) X(http_url) X(http_stream) X(prompts_server_endpoint) X(prompts_server_stream) X(prompts_server_request) \
+    X(load_percentiles) X(load_chunk) X(load_summary) X(load_schedule) X(load_loopback)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);
