@@ -76,7 +76,7 @@ import json, sys
 row = json.load(open(sys.argv[1]))[0]
 reqs = {r['index']: r for r in map(json.loads, open(sys.argv[2]))}
 u = sys.argv[3] + '/v1/completions'
-assert row['completed'] == 4 and row['failed'] == 8 and row['status'] == 'partial', row
+assert row['completed'] == 4 and row['failed'] == 8 and row['status'] == 'ok', row
 want = {1: ('http_429', 'HTTP 429: too many requests'),
         2: ('cut', "'%s': Transferred a partial file" % u),
         3: ('stalled', "'%s': no byte came for 1 s (idle timeout)" % u),
