@@ -86,8 +86,10 @@ static int list_int(const char *flag, const char *v, int *out, int *n)
     *n = 0;
     for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
         if (*n >= LOAD_MAX_LEVELS || parse_int(t, 1, 100000, &out[*n]) < 0)
-            return usage_error("load", "invalid value '%s' for %s (integers in 1..100000, "
-                                       "comma-separated, at most %d)", v, flag, LOAD_MAX_LEVELS);
+            return usage_error("load",
+                               "invalid value '%s' for %s (integers in 1..100000, "
+                               "comma-separated, at most %d)",
+                               v, flag, LOAD_MAX_LEVELS);
         ++*n;
     }
     return *n ? 0 : usage_error("load", "invalid value '%s' for %s", v, flag);
@@ -105,8 +107,10 @@ static int list_rate(const char *v, double *out, int *n)
         else if (parse_double(t, &r) < 0 || !(r > 0) || r > 1e6)
             r = -1;
         if (r < 0 || *n >= LOAD_MAX_LEVELS)
-            return usage_error("load", "invalid value '%s' for --request-rate (requests/s > 0 "
-                                       "or inf, comma-separated)", v);
+            return usage_error("load",
+                               "invalid value '%s' for --request-rate (requests/s > 0 "
+                               "or inf, comma-separated)",
+                               v);
         out[(*n)++] = r;
     }
     return *n ? 0 : usage_error("load", "invalid value '%s' for --request-rate", v);
@@ -199,13 +203,35 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
         }
         if (a[0] != '-' || !a[1])
             return usage_error("load", "unexpected argument '%s'", a);
-        static const char *const valued[] = {
-            "--base-url", "--target", "--endpoint", "--model", "--api-key", "--max-concurrency",
-            "--request-rate", "--burstiness", "--ramp-up-strategy", "--ramp-up-start-rps",
-            "--ramp-up-end-rps", "--num-prompts", "--seed", "--random-input-len",
-            "--random-output-len", "--random-range-ratio", "--random-prefix-len", "--vocab-size",
-            "--prompt-set", "--prompts-file", "--goodput", "--timeout", "--idle-timeout",
-            "--connect-timeout", "--max-duration", "-o", "--output", "--save-requests", NULL};
+        static const char *const valued[] = {"--base-url",
+                                             "--target",
+                                             "--endpoint",
+                                             "--model",
+                                             "--api-key",
+                                             "--max-concurrency",
+                                             "--request-rate",
+                                             "--burstiness",
+                                             "--ramp-up-strategy",
+                                             "--ramp-up-start-rps",
+                                             "--ramp-up-end-rps",
+                                             "--num-prompts",
+                                             "--seed",
+                                             "--random-input-len",
+                                             "--random-output-len",
+                                             "--random-range-ratio",
+                                             "--random-prefix-len",
+                                             "--vocab-size",
+                                             "--prompt-set",
+                                             "--prompts-file",
+                                             "--goodput",
+                                             "--timeout",
+                                             "--idle-timeout",
+                                             "--connect-timeout",
+                                             "--max-duration",
+                                             "-o",
+                                             "--output",
+                                             "--save-requests",
+                                             NULL};
         bool known = false;
         for (const char *const *k = valued; *k && !known; k++)
             known = !strcmp(a, *k);
@@ -231,8 +257,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
             else if (!strcmp(v, "/v1/chat/completions"))
                 p->endpoint = LOAD_CHAT;
             else
-                return usage_error("load", "invalid value '%s' for --endpoint (/v1/completions or "
-                                           "/v1/chat/completions)", v);
+                return usage_error("load",
+                                   "invalid value '%s' for --endpoint (/v1/completions or "
+                                   "/v1/chat/completions)",
+                                   v);
             p->endpoint_path = v;
         } else if (!strcmp(a, "--model")) {
             p->model = v;
@@ -300,8 +328,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
                 else if (c && c - g == 4 && !strncmp(g, "e2el", 4))
                     slo = &p->slo_e2el;
                 if (!slo || parse_double(c + 1, &d) < 0 || !(d > 0))
-                    return usage_error("load", "invalid value '%s' for --goodput (ttft:MS, "
-                                               "tpot:MS or e2el:MS)", g);
+                    return usage_error("load",
+                                       "invalid value '%s' for --goodput (ttft:MS, "
+                                       "tpot:MS or e2el:MS)",
+                                       g);
                 *slo = d;
             }
         } else if (!strcmp(a, "--timeout")) {
@@ -337,8 +367,10 @@ static int parse_args(int argc, char **argv, struct load_opts *o)
         return usage_error("load", "--prompt-set or --prompts-file, not both");
     for (int t = 0; t < p->n_targets && !o->allow_remote; t++)
         if (!load_url_is_loopback(p->targets[t].base))
-            return usage_error("load", "'%s' is not this machine: load-testing another needs "
-                                       "--allow-remote", p->targets[t].base);
+            return usage_error("load",
+                               "'%s' is not this machine: load-testing another needs "
+                               "--allow-remote",
+                               p->targets[t].base);
     return 0;
 }
 
@@ -438,7 +470,8 @@ int cmd_load(int argc, char **argv)
             goto done;
         }
         int n = 0, cap = 0;
-        for (char *save = NULL, *l = strtok_r(file, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+        for (char *save = NULL, *l = strtok_r(file, "\n", &save); l;
+             l = strtok_r(NULL, "\n", &save)) {
             if (!l[0] || !strcmp(l, "\r"))
                 continue;
             if (n == cap)
@@ -473,8 +506,8 @@ int cmd_load(int argc, char **argv)
         cJSON *r = cJSON_Duplicate(row, 1);
         if (o.fmt == BENCH_FMT_CSV) { /* the arrays and objects are for json */
             static const char *const drop[] = {"samples_ttft_ms", "samples_tpot_ms",
-                                               "samples_e2el_ms", "probe", "qb_failures",
-                                               "goodput_slo_ms"};
+                                               "samples_e2el_ms", "probe",
+                                               "qb_failures",     "goodput_slo_ms"};
             for (size_t k = 0; k < QB_ARRAY_LEN(drop); k++)
                 cJSON_DeleteItemFromObjectCaseSensitive(r, drop[k]);
         }

@@ -7,12 +7,12 @@
 
 #include <curl/curl.h>
 #include <errno.h>
-#include <sys/epoll.h>
-#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <unistd.h>
 
 #include "../util/clock.h"
 #include "../util/sig.h"
@@ -30,9 +30,9 @@ struct xfer {
     struct sse_parser sse;
     struct netload_done d;
     bool status_known, ok_status;
-    bool stopped;      /* on_event (or the parser) ended it */
-    size_t body_len;   /* of d.body */
-    uint64_t last_ns;  /* the last byte's arrival (or the send) */
+    bool stopped;     /* on_event (or the parser) ended it */
+    size_t body_len;  /* of d.body */
+    uint64_t last_ns; /* the last byte's arrival (or the send) */
     char cb_err[QB_ERR_LEN];
 };
 

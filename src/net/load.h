@@ -35,8 +35,8 @@ struct netload_done {
     uint64_t end_ns;     /* when it ended */
     long n_events;       /* events handed to on_event */
     char content_type[96];
-    char body[384];          /* a non-2xx answer's body, its start */
-    char err[QB_ERR_LEN];    /* why it failed ("" when it did not) */
+    char body[384];       /* a non-2xx answer's body, its start */
+    char err[QB_ERR_LEN]; /* why it failed ("" when it did not) */
 };
 
 struct netload {
@@ -56,10 +56,10 @@ struct netload {
     void (*on_done)(void *ud, size_t i, const struct netload_done *d);
     void *ud;
     /* out */
-    uint64_t start_ns;    /* monotime_ns() at the start: due times count from it */
-    int max_in_flight;    /* the most requests in flight at once */
-    bool timed_out;       /* the time limit ended it */
-    bool interrupted;     /* a signal ended it */
+    uint64_t start_ns; /* monotime_ns() at the start: due times count from it */
+    int max_in_flight; /* the most requests in flight at once */
+    bool timed_out;    /* the time limit ended it */
+    bool interrupted;  /* a signal ended it */
 };
 
 /* Run l; 0, or -1 with err when libcurl cannot start (no request is sent then). */

@@ -78,7 +78,8 @@ int load_chunk(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
             snprintf(r->finish, sizeof(r->finish), "%s", f->valuestring);
     }
     const cJSON *u = cJSON_GetObjectItemCaseSensitive(o, "usage");
-    if (cJSON_IsObject(u) && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(u, "completion_tokens"))) {
+    if (cJSON_IsObject(u) &&
+        cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(u, "completion_tokens"))) {
         r->has_usage = true;
         r->completion_tokens = (int)num_or(u, "completion_tokens", -1);
         r->prompt_tokens = (int)num_or(u, "prompt_tokens", -1);
@@ -186,7 +187,8 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
     }
     size_t cap = n_ok ? n_ok : 1;
     double *ttft = xmalloc(cap * sizeof(double)), *tpot = xmalloc(cap * sizeof(double));
-    double *e2el = xmalloc(cap * sizeof(double)), *itl = xmalloc((n_itl ? n_itl : 1) * sizeof(double));
+    double *e2el = xmalloc(cap * sizeof(double)),
+           *itl = xmalloc((n_itl ? n_itl : 1) * sizeof(double));
     double *qn = xmalloc(cap * sizeof(double)), *sprompt = xmalloc(cap * sizeof(double));
     double *stpot = xmalloc(cap * sizeof(double));
     size_t n_tpot = 0, k_itl = 0, n_srv = 0, n_stpot = 0, n_good = 0, n_mismatch = 0;
@@ -215,7 +217,8 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
         }
         for (size_t c = 1; c < r->n_t; c++)
             itl[k_itl++] = ms_between(r->t[c - 1], r->t[c]);
-        total_in += r->prompt_len >= 0 ? r->prompt_len : (r->prompt_tokens > 0 ? r->prompt_tokens : 0);
+        total_in +=
+            r->prompt_len >= 0 ? r->prompt_len : (r->prompt_tokens > 0 ? r->prompt_tokens : 0);
         total_out += out;
         if (r->cached_tokens > 0)
             cached += r->cached_tokens;
@@ -314,8 +317,7 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
             eff[n_eff++] = ms_between(r->issue_ns, r->t[r->n_t - 1]);
     }
     double span = (double)(last_send - start_ns) / 1e9;
-    cJSON_AddNumberToObject(o, "qb_achieved_request_rate",
-                            span > 0 ? (double)n_sent / span : 0);
+    cJSON_AddNumberToObject(o, "qb_achieved_request_rate", span > 0 ? (double)n_sent / span : 0);
     qsort(lag, n_lag, sizeof(*lag), cmp_double);
     double ls = 0;
     for (size_t i = 0; i < n_lag; i++)
@@ -324,7 +326,8 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
     cJSON_AddNumberToObject(o, "qb_p99_schedule_lag_ms", stats_percentile_linear(lag, n_lag, 99));
     cJSON_AddNumberToObject(o, "qb_max_schedule_lag_ms", n_lag ? lag[n_lag - 1] : 0);
     qsort(eff, n_eff, sizeof(*eff), cmp_double);
-    cJSON_AddNumberToObject(o, "qb_median_effective_e2el_ms", stats_percentile_linear(eff, n_eff, 50));
+    cJSON_AddNumberToObject(o, "qb_median_effective_e2el_ms",
+                            stats_percentile_linear(eff, n_eff, 50));
     cJSON_AddNumberToObject(o, "qb_p99_effective_e2el_ms", stats_percentile_linear(eff, n_eff, 99));
     cJSON_AddNumberToObject(o, "qb_total_cached_tokens", (double)cached);
     /* llama-server's own timings, joined to each request */
@@ -339,12 +342,16 @@ cJSON *load_summary(const struct load_params *p, const struct load_rec *recs, si
         qsort(qn, n_srv, sizeof(double), cmp_double);
         qsort(stpot, n_stpot, sizeof(double), cmp_double);
         cJSON_AddNumberToObject(o, "qb_mean_server_prompt_ms", sp / (double)n_srv);
-        cJSON_AddNumberToObject(o, "qb_median_server_prompt_ms", stats_percentile_linear(sprompt, n_srv, 50));
+        cJSON_AddNumberToObject(o, "qb_median_server_prompt_ms",
+                                stats_percentile_linear(sprompt, n_srv, 50));
         cJSON_AddNumberToObject(o, "qb_mean_server_tpot_ms", n_stpot ? st / (double)n_stpot : 0);
-        cJSON_AddNumberToObject(o, "qb_median_server_tpot_ms", stats_percentile_linear(stpot, n_stpot, 50));
+        cJSON_AddNumberToObject(o, "qb_median_server_tpot_ms",
+                                stats_percentile_linear(stpot, n_stpot, 50));
         cJSON_AddNumberToObject(o, "qb_mean_queue_plus_network_ms", sq / (double)n_srv);
-        cJSON_AddNumberToObject(o, "qb_median_queue_plus_network_ms", stats_percentile_linear(qn, n_srv, 50));
-        cJSON_AddNumberToObject(o, "qb_p99_queue_plus_network_ms", stats_percentile_linear(qn, n_srv, 99));
+        cJSON_AddNumberToObject(o, "qb_median_queue_plus_network_ms",
+                                stats_percentile_linear(qn, n_srv, 50));
+        cJSON_AddNumberToObject(o, "qb_p99_queue_plus_network_ms",
+                                stats_percentile_linear(qn, n_srv, 99));
         cJSON_AddNumberToObject(o, "qb_server_cache_n", (double)s_cache);
         cJSON_AddNumberToObject(o, "qb_server_token_count_mismatches", (double)n_mismatch);
     }
@@ -414,8 +421,9 @@ void load_schedule(const struct load_params *p, double rate, int n, uint64_t see
         double r = rate;
         if (p->ramp != LOAD_RAMP_NONE) {
             double prog = n > 1 ? (double)i / (n - 1) : 0;
-            r = p->ramp == LOAD_RAMP_LINEAR ? p->ramp_start + (p->ramp_end - p->ramp_start) * prog
-                                            : p->ramp_start * pow(p->ramp_end / p->ramp_start, prog);
+            r = p->ramp == LOAD_RAMP_LINEAR
+                    ? p->ramp_start + (p->ramp_end - p->ramp_start) * prog
+                    : p->ramp_start * pow(p->ramp_end / p->ramp_start, prog);
         }
         if (!isinf(r) && r > 0)
             t += gamma1(&s, p->burstiness) / (r * p->burstiness);
@@ -471,15 +479,17 @@ static struct prompt *make_prompts(const struct load_params *p, int vocab, uint6
             cJSON *str = cJSON_CreateString(t);
             char *js = cJSON_PrintUnformatted(str);
             cJSON_Delete(str);
-            char *bust = p->cache_bust ? xasprintf("[%016llx] ", (unsigned long long)off) : xstrdup("");
+            char *bust =
+                p->cache_bust ? xasprintf("[%016llx] ", (unsigned long long)off) : xstrdup("");
             /* the bust mark goes first: no two prompts share a prefix then */
             char *withb = xasprintf("\"%s%s", bust, js + 1);
             free(js);
             free(bust);
             q->prompt_len = -1;
-            q->body_tail = p->endpoint == LOAD_CHAT
-                               ? xasprintf("\"messages\":[{\"role\":\"user\",\"content\":%s}]", withb)
-                               : xasprintf("\"prompt\":%s", withb);
+            q->body_tail =
+                p->endpoint == LOAD_CHAT
+                    ? xasprintf("\"messages\":[{\"role\":\"user\",\"content\":%s}]", withb)
+                    : xasprintf("\"prompt\":%s", withb);
             free(withb);
             continue;
         }
@@ -492,16 +502,18 @@ static struct prompt *make_prompts(const struct load_params *p, int vocab, uint6
             q->prompt_len = -1;
             len += (size_t)snprintf(b, cap, "\"messages\":[{\"role\":\"user\",\"content\":\"");
             for (int j = 0; j < total; j++) {
-                int id = j < p->prefix_len ? prefix[j]
-                                           : lo_id + (int)((off + (uint64_t)i + (uint64_t)j) % (uint64_t)span);
+                int id = j < p->prefix_len
+                             ? prefix[j]
+                             : lo_id + (int)((off + (uint64_t)i + (uint64_t)j) % (uint64_t)span);
                 len += (size_t)snprintf(b + len, cap - len, "%s%d", j ? " " : "", id);
             }
             snprintf(b + len, cap - len, "\"}]");
         } else {
             len += (size_t)snprintf(b, cap, "\"prompt\":[");
             for (int j = 0; j < total; j++) {
-                int id = j < p->prefix_len ? prefix[j]
-                                           : lo_id + (int)((off + (uint64_t)i + (uint64_t)j) % (uint64_t)span);
+                int id = j < p->prefix_len
+                             ? prefix[j]
+                             : lo_id + (int)((off + (uint64_t)i + (uint64_t)j) % (uint64_t)span);
                 len += (size_t)snprintf(b + len, cap - len, "%s%d", j ? "," : "", id);
             }
             snprintf(b + len, cap - len, "]");
@@ -606,7 +618,8 @@ static cJSON *probe_target(const char *base, const char *const *hdr, double time
     cJSON_Delete(props);
     cJSON_Delete(probe_one(pr, base, "/slots", "slots", NULL, hdr, timeout));
     cJSON_Delete(probe_one(pr, base, "/metrics", "metrics", NULL, hdr, timeout));
-    cJSON_Delete(probe_one(pr, base, "/tokenize", "tokenize", "{\"content\":\"hello\"}", hdr, timeout));
+    cJSON_Delete(
+        probe_one(pr, base, "/tokenize", "tokenize", "{\"content\":\"hello\"}", hdr, timeout));
     return pr;
 }
 
@@ -690,7 +703,8 @@ static void on_done(void *ud, size_t i, const struct netload_done *d)
                 d->content_type[0] ? d->content_type : "none");
     } else if (!r->done && !r->finish[0]) {
         cause = "cut";
-        set_err(r->reason, "the stream ended before its end (%s; %ld events, no finish_reason, no [DONE])",
+        set_err(r->reason,
+                "the stream ended before its end (%s; %ld events, no finish_reason, no [DONE])",
                 d->cut ? "cut inside an event" : "the connection closed", d->n_events);
     } else if (r->n_t == 0) {
         cause = "no_tokens";
@@ -776,8 +790,8 @@ static void note(const struct load_sink *sink, const char *fmt, ...)
 
 int load_run(const struct load_params *p, const struct load_sink *sink, char *err)
 {
-    char *auth = p->api_key && p->api_key[0] ? xasprintf("Authorization: Bearer %s", p->api_key)
-                                              : NULL;
+    char *auth =
+        p->api_key && p->api_key[0] ? xasprintf("Authorization: Bearer %s", p->api_key) : NULL;
     const char *hdr[] = {auth, NULL};
     const char *const *hp = auth ? hdr : NULL;
     char *model[LOAD_MAX_TARGETS] = {0};
@@ -796,8 +810,9 @@ int load_run(const struct load_params *p, const struct load_sink *sink, char *er
     }
     if (!p->texts && p->endpoint == LOAD_COMPLETIONS && vocab <= 1) {
         ret = QB_EXIT_INPUT;
-        set_err(err, "'%s': the server lists no n_vocab (GET /v1/models): give --vocab-size for "
-                     "random token prompts",
+        set_err(err,
+                "'%s': the server lists no n_vocab (GET /v1/models): give --vocab-size for "
+                "random token prompts",
                 p->targets[0].base);
         goto out;
     }
@@ -823,7 +838,8 @@ int load_run(const struct load_params *p, const struct load_sink *sink, char *er
         load_schedule(p, rate, p->num_prompts, p->seed + (uint64_t)lvl, due);
         struct netload_req *reqs = xcalloc((size_t)n_all, sizeof(*reqs));
         struct load_rec *recs = xcalloc((size_t)n_all, sizeof(*recs));
-        char **bodies = xcalloc((size_t)n_all, sizeof(char *)), **ids = xcalloc((size_t)n_all, sizeof(char *));
+        char **bodies = xcalloc((size_t)n_all, sizeof(char *)),
+             **ids = xcalloc((size_t)n_all, sizeof(char *));
         char **urls = xcalloc((size_t)p->n_targets, sizeof(char *));
         int caps[LOAD_MAX_TARGETS];
         for (int t = 0; t < p->n_targets; t++) {

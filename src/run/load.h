@@ -15,10 +15,10 @@
 
 #include "../util/exit.h"
 
-#define LOAD_MAX_TARGETS   8
-#define LOAD_MAX_LEVELS    32
-#define LOAD_MAX_PROMPTS   1000000
-#define LOAD_N_PCT         4 /* the percentiles reported: 50 90 95 99 */
+#define LOAD_MAX_TARGETS 8
+#define LOAD_MAX_LEVELS  32
+#define LOAD_MAX_PROMPTS 1000000
+#define LOAD_N_PCT       4 /* the percentiles reported: 50 90 95 99 */
 
 enum load_endpoint { LOAD_COMPLETIONS, LOAD_CHAT };
 enum load_ramp { LOAD_RAMP_NONE, LOAD_RAMP_LINEAR, LOAD_RAMP_EXP };
@@ -30,26 +30,26 @@ struct load_target {
 
 /* One request's record, filled from its chunks (load_chunk) and its end */
 struct load_rec {
-    int target, index;      /* its target and its place in the dataset */
-    int prompt_len;         /* tokens, as we built the prompt; -1: not known (text) */
-    int max_tokens;         /* asked for */
-    uint64_t issue_ns;      /* absolute: when it was due */
-    uint64_t send_ns;       /* when it was sent (0: never) */
-    uint64_t end_ns;        /* when it ended */
-    uint64_t *t;            /* the arrival of each event with non-empty choices (owned) */
+    int target, index; /* its target and its place in the dataset */
+    int prompt_len;    /* tokens, as we built the prompt; -1: not known (text) */
+    int max_tokens;    /* asked for */
+    uint64_t issue_ns; /* absolute: when it was due */
+    uint64_t send_ns;  /* when it was sent (0: never) */
+    uint64_t end_ns;   /* when it ended */
+    uint64_t *t;       /* the arrival of each event with non-empty choices (owned) */
     size_t n_t, cap_t;
-    bool done;              /* [DONE] came */
-    char finish[32];        /* the last finish_reason */
-    long text_bytes;        /* generated text */
+    bool done;       /* [DONE] came */
+    char finish[32]; /* the last finish_reason */
+    long text_bytes; /* generated text */
     bool has_usage;
     int prompt_tokens, completion_tokens, cached_tokens; /* -1: absent */
-    bool has_timings;       /* llama-server's timings object came */
+    bool has_timings;                                    /* llama-server's timings object came */
     double s_prompt_n, s_prompt_ms, s_cache_n, s_predicted_n, s_predicted_ms,
         s_predicted_per_token_ms;
-    bool ok;                /* a successful request (vLLM's success) */
-    long status;            /* HTTP status */
-    enum qb_kind kind;      /* the failure's kind */
-    char cause[32];         /* the failure in one word: http_429, connect, cut, ... */
+    bool ok;                 /* a successful request (vLLM's success) */
+    long status;             /* HTTP status */
+    enum qb_kind kind;       /* the failure's kind */
+    char cause[32];          /* the failure in one word: http_429, connect, cut, ... */
     char reason[QB_ERR_LEN]; /* the failure in words ("" when ok) */
 };
 
@@ -72,19 +72,19 @@ struct load_params {
     int n_concurrency;
     double request_rate[LOAD_MAX_LEVELS]; /* requests/s, INFINITY: all at once */
     int n_rates;
-    double burstiness;                   /* gamma shape; 1 = Poisson */
+    double burstiness; /* gamma shape; 1 = Poisson */
     enum load_ramp ramp;
-    double ramp_start, ramp_end;         /* requests/s */
+    double ramp_start, ramp_end; /* requests/s */
     int num_prompts;
     uint64_t seed;
     /* the data: random token prompts, or texts */
     int input_len, output_len, prefix_len;
     double range_ratio;
-    bool cache_bust;                  /* prompts unlike any sent before (no warm cache) */
-    int vocab;                        /* token ids < vocab; 0: the server's n_vocab */
-    const char *const *texts;         /* prompt texts (cycled), NULL: random tokens */
+    bool cache_bust;          /* prompts unlike any sent before (no warm cache) */
+    int vocab;                /* token ids < vocab; 0: the server's n_vocab */
+    const char *const *texts; /* prompt texts (cycled), NULL: random tokens */
     int n_texts;
-    const char *dataset;              /* "random", a set's name or a file's */
+    const char *dataset; /* "random", a set's name or a file's */
     bool ignore_eos;
     /* goodput SLOs, ms; 0: not given */
     double slo_ttft, slo_tpot, slo_e2el;

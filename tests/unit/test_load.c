@@ -72,9 +72,11 @@ void test_load_chunk(void)
     memset(&r, 0, sizeof(r));
     r.prompt_tokens = r.completion_tokens = r.cached_tokens = -1;
     CHECK(load_chunk(&r, "{\"choices\":[{\"text\":\"ab\",\"finish_reason\":null}]}", 10, err) == 0);
-    CHECK(load_chunk(&r, "{\"choices\":[{\"text\":\"\"}]}", 20, err) == 0); /* empty: still a chunk */
-    CHECK(load_chunk(&r, "{\"choices\":[{\"delta\":{\"content\":\"cde\"},\"finish_reason\":\"length\"}]}",
-                     30, err) == 0);
+    CHECK(load_chunk(&r, "{\"choices\":[{\"text\":\"\"}]}", 20, err) ==
+          0); /* empty: still a chunk */
+    CHECK(load_chunk(
+              &r, "{\"choices\":[{\"delta\":{\"content\":\"cde\"},\"finish_reason\":\"length\"}]}",
+              30, err) == 0);
     CHECK(r.n_t == 3 && r.t[0] == 10 && r.t[2] == 30 && r.text_bytes == 5);
     CHECK_STR(r.finish, "length");
     /* usage and timings: no choices, no chunk */
@@ -127,9 +129,9 @@ void test_load_summary(void)
     p.slo_ttft = 15;
     struct load_rec r[3];
     const double a[] = {10, 20, 30, 40}, b[] = {20, 50}, c[] = {1500};
-    rec_ok(&r[0], 0, a, 4, 4, 8);    /* TTFT 10, E2EL 40, TPOT 10, ITL 10 10 10 */
-    rec_ok(&r[1], 0, b, 2, 3, 16);   /* TTFT 20, E2EL 50, TPOT 15, ITL 30 */
-    memset(&r[2], 0, sizeof(r[2]));  /* a failure, ended at 1500 ms */
+    rec_ok(&r[0], 0, a, 4, 4, 8);   /* TTFT 10, E2EL 40, TPOT 10, ITL 10 10 10 */
+    rec_ok(&r[1], 0, b, 2, 3, 16);  /* TTFT 20, E2EL 50, TPOT 15, ITL 30 */
+    memset(&r[2], 0, sizeof(r[2])); /* a failure, ended at 1500 ms */
     r[2].send_ns = r[2].issue_ns = (uint64_t)1e9;
     r[2].end_ns = (uint64_t)(1e9 + c[0] * 1e6);
     snprintf(r[2].cause, sizeof(r[2].cause), "http_500");
@@ -161,7 +163,8 @@ void test_load_summary(void)
     load_rec_release(&r[1]);
     /* nothing at all: zeros, as vLLM's np.mean(x or 0) */
     o = load_summary(&p, NULL, 0, 5, 0, 3);
-    CHECK(num_of(o, "mean_ttft_ms") == 0 && num_of(o, "duration") == 0 && num_of(o, "request_rate") == 3);
+    CHECK(num_of(o, "mean_ttft_ms") == 0 && num_of(o, "duration") == 0 &&
+          num_of(o, "request_rate") == 3);
     cJSON_Delete(o);
 }
 
