@@ -18,7 +18,11 @@ $PY -c 'import aiohttp' || { echo "no python3-aiohttp (scripts/setup.sh installs
 w=$(mktemp -d /tmp/qb-loadcost.XXXX)
 trap 'for p in $(jobs -p); do kill "$p" 2>/dev/null; done; rm -rf "$w"' EXIT
 
-N=${N:-400} C=${C:-100} OUTLEN=${OUTLEN:-64} ITL=${ITL:-10}
+N=${N:-400} C=${C:-100} OUTLEN=${OUTLEN:-64} ITL=${ITL:-10} RATE_ITL=${RATE_ITL:-20}
+# the rate part: our client ahead of the machine's other work where we may (root), so what
+# is measured is the client, not who else holds the two cores
+PRIO=()
+[ "$(id -u)" = 0 ] && PRIO=(nice -n -10)
 
 start_fake() { # DIR ARGS...
     local d=$1
@@ -100,14 +104,14 @@ tokens=$((N * OUTLEN))
 # ---- the highest event rate with the ITL error under 1 ms at p99
 rates=()
 best=0
-for streams in 10 20 40 80 160 320; do
-    start_fake "$w/r$streams" --ttft-ms 50 --itl-ms "$ITL" --stagger-ms "$(python3 -c "print($ITL / 100)")"
-    "$QB" load --no-db --base-url "$url" --num-prompts "$streams" --max-concurrency "$streams" \
+for streams in 20 40 80 160 320 640; do
+    start_fake "$w/r$streams" --ttft-ms 50 --itl-ms "$RATE_ITL" --stagger-ms "$(python3 -c "print($RATE_ITL / 100)")"
+    "${PRIO[@]}" "$QB" load --no-db --base-url "$url" --num-prompts "$streams" --max-concurrency "$streams" \
         --random-input-len 4 --random-output-len 100 --save-requests "$w/r$streams.jsonl" \
         -o json >"$w/r$streams.json" 2>/dev/null
     kill "$fake"
     wait "$fake" 2>/dev/null || true
-    line=$(python3 - "$w/r$streams.jsonl" "$w/r$streams/fake.log" "$ITL" <<'PY'
+    line=$(python3 - "$w/r$streams.jsonl" "$w/r$streams/fake.log" "$RATE_ITL" <<'PY'
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
 fake = {json.loads(l)['id']: json.loads(l) for l in open(sys.argv[2])}
@@ -157,9 +161,10 @@ mkdir -p "$(dirname "$out")"
     echo
     echo "## Event rate followed with the ITL error under 1 ms (p99)"
     echo
-    echo "Streams of 100 chunks, $ITL ms apart, started spread over $ITL ms; error = |our ITL - the"
-    echo "fake's ITL| from its record of each write; 'fake late' = how far behind its schedule the"
-    echo "fake server wrote (p99 of its gaps minus $ITL ms)."
+    echo "Streams of 100 chunks, $RATE_ITL ms apart, started spread over $RATE_ITL ms; error = |our"
+    echo "ITL - the fake's ITL| from its record of each write; 'fake late' = how far behind its"
+    echo "schedule the fake server wrote (p99 of its gaps minus $RATE_ITL ms). Our client ran at"
+    echo "${PRIO[*]:-normal priority}."
     echo
     echo "| streams | chunks/s | ITL error p50 ms | p99 ms | fake late p99 ms |"
     echo "| ---: | ---: | ---: | ---: | ---: |"
