@@ -74,7 +74,8 @@ async def stream(writer, path, body, req_id, recv_ns):
     loop = asyncio.get_running_loop()
     t0 = recv_ns / 1e9
     writes, after = [], []
-    rec = {'id': req_id, 'recv_ns': recv_ns, 'writes_ns': writes, 'written_ns': after}
+    rec = {'id': req_id, 'recv_ns': recv_ns, 'writes_ns': writes, 'written_ns': after,
+           'prompt': prompt}
     try:
         for k in range(n):
             due = t0 + (ARGS.ttft_ms + (max(idx, 0) % 100) * ARGS.stagger_ms + k * ARGS.itl_ms) / 1000
