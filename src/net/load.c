@@ -34,6 +34,7 @@ struct xfer {
     size_t body_len;  /* of d.body */
     uint64_t last_ns; /* the last byte's arrival (or the send) */
     char cb_err[QB_ERR_LEN];
+    char curl_err[CURL_ERROR_SIZE]; /* libcurl's words for a failure (its error buffer) */
 };
 
 static bool global_done;
@@ -162,6 +163,7 @@ static struct xfer *xfer_start(struct netload *l, CURLM *m, size_t i, uint64_t s
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_PRIVATE, x);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->curl_err);
     x->d.issue_ns = start + q->due_ns;
     x->d.sent = true;
     x->d.send_ns = x->last_ns = monotime_ns();
@@ -187,7 +189,7 @@ static void xfer_end(struct netload *l, CURLM *m, struct xfer *x, CURLcode rc,
     d->status = st;
     d->kind = QB_KIND_RUNTIME;
     const char *url = l->reqs[x->i].url;
-    const char *why = curl_easy_strerror(rc);
+    const char *why = x->curl_err[0] ? x->curl_err : curl_easy_strerror(rc);
     if (stop_kind != QB_KIND_OK) {
         d->kind = stop_kind;
         set_err(d->err, "%s", stop_why);
