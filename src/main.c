@@ -36,6 +36,8 @@ static const struct command commands[] = {
     {"prompts", cmd_prompts, "answers to prompts, timed as llama-server times them, and graded", 1},
     {"quantize", cmd_quantize, "the quantization ladder through llama.cpp's quantizer", 1},
     {"mem", cmd_mem, "memory per device: estimate, llama.cpp's dry run, measurement", 0},
+    {"load", cmd_load, "load-tests OpenAI-compatible servers: TTFT, TPOT, ITL, throughput (vLLM's)",
+     1},
     {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)", 1},
     {"serve", cmd_serve, "the dashboard: live run, results, charts, history, compare (HTTP)",
      2},

@@ -25,6 +25,7 @@ int cmd_serve(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_import(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
 int cmd_quality(int argc, char **argv);

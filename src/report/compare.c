@@ -155,6 +155,33 @@ int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
         summary(&out[0], num(row, "n_ctx_max", 0), 0, 1);
         return out[0].mean > 0 ? 1 : 0;
     }
+    if (strcmp(kind, "load") == 0) { /* a load level: throughput, and latency per request */
+        out[0].name = "out_tok/s";
+        summary(&out[0], num(row, "output_throughput", 0), 0, 1);
+        static const char *const names[] = {"TTFT_ms", "TPOT_ms", "E2EL_ms"};
+        static const char *const keys[] = {"samples_ttft_ms", "samples_tpot_ms", "samples_e2el_ms"};
+        for (int k = 0; k < 3; k++) {
+            struct metric *m = &out[1 + k];
+            m->name = names[k];
+            const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, keys[k]);
+            int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
+            if (n > 0) {
+                m->v = xmalloc((size_t)n * sizeof(double));
+                const cJSON *it;
+                cJSON_ArrayForEach (it, arr)
+                    if (cJSON_IsNumber(it))
+                        m->v[m->n++] = it->valuedouble;
+                metric_finish(m);
+            }
+        }
+        if (out[0].mean > 0)
+            return 4;
+        for (int k = 0; k < 4; k++) { /* no usable figure: nothing for the caller to free */
+            free(out[k].v);
+            out[k].v = NULL;
+        }
+        return 0;
+    }
     if (strcmp(kind, "mem") == 0) { /* mem's estimate (imported from mem -o json) */
         out[0].name = "total_bytes";
         summary(&out[0], num(row, "total_bytes", 0), 0, 1);

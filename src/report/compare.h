@@ -15,7 +15,7 @@ enum compare_method { COMPARE_WELCH, COMPARE_BOOTSTRAP };
 
 /* One measured quantity of a row: per-repetition values, or only a summary */
 struct metric {
-    const char *name; /* "t/s", "S_PP", "S_TG", "S", "PPL", "n_ctx_max", "total_bytes" */
+    const char *name; /* "t/s", "S_PP", "S_TG", "S", "PPL", "n_ctx_max", "total_bytes", "TTFT_ms" */
     double *v;        /* per-repetition values (owned), NULL when only a summary */
     int n;            /* repetitions */
     double mean;      /* mean of v, or the stored summary */
@@ -28,7 +28,7 @@ struct metric {
  * PPL, one measurement with its own standard error, that error (llama-perplexity's). */
 double metric_pm(const struct metric *m);
 
-/* The metrics of one stored row (kind bench, sweep, batched, quality, ctxmax, mem) into out
+/* The metrics of one stored row (kind bench, sweep, batched, quality, ctxmax, mem, load) into out
  * (room for 4); returns the count. Free each metric's v. */
 int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out);
 

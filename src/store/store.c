@@ -1390,6 +1390,19 @@ static const struct store_setting settings_order[] = {
     {"text", NULL, NULL},
     {"n_parallel", NULL, NULL},
     {"kv_unified", NULL, NULL},
+    /* load's (vllm bench serve's flags) */
+    {"endpoint", NULL, NULL},
+    {"dataset", NULL, NULL},
+    {"max_concurrency", NULL, NULL},
+    {"request_rate", NULL, NULL},
+    {"burstiness", NULL, NULL},
+    {"ramp_up_strategy", NULL, NULL},
+    {"random_input_len", NULL, NULL},
+    {"random_output_len", NULL, NULL},
+    {"random_range_ratio", NULL, NULL},
+    {"random_prefix_len", NULL, NULL},
+    {"cache_bust", NULL, NULL},
+    {"num_prompts", NULL, NULL},
 };
 
 /* "-ngl" -> "ngl", "--ctx-size" -> "ctx_size" into buf */

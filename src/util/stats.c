@@ -39,6 +39,17 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+double stats_percentile_linear(const double *x, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    double h = (double)(n - 1) * q / 100.0;
+    size_t lo = (size_t)floor(h);
+    if (lo + 1 >= n)
+        return x[n - 1];
+    return x[lo] + (h - (double)lo) * (x[lo + 1] - x[lo]);
+}
+
 struct stats stats_compute(const double *x, size_t n)
 {
     struct stats s;

@@ -17,6 +17,13 @@ struct stats {
     double ci95;   /* half-width of the 95% CI of the mean; 0 when n < 2 */
 };
 
+/* numpy.percentile(x, q) with numpy's default "linear" method, on sorted x[0..n): with
+ * h = (n - 1) q / 100, x[floor h] + (h - floor h)(x[floor h + 1] - x[floor h]); 0 for n = 0.
+ * Who uses which: load (run/load.c) this one, vllm bench serve's; stats_compute's median is
+ * its q = 50; KL-divergence percentiles (measure/kld.c) the same interpolation in float, as
+ * llama-perplexity; the bootstrap's interval (below) plain order statistics. */
+double stats_percentile_linear(const double *sorted, size_t n, double q);
+
 /* Summarize x[0..n); n may be 0 (all fields 0). */
 struct stats stats_compute(const double *x, size_t n);
 

@@ -1,5 +1,7 @@
 # Shared helpers for tests/cli/*.sh; sourced. Each test runs in its own temp dir.
 set -u
+# the source tree (for its test helpers), found before the cd below
+QB_SRC=$(cd "$(dirname "$0")/../.." && pwd)
 # never run in the caller's directory (a repository root) when the temp dir cannot be made
 T=$(mktemp -d "${QB_TEST_TMP:-/tmp}/$(basename "$0" .sh).XXXX") && [ -n "$T" ] && cd "$T" ||
     { echo "cannot make a temporary directory under ${QB_TEST_TMP:-/tmp}" >&2; exit 1; }
@@ -106,4 +108,46 @@ artifacts_dir() {
 dash_browser() {
     timeout "${QB_BROWSER_TIMEOUT:-300}" node "$(dirname "$0")/dash_browser.js" "$@" >"$T/browser.json" \
         2>"$T/browser.err" || { tail -20 "$T/browser.err" >&2; fail "the browser ($1 $2)"; }
+}
+
+# a TCP port free on 127.0.0.1 now
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# wait_up URL PID: until URL answers 200, while PID lives (60 s at most)
+wait_up() {
+    local i
+    for i in $(seq 1 240); do
+        kill -0 "$2" 2>/dev/null || return 1
+        curl -sf -o /dev/null "$1" && return 0
+        sleep 0.25
+    done
+    return 1
+}
+
+# start_llama_server LOG MODEL FLAGS...: llama-server on a free port of 127.0.0.1, in the
+# background, up and answering /health; $SRV_PID, $SRV_URL (fails the test otherwise). The
+# caller's EXIT trap kills it.
+start_llama_server() {
+    local log=$1 m=$2 port
+    shift 2
+    port=$(free_port)
+    "$LLAMA_BINDIR/llama-server" -m "$m" --host 127.0.0.1 --port "$port" "$@" >"$log" 2>&1 &
+    SRV_PID=$!
+    SRV_URL=http://127.0.0.1:$port
+    wait_up "$SRV_URL/health" "$SRV_PID" || { tail -20 "$log"; fail "llama-server did not start"; }
+}
+
+# start_load_fake DIR ARGS...: tests/load_fake_server.py (the load tests' fake server) in
+# the background with its port file and log in DIR; $FAKE_PID, $FAKE_URL
+start_load_fake() {
+    local d=$1
+    shift
+    mkdir -p "$d"
+    rm -f "$d/port"
+    python3 "$QB_SRC/tests/load_fake_server.py" --port-file "$d/port" --log "$d/fake.log" "$@" &
+    FAKE_PID=$!
+    local i
+    for i in $(seq 1 100); do [ -s "$d/port" ] && break; sleep 0.1; done
+    [ -s "$d/port" ] || fail "the fake server did not start"
+    FAKE_URL=http://127.0.0.1:$(cat "$d/port")
 }

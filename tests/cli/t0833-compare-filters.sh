@@ -27,7 +27,7 @@ for s in a b c; do
     expect_rc 0 "import $s"
 done
 
-keys="run, label, kind, model, quant, build or a setting: n_prompt/p n_gen/n n_depth/d pp/npp tg/ntg pl/npl n_kv is_pp_shared/pps n_kv_max n_ctx/c/ctx_size n_batch/b/batch_size n_ubatch/ub/ubatch_size n_seq/np/parallel n_threads/t/threads n_threads_batch/tb/threads_batch cpu_mask/C cpu_strict poll type_k/ctk/cache_type_k type_v/ctv/cache_type_v n_gpu_layers/ngl n_cpu_moe/ncmoe split_mode/sm main_gpu/mg no_kv_offload/nkvo flash_attn/fa devices/dev/device tensor_split/ts tensor_buft_overrides/ot/override_tensor use_mmap/mmp/mmap load_mode/lm embeddings/embd no_op_offload/nopo text n_parallel kv_unified/kvu"
+keys="run, label, kind, model, quant, build or a setting: n_prompt/p n_gen/n n_depth/d pp/npp tg/ntg pl/npl n_kv is_pp_shared/pps n_kv_max n_ctx/c/ctx_size n_batch/b/batch_size n_ubatch/ub/ubatch_size n_seq/np/parallel n_threads/t/threads n_threads_batch/tb/threads_batch cpu_mask/C cpu_strict poll type_k/ctk/cache_type_k type_v/ctv/cache_type_v n_gpu_layers/ngl n_cpu_moe/ncmoe split_mode/sm main_gpu/mg no_kv_offload/nkvo flash_attn/fa devices/dev/device tensor_split/ts tensor_buft_overrides/ot/override_tensor use_mmap/mmp/mmap load_mode/lm embeddings/embd no_op_offload/nopo text n_parallel kv_unified/kvu endpoint dataset max_concurrency request_rate burstiness ramp_up_strategy random_input_len random_output_len random_range_ratio random_prefix_len cache_bust num_prompts"
 usage() { # side key args...
     local side=$1 key=$2
     shift 2

@@ -12,25 +12,10 @@ need_llama_tool llama-server
 m=$(model_dense)
 trap 'for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done' EXIT # the servers too
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-# wait_up URL PID: until URL answers 200, while PID lives (60 s at most)
-wait_up() {
-    local i
-    for i in $(seq 1 240); do
-        kill -0 "$2" 2>/dev/null || return 1
-        curl -sf -o /dev/null "$1" && return 0
-        sleep 0.25
-    done
-    return 1
-}
-
 # ---- llama-server: the same answers as the local run
-port=$(free_port)
-"$LLAMA_BINDIR/llama-server" -m "$m" --host 127.0.0.1 --port "$port" -c 512 -np 1 -t 1 \
-    --temp 0 >srv.log 2>&1 &
-srv=$!
-wait_up "http://127.0.0.1:$port/health" "$srv" || { tail -20 srv.log; fail "llama-server did not start"; }
-url=http://127.0.0.1:$port
+start_llama_server srv.log "$m" -c 512 -np 1 -t 1 --temp 0
+srv=$SRV_PID
+url=$SRV_URL
 
 run "$QB" prompts --server "$url" --max-tokens 16 -o jsonl --stream
 expect_rc 0 "--server llama-server"
