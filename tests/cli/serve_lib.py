@@ -22,7 +22,10 @@ def request(url, path, method="GET", headers=None, body=b"", timeout=10, raw=Non
             h["Content-Length"] = str(len(body))
         raw = (f"{method} {path} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in h.items())
                + "\r\n").encode() + body
-    s.sendall(raw)
+    try:
+        s.sendall(raw)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server answered before it read everything (a refused body): read that
     data = b""
     while True:
         try:
