@@ -44,6 +44,9 @@ run "$QB" --help
 expect_out_has "  serve "
 run "$QB" run s1.json --no-db --serve
 expect_rc 2 "--serve without a database"
+run "$QB" run s1.json --port 0
+expect_rc 2 "--port without --serve"
+expect_err_has "'--port' is for --serve"
 
 # ---- serving
 QB_DASH_PING_S=0.5 "$QB" serve --port 0 >url 2>serve.err &
