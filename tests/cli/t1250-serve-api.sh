@@ -185,6 +185,16 @@ rc=$?
 [ $rc = 0 ] || { cat serve.err >&2; fail "SIGTERM: exit $rc"; }
 grep -qx 'quantbench: serve: stopped by SIGTERM' serve.err || { cat serve.err >&2; fail "stop line"; }
 
+# ---- a host that is not loopback: served, with a warning
+"$QB" serve --host 0.0.0.0 --port 0 >url0 2>serve0.err &
+spid=$!
+for _ in $(seq 100); do [ -s url0 ] && break; sleep 0.1; done
+kill -TERM $spid
+wait $spid || fail "--host 0.0.0.0: exit $?"
+grep -qE '^http://0\.0\.0\.0:[0-9]+/$' url0 || fail "url: $(cat url0)"
+grep -qx 'quantbench: warning: --host 0.0.0.0 is not loopback: anyone who can reach it reads the results' serve0.err ||
+    { cat serve0.err >&2; fail "no warning"; }
+
 # ---- run --serve: the server is up while the run works, and gone after
 python3 - "$HERE" "$QB" "$T" <<'PY' || fail "run --serve"
 import re, sqlite3, subprocess, sys, time
