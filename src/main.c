@@ -22,8 +22,8 @@ struct command {
     const char *name;
     int (*fn)(int argc, char **argv);
     const char *help; /* one line for the list */
-    int stores; /* 1: writes result rows to the results database; 2: neither, but stops
-                   cleanly on a signal itself (serve); 0: ended by a signal at once */
+    int stores;       /* 1: writes result rows to the results database; 2: neither, but stops
+                         cleanly on a signal itself (serve); 0: ended by a signal at once */
 };
 
 static const struct command commands[] = {
@@ -39,8 +39,7 @@ static const struct command commands[] = {
     {"load", cmd_load, "load-tests OpenAI-compatible servers: TTFT, TPOT, ITL, throughput (vLLM's)",
      1},
     {"batched", cmd_batched, "speed with B parallel sequences (llama-batched-bench)", 1},
-    {"serve", cmd_serve, "the dashboard: live run, results, charts, history, compare (HTTP)",
-     2},
+    {"serve", cmd_serve, "the dashboard: live run, results, charts, history, compare (HTTP)", 2},
     {"compare", cmd_compare, "A/B of stored runs, labels or builds: delta % with 95% intervals", 0},
     {"report", cmd_report, "stored rows as md, csv, json, jsonl or an html page with charts", 0},
     {"import", cmd_import, "store llama-bench / batched-bench / sweep-bench result files", 0},

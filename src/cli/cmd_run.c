@@ -73,6 +73,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     o->fmt = BENCH_FMT_MD;
     o->host = "127.0.0.1";
     o->port = 8080;
+    const char *where_given = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -98,6 +99,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             if (!v || !v[0])
                 return usage_error("run", "'%s' needs a value", a);
             i++;
+            where_given = a;
             if (a[2] == 'h')
                 o->host = v;
             else if (parse_int(v, 0, 65535, &o->port) < 0)
@@ -128,6 +130,8 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     if (o->file && o->source)
         return usage_error("run", "--source is for the built-in suite; '%s' names its models",
                            o->file);
+    if (where_given && !o->serve)
+        return usage_error("run", "'%s' is for --serve", where_given);
     if (o->serve && !dbrun_path())
         return usage_error("run", "--serve serves the run's database: not with --no-db");
     if (!o->file && !o->source && !o->example)

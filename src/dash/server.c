@@ -418,7 +418,11 @@ static int poll_once(struct dash_server *s, char *err)
 static void *poll_main(void *arg)
 {
     struct dash_server *s = arg;
-    double next_ping = now_s() + SRV_PING_S;
+    const char *env = getenv("QB_DASH_PING_S");
+    double every = SRV_PING_S;
+    if (env && (parse_double(env, &every) < 0 || !(every >= 0.05)))
+        every = SRV_PING_S;
+    double next_ping = now_s() + every;
     const struct timespec tick = {0, SRV_POLL_NS};
     while (!atomic_load(&s->stop)) {
         nanosleep(&tick, NULL);
@@ -429,7 +433,7 @@ static void *poll_main(void *arg)
         pthread_mutex_lock(&s->mu);
         if (t >= next_ping) {
             s->ping++;
-            next_ping = t + SRV_PING_S;
+            next_ping = t + every;
             wake = true;
         }
         if (wake)

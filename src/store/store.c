@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -46,7 +47,57 @@ struct store {
     bool in_write;        /* deadline_ns holds (else each wait gets busy_ms of its own) */
     uint64_t wait_end_ns; /* outside a write: the end of the current wait */
     bool in_tx;           /* in store_begin's or write_tx's transaction: writes join it */
+    bool in_place;        /* connected to the file itself: in the registry below */
+    dev_t dev;            /* the file's, when in_place */
+    ino_t ino;
 };
+
+/* The files this process has open in place. POSIX drops every lock a process holds on a
+ * file when it closes any descriptor of it: the raw reads of the checks (probe_path,
+ * store_writable) on a file another handle of this process has open would take that
+ * handle's SQLite locks away (another process could then delete or recover the log under
+ * it). A second handle on such a file (the dashboard's server beside the run that writes)
+ * connects through SQLite alone: the first one's open judged the file already. */
+static pthread_mutex_t open_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct store *open_list[64];
+
+static bool open_has(dev_t dev, ino_t ino)
+{
+    bool has = false;
+    pthread_mutex_lock(&open_mu);
+    for (size_t i = 0; i < QB_ARRAY_LEN(open_list); i++)
+        has |= open_list[i] && open_list[i]->dev == dev && open_list[i]->ino == ino;
+    pthread_mutex_unlock(&open_mu);
+    return has;
+}
+
+/* note s (connected to path) in the registry; a full one leaves it out (the checks then
+ * run for its file again, as they did before there was one) */
+static void open_add(struct store *s, const char *path)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0)
+        return;
+    s->dev = sb.st_dev;
+    s->ino = sb.st_ino;
+    pthread_mutex_lock(&open_mu);
+    for (size_t i = 0; i < QB_ARRAY_LEN(open_list); i++)
+        if (!open_list[i]) {
+            s->in_place = true;
+            open_list[i] = s;
+            break;
+        }
+    pthread_mutex_unlock(&open_mu);
+}
+
+static void open_remove(struct store *s)
+{
+    pthread_mutex_lock(&open_mu);
+    for (size_t i = 0; i < QB_ARRAY_LEN(open_list); i++)
+        if (open_list[i] == s)
+            open_list[i] = NULL;
+    pthread_mutex_unlock(&open_mu);
+}
 
 /* migrations[i] takes a database from version i to i + 1 */
 static const char *const migrations[] = {
@@ -1006,6 +1057,15 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
     path_show(path, s->path, sizeof(s->path));
     s->busy_ms = store_busy_ms();
     struct probe p;
+    memset(&p, 0, sizeof(p));
+    struct stat sb;
+    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && open_has(sb.st_dev, sb.st_ino)) {
+        int flags = access == STORE_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
+        if (connect(s, path, flags, access == STORE_WRITE, target, why, err) < 0)
+            goto fail;
+        open_add(s, path);
+        return s;
+    }
     bool in_place = false;
     for (int tries = 0;; tries++) {
         if (probe_path(path, s->path, access == STORE_READ, s->busy_ms, &p, err) < 0) {
@@ -1050,6 +1110,7 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
         flags |= SQLITE_OPEN_CREATE;
     if (connect(s, path, flags, true, target, why, err) < 0)
         goto fail;
+    open_add(s, path);
     return s;
 fail:
     copy_remove(p.copy_dir);
@@ -1066,6 +1127,8 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    if (s->in_place)
+        open_remove(s);
     sqlite3_close(s->db);
     copy_remove(s->copy_dir);
     free(s);

@@ -4,6 +4,7 @@
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../src/dash/frames.h"
 #include "../../src/dash/server.h"
@@ -150,4 +151,40 @@ void test_store_query_only(void)
     CHECK(store_list_runs(s, &runs, err) == 0 && cJSON_GetArraySize(runs) == 1);
     cJSON_Delete(runs);
     store_close(s);
+}
+
+/* A second handle on a file this process has open (the server beside the run) must not
+ * take the first one's locks away: were they lost, another process closing the database
+ * would delete the log under the first handle, which then sees none of its writes. */
+void test_store_second_handle(void)
+{
+    char err[QB_ERR_LEN], dir[] = "/tmp/qb-second-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    char *db = xasprintf("%s/q.db", dir), *wal = xasprintf("%s/q.db-wal", dir);
+    struct store *a = store_open(db, 0, err);
+    int64_t run = 0;
+    CHECK(a && store_run_begin(a, "run", "[]", NULL, NULL, &run, err) == 0);
+    struct store *b = store_open_as(db, 0, STORE_READ, NULL, err);
+    CHECK(b != NULL);
+    CHECK(store_set_query_only(b, err) == 0);
+    store_close(b);
+    /* another process (SQLite's shell, from scripts/setup.sh) writes a row and closes */
+    char *cmd = xasprintf("sqlite3 '%s' \"INSERT INTO events(run_id, cell, kind, payload, time) "
+                          "VALUES(%lld, NULL, 'log', '{}', 0)\"",
+                          db, (long long)run);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+    CHECK(access(wal, F_OK) == 0); /* a's shared lock kept the log */
+    cJSON *ev = NULL;
+    CHECK(a && store_events(a, run, 0, &ev, err) == 0 && cJSON_GetArraySize(ev) == 1);
+    cJSON_Delete(ev);
+    store_close(a);
+    unlink(db);
+    unlink(wal);
+    char *shm = xasprintf("%s/q.db-shm", dir);
+    unlink(shm);
+    rmdir(dir);
+    free(db);
+    free(wal);
+    free(shm);
 }
