@@ -499,17 +499,6 @@
 
     /* ------------------------------------------------------------ results */
 
-    var SUITE_HEADS = ['model', 'settings', 'size GiB', 'bpw', 'pp t/s', 'tg t/s', 'TTFT ms', 'load s (cold/warm)',
-        'peak host MiB', 'peak GPU MiB', 'PPL', 'KLD', 'same top %', 'prompts', 'failed'];
-    function suiteCells(o) {
-        var load = isNum(o.load_cold_s) && isNum(o.load_warm_s) ? fix(o.load_cold_s) + '/' + fix(o.load_warm_s) :
-            fix(isNum(o.load_cold_s) ? o.load_cold_s : o.load_warm_s);
-        return [o.model, settingsText(o.settings), fix(o.size_gib), fix(o.bpw), pm(o.pp_ts, o.pp_ci95), pm(o.tg_ts, o.tg_ci95),
-            fix(o.ttft_ms), load, fix(o.peak_host_mib), fix(o.peak_gpu_mib), pm(o.ppl, o.ppl_err), fix(o.kld, 6),
-            fix(o.same_top_pct), fix(o.prompts),
-            o.failed.map(function (f) { return f.test + ':' + f.status; }).join(',')];
-    }
-
     function pageResults(r, v) {
         var box = el('div');
         main.appendChild(box);
@@ -543,7 +532,7 @@
             add(sec, el('p', {'class': 'note run-line', text: runLine(run)}));
             add(sec, el('p', {'class': 'note'}, [el('a', {href: '#/charts/' + id, text: 'charts of this run'})]));
             if (info && Array.isArray(info.cells)) {
-                suiteResults(sec, info.cells, info.table || []);
+                suiteResults(sec, info.cells, info.table || [], info.table_text || {heads: [], rows: []});
                 return;
             }
             api('/api/rows', [['run', id]]).then(function (rows) {
@@ -555,17 +544,17 @@
 
     /* the suite's table to share (the server's: suite_table.h, as `report --suite` prints
      * it), then each group's cells with their answers */
-    function suiteResults(sec, cells, table) {
+    function suiteResults(sec, cells, table, text) {
         var groups = table.map(function (o) {
             o.cells = cells.filter(function (c) { return c.group === o.group; });
             o.failed = o.failed || [];
             return o;
         });
         var t = el('table', {'class': 'suite'});
-        add(t, el('thead', null, el('tr', null, SUITE_HEADS.map(function (h) { return el('th', {text: h}); }))));
+        add(t, el('thead', null, el('tr', null, text.heads.map(function (h) { return el('th', {text: h}); }))));
         var tb = el('tbody');
-        groups.forEach(function (o) {
-            add(tb, el('tr', {'class': o.failed.length ? 'failed' : null}, suiteCells(o).map(function (s, k) {
+        groups.forEach(function (o, i) {
+            add(tb, el('tr', {'class': o.failed.length ? 'failed' : null}, (text.rows[i] || []).map(function (s, k) {
                 return el('td', {'class': k >= 2 && k < 14 ? 'num' : null, text: s});
             })));
         });

@@ -379,11 +379,14 @@ static int api_run(struct store *st, const char *path, const char *query, cJSON 
         cJSON_ArrayForEach (c, cells)
             fix_rows(cJSON_GetObjectItemCaseSensitive(c, "rows"));
         cJSON_AddItemToObject(o, "cells", cells);
-        cJSON_AddItemToObject(o, "table", suite_table_json(cells));
+        cJSON *table = suite_table_json(cells);
+        cJSON_AddItemToObject(o, "table", table);
+        cJSON_AddItemToObject(o, "table_text", suite_table_texts(table));
     } else {
         cJSON_AddNullToObject(o, "suite");
         cJSON_AddNullToObject(o, "cells");
         cJSON_AddNullToObject(o, "table");
+        cJSON_AddNullToObject(o, "table_text");
         if (rows_progress(st, id, prog, err) < 0) {
             cJSON_Delete(prog);
             cJSON_Delete(o);

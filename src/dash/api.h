@@ -9,6 +9,8 @@
  *   /api/run?id=N                  {"run": run, "suite": {...} | null, "cells": [...] |
  *                                  null (store_suite_cells), "table": [...] | null (the
  *                                  table to share: suite_table_json of the cells),
+ *                                  "table_text": {"heads", "rows"} | null (that table's
+ *                                  texts as md shows them: suite_table_texts),
  *                                  "progress": {"cells", "done", "failed", "running"
  *                                  (idx | null), "eta_s" | null, "elapsed_s" | null}}
  *   /api/rows?run=N[&kind=K]       [row] as store_query returns them

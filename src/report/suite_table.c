@@ -434,6 +434,26 @@ static void row_cells(const cJSON *o, char *cell[N_COLS])
     cell[k++] = failed_text(cJSON_GetObjectItemCaseSensitive(o, "failed"));
 }
 
+cJSON *suite_table_texts(const cJSON *rows)
+{
+    cJSON *o = cJSON_CreateObject(), *hs = cJSON_AddArrayToObject(o, "heads");
+    cJSON *out = cJSON_AddArrayToObject(o, "rows");
+    for (int i = 0; i < N_COLS; i++)
+        cJSON_AddItemToArray(hs, cJSON_CreateString(heads[i]));
+    const cJSON *r;
+    cJSON_ArrayForEach (r, rows) {
+        char *cell[N_COLS];
+        row_cells(r, cell);
+        cJSON *a = cJSON_CreateArray();
+        for (int i = 0; i < N_COLS; i++) {
+            cJSON_AddItemToArray(a, cJSON_CreateString(cell[i]));
+            free(cell[i]);
+        }
+        cJSON_AddItemToArray(out, a);
+    }
+    return o;
+}
+
 static void write_text(FILE *fp, const cJSON *rows, enum bench_fmt fmt)
 {
     struct text_table t;

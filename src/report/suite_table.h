@@ -32,6 +32,11 @@
  * - failed: every cell whose status is not ok ("missing": not stored yet) */
 cJSON *suite_table_json(const cJSON *cells);
 
+/* The table of suite_table_json's rows as md shows it: {"heads": [column names], "rows":
+ * [[each column's text], ...]} (the caller frees), for a page to show as it is, so every
+ * format of the table has the same figures to the digit */
+cJSON *suite_table_texts(const cJSON *rows);
+
 /* Write the table of cells to fp as BENCH_FMT_MD, BENCH_FMT_CSV or BENCH_FMT_JSON; -1 with
  * err for another format or when cells is not an array (nothing written then) */
 int suite_table_write(FILE *fp, const cJSON *cells, enum bench_fmt fmt, char *err);
