@@ -368,22 +368,6 @@ static int write_plot(const char *path, const struct compare_result *r, const cJ
     return ret;
 }
 
-/* One side's rows straight from the query into the comparison */
-struct side_feed {
-    struct compare_result *r;
-    int side;
-    int n; /* rows seen */
-};
-
-static int feed_row(cJSON *res, void *ctx)
-{
-    struct side_feed *f = ctx;
-    compare_add(f->r, f->side, res);
-    f->n++;
-    cJSON_Delete(res);
-    return 0;
-}
-
 int cmd_compare(int argc, char **argv)
 {
     const char *db_path = NULL, *plot = NULL, *side[2] = {NULL, NULL};
@@ -472,8 +456,8 @@ int cmd_compare(int argc, char **argv)
     /* rows go from the query into the matching one at a time: memory grows with the
      * distinct tests and settings, not with the rows */
     for (int k = 0; k < 2; k++) {
-        struct side_feed feed = {&r, k, 0};
-        if (store_query_each(st, &f[k], feed_row, &feed, err) != 0) {
+        struct compare_feed feed = {&r, k, 0};
+        if (store_query_each(st, &f[k], compare_feed_row, &feed, err) != 0) {
             ret = error("%s", err);
             goto out;
         }

@@ -447,21 +447,6 @@ static int api_events(struct store *st, const char *path, const char *query, cJS
 
 /* ---- compare ---- */
 
-struct side_feed {
-    struct compare_result *r;
-    int side;
-    int n; /* rows seen */
-};
-
-static int feed_row(cJSON *res, void *ctx)
-{
-    struct side_feed *f = ctx;
-    compare_add(f->r, f->side, res);
-    f->n++;
-    cJSON_Delete(res);
-    return 0;
-}
-
 static cJSON *metric_json(const struct metric *m)
 {
     cJSON *o = cJSON_CreateObject();
@@ -524,9 +509,9 @@ static int api_compare(struct store *st, const char *path, const char *query, cJ
     struct compare_result r;
     compare_begin(&r, false);
     for (int k = 0; k < 2 && rc == 0; k++) {
-        struct side_feed feed = {&r, k, 0};
+        struct compare_feed feed = {&r, k, 0};
         *status = 500;
-        if (store_query_each(st, &f[k], feed_row, &feed, err) != 0) {
+        if (store_query_each(st, &f[k], compare_feed_row, &feed, err) != 0) {
             rc = -1;
         } else if (feed.n == 0) {
             *status = 404;

@@ -1,4 +1,4 @@
-/* HTTP over libcurl (see http.h): the only file that includes curl/curl.h. The events are
+/* HTTP over libcurl (see http.h); net/ alone includes curl/curl.h. The events are
  * parsed (sse.c) inside libcurl's write callback, so a caller's clock read in its event
  * callback is the time the bytes arrived. The request runs on a multi handle whose poll
  * also waits on the signal self-pipe (util/sig.h), so SIGINT / SIGTERM end it at once, and
@@ -15,6 +15,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "sse.h"
+#include "stream.h"
 
 struct http_client {
     CURL *h;
@@ -91,63 +92,10 @@ out:
 
 /* one request's state, shared by libcurl's callbacks */
 struct xfer {
-    CURL *h;
     const struct http_post *p;
     struct http_result *r;
-    struct sse_parser sse;
-    bool status_known, ok_status; /* a 2xx status: the body is events */
-    size_t body_len;              /* of r->body */
-    uint64_t last_ns;             /* the last byte's arrival (or the start) */
-    char cb_err[QB_ERR_LEN];      /* the event callback's or the parser's error */
+    struct net_stream s; /* the answer as it comes (into r) */
 };
-
-static size_t on_header(char *b, size_t size, size_t n, void *ud)
-{
-    struct xfer *x = ud;
-    size_t len = size * n;
-    x->last_ns = monotime_ns();
-    static const char ct[] = "content-type:";
-    if (len > sizeof(ct) - 1 && !strncasecmp(b, ct, sizeof(ct) - 1)) {
-        const char *v = b + sizeof(ct) - 1;
-        size_t vl = len - (sizeof(ct) - 1);
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
-        if (vl >= sizeof(x->r->content_type))
-            vl = sizeof(x->r->content_type) - 1;
-        memcpy(x->r->content_type, v, vl);
-        x->r->content_type[vl] = '\0';
-    }
-    return len;
-}
-
-static size_t on_body(char *b, size_t size, size_t n, void *ud)
-{
-    struct xfer *x = ud;
-    size_t len = size * n;
-    x->last_ns = monotime_ns();
-    if (!x->status_known) {
-        long st = 0;
-        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
-        x->r->status = st;
-        x->ok_status = st >= 200 && st < 300;
-        x->status_known = true;
-    }
-    if (!x->ok_status) { /* an error's body: its start, for the message */
-        size_t room = sizeof(x->r->body) - 1 - x->body_len;
-        size_t k = len < room ? len : room;
-        memcpy(x->r->body + x->body_len, b, k);
-        x->body_len += k;
-        x->r->body[x->body_len] = '\0';
-        return len;
-    }
-    if (sse_feed(&x->sse, b, len, x->cb_err) < 0) {
-        x->r->stopped = true;
-        return 0; /* libcurl ends the transfer: CURLE_WRITE_ERROR */
-    }
-    return len;
-}
 
 static int on_event(void *ud, const char *event, const char *data, size_t len, char *err)
 {
@@ -174,7 +122,7 @@ static CURLcode run(struct http_client *c, const struct http_post *p, struct xfe
         if (!running)
             break;
         uint64_t now = monotime_ns();
-        double idle_s = (double)(now - x->last_ns) / 1e9;
+        double idle_s = (double)(now - x->s.last_ns) / 1e9;
         if (sig_caught() || (p->idle_timeout_s > 0 && idle_s >= p->idle_timeout_s)) {
             *stop_kind = sig_caught() ? QB_KIND_INTERRUPTED : QB_KIND_TIMEOUT;
             rc = CURLE_ABORTED_BY_CALLBACK;
@@ -197,11 +145,6 @@ static CURLcode run(struct http_client *c, const struct http_post *p, struct xfe
     return rc;
 }
 
-static long ms(double s)
-{
-    return s <= 0 ? 0 : s * 1000 > 2e9 ? 2000000000L : (long)(s * 1000 + 0.5);
-}
-
 int http_post_events(struct http_client *c, const struct http_post *p, struct http_result *r,
                      char *err)
 {
@@ -210,45 +153,23 @@ int http_post_events(struct http_client *c, const struct http_post *p, struct ht
     CURL *h = c->h;
     struct xfer x;
     memset(&x, 0, sizeof(x));
-    x.h = h;
     x.p = p;
     x.r = r;
-    sse_init(&x.sse, HTTP_MAX_EVENT, on_event, &x);
-    struct curl_slist *hd = NULL, *t;
-    /* no "Expect: 100-continue" (a second's wait for servers that do not answer it) */
-    static const char *const ours[] = {"Content-Type: application/json",
-                                       "Accept: text/event-stream", "Expect:"};
-    for (size_t i = 0; i < QB_ARRAY_LEN(ours); i++)
-        if ((t = curl_slist_append(hd, ours[i])))
-            hd = t;
-    for (const char *const *k = p->headers; k && *k; k++)
-        if ((t = curl_slist_append(hd, *k)))
-            hd = t;
+    sse_init(&x.s.sse, HTTP_MAX_EVENT, on_event, &x);
+    x.s.status = &r->status;
+    x.s.content_type = r->content_type;
+    x.s.content_type_n = sizeof(r->content_type);
+    x.s.body = r->body;
+    x.s.body_n = sizeof(r->body);
+    struct curl_slist *hd = net_stream_headers(p->headers);
     char cerr[CURL_ERROR_SIZE] = "";
     curl_easy_reset(h); /* settings of the last request gone; its connection kept */
-    curl_easy_setopt(h, CURLOPT_URL, p->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, p->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(p->body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "quantbench");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L); /* our handlers stay ours */
+    net_stream_setup(h, p->url, p->body, hd, p->connect_timeout_s, p->timeout_s, &x.s);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, cerr);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     ms(p->connect_timeout_s > 0 ? p->connect_timeout_s : 30));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms(p->timeout_s));
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
-    r->sent_ns = x.last_ns = monotime_ns();
+    r->sent_ns = x.s.last_ns = monotime_ns();
     enum qb_kind stop_kind = QB_KIND_OK;
     CURLcode rc = run(c, p, &x, &stop_kind);
+    r->stopped = x.s.stopped;
     long st = 0;
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &st);
     r->status = st;
@@ -257,7 +178,7 @@ int http_post_events(struct http_client *c, const struct http_post *p, struct ht
     switch (rc) {
     case CURLE_OK:
         if (st >= 200 && st < 300) {
-            r->cut = sse_pending(&x.sse);
+            r->cut = sse_pending(&x.s.sse);
             r->kind = QB_KIND_OK;
             ret = 0;
         } else {
@@ -266,7 +187,7 @@ int http_post_events(struct http_client *c, const struct http_post *p, struct ht
         break;
     case CURLE_WRITE_ERROR:
         if (r->stopped)
-            set_err(err, "%s", x.cb_err);
+            set_err(err, "%s", x.s.cb_err);
         else
             set_err(err, "'%s': %s", p->url, why);
         break;
@@ -298,6 +219,6 @@ int http_post_events(struct http_client *c, const struct http_post *p, struct ht
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
     curl_slist_free_all(hd);
-    sse_release(&x.sse);
+    sse_release(&x.s.sse);
     return ret;
 }

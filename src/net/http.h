@@ -1,9 +1,9 @@
 /* HTTP for the commands that ask a server (prompts --server): a POST of a JSON body whose
- * answer is read as server-sent events as they arrive, over libcurl (this layer's http.c
- * is the only file that includes curl/curl.h). A connection the server keeps open is
- * reused by the client's next request. Every way a request can fail has a kind (util/exit.h): input
- * for a URL that is no http(s) URL, runtime for HTTP errors and connections refused or dropped,
- * timeout, interrupted (SIGINT / SIGTERM: the wait wakes at once). */
+ * answer is read as server-sent events as they arrive, over libcurl (net/ is the only layer
+ * that includes curl/curl.h; stream.c reads the answer for this and load.c). A connection the
+ * server keeps open is reused by the client's next request. Every way a request can fail has a kind
+ * (util/exit.h): input for a URL that is no http(s) URL, runtime for HTTP errors and connections
+ * refused or dropped, timeout, interrupted (SIGINT / SIGTERM: the wait wakes at once). */
 #ifndef QB_HTTP_H
 #define QB_HTTP_H
 

@@ -18,6 +18,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "sse.h"
+#include "stream.h"
 
 #define NETLOAD_MAX_EVENT (4u << 20)
 
@@ -27,13 +28,8 @@ struct xfer {
     size_t i;
     CURL *h;
     struct curl_slist *hd;
-    struct sse_parser sse;
     struct netload_done d;
-    bool status_known, ok_status;
-    bool stopped;     /* on_event (or the parser) ended it */
-    size_t body_len;  /* of d.body */
-    uint64_t last_ns; /* the last byte's arrival (or the send) */
-    char cb_err[QB_ERR_LEN];
+    struct net_stream s;            /* the answer as it comes (into d) */
     char curl_err[CURL_ERROR_SIZE]; /* libcurl's words for a failure (its error buffer) */
 };
 
@@ -50,66 +46,13 @@ static int global_init(char *err)
     return 0;
 }
 
-static long ms_of(double s)
-{
-    return s <= 0 ? 0 : s * 1000 > 2e9 ? 2000000000L : (long)(s * 1000 + 0.5);
-}
-
-static size_t on_header(char *b, size_t size, size_t n, void *ud)
-{
-    struct xfer *x = ud;
-    size_t len = size * n;
-    x->last_ns = monotime_ns();
-    static const char ct[] = "content-type:";
-    if (len > sizeof(ct) - 1 && !strncasecmp(b, ct, sizeof(ct) - 1)) {
-        const char *v = b + sizeof(ct) - 1;
-        size_t vl = len - (sizeof(ct) - 1);
-        while (vl && (*v == ' ' || *v == '\t'))
-            v++, vl--;
-        while (vl && (v[vl - 1] == '\r' || v[vl - 1] == '\n' || v[vl - 1] == ' '))
-            vl--;
-        if (vl >= sizeof(x->d.content_type))
-            vl = sizeof(x->d.content_type) - 1;
-        memcpy(x->d.content_type, v, vl);
-        x->d.content_type[vl] = '\0';
-    }
-    return len;
-}
-
-static size_t on_body(char *b, size_t size, size_t n, void *ud)
-{
-    struct xfer *x = ud;
-    size_t len = size * n;
-    x->last_ns = monotime_ns();
-    if (!x->status_known) {
-        long st = 0;
-        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &st);
-        x->d.status = st;
-        x->ok_status = st >= 200 && st < 300;
-        x->status_known = true;
-    }
-    if (!x->ok_status) { /* an error's body: its start, for the reason */
-        size_t room = sizeof(x->d.body) - 1 - x->body_len;
-        size_t k = len < room ? len : room;
-        memcpy(x->d.body + x->body_len, b, k);
-        x->body_len += k;
-        x->d.body[x->body_len] = '\0';
-        return len;
-    }
-    if (sse_feed(&x->sse, b, len, x->cb_err) < 0) {
-        x->stopped = true;
-        return 0; /* libcurl ends the transfer: CURLE_WRITE_ERROR */
-    }
-    return len;
-}
-
 static int on_event(void *ud, const char *event, const char *data, size_t len, char *err)
 {
     struct xfer *x = ud;
     (void)event;
     x->d.n_events++;
     struct netload *l = x->l;
-    return l->on_event ? l->on_event(l->ud, x->i, data, len, x->last_ns, err) : 0;
+    return l->on_event ? l->on_event(l->ud, x->i, data, len, x->s.last_ns, err) : 0;
 }
 
 static struct xfer *xfer_start(struct netload *l, CURLM *m, size_t i, uint64_t start)
@@ -123,17 +66,14 @@ static struct xfer *xfer_start(struct netload *l, CURLM *m, size_t i, uint64_t s
         free(x);
         return NULL;
     }
-    sse_init(&x->sse, NETLOAD_MAX_EVENT, on_event, x);
-    /* no "Expect: 100-continue" (a second's wait for servers that do not answer it) */
-    static const char *const ours[] = {"Content-Type: application/json",
-                                       "Accept: text/event-stream", "Expect:"};
+    sse_init(&x->s.sse, NETLOAD_MAX_EVENT, on_event, x);
+    x->s.status = &x->d.status;
+    x->s.content_type = x->d.content_type;
+    x->s.content_type_n = sizeof(x->d.content_type);
+    x->s.body = x->d.body;
+    x->s.body_n = sizeof(x->d.body);
+    x->hd = net_stream_headers(l->headers);
     struct curl_slist *t;
-    for (size_t k = 0; k < QB_ARRAY_LEN(ours); k++)
-        if ((t = curl_slist_append(x->hd, ours[k])))
-            x->hd = t;
-    for (const char *const *k = l->headers; k && *k; k++)
-        if ((t = curl_slist_append(x->hd, *k)))
-            x->hd = t;
     if (q->id) {
         char *h = xasprintf("X-Request-Id: %s", q->id);
         if ((t = curl_slist_append(x->hd, h)))
@@ -141,34 +81,16 @@ static struct xfer *xfer_start(struct netload *l, CURLM *m, size_t i, uint64_t s
         free(h);
     }
     CURL *h = x->h;
-    curl_easy_setopt(h, CURLOPT_URL, q->url);
-#if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-#else
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS, (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-#endif
+    net_stream_setup(h, q->url, q->body, x->hd, l->connect_timeout_s, l->timeout_s, &x->s);
     curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, q->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(q->body));
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, x->hd);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "quantbench");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     ms_of(l->connect_timeout_s > 0 ? l->connect_timeout_s : 30));
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms_of(l->timeout_s));
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_PRIVATE, x);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->curl_err);
     x->d.issue_ns = start + q->due_ns;
     x->d.sent = true;
-    x->d.send_ns = x->last_ns = monotime_ns();
+    x->d.send_ns = x->s.last_ns = monotime_ns();
     if (curl_multi_add_handle(m, h) != CURLM_OK) {
-        sse_release(&x->sse);
+        sse_release(&x->s.sse);
         curl_slist_free_all(x->hd);
         curl_easy_cleanup(h);
         free(x);
@@ -195,13 +117,13 @@ static void xfer_end(struct netload *l, CURLM *m, struct xfer *x, CURLcode rc,
         set_err(d->err, "%s", stop_why);
     } else if (rc == CURLE_OK) {
         if (st >= 200 && st < 300) {
-            d->cut = sse_pending(&x->sse);
+            d->cut = sse_pending(&x->s.sse);
             d->kind = QB_KIND_OK;
         } else {
             set_err(d->err, "HTTP %ld", st);
         }
-    } else if (rc == CURLE_WRITE_ERROR && x->stopped) {
-        set_err(d->err, "%s", x->cb_err);
+    } else if (rc == CURLE_WRITE_ERROR && x->s.stopped) {
+        set_err(d->err, "%s", x->s.cb_err);
     } else if (rc == CURLE_OPERATION_TIMEDOUT) {
         d->kind = QB_KIND_TIMEOUT;
         set_err(d->err, "'%s': %s (--timeout %g s)", url, why, l->timeout_s);
@@ -214,7 +136,7 @@ static void xfer_end(struct netload *l, CURLM *m, struct xfer *x, CURLcode rc,
     curl_multi_remove_handle(m, x->h);
     if (l->on_done)
         l->on_done(l->ud, x->i, d);
-    sse_release(&x->sse);
+    sse_release(&x->s.sse);
     curl_easy_cleanup(x->h);
     curl_slist_free_all(x->hd);
     free(x);
@@ -440,7 +362,7 @@ int netload_run(struct netload *l, char *err)
             last_idle_check = now;
             for (int j = 0; j < n_live; j++) {
                 struct xfer *x = live[j];
-                if (now - x->last_ns < idle_ns)
+                if (now - x->s.last_ns < idle_ns)
                     continue;
                 live[j--] = live[--n_live];
                 in_flight[l->reqs[x->i].lane]--;
@@ -503,7 +425,7 @@ static int simple(const char *url, const char *json, const char *const *headers,
     curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms_of(timeout_s));
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, net_ms(timeout_s));
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, hd);
     curl_easy_setopt(h, CURLOPT_USERAGENT, "quantbench");
     if (json) {

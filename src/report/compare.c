@@ -388,6 +388,15 @@ void compare_add(struct compare_result *r, int side, const cJSON *res)
     }
 }
 
+int compare_feed_row(cJSON *res, void *ctx)
+{
+    struct compare_feed *f = ctx;
+    compare_add(f->r, f->side, res);
+    f->n++;
+    cJSON_Delete(res);
+    return 0;
+}
+
 /* ---------------------------------------------------------------- unmatched rows */
 
 /* Settings that differ between two cells: [{"setting", "value", "other"}] (the caller

@@ -90,6 +90,16 @@ struct compare_result {
  * samples, not with the rows. list_unmatched keeps the unmatched rows' ids. */
 void compare_begin(struct compare_result *out, bool list_unmatched);
 void compare_add(struct compare_result *r, int side, const cJSON *res);
+
+/* One side's rows straight from a query into the comparison: compare_feed_row is a
+ * store_query_each callback (ctx a struct compare_feed) that adds the row to r's side,
+ * counts it and frees it */
+struct compare_feed {
+    struct compare_result *r;
+    int side;
+    int n; /* rows seen */
+};
+int compare_feed_row(cJSON *res, void *ctx);
 /* Repetitions within one run do not see how much a whole run moves (its placement, the
  * machine's state), so: with two or more runs on each side, the interval is Welch's over
  * the run means; else it is over the pooled repetitions with the run-to-run relative sd
