@@ -76,22 +76,29 @@ static void summary(struct metric *m, double mean, double sd, int n)
     m->df = n > 1 ? n - 1 : 0;
 }
 
+/* m's values from a row's array of raw samples (its numbers), finished; false (m left
+ * as it is) when arr is no array or holds none */
+static bool metric_samples(struct metric *m, const cJSON *arr)
+{
+    int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
+    if (n <= 0)
+        return false;
+    m->v = xmalloc((size_t)n * sizeof(double));
+    const cJSON *it;
+    cJSON_ArrayForEach (it, arr)
+        if (cJSON_IsNumber(it))
+            m->v[m->n++] = it->valuedouble;
+    metric_finish(m);
+    return true;
+}
+
 int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
 {
     memset(out, 0, 4 * sizeof(*out));
     if (strcmp(kind, "bench") == 0) {
         struct metric *m = &out[0];
         m->name = "t/s";
-        const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, "samples_ts");
-        int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
-        if (n > 0) {
-            m->v = xmalloc((size_t)n * sizeof(double));
-            const cJSON *it;
-            cJSON_ArrayForEach (it, arr)
-                if (cJSON_IsNumber(it))
-                    m->v[m->n++] = it->valuedouble;
-            metric_finish(m);
-        } else {
+        if (!metric_samples(m, cJSON_GetObjectItemCaseSensitive(row, "samples_ts"))) {
             int reps = count_of(num(row, "reps", num(row, "n_reps", 0)));
             summary(m, num(row, "avg_ts", 0), num(row, "stddev_ts", 0), reps);
         }
@@ -163,16 +170,7 @@ int compare_row_metrics(const char *kind, const cJSON *row, struct metric *out)
         for (int k = 0; k < 3; k++) {
             struct metric *m = &out[1 + k];
             m->name = names[k];
-            const cJSON *arr = cJSON_GetObjectItemCaseSensitive(row, keys[k]);
-            int n = cJSON_IsArray(arr) ? cJSON_GetArraySize(arr) : 0;
-            if (n > 0) {
-                m->v = xmalloc((size_t)n * sizeof(double));
-                const cJSON *it;
-                cJSON_ArrayForEach (it, arr)
-                    if (cJSON_IsNumber(it))
-                        m->v[m->n++] = it->valuedouble;
-                metric_finish(m);
-            }
+            metric_samples(m, cJSON_GetObjectItemCaseSensitive(row, keys[k]));
         }
         if (out[0].mean > 0)
             return 4;
