@@ -49,7 +49,7 @@ static char *shown(const char *s)
 {
     char *t = str_escape(s, 0);
     if (strlen(t) > 700)
-        strcpy(t + 697, "...");
+        memcpy(t + 697, "...", 4); /* with its NUL */
     return t;
 }
 
