@@ -394,11 +394,7 @@ static size_t grab_body(char *b, size_t size, size_t n, void *ud)
 {
     struct grab *g = ud;
     size_t len = size * n;
-    size_t room = g->n - 1 - g->len;
-    size_t k = len < room ? len : room;
-    memcpy(g->body + g->len, b, k);
-    g->len += k;
-    g->body[g->len] = '\0';
+    net_keep_start(g->body, g->n, &g->len, b, len);
     return len;
 }
 

@@ -41,11 +41,7 @@ size_t net_stream_body(char *b, size_t size, size_t n, void *ud)
         s->status_known = true;
     }
     if (!s->ok_status) { /* an error's body: its start, for the reason */
-        size_t room = s->body_n - 1 - s->body_len;
-        size_t k = len < room ? len : room;
-        memcpy(s->body + s->body_len, b, k);
-        s->body_len += k;
-        s->body[s->body_len] = '\0';
+        net_keep_start(s->body, s->body_n, &s->body_len, b, len);
         return len;
     }
     if (sse_feed(&s->sse, b, len, s->cb_err) < 0) {
@@ -92,6 +88,15 @@ void net_stream_setup(void *h, const char *url, const char *body, void *hd,
     curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, net_stream_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
+}
+
+void net_keep_start(char *buf, size_t cap, size_t *len, const char *b, size_t n)
+{
+    size_t room = cap - 1 - *len;
+    size_t k = n < room ? n : room;
+    memcpy(buf + *len, b, k);
+    *len += k;
+    buf[*len] = '\0';
 }
 
 long net_ms(double s)

@@ -43,6 +43,10 @@ void *net_stream_headers(const char *const *more);
 void net_stream_setup(void *h, const char *url, const char *body, void *hd,
                       double connect_timeout_s, double timeout_s, struct net_stream *s);
 
+/* Append the n bytes of b to buf (room cap with its NUL, *len used) as far as they fit,
+ * cutting the rest: the start of an answer's body, kept for a message */
+void net_keep_start(char *buf, size_t cap, size_t *len, const char *b, size_t n);
+
 /* seconds as libcurl's milliseconds: 0 for none (s <= 0), at most 2e9 */
 long net_ms(double s);
 
