@@ -1,9 +1,12 @@
 /* quantbench run: a suite (models x settings x tests, README "Suites") through
  * suite/: validated whole first, then every cell not stored yet, resumable after a crash
  * or a kill, and at the end the table to share (report --suite prints it again). */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "../dash/report.h"
@@ -14,6 +17,7 @@
 #include "../store/store.h"
 #include "../suite/exec.h"
 #include "../suite/share.h"
+#include "../suite/slurm.h"
 #include "../suite/suite.h"
 #include "../util/log.h"
 #include "../util/sig.h"
@@ -48,6 +52,23 @@ static const char run_help[] =
     "                      quantbench serve; from before the first cell to the end): its\n"
     "                      URL on stderr\n"
     "  --host ADDR, --port N   where --serve listens [127.0.0.1, 8080; 0: a free port]\n"
+    "  --shard K/N         only shard K of N (0 <= K < N) of the cells: the contiguous\n"
+    "                      block [K*n/N, (K+1)*n/N) of the n cells in run order (what a\n"
+    "                      task of --slurm runs)\n"
+    "\n"
+    "On a Slurm cluster (README \"Slurm\"):\n"
+    "  --slurm -o DIR      write DIR/job.sbatch, a job array of N tasks: task K runs\n"
+    "                      --shard K/N into DIR/task-K.db, logs in DIR/logs/%A_%a.out;\n"
+    "                      120 s before the time limit (USR1) it gives up the cell in flight\n"
+    "                      and requeues itself, resuming by cell key. Printed for review;\n"
+    "                      then quantbench merge DIR/task-*.db -o all.db\n"
+    "  --submit            submit it (sbatch) and print the job id instead\n"
+    "  --shards N          tasks [one per model x settings row, at most one per cell]\n"
+    "  --array-limit K     at most K tasks at once (--array=0-(N-1)%K) [no limit]\n"
+    "  --gpus-per-task N   [the suite's: 0 when every cell has ngl 0 or dev none, else the\n"
+    "                      devices a cell names, at least 1]\n"
+    "  --partition P, --time T, --account A, --qos Q   sbatch's, as given\n"
+    "  --sbatch-arg ARG    one more sbatch flag (--mem=64G), repeatable\n"
     "\n"
     "Exit: 0 every cell ok; 2 a bad flag or suite (unknown key, wrong type, empty grid);\n"
     "3 a suite that is missing, unreadable or not JSON, or a model or file it names that\n"
@@ -55,6 +76,19 @@ static const char run_help[] =
     "timed out: recorded with their status; --retry-failed reruns them); 130/143 a signal\n"
     "(the finished cells are kept).\n"
     "\n" QB_EXIT_CODES_HELP;
+
+#define MAX_SBATCH_ARGS 32
+
+struct slurm_opts {
+    bool on, submit;
+    int shards;      /* 0: the default */
+    int array_limit; /* 0 none */
+    int gpus;        /* -1: the suite's */
+    const char *partition, *time, *account, *qos;
+    const char *args[MAX_SBATCH_ARGS];
+    int n_args;
+    const char *given; /* a Slurm flag given (for "needs --slurm") */
+};
 
 struct run_opts {
     const char *file, *source;
@@ -64,6 +98,9 @@ struct run_opts {
     bool serve;
     const char *host;
     int port;
+    const char *out;      /* -o: the table's format, or with --slurm the directory */
+    int shard_k, shard_n; /* --shard; shard_n 0: every cell */
+    struct slurm_opts sl;
 };
 
 static int parse_args(int argc, char **argv, struct run_opts *o)
@@ -73,6 +110,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     o->fmt = BENCH_FMT_MD;
     o->host = "127.0.0.1";
     o->port = 8080;
+    o->sl.gpus = -1;
     const char *where_given = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -95,6 +133,45 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             o->so.verbose++;
         } else if (!strcmp(a, "--serve")) {
             o->serve = true;
+        } else if (!strcmp(a, "--slurm")) {
+            o->sl.on = true;
+        } else if (!strcmp(a, "--submit")) {
+            o->sl.submit = true;
+            o->sl.given = a;
+        } else if (!strcmp(a, "--shard") || !strcmp(a, "--shards") || !strcmp(a, "--array-limit") ||
+                   !strcmp(a, "--gpus-per-task") || !strcmp(a, "--partition") ||
+                   !strcmp(a, "--time") || !strcmp(a, "--account") || !strcmp(a, "--qos") ||
+                   !strcmp(a, "--sbatch-arg")) {
+            if (!v || !v[0])
+                return usage_error("run", "'%s' needs a value", a);
+            i++;
+            char err[QB_ERR_LEN];
+            if (!strcmp(a, "--shard")) {
+                if (suite_shard_parse(v, &o->shard_k, &o->shard_n, err) < 0)
+                    return usage_error("run", "%s", err);
+                continue;
+            }
+            o->sl.given = a;
+            int *num = !strcmp(a, "--shards")          ? &o->sl.shards
+                       : !strcmp(a, "--array-limit")   ? &o->sl.array_limit
+                       : !strcmp(a, "--gpus-per-task") ? &o->sl.gpus
+                                                       : NULL;
+            if (num) {
+                int lo = num == &o->sl.gpus ? 0 : 1;
+                if (parse_int(v, lo, num == &o->sl.gpus ? 1024 : 100000, num) < 0)
+                    return usage_error("run", "invalid value '%s' for %s (expected %s)", v, a,
+                                       lo ? "a whole number >= 1" : "a whole number >= 0");
+            } else if (!strcmp(a, "--sbatch-arg")) {
+                if (o->sl.n_args == MAX_SBATCH_ARGS)
+                    return usage_error("run", "at most %d --sbatch-arg", MAX_SBATCH_ARGS);
+                o->sl.args[o->sl.n_args++] = v;
+            } else {
+                const char **f = a[2] == 'p'   ? &o->sl.partition
+                                 : a[2] == 't' ? &o->sl.time
+                                 : a[2] == 'a' ? &o->sl.account
+                                               : &o->sl.qos;
+                *f = v;
+            }
         } else if (!strcmp(a, "--host") || !strcmp(a, "--port")) {
             if (!v || !v[0])
                 return usage_error("run", "'%s' needs a value", a);
@@ -111,11 +188,7 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
             if (a[2] == 's') {
                 o->source = v;
             } else if (a[1] == 'o') {
-                char err[QB_ERR_LEN];
-                unsigned fmts = BENCH_FMT_BIT(BENCH_FMT_MD) | BENCH_FMT_BIT(BENCH_FMT_CSV) |
-                                BENCH_FMT_BIT(BENCH_FMT_JSON) | BENCH_FMT_BIT(BENCH_FMT_HTML);
-                if (bench_fmt_flag(v, fmts, NULL, &o->fmt, err) < 0)
-                    return usage_error("run", "%s", err);
+                o->out = v; /* a format, or --slurm's directory: known after the loop */
             } else if (parse_double(v, &o->so.timeout_s) < 0 || o->so.timeout_s < 0) {
                 return usage_error("run", "invalid value '%s' for --timeout (expected seconds)", v);
             }
@@ -130,6 +203,32 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
     if (o->file && o->source)
         return usage_error("run", "--source is for the built-in suite; '%s' names its models",
                            o->file);
+    if (o->sl.on) {
+        if (!o->out)
+            return usage_error("run", "--slurm needs -o DIR (where the script, the tasks' "
+                                      "databases and their logs go)");
+        if (!o->file)
+            return usage_error("run", "--slurm needs SUITE.json (each task reads it)");
+        const char *no = o->shard_n    ? "--shard"
+                         : o->dry_run  ? "--dry-run"
+                         : o->serve    ? "--serve"
+                         : o->so.fresh ? "--fresh"
+                         : o->example  ? "--example"
+                                       : NULL;
+        if (no)
+            return usage_error("run", "%s is not for --slurm%s", no,
+                               o->so.fresh ? " (each requeued start would measure again)" : "");
+        if (o->sl.array_limit && o->sl.shards && o->sl.array_limit > o->sl.shards)
+            o->sl.array_limit = 0; /* no limit then */
+    } else if (o->sl.given) {
+        return usage_error("run", "'%s' is for --slurm", o->sl.given);
+    } else if (o->out) {
+        char err[QB_ERR_LEN];
+        unsigned fmts = BENCH_FMT_BIT(BENCH_FMT_MD) | BENCH_FMT_BIT(BENCH_FMT_CSV) |
+                        BENCH_FMT_BIT(BENCH_FMT_JSON) | BENCH_FMT_BIT(BENCH_FMT_HTML);
+        if (bench_fmt_flag(o->out, fmts, NULL, &o->fmt, err) < 0)
+            return usage_error("run", "%s", err);
+    }
     if (where_given && !o->serve)
         return usage_error("run", "'%s' is for --serve", where_given);
     if (o->serve && !dbrun_path())
@@ -138,6 +237,136 @@ static int parse_args(int argc, char **argv, struct run_opts *o)
         return usage_error("run", "no suite: give SUITE.json, or --source F16.gguf for the "
                                   "built-in one (--example prints it)");
     return 0;
+}
+
+/* sbatch --parsable FILE: its job id to stdout; sbatch's own errors on stderr */
+static int submit(const char *file)
+{
+    int fd[2];
+    if (pipe(fd) < 0)
+        return error("cannot run sbatch: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return error("cannot run sbatch: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(fd[1], 1);
+        close(fd[0]);
+        close(fd[1]);
+        execlp("sbatch", "sbatch", "--parsable", file, (char *)NULL);
+        fprintf(stderr, "quantbench: cannot run sbatch: %s (is this a Slurm cluster's node?)\n",
+                strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    char id[256];
+    size_t n = 0;
+    ssize_t r;
+    while ((r = read(fd[0], id + n, sizeof(id) - 1 - n)) > 0 || (r < 0 && errno == EINTR))
+        n += r > 0 ? (size_t)r : 0;
+    close(fd[0]);
+    id[n] = '\0';
+    id[strcspn(id, ";\r\n")] = '\0'; /* "JOBID" or "JOBID;CLUSTER" */
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !id[0])
+        return WIFEXITED(st) && WEXITSTATUS(st) == 127
+                   ? -1
+                   : error("sbatch '%s' failed (exit %d): the job was not submitted", file,
+                           WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    printf("%s\n", id);
+    log_printf("quantbench: submitted job array %s: logs in its logs/%s_K.out, the tasks' "
+               "databases task-K.db; squeue -j %s\n",
+               id, id, id);
+    return fflush(stdout) == 0 ? 0 : error("cannot write the job id");
+}
+
+/* --slurm: DIR/job.sbatch of the suite's cells, printed or submitted */
+static int slurm_main(const struct run_opts *o, const struct suite *s,
+                      const struct suite_cells *cells)
+{
+    char err[QB_ERR_LEN];
+    int n = o->sl.shards ? o->sl.shards : cells->n_groups;
+    if (n > cells->n) {
+        if (o->sl.shards)
+            return usage_error("run",
+                               "--shards %d: the suite has %d cells (a shard holds at "
+                               "least one)",
+                               n, cells->n);
+        n = cells->n;
+    }
+    if (n < 1)
+        n = 1;
+    char logs[4096];
+    if (snprintf(logs, sizeof(logs), "%s/logs", o->out) >= (int)sizeof(logs))
+        return error("'%s': the path is too long", o->out), QB_EXIT_USAGE;
+    if (mkdir_p(logs) < 0) {
+        error("cannot make '%s': %s", logs, strerror(errno));
+        return QB_EXIT_FAIL;
+    }
+    char *dir = realpath(o->out, NULL), *suite = realpath(o->file, NULL);
+    char *self = realpath("/proc/self/exe", NULL), *cwd = getcwd(NULL, 0);
+    char *file = NULL, *text = NULL;
+    int rc = QB_EXIT_FAIL;
+    if (!dir || !suite || !self || !cwd) {
+        error("cannot resolve the paths of the job (%s): %s",
+              !dir     ? o->out
+              : !suite ? o->file
+              : !self  ? "/proc/self/exe"
+                       : ".",
+              strerror(errno));
+        goto out;
+    }
+    struct slurm_job j = {.quantbench = self,
+                          .suite = suite,
+                          .dir = dir,
+                          .workdir = cwd,
+                          .name = s->name,
+                          .shards = n,
+                          .array_limit = o->sl.array_limit < n ? o->sl.array_limit : 0,
+                          .gpus_per_task =
+                              o->sl.gpus >= 0 ? o->sl.gpus : slurm_gpus_of_cells(cells),
+                          .partition = o->sl.partition,
+                          .time = o->sl.time,
+                          .account = o->sl.account,
+                          .qos = o->sl.qos,
+                          .sbatch_args = o->sl.args,
+                          .n_sbatch_args = o->sl.n_args,
+                          .timeout_s = o->so.timeout_s,
+                          .retry_failed = o->so.retry_failed};
+    if (!(text = slurm_script(&j, err))) {
+        usage_error("run", "%s", err);
+        rc = QB_EXIT_USAGE;
+        goto out;
+    }
+    file = xasprintf("%s/job.sbatch", dir);
+    if (write_file_atomic(file, text, err) < 0) {
+        error("%s", err);
+        goto out;
+    }
+    chmod(file, 0755);
+    log_printf("quantbench: run --slurm: %d cells in %d shards (%s): %s%s\n", cells->n, n,
+               j.gpus_per_task ? "GPUs per task from the suite or --gpus-per-task"
+                               : "no GPUs: every cell on the CPU",
+               file, o->sl.submit ? "" : "; submit it with sbatch, or run again with --submit");
+    if (o->sl.submit) {
+        rc = submit(file) < 0 ? QB_EXIT_FAIL : QB_EXIT_OK;
+    } else {
+        fputs(text, stdout);
+        rc = fflush(stdout) == 0 ? QB_EXIT_OK : (error("cannot write the script"), QB_EXIT_FAIL);
+    }
+out:
+    free(dir);
+    free(suite);
+    free(self);
+    free(cwd);
+    free(file);
+    free(text);
+    return rc;
 }
 
 /* the table of run_id's cells, to stdout */
@@ -184,6 +413,22 @@ static int run_main(struct run_opts *o)
     if (rc) {
         error("%s", err);
         goto out;
+    }
+    if (o->sl.on) {
+        rc = slurm_main(o, &s, &cells);
+        goto out;
+    }
+    if (o->shard_n) {
+        int n_all = cells.n, from, to;
+        suite_shard_range(n_all, o->shard_k, o->shard_n, &from, &to);
+        suite_cells_keep_shard(&cells, o->shard_k, o->shard_n);
+        if (!cells.n) {
+            log_printf("quantbench: run: shard %d/%d of %d cells holds none: nothing to run\n",
+                       o->shard_k, o->shard_n, n_all);
+            goto out;
+        }
+        log_printf("quantbench: run: shard %d/%d: cells %d-%d of %d\n", o->shard_k, o->shard_n,
+                   from + 1, to, n_all);
     }
     engine_global_init(0);
     struct engine_build_info bi;
