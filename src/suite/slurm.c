@@ -27,12 +27,23 @@ void suite_cells_keep_shard(struct suite_cells *cells, int k, int n)
     cells->n = out;
 }
 
+/* digits only, at least one */
+static bool digits(const char *s, size_t n)
+{
+    if (n == 0)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+    return true;
+}
+
 int suite_shard_parse(const char *s, int *k, int *n, char *err)
 {
     const char *slash = strchr(s, '/');
     char kb[16];
     size_t kl = slash ? (size_t)(slash - s) : 0;
-    if (slash && kl < sizeof(kb)) {
+    if (slash && kl < sizeof(kb) && digits(s, kl) && digits(slash + 1, strlen(slash + 1))) {
         memcpy(kb, s, kl);
         kb[kl] = '\0';
         if (parse_int(kb, 0, 99999, k) == 0 && parse_int(slash + 1, 1, 100000, n) == 0 && *k < *n)
@@ -53,22 +64,11 @@ int slurm_gpus_of_cells(const struct suite_cells *cells)
             continue;
         int devs = 1;
         for (const char *p = mp->devices; *p; p++)
-            devs += *p == ',';
+            devs += *p == ',' || *p == '/';
         if (devs > most)
             most = devs;
     }
     return most;
-}
-
-/* digits only, at least one */
-static bool digits(const char *s, size_t n)
-{
-    if (n == 0)
-        return false;
-    for (size_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9')
-            return false;
-    return true;
 }
 
 /* "A", "A:B" or "A:B:C" of at most max parts, each digits */

@@ -20,7 +20,7 @@ void suite_cells_keep_shard(struct suite_cells *cells, int k, int n);
 int suite_shard_parse(const char *s, int *k, int *n, char *err);
 
 /* GPUs a task needs for these cells: 0 when every cell keeps its layers on the CPU
- * (ngl 0, or dev none), else the most devices a cell names (dev=A,B: 2), at least 1 */
+ * (ngl 0, or dev none), else the most devices a cell names (dev=A/B: 2), at least 1 */
 int slurm_gpus_of_cells(const struct suite_cells *cells);
 
 /* Slurm's --time: "M", "M:S", "H:M:S", "D-H", "D-H:M", "D-H:M:S" or "infinite"/

@@ -49,10 +49,12 @@ for _ in $(seq 600); do
 done
 [ "$(q "$t1" "select count(*) from cells")" = "[(0,)]" ] || fail "task 1 finished a cell before the warning: the kill is not mid-cell"
 sleep 0.3
-# (scancel may answer "can not be altered now" to a task just started, or an error
-# although the signal went: the task's log says whether it took)
+# (to the task's own job id: for "JOB_1" slurmctld may answer "can not be altered now"
+# although the signal went, and scancel then retries for minutes: the log says whether it
+# took)
+id1=$(squeue -h -j "${job}_1" -o %A)
 for _ in $(seq 20); do
-    scancel --signal=USR1 --batch "${job}_1" 2>>"$T/scancel.err"
+    timeout 5 scancel --signal=USR1 --batch "$id1" 2>>"$T/scancel.err"
     for _ in $(seq 30); do
         grep -q 'requeued, the next start resumes' "$o/logs/${job}_1.out" 2>/dev/null && break 2
         sleep 0.1
