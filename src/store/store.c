@@ -2886,6 +2886,10 @@ static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *
         sqlite3_reset(same);
         if (found) {
             m->n->cells_same++;
+            sqlite3_reset(rows);
+            sqlite3_bind_int64(rows, 1, src_cell);
+            while ((rc = sqlite3_step(rows)) == SQLITE_ROW)
+                m->n->rows_same++;
             continue;
         }
         if (kept && ok) {
