@@ -196,7 +196,7 @@ int cmd_merge(int argc, char **argv)
         goto out;
     }
     if (store_journal_note(dst))
-        log_warn("%s", store_journal_note(dst));
+        log_warn("database '%s' %s", out, store_journal_note(dst));
     if (store_begin(dst, err) < 0) {
         ret = error("%s; nothing merged", err);
         goto out;

@@ -53,7 +53,7 @@ struct store {
     bool in_place;        /* connected to the file itself: in the registry below */
     dev_t dev;            /* the file's, when in_place */
     ino_t ino;
-    char journal_note[768]; /* a network filesystem's rollback journal, said once, or "" */
+    char journal_note[256]; /* a network filesystem's rollback journal, said once, or "" */
 };
 
 /* The files this process has open in place. POSIX drops every lock a process holds on a
@@ -905,9 +905,9 @@ static int connect(struct store *s, const char *file, int flags, bool wal, int t
     const char *net = wal ? store_network_fs(file) : NULL;
     if (net)
         snprintf(s->journal_note, sizeof(s->journal_note),
-                 "database '%s' is on a network filesystem (%s): it keeps a rollback journal "
-                 "(journal_mode DELETE), since SQLite's WAL needs every user on one host",
-                 s->path, net);
+                 "is on a network filesystem (%s): it keeps a rollback journal (journal_mode "
+                 "DELETE), since SQLite's WAL needs every user on one host",
+                 net);
     if ((wal && exec_retry(s, net ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
                            err) < 0) ||
         exec(s,

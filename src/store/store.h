@@ -73,8 +73,8 @@ const char *store_path(const struct store *s);
  * by statfs's f_type) is not put in WAL mode, which needs every user on one host: it
  * keeps a rollback journal (journal_mode DELETE, synchronous FULL). $QB_TEST_FSTYPE (tests
  * only) stands for the filesystem's type: a name of the list ("nfs", "lustre", ...) or
- * "local". The note to print once (one line, static to the handle) when s was opened so,
- * else NULL. */
+ * "local". The note to print once when s was opened so, after "database 'PATH' " (one
+ * line, the handle's), else NULL. */
 const char *store_journal_note(const struct store *s);
 /* The network filesystem's name for path (its directory when it does not exist yet),
  * NULL for a local one */
