@@ -19,7 +19,7 @@ int test_failures;
     X(bench_row_stats) X(bench_report_md) X(bench_report_json) X(bench_row_noisy) \
     X(sweep_sequence) X(batched_layout) X(batched_speeds) X(ppl_method) X(sha256) \
     X(store_rows) X(store_migrate) X(store_stray_tx) X(store_refuse) \
-    X(store_suite) X(store_cell_atomic) X(store_migrate_v3) X(ratio_ci) X(compare_metrics) \
+    X(store_suite) X(store_cell_atomic) X(store_migrate_v3) X(store_merge) X(store_network_fs) X(ratio_ci) X(compare_metrics) \
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
     X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) \
