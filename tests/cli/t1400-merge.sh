@@ -37,6 +37,14 @@ run "$QB" import --db all.db a.jsonl
 expect_rc 0 "import again"
 expect_err_has "skipped"
 [ "$(q all.db 'select count(*) from results')" = "[(6,)]" ] || fail "import after merge stored rows again"
+# compare on a merged database: the same file measured as two labelled runs elsewhere
+"$QB" import --db x.db --label x a.jsonl >/dev/null 2>&1 || fail "setup: x"
+"$QB" import --db y.db --label y a.jsonl >/dev/null 2>&1 || fail "setup: y"
+run "$QB" merge x.db y.db -o xy.db
+expect_rc 0 "x y"
+run "$QB" compare x y --db xy.db
+expect_rc 0 "compare on the merged database"
+[ "$(grep -c 'pp16\|tg4' "$T/out")" -ge 4 ] || { cat "$T/out"; fail "compare: 4 matched rows"; }
 # a run of the same rows twice keeps them twice (rows are a multiset in a run)
 cat a.jsonl a.jsonl >aa.jsonl
 "$QB" import --db aa.db aa.jsonl >/dev/null 2>&1 || fail "setup: aa"
@@ -116,20 +124,20 @@ expect_err "quantbench: error: 'text.db' is not a SQLite database (left untouche
 run "$QB" merge a.db
 expect_rc 2 "no -o"
 expect_err "quantbench merge: no -o OUT.db; try 'quantbench merge --help'"
-run "$QB" merge -o x.db
+run "$QB" merge -o nothing.db
 expect_rc 2 "no input"
 expect_err "quantbench merge: no database to merge; try 'quantbench merge --help'"
 run "$QB" merge a.db -o
 expect_rc 2 "-o without value"
 expect_err "quantbench merge: '-o' needs a value; try 'quantbench merge --help'"
-run "$QB" merge --bogus a.db -o x.db
+run "$QB" merge --bogus a.db -o nothing.db
 expect_rc 2 "unknown flag"
 expect_err "quantbench merge: unknown flag '--bogus'; try 'quantbench merge --help'"
 run "$QB" merge a.db all.db -o ./all.db
 expect_rc 2 "input is OUT"
 expect_err "quantbench merge: 'all.db' is the output database; merge it into another; try 'quantbench merge --help'"
 [ "$(sha256sum all.db)" = "$keep" ] || fail "usage: all.db changed"
-[ ! -e x.db ] || fail "x.db made by a usage error"
+[ ! -e nothing.db ] || fail "nothing.db made by a usage error"
 run "$QB" merge --help
 expect_rc 0 "help"
 expect_out_has "Exit codes:"

@@ -52,6 +52,19 @@ for f in md csv json; do
         cmp -s f.$f a.$f || fail "report -o $f differs"
 done
 
+# the dashboard's server on the merged database: the suite run with every shard's cell
+port=$(free_port)
+"$QB" serve --db all.db --port "$port" >serve.out 2>serve.err &
+spid=$!
+trap 'kill $spid 2>/dev/null' EXIT
+wait_up "http://127.0.0.1:$port/api/runs" $spid || { cat serve.err; fail "serve on the merged database"; }
+curl -sf "http://127.0.0.1:$port/api/run?id=2" >run2.json || fail "api/run"
+json_get run2.json "sorted(c['status'] for c in j['cells'])" | grep -qxF "['ok', 'ok', 'ok', 'ok']" ||
+    { head -c 600 run2.json; fail "api/run: 4 ok cells"; }
+kill $spid
+wait $spid 2>/dev/null
+trap - EXIT
+
 # the other order: the same table
 run "$QB" merge s1.db s0.db -o rev.db
 expect_rc 0 "merge in reverse"
