@@ -3189,6 +3189,29 @@ static int merge_run(struct merge *m, sqlite3_stmt *ru, char *err)
         return -1;
     int64_t dst_run = strmap_get(&m->runs, uid);
     if (dst_run > 0) {
+        /* the same uid on another run (a copied database, a forged uid): not that run */
+        sqlite3_stmt *id = NULL;
+        if (sqlite3_prepare_v2(m->dst->db,
+                               "SELECT command = ?1 AND argv = ?2 AND started = ?3 FROM runs "
+                               "WHERE id = ?4",
+                               -1, &id, NULL) != SQLITE_OK)
+            return db_err(m->dst, err, "cannot prepare a run's check");
+        for (int i = 0; i < 3; i++)
+            sqlite3_bind_value(id, i + 1, sqlite3_column_value(ru, i + 2));
+        sqlite3_bind_int64(id, 4, dst_run);
+        bool same = sqlite3_step(id) == SQLITE_ROW && sqlite3_column_int(id, 0) == 1;
+        sqlite3_finalize(id);
+        if (!same) {
+            char from[600];
+            run_origin(m, dst_run, from, sizeof(from));
+            char *line = xasprintf("conflict: run %lld of %s has the uid of another run (%s) but "
+                                   "another command, argv or start; not merged",
+                                   (long long)src_run, m->name, from);
+            cJSON_AddItemToArray(m->conflicts, cJSON_CreateString(line));
+            free(line);
+            m->n->conflicts++;
+            return 0;
+        }
         m->n->runs_same++;
         /* a run that was still going when it was merged before: its end now */
         sqlite3_stmt *up = NULL;

@@ -45,6 +45,13 @@ expect_rc 0 "x y"
 run "$QB" compare x y --db xy.db
 expect_rc 0 "compare on the merged database"
 [ "$(grep -c 'pp16\|tg4' "$T/out")" -ge 4 ] || { cat "$T/out"; fail "compare: 4 matched rows"; }
+# a run with another's uid (a copied database's): a conflict, not merged into it
+cp a.db forged.db
+python3 -c "import sqlite3; c=sqlite3.connect('forged.db'); c.execute(\"update runs set started='2020-01-01T00:00:00Z'\"); c.commit()"
+run "$QB" merge forged.db -o all.db
+expect_rc 4 "a forged uid"
+expect_err_has "quantbench: warning: conflict: run 1 of forged.db has the uid of another run (run 1 of a.db) but another command, argv or start; not merged"
+[ "$(q all.db 'select count(*) from results')" = "[(6,)]" ] || fail "a forged run's rows merged"
 # a run of the same rows twice keeps them twice (rows are a multiset in a run)
 cat a.jsonl a.jsonl >aa.jsonl
 "$QB" import --db aa.db aa.jsonl >/dev/null 2>&1 || fail "setup: aa"
