@@ -64,9 +64,12 @@ static void print_counts(const char *name, const struct store_merge_count *c)
     char added[96], there[96];
     counts_text(added, sizeof(added), c->runs_added, c->cells_added, c->rows_added);
     counts_text(there, sizeof(there), c->runs_same, c->cells_same, c->rows_same);
-    printf("%s: added %s, %d %s; already there %s; %d superseded, %d %s\n", name, added,
+    printf("%s: added %s, %d %s; already there %s; %d superseded, %d %s", name, added,
            c->events_added, plural(c->events_added, "event", "events"), there, c->cells_superseded,
            c->conflicts, plural(c->conflicts, "conflict", "conflicts"));
+    if (c->runs_updated > 0)
+        printf("; %d %s ended since", c->runs_updated, plural(c->runs_updated, "run", "runs"));
+    putchar('\n');
 }
 
 /* What OUT holds now: its runs and rows, and each suite's cells */

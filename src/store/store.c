@@ -684,9 +684,10 @@ static int probe_db(sqlite3 *db, const char *shown, struct probe *p, char *err)
     return 0;
 }
 
-/* Read the file at p->real once as SQLite would see it; keep_copy keeps a private copy
- * that was made (p->copy_dir). -1 with err for REFUSED and ERROR. */
-static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *err)
+/* Read the file at p->real once as SQLite would see it; snapshot reads it in a private
+ * copy even without a log; keep_copy keeps a private copy that was made (p->copy_dir).
+ * -1 with err for REFUSED and ERROR. */
+static int probe_once(const char *shown, bool keep_copy, bool snapshot, struct probe *p, char *err)
 {
     struct disk_state before, after;
     disk_state_read(p->real, &before);
@@ -721,7 +722,7 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
         p->log = before.wal.size > 0 || before.jrnl.size > 0;
         sqlite3 *db = NULL;
         char copy[512] = "";
-        if (!p->log) {
+        if (!p->log && !snapshot) {
             /* immutable: no locks, no -wal or -shm files made; there is no log to read */
             char *uri = uri_of(p->real);
             int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
@@ -764,8 +765,8 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
  * or restarting its log), for up to busy_ms (and at least twice). -1 with err for a
  * refused file, one that cannot be read, or one that never held still: a read of a file
  * that changed meanwhile is no verdict on it. */
-static int probe_path(const char *path, const char *shown, bool keep_copy, int64_t busy_ms,
-                      struct probe *p, char *err)
+static int probe_path(const char *path, const char *shown, bool keep_copy, bool snapshot,
+                      int64_t busy_ms, struct probe *p, char *err)
 {
     uint64_t deadline = monotime_ns() + (uint64_t)busy_ms * 1000000u, wait_ms = 1;
     memset(p, 0, sizeof(*p));
@@ -779,7 +780,7 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
             p->verdict = PROBE_ERROR;
             return set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
         }
-        int ret = probe_once(shown, keep_copy, p, err);
+        int ret = probe_once(shown, keep_copy, snapshot, p, err);
         if (p->stable)
             return ret;
         deadline = sig_cap(deadline);
@@ -1123,7 +1124,8 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
     }
     bool in_place = false;
     for (int tries = 0;; tries++) {
-        if (probe_path(path, s->path, access != STORE_WRITE, s->busy_ms, &p, err) < 0) {
+        if (probe_path(path, s->path, access != STORE_WRITE, access == STORE_SNAPSHOT, s->busy_ms,
+                       &p, err) < 0) {
             *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED
                    : p.verdict == PROBE_BUSY  ? STORE_FAIL_BUSY
                                               : STORE_FAIL_IO;

@@ -21,9 +21,10 @@ struct store;
 enum store_access {
     STORE_WRITE,    /* the file must be writable (or its directory, to create it) */
     STORE_READ,     /* it must exist; on read-only media it is read as it is, unchanged */
-    STORE_SNAPSHOT, /* it must exist and is never written, writable or not: read in place
-                       when it is alone and current, else through a private copy (its log
-                       read there, an older schema migrated there) */
+    STORE_SNAPSHOT, /* it must exist and is never written, writable or not: read through
+                       a private copy taken while it held still (its log read there, an
+                       older schema migrated there), so a writer going on meanwhile
+                       changes nothing of what is read */
 };
 
 enum store_fail {

@@ -102,6 +102,31 @@ expect_rc 0 "an interrupted copy"
 expect_out_has "2 superseded, 0 conflicts"
 "$QB" report --db all.db --suite last | diff full.md - >&2 || fail "an interrupted cell hid a finished one"
 
+# a task still running: merged while it writes (each merge a consistent copy), then
+# once more at its end: its end and the rest of its cells come in, nothing twice
+sed 's/"t": \[1, 2\]/"t": [1, 2, 3, 4]/; s/"n": 4, "r": 1/"n": 16, "r": 3/' s.json >long.json
+"$QB" run long.json --db live.db --no-progress >live.out 2>live.err &
+lpid=$!
+n_live=0
+while kill -0 $lpid 2>/dev/null; do
+    if [ -e live.db ]; then
+        run "$QB" merge live.db -o live-out.db
+        [ "$rc" = 0 ] || { cat "$T/err"; fail "a merge while the run writes: exit $rc"; }
+        n_live=$((n_live + 1))
+    fi
+    sleep 0.2
+done
+wait $lpid || { cat live.err; fail "the live run"; }
+[ "$n_live" -ge 2 ] || fail "setup: merged only $n_live times while it ran"
+echo "t1401: merged $n_live times while the run wrote" >&2
+run "$QB" merge live.db -o live-out.db
+expect_rc 0 "the end of the live run"
+[ "$(q live-out.db "select status from runs")" = "[('ok',)]" ] || fail "the run's end: $(q live-out.db 'select status from runs')"
+[ "$(q live-out.db "select count(*), count(distinct key) from cells")" = "[(8, 8)]" ] || fail "live cells: $(q live-out.db 'select count(*), count(distinct key) from cells')"
+[ "$(q live-out.db "select count(*) from events")" = "$(q live.db "select count(*) from events")" ] || fail "live events"
+"$QB" report --db live.db --suite last >live.md
+"$QB" report --db live-out.db --suite last | diff live.md - >&2 || fail "the live run's table"
+
 # two real runs of the same suite: every cell measured twice with other results
 cp all.db pre-conflict.db
 run "$QB" run s.json --db other.db --no-progress
