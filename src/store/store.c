@@ -1223,6 +1223,13 @@ static void now_rfc3339(char *buf, size_t n)
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A text column, "" for NULL (a schema edited by hand may allow one anywhere) */
+static const char *ctext(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
 static const char *jstr(const cJSON *o, const char *key)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(o, key);
@@ -2128,7 +2135,7 @@ int store_suite_json(struct store *s, int64_t run_id, char **suite_json, char *e
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
         if (suite_json)
-            *suite_json = xstrdup((const char *)sqlite3_column_text(st, 0));
+            *suite_json = xstrdup(ctext(st, 0));
         ret = 1;
     } else if (rc != SQLITE_DONE) {
         ret = db_err(s, err, "suite lookup failed");
@@ -2674,7 +2681,7 @@ static int run_uid_of(struct store *s, int64_t run_id, char out[65], bool *store
     int rc = sqlite3_step(st);
     *stored = rc == SQLITE_ROW;
     if (*stored)
-        snprintf(out, 65, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out, 65, "%s", ctext(st, 0));
     sqlite3_finalize(st);
     if (*stored)
         return 0;
@@ -2831,7 +2838,7 @@ static void run_origin(struct merge *m, int64_t run, char *out, size_t n)
         return;
     sqlite3_bind_int64(st, 1, run);
     if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(out, n, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(out, n, "%s", ctext(st, 0));
     sqlite3_finalize(st);
 }
 
@@ -2864,8 +2871,8 @@ static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *
             goto out;
         }
         int64_t src_cell = sqlite3_column_int64(cs, 0);
-        const char *key = (const char *)sqlite3_column_text(cs, 1);
-        bool ok = strcmp((const char *)sqlite3_column_text(cs, 5), "ok") == 0;
+        const char *key = ctext(cs, 1);
+        bool ok = strcmp(ctext(cs, 5), "ok") == 0;
         char h[65], hd[65];
         if (cell_hash(m->src, src_cell, h, err) < 0)
             goto out;
@@ -2880,7 +2887,7 @@ static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *
                 goto out;
             found = strcmp(h, hd) == 0;
             if (!kept && id <= m->snap_cell &&
-                strcmp((const char *)sqlite3_column_text(same, 1), "ok") == 0) {
+                strcmp(ctext(same, 1), "ok") == 0) {
                 kept = id;
                 kept_run = sqlite3_column_int64(same, 2);
             }
@@ -2899,8 +2906,7 @@ static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *
             run_origin(m, kept_run, from, sizeof(from));
             char *line = xasprintf("conflict: cell %s (%s of %s): %s run %lld has other results "
                                    "than the one kept (from %s); not merged",
-                                   key, (const char *)sqlite3_column_text(cs, 3),
-                                   (const char *)sqlite3_column_text(cs, 2), m->name,
+                                   key, ctext(cs, 3), ctext(cs, 2), m->name,
                                    (long long)src_run, from);
             cJSON_AddItemToArray(m->conflicts, cJSON_CreateString(line));
             free(line);
@@ -3280,7 +3286,7 @@ static int merge_imports(struct merge *m, char *err)
         if (dst_run <= 0)
             continue;
         snprintf(id, sizeof(id), "%d", dst_run);
-        ret = meta_put(m->dst, (const char *)sqlite3_column_text(st, 0), id, err);
+        ret = meta_put(m->dst, ctext(st, 0), id, err);
     }
     sqlite3_finalize(st);
     return ret;
