@@ -2886,8 +2886,7 @@ static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *
             if (cell_hash(m->dst, id, hd, err) < 0)
                 goto out;
             found = strcmp(h, hd) == 0;
-            if (!kept && id <= m->snap_cell &&
-                strcmp(ctext(same, 1), "ok") == 0) {
+            if (!kept && id <= m->snap_cell && strcmp(ctext(same, 1), "ok") == 0) {
                 kept = id;
                 kept_run = sqlite3_column_int64(same, 2);
             }
@@ -2904,10 +2903,10 @@ static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *
         if (kept && ok) {
             char from[600];
             run_origin(m, kept_run, from, sizeof(from));
-            char *line = xasprintf("conflict: cell %s (%s of %s): %s run %lld has other results "
-                                   "than the one kept (from %s); not merged",
-                                   key, ctext(cs, 3), ctext(cs, 2), m->name,
-                                   (long long)src_run, from);
+            char *line =
+                xasprintf("conflict: cell %s (%s of %s): %s run %lld has other results "
+                          "than the one kept (from %s); not merged",
+                          key, ctext(cs, 3), ctext(cs, 2), m->name, (long long)src_run, from);
             cJSON_AddItemToArray(m->conflicts, cJSON_CreateString(line));
             free(line);
             m->n->conflicts++;
