@@ -281,9 +281,15 @@ class CdnHandler(Handler):
     server_kind = 'cdn'
 
 
+class Server(ThreadingHTTPServer):
+    def handle_error(self, request, client_address):
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # a client that hung up is no news
+
+
 def main():
-    api = ThreadingHTTPServer(('127.0.0.1', 0), ApiHandler)
-    cdn = ThreadingHTTPServer(('127.0.0.1', 0), CdnHandler)
+    api = Server(('127.0.0.1', 0), ApiHandler)
+    cdn = Server(('127.0.0.1', 0), CdnHandler)
     api.daemon_threads = cdn.daemon_threads = True
     PORTS['api'], PORTS['cdn'] = api.server_address[1], cdn.server_address[1]
     threading.Thread(target=cdn.serve_forever, daemon=True).start()

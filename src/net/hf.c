@@ -82,6 +82,7 @@ typedef int (*sink_fn)(struct request *q, const char *b, size_t n, bool first, c
 
 struct request {
     const char *url;   /* the first hop's URL */
+    const char *at;    /* this hop's URL (for messages) */
     const char *range; /* "A-" or "A-B" for a Range header; NULL none */
     sink_fn sink;      /* where a 2xx body goes; NULL: dropped */
     void *ud;          /* the sink's */
@@ -285,6 +286,7 @@ static int get(struct request *q, enum qb_kind *kind, bool *drop, char *err)
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
         curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_xfer);
         curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+        q->at = url;
         q->status = 0;
         q->started = false;
         q->done = false;
@@ -779,7 +781,7 @@ static int sink_range(struct request *q, const char *b, size_t n, bool first, ch
             if (parse_content_range(q->h.content_range, &a, &e, &t) < 0 || a != r->offset)
                 return set_err(err,
                                "'%s': a 206 answer with Content-Range '%s' for bytes %" PRIu64 "-",
-                               q->url, q->h.content_range, r->offset);
+                               q->at, q->h.content_range, r->offset);
             r->total = t;
         } else {
             r->skip = r->offset; /* the server ignored Range: the whole file comes */
@@ -923,7 +925,7 @@ static int sink_file(struct request *q, const char *b, size_t n, bool first, cha
                 return set_err(err,
                                "'%s': the server answered bytes %" PRIu64 "- with Content-Range "
                                "'%s'",
-                               q->url, d->asked, q->h.content_range);
+                               q->at, d->asked, q->h.content_range);
             if (!d->size && t)
                 d->size = t;
         } else if (d->asked > 0 || d->have > 0) {
@@ -936,7 +938,7 @@ static int sink_file(struct request *q, const char *b, size_t n, bool first, cha
         }
     }
     if (d->size && d->have + n > d->size)
-        return set_err(err, "'%s': the server sent more than the file's %" PRIu64 " bytes", q->url,
+        return set_err(err, "'%s': the server sent more than the file's %" PRIu64 " bytes", q->at,
                        d->size);
     if (write_all(d->fd, b, n) < 0)
         return set_err(err, "'%s': write failed: %s", d->part, strerror(errno ? errno : EIO));
@@ -1096,6 +1098,9 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
         }
         sleep(1);
     }
+    if (d.restarted && pg && pg->on)
+        fprintf(stderr, "%spull '%s': the server ignored Range: restarted from byte 0\n",
+                pg->tty ? "\n" : "", b);
     show(&d, true);
     if (fsync(d.fd) < 0) {
         set_err(err, "'%s': write failed: %s", part, strerror(errno));
@@ -1131,6 +1136,8 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
     *kind = QB_KIND_OK;
     ret = 0;
 out:
+    if (ret < 0 && *kind == QB_KIND_OK) /* a failure after a good answer: the hash, a rename */
+        *kind = QB_KIND_RUNTIME;
     if (d.fd >= 0)
         close(d.fd);
     free(final);
