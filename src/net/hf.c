@@ -167,7 +167,7 @@ static bool header_value(const char *b, size_t len, const char *name, char *out,
 }
 
 /* the URL of a Link header's rel="next" into out ("" none) */
-static void link_next(const char *v, char *out, size_t cap)
+void hf_link_next(const char *v, char *out, size_t cap)
 {
     out[0] = '\0';
     for (const char *p = v; (p = strchr(p, '<'));) {
@@ -204,7 +204,7 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
     } else if (header_value(b, len, "x-linked-size", q->linked_size, sizeof(q->linked_size))) {
     } else if (header_value(b, len, "x-linked-etag", q->linked_etag, sizeof(q->linked_etag))) {
     } else if (header_value(b, len, "link", v, sizeof(v))) {
-        link_next(v, q->h.link_next, sizeof(q->h.link_next));
+        hf_link_next(v, q->h.link_next, sizeof(q->h.link_next));
     }
     return len;
 }
@@ -720,7 +720,7 @@ out:
 /* ---------------------------------------------------------------- ranges */
 
 /* "bytes A-B/T" into a, b, t (t 0 for '*'); -1 when it is not that */
-static int parse_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *t)
+int hf_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *t)
 {
     unsigned long long x, y, z = 0;
     char tail[32] = "";
@@ -778,7 +778,7 @@ static int sink_range(struct request *q, const char *b, size_t n, bool first, ch
         r->skip = 0;
         if (q->status == 206) {
             uint64_t a, e, t;
-            if (parse_content_range(q->h.content_range, &a, &e, &t) < 0 || a != r->offset)
+            if (hf_content_range(q->h.content_range, &a, &e, &t) < 0 || a != r->offset)
                 return set_err(err,
                                "'%s': a 206 answer with Content-Range '%s' for bytes %" PRIu64 "-",
                                q->at, q->h.content_range, r->offset);
@@ -920,7 +920,7 @@ static int sink_file(struct request *q, const char *b, size_t n, bool first, cha
     if (first) {
         if (q->status == 206) {
             uint64_t a, e, t;
-            if (parse_content_range(q->h.content_range, &a, &e, &t) < 0 || a != d->asked ||
+            if (hf_content_range(q->h.content_range, &a, &e, &t) < 0 || a != d->asked ||
                 (d->size && t && t != d->size))
                 return set_err(err,
                                "'%s': the server answered bytes %" PRIu64 "- with Content-Range "

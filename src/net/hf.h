@@ -91,4 +91,10 @@ int hf_select(const struct hf_files *files, const char *quant, struct hf_files *
  * when none. *index / *count: the split part (1 / 1 for a file that is not split). */
 void hf_gguf_tag(const char *path, char tag[64], int *index, int *count);
 
+/* The answer headers read from servers: a Content-Range "bytes A-B/T" into *a, *b, *t (*t 0
+ * for "*"), -1 when it is not that (B < A, T <= B, not numbers); a Link header's
+ * rel="next" URL into out (cap bytes with the NUL; "" when none or too long). */
+int hf_content_range(const char *s, uint64_t *a, uint64_t *b, uint64_t *t);
+void hf_link_next(const char *v, char *out, size_t cap);
+
 #endif
