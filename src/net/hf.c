@@ -819,8 +819,7 @@ int hf_read_range(const char *url, uint64_t offset, size_t n, void *buf, size_t 
     int rc = get(&q, kind, NULL, err);
     if (rc == 1) { /* 416: offset at or past the end */
         *kind = QB_KIND_OK;
-        uint64_t a, b, t;
-        (void)a, (void)b;
+        uint64_t t;
         if (sscanf(q.h.content_range, "bytes */%" SCNu64, &t) == 1)
             *total = t;
         return 0;
