@@ -198,12 +198,12 @@ static size_t on_header(char *b, size_t size, size_t n, void *ud)
     if (len >= 5 && !strncmp(b, "HTTP/", 5)) { /* a new answer (a hop, or a 100) */
         memset(&q->h, 0, sizeof(q->h));
         q->started = false;
-    } else if (header_value(b, len, "content-range", q->h.content_range,
-                            sizeof(q->h.content_range))) {
-    } else if (header_value(b, len, "etag", q->h.etag, sizeof(q->h.etag))) {
-    } else if (header_value(b, len, "x-linked-size", q->linked_size, sizeof(q->linked_size))) {
-    } else if (header_value(b, len, "x-linked-etag", q->linked_etag, sizeof(q->linked_etag))) {
-    } else if (header_value(b, len, "link", v, sizeof(v))) {
+    } else if (!header_value(b, len, "content-range", q->h.content_range,
+                             sizeof(q->h.content_range)) &&
+               !header_value(b, len, "etag", q->h.etag, sizeof(q->h.etag)) &&
+               !header_value(b, len, "x-linked-size", q->linked_size, sizeof(q->linked_size)) &&
+               !header_value(b, len, "x-linked-etag", q->linked_etag, sizeof(q->linked_etag)) &&
+               header_value(b, len, "link", v, sizeof(v))) {
         hf_link_next(v, q->h.link_next, sizeof(q->h.link_next));
     }
     return len;
@@ -257,6 +257,11 @@ static int get(struct request *q, enum qb_kind *kind, bool *drop, char *err)
     q->c = c;
     const char *ep = hf_endpoint();
     const char *token = getenv("HF_TOKEN");
+    for (const char *t = token; t && *t; t++)
+        if ((unsigned char)*t < 0x20 || *t == 0x7f) {
+            *kind = QB_KIND_USAGE;
+            return set_err(err, "HF_TOKEN holds a control character");
+        }
     char *url = xstrdup(q->url);
     int ret = -1;
     for (int hop = 0; hop < HF_MAX_HOPS; hop++) {
@@ -1041,6 +1046,11 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
     d.have = (uint64_t)st.st_size;
     if (d.size && d.have > d.size) /* longer than the file: not a prefix of it */
         d.have = 0;
+    if (d.have > 0 && pg && pg->on) {
+        char sz[32];
+        mib_text(sz, sizeof(sz), (double)d.have);
+        fprintf(stderr, "pull '%s': resuming the partial's %s (hashing it first)\n", b, sz);
+    }
     if (d.have > 0 && hash_fd(d.fd, d.have, &d.sha, part, err) < 0) {
         if (sig_caught())
             *kind = QB_KIND_INTERRUPTED;

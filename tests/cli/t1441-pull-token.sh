@@ -32,6 +32,9 @@ HF_TOKEN=wrong run "$QB" pull org/gated -o dl
 expect_rc 1 "a wrong token"
 expect_err "quantbench: error: '$HF_URL/api/models/org/gated/tree/main?recursive=true': HTTP 401: access denied (HF_TOKEN was refused)"
 [ ! -e dl/g-Q4_K_M.gguf ] || fail "a file placed without access"
+HF_TOKEN=$'s3cret\r\nX-Evil: 1' run "$QB" pull org/gated -o dl
+expect_rc 2 "a token with a line break"
+expect_err "quantbench: error: HF_TOKEN holds a control character"
 
 # ---- the CDN on the same host name (127.0.0.1) but another port is another origin too
 kill "$HF_PID"

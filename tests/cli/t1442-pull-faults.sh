@@ -61,6 +61,7 @@ run "$QB" pull org/m -o d4
 expect_rc 0 "after kill -9"
 cmp -s "d4/$F" "$R/$F" || fail "after kill -9: the file differs"
 [ "$(ranges hf5/hf.log)" = "bytes=$S-" ] || fail "after kill -9 at $S: ranges $(ranges hf5/hf.log)"
+expect_err_has "pull '$F': resuming the partial's "
 kill "$HF_PID"
 
 # ---- a server that ignores Range: the 200 restarts the partial from byte 0, cleanly
