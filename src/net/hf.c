@@ -859,6 +859,7 @@ struct dl {
     const struct hf_file *f;
     const struct hf_progress *pg;
     const char *part;
+    char *state; /* the partial's hash state file (state_save) */
     int fd;
     struct sha256 sha;
     uint64_t have;      /* bytes in the partial (hashed) */
@@ -918,6 +919,71 @@ static int write_all(int fd, const char *b, size_t n)
     return 0;
 }
 
+/* The SHA-256 state of a partial's first bytes, kept beside it (NAME.part.sha256) each time
+ * the partial is made durable: a resume then hashes only the bytes after it, not a 200 GB
+ * partial again (about 20 minutes at our SHA-256's speed). It is written after the data's
+ * fdatasync and renamed into place, so its offset never passes the partial's durable bytes;
+ * a state that belongs to other bytes can only make the final hash differ (the partial is
+ * then deleted), never place a wrong file. */
+static void state_save(struct dl *d)
+{
+    if (d->have == 0 || fdatasync(d->fd) < 0)
+        return;
+    char *tmp = xasprintf("%s.tmp", d->state);
+    FILE *fp = fopen(tmp, "w");
+    if (fp) {
+        fprintf(fp, "qb-sha256-state 1 %" PRIu64 " %zu", d->sha.len, d->sha.n);
+        for (int i = 0; i < 8; i++)
+            fprintf(fp, " %08" PRIx32, d->sha.h[i]);
+        fputc(' ', fp);
+        for (size_t i = 0; i < d->sha.n; i++)
+            fprintf(fp, "%02x", d->sha.buf[i]);
+        fputs(" end\n", fp);
+    }
+    if (fp && fclose(fp) == 0 && rename(tmp, d->state) == 0)
+        d->synced = d->have;
+    else
+        unlink(tmp);
+    free(tmp);
+}
+
+/* the state at path into s when it is well-formed and covers at most max bytes */
+static bool state_load(const char *path, uint64_t max, struct sha256 *s)
+{
+    char line[512];
+    FILE *fp = fopen(path, "r");
+    bool ok = fp && fgets(line, sizeof(line), fp);
+    if (fp)
+        fclose(fp);
+    if (!ok)
+        return false;
+    struct sha256 t;
+    memset(&t, 0, sizeof(t));
+    int at = 0;
+    if (sscanf(line, "qb-sha256-state 1 %" SCNu64 " %zu%n", &t.len, &t.n, &at) != 2 || t.n >= 64 ||
+        t.len > max || t.len % 64 != t.n)
+        return false;
+    const char *p = line + at;
+    for (int i = 0; i < 8; i++) {
+        int k = 0;
+        if (sscanf(p, " %8" SCNx32 "%n", &t.h[i], &k) != 1)
+            return false;
+        p += k;
+    }
+    while (*p == ' ')
+        p++;
+    for (size_t i = 0; i < t.n; i++) {
+        unsigned v;
+        if (sscanf(p + 2 * i, "%2x", &v) != 1)
+            return false;
+        t.buf[i] = (uint8_t)v;
+    }
+    if (strcmp(p + 2 * t.n, t.n ? " end\n" : "end\n"))
+        return false;
+    *s = t;
+    return true;
+}
+
 static int sink_file(struct request *q, const char *b, size_t n, bool first, char *err)
 {
     struct dl *d = q->ud;
@@ -939,6 +1005,7 @@ static int sink_file(struct request *q, const char *b, size_t n, bool first, cha
             sha256_init(&d->sha);
             d->have = d->synced = 0;
             d->restarted = true;
+            unlink(d->state);
         }
     }
     if (d->size && d->have + n > d->size)
@@ -949,20 +1016,18 @@ static int sink_file(struct request *q, const char *b, size_t n, bool first, cha
     sha256_update(&d->sha, b, n);
     d->have += n;
     d->got_run += n;
-    if (d->have - d->synced >= HF_SYNC_BYTES) {
-        fdatasync(d->fd);
-        d->synced = d->have;
-    }
+    if (d->have - d->synced >= HF_SYNC_BYTES)
+        state_save(d);
     show(d, false);
     return 0;
 }
 
-/* hash the first n bytes of fd into s; -1 with err */
-static int hash_fd(int fd, uint64_t n, struct sha256 *s, const char *path, char *err)
+/* hash bytes [s->len, end) of fd into s (the state of the bytes before); -1 with err */
+static int hash_fd(int fd, uint64_t end, struct sha256 *s, const char *path, char *err)
 {
     static char buf[1 << 20];
-    sha256_init(s);
-    if (lseek(fd, 0, SEEK_SET) < 0)
+    uint64_t n = end - s->len;
+    if (lseek(fd, (off_t)s->len, SEEK_SET) < 0)
         return set_err(err, "'%s': %s", path, strerror(errno));
     while (n) {
         if (sig_caught())
@@ -991,6 +1056,7 @@ static bool complete(const char *path, const struct hf_file *f)
         return false;
     struct sha256 s;
     char e[QB_ERR_LEN];
+    sha256_init(&s);
     int rc = hash_fd(fd, f->size, &s, path, e);
     close(fd);
     if (rc < 0)
@@ -1018,6 +1084,7 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
     d.f = f;
     d.pg = pg;
     d.part = part;
+    d.state = xasprintf("%s.sha256", part);
     d.size = f->size;
     d.fd = -1;
     snprintf(d.name, sizeof(d.name), "%s", b);
@@ -1046,10 +1113,14 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
     d.have = (uint64_t)st.st_size;
     if (d.size && d.have > d.size) /* longer than the file: not a prefix of it */
         d.have = 0;
+    sha256_init(&d.sha);
+    if (d.have > 0 && !state_load(d.state, d.have, &d.sha))
+        sha256_init(&d.sha);
     if (d.have > 0 && pg && pg->on) {
-        char sz[32];
+        char sz[32], from[32];
         mib_text(sz, sizeof(sz), (double)d.have);
-        fprintf(stderr, "pull '%s': resuming the partial's %s (hashing it first)\n", b, sz);
+        mib_text(from, sizeof(from), (double)d.sha.len);
+        fprintf(stderr, "pull '%s': resuming the partial's %s (hashing it from %s)\n", b, sz, from);
     }
     if (d.have > 0 && hash_fd(d.fd, d.have, &d.sha, part, err) < 0) {
         if (sig_caught())
@@ -1058,6 +1129,7 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
     }
     if (d.have == 0) {
         sha256_init(&d.sha);
+        unlink(d.state); /* another partial's */
         if (ftruncate(d.fd, 0) < 0) {
             set_err(err, "'%s': %s", part, strerror(errno));
             goto out;
@@ -1126,6 +1198,7 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
         sha256_hex(dg, hex);
         if (strcmp(hex, f->sha256)) {
             unlink(part);
+            unlink(d.state);
             set_err(err,
                     "'%s': sha256 %s, the repository says %s: the download is corrupt, its partial "
                     "deleted",
@@ -1133,6 +1206,7 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
             goto out;
         }
     }
+    unlink(d.state);
     if (rename(part, final) < 0) {
         set_err(err, "cannot rename '%s' to '%s': %s", part, final, strerror(errno));
         goto out;
@@ -1147,8 +1221,12 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
 out:
     if (ret < 0 && *kind == QB_KIND_OK) /* a failure after a good answer: the hash, a rename */
         *kind = QB_KIND_RUNTIME;
-    if (d.fd >= 0)
+    if (d.fd >= 0) {
+        if (ret < 0 && access(part, F_OK) == 0)
+            state_save(&d); /* a resume need not hash it all again */
         close(d.fd);
+    }
+    free(d.state);
     free(final);
     free(part);
     return ret;

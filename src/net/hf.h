@@ -65,7 +65,8 @@ struct hf_progress {
 };
 
 /* Download f into dir as dir/BASENAME (BASENAME: the last segment of f->path) through the
- * fixed partial dir/BASENAME.part: an existing partial is hashed and resumed with "Range:
+ * fixed partial dir/BASENAME.part: an existing partial is hashed (from the hash state kept
+ * in dir/BASENAME.part.sha256 when there is one) and resumed with "Range:
  * bytes=N-"; a 200 answer to it restarts from byte 0; a 206 whose Content-Range does not
  * start at N is an error; a dropped connection is resumed (a few tries). The whole file's
  * size and sha256 are checked against f's before rename() into place; a wrong hash deletes

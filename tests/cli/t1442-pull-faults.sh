@@ -1,5 +1,6 @@
 # pull against a faulty fake Hub: a dropped connection is resumed with Range from the byte
-# it reached; a partial survives kill -9 and the next run's Range equals its size (checked
+# it reached; the partial's hash state kept beside it (NAME.part.sha256) spares hashing it
+# again, and a state of other bytes cannot place a wrong file; a partial survives kill -9 and the next run's Range equals its size (checked
 # in the fake's request log); a server that ignores Range (200) restarts the file cleanly;
 # a 206 with a wrong Content-Range is an error; a flipped byte places nothing and deletes
 # the partial; a failed write is an error that keeps the partial; SIGINT exits 130 with
@@ -33,10 +34,14 @@ expect_rc 1 "always dropped"
 expect_err_has "(after 4 tries; the partial 'd2/$F.part' resumes next time)"
 [ "$(stat -c %s "d2/$F.part")" = 1000000 ] || fail "partial: $(stat -c %s "d2/$F.part")"
 [ ! -e "d2/$F" ] || fail "placed after drops"
+[ -s "d2/$F.part.sha256" ] || fail "no hash state kept"
+cp "d2/$F.part.sha256" state.saved
 kill "$HF_PID"
 start_hf_fake hf3 "$T/root"
 run "$QB" pull org/m -o d2
 expect_rc 0 "resume"
+expect_err_has "pull '$F': resuming the partial's 1.0 MiB (hashing it from 1.0 MiB)"
+[ ! -e "d2/$F.part.sha256" ] || fail "the hash state left after the file was placed"
 cmp -s "d2/$F" "$R/$F" || fail "resume: the file differs"
 [ "$(ranges hf3/hf.log)" = "bytes=1000000-" ] || fail "resume: ranges $(ranges hf3/hf.log)"
 
@@ -61,7 +66,7 @@ run "$QB" pull org/m -o d4
 expect_rc 0 "after kill -9"
 cmp -s "d4/$F" "$R/$F" || fail "after kill -9: the file differs"
 [ "$(ranges hf5/hf.log)" = "bytes=$S-" ] || fail "after kill -9 at $S: ranges $(ranges hf5/hf.log)"
-expect_err_has "pull '$F': resuming the partial's "
+expect_err_has "(hashing it from 0.0 MiB)"
 kill "$HF_PID"
 
 # ---- a server that ignores Range: the 200 restarts the partial from byte 0, cleanly
@@ -84,6 +89,23 @@ expect_err_has "the download is corrupt, its partial deleted"
 [ ! -e "d6b/$F" ] && [ ! -e "d6b/$F.part" ] || fail "a foreign partial: left or placed"
 run "$QB" pull org/m -o d6b --no-progress
 expect_rc 0 "after the foreign partial"
+# a hash state of the right bytes beside a partial of other bytes: the final hash differs
+mkdir -p d6c
+head -c 1200000 /dev/urandom >"d6c/$F.part"
+cp state.saved "d6c/$F.part.sha256"
+run "$QB" pull org/m -o d6c
+expect_rc 1 "a state of other bytes"
+expect_err_has "(hashing it from 1.0 MiB)"
+expect_err_has "the download is corrupt, its partial deleted"
+[ ! -e "d6c/$F" ] && [ ! -e "d6c/$F.part" ] && [ ! -e "d6c/$F.part.sha256" ] || fail "a foreign state: left"
+# a malformed state: ignored, the partial hashed from its start
+mkdir -p d6d
+head -c 1000000 "$R/$F" >"d6d/$F.part"
+echo "qb-sha256-state 1 64 0 zz" >"d6d/$F.part.sha256"
+run "$QB" pull org/m -o d6d
+expect_rc 0 "a malformed state"
+expect_err_has "(hashing it from 0.0 MiB)"
+cmp -s "d6d/$F" "$R/$F" || fail "a malformed state: the file differs"
 kill "$HF_PID"
 
 # ---- a 206 whose Content-Range does not start where asked: an error, nothing written
