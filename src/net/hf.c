@@ -972,6 +972,8 @@ static bool state_load(const char *path, uint64_t max, struct sha256 *s)
     }
     while (*p == ' ')
         p++;
+    if (strlen(p) < 2 * t.n)
+        return false;
     for (size_t i = 0; i < t.n; i++) {
         unsigned v;
         if (sscanf(p + 2 * i, "%2x", &v) != 1)
