@@ -47,10 +47,10 @@ cmp -s "d2/$F" "$R/$F" || fail "resume: the file differs"
 
 # ---- kill -9 mid-download of a slow server, then a rerun: Range = the partial's size
 kill "$HF_PID"
-start_hf_fake hf4 "$T/root" --rate 400000
+start_hf_fake hf4 "$T/root" --rate 200000
 "$QB" pull org/m -o d4 2>d4.err >/dev/null &
 PID=$!
-for i in $(seq 1 100); do
+for i in $(seq 1 200); do
     s=$(stat -c %s "d4/$F.part" 2>/dev/null || echo 0)
     [ "$s" -ge 500000 ] && break
     sleep 0.1
