@@ -102,6 +102,7 @@ int cmd_mem(int argc, char **argv)
         if (used)
             i++;
     }
+    o.so.header_only = true; /* a plan needs the header: a URL, a file without its data */
     int check = single_opts_check(&o.so, "mem");
     if (check)
         return check;
@@ -115,7 +116,8 @@ int cmd_mem(int argc, char **argv)
     int ret = mem_run(&p, o.so.models, n, &w, &ev, mm, err);
     if (ret == QB_EXIT_USAGE)
         usage_error("mem", "%s", err);
-    else if (ret == QB_EXIT_INPUT)
+    else if (ret == QB_EXIT_INPUT || ret == QB_EXIT_FAIL || ret == QB_EXIT_SIGINT ||
+             ret == QB_EXIT_SIGTERM)
         error("%s", err);
     else if (mem_print(o.so.fmt, mm, n, o.budget) < 0)
         ret = error("cannot write the output");

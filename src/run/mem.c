@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "../net/range.h"
 #include "../record/fields.h"
 #include "../record/memsum.h"
 #include "../util/exit.h"
 #include "../util/json.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "proto.h"
 #include "runner.h"
 
@@ -101,12 +104,87 @@ static void other_hardware(const struct mem_run_params *p, char *why, size_t n)
     }
 }
 
+bool mem_model_is_url(const char *model)
+{
+    return !strncasecmp(model, "http://", 7) || !strncasecmp(model, "https://", 8);
+}
+
+#define HEADER_FIRST (1u << 20)   /* bytes asked first: a header with a 150k vocabulary fits */
+#define HEADER_MAX   (512u << 20) /* the most read before a header is called implausible */
+
+static int qb_exit_of(enum qb_kind k)
+{
+    return k == QB_KIND_INTERRUPTED ? sig_exit_code() : qb_kind_exit(k);
+}
+
+int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err)
+{
+    *bytes = 0;
+    if (!mem_model_is_url(model)) {
+        if (gf_read_header_file(model, f, err) < 0)
+            return QB_EXIT_INPUT;
+        *bytes = (*f)->file_size;
+        return 0;
+    }
+    size_t have = 0, cap = HEADER_FIRST;
+    unsigned char *buf = xmalloc(cap);
+    uint64_t size = UINT64_MAX, need = HEADER_FIRST;
+    int ret = QB_EXIT_INPUT;
+    for (;;) {
+        if (need > cap) {
+            cap = need;
+            buf = xrealloc(buf, cap);
+        }
+        struct http_range r = {.url = model, .offset = have, .n = cap - have};
+        size_t got;
+        uint64_t fsize, wire;
+        enum qb_kind kind;
+        int rc = http_get_range(&r, buf + have, &got, &fsize, &wire, &kind, err);
+        *bytes += wire;
+        if (rc < 0) {
+            ret = qb_exit_of(kind);
+            break;
+        }
+        if (fsize != UINT64_MAX)
+            size = fsize;
+        have += got;
+        if (size == UINT64_MAX || got < r.n) /* the whole file is here */
+            size = have;
+        uint64_t want = 0;
+        int g = gf_read_header_mem(buf, have, size, model, f, &want, err);
+        if (g == 0) {
+            ret = 0;
+            break;
+        }
+        if (g != GF_NEED_MORE)
+            break;
+        if (want > HEADER_MAX) {
+            set_err(err, "'%s': the GGUF header claims more than %u MiB (%llu bytes): not read",
+                    model, HEADER_MAX >> 20, (unsigned long long)want);
+            break;
+        }
+        /* what the parse asked for, and at least as much again: one more round trip for a
+         * long vocabulary, not one per string */
+        need = want > 2 * (uint64_t)have ? want : 2 * (uint64_t)have;
+        if (need > size)
+            need = size;
+        if (need > HEADER_MAX)
+            need = HEADER_MAX;
+    }
+    free(buf);
+    return ret;
+}
+
 int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *err)
 {
     char why[QB_ERR_LEN];
     m->path = p->model;
-    if (!m->f && gf_read_file(p->model, &m->f, err) < 0)
-        return QB_EXIT_INPUT;
+    if (!m->f) {
+        int rc = mem_read_header(p->model, &m->f, &m->header_bytes, err);
+        if (rc)
+            return rc;
+    }
+    m->header_only = m->f->data_absent || mem_model_is_url(p->model);
     mem_run_mem_params(p, &m->mp);
     other_hardware(p, m->other_hw, sizeof(m->other_hw));
     int rc = mem_estimate(m->f, &m->mp, &m->est, why);
@@ -269,6 +347,15 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
             return rc;
         if (ev && ev->on_estimate)
             ev->on_estimate(&m[k], ev->ud);
+        if (m[k].header_only && (w->measure || w->dry) && !m[k].other_hw[0])
+            snprintf(m[k].other_hw, sizeof(m[k].other_hw), "%s",
+                     m[k].f->data_absent ? "a header-only file, its tensor data absent"
+                                         : "a URL, only its header read");
+        if (w->measure && m[k].other_hw[0] && m[k].header_only) {
+            set_err(err, "--measure loads the model on this machine, '%s' is %s", models[k],
+                    m[k].other_hw);
+            return QB_EXIT_USAGE;
+        }
         if (w->measure && m[k].other_hw[0]) {
             set_err(err,
                     "--measure loads the model on this machine, the estimate is for other "
@@ -304,6 +391,13 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
 const char *mem_model_other_hw_note(const struct mem_model *m)
 {
     static char note[QB_ERR_LEN + 160];
+    if (m->header_only) {
+        snprintf(note, sizeof(note),
+                 "the model's tensor data is not on this machine (%s); llama.cpp's dry run and "
+                 "--measure need the whole file",
+                 m->other_hw);
+        return note;
+    }
     snprintf(note, sizeof(note),
              "the estimate is for other hardware (%s); llama.cpp's dry run and --measure can "
              "only place on this machine's devices",

@@ -79,15 +79,32 @@ struct mem_model {
     uint32_t fit_ctx;              /* budget: largest context that fits (0 none) */
     bool fit_capped;               /* fit_ctx is the model's training context: more would fit */
     enum bench_status meas_status; /* the measurement's: OK, or how it failed (meas_err) */
+    bool header_only;              /* planned from the header alone (a URL, or a file without
+                                    * its tensor data): no dry run, no --measure */
+    uint64_t header_bytes;         /* bytes of the file read for the plan */
+    uint32_t fit_np;               /* budget: most parallel sequences of n_ctx_seq_want
+                                    * tokens each that fit (0 none) */
+    uint32_t fit_np_ctx;           /* ... the context per sequence it was solved at */
+    bool fit_np_capped;            /* fit_np_ctx was cut to the training context */
 };
+
+/* Whether model names a file over HTTP (http:// or https://) rather than a path */
+bool mem_model_is_url(const char *model);
+
+/* The metadata and tensor directory of model, a path or a URL, never its tensor data: over
+ * HTTP with Range requests (a first 1 MiB, more only when the header is longer), a file read
+ * header-only (tensor data past its end allowed: f->data_absent). 0 with *f and *bytes (read
+ * of the file); QB_EXIT_INPUT (no GGUF, truncated header, HTTP 404, ...) or QB_EXIT_RUNTIME
+ * (network), QB_EXIT_SIGINT for an interrupt, with err. */
+int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err);
 
 /* Fill mp from p: GPUs from p->gpus, else as many as p->mp.devices names, else the ones
  * this build sees */
 void mem_run_mem_params(const struct mem_run_params *p, struct mem_params *mp);
 
-/* Read p->model (unless m->f is set) and estimate into m. 0; QB_EXIT_INPUT with err (the
- * file or its metadata); QB_EXIT_USAGE with err (the settings: a bad -ot, quantized V
- * without flash attention, ...). An -ot pattern that matches nothing is in
+/* Read p->model's header (mem_read_header, unless m->f is set) and estimate into m. 0;
+ * QB_EXIT_INPUT with err (the file or its metadata); QB_EXIT_USAGE with err (the settings: a bad
+ * -ot, quantized V without flash attention, ...). An -ot pattern that matches nothing is in
  * m->est.unmatched. */
 int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *err);
 

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "../gguf/gguf.h"
@@ -152,8 +153,16 @@ void runner_release(struct runner *r)
 
 int check_model_file(const char *path, long long *n_layer, char *err)
 {
+    return check_model_header(path, false, n_layer, err);
+}
+
+int check_model_header(const char *path, bool header_only, long long *n_layer, char *err)
+{
     struct gf_file *f;
-    if (gf_read_file(path, &f, err) < 0)
+    *n_layer = 0;
+    if (header_only && (!strncasecmp(path, "http://", 7) || !strncasecmp(path, "https://", 8)))
+        return 0; /* read once, by the plan */
+    if ((header_only ? gf_read_header_file(path, &f, err) : gf_read_file(path, &f, err)) < 0)
         return -1;
     *n_layer = 0;
     const char *arch = gf_get_str(f, "general.architecture");
