@@ -414,7 +414,7 @@ uint64_t mem_models_need(const struct mem_model *m, int n)
 {
     uint64_t sum = 0;
     for (int k = 0; k < n; k++)
-        sum += mem_total(&m[k].est, mem_model_budget_dev(&m[k]));
+        sum += mem_plan(&m[k].est, mem_model_budget_dev(&m[k]));
     return sum;
 }
 
@@ -425,7 +425,43 @@ bool mem_model_fits(const struct mem_model *m, uint32_t n_ctx, uint64_t extra, u
     char err[QB_ERR_LEN];
     p.n_ctx = n_ctx;
     return mem_estimate(m->f, &p, &e, err) == 0 &&
-           mem_total(&e, mem_model_budget_dev(m)) + extra <= limit;
+           mem_plan(&e, mem_model_budget_dev(m)) + extra <= limit;
+}
+
+/* Whether n_seq sequences of ctx_seq tokens each (n_ctx = n_seq * ctx_seq, as llama.cpp
+ * divides n_ctx among the sequences) fit limit beside extra bytes */
+static bool np_fits(const struct mem_model *m, uint32_t n_seq, uint32_t ctx_seq, uint64_t extra,
+                    uint64_t limit)
+{
+    struct mem_params p = m->mp;
+    struct mem_estimate e;
+    char err[QB_ERR_LEN];
+    p.n_seq = n_seq;
+    p.n_ctx = n_seq * ctx_seq;
+    return mem_estimate(m->f, &p, &e, err) == 0 &&
+           mem_plan(&e, mem_model_budget_dev(m)) + extra <= limit;
+}
+
+void mem_model_fit_np(struct mem_model *m, uint64_t extra, uint64_t limit)
+{
+    /* the context per sequence asked: -c over -np (llama.cpp's n_ctx_seq), at most the
+     * training context (a sequence beyond it is one the model was not trained for) */
+    uint32_t seq = m->est.n_ctx_seq, train = m->est.n_ctx_train;
+    m->fit_np_capped = train && seq > train;
+    if (m->fit_np_capped)
+        seq = train;
+    m->fit_np_ctx = seq;
+    /* the largest n_seq up to llama.cpp's LLAMA_MAX_SEQ: the plan grows with n_seq, so
+     * the first that does not fit ends the search (a bisection over 1..256) */
+    uint32_t lo = 0, hi = MEM_MAX_SEQ + 1; /* lo fits (0: none), hi does not */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (np_fits(m, mid, seq, extra, limit))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    m->fit_np = lo;
 }
 
 uint32_t mem_model_fit(const struct mem_model *m, uint32_t step, uint32_t hi, uint64_t extra,
@@ -445,7 +481,8 @@ uint32_t mem_model_fit(const struct mem_model *m, uint32_t step, uint32_t hi, ui
 void mem_run_budget(struct mem_model *m, int n, uint64_t budget)
 {
     for (int k = 0; k < n; k++) {
-        uint64_t others = mem_models_need(m, n) - mem_total(&m[k].est, mem_model_budget_dev(&m[k]));
+        uint64_t others = mem_models_need(m, n) - mem_plan(&m[k].est, mem_model_budget_dev(&m[k]));
+        mem_model_fit_np(&m[k], others, budget);
         /* the largest multiple of 256 whose estimate fits beside the others, up to the
          * model's training context: llama.cpp warns beyond it and the model was not
          * trained for it (a 4096 model "fitting" 12 million tokens answers nothing) */
@@ -524,6 +561,16 @@ cJSON *mem_estimate_json(const struct mem_estimate *e)
         cJSON_AddItemToArray(devs, d);
     }
     cJSON_AddNumberToObject(o, "total_bytes", (double)mem_total(e, NULL));
+    cJSON *bs = cJSON_AddArrayToObject(o, "bounds");
+    for (int i = 0; i < e->n_bound; i++) {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "device", e->bound[i].dev);
+        cJSON_AddNumberToObject(b, "bytes", (double)e->bound[i].bytes);
+        cJSON_AddStringToObject(b, "why", e->bound[i].why);
+        cJSON_AddItemToArray(bs, b);
+    }
+    /* the estimate plus its bounds: what a budget is checked against */
+    cJSON_AddNumberToObject(o, "plan_bytes", (double)mem_plan(e, NULL));
     return o;
 }
 

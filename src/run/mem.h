@@ -82,8 +82,8 @@ struct mem_model {
     bool header_only;              /* planned from the header alone (a URL, or a file without
                                     * its tensor data): no dry run, no --measure */
     uint64_t header_bytes;         /* bytes of the file read for the plan */
-    uint32_t fit_np;               /* budget: most parallel sequences of n_ctx_seq_want
-                                    * tokens each that fit (0 none) */
+    uint32_t fit_np;               /* budget: most parallel sequences of fit_np_ctx tokens
+                                    * each that fit beside the others (0 none) */
     uint32_t fit_np_ctx;           /* ... the context per sequence it was solved at */
     bool fit_np_capped;            /* fit_np_ctx was cut to the training context */
 };
@@ -130,9 +130,17 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
             const struct mem_run_want *w, const struct mem_run_events *ev, struct mem_model *m,
             char *err);
 
+/* llama.cpp's most parallel sequences (LLAMA_MAX_SEQ) */
+#define MEM_MAX_SEQ 256
+/* budget, parallel sequences: m->fit_np, the most sequences of m's context per sequence
+ * (n_ctx_seq: -c / -np as llama.cpp divides it, cut to the training context and
+ * m->fit_np_capped set then) whose plan fits limit beside extra bytes; m->fit_np_ctx that
+ * context */
+void mem_model_fit_np(struct mem_model *m, uint64_t extra, uint64_t limit);
+
 /* The device a budget applies to: the first GPU when there is one, else the host */
 const char *mem_model_budget_dev(const struct mem_model *m);
-/* The models' estimates together, on their budget devices */
+/* The models' plans (estimates and bounds) together, on their budget devices */
 uint64_t mem_models_need(const struct mem_model *m, int n);
 /* Whether m's estimate at n_ctx on its budget device, plus extra bytes, fits limit */
 bool mem_model_fits(const struct mem_model *m, uint32_t n_ctx, uint64_t extra, uint64_t limit);
