@@ -6,7 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../net/range.h"
+#include "../net/hf.h"
 #include "../record/fields.h"
 #include "../record/memsum.h"
 #include "../util/exit.h"
@@ -104,11 +104,6 @@ static void other_hardware(const struct mem_run_params *p, char *why, size_t n)
     }
 }
 
-bool mem_model_is_url(const char *model)
-{
-    return !strncasecmp(model, "http://", 7) || !strncasecmp(model, "https://", 8);
-}
-
 #define HEADER_FIRST (1u << 20)   /* bytes asked first: a header with a 150k vocabulary fits */
 #define HEADER_MAX   (512u << 20) /* the most read before a header is called implausible */
 
@@ -117,41 +112,36 @@ static int qb_exit_of(enum qb_kind k)
     return k == QB_KIND_INTERRUPTED ? sig_exit_code() : qb_kind_exit(k);
 }
 
-int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err)
+/* The header of one file over HTTP (hf_read_range: redirects, the token to the Hub only):
+ * a first 1 MiB, then as much as the parse asks for, and at least as much again */
+static int url_header(const char *url, uint64_t size_hint, struct gf_file **f, uint64_t *bytes,
+                      char *err)
 {
-    *bytes = 0;
-    if (!mem_model_is_url(model)) {
-        if (gf_read_header_file(model, f, err) < 0)
-            return QB_EXIT_INPUT;
-        *bytes = (*f)->file_size;
-        return 0;
-    }
     size_t have = 0, cap = HEADER_FIRST;
     unsigned char *buf = xmalloc(cap);
-    uint64_t size = UINT64_MAX, need = HEADER_FIRST;
+    uint64_t size = size_hint ? size_hint : UINT64_MAX, need = HEADER_FIRST;
     int ret = QB_EXIT_INPUT;
     for (;;) {
         if (need > cap) {
             cap = need;
             buf = xrealloc(buf, cap);
         }
-        struct http_range r = {.url = model, .offset = have, .n = cap - have};
-        size_t got;
-        uint64_t fsize, wire;
+        size_t want_n = cap - have, got;
+        uint64_t total;
         enum qb_kind kind;
-        int rc = http_get_range(&r, buf + have, &got, &fsize, &wire, &kind, err);
-        *bytes += wire;
+        int rc = hf_read_range(url, have, want_n, buf + have, &got, &total, &kind, err);
         if (rc < 0) {
             ret = qb_exit_of(kind);
             break;
         }
-        if (fsize != UINT64_MAX)
-            size = fsize;
+        *bytes += got;
+        if (total)
+            size = total;
         have += got;
-        if (size == UINT64_MAX || got < r.n) /* the whole file is here */
+        if (size == UINT64_MAX || got < want_n) /* the whole file is here */
             size = have;
         uint64_t want = 0;
-        int g = gf_read_header_mem(buf, have, size, model, f, &want, err);
+        int g = gf_read_header_mem(buf, have, size, url, f, &want, err);
         if (g == 0) {
             ret = 0;
             break;
@@ -160,11 +150,9 @@ int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char
             break;
         if (want > HEADER_MAX) {
             set_err(err, "'%s': the GGUF header claims more than %u MiB (%llu bytes): not read",
-                    model, HEADER_MAX >> 20, (unsigned long long)want);
+                    url, HEADER_MAX >> 20, (unsigned long long)want);
             break;
         }
-        /* what the parse asked for, and at least as much again: one more round trip for a
-         * long vocabulary, not one per string */
         need = want > 2 * (uint64_t)have ? want : 2 * (uint64_t)have;
         if (need > size)
             need = size;
@@ -172,6 +160,73 @@ int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char
             need = HEADER_MAX;
     }
     free(buf);
+    return ret;
+}
+
+/* The parts of a split model as one: part 1's metadata, every part's tensors, their data
+ * laid end to end after part 1's header (the span llama.cpp maps, summed) */
+static void merge_part(struct gf_file *into, struct gf_file *part, uint64_t *data_end)
+{
+    uint64_t base = *data_end;
+    uint64_t end = 0;
+    into->tensors = xrealloc(into->tensors,
+                             (size_t)(into->n_tensors + part->n_tensors) * sizeof(*into->tensors));
+    for (uint64_t i = 0; i < part->n_tensors; i++) {
+        struct gf_tensor t = part->tensors[i];
+        if (t.offset + t.n_bytes > end)
+            end = t.offset + t.n_bytes;
+        t.offset += base;
+        into->tensors[into->n_tensors++] = t;
+        part->tensors[i].name = NULL; /* moved */
+    }
+    *data_end = base + (end + into->alignment - 1) / into->alignment * into->alignment;
+    into->file_size += part->file_size;
+    into->data_absent |= part->data_absent;
+}
+
+static uint64_t data_end_of(const struct gf_file *f)
+{
+    uint64_t end = 0;
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        if (f->tensors[i].offset + f->tensors[i].n_bytes > end)
+            end = f->tensors[i].offset + f->tensors[i].n_bytes;
+    return (end + f->alignment - 1) / f->alignment * f->alignment;
+}
+
+int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err)
+{
+    *bytes = 0;
+    *f = NULL;
+    if (!model_is_remote(model)) {
+        if (gf_read_header_file(model, f, err) < 0)
+            return QB_EXIT_INPUT;
+        *bytes = (*f)->file_size;
+        return 0;
+    }
+    struct hf_files fs;
+    enum qb_kind kind;
+    if (hf_resolve(model, NULL, &fs, &kind, err) < 0)
+        return qb_exit_of(kind);
+    int ret = 0;
+    uint64_t data_end = 0;
+    for (size_t i = 0; i < fs.n && ret == 0; i++) {
+        struct gf_file *part = NULL;
+        ret = url_header(fs.v[i].url, fs.v[i].size, &part, bytes, err);
+        if (ret)
+            break;
+        if (!*f) {
+            *f = part;
+            data_end = data_end_of(part);
+            continue;
+        }
+        merge_part(*f, part, &data_end);
+        gf_free(part);
+    }
+    hf_files_free(&fs);
+    if (ret) {
+        gf_free(*f);
+        *f = NULL;
+    }
     return ret;
 }
 
@@ -184,7 +239,7 @@ int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *
         if (rc)
             return rc;
     }
-    m->header_only = m->f->data_absent || mem_model_is_url(p->model);
+    m->header_only = m->f->data_absent || model_is_remote(p->model);
     mem_run_mem_params(p, &m->mp);
     other_hardware(p, m->other_hw, sizeof(m->other_hw));
     int rc = mem_estimate(m->f, &m->mp, &m->est, why);
@@ -350,7 +405,7 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
         if (m[k].header_only && (w->measure || w->dry) && !m[k].other_hw[0])
             snprintf(m[k].other_hw, sizeof(m[k].other_hw), "%s",
                      m[k].f->data_absent ? "a header-only file, its tensor data absent"
-                                         : "a URL, only its header read");
+                                         : "not downloaded, only its header read");
         if (w->measure && m[k].other_hw[0] && m[k].header_only) {
             set_err(err, "--measure loads the model on this machine, '%s' is %s", models[k],
                     m[k].other_hw);

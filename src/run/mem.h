@@ -88,14 +88,13 @@ struct mem_model {
     bool fit_np_capped;            /* fit_np_ctx was cut to the training context */
 };
 
-/* Whether model names a file over HTTP (http:// or https://) rather than a path */
-bool mem_model_is_url(const char *model);
-
-/* The metadata and tensor directory of model, a path or a URL, never its tensor data: over
- * HTTP with Range requests (a first 1 MiB, more only when the header is longer), a file read
- * header-only (tensor data past its end allowed: f->data_absent). 0 with *f and *bytes (read
- * of the file); QB_EXIT_INPUT (no GGUF, truncated header, HTTP 404, ...) or QB_EXIT_RUNTIME
- * (network), QB_EXIT_SIGINT for an interrupt, with err. */
+/* The metadata and tensor directory of model, never its tensor data: a path read
+ * header-only (tensor data past its end allowed: f->data_absent), or (model_is_remote) an
+ * http(s) URL or a Hugging Face OWNER/NAME[:QUANT] (net/hf.h resolves it; a split model:
+ * every part's header, their tensors as one file) read with Range requests: a first 1 MiB,
+ * more only when the header is longer. 0 with *f and *bytes (bytes read); QB_EXIT_INPUT (no
+ * GGUF, a truncated header, HTTP 404, no such quant) or QB_EXIT_FAIL (network, HTTP
+ * errors), QB_EXIT_SIGINT / SIGTERM for a signal, with err. */
 int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err);
 
 /* Fill mp from p: GPUs from p->gpus, else as many as p->mp.devices names, else the ones

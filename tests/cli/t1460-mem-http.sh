@@ -80,15 +80,15 @@ size=$(stat -L -c %s "$bpe")
 # the dry run is n/a for a URL (a note, exit 0); --measure cannot load it
 run "$QB" mem -m "$URL_plain/big.gguf"
 expect_rc 0 "url with the dry run asked"
-expect_out_has "dry run: n/a, the model's tensor data is not on this machine (a URL, only its header read); llama.cpp's dry run and --measure need the whole file"
+expect_out_has "dry run: n/a, the model's tensor data is not on this machine (not downloaded, only its header read); llama.cpp's dry run and --measure need the whole file"
 run "$QB" mem -m "$URL_plain/big.gguf" --measure
 expect_rc 2 "url --measure"
-expect_err "quantbench mem: --measure loads the model on this machine, '$URL_plain/big.gguf' is a URL, only its header read; try 'quantbench mem --help'"
+expect_err "quantbench mem: --measure loads the model on this machine, '$URL_plain/big.gguf' is not downloaded, only its header read; try 'quantbench mem --help'"
 
 # bad URLs: one line each
 run "$QB" mem -m "$URL_plain/none.gguf"
 expect_rc 3 "404"
-expect_err "quantbench: error: '$URL_plain/none.gguf': HTTP 404"
+expect_err "quantbench: error: '$URL_plain/none.gguf': not found (HTTP 404)"
 port=$(free_port)
 run "$QB" mem -m "http://127.0.0.1:$port/x.gguf"
 expect_rc 1 "no server"
