@@ -104,8 +104,9 @@ static void other_hardware(const struct mem_run_params *p, char *why, size_t n)
     }
 }
 
-#define HEADER_FIRST (1u << 20)   /* bytes asked first: a header with a 150k vocabulary fits */
-#define HEADER_MAX   (512u << 20) /* the most read before a header is called implausible */
+#define HEADER_FIRST      (1u << 20)   /* bytes asked first: a header with a 150k vocabulary fits */
+#define HEADER_FIRST_PART (64u << 10)  /* ... of a split model's later parts */
+#define HEADER_MAX        (512u << 20) /* the most read before a header is called implausible */
 
 static int qb_exit_of(enum qb_kind k)
 {
@@ -114,12 +115,12 @@ static int qb_exit_of(enum qb_kind k)
 
 /* The header of one file over HTTP (hf_read_range: redirects, the token to the Hub only):
  * a first 1 MiB, then as much as the parse asks for, and at least as much again */
-static int url_header(const char *url, uint64_t size_hint, struct gf_file **f, uint64_t *bytes,
-                      char *err)
+static int url_header(const char *url, uint64_t size_hint, size_t first, struct gf_file **f,
+                      uint64_t *bytes, char *err)
 {
-    size_t have = 0, cap = HEADER_FIRST;
+    size_t have = 0, cap = first;
     unsigned char *buf = xmalloc(cap);
-    uint64_t size = size_hint ? size_hint : UINT64_MAX, need = HEADER_FIRST;
+    uint64_t size = size_hint ? size_hint : UINT64_MAX, need = first;
     int ret = QB_EXIT_INPUT;
     for (;;) {
         if (need > cap) {
@@ -201,6 +202,31 @@ int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char
         if (gf_read_header_file(model, f, err) < 0)
             return QB_EXIT_INPUT;
         *bytes = (*f)->file_size;
+        /* the first part of a split model (PREFIX-00001-of-0000N.gguf): the others beside */
+        size_t len = strlen(model);
+        int n_parts = 0;
+        if (len > 20 && !strcmp(model + len - 5, ".gguf") &&
+            !strncmp(model + len - 20, "-00001-of-", 10) &&
+            sscanf(model + len - 10, "%5d", &n_parts) == 1 && n_parts > 1) {
+            uint64_t data_end = data_end_of(*f);
+            for (int k = 2; k <= n_parts; k++) {
+                char *part_path = xstrdup(model);
+                char num[16];
+                snprintf(num, sizeof(num), "%05d", k);
+                memcpy(part_path + len - 19, num, 5);
+                struct gf_file *part = NULL;
+                int rc = gf_read_header_file(part_path, &part, err);
+                free(part_path);
+                if (rc < 0) {
+                    gf_free(*f);
+                    *f = NULL;
+                    return QB_EXIT_INPUT;
+                }
+                *bytes += part->file_size;
+                merge_part(*f, part, &data_end);
+                gf_free(part);
+            }
+        }
         return 0;
     }
     struct hf_files fs;
@@ -211,7 +237,9 @@ int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char
     uint64_t data_end = 0;
     for (size_t i = 0; i < fs.n && ret == 0; i++) {
         struct gf_file *part = NULL;
-        ret = url_header(fs.v[i].url, fs.v[i].size, &part, bytes, err);
+        /* parts after the first hold tensor infos, no vocabulary: a smaller first read */
+        ret = url_header(fs.v[i].url, fs.v[i].size, i ? HEADER_FIRST_PART : HEADER_FIRST, &part,
+                         bytes, err);
         if (ret)
             break;
         if (!*f) {
@@ -402,11 +430,12 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
             return rc;
         if (ev && ev->on_estimate)
             ev->on_estimate(&m[k], ev->ud);
-        if (m[k].header_only && (w->measure || w->dry) && !m[k].other_hw[0])
+        m[k].no_data = m[k].header_only && (w->measure || w->dry) && !m[k].other_hw[0];
+        if (m[k].no_data)
             snprintf(m[k].other_hw, sizeof(m[k].other_hw), "%s",
                      m[k].f->data_absent ? "a header-only file, its tensor data absent"
                                          : "not downloaded, only its header read");
-        if (w->measure && m[k].other_hw[0] && m[k].header_only) {
+        if (w->measure && m[k].no_data) {
             set_err(err, "--measure loads the model on this machine, '%s' is %s", models[k],
                     m[k].other_hw);
             return QB_EXIT_USAGE;
@@ -446,7 +475,7 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
 const char *mem_model_other_hw_note(const struct mem_model *m)
 {
     static char note[QB_ERR_LEN + 160];
-    if (m->header_only) {
+    if (m->no_data) {
         snprintf(note, sizeof(note),
                  "the model's tensor data is not on this machine (%s); llama.cpp's dry run and "
                  "--measure need the whole file",

@@ -81,6 +81,7 @@ struct mem_model {
     enum bench_status meas_status; /* the measurement's: OK, or how it failed (meas_err) */
     bool header_only;              /* planned from the header alone (a URL, or a file without
                                     * its tensor data): no dry run, no --measure */
+    bool no_data;                  /* other_hw says why the data is not here (header_only) */
     uint64_t header_bytes;         /* bytes of the file read for the plan */
     uint32_t fit_np;               /* budget: most parallel sequences of fit_np_ctx tokens
                                     * each that fit beside the others (0 none) */
