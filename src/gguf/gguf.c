@@ -313,6 +313,11 @@ static int parse(struct src *s, struct gf_file **out)
         ret = GF_NOT_GGUF;
         goto fail;
     }
+    if (s->size < 4 && s->real_size >= 4) { /* a cut start too short for the magic */
+        src_short(s, 4);
+        set_err(s->err, "'%s': truncated GGUF: %llu bytes", s->name, (unsigned long long)s->size);
+        goto fail;
+    }
     if (s->size < 4 || src_read(s, magic, 4, "magic") < 0 || memcmp(magic, GF_MAGIC, 4) != 0) {
         set_err(s->err, "'%s': not a GGUF file (bad magic)", s->name);
         ret = GF_NOT_GGUF;
