@@ -157,10 +157,13 @@ bool model_is_remote(const char *model)
 {
     if (!strncasecmp(model, "http://", 7) || !strncasecmp(model, "https://", 8))
         return true;
-    /* OWNER/NAME[:QUANT] that is no file here: name characters, one '/' inside */
+    /* OWNER/NAME[:QUANT] that is no file here and no .gguf name: name characters, one '/'
+     * inside */
     struct stat st;
-    if (stat(model, &st) == 0 || model[0] == '/' || model[0] == '.')
-        return false;
+    size_t n = strlen(model);
+    if (stat(model, &st) == 0 || model[0] == '/' || model[0] == '.' ||
+        (n > 5 && !strcasecmp(model + n - 5, ".gguf")))
+        return false; /* a path (a missing models/x.gguf is a missing file, not a repository) */
     const char *slash = strchr(model, '/');
     if (!slash || slash == model || strchr(slash + 1, '/') || !slash[1] || slash[1] == ':')
         return false;

@@ -66,6 +66,10 @@ head -c 100 "$m" >cut2.gguf
 run "$QB" mem -m cut2.gguf
 expect_rc 3 "cut in the metadata"
 expect_err_has "quantbench: error: 'cut2.gguf': "
+# a missing relative path with a '/' is a missing file, not a Hugging Face repository
+run "$QB" mem -m models/none.gguf
+expect_rc 3 "missing file"
+expect_err "quantbench: error: cannot open 'models/none.gguf': No such file or directory"
 # the commands that load the model stay strict
 run "$QB" bench -m hdr.gguf -p 8 -n 0 -r 1
 expect_rc 3 "bench on a header-only file"
