@@ -44,6 +44,8 @@ static const struct command commands[] = {
     {"report", cmd_report, "stored rows as md, csv, json, jsonl or an html page with charts", 0},
     {"import", cmd_import, "store llama-bench / batched-bench / sweep-bench result files", 0},
     {"merge", cmd_merge, "results databases into one (a Slurm job array's), content-keyed", 2},
+    {"pull", cmd_pull,
+     "download GGUF files from Hugging Face: quant by tag, resumable, hash-checked", 2},
     {"info", cmd_info, "show a GGUF model's architecture, size, types and shape", 0},
     {"synth", cmd_synth, "write a random-weight GGUF model (llama architecture, dense or MoE)", 0},
     {"version", cmd_version, "print quantbench's and llama.cpp's versions and backends", 0},

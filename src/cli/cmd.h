@@ -29,6 +29,7 @@ int cmd_load(int argc, char **argv);
 int cmd_mem(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
 int cmd_prompts(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
 int cmd_quality(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);
 int cmd_synth(int argc, char **argv);
