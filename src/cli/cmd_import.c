@@ -175,6 +175,8 @@ int cmd_import(int argc, char **argv)
         error("%s", err);
         goto out;
     }
+    if (store_journal_note(st))
+        log_warn("database '%s' %s", store_path(st), store_journal_note(st));
     /* one transaction a file, retried whole while a failure may pass (a lock, a full
      * disk): each file is stored whole or not at all, and no import holds the write
      * lock for longer than one file */

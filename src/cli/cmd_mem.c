@@ -17,6 +17,10 @@
 static const char mem_help[] =
     "usage: quantbench mem -m MODEL [-m MODEL ...] [flags]\n"
     "\n"
+    "MODEL: a GGUF file, a file of a model's header alone, an http(s):// URL or a Hugging\n"
+    "Face OWNER/NAME[:QUANT] ($HF_ENDPOINT, $HF_TOKEN): only the header is read (Range\n"
+    "requests; a split model's every part), no dry run or --measure for a model not here.\n"
+    "\n"
     "Memory per device from the GGUF metadata (no weights read): weights, KV cache, compute\n"
     "and output buffers per llama.cpp buffer type, following its placement rules (-ngl,\n"
     "-ot, -ncmoe, -nkvo, mmap, CPU repacking). Shown next to llama.cpp's own dry run\n"
@@ -29,10 +33,15 @@ static const char mem_help[] =
     "  --gpus N                    estimate for N GPUs [as many as -dev names, else the GPUs\n"
     "                              this build sees]; for other hardware than this machine's\n"
     "                              (--gpus or -dev) the dry run is n/a and --measure refused\n"
-    "  --budget SIZE               memory budget: does the set fit (exit 5 when not), and the\n"
+    "  --budget SIZE               memory budget: does the set fit (exit 5 when not), the\n"
     "                              largest context of each model that fits with the others, at\n"
-    "                              most its training context; 96GB = 96e9 bytes, 96GiB = 96G =\n"
-    "                              96 * 2^30 (K M G T: KB..TB powers of 1000, KiB..TiB 1024)\n"
+    "                              most its training context, and the most -np of the context\n"
+    "                              per sequence (-c / -np, as llama.cpp divides it) that fit;\n"
+    "                              96GB = 96e9 bytes, 96GiB = 96G = 96 * 2^30 (K M G T: KB..TB\n"
+    "                              powers of 1000, KiB..TiB 1024). Checked against the plan:\n"
+    "                              the estimate plus a bound line per case it is not exact\n"
+    "                              (CUDA FA scratch, FA over a quantized cache, layers on the\n"
+    "                              CPU beside a GPU, a narrow FFN)\n"
     "  --no-dry-run                skip llama.cpp's dry run\n"
     "  --measure                   also load for real and create the context (in a worker)\n"
     "  --fill                      --measure, then decode the whole context (peak "
@@ -102,6 +111,7 @@ int cmd_mem(int argc, char **argv)
         if (used)
             i++;
     }
+    o.so.header_only = true; /* a plan needs the header: a URL, a file without its data */
     int check = single_opts_check(&o.so, "mem");
     if (check)
         return check;
@@ -115,7 +125,8 @@ int cmd_mem(int argc, char **argv)
     int ret = mem_run(&p, o.so.models, n, &w, &ev, mm, err);
     if (ret == QB_EXIT_USAGE)
         usage_error("mem", "%s", err);
-    else if (ret == QB_EXIT_INPUT)
+    else if (ret == QB_EXIT_INPUT || ret == QB_EXIT_FAIL || ret == QB_EXIT_SIGINT ||
+             ret == QB_EXIT_SIGTERM)
         error("%s", err);
     else if (mem_print(o.so.fmt, mm, n, o.budget) < 0)
         ret = error("cannot write the output");

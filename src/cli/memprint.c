@@ -148,6 +148,18 @@ static void md_model(const struct mem_model *m)
         }
         printf("\n");
     }
+    if (e->n_bound) {
+        printf("\n");
+        for (int i = 0; i < e->n_bound; i++)
+            printf("+ %.2f MiB bound on %s: %s\n", (double)e->bound[i].bytes / 1048576.0,
+                   e->bound[i].dev, e->bound[i].why);
+        for (int d = 0; d < nd; d++)
+            if (mem_bounds(e, devs[d]))
+                printf("plan on %s: %.2f MiB (the estimate %.2f + bounds %.2f)\n", devs[d],
+                       (double)mem_plan(e, devs[d]) / 1048576.0,
+                       (double)mem_total(e, devs[d]) / 1048576.0,
+                       (double)mem_bounds(e, devs[d]) / 1048576.0);
+    }
     if (m->have_meas) {
         const struct mem_probe *pr = &m->meas;
         printf("\nmeasured: peak RSS %.2f MiB (RSS %.2f MiB: anon %.2f, file %.2f)",
@@ -205,6 +217,16 @@ static void csv_models(const struct mem_model *m, int n, uint64_t budget)
             char bufts[25][32];
             int nb = device_bufts(&m[k], devs[d], bufts, 24);
             snprintf(bufts[nb++], 32, "total");
+            for (int i = 0; i < e->n_bound; i++) {
+                if (strcmp(e->bound[i].dev, devs[d]))
+                    continue;
+                char bmib[32], bname[224];
+                mib(bmib, sizeof(bmib), e->bound[i].bytes);
+                snprintf(bname, sizeof(bname), "bound: %s", e->bound[i].why);
+                const char *cells[] = {m[k].path, devs[d], bname, "", "", "",
+                                       "",        bmib,    "",    "", fit};
+                text_table_row(&t, cells);
+            }
             for (int j = 0; j < nb; j++) {
                 bool total = j == nb - 1;
                 char c[7][32];
@@ -270,6 +292,10 @@ int mem_print(enum bench_fmt fmt, const struct mem_model *m, int n, uint64_t bud
                 cJSON_AddNumberToObject(o, "fit_ctx", m[k].fit_ctx);
                 /* fit_ctx is the training context, and more would fit */
                 cJSON_AddBoolToObject(o, "fit_ctx_capped", m[k].fit_capped);
+                /* the most parallel sequences of fit_np_ctx tokens each */
+                cJSON_AddNumberToObject(o, "fit_np", m[k].fit_np);
+                cJSON_AddNumberToObject(o, "fit_np_ctx", m[k].fit_np_ctx);
+                cJSON_AddBoolToObject(o, "fit_np_capped", m[k].fit_np_capped);
             }
             cJSON_AddItemToArray(arr, o);
         }
@@ -319,16 +345,25 @@ int mem_print(enum bench_fmt fmt, const struct mem_model *m, int n, uint64_t bud
                sum <= budget ? "fits" : "does NOT fit");
         if (sum <= budget)
             printf(", %.2f MiB left", (double)(budget - sum) / 1048576.0);
-        printf(
-            "\n\n| model | n_ctx | largest n_ctx that fits with the others |\n|---|---:|---:|\n");
-        bool capped = false;
+        printf("\n\n| model | n_ctx | largest n_ctx that fits with the others | most -np that fit "
+               "(n_ctx per sequence) |\n|---|---:|---:|---:|\n");
+        bool capped = false, np_capped = false;
         for (int k = 0; k < n; k++) {
             fputs("| ", stdout);
             fput_escaped(m[k].path, STR_ESC_MD, stdout);
-            printf(" | %u | %u%s |\n", m[k].est.n_ctx, m[k].fit_ctx,
-                   m[k].fit_capped ? " (training context)" : "");
+            printf(" | %u | %u%s | %u (%u%s) |\n", m[k].est.n_ctx, m[k].fit_ctx,
+                   m[k].fit_capped ? " (training context)" : "", m[k].fit_np, m[k].fit_np_ctx,
+                   m[k].fit_np_capped ? ", the training context" : "");
             capped |= m[k].fit_capped;
+            np_capped |= m[k].fit_np_capped;
         }
+        printf("\n-np: llama.cpp divides -c among the sequences (n_ctx per sequence = -c / -np, "
+               "padded to 256); the most sequences of this model's n_ctx per sequence whose "
+               "plan fits, up to %d\n",
+               MEM_MAX_SEQ);
+        if (np_capped)
+            printf("\n(the training context): n_ctx per sequence asked exceeds the model's own "
+                   "context length; the sequences were solved at that length\n");
         if (capped)
             printf("\n(training context): the model's own context length; more would fit, but "
                    "the model was not trained for it (llama.cpp warns)\n");

@@ -160,7 +160,7 @@ int single_opts_check(struct single_opts *o, const char *cmd)
         return usage_error(cmd, "-ub %u exceeds -b %u", o->cp.n_ubatch, o->cp.n_batch);
     /* every model, before anything runs */
     for (int k = 0; k < o->n_models; k++) {
-        if (check_model_file(o->models[k], &n_layer, err) < 0) {
+        if (check_model_header(o->models[k], o->header_only, &n_layer, err) < 0) {
             error("%s", err);
             return QB_EXIT_INPUT;
         }

@@ -30,6 +30,7 @@ struct single_opts {
     enum bench_fmt fmt;            /* -o */
     int verbose;                   /* -v */
     bool mem_cols;                 /* --mem: memory columns in md */
+    bool header_only;              /* mem: a model may be a URL or a file of its header alone */
 };
 
 /* Defaults: n_ctx 4096, n_batch 2048, n_ubatch 512, threads = online CPUs, 1 rep, md. */

@@ -22,15 +22,31 @@ struct src {
     uint64_t size;      /* total bytes available */
     const char *name;   /* for messages */
     char *err;
+    uint64_t real_size; /* the whole file's bytes (>= size: a header-only read of its start) */
+    bool header_only;   /* tensor data may lie past the end (mem's plans) */
+    uint64_t need;      /* > 0: a read ran past size < real_size; bytes from the start wanted */
 };
+
+/* A bounds failure at s->pos wanting n more bytes: when the source is a cut start of a
+ * longer file, note the bytes wanted (the parse then asks for more, GF_NEED_MORE) */
+static void src_short(struct src *s, uint64_t n)
+{
+    if (s->real_size > s->size) {
+        uint64_t want = n > s->real_size - s->pos ? s->real_size : s->pos + n;
+        if (want > s->need)
+            s->need = want;
+    }
+}
 
 static int src_read(struct src *s, void *dst, uint64_t n, const char *what)
 {
-    if (n > s->size - s->pos)
+    if (n > s->size - s->pos) {
+        src_short(s, n);
         return set_err(s->err,
                        "'%s': truncated GGUF: %s at offset %llu runs past the end of "
                        "the file (%llu bytes)",
                        s->name, what, (unsigned long long)s->pos, (unsigned long long)s->size);
+    }
     if (s->fp) {
         if (n && fread(dst, 1, (size_t)n, s->fp) != n)
             return set_err(s->err, "'%s': read error at offset %llu", s->name,
@@ -63,9 +79,11 @@ static int rd_str(struct src *s, struct gf_str *out, const char *what)
     uint64_t len;
     if (rd_u64(s, &len, what) < 0)
         return -1;
-    if (len > src_left(s))
+    if (len > src_left(s)) {
+        src_short(s, len);
         return set_err(s->err, "'%s': corrupt GGUF: %s claims %llu bytes, only %llu left", s->name,
                        what, (unsigned long long)len, (unsigned long long)src_left(s));
+    }
     out->s = xmalloc((size_t)len + 1);
     out->len = len;
     if (src_read(s, out->s, len, what) < 0) {
@@ -191,11 +209,13 @@ static int rd_value(struct src *s, enum gf_vtype type, struct gf_value *v, const
                            s->name, key, et);
         v->v.arr.type = (enum gf_vtype)et;
         size_t es = et == GF_VT_STRING ? 8 : vtype_size((enum gf_vtype)et);
-        if (n > src_left(s) / es)
+        if (n > src_left(s) / es) {
+            src_short(s, n * es > n ? n * es : UINT64_MAX);
             return set_err(s->err,
                            "'%s': corrupt GGUF: key '%s' claims %llu array elements, "
                            "more than the %llu bytes left can hold",
                            s->name, key, (unsigned long long)n, (unsigned long long)src_left(s));
+        }
         v->v.arr.n = n;
         if (et == GF_VT_STRING) {
             struct gf_str *ss = xcalloc((size_t)n, sizeof(*ss));
@@ -286,11 +306,16 @@ static int parse(struct src *s, struct gf_file **out)
     struct name_ref *names = NULL;
     const struct name_ref *dup;
     int ret = -1;
-    f->file_size = s->size;
+    f->file_size = s->real_size > s->size ? s->real_size : s->size;
 
     if (s->size == 0) {
         set_err(s->err, "'%s': empty file, not a GGUF model", s->name);
         ret = GF_NOT_GGUF;
+        goto fail;
+    }
+    if (s->size < 4 && s->real_size >= 4) { /* a cut start too short for the magic */
+        src_short(s, 4);
+        set_err(s->err, "'%s': truncated GGUF: %llu bytes", s->name, (unsigned long long)s->size);
         goto fail;
     }
     if (s->size < 4 || src_read(s, magic, 4, "magic") < 0 || memcmp(magic, GF_MAGIC, 4) != 0) {
@@ -307,6 +332,7 @@ static int parse(struct src *s, struct gf_file **out)
     if (rd_u64(s, &n_tensors, "tensor count") < 0 || rd_u64(s, &n_kv, "key/value count") < 0)
         goto fail;
     if (n_kv > src_left(s) / MIN_KV_BYTES) {
+        src_short(s, n_kv > UINT64_MAX / MIN_KV_BYTES ? UINT64_MAX : n_kv * MIN_KV_BYTES);
         set_err(s->err,
                 "'%s': truncated or corrupt GGUF: header claims %llu key/value pairs, "
                 "more than the %llu bytes that follow can hold",
@@ -314,6 +340,8 @@ static int parse(struct src *s, struct gf_file **out)
         goto fail;
     }
     if (n_tensors > src_left(s) / MIN_TENSOR_BYTES) {
+        src_short(s, n_tensors > UINT64_MAX / MIN_TENSOR_BYTES ? UINT64_MAX
+                                                               : n_tensors * MIN_TENSOR_BYTES);
         set_err(s->err,
                 "'%s': truncated or corrupt GGUF: header claims %llu tensors, more "
                 "than the %llu bytes that follow can hold",
@@ -402,6 +430,10 @@ static int parse(struct src *s, struct gf_file **out)
         const struct gf_tensor *t = &f->tensors[i];
         uint64_t avail = f->file_size > f->data_offset ? f->file_size - f->data_offset : 0;
         if (t->offset > avail || t->n_bytes > avail - t->offset) {
+            if (s->header_only) { /* the plan needs the directory, not the data */
+                f->data_absent = true;
+                continue;
+            }
             set_err(s->err,
                     "'%s': truncated GGUF: tensor '%s' data ends at byte %llu, the file "
                     "has %llu",
@@ -416,7 +448,7 @@ static int parse(struct src *s, struct gf_file **out)
 fail:
     free(names);
     gf_free(f);
-    return ret;
+    return s->need && ret == -1 ? GF_NEED_MORE : ret;
 }
 
 int gf_read_file(const char *path, struct gf_file **out, char *err)
@@ -439,6 +471,37 @@ int gf_read_mem(const void *data, size_t size, const char *name, struct gf_file 
 {
     struct src s = {.mem = data, .size = size, .name = name, .err = err};
     return parse(&s, out);
+}
+
+int gf_read_header_file(const char *path, struct gf_file **out, char *err)
+{
+    struct stat st;
+    FILE *fp = fopen_regular(path, err);
+    if (!fp)
+        return -1;
+    if (fstat(fileno(fp), &st) < 0) {
+        fclose(fp);
+        return set_err(err, "cannot read '%s': %s", path, strerror(errno));
+    }
+    struct src s = {
+        .fp = fp, .size = (uint64_t)st.st_size, .name = path, .err = err, .header_only = true};
+    int ret = parse(&s, out);
+    fclose(fp);
+    return ret;
+}
+
+int gf_read_header_mem(const void *data, size_t size, uint64_t file_size, const char *name,
+                       struct gf_file **out, uint64_t *need, char *err)
+{
+    struct src s = {.mem = data,
+                    .size = size,
+                    .name = name,
+                    .err = err,
+                    .real_size = file_size,
+                    .header_only = true};
+    int ret = parse(&s, out);
+    *need = ret == GF_NEED_MORE ? s.need : 0;
+    return ret;
 }
 
 const struct gf_kv *gf_find(const struct gf_file *f, const char *key)

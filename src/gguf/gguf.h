@@ -74,6 +74,7 @@ struct gf_file {
     uint64_t alignment;   /* general.alignment or 32 */
     uint64_t data_offset; /* start of the tensor data section in the file */
     uint64_t file_size;   /* bytes in the file (or buffer) */
+    bool data_absent;     /* a header-only read: some tensor data lies past the end */
 };
 
 /* gf_read_file's and gf_read_mem's return for a file that is no GGUF at all (empty, or
@@ -87,6 +88,22 @@ int gf_read_file(const char *path, struct gf_file **out, char *err);
 
 /* Same from memory (fuzzing, tests); name is used in messages. */
 int gf_read_mem(const void *data, size_t size, const char *name, struct gf_file **out, char *err);
+
+/* Header only (mem's plans): the metadata and tensor directory, tensor data past the end
+ * of the file allowed (f->data_absent then), for a file that holds only a model's header.
+ * A header cut short is still an error (-1, "truncated"). */
+int gf_read_header_file(const char *path, struct gf_file **out, char *err);
+
+/* gf_read_header_mem's return when data (the first size bytes of a file of file_size) ends
+ * inside the header: *need is the least bytes from the start to read before trying again */
+#define GF_NEED_MORE (-3)
+
+/* Header only from the start of a file of file_size bytes held in data[0..size): 0, -1 /
+ * GF_NOT_GGUF with err, or GF_NEED_MORE with *need (and err) when size < file_size and the
+ * header goes on past size. Counts are checked against the bytes held, so a hostile count
+ * costs reads (bounded by the caller), never an allocation. */
+int gf_read_header_mem(const void *data, size_t size, uint64_t file_size, const char *name,
+                       struct gf_file **out, uint64_t *need, char *err);
 
 void gf_free(struct gf_file *f); /* accepts NULL */
 

@@ -40,6 +40,16 @@ struct mem_part {
     uint64_t model, context, compute, output;
 };
 
+/* A margin where the model is not exact and llama.cpp may allocate more than estimated
+ * (measured on an H100, bench/results/h100-notes.md; on the CPU, README "Memory"): added
+ * to the plan a budget is checked against, shown as its own line */
+struct mem_bound {
+    char dev[32];   /* the device it applies to ("CUDA0", "CPU") */
+    uint64_t bytes; /* the margin */
+    char why[192];  /* what is not modelled exactly, and the margin's rule */
+};
+#define MEM_MAX_BOUNDS 4
+
 struct mem_estimate {
     int n;
     struct mem_part p[MEM_MAX_PARTS];
@@ -50,6 +60,8 @@ struct mem_estimate {
     uint32_t n_ctx_train; /* the model's training context (<arch>.context_length; 0 none) */
     uint64_t kv_per_cell; /* KV bytes of one cell over all layers and streams */
     char unmatched[128];  /* an -ot pattern that matched no tensor ("" if none) */
+    int n_bound;
+    struct mem_bound bound[MEM_MAX_BOUNDS];
 };
 
 void mem_params_default(struct mem_params *p);
@@ -61,5 +73,9 @@ int mem_estimate(const struct gf_file *f, const struct mem_params *p, struct mem
 
 /* Sum over the parts of one device ("CPU" = all host memory); dev NULL: everything. */
 uint64_t mem_total(const struct mem_estimate *e, const char *dev);
+/* The margins (struct mem_bound) on dev (NULL: all) */
+uint64_t mem_bounds(const struct mem_estimate *e, const char *dev);
+/* The plan: mem_total plus mem_bounds, what a budget must hold */
+uint64_t mem_plan(const struct mem_estimate *e, const char *dev);
 
 #endif

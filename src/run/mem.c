@@ -4,12 +4,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "../net/hf.h"
 #include "../record/fields.h"
 #include "../record/memsum.h"
 #include "../util/exit.h"
 #include "../util/json.h"
 #include "../util/sha256.h"
+#include "../util/sig.h"
 #include "proto.h"
 #include "runner.h"
 
@@ -101,12 +104,170 @@ static void other_hardware(const struct mem_run_params *p, char *why, size_t n)
     }
 }
 
+#define HEADER_FIRST      (1u << 20)   /* bytes asked first: a header with a 150k vocabulary fits */
+#define HEADER_FIRST_PART (64u << 10)  /* ... of a split model's later parts */
+#define HEADER_MAX        (512u << 20) /* the most read before a header is called implausible */
+
+static int qb_exit_of(enum qb_kind k)
+{
+    return k == QB_KIND_INTERRUPTED ? sig_exit_code() : qb_kind_exit(k);
+}
+
+/* The header of one file over HTTP (hf_read_range: redirects, the token to the Hub only):
+ * a first 1 MiB, then as much as the parse asks for, and at least as much again */
+static int url_header(const char *url, uint64_t size_hint, size_t first, struct gf_file **f,
+                      uint64_t *bytes, char *err)
+{
+    size_t have = 0, cap = first;
+    unsigned char *buf = xmalloc(cap);
+    uint64_t size = size_hint ? size_hint : UINT64_MAX, need = first;
+    int ret = QB_EXIT_INPUT;
+    for (;;) {
+        if (need > cap) {
+            cap = need;
+            buf = xrealloc(buf, cap);
+        }
+        size_t want_n = cap - have, got;
+        uint64_t total;
+        enum qb_kind kind;
+        int rc = hf_read_range(url, have, want_n, buf + have, &got, &total, &kind, err);
+        if (rc < 0) {
+            ret = qb_exit_of(kind);
+            break;
+        }
+        *bytes += got;
+        if (total)
+            size = total;
+        have += got;
+        if (size == UINT64_MAX || got < want_n) /* the whole file is here */
+            size = have;
+        uint64_t want = 0;
+        int g = gf_read_header_mem(buf, have, size, url, f, &want, err);
+        if (g == 0) {
+            ret = 0;
+            break;
+        }
+        if (g != GF_NEED_MORE)
+            break;
+        if (want > HEADER_MAX) {
+            set_err(err, "'%s': the GGUF header claims more than %u MiB (%llu bytes): not read",
+                    url, HEADER_MAX >> 20, (unsigned long long)want);
+            break;
+        }
+        need = want > 2 * (uint64_t)have ? want : 2 * (uint64_t)have;
+        if (need > size)
+            need = size;
+        if (need > HEADER_MAX)
+            need = HEADER_MAX;
+    }
+    free(buf);
+    return ret;
+}
+
+/* The parts of a split model as one: part 1's metadata, every part's tensors, their data
+ * laid end to end after part 1's header (the span llama.cpp maps, summed) */
+static void merge_part(struct gf_file *into, struct gf_file *part, uint64_t *data_end)
+{
+    uint64_t base = *data_end;
+    uint64_t end = 0;
+    into->tensors = xrealloc(into->tensors,
+                             (size_t)(into->n_tensors + part->n_tensors) * sizeof(*into->tensors));
+    for (uint64_t i = 0; i < part->n_tensors; i++) {
+        struct gf_tensor t = part->tensors[i];
+        if (t.offset + t.n_bytes > end)
+            end = t.offset + t.n_bytes;
+        t.offset += base;
+        into->tensors[into->n_tensors++] = t;
+        part->tensors[i].name = NULL; /* moved */
+    }
+    *data_end = base + (end + into->alignment - 1) / into->alignment * into->alignment;
+    into->file_size += part->file_size;
+    into->data_absent |= part->data_absent;
+}
+
+static uint64_t data_end_of(const struct gf_file *f)
+{
+    uint64_t end = 0;
+    for (uint64_t i = 0; i < f->n_tensors; i++)
+        if (f->tensors[i].offset + f->tensors[i].n_bytes > end)
+            end = f->tensors[i].offset + f->tensors[i].n_bytes;
+    return (end + f->alignment - 1) / f->alignment * f->alignment;
+}
+
+int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err)
+{
+    *bytes = 0;
+    *f = NULL;
+    if (!model_is_remote(model)) {
+        if (gf_read_header_file(model, f, err) < 0)
+            return QB_EXIT_INPUT;
+        *bytes = (*f)->file_size;
+        /* the first part of a split model (PREFIX-00001-of-0000N.gguf): the others beside */
+        size_t len = strlen(model);
+        int n_parts = 0;
+        if (len > 20 && !strcmp(model + len - 5, ".gguf") &&
+            !strncmp(model + len - 20, "-00001-of-", 10) &&
+            sscanf(model + len - 10, "%5d", &n_parts) == 1 && n_parts > 1) {
+            uint64_t data_end = data_end_of(*f);
+            for (int k = 2; k <= n_parts; k++) {
+                char *part_path = xstrdup(model);
+                char num[16];
+                snprintf(num, sizeof(num), "%05d", k);
+                memcpy(part_path + len - 19, num, 5);
+                struct gf_file *part = NULL;
+                int rc = gf_read_header_file(part_path, &part, err);
+                free(part_path);
+                if (rc < 0) {
+                    gf_free(*f);
+                    *f = NULL;
+                    return QB_EXIT_INPUT;
+                }
+                *bytes += part->file_size;
+                merge_part(*f, part, &data_end);
+                gf_free(part);
+            }
+        }
+        return 0;
+    }
+    struct hf_files fs;
+    enum qb_kind kind;
+    if (hf_resolve(model, NULL, &fs, &kind, err) < 0)
+        return qb_exit_of(kind);
+    int ret = 0;
+    uint64_t data_end = 0;
+    for (size_t i = 0; i < fs.n && ret == 0; i++) {
+        struct gf_file *part = NULL;
+        /* parts after the first hold tensor infos, no vocabulary: a smaller first read */
+        ret = url_header(fs.v[i].url, fs.v[i].size, i ? HEADER_FIRST_PART : HEADER_FIRST, &part,
+                         bytes, err);
+        if (ret)
+            break;
+        if (!*f) {
+            *f = part;
+            data_end = data_end_of(part);
+            continue;
+        }
+        merge_part(*f, part, &data_end);
+        gf_free(part);
+    }
+    hf_files_free(&fs);
+    if (ret) {
+        gf_free(*f);
+        *f = NULL;
+    }
+    return ret;
+}
+
 int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *err)
 {
     char why[QB_ERR_LEN];
     m->path = p->model;
-    if (!m->f && gf_read_file(p->model, &m->f, err) < 0)
-        return QB_EXIT_INPUT;
+    if (!m->f) {
+        int rc = mem_read_header(p->model, &m->f, &m->header_bytes, err);
+        if (rc)
+            return rc;
+    }
+    m->header_only = m->f->data_absent || model_is_remote(p->model);
     mem_run_mem_params(p, &m->mp);
     other_hardware(p, m->other_hw, sizeof(m->other_hw));
     int rc = mem_estimate(m->f, &m->mp, &m->est, why);
@@ -269,6 +430,16 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
             return rc;
         if (ev && ev->on_estimate)
             ev->on_estimate(&m[k], ev->ud);
+        m[k].no_data = m[k].header_only && (w->measure || w->dry) && !m[k].other_hw[0];
+        if (m[k].no_data)
+            snprintf(m[k].other_hw, sizeof(m[k].other_hw), "%s",
+                     m[k].f->data_absent ? "a header-only file, its tensor data absent"
+                                         : "not downloaded, only its header read");
+        if (w->measure && m[k].no_data) {
+            set_err(err, "--measure loads the model on this machine, '%s' is %s", models[k],
+                    m[k].other_hw);
+            return QB_EXIT_USAGE;
+        }
         if (w->measure && m[k].other_hw[0]) {
             set_err(err,
                     "--measure loads the model on this machine, the estimate is for other "
@@ -304,6 +475,13 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
 const char *mem_model_other_hw_note(const struct mem_model *m)
 {
     static char note[QB_ERR_LEN + 160];
+    if (m->no_data) {
+        snprintf(note, sizeof(note),
+                 "the model's tensor data is not on this machine (%s); llama.cpp's dry run and "
+                 "--measure need the whole file",
+                 m->other_hw);
+        return note;
+    }
     snprintf(note, sizeof(note),
              "the estimate is for other hardware (%s); llama.cpp's dry run and --measure can "
              "only place on this machine's devices",
@@ -320,7 +498,7 @@ uint64_t mem_models_need(const struct mem_model *m, int n)
 {
     uint64_t sum = 0;
     for (int k = 0; k < n; k++)
-        sum += mem_total(&m[k].est, mem_model_budget_dev(&m[k]));
+        sum += mem_plan(&m[k].est, mem_model_budget_dev(&m[k]));
     return sum;
 }
 
@@ -331,7 +509,43 @@ bool mem_model_fits(const struct mem_model *m, uint32_t n_ctx, uint64_t extra, u
     char err[QB_ERR_LEN];
     p.n_ctx = n_ctx;
     return mem_estimate(m->f, &p, &e, err) == 0 &&
-           mem_total(&e, mem_model_budget_dev(m)) + extra <= limit;
+           mem_plan(&e, mem_model_budget_dev(m)) + extra <= limit;
+}
+
+/* Whether n_seq sequences of ctx_seq tokens each (n_ctx = n_seq * ctx_seq, as llama.cpp
+ * divides n_ctx among the sequences) fit limit beside extra bytes */
+static bool np_fits(const struct mem_model *m, uint32_t n_seq, uint32_t ctx_seq, uint64_t extra,
+                    uint64_t limit)
+{
+    struct mem_params p = m->mp;
+    struct mem_estimate e;
+    char err[QB_ERR_LEN];
+    p.n_seq = n_seq;
+    p.n_ctx = n_seq * ctx_seq;
+    return mem_estimate(m->f, &p, &e, err) == 0 &&
+           mem_plan(&e, mem_model_budget_dev(m)) + extra <= limit;
+}
+
+void mem_model_fit_np(struct mem_model *m, uint64_t extra, uint64_t limit)
+{
+    /* the context per sequence asked: -c over -np (llama.cpp's n_ctx_seq), at most the
+     * training context (a sequence beyond it is one the model was not trained for) */
+    uint32_t seq = m->est.n_ctx_seq, train = m->est.n_ctx_train;
+    m->fit_np_capped = train && seq > train;
+    if (m->fit_np_capped)
+        seq = train;
+    m->fit_np_ctx = seq;
+    /* the largest n_seq up to llama.cpp's LLAMA_MAX_SEQ: the plan grows with n_seq, so
+     * the first that does not fit ends the search (a bisection over 1..256) */
+    uint32_t lo = 0, hi = MEM_MAX_SEQ + 1; /* lo fits (0: none), hi does not */
+    while (hi - lo > 1) {
+        uint32_t mid = (lo + hi) / 2;
+        if (np_fits(m, mid, seq, extra, limit))
+            lo = mid;
+        else
+            hi = mid;
+    }
+    m->fit_np = lo;
 }
 
 uint32_t mem_model_fit(const struct mem_model *m, uint32_t step, uint32_t hi, uint64_t extra,
@@ -351,7 +565,8 @@ uint32_t mem_model_fit(const struct mem_model *m, uint32_t step, uint32_t hi, ui
 void mem_run_budget(struct mem_model *m, int n, uint64_t budget)
 {
     for (int k = 0; k < n; k++) {
-        uint64_t others = mem_models_need(m, n) - mem_total(&m[k].est, mem_model_budget_dev(&m[k]));
+        uint64_t others = mem_models_need(m, n) - mem_plan(&m[k].est, mem_model_budget_dev(&m[k]));
+        mem_model_fit_np(&m[k], others, budget);
         /* the largest multiple of 256 whose estimate fits beside the others, up to the
          * model's training context: llama.cpp warns beyond it and the model was not
          * trained for it (a 4096 model "fitting" 12 million tokens answers nothing) */
@@ -430,6 +645,16 @@ cJSON *mem_estimate_json(const struct mem_estimate *e)
         cJSON_AddItemToArray(devs, d);
     }
     cJSON_AddNumberToObject(o, "total_bytes", (double)mem_total(e, NULL));
+    cJSON *bs = cJSON_AddArrayToObject(o, "bounds");
+    for (int i = 0; i < e->n_bound; i++) {
+        cJSON *b = cJSON_CreateObject();
+        cJSON_AddStringToObject(b, "device", e->bound[i].dev);
+        cJSON_AddNumberToObject(b, "bytes", (double)e->bound[i].bytes);
+        cJSON_AddStringToObject(b, "why", e->bound[i].why);
+        cJSON_AddItemToArray(bs, b);
+    }
+    /* the estimate plus its bounds: what a budget is checked against */
+    cJSON_AddNumberToObject(o, "plan_bytes", (double)mem_plan(e, NULL));
     return o;
 }
 

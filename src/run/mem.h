@@ -79,15 +79,32 @@ struct mem_model {
     uint32_t fit_ctx;              /* budget: largest context that fits (0 none) */
     bool fit_capped;               /* fit_ctx is the model's training context: more would fit */
     enum bench_status meas_status; /* the measurement's: OK, or how it failed (meas_err) */
+    bool header_only;              /* planned from the header alone (a URL, or a file without
+                                    * its tensor data): no dry run, no --measure */
+    bool no_data;                  /* other_hw says why the data is not here (header_only) */
+    uint64_t header_bytes;         /* bytes of the file read for the plan */
+    uint32_t fit_np;               /* budget: most parallel sequences of fit_np_ctx tokens
+                                    * each that fit beside the others (0 none) */
+    uint32_t fit_np_ctx;           /* ... the context per sequence it was solved at */
+    bool fit_np_capped;            /* fit_np_ctx was cut to the training context */
 };
+
+/* The metadata and tensor directory of model, never its tensor data: a path read
+ * header-only (tensor data past its end allowed: f->data_absent), or (model_is_remote) an
+ * http(s) URL or a Hugging Face OWNER/NAME[:QUANT] (net/hf.h resolves it; a split model:
+ * every part's header, their tensors as one file) read with Range requests: a first 1 MiB,
+ * more only when the header is longer. 0 with *f and *bytes (bytes read); QB_EXIT_INPUT (no
+ * GGUF, a truncated header, HTTP 404, no such quant) or QB_EXIT_FAIL (network, HTTP
+ * errors), QB_EXIT_SIGINT / SIGTERM for a signal, with err. */
+int mem_read_header(const char *model, struct gf_file **f, uint64_t *bytes, char *err);
 
 /* Fill mp from p: GPUs from p->gpus, else as many as p->mp.devices names, else the ones
  * this build sees */
 void mem_run_mem_params(const struct mem_run_params *p, struct mem_params *mp);
 
-/* Read p->model (unless m->f is set) and estimate into m. 0; QB_EXIT_INPUT with err (the
- * file or its metadata); QB_EXIT_USAGE with err (the settings: a bad -ot, quantized V
- * without flash attention, ...). An -ot pattern that matches nothing is in
+/* Read p->model's header (mem_read_header, unless m->f is set) and estimate into m. 0;
+ * QB_EXIT_INPUT with err (the file or its metadata); QB_EXIT_USAGE with err (the settings: a bad
+ * -ot, quantized V without flash attention, ...). An -ot pattern that matches nothing is in
  * m->est.unmatched. */
 int mem_run_estimate(const struct mem_run_params *p, struct mem_model *m, char *err);
 
@@ -113,9 +130,17 @@ int mem_run(const struct mem_run_params *p, const char *const *models, int n,
             const struct mem_run_want *w, const struct mem_run_events *ev, struct mem_model *m,
             char *err);
 
+/* llama.cpp's most parallel sequences (LLAMA_MAX_SEQ) */
+#define MEM_MAX_SEQ 256
+/* budget, parallel sequences: m->fit_np, the most sequences of m's context per sequence
+ * (n_ctx_seq: -c / -np as llama.cpp divides it, cut to the training context and
+ * m->fit_np_capped set then) whose plan fits limit beside extra bytes; m->fit_np_ctx that
+ * context */
+void mem_model_fit_np(struct mem_model *m, uint64_t extra, uint64_t limit);
+
 /* The device a budget applies to: the first GPU when there is one, else the host */
 const char *mem_model_budget_dev(const struct mem_model *m);
-/* The models' estimates together, on their budget devices */
+/* The models' plans (estimates and bounds) together, on their budget devices */
 uint64_t mem_models_need(const struct mem_model *m, int n);
 /* Whether m's estimate at n_ctx on its budget device, plus extra bytes, fits limit */
 bool mem_model_fits(const struct mem_model *m, uint32_t n_ctx, uint64_t extra, uint64_t limit);

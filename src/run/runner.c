@@ -1,9 +1,12 @@
 /* Worker-backed model runner (see runner.h). */
 #include "runner.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../gguf/gguf.h"
@@ -150,10 +153,38 @@ void runner_release(struct runner *r)
     r->loaded = false;
 }
 
+bool model_is_remote(const char *model)
+{
+    if (!strncasecmp(model, "http://", 7) || !strncasecmp(model, "https://", 8))
+        return true;
+    /* OWNER/NAME[:QUANT] that is no file here and no .gguf name: name characters, one '/'
+     * inside */
+    struct stat st;
+    size_t n = strlen(model);
+    if (stat(model, &st) == 0 || model[0] == '/' || model[0] == '.' ||
+        (n > 5 && !strcasecmp(model + n - 5, ".gguf")))
+        return false; /* a path (a missing models/x.gguf is a missing file, not a repository) */
+    const char *slash = strchr(model, '/');
+    if (!slash || slash == model || strchr(slash + 1, '/') || !slash[1] || slash[1] == ':')
+        return false;
+    for (const char *c = model; *c; c++)
+        if (!isalnum((unsigned char)*c) && !strchr("/-_.:", *c))
+            return false;
+    return true;
+}
+
 int check_model_file(const char *path, long long *n_layer, char *err)
 {
+    return check_model_header(path, false, n_layer, err);
+}
+
+int check_model_header(const char *path, bool header_only, long long *n_layer, char *err)
+{
     struct gf_file *f;
-    if (gf_read_file(path, &f, err) < 0)
+    *n_layer = 0;
+    if (header_only && model_is_remote(path))
+        return 0; /* read once, by the plan */
+    if ((header_only ? gf_read_header_file(path, &f, err) : gf_read_file(path, &f, err)) < 0)
         return -1;
     *n_layer = 0;
     const char *arch = gf_get_str(f, "general.architecture");

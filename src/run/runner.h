@@ -70,5 +70,11 @@ void row_meta(cJSON *row, const char *model, const struct runner_info *in);
 /* A model file must be a complete GGUF: -1 with err otherwise; *n_layer from its
  * metadata (0 if unknown). */
 int check_model_file(const char *path, long long *n_layer, char *err);
+/* Whether model names a model not on this machine: an http(s) URL, or a Hugging Face
+ * OWNER/NAME[:QUANT] that is no file here (a name ending in .gguf is always a path) */
+bool model_is_remote(const char *model);
+/* header_only (mem): the header alone must be whole (tensor data past the end allowed), and
+ * a remote model (model_is_remote) passes unread (n_layer 0) */
+int check_model_header(const char *path, bool header_only, long long *n_layer, char *err);
 
 #endif

@@ -44,6 +44,8 @@ static int open_store(int *code, char *err)
     enum store_fail why;
     db.st = store_open_as(db.path, 0, STORE_WRITE, &why, err);
     *code = why == STORE_FAIL_REFUSED ? QB_EXIT_INPUT : QB_EXIT_FAIL;
+    if (db.st && store_journal_note(db.st))
+        log_warn("database '%s' %s", store_path(db.st), store_journal_note(db.st));
     return db.st ? 0 : -1;
 }
 

@@ -19,7 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,6 +30,7 @@
 #include "../util/clock.h"
 #include "../util/sha256.h"
 #include "../util/sig.h"
+#include "../util/strmap.h"
 #include "../util/util.h"
 
 #ifndef QB_VERSION
@@ -50,6 +53,7 @@ struct store {
     bool in_place;        /* connected to the file itself: in the registry below */
     dev_t dev;            /* the file's, when in_place */
     ino_t ino;
+    char journal_note[256]; /* a network filesystem's rollback journal, said once, or "" */
 };
 
 /* The files this process has open in place. POSIX drops every lock a process holds on a
@@ -680,9 +684,10 @@ static int probe_db(sqlite3 *db, const char *shown, struct probe *p, char *err)
     return 0;
 }
 
-/* Read the file at p->real once as SQLite would see it; keep_copy keeps a private copy
- * that was made (p->copy_dir). -1 with err for REFUSED and ERROR. */
-static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *err)
+/* Read the file at p->real once as SQLite would see it; snapshot reads it in a private
+ * copy even without a log; keep_copy keeps a private copy that was made (p->copy_dir).
+ * -1 with err for REFUSED and ERROR. */
+static int probe_once(const char *shown, bool keep_copy, bool snapshot, struct probe *p, char *err)
 {
     struct disk_state before, after;
     disk_state_read(p->real, &before);
@@ -717,7 +722,7 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
         p->log = before.wal.size > 0 || before.jrnl.size > 0;
         sqlite3 *db = NULL;
         char copy[512] = "";
-        if (!p->log) {
+        if (!p->log && !snapshot) {
             /* immutable: no locks, no -wal or -shm files made; there is no log to read */
             char *uri = uri_of(p->real);
             int rc = sqlite3_open_v2(uri, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, NULL);
@@ -760,8 +765,8 @@ static int probe_once(const char *shown, bool keep_copy, struct probe *p, char *
  * or restarting its log), for up to busy_ms (and at least twice). -1 with err for a
  * refused file, one that cannot be read, or one that never held still: a read of a file
  * that changed meanwhile is no verdict on it. */
-static int probe_path(const char *path, const char *shown, bool keep_copy, int64_t busy_ms,
-                      struct probe *p, char *err)
+static int probe_path(const char *path, const char *shown, bool keep_copy, bool snapshot,
+                      int64_t busy_ms, struct probe *p, char *err)
 {
     uint64_t deadline = monotime_ns() + (uint64_t)busy_ms * 1000000u, wait_ms = 1;
     memset(p, 0, sizeof(*p));
@@ -775,7 +780,7 @@ static int probe_path(const char *path, const char *shown, bool keep_copy, int64
             p->verdict = PROBE_ERROR;
             return set_err(err, "cannot open database '%s': %s", shown, strerror(errno));
         }
-        int ret = probe_once(shown, keep_copy, p, err);
+        int ret = probe_once(shown, keep_copy, snapshot, p, err);
         if (p->stable)
             return ret;
         deadline = sig_cap(deadline);
@@ -897,8 +902,19 @@ static int connect(struct store *s, const char *file, int flags, bool wal, int t
         return -1;
     }
     bool refused = false;
-    if ((wal && exec_retry(s, "PRAGMA journal_mode = WAL", err) < 0) ||
-        exec(s, "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL", err) < 0 ||
+    /* WAL's shared memory works on one host only: a network filesystem keeps a journal */
+    const char *net = wal ? store_network_fs(file) : NULL;
+    if (net)
+        snprintf(s->journal_note, sizeof(s->journal_note),
+                 "is on a network filesystem (%s): it keeps a rollback journal (journal_mode "
+                 "DELETE), since SQLite's WAL needs every user on one host",
+                 net);
+    if ((wal && exec_retry(s, net ? "PRAGMA journal_mode = DELETE" : "PRAGMA journal_mode = WAL",
+                           err) < 0) ||
+        exec(s,
+             net ? "PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL"
+                 : "PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL",
+             err) < 0 ||
         migrate(s, target, &refused, err) < 0) {
         *why = refused ? STORE_FAIL_REFUSED : STORE_FAIL_IO;
         return -1;
@@ -960,6 +976,45 @@ static void dir_of(const char *path, char *dir, size_t n)
         dir[1] = 0;
     else
         *slash = 0;
+}
+
+/* statfs's f_type of the filesystems where several hosts share one file (linux/magic.h
+ * and the filesystems' own sources); FUSE is left out (sshfs and local ones alike) */
+static const struct {
+    uint32_t magic;
+    const char *name;
+} network_fs[] = {
+    {0x6969, "nfs"},        {0x517b, "smb"},      {0xff534d42, "cifs"},   {0xfe534d42, "smb2"},
+    {0x0bd00bd0, "lustre"}, {0x47504653, "gpfs"}, {0x19830326, "beegfs"}, {0x00c36400, "ceph"},
+    {0x5346414f, "afs"},    {0x6b414653, "afs"},  {0x01021997, "9p"},     {0x20030528, "pvfs2"},
+    {0x7461636f, "ocfs2"},  {0x01161970, "gfs2"}, {0x73757245, "coda"},
+};
+
+const char *store_network_fs(const char *path)
+{
+    const char *t = getenv("QB_TEST_FSTYPE");
+    if (t && t[0]) {
+        for (size_t i = 0; i < QB_ARRAY_LEN(network_fs); i++)
+            if (strcmp(t, network_fs[i].name) == 0)
+                return network_fs[i].name;
+        return NULL;
+    }
+    struct statfs sb;
+    if (statfs(path, &sb) != 0) {
+        char dir[PATH_MAX];
+        dir_of(path, dir, sizeof(dir));
+        if (statfs(dir, &sb) != 0)
+            return NULL;
+    }
+    for (size_t i = 0; i < QB_ARRAY_LEN(network_fs); i++)
+        if ((uint32_t)sb.f_type == network_fs[i].magic)
+            return network_fs[i].name;
+    return NULL;
+}
+
+const char *store_journal_note(const struct store *s)
+{
+    return s && s->journal_note[0] ? s->journal_note : NULL;
 }
 
 int store_writable(const char *path, char *err)
@@ -1059,7 +1114,8 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
     struct probe p;
     memset(&p, 0, sizeof(p));
     struct stat sb;
-    if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode) && open_has(sb.st_dev, sb.st_ino)) {
+    if (access != STORE_SNAPSHOT && stat(path, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        open_has(sb.st_dev, sb.st_ino)) {
         int flags = access == STORE_WRITE ? SQLITE_OPEN_READWRITE : SQLITE_OPEN_READONLY;
         if (connect(s, path, flags, access == STORE_WRITE, target, why, err) < 0)
             goto fail;
@@ -1068,7 +1124,8 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
     }
     bool in_place = false;
     for (int tries = 0;; tries++) {
-        if (probe_path(path, s->path, access == STORE_READ, s->busy_ms, &p, err) < 0) {
+        if (probe_path(path, s->path, access != STORE_WRITE, access == STORE_SNAPSHOT, s->busy_ms,
+                       &p, err) < 0) {
             *why = p.verdict == PROBE_REFUSED ? STORE_FAIL_REFUSED
                    : p.verdict == PROBE_BUSY  ? STORE_FAIL_BUSY
                                               : STORE_FAIL_IO;
@@ -1076,7 +1133,7 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
         }
         if (p.verdict != PROBE_ABSENT)
             break;
-        if (access == STORE_READ) {
+        if (access != STORE_WRITE) {
             set_err(err, "no results database at '%s'", s->path);
             goto fail;
         }
@@ -1093,6 +1150,16 @@ struct store *store_open_as(const char *path, int max_version, enum store_access
             in_place = true;
             break;
         }
+    }
+    if (access == STORE_SNAPSHOT) {
+        if (p.verdict == PROBE_EMPTY) {
+            *why = STORE_FAIL_REFUSED;
+            set_err(err, "database '%s' is an empty file, not a quantbench database", s->path);
+            goto fail;
+        }
+        if (open_readonly(s, &p, target, why, err) < 0)
+            goto fail;
+        return s;
     }
     char werr[QB_ERR_LEN];
     if (store_writable(path, werr) < 0) {
@@ -1154,6 +1221,13 @@ static void now_rfc3339(char *buf, size_t n)
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* A text column, "" for NULL (a schema edited by hand may allow one anywhere) */
+static const char *ctext(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
 }
 
 static const char *jstr(const cJSON *o, const char *key)
@@ -1329,6 +1403,36 @@ static int host_id(struct store *s, const char *gpu_info, int64_t *id, char *err
 
 /* ---------------------------------------------------------------- runs */
 
+/* A statement's failure inside a write: -1 with err, the statement finalized */
+static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *err)
+{
+    int rc = sqlite3_step(st);
+    int ret = rc == SQLITE_DONE ? 0 : db_err(s, err, what);
+    sqlite3_finalize(st);
+    return ret;
+}
+
+/* 32 hex digits of the kernel's randomness (a run's uid); the time, pid and a counter
+ * hashed when there is none */
+static void run_uid_new(char out[33])
+{
+    uint8_t b[32];
+    if (getrandom(b, 16, GRND_NONBLOCK) != 16) {
+        static unsigned counter;
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        char text[96];
+        snprintf(text, sizeof(text), "%lld.%09ld|%ld|%u", (long long)ts.tv_sec, ts.tv_nsec,
+                 (long)getpid(), counter++);
+        struct sha256 c;
+        sha256_init(&c);
+        sha256_update(&c, text, strlen(text));
+        sha256_final(&c, b);
+    }
+    for (int i = 0; i < 16; i++)
+        snprintf(out + 2 * i, 3, "%02x", b[i]);
+}
+
 struct run_begin_arg {
     const char *command, *argv_json, *label, *imported_from;
     int64_t run_id;
@@ -1358,7 +1462,17 @@ static int run_begin_body(struct store *s, void *arg, char *err)
     int ret = rc == SQLITE_DONE ? 0 : db_err(s, err, "cannot start a run");
     sqlite3_finalize(st);
     a->run_id = sqlite3_last_insert_rowid(s->db);
-    return ret;
+    if (ret < 0)
+        return -1;
+    /* the run's identity wherever it is merged to (meta: no schema change) */
+    char uid[33];
+    run_uid_new(uid);
+    if (sqlite3_prepare_v2(s->db, "INSERT INTO meta(key, value) VALUES('run_uid:' || ?1, ?2)", -1,
+                           &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare the run's uid");
+    sqlite3_bind_int64(st, 1, a->run_id);
+    sqlite3_bind_text(st, 2, uid, -1, SQLITE_TRANSIENT);
+    return step_done(s, st, "cannot store the run's uid", err);
 }
 
 int store_run_begin(struct store *s, const char *command, const char *argv_json, const char *label,
@@ -1761,15 +1875,6 @@ static bool json_object_text(const char *text)
     return ok;
 }
 
-/* A statement's failure inside a write: -1 with err, the statement finalized */
-static int step_done(struct store *s, sqlite3_stmt *st, const char *what, char *err)
-{
-    int rc = sqlite3_step(st);
-    int ret = rc == SQLITE_DONE ? 0 : db_err(s, err, what);
-    sqlite3_finalize(st);
-    return ret;
-}
-
 struct add_plan_arg {
     int64_t run_id;
     const char *suite_json;
@@ -2030,7 +2135,7 @@ int store_suite_json(struct store *s, int64_t run_id, char **suite_json, char *e
     int rc = sqlite3_step(st), ret = 0;
     if (rc == SQLITE_ROW) {
         if (suite_json)
-            *suite_json = xstrdup((const char *)sqlite3_column_text(st, 0));
+            *suite_json = xstrdup(ctext(st, 0));
         ret = 1;
     } else if (rc != SQLITE_DONE) {
         ret = db_err(s, err, "suite lookup failed");
@@ -2511,4 +2616,805 @@ int store_release_claims(struct store *s, int64_t run_id, const char *key, char 
 {
     struct unclaim_arg a = {key, run_id};
     return write_tx(s, unclaim_body, &a, err);
+}
+
+/* ---------------------------------------------------------------- merge */
+
+/* One field of an identity hash: its text and a 0 byte (NULL as a byte 1 alone) */
+static void hash_field(struct sha256 *c, const unsigned char *text)
+{
+    static const uint8_t zero = 0, null = 1;
+    if (text)
+        sha256_update(c, text, strlen((const char *)text));
+    sha256_update(c, text ? &zero : &null, 1);
+}
+
+static void hash_hex(struct sha256 *c, char out[65])
+{
+    uint8_t d[32];
+    sha256_final(c, d);
+    sha256_hex(d, out);
+}
+
+/* The content of a stored cell: its key, status, reason, times and rows in order */
+static int cell_hash(struct store *s, int64_t cell_id, char out[65], char *err)
+{
+    sqlite3_stmt *st = NULL;
+    struct sha256 c;
+    sha256_init(&c);
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT key, status, reason, started, ended FROM cells WHERE id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare a cell's read");
+    sqlite3_bind_int64(st, 1, cell_id);
+    int rc = sqlite3_step(st);
+    for (int i = 0; rc == SQLITE_ROW && i < 5; i++)
+        hash_field(&c, sqlite3_column_text(st, i));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_err(s, err, "cannot read a cell");
+    if (sqlite3_prepare_v2(s->db, "SELECT kind, row FROM results WHERE cell_id = ?1 ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare a cell's rows");
+    sqlite3_bind_int64(st, 1, cell_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        hash_field(&c, sqlite3_column_text(st, 0));
+        hash_field(&c, sqlite3_column_text(st, 1));
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return db_err(s, err, "cannot read a cell's rows");
+    hash_hex(&c, out);
+    return 0;
+}
+
+/* A run's uid: the one stored when it began, else (a database from before uids) one of
+ * what never changes once it began: command, argv, label, start, origin, host, its first
+ * event's time and first row */
+static int run_uid_of(struct store *s, int64_t run_id, char out[65], bool *stored, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "SELECT value FROM meta WHERE key = 'run_uid:' || ?1", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare a run's uid");
+    sqlite3_bind_int64(st, 1, run_id);
+    int rc = sqlite3_step(st);
+    *stored = rc == SQLITE_ROW;
+    if (*stored)
+        snprintf(out, 65, "%s", ctext(st, 0));
+    sqlite3_finalize(st);
+    if (*stored)
+        return 0;
+    if (rc != SQLITE_DONE)
+        return db_err(s, err, "cannot read a run's uid");
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT u.command, u.argv, u.label, u.started, u.imported_from, "
+                           "h.fingerprint, (SELECT min(time) FROM events WHERE run_id = u.id), "
+                           "(SELECT row FROM results WHERE run_id = u.id ORDER BY id LIMIT 1) "
+                           "FROM runs u LEFT JOIN hosts h ON h.id = u.host_id WHERE u.id = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare a run's read");
+    sqlite3_bind_int64(st, 1, run_id);
+    rc = sqlite3_step(st);
+    struct sha256 c;
+    sha256_init(&c);
+    hash_field(&c, (const unsigned char *)"run v4");
+    for (int i = 0; rc == SQLITE_ROW && i < 8; i++)
+        hash_field(&c, sqlite3_column_text(st, i));
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW)
+        return db_err(s, err, "cannot read a run");
+    hash_hex(&c, out);
+    out[32] = 0; /* as long as a stored one */
+    return 0;
+}
+
+struct merge {
+    struct store *dst, *src;
+    const char *name;
+    struct store_merge_count *n;
+    cJSON *conflicts;
+    struct strmap runs; /* uid -> dst's run id */
+    struct strmap refs; /* "table:src id" -> dst id (hosts, builds, models) */
+    int64_t snap_cell;  /* dst's highest cell id before this file */
+};
+
+static int src_err(struct merge *m, char *err, const char *what)
+{
+    return db_err(m->src, err, what);
+}
+
+/* The row of table that src's id names, in dst (inserted when missing, by its key
+ * column): *out its dst id, 0 for a NULL id */
+static int merge_ref(struct merge *m, const char *table, const char *key_col, const char *cols,
+                     int ncols, sqlite3_stmt *from, int col, int64_t *out, char *err)
+{
+    *out = 0;
+    if (sqlite3_column_type(from, col) == SQLITE_NULL)
+        return 0;
+    int64_t id = sqlite3_column_int64(from, col);
+    char ck[64];
+    snprintf(ck, sizeof(ck), "%s:%lld", table, (long long)id);
+    int have = strmap_get(&m->refs, ck);
+    if (have >= 0) {
+        *out = have;
+        return 0;
+    }
+    char sql[512];
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    snprintf(sql, sizeof(sql), "SELECT %s, %s FROM %s WHERE id = ?1", key_col, cols, table);
+    if (sqlite3_prepare_v2(m->src->db, sql, -1, &rd, NULL) != SQLITE_OK)
+        return src_err(m, err, "cannot prepare a read");
+    sqlite3_bind_int64(rd, 1, id);
+    int rc = sqlite3_step(rd);
+    if (rc != SQLITE_ROW) {
+        sqlite3_finalize(rd);
+        return rc == SQLITE_DONE ? 0 : src_err(m, err, "cannot read a reference");
+    }
+    char marks[128] = "?";
+    for (int i = 1; i <= ncols; i++)
+        strcat(marks, ",?");
+    snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s(%s, %s) VALUES(%s)", table, key_col, cols,
+             marks);
+    int ret = -1;
+    if (sqlite3_prepare_v2(m->dst->db, sql, -1, &wr, NULL) != SQLITE_OK) {
+        db_err(m->dst, err, "cannot prepare an insert");
+        goto out;
+    }
+    for (int i = 0; i <= ncols; i++)
+        sqlite3_bind_value(wr, i + 1, sqlite3_column_value(rd, i));
+    if (sqlite3_step(wr) != SQLITE_DONE) {
+        db_err(m->dst, err, "cannot insert a reference");
+        goto out;
+    }
+    sqlite3_finalize(wr);
+    snprintf(sql, sizeof(sql), "SELECT id FROM %s WHERE %s = ?1", table, key_col);
+    if (sqlite3_prepare_v2(m->dst->db, sql, -1, &wr, NULL) != SQLITE_OK) {
+        wr = NULL;
+        db_err(m->dst, err, "cannot prepare a lookup");
+        goto out;
+    }
+    sqlite3_bind_value(wr, 1, sqlite3_column_value(rd, 0));
+    if (sqlite3_step(wr) != SQLITE_ROW) {
+        db_err(m->dst, err, "lookup failed");
+        goto out;
+    }
+    *out = sqlite3_column_int64(wr, 0);
+    strmap_put(&m->refs, ck, (int)*out);
+    ret = 0;
+out:
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    return ret;
+}
+
+#define HOST_COLS "name, cpu_info, cpu_flags, cores, ram_bytes, os, gpu_info"
+#define BUILD_COLS                                                                                 \
+    "llama_version, llama_commit, llama_build_number, backends, system_info, "                     \
+    "quantbench_version"
+#define MODEL_COLS "path, size_bytes, model_type, n_params, file_type"
+/* a result's columns but its ids; 2, 3, 4 are the model, build and host */
+#define RESULT_COLS                                                                                \
+    "kind, test, model_id, build_id, host_id, status, reason, n_prompt, n_gen, n_depth, "          \
+    "n_batch, n_ubatch, n_threads, n_gpu_layers, type_k, type_v, flash_attn, n_parallel, "         \
+    "avg_ts, stddev_ts, n_samples, settings, row, created, source_line"
+#define RESULT_NCOLS 25
+
+/* The result row rd stands on (RESULT_COLS first) into dst's run (and cell, 0 none) */
+static int merge_result(struct merge *m, sqlite3_stmt *rd, int64_t run, int64_t cell, char *err)
+{
+    int64_t model = 0, build = 0, host = 0;
+    if (merge_ref(m, "models", "quick_id", MODEL_COLS, 5, rd, 2, &model, err) < 0 ||
+        merge_ref(m, "builds", "fingerprint", BUILD_COLS, 6, rd, 3, &build, err) < 0 ||
+        merge_ref(m, "hosts", "fingerprint", HOST_COLS, 7, rd, 4, &host, err) < 0)
+        return -1;
+    sqlite3_stmt *wr = NULL;
+    if (sqlite3_prepare_v2(m->dst->db,
+                           "INSERT INTO results(run_id, cell_id, " RESULT_COLS
+                           ") VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,"
+                           "?18,?19,?20,?21,?22,?23,?24,?25,?26,?27)",
+                           -1, &wr, NULL) != SQLITE_OK)
+        return db_err(m->dst, err, "cannot prepare a result");
+    sqlite3_bind_int64(wr, 1, run);
+    bind_id(wr, 2, cell);
+    for (int i = 0; i < RESULT_NCOLS; i++)
+        sqlite3_bind_value(wr, i + 3, sqlite3_column_value(rd, i));
+    bind_id(wr, 5, model);
+    bind_id(wr, 6, build);
+    bind_id(wr, 7, host);
+    if (step_done(m->dst, wr, "cannot insert a result", err) < 0)
+        return -1;
+    m->n->rows_added++;
+    return 0;
+}
+
+/* A note of where a dst run came from: its file, or dst itself */
+static void run_origin(struct merge *m, int64_t run, char *out, size_t n)
+{
+    sqlite3_stmt *st = NULL;
+    snprintf(out, n, "run %lld of %s", (long long)run, m->dst->path);
+    if (sqlite3_prepare_v2(m->dst->db, "SELECT value FROM meta WHERE key = 'run_from:' || ?1", -1,
+                           &st, NULL) != SQLITE_OK)
+        return;
+    sqlite3_bind_int64(st, 1, run);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, n, "%s", ctext(st, 0));
+    sqlite3_finalize(st);
+}
+
+/* The cells of src's run into dst's run */
+static int merge_cells(struct merge *m, int64_t src_run, int64_t dst_run, char *err)
+{
+    sqlite3_stmt *cs = NULL, *same = NULL, *rows = NULL;
+    int ret = -1;
+    if (sqlite3_prepare_v2(m->src->db,
+                           "SELECT id, key, model, test, settings, status, reason, stderr_tail, "
+                           "started, ended FROM cells WHERE run_id = ?1 ORDER BY id",
+                           -1, &cs, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(m->src->db,
+                           "SELECT " RESULT_COLS " FROM results WHERE cell_id = ?1 ORDER BY id", -1,
+                           &rows, NULL) != SQLITE_OK) {
+        src_err(m, err, "cannot prepare the cells' read");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(m->dst->db,
+                           "SELECT id, status, run_id FROM cells WHERE key = ?1 ORDER BY id", -1,
+                           &same, NULL) != SQLITE_OK) {
+        db_err(m->dst, err, "cannot prepare the cells' lookup");
+        goto out;
+    }
+    sqlite3_bind_int64(cs, 1, src_run);
+    int rc;
+    while ((rc = sqlite3_step(cs)) == SQLITE_ROW) {
+        if (sig_caught()) {
+            set_err(err, "interrupted");
+            goto out;
+        }
+        int64_t src_cell = sqlite3_column_int64(cs, 0);
+        const char *key = ctext(cs, 1);
+        bool ok = strcmp(ctext(cs, 5), "ok") == 0;
+        char h[65], hd[65];
+        if (cell_hash(m->src, src_cell, h, err) < 0)
+            goto out;
+        /* dst's cells of this key: the same one, or a finished one from before this file */
+        sqlite3_reset(same);
+        sqlite3_bind_text(same, 1, key, -1, SQLITE_TRANSIENT);
+        bool found = false;
+        int64_t kept = 0, kept_run = 0;
+        while (!found && sqlite3_step(same) == SQLITE_ROW) {
+            int64_t id = sqlite3_column_int64(same, 0);
+            if (cell_hash(m->dst, id, hd, err) < 0)
+                goto out;
+            found = strcmp(h, hd) == 0;
+            if (!kept && id <= m->snap_cell && strcmp(ctext(same, 1), "ok") == 0) {
+                kept = id;
+                kept_run = sqlite3_column_int64(same, 2);
+            }
+        }
+        sqlite3_reset(same);
+        if (found) {
+            m->n->cells_same++;
+            sqlite3_reset(rows);
+            sqlite3_bind_int64(rows, 1, src_cell);
+            while ((rc = sqlite3_step(rows)) == SQLITE_ROW)
+                m->n->rows_same++;
+            continue;
+        }
+        if (kept && ok) {
+            char from[600];
+            run_origin(m, kept_run, from, sizeof(from));
+            char *line =
+                xasprintf("conflict: cell %s (%s of %s): %s run %lld has other results "
+                          "than the one kept (from %s); not merged",
+                          key, ctext(cs, 3), ctext(cs, 2), m->name, (long long)src_run, from);
+            cJSON_AddItemToArray(m->conflicts, cJSON_CreateString(line));
+            free(line);
+            m->n->conflicts++;
+            continue;
+        }
+        if (kept) {
+            m->n->cells_superseded++;
+            continue;
+        }
+        sqlite3_stmt *wr = NULL;
+        if (sqlite3_prepare_v2(m->dst->db,
+                               "INSERT INTO cells(key, run_id, model, test, settings, status, "
+                               "reason, stderr_tail, started, ended) "
+                               "VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)",
+                               -1, &wr, NULL) != SQLITE_OK) {
+            db_err(m->dst, err, "cannot prepare a cell");
+            goto out;
+        }
+        /* the cell's columns but its run: key, then model .. ended after the run */
+        sqlite3_bind_value(wr, 1, sqlite3_column_value(cs, 1));
+        sqlite3_bind_int64(wr, 2, dst_run);
+        for (int i = 2; i < 10; i++)
+            sqlite3_bind_value(wr, i + 1, sqlite3_column_value(cs, i));
+        if (step_done(m->dst, wr, "cannot insert a cell", err) < 0)
+            goto out;
+        int64_t dst_cell = sqlite3_last_insert_rowid(m->dst->db);
+        m->n->cells_added++;
+        sqlite3_reset(rows);
+        sqlite3_bind_int64(rows, 1, src_cell);
+        while ((rc = sqlite3_step(rows)) == SQLITE_ROW)
+            if (merge_result(m, rows, dst_run, dst_cell, err) < 0)
+                goto out;
+        if (rc != SQLITE_DONE) {
+            src_err(m, err, "cannot read a cell's rows");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        src_err(m, err, "cannot read the cells");
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(cs);
+    sqlite3_finalize(same);
+    sqlite3_finalize(rows);
+    return ret;
+}
+
+/* The rows of src's run outside cells into dst's run, as a multiset of (kind, line, row) */
+static int merge_plain_rows(struct merge *m, int64_t src_run, int64_t dst_run, char *err)
+{
+    struct strmap have, seen;
+    strmap_init(&have);
+    strmap_init(&seen);
+    sqlite3_stmt *st = NULL;
+    int ret = -1, rc;
+    if (sqlite3_prepare_v2(m->dst->db,
+                           "SELECT kind, source_line, row FROM results WHERE run_id = ?1 AND "
+                           "cell_id IS NULL",
+                           -1, &st, NULL) != SQLITE_OK) {
+        db_err(m->dst, err, "cannot prepare the rows' read");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, dst_run);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct sha256 c;
+        char h[65];
+        sha256_init(&c);
+        for (int i = 0; i < 3; i++)
+            hash_field(&c, sqlite3_column_text(st, i));
+        hash_hex(&c, h);
+        int k = strmap_get(&have, h);
+        strmap_put(&have, h, k < 0 ? 1 : k + 1);
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if (rc != SQLITE_DONE) {
+        db_err(m->dst, err, "cannot read the rows");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(m->src->db,
+                           "SELECT " RESULT_COLS " FROM results WHERE run_id = ?1 AND cell_id IS "
+                           "NULL ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        src_err(m, err, "cannot prepare the rows' read");
+        goto out;
+    }
+    sqlite3_bind_int64(st, 1, src_run);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (sig_caught()) {
+            set_err(err, "interrupted");
+            goto out;
+        }
+        struct sha256 c;
+        char h[65];
+        sha256_init(&c);
+        hash_field(&c, sqlite3_column_text(st, 0));  /* kind */
+        hash_field(&c, sqlite3_column_text(st, 24)); /* source_line */
+        hash_field(&c, sqlite3_column_text(st, 22)); /* row */
+        hash_hex(&c, h);
+        int k = strmap_get(&seen, h), n_have = strmap_get(&have, h);
+        k = k < 0 ? 0 : k;
+        strmap_put(&seen, h, k + 1);
+        if (k < n_have) {
+            m->n->rows_same++;
+            continue;
+        }
+        if (merge_result(m, st, dst_run, 0, err) < 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        src_err(m, err, "cannot read the rows");
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(st);
+    strmap_release(&have);
+    strmap_release(&seen);
+    return ret;
+}
+
+/* src's events of a run that dst's run lacks (same cell, kind, payload and time) */
+static int merge_events(struct merge *m, int64_t src_run, int64_t dst_run, char *err)
+{
+    sqlite3_stmt *rd = NULL, *has = NULL, *wr = NULL;
+    int ret = -1, rc;
+    if (sqlite3_prepare_v2(m->src->db,
+                           "SELECT cell, kind, payload, time FROM events WHERE run_id = ?1 ORDER "
+                           "BY id",
+                           -1, &rd, NULL) != SQLITE_OK) {
+        src_err(m, err, "cannot prepare the events' read");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(m->dst->db,
+                           "SELECT 1 FROM events WHERE run_id = ?1 AND cell IS ?2 AND kind = ?3 "
+                           "AND payload = ?4 AND time = ?5",
+                           -1, &has, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(m->dst->db,
+                           "INSERT INTO events(run_id, cell, kind, payload, time) "
+                           "VALUES(?1,?2,?3,?4,?5)",
+                           -1, &wr, NULL) != SQLITE_OK) {
+        db_err(m->dst, err, "cannot prepare the events' merge");
+        goto out;
+    }
+    sqlite3_bind_int64(rd, 1, src_run);
+    while ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        sqlite3_stmt *both[2] = {has, wr};
+        for (int k = 0; k < 2; k++) {
+            sqlite3_reset(both[k]);
+            sqlite3_bind_int64(both[k], 1, dst_run);
+            for (int i = 0; i < 4; i++)
+                sqlite3_bind_value(both[k], i + 2, sqlite3_column_value(rd, i));
+        }
+        int hr = sqlite3_step(has);
+        if (hr == SQLITE_ROW)
+            continue;
+        if (hr != SQLITE_DONE || sqlite3_step(wr) != SQLITE_DONE) {
+            db_err(m->dst, err, "cannot merge an event");
+            goto out;
+        }
+        m->n->events_added++;
+    }
+    if (rc != SQLITE_DONE) {
+        src_err(m, err, "cannot read the events");
+        goto out;
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(rd);
+    sqlite3_finalize(has);
+    sqlite3_finalize(wr);
+    return ret;
+}
+
+/* src's suite and plan of a run, when dst's run has none */
+static int merge_plan(struct merge *m, int64_t src_run, int64_t dst_run, char *err)
+{
+    int has = store_suite_json(m->dst, dst_run, NULL, err);
+    if (has != 0)
+        return has < 0 ? -1 : 0;
+    char *suite = NULL;
+    int is = store_suite_json(m->src, src_run, &suite, err);
+    if (is <= 0)
+        return is;
+    sqlite3_stmt *rd = NULL, *wr = NULL;
+    int ret = -1, rc;
+    if (sqlite3_prepare_v2(m->dst->db, "INSERT INTO suites(run_id, suite) VALUES(?1, ?2)", -1, &wr,
+                           NULL) != SQLITE_OK) {
+        db_err(m->dst, err, "cannot prepare the suite");
+        goto out;
+    }
+    sqlite3_bind_int64(wr, 1, dst_run);
+    sqlite3_bind_text(wr, 2, suite, -1, SQLITE_TRANSIENT);
+    rc = step_done(m->dst, wr, "cannot store the suite", err);
+    wr = NULL;
+    if (rc < 0)
+        goto out;
+    if (sqlite3_prepare_v2(m->src->db,
+                           "SELECT idx, key, grp, model, test, settings FROM suite_plan WHERE "
+                           "run_id = ?1 ORDER BY idx",
+                           -1, &rd, NULL) != SQLITE_OK) {
+        src_err(m, err, "cannot prepare the plan's read");
+        goto out;
+    }
+    if (sqlite3_prepare_v2(m->dst->db,
+                           "INSERT INTO suite_plan(run_id, idx, key, grp, model, test, settings) "
+                           "VALUES(?1,?2,?3,?4,?5,?6,?7)",
+                           -1, &wr, NULL) != SQLITE_OK) {
+        db_err(m->dst, err, "cannot prepare the plan");
+        goto out;
+    }
+    sqlite3_bind_int64(rd, 1, src_run);
+    while ((rc = sqlite3_step(rd)) == SQLITE_ROW) {
+        sqlite3_reset(wr);
+        sqlite3_bind_int64(wr, 1, dst_run);
+        for (int i = 0; i < 6; i++)
+            sqlite3_bind_value(wr, i + 2, sqlite3_column_value(rd, i));
+        if (sqlite3_step(wr) != SQLITE_DONE) {
+            db_err(m->dst, err, "cannot store a plan cell");
+            goto out;
+        }
+    }
+    if (rc != SQLITE_DONE) {
+        src_err(m, err, "cannot read the plan");
+        goto out;
+    }
+    ret = 0;
+out:
+    free(suite);
+    sqlite3_finalize(rd);
+    sqlite3_finalize(wr);
+    return ret;
+}
+
+static int meta_put(struct store *s, const char *key, const char *value, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db, "INSERT OR IGNORE INTO meta(key, value) VALUES(?1, ?2)", -1, &st,
+                           NULL) != SQLITE_OK)
+        return db_err(s, err, "cannot prepare a note");
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_TRANSIENT);
+    return step_done(s, st, "cannot store a note", err);
+}
+
+/* uid -> run id of every dst run; a run without a stored uid gets its content's */
+static int merge_dst_runs(struct merge *m, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(m->dst->db, "SELECT id FROM runs ORDER BY id", -1, &st, NULL) !=
+        SQLITE_OK)
+        return db_err(m->dst, err, "cannot prepare the runs' read");
+    int64_t *ids = NULL;
+    size_t n = 0, cap = 0;
+    int rc, ret = 0;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap)
+            ids = xrealloc(ids, (cap = cap ? 2 * cap : 64) * sizeof(*ids));
+        ids[n++] = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        ret = db_err(m->dst, err, "cannot read the runs");
+    for (size_t i = 0; ret == 0 && i < n; i++) {
+        char uid[65], key[48];
+        bool stored;
+        ret = run_uid_of(m->dst, ids[i], uid, &stored, err);
+        snprintf(key, sizeof(key), "run_uid:%lld", (long long)ids[i]);
+        if (ret == 0 && !stored)
+            ret = meta_put(m->dst, key, uid, err);
+        if (ret == 0)
+            strmap_put(&m->runs, uid, (int)ids[i]);
+    }
+    free(ids);
+    return ret;
+}
+
+/* One src run into dst (a new run, or the one of its uid) */
+static int merge_run(struct merge *m, sqlite3_stmt *ru, char *err)
+{
+    int64_t src_run = sqlite3_column_int64(ru, 0);
+    char uid[65];
+    bool stored;
+    if (run_uid_of(m->src, src_run, uid, &stored, err) < 0)
+        return -1;
+    int64_t dst_run = strmap_get(&m->runs, uid);
+    if (dst_run > 0) {
+        /* the same uid on another run (a copied database, a forged uid): not that run */
+        sqlite3_stmt *id = NULL;
+        if (sqlite3_prepare_v2(m->dst->db,
+                               "SELECT command = ?1 AND argv = ?2 AND started = ?3 FROM runs "
+                               "WHERE id = ?4",
+                               -1, &id, NULL) != SQLITE_OK)
+            return db_err(m->dst, err, "cannot prepare a run's check");
+        for (int i = 0; i < 3; i++)
+            sqlite3_bind_value(id, i + 1, sqlite3_column_value(ru, i + 2));
+        sqlite3_bind_int64(id, 4, dst_run);
+        bool same = sqlite3_step(id) == SQLITE_ROW && sqlite3_column_int(id, 0) == 1;
+        sqlite3_finalize(id);
+        if (!same) {
+            char from[600];
+            run_origin(m, dst_run, from, sizeof(from));
+            char *line = xasprintf("conflict: run %lld of %s has the uid of another run (%s) but "
+                                   "another command, argv or start; not merged",
+                                   (long long)src_run, m->name, from);
+            cJSON_AddItemToArray(m->conflicts, cJSON_CreateString(line));
+            free(line);
+            m->n->conflicts++;
+            return 0;
+        }
+        m->n->runs_same++;
+        /* a run that was still going when it was merged before: its end now */
+        sqlite3_stmt *up = NULL;
+        if (sqlite3_prepare_v2(m->dst->db,
+                               "UPDATE runs SET ended = ?1, status = ?2, reason = ?3 WHERE id = "
+                               "?4 AND status = 'running' AND ?2 != 'running'",
+                               -1, &up, NULL) != SQLITE_OK)
+            return db_err(m->dst, err, "cannot prepare a run's update");
+        sqlite3_bind_value(up, 1, sqlite3_column_value(ru, 5));
+        sqlite3_bind_value(up, 2, sqlite3_column_value(ru, 6));
+        sqlite3_bind_value(up, 3, sqlite3_column_value(ru, 9));
+        sqlite3_bind_int64(up, 4, dst_run);
+        if (step_done(m->dst, up, "cannot update a run", err) < 0)
+            return -1;
+        m->n->runs_updated += sqlite3_changes(m->dst->db) > 0;
+    } else {
+        int64_t host = 0;
+        if (merge_ref(m, "hosts", "fingerprint", HOST_COLS, 7, ru, 7, &host, err) < 0)
+            return -1;
+        sqlite3_stmt *wr = NULL;
+        if (sqlite3_prepare_v2(m->dst->db,
+                               "INSERT INTO runs(label, command, argv, started, ended, status, "
+                               "host_id, imported_from, reason) VALUES(?1,?2,?3,?4,?5,?6,?7,?8,?9)",
+                               -1, &wr, NULL) != SQLITE_OK)
+            return db_err(m->dst, err, "cannot prepare a run");
+        for (int i = 1; i <= 9; i++)
+            sqlite3_bind_value(wr, i, sqlite3_column_value(ru, i));
+        bind_id(wr, 7, host);
+        if (step_done(m->dst, wr, "cannot insert a run", err) < 0)
+            return -1;
+        dst_run = sqlite3_last_insert_rowid(m->dst->db);
+        char key[48], from[700];
+        snprintf(key, sizeof(key), "run_uid:%lld", (long long)dst_run);
+        if (meta_put(m->dst, key, uid, err) < 0)
+            return -1;
+        snprintf(key, sizeof(key), "run_from:%lld", (long long)dst_run);
+        snprintf(from, sizeof(from), "run %lld of %s", (long long)src_run, m->name);
+        if (meta_put(m->dst, key, from, err) < 0)
+            return -1;
+        strmap_put(&m->runs, uid, (int)dst_run);
+        m->n->runs_added++;
+    }
+    if (merge_plan(m, src_run, dst_run, err) < 0 || merge_events(m, src_run, dst_run, err) < 0 ||
+        merge_cells(m, src_run, dst_run, err) < 0 || merge_plain_rows(m, src_run, dst_run, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* src's notes of imported files, pointing at dst's runs (import stays idempotent) */
+static int merge_imports(struct merge *m, char *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(m->src->db,
+                           "SELECT key, CAST(value AS INTEGER) FROM meta WHERE key LIKE "
+                           "'import:sha256:%'",
+                           -1, &st, NULL) != SQLITE_OK)
+        return src_err(m, err, "cannot prepare the imports' read");
+    int rc, ret = 0;
+    while (ret == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        char uid[65], id[24];
+        bool stored;
+        ret = run_uid_of(m->src, sqlite3_column_int64(st, 1), uid, &stored, err);
+        int dst_run = ret == 0 ? strmap_get(&m->runs, uid) : -1;
+        if (dst_run <= 0)
+            continue;
+        snprintf(id, sizeof(id), "%d", dst_run);
+        ret = meta_put(m->dst, ctext(st, 0), id, err);
+    }
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int store_merge(struct store *dst, struct store *src, const char *src_name,
+                struct store_merge_count *n, cJSON **conflicts, char *err)
+{
+    if (!dst->in_tx)
+        return set_err(err, "database '%s': a merge needs the caller's transaction", dst->path);
+    struct merge m = {dst, src, src_name, n, NULL, {0}, {0}, 0};
+    if (!*conflicts)
+        *conflicts = cJSON_CreateArray();
+    m.conflicts = *conflicts;
+    strmap_init(&m.runs);
+    strmap_init(&m.refs);
+    sqlite3_stmt *ru = NULL;
+    int ret = -1, rc;
+    if (pragma_int(dst->db, "SELECT coalesce(max(id), 0) FROM cells", &m.snap_cell) < 0) {
+        db_err(dst, err, "cannot read the cells");
+        goto out;
+    }
+    if (merge_dst_runs(&m, err) < 0)
+        goto out;
+    if (sqlite3_prepare_v2(src->db,
+                           "SELECT id, label, command, argv, started, ended, status, host_id, "
+                           "imported_from, reason FROM runs ORDER BY id",
+                           -1, &ru, NULL) != SQLITE_OK) {
+        src_err(&m, err, "cannot prepare the runs' read");
+        goto out;
+    }
+    while ((rc = sqlite3_step(ru)) == SQLITE_ROW) {
+        if (sig_caught()) {
+            set_err(err, "interrupted");
+            goto out;
+        }
+        if (merge_run(&m, ru, err) < 0)
+            goto out;
+    }
+    if (rc != SQLITE_DONE) {
+        src_err(&m, err, "cannot read the runs");
+        goto out;
+    }
+    ret = merge_imports(&m, err);
+out:
+    sqlite3_finalize(ru);
+    strmap_release(&m.runs);
+    strmap_release(&m.refs);
+    return ret;
+}
+
+static double jnum_or(const cJSON *o, const char *key)
+{
+    double v = 0;
+    jnum(o, key, &v);
+    return v;
+}
+
+int store_suite_summary(struct store *s, cJSON **suites, char *err)
+{
+    sqlite3_stmt *runs = NULL, *keys = NULL, *cnt = NULL;
+    struct strmap plans;
+    strmap_init(&plans);
+    cJSON *arr = cJSON_CreateArray();
+    int ret = -1, rc;
+    if (sqlite3_prepare_v2(s->db, "SELECT run_id FROM suites ORDER BY run_id", -1, &runs, NULL) !=
+            SQLITE_OK ||
+        sqlite3_prepare_v2(s->db, "SELECT key FROM suite_plan WHERE run_id = ?1 ORDER BY idx", -1,
+                           &keys, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(s->db,
+                           "SELECT count(*), coalesce(sum(c.status = 'ok'), 0), "
+                           "coalesce(sum(c.id IS NULL), 0) FROM suite_plan p LEFT JOIN cells c "
+                           "ON c.id = (SELECT max(id) FROM cells WHERE key = p.key) "
+                           "WHERE p.run_id = ?1",
+                           -1, &cnt, NULL) != SQLITE_OK) {
+        db_err(s, err, "cannot prepare the suites' read");
+        goto out;
+    }
+    while ((rc = sqlite3_step(runs)) == SQLITE_ROW) {
+        int64_t run = sqlite3_column_int64(runs, 0);
+        struct sha256 c;
+        char h[65];
+        sha256_init(&c);
+        sqlite3_reset(keys);
+        sqlite3_bind_int64(keys, 1, run);
+        while ((rc = sqlite3_step(keys)) == SQLITE_ROW)
+            hash_field(&c, sqlite3_column_text(keys, 0));
+        if (rc != SQLITE_DONE)
+            break;
+        hash_hex(&c, h);
+        int k = strmap_get(&plans, h);
+        cJSON *o;
+        if (k < 0) {
+            strmap_put(&plans, h, cJSON_GetArraySize(arr));
+            o = cJSON_CreateObject();
+            cJSON_AddItemToArray(arr, o);
+            cJSON_AddNumberToObject(o, "runs", 0);
+        } else {
+            o = cJSON_GetArrayItem(arr, k);
+        }
+        cJSON_ReplaceItemInObject(o, "runs", cJSON_CreateNumber(jnum_or(o, "runs") + 1));
+        cJSON_DeleteItemFromObject(o, "run_id");
+        cJSON_AddNumberToObject(o, "run_id", (double)run);
+    }
+    if (rc != SQLITE_DONE) {
+        db_err(s, err, "cannot read the suites");
+        goto out;
+    }
+    cJSON *o;
+    cJSON_ArrayForEach (o, arr) {
+        sqlite3_reset(cnt);
+        sqlite3_bind_int64(cnt, 1, (int64_t)jnum_or(o, "run_id"));
+        if (sqlite3_step(cnt) != SQLITE_ROW) {
+            db_err(s, err, "cannot count a suite's cells");
+            goto out;
+        }
+        cJSON_AddNumberToObject(o, "cells", (double)sqlite3_column_int64(cnt, 0));
+        cJSON_AddNumberToObject(o, "ok", (double)sqlite3_column_int64(cnt, 1));
+        cJSON_AddNumberToObject(o, "missing", (double)sqlite3_column_int64(cnt, 2));
+    }
+    ret = 0;
+out:
+    sqlite3_finalize(runs);
+    sqlite3_finalize(keys);
+    sqlite3_finalize(cnt);
+    strmap_release(&plans);
+    if (ret < 0)
+        cJSON_Delete(arr);
+    else
+        *suites = arr;
+    return ret;
 }

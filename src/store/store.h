@@ -19,8 +19,12 @@
 struct store;
 
 enum store_access {
-    STORE_WRITE, /* the file must be writable (or its directory, to create it) */
-    STORE_READ,  /* it must exist; on read-only media it is read as it is, unchanged */
+    STORE_WRITE,    /* the file must be writable (or its directory, to create it) */
+    STORE_READ,     /* it must exist; on read-only media it is read as it is, unchanged */
+    STORE_SNAPSHOT, /* it must exist and is never written, writable or not: read through
+                       a private copy taken while it held still (its log read there, an
+                       older schema migrated there), so a writer going on meanwhile
+                       changes nothing of what is read */
 };
 
 enum store_fail {
@@ -65,6 +69,17 @@ void store_set_busy_ms(struct store *s, int64_t ms);
 /* The path the database was opened at, control characters shown as '?' (the handle's:
  * valid until store_close) */
 const char *store_path(const struct store *s);
+
+/* A database on a network filesystem (NFS, CIFS/SMB, Lustre, GPFS, BeeGFS, CephFS, ...,
+ * by statfs's f_type) is not put in WAL mode, which needs every user on one host: it
+ * keeps a rollback journal (journal_mode DELETE, synchronous FULL). $QB_TEST_FSTYPE (tests
+ * only) stands for the filesystem's type: a name of the list ("nfs", "lustre", ...) or
+ * "local". The note to print once when s was opened so, after "database 'PATH' " (one
+ * line, the handle's), else NULL. */
+const char *store_journal_note(const struct store *s);
+/* The network filesystem's name for path (its directory when it does not exist yet),
+ * NULL for a local one */
+const char *store_network_fs(const char *path);
 
 /* The schema version of an open database */
 int store_version(struct store *s);
@@ -213,6 +228,41 @@ void store_rollback(struct store *s); /* accepts a store without a transaction *
  * it. All of fn's writes are stored or none. 0, or -1 with err (" (after X s of
  * retries)" added when it gave up on a failure that may pass). */
 int store_tx(struct store *s, int (*fn)(struct store *, void *, char *), void *arg, char *err);
+
+/* ---- merge: the runs, suite plans, cells, rows and events of another database (src,
+ * opened STORE_SNAPSHOT) into dst, content-keyed so that merging the same file twice, or
+ * two files that hold the same run or cell, adds nothing:
+ *  - a run by its uid (meta 'run_uid:ID', made when the run began; a run of a database
+ *    made before there were uids by its command, argv, label, start, host, first event
+ *    and first row), the run's end (status, ended, reason) updated when dst's is older;
+ *  - a suite run keeps its plan: shards of one suite (one suite's plan, every cell in
+ *    order, stored whole by each shard) are seen as one suite by their cell keys, so
+ *    report --suite on any of them (or 'last') shows every shard's cells in one table;
+ *  - a cell by its content (key, status, reason, times and rows): the same one is not
+ *    added again; an 'ok' cell whose key dst holds as 'ok' already with other results is
+ *    a CONFLICT: the first is kept, the other is not stored and is reported; a cell that
+ *    did not finish ok, where dst holds an 'ok' one of its key, is superseded (not added,
+ *    so it never hides the finished one);
+ *  - a row outside cells by its kind, line and JSON text, counted (a run with a row twice
+ *    keeps it twice); an event by its run, cell, kind, payload and time.
+ * Everything is written inside one transaction of dst's, which the caller holds
+ * (store_begin): one failure or a signal leaves dst as it was. */
+struct store_merge_count {
+    int runs_added, runs_same, runs_updated;
+    int cells_added, cells_same, cells_superseded, conflicts;
+    int rows_added, rows_same;
+    int events_added;
+};
+/* src (named src_name in messages and kept as each new run's origin) into dst inside
+ * dst's transaction; counts are added to *n; each conflict is one line appended to
+ * *conflicts (a JSON array of strings, made when NULL; the caller frees). 0, or -1 with
+ * err (also when a signal was caught: "interrupted"). */
+int store_merge(struct store *dst, struct store *src, const char *src_name,
+                struct store_merge_count *n, cJSON **conflicts, char *err);
+/* The suites of a database, for merge's summary: a JSON array (the caller frees) of
+ * {"run_id" (the newest suite run of that plan), "runs" (how many suite runs hold it),
+ * "cells" (plan cells), "ok" (of them, stored ok), "missing" (none stored)} per plan */
+int store_suite_summary(struct store *s, cJSON **suites, char *err);
 
 /* Tests only: run sql on the connection as it is (no transaction, no retry) */
 int store_test_exec(struct store *s, const char *sql, char *err);

@@ -151,3 +151,21 @@ start_load_fake() {
     [ -s "$d/port" ] || fail "the fake server did not start"
     FAKE_URL=http://127.0.0.1:$(cat "$d/port")
 }
+
+# start_hf_fake DIR ROOT ARGS...: tests/hf_fake_server.py (a fake Hugging Face Hub serving the
+# repositories ROOT/OWNER/NAME) in the background, its port file and request log (JSON lines)
+# in DIR; $HF_PID, $HF_URL (the Hub, also exported as HF_ENDPOINT), $HF_CDN_PORT
+start_hf_fake() {
+    local d=$1 root=$2 i
+    shift 2
+    mkdir -p "$d"
+    rm -f "$d/port"
+    python3 "$QB_SRC/tests/hf_fake_server.py" --root "$root" --port-file "$d/port" \
+        --log "$d/hf.log" "$@" &
+    HF_PID=$!
+    for i in $(seq 1 100); do [ -s "$d/port" ] && break; sleep 0.1; done
+    [ -s "$d/port" ] || fail "the fake Hub did not start"
+    read -r i HF_CDN_PORT <"$d/port"
+    HF_URL=http://127.0.0.1:$i
+    export HF_ENDPOINT=$HF_URL
+}

@@ -2,10 +2,10 @@
 . "$(dirname "$0")/lib.sh"
 run "$QB" --help
 expect_rc 0
-for c in bench sweep batched load info synth version; do
+for c in bench sweep batched load pull info synth version; do
     expect_out_has "  $c "
 done
-for c in bench sweep batched load info synth version; do
+for c in bench sweep batched load pull info synth version; do
     run "$QB" $c --help
     expect_rc 0 "$c --help"
     expect_out_has "usage: quantbench $c"

@@ -42,7 +42,7 @@ expect_out_has "(training context): the model's own context length; more would f
 # below the training context: the largest multiple of 256 whose estimate fits
 run "$QB" mem -m "$big" -c 4096 --no-dry-run -o json
 expect_rc 0 "32k estimate"
-budget=$(json_get "$T/out" "j['models'][0]['total_bytes'] + 3000 * j['models'][0]['kv_bytes_per_cell']")
+budget=$(json_get "$T/out" "j['models'][0]['plan_bytes'] + 3000 * j['models'][0]['kv_bytes_per_cell']")
 budget=${budget%.*}
 run "$QB" mem -m "$big" -c 4096 --budget "$budget" --no-dry-run -o json
 expect_rc 0 "32k budget"
@@ -52,8 +52,8 @@ j = json.load(open(sys.argv[1])); b = int(sys.argv[2])
 m = j['models'][0]
 per = m['kv_bytes_per_cell']
 assert m['fit_ctx_capped'] is False and m['fit_ctx'] % 256 == 0 and 4096 < m['fit_ctx'] < 32768, m['fit_ctx']
-assert m['total_bytes'] + (m['fit_ctx'] - 4096) * per <= b
-assert m['total_bytes'] + (m['fit_ctx'] + 256 - 4096) * per > b
+assert m['plan_bytes'] + (m['fit_ctx'] - 4096) * per <= b
+assert m['plan_bytes'] + (m['fit_ctx'] + 256 - 4096) * per > b
 assert j['budget']['fits'] is True
 PY
 # does NOT fit: exit 5, md and json

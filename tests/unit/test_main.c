@@ -19,7 +19,7 @@ int test_failures;
     X(bench_row_stats) X(bench_report_md) X(bench_report_json) X(bench_row_noisy) \
     X(sweep_sequence) X(batched_layout) X(batched_speeds) X(ppl_method) X(sha256) \
     X(store_rows) X(store_migrate) X(store_stray_tx) X(store_refuse) \
-    X(store_suite) X(store_cell_atomic) X(store_migrate_v3) X(ratio_ci) X(compare_metrics) \
+    X(store_suite) X(store_cell_atomic) X(store_migrate_v3) X(store_merge) X(store_network_fs) X(ratio_ci) X(compare_metrics) \
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
     X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) \
@@ -31,6 +31,7 @@ int test_failures;
     X(dash_url) X(dash_api_runs) X(dash_api_run) X(dash_api_rows_events) X(dash_api_compare) X(dash_api_errors) \
     X(dash_frames) X(dash_event_id) X(dash_loopback) X(store_query_only) X(dash_page) X(dash_report) X(store_second_handle) \
     X(load_percentiles) X(load_chunk) X(load_summary) X(load_schedule) X(load_loopback) \
+    X(hf_listing) X(hf_tag) X(hf_ranges) \
     X(slurm_shards) X(slurm_script)
 /* clang-format on */
 

@@ -126,7 +126,10 @@ void test_mem_run_estimate(void)
     CHECK(m[0].est.n_ctx_train == 1024 && !m[0].other_hw[0]);
     /* a budget far above the model: each one's training context, marked capped */
     CHECK(m[0].fit_ctx == 1024 && m[0].fit_capped && m[1].fit_ctx == 1024);
-    CHECK(mem_models_need(m, 2) == 2 * mem_total(&m[0].est, "CPU"));
+    /* what a budget holds: the plans, the estimates and their bounds */
+    CHECK(mem_models_need(m, 2) == 2 * mem_plan(&m[0].est, "CPU"));
+    CHECK(mem_plan(&m[0].est, "CPU") == mem_total(&m[0].est, "CPU") + mem_bounds(&m[0].est, "CPU"));
+    CHECK(m[0].fit_np >= 1 && m[0].fit_np_ctx == m[0].est.n_ctx_seq);
     CHECK_STR(mem_model_budget_dev(&m[0]), "CPU");
     for (int k = 0; k < 2; k++)
         mem_model_release(&m[k]);

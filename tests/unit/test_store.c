@@ -5,6 +5,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../../src/report/compare.h"
@@ -685,4 +686,148 @@ void test_store_migrate_v3(void)
 out:
     remove_db(path);
     free(path);
+}
+
+/* A shard's database: the whole plan of cells a and b, the cells of ran (NULL: none)
+ * stored ok with a row of speed ts, and a plain row */
+static struct store *shard_db(const char *path, const char *ran, double ts, char *err)
+{
+    char ka[65], kb[65];
+    struct store_plan_cell plan[] = {
+        {0, cell_key("a", ka), "g1", "/m/a.gguf", "pp512", "{}"},
+        {1, cell_key("b", kb), "g1", "/m/a.gguf", "tg128", "{}"},
+    };
+    remove_db(path);
+    struct store *s = store_open(path, 0, err);
+    int64_t run = 0;
+    CHECK(s && store_run_begin(s, "run", "[\"run\"]", NULL, NULL, &run, err) == 0);
+    CHECK(s && store_add_plan(s, run, "{\"name\":\"t\"}", plan, 2, err) == 0);
+    for (int i = 0; s && ran && i < 2; i++) {
+        if (!strchr(ran, "ab"[i]))
+            continue;
+        cJSON *row = bench_row(i == 0 ? 512 : 0, i == 0 ? 0 : 128, ts, "abc");
+        struct store_cell c = {plan[i].key, "/m/a.gguf", plan[i].test, "{}", "ok", "", "", 1, 2};
+        const char *kinds[] = {"bench"};
+        const cJSON *rows[] = {row};
+        CHECK(store_add_cell(s, run, &c, kinds, rows, 1, NULL, err) == 0);
+        CHECK(store_add_event(s, run, i, "cell_finished", NULL, err) == 0);
+        cJSON_Delete(row);
+    }
+    cJSON *plain = bench_row(16, 0, ts, "abc");
+    CHECK(s && store_add_result(s, run, "bench", plain, 0, err) == 0);
+    cJSON_Delete(plain);
+    CHECK(s && store_run_end(s, run, "ok", err) == 0);
+    store_close(s);
+    enum store_fail why;
+    return store_open_as(path, 0, STORE_SNAPSHOT, &why, err);
+}
+
+void test_store_merge(void)
+{
+    char err[QB_ERR_LEN];
+    char *pa = tmp_path("merge-a.db"), *pb = tmp_path("merge-b.db"), *pc = tmp_path("merge-c.db");
+    struct store *a = shard_db(pa, "a", 100, err), *b = shard_db(pb, "b", 50, err);
+    struct store *c = shard_db(pc, "a", 99, err); /* cell a again, other results */
+    struct store *d = store_open(":memory:", 0, err);
+    cJSON *conflicts = NULL, *cells = NULL, *sum = NULL;
+    CHECK(a && b && c && d);
+    if (!a || !b || !c || !d)
+        goto out;
+    struct store_merge_count n[4];
+    memset(n, 0, sizeof(n));
+    CHECK(store_merge(d, a, "a.db", &n[0], &conflicts, err) < 0); /* no transaction */
+    CHECK(store_begin(d, err) == 0);
+    CHECK(store_merge(d, a, "a.db", &n[0], &conflicts, err) == 0);
+    CHECK(store_merge(d, b, "b.db", &n[1], &conflicts, err) == 0);
+    CHECK(store_commit(d, err) == 0);
+    CHECK(n[0].runs_added == 1 && n[0].cells_added == 1 && n[0].rows_added == 2);
+    CHECK(n[1].runs_added == 1 && n[1].cells_added == 1 && n[1].rows_added == 2);
+    CHECK(n[0].events_added == 1 && n[1].conflicts == 0);
+    /* the suite: both shards' cells under either run */
+    int64_t last = store_last_suite_run(d);
+    CHECK(last == 2);
+    CHECK(store_suite_cells(d, 1, &cells, err) == 0 && cJSON_GetArraySize(cells) == 2);
+    const cJSON *cell;
+    cJSON_ArrayForEach (cell, cells)
+        CHECK(strcmp(cJSON_GetObjectItem(cell, "status")->valuestring, "ok") == 0);
+    CHECK(store_suite_summary(d, &sum, err) == 0 && cJSON_GetArraySize(sum) == 1);
+    const cJSON *s0 = cJSON_GetArrayItem(sum, 0);
+    CHECK(cJSON_GetObjectItem(s0, "runs")->valueint == 2);
+    CHECK(cJSON_GetObjectItem(s0, "cells")->valueint == 2);
+    CHECK(cJSON_GetObjectItem(s0, "ok")->valueint == 2);
+    CHECK(cJSON_GetObjectItem(s0, "missing")->valueint == 0);
+    CHECK(cJSON_GetObjectItem(s0, "run_id")->valueint == 2);
+    /* again: nothing added; then the conflicting shard: reported, not stored */
+    memset(n, 0, sizeof(n));
+    CHECK(store_begin(d, err) == 0);
+    CHECK(store_merge(d, a, "a.db", &n[0], &conflicts, err) == 0);
+    CHECK(store_merge(d, b, "b.db", &n[1], &conflicts, err) == 0);
+    CHECK(store_merge(d, c, "c.db", &n[2], &conflicts, err) == 0);
+    CHECK(store_commit(d, err) == 0);
+    CHECK(n[0].runs_added == 0 && n[0].cells_added == 0 && n[0].rows_added == 0);
+    CHECK(n[0].runs_same == 1 && n[0].cells_same == 1 && n[0].rows_same == 2);
+    CHECK(n[0].events_added == 0 && n[1].rows_added == 0);
+    CHECK(n[2].runs_added == 1 && n[2].cells_added == 0 && n[2].conflicts == 1);
+    CHECK(n[2].rows_added == 1); /* its plain row: a run of its own */
+    CHECK(cJSON_GetArraySize(conflicts) == 1);
+    CHECK(strstr(cJSON_GetArrayItem(conflicts, 0)->valuestring, "c.db run 1 has other results") &&
+          strstr(cJSON_GetArrayItem(conflicts, 0)->valuestring, "(from run 1 of a.db)"));
+    cJSON_Delete(cells);
+    cells = NULL;
+    CHECK(store_suite_cells(d, store_last_suite_run(d), &cells, err) == 0);
+    const cJSON *rows = cJSON_GetObjectItem(cJSON_GetArrayItem(cells, 0), "rows");
+    CHECK(cJSON_GetArraySize(rows) == 1 &&
+          cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "row"), "avg_ts")
+                  ->valuedouble == 100);
+out:
+    cJSON_Delete(conflicts);
+    cJSON_Delete(cells);
+    cJSON_Delete(sum);
+    store_close(a);
+    store_close(b);
+    store_close(c);
+    store_close(d);
+    remove_db(pa);
+    remove_db(pb);
+    remove_db(pc);
+    free(pa);
+    free(pb);
+    free(pc);
+}
+
+void test_store_network_fs(void)
+{
+    const char *old = getenv("QB_TEST_FSTYPE");
+    char *keep = old ? xstrdup(old) : NULL;
+    setenv("QB_TEST_FSTYPE", "nfs", 1);
+    CHECK(store_network_fs("/nowhere/x.db") && !strcmp(store_network_fs("/nowhere/x.db"), "nfs"));
+    setenv("QB_TEST_FSTYPE", "gpfs", 1);
+    CHECK(store_network_fs(".") && !strcmp(store_network_fs("."), "gpfs"));
+    setenv("QB_TEST_FSTYPE", "local", 1);
+    CHECK(store_network_fs(".") == NULL);
+    setenv("QB_TEST_FSTYPE", "zfs", 1);
+    CHECK(store_network_fs(".") == NULL);
+    /* /proc is procfs: statfs answers, and it is not a network filesystem */
+    unsetenv("QB_TEST_FSTYPE");
+    CHECK(store_network_fs("/proc/self/stat") == NULL);
+    char err[QB_ERR_LEN];
+    setenv("QB_TEST_FSTYPE", "lustre", 1);
+    struct store *s = store_open(":memory:", 0, err);
+    CHECK(s && store_journal_note(s) == NULL); /* no file, no journal mode */
+    store_close(s);
+    char *p = tmp_path("nfs.db");
+    remove_db(p);
+    s = store_open(p, 0, err);
+    CHECK(s && store_journal_note(s) && strstr(store_journal_note(s), "(lustre)"));
+    store_close(s);
+    char *w = xasprintf("%s-wal", p);
+    CHECK(access(w, F_OK) != 0);
+    free(w);
+    remove_db(p);
+    free(p);
+    if (keep)
+        setenv("QB_TEST_FSTYPE", keep, 1);
+    else
+        unsetenv("QB_TEST_FSTYPE");
+    free(keep);
 }
