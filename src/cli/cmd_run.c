@@ -421,8 +421,11 @@ static int run_main(struct run_opts *o)
     if (o->shard_n) {
         int n_all = cells.n, from, to;
         suite_shard_range(n_all, o->shard_k, o->shard_n, &from, &to);
-        suite_cells_keep_shard(&cells, o->shard_k, o->shard_n);
-        if (!cells.n) {
+        /* the whole plan is stored (merge shows the shards' cells as one table); only
+         * these cells run */
+        o->so.shard_from = from;
+        o->so.shard_to = to;
+        if (from == to) {
             log_printf("quantbench: run: shard %d/%d of %d cells holds none: nothing to run\n",
                        o->shard_k, o->shard_n, n_all);
             goto out;
@@ -501,9 +504,10 @@ static int run_main(struct run_opts *o)
     if (rc && rc != QB_EXIT_PARTIAL && !res.interrupted) /* main says an interruption */
         error("%s", err);
     if (!res.interrupted && rc != QB_EXIT_FAIL) {
-        log_printf("quantbench: run: %d cells: %d run (%d ok, %d failed), %d reused%s\n",
-                   res.n_cells, res.n_run, res.n_ok, res.n_failed, res.n_reused,
-                   res.n_missing ? ", some left out" : "");
+        log_printf("quantbench: run: %d cells: %d run (%d ok, %d failed), %d reused%s%s\n",
+                   res.n_cells - res.n_other_shard, res.n_run, res.n_ok, res.n_failed, res.n_reused,
+                   res.n_missing ? ", some left out" : "",
+                   res.n_other_shard ? " (this shard's)" : "");
         int trc = print_table(st, run_id, o->fmt);
         if (trc)
             rc = trc;

@@ -21,7 +21,9 @@ struct suite_opts {
     int verbose;       /* worker verbosity */
     double timeout_s;  /* per load and per call; 0 = none */
     enum progress_mode progress;
-    const char *build; /* "commit build_number" of the llama.cpp in use (keys) */
+    const char *build;        /* "commit build_number" of the llama.cpp in use (keys) */
+    int shard_from, shard_to; /* --shard: only cells [from, to) run (the plan stays whole);
+                               * both 0: every cell */
 };
 
 struct suite_result {
@@ -30,6 +32,7 @@ struct suite_result {
     int n_run;          /* run in this run */
     int n_ok, n_failed; /* of those run */
     int n_missing;      /* cells of rungs that could not be made */
+    int n_other_shard;  /* cells of other shards (--shard): not this run's */
     bool interrupted;
 };
 

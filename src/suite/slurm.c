@@ -14,19 +14,6 @@ void suite_shard_range(int n_cells, int k, int n, int *from, int *to)
     *to = (int)((long long)(k + 1) * n_cells / n);
 }
 
-void suite_cells_keep_shard(struct suite_cells *cells, int k, int n)
-{
-    int from, to, out = 0;
-    suite_shard_range(cells->n, k, n, &from, &to);
-    for (int i = 0; i < cells->n; i++) {
-        if (i >= from && i < to)
-            cells->c[out++] = cells->c[i];
-        else
-            cJSON_Delete(cells->c[i].settings);
-    }
-    cells->n = out;
-}
-
 /* digits only, at least one */
 static bool digits(const char *s, size_t n)
 {

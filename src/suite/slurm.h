@@ -12,8 +12,6 @@
 
 /* The cells [*from, *to) of shard k of n (0 <= k < n) of n_cells cells in run order */
 void suite_shard_range(int n_cells, int k, int n, int *from, int *to);
-/* Keep the cells of shard k of n only (their idx stays the index in the whole suite) */
-void suite_cells_keep_shard(struct suite_cells *cells, int k, int n);
 
 /* "K/N" into *k, *n; 0, or -1 with err ("invalid value 'X' for --shard (expected K/N,
  * 0 <= K < N)") */

@@ -46,9 +46,9 @@ struct suite_test {
     int chunks;                                         /* quality: 0 all */
     char *base; /* quality: the base model KL-divergence is against ("source": the ladder's
                  * source), or NULL for perplexity alone */
-    struct prompt_set set;           /* prompts: the set (loaded when the suite is parsed) */
-    struct prompts_gen_params gen;   /* prompts: max_tokens, sampling, stop strings */
-    char *system;                    /* prompts: the system prompt, or NULL */
+    struct prompt_set set;         /* prompts: the set (loaded when the suite is parsed) */
+    struct prompts_gen_params gen; /* prompts: max_tokens, sampling, stop strings */
+    char *system;                  /* prompts: the system prompt, or NULL */
 };
 
 /* A model: a file, after globs and the ladder are expanded */

@@ -93,11 +93,13 @@ grep -q 'start 2$' "$o/logs/${job}_1.out" || fail "task 1's second start is not 
 [ "$(q "$t1" "select status from runs order by id")" = "[('interrupted',), ('ok',)]" ] ||
     fail "task 1's runs: $(q "$t1" "select status from runs order by id")"
 
-# each task's plan is its block of cells, in run order
+# each task keeps the whole plan (8 cells) and ran its block of them, in run order
 for k in 0 1 2 3; do
     want="[($((2 * k)),), ($((2 * k + 1)),)]"
-    [ "$(q "$o/task-$k.db" "select distinct idx from suite_plan order by idx")" = "$want" ] ||
-        fail "shard $k's cells: $(q "$o/task-$k.db" "select distinct idx from suite_plan")"
+    [ "$(q "$o/task-$k.db" "select count(distinct idx) from suite_plan")" = "[(8,)]" ] ||
+        fail "shard $k's plan: $(q "$o/task-$k.db" "select distinct idx from suite_plan")"
+    got=$(q "$o/task-$k.db" "select distinct p.idx from cells c join suite_plan p on p.key = c.key order by p.idx")
+    [ "$got" = "$want" ] || fail "shard $k's cells: $got"
 done
 
 # the cells of all tasks = the single run's: the same keys and statuses, each once
@@ -110,7 +112,8 @@ union = sorted(c for p in sys.argv[2:] for c in cells(p))
 assert len(single) == 8 and all(s == "ok" for _, s in single), single
 assert union == single, (union, single)
 PY
-if "$QB" merge --help >/dev/null 2>&1; then
+# the task databases merged (quantbench merge): the same cells and table, twice
+{
     run "$QB" merge "$o"/task-*.db -o all.db
     expect_rc 0 "merge"
     python3 - "$T/single.db" all.db <<'PY' || fail "the merged cells differ from the single run's"
@@ -119,9 +122,28 @@ def cells(p):
     return sorted(sqlite3.connect(p).execute("select key, status from cells").fetchall())
 assert cells(sys.argv[1]) == cells(sys.argv[2]), (cells(sys.argv[1]), cells(sys.argv[2]))
 PY
+    # merged twice: nothing added
+    run "$QB" merge "$o"/task-*.db -o all.db
+    expect_rc 0 "merge again"
+    [ "$(q all.db "select count(*) from cells")" = "[(8,)]" ] || fail "merged twice: $(q all.db "select count(*) from cells")"
+    # the merged table: the single run's models and cells, none failed or missing
+    run "$QB" report --db all.db --suite last -o json
+    expect_rc 0 "report --suite on the merged database"
+    cp "$T/out" merged.json
+    run "$QB" report --db single.db --suite last -o json
+    cp "$T/out" single.json
+    python3 - single.json merged.json <<'PY' || fail "the merged table differs from the single run's"
+import json, sys
+def shape(p):
+    rows = json.load(open(p))
+    for r in rows:  # every cell's figure there: pp, tg, load, peak memory
+        assert None not in (r["pp_ts"], r["tg_ts"], r["load_cold_s"], r["peak_host_mib"]), r
+    return sorted(json.dumps([r[k] for k in ("group", "model", "settings", "pp_test", "tg_test",
+                                             "failed")]) for r in rows)
+a, b = shape(sys.argv[1]), shape(sys.argv[2])
+assert a == b and len(a) == 2, (a, b)
+PY
     echo "t1420: merged: the same 8 cells as the single-process run"
-else
-    echo "t1420: no merge command in this build yet: compared the union of the task databases"
-fi
+}
 echo "t1420: $(($(date +%s) - t_start)) s in all"
 exit 0

@@ -46,7 +46,10 @@ run "$QB" run s.json --shard 1/3 --no-progress
 expect_rc 0 "--shard 1/3"
 expect_err_has "shard 1/3: cells 2-2 of 4"
 q() { python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute(sys.argv[2]).fetchall())" "$QB_DB" "$1"; }
-[ "$(q 'select idx, test from suite_plan')" = "[(1, 'tg8')]" ] || fail "shard 1/3: $(q 'select idx, test from suite_plan')"
+[ "$(q 'select count(*) from suite_plan')" = "[(4,)]" ] || fail "shard 1/3: the whole plan: $(q 'select idx, test from suite_plan')"
+[ "$(q 'select p.idx, c.test from cells c join suite_plan p on p.key = c.key')" = "[(1, 'tg8')]" ] ||
+    fail "shard 1/3 ran: $(q 'select test from cells')"
+expect_err_has "run: 1 cells: 1 run (1 ok, 0 failed), 0 reused (this shard's)"
 run "$QB" run s.json --shard 2/3 --no-progress
 expect_rc 0 "--shard 2/3"
 [ "$(q 'select test from cells order by id')" = "[('tg8',), ('pp32+tg8',), ('mem',)]" ] || fail "shard 2/3: $(q 'select test from cells')"

@@ -26,16 +26,6 @@ void test_slurm_shards(void)
             }
             CHECK(next == n_cells);
         }
-    /* keeping a shard: the cells keep their index in the whole suite */
-    struct suite_cells c = {0};
-    c.n = 7;
-    c.c = calloc(7, sizeof(*c.c));
-    for (int i = 0; i < 7; i++)
-        c.c[i].idx = i;
-    suite_cells_keep_shard(&c, 1, 3); /* [2,4) */
-    CHECK(c.n == 2 && c.c[0].idx == 2 && c.c[1].idx == 3);
-    suite_cells_release(&c);
-
     char err[QB_ERR_LEN];
     int k, n;
     CHECK(suite_shard_parse("0/1", &k, &n, err) == 0 && k == 0 && n == 1);
