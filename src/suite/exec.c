@@ -1225,8 +1225,10 @@ int suite_dry_run(const struct suite *s, const struct suite_cells *cells, struct
         const struct suite_cell *c = &cells->c[i];
         struct eta_cell e;
         eta_of(s, c, &e);
-        bool runs = todo[i] || !c->key[0]; /* a rung to be made: its cells all run */
-        const char *action = !c->key[0]                ? "run (rung to be made)"
+        bool other = o->shard_to > o->shard_from && (i < o->shard_from || i >= o->shard_to);
+        bool runs = !other && (todo[i] || !c->key[0]); /* a rung to be made: its cells run */
+        const char *action = other                     ? "another shard's"
+                             : !c->key[0]              ? "run (rung to be made)"
                              : same[i]                 ? "same as an earlier cell"
                              : !stored[i][0]           ? "run"
                              : !todo[i]                ? "reuse"

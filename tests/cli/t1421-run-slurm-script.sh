@@ -50,6 +50,10 @@ q() { python3 -c "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.ex
 [ "$(q 'select p.idx, c.test from cells c join suite_plan p on p.key = c.key')" = "[(1, 'tg8')]" ] ||
     fail "shard 1/3 ran: $(q 'select test from cells')"
 expect_err_has "run: 1 cells: 1 run (1 ok, 0 failed), 0 reused (this shard's)"
+run "$QB" run s.json --shard 0/3 --dry-run
+expect_rc 0 "--shard --dry-run"
+[ "$(grep -c "| another shard's |" "$T/out")" = 3 ] && grep -q '^| 1 | a.gguf | pp32 | .* | run |' "$T/out" ||
+    fail "dry run of shard 0/3: $(cat "$T/out")"
 run "$QB" run s.json --shard 2/3 --no-progress
 expect_rc 0 "--shard 2/3"
 [ "$(q 'select test from cells order by id')" = "[('tg8',), ('pp32+tg8',), ('mem',)]" ] || fail "shard 2/3: $(q 'select test from cells')"
