@@ -103,17 +103,10 @@ struct request {
 static CURL *handle(char *err)
 {
     static CURL *c;
-    static bool global_done;
     if (c)
         return c;
-    if (!global_done) {
-        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (rc != CURLE_OK) {
-            set_err(err, "libcurl: %s", curl_easy_strerror(rc));
-            return NULL;
-        }
-        global_done = true;
-    }
+    if (net_curl_init(err) < 0)
+        return NULL;
     c = curl_easy_init();
     if (!c)
         set_err(err, "libcurl: cannot make a handle");

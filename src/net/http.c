@@ -22,18 +22,10 @@ struct http_client {
     CURLM *m; /* runs h; keeps its connection between requests */
 };
 
-static bool global_done;
-
 struct http_client *http_client_new(char *err)
 {
-    if (!global_done) {
-        CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-        if (rc != CURLE_OK) {
-            set_err(err, "libcurl: %s", curl_easy_strerror(rc));
-            return NULL;
-        }
-        global_done = true;
-    }
+    if (net_curl_init(err) < 0)
+        return NULL;
     CURL *h = curl_easy_init();
     CURLM *m = curl_multi_init();
     if (!h || !m) {

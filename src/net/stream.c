@@ -7,6 +7,18 @@
 
 #include "../util/clock.h"
 
+int net_curl_init(char *err)
+{
+    static bool done;
+    if (done)
+        return 0;
+    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK)
+        return set_err(err, "libcurl: %s", curl_easy_strerror(rc));
+    done = true;
+    return 0;
+}
+
 size_t net_stream_header(char *b, size_t size, size_t n, void *ud)
 {
     struct net_stream *s = ud;

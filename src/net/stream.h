@@ -28,6 +28,10 @@ struct net_stream {
     char cb_err[QB_ERR_LEN]; /* the event callback's or the parser's error */
 };
 
+/* libcurl's global set-up, once for the process (every client here calls it first);
+ * 0, or -1 with err set */
+int net_curl_init(char *err);
+
 /* CURLOPT_HEADERFUNCTION and CURLOPT_WRITEFUNCTION, their data a struct net_stream */
 size_t net_stream_header(char *b, size_t size, size_t n, void *ud);
 size_t net_stream_body(char *b, size_t size, size_t n, void *ud);
