@@ -222,6 +222,14 @@ void engine_memory_clear(struct engine *e);
 /* Snapshot sequence seq into a new buffer (*buf is the caller's, free()); restore it. */
 int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err);
 int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err);
+/* Occupy the first n cells of sequence seq (empty before; positions 0..n-1) with zero keys
+ * and values without decoding them: a state of n cells written in llama.cpp's sequence
+ * state layout, learnt from the state of one decoded token, and restored. The zeros are
+ * read from untouched anonymous pages (the kernel's zero page), so the host's RSS gains
+ * only the KV cache's own pages, as a decode would touch them. 0; -1 with err when the
+ * memory's state is not that of a plain KV cache (recurrent, hybrid or SWA memory): the
+ * caller decodes instead. */
+int engine_seq_occupy(struct engine *e, int seq, int n, char *err);
 
 /* Memory as llama.cpp accounted it, per buffer type (CPU, CPU_Mapped, CPU_REPACK,
  * CUDA0, CUDA_Host, ...). In a dry run (no_alloc) the sizes are what it would allocate. */
