@@ -1018,7 +1018,8 @@ int engine_seq_occupy(struct engine *e, int seq, int n, char *err)
         fail(err, "internal: a state of %d cells laid out as %zu of %zu bytes", n, at, size);
         goto out;
     }
-    if (llama_state_seq_set_data(e->ctx, big, size, seq) != size) {
+    if (llama_state_seq_set_data(e->ctx, big, size, seq) != size ||
+        !llama_memory_seq_rm(llama_get_memory(e->ctx), seq, 0, n - 1)) {
         llama_memory_seq_rm(llama_get_memory(e->ctx), seq, -1, -1);
         fail(err, "llama.cpp refused a state of %d cells of sequence %d", n, seq);
         goto out;

@@ -267,13 +267,12 @@ static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_n
         if (depth < 0)
             depth = 0;
         int plan[3] = {depth, n_ctx - 1 - depth, 1};
-        /* occupy: every cell written (zeros), then all but the top one emptied again, so
-         * the last ubatch and token run with the full-depth graph (n_kv, the mask, every
+        /* occupy: every cell written (zeros), all but the top one emptied again, so the
+         * last ubatch and token run with the full-depth graph (n_kv, the mask, every
          * buffer as a full decode's; the cache's pages written) while attention skips the
          * masked empty cells: their cost is that of a load and one ubatch */
         if (t->probe_occupy && depth > 0) {
-            if (engine_seq_occupy(e, 0, n_ctx, err) == 0 &&
-                engine_seq_rm(e, 0, 0, n_ctx - 1, err) == 0) {
+            if (engine_seq_occupy(e, 0, n_ctx, err) == 0) {
                 occupied = true;
                 plan[0] = 0;
             } else {
