@@ -39,6 +39,8 @@ static const char ctxmax_help[] =
     "  -np, --parallel N           parallel sequences [1]\n"
     "  --full-fill                 every probe decodes its whole context (the old way,\n"
     "                              quadratic in n_ctx); no final check\n"
+    "  --no-check                  no final check by a full decode (it costs what a full\n"
+    "                              decode of the answer's context costs)\n"
     "  --progress, --no-progress   probes done with an ETA on stderr [on when stderr is a\n"
     "                              terminal]\n" MEMCMD_HELP "\n"
     "Several models (-m A -m B, -m A,B) are searched one after the other. md: per model the\n"
@@ -61,7 +63,8 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_param
                          const char *model, const struct ctxmax_model *c, struct text_table *t)
 {
     static const char *const heads[] = {
-        "model", "#", "n_ctx", "outcome", "peak RSS MiB", "GPU used MiB", "time s", "reason"};
+        "model",        "#",      "n_ctx",  "outcome", "peak RSS MiB",
+        "GPU used MiB", "time s", "reason", "fill"};
     bool md = so->fmt == BENCH_FMT_MD;
     if (md) {
         char *name = str_escape(model, 0); /* a file name is outside text */
@@ -70,6 +73,8 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_param
                name, c->answer, cp->step, c->max, c->seed, c->n);
         if (cp->full_fill)
             printf("every probe decoded its whole context (--full-fill)\n\n");
+        else if (cp->no_check)
+            printf("not checked by a full decode (--no-check)\n\n");
         else if (c->checked)
             printf("checked by a full decode at %d%s\n\n", c->answer,
                    c->stepped_down ? " (the search's answer failed it: stepped down)" : "");
@@ -77,9 +82,9 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_param
             printf("the full decode of the search's answer %d failed, and %d steps below\n\n",
                    c->searched, c->stepped_down - 1);
         free(name);
-        text_table_begin(t, stdout, BENCH_FMT_MD, heads + 1, "rrlrrrl", 7);
+        text_table_begin(t, stdout, BENCH_FMT_MD, heads + 1, "rrlrrrll", 8);
     } else if (!t->heads) {
-        text_table_begin(t, stdout, BENCH_FMT_CSV, heads, NULL, 8);
+        text_table_begin(t, stdout, BENCH_FMT_CSV, heads, NULL, 9);
     }
     for (int i = 0; i < c->n; i++) {
         const struct ctxmax_probe *p = &c->p[i];
@@ -89,7 +94,9 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_param
         snprintf(c3, sizeof(c3), "%.2f", (double)p->rss_peak / 1048576.0);
         snprintf(c4, sizeof(c4), "%.2f", (double)p->gpu_used / 1048576.0);
         snprintf(c5, sizeof(c5), "%.2f", p->time_s);
-        const char *cells[] = {model, c0, c1, p->ok ? "ok" : "failed", c3, c4, c5, p->reason};
+        char c8[32];
+        snprintf(c8, sizeof(c8), "%s%s", ctxmax_probe_fill(p), p->check ? " (check)" : "");
+        const char *cells[] = {model, c0, c1, p->ok ? "ok" : "failed", c3, c4, c5, p->reason, c8};
         text_table_row(t, md ? cells + 1 : cells);
     }
     if (md && so->n_models > 1)
@@ -155,7 +162,7 @@ int cmd_ctxmax(int argc, char **argv)
     char err[QB_ERR_LEN];
     int step = 256, max = 0;
     uint64_t budget = 0;
-    bool full_fill = false;
+    bool full_fill = false, no_check = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool used = false;
@@ -172,8 +179,8 @@ int cmd_ctxmax(int argc, char **argv)
             i++;
             continue;
         }
-        if (!strcmp(a, "--full-fill")) {
-            full_fill = true;
+        if (!strcmp(a, "--full-fill") || !strcmp(a, "--no-check")) {
+            *(a[2] == 'f' ? &full_fill : &no_check) = true;
             continue;
         }
         if (!strcmp(a, "--budget")) {
@@ -197,7 +204,8 @@ int cmd_ctxmax(int argc, char **argv)
     int rc = single_opts_check(&so, "ctxmax");
     if (rc)
         return rc;
-    struct ctxmax_params cp = {.step = step, .max = max, .budget = budget, .full_fill = full_fill};
+    struct ctxmax_params cp = {
+        .step = step, .max = max, .budget = budget, .full_fill = full_fill, .no_check = no_check};
     memcmd_run_params(&mc, &so, &cp.run);
     struct ui ui = {
         .so = &so, .cp = &cp, .several_json = so.fmt == BENCH_FMT_JSON && so.n_models > 1};

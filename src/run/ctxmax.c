@@ -26,7 +26,7 @@ static int probes_left(const struct search *s)
     int left = 0;
     for (int w = s->bad - s->good; w > 1; w = (w + 1) / 2)
         left++;
-    return left + (s->p->full_fill ? 0 : 1);
+    return left + (s->p->full_fill || s->p->no_check ? 0 : 1);
 }
 
 /* probe the context at steps (a fresh worker), a full decode or not; ok or not */
@@ -194,7 +194,7 @@ static int search(struct search *s)
     while (s->bad - s->good > 1 && !sig_caught())
         run_probe(s, (s->good + s->bad) / 2);
     s->c->searched = s->good * step;
-    if (s->p->full_fill || s->good == 0 || sig_caught())
+    if (s->p->full_fill || s->p->no_check || s->good == 0 || sig_caught())
         return s->good * step;
     return final_check(s, s->good) * step;
 }
@@ -254,6 +254,7 @@ cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
     cJSON_AddNumberToObject(o, "n_ctx_max", answer);
     cJSON_AddNumberToObject(o, "searched_n_ctx", c->searched);
     cJSON_AddBoolToObject(o, "full_fill", cp->full_fill);
+    cJSON_AddBoolToObject(o, "no_check", cp->no_check);
     cJSON_AddBoolToObject(o, "checked", c->checked);
     cJSON_AddNumberToObject(o, "stepped_down", c->stepped_down);
     cJSON_AddNumberToObject(o, "step", cp->step);

@@ -6,9 +6,9 @@
  * seed and bisection; a probe that runs out of memory, crashes, times out or (with a
  * budget, on the host) peaks above the budget has failed, and the search goes on. The
  * answer is then checked once by a real full decode (MEM_PROBE_FILL); where that fails
- * the answer steps down until one passes (4 checks at most, then there is no answer). full_fill: every probe a full decode (the old
- * way, quadratic in n_ctx), no check. No printing: results and progress go to the
- * caller's callbacks. */
+ * the answer steps down until one passes (4 checks at most, then there is no answer). full_fill:
+ * every probe a full decode (the old way, quadratic in n_ctx), no check. No printing: results and
+ * progress go to the caller's callbacks. */
 #ifndef QB_RUN_CTXMAX_H
 #define QB_RUN_CTXMAX_H
 
@@ -24,6 +24,7 @@ struct ctxmax_params {
     int max;                   /* largest context to try; 0 = the model's training context */
     uint64_t budget;           /* host bytes a probe's peak RSS may take; 0 = none */
     bool full_fill;            /* every probe decodes the whole context; no final check */
+    bool no_check;             /* no final check (its full decode is what the probes avoid) */
 };
 
 struct ctxmax_probe {
