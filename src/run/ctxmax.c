@@ -173,6 +173,23 @@ static int search(struct search *s)
     for (int i = 0; i < c->m.est.n; i++) /* KV bytes per cell on the limited device */
         if (!strcmp(c->m.est.p[i].dev, dev) && c->m.est.n_ctx)
             per_cell += c->m.est.p[i].context / c->m.est.n_ctx;
+    /* or, where more, the estimate's whole growth per cell from one step to the seed: the
+     * compute buffers grow with the context too (without flash attention, KQ by n_ubatch
+     * x n_head floats per cell) */
+    if (at > 1) {
+        struct mem_params mp = c->m.mp;
+        struct mem_estimate lo, hi;
+        char eerr[QB_ERR_LEN];
+        mp.n_ctx = (uint32_t)step;
+        bool ok_lo = mem_estimate(c->m.f, &mp, &lo, eerr) == 0;
+        mp.n_ctx = (uint32_t)(at * step);
+        if (ok_lo && mem_estimate(c->m.f, &mp, &hi, eerr) == 0) {
+            uint64_t a = mem_total(&lo, dev), b = mem_total(&hi, dev);
+            uint64_t grow = b > a ? (b - a) / (uint64_t)((at - 1) * step) : 0;
+            if (grow > per_cell)
+                per_cell = grow;
+        }
+    }
     if (c->limit && metric && per_cell && !sig_caught()) {
         double room = ((double)c->limit - (double)metric) / (double)per_cell / step;
         int pred = at + (int)(room < 0 ? room - 1 : room);
