@@ -121,7 +121,7 @@ static void on_probe(int k, const struct ctxmax_probe *p, int done, int total, v
     (void)k;
     struct ui *ui = ud;
     progress_clear(&ui->prog);
-    log_printf("ctxmax: probe %d n_ctx %u (%s%s): %s%s%s, %.2f s, %d left\n", done, p->n_ctx,
+    log_printf("ctxmax: n_ctx %u (probe %d, %s%s): %s%s%s, %.2f s, %d left\n", p->n_ctx, done,
                p->check ? "final check, " : "", ctxmax_probe_fill(p), p->ok ? "ok" : "failed",
                p->ok ? "" : ": ", p->ok ? "" : p->reason, p->time_s, total - done);
     progress_set_total(&ui->prog, total);

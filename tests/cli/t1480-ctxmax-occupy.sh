@@ -44,13 +44,13 @@ for p in both:
     d = abs(p['rss_peak'] - full[p['n_ctx']])
     assert d <= full[p['n_ctx']] / 100, (p, full[p['n_ctx']])
 # one progress line per probe, in order, with the probes left counting down to 0
-lines = [l for l in err if l.startswith('ctxmax: probe ')]
+lines = [l for l in err if l.startswith('ctxmax: n_ctx ')]
 assert len(lines) == len(c['probes']), (lines, len(c['probes']))
 for i, (l, p) in enumerate(zip(lines, c['probes'])):
-    m = re.match(r'ctxmax: probe (\d+) n_ctx (\d+) \((final check, )?(occupied|decoded|full)\): '
+    m = re.match(r'ctxmax: n_ctx (\d+) \(probe (\d+), (final check, )?(occupied|decoded|full)\): '
                  r'(ok|failed: .+), [0-9.]+ s, (\d+) left$', l)
     assert m, l
-    assert int(m[1]) == i + 1 and int(m[2]) == p['n_ctx'] and (m[5] == 'ok') == p['ok'], l
+    assert int(m[2]) == i + 1 and int(m[1]) == p['n_ctx'] and (m[5] == 'ok') == p['ok'], l
 assert lines[-1].endswith(' 0 left') and 'final check' in lines[-1], lines[-1]
 PY
 # the cheap probe's peak against mem --fill's at a larger context (within 1%)
@@ -82,4 +82,4 @@ QB_TEST_FAULT_FULL_CTX=2048 run "$QB" ctxmax -m "$m" "${kv[@]}" --budget "$budge
 expect_rc 0
 expect_out_has "largest context that runs: **1792**"
 expect_out_has "checked by a full decode at 1792 (the search's answer failed it: stepped down)"
-expect_err_has "(final check, full): failed: "
+grep -qE "^ctxmax: n_ctx 2048 \(probe [0-9]+, final check, full\): failed: " "$T/err" || fail "the failed check's line"
