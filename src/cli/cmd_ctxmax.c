@@ -1,9 +1,10 @@
 /* quantbench ctxmax: the largest context (a multiple of --step) that loads AND runs:
- * each probe is a fresh worker that loads the model, creates the context and decodes it
- * full (the last ubatch and one token at the deepest depth). Seeded with mem's estimate,
- * then galloping from the seed and bisection; a probe that runs out of memory, crashes,
- * times out or (with --budget, on the host) peaks above the budget has failed, and the
- * search goes on. */
+ * each probe is a fresh worker that loads the model, creates the context, occupies the
+ * cells below the last ubatch and decodes that ubatch and one token at the deepest depth;
+ * the answer is checked once by a full decode. Seeded with mem's estimate, then galloping
+ * from the seed and bisection; a probe that runs out of memory, crashes, times out or
+ * (with --budget, on the host) peaks above the budget has failed, and the search goes on.
+ * A line per probe on stderr. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,13 @@ static const char ctxmax_help[] =
     "usage: quantbench ctxmax -m MODEL [flags]\n"
     "\n"
     "The largest context that loads and decodes, per configuration. Every probe is a fresh\n"
-    "worker: load, create the context, decode it full (the last ubatch and one token at the\n"
-    "deepest depth). An out-of-memory, a crash or a timeout fails a probe; the search goes\n"
-    "on. The search starts at mem's estimate, gallops away from it and bisects to --step.\n"
+    "worker: load, create the context, occupy the cells below the last ubatch with zeros\n"
+    "(not decoded: a probe costs a load and one ubatch, not a fill quadratic in n_ctx),\n"
+    "decode that ubatch and one token at the deepest depth. An out-of-memory, a crash or a\n"
+    "timeout fails a probe; the search goes on. The search starts at mem's estimate, gallops\n"
+    "away from it and bisects to --step; the answer is then checked once by a full decode\n"
+    "of its context (where that fails, it steps down until one passes). A line per probe on\n"
+    "stderr: n_ctx, ok or failed and why, seconds, probes left.\n"
     "\n"
     "Flags (defaults in brackets):\n"
     "  --step N                    granularity of the answer [256]\n"
@@ -32,6 +37,10 @@ static const char ctxmax_help[] =
     "  --budget SIZE               host RAM budget (e.g. 8GiB): a probe whose peak RSS\n"
     "                              exceeds it fails (lets the search run on a CPU)\n"
     "  -np, --parallel N           parallel sequences [1]\n"
+    "  --full-fill                 every probe decodes its whole context (the old way,\n"
+    "                              quadratic in n_ctx); no final check\n"
+    "  --no-check                  no final check by a full decode (it costs what a full\n"
+    "                              decode of the answer's context costs)\n"
     "  --progress, --no-progress   probes done with an ETA on stderr [on when stderr is a\n"
     "                              terminal]\n" MEMCMD_HELP "\n"
     "Several models (-m A -m B, -m A,B) are searched one after the other. md: per model the\n"
@@ -54,17 +63,28 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_param
                          const char *model, const struct ctxmax_model *c, struct text_table *t)
 {
     static const char *const heads[] = {
-        "model", "#", "n_ctx", "outcome", "peak RSS MiB", "GPU used MiB", "time s", "reason"};
+        "model",        "#",      "n_ctx",  "outcome", "peak RSS MiB",
+        "GPU used MiB", "time s", "reason", "fill"};
     bool md = so->fmt == BENCH_FMT_MD;
     if (md) {
         char *name = str_escape(model, 0); /* a file name is outside text */
         printf("## ctxmax %s\n\nlargest context that runs: **%d** (step %d, up to %d; mem's "
                "estimate: %d; %d probes)\n\n",
                name, c->answer, cp->step, c->max, c->seed, c->n);
+        if (cp->full_fill)
+            printf("every probe decoded its whole context (--full-fill)\n\n");
+        else if (cp->no_check)
+            printf("not checked by a full decode (--no-check)\n\n");
+        else if (c->checked)
+            printf("checked by a full decode at %d%s\n\n", c->answer,
+                   c->stepped_down ? " (the search's answer failed it: stepped down)" : "");
+        else if (c->searched)
+            printf("the full decode of the search's answer %d failed, and %d steps below\n\n",
+                   c->searched, c->stepped_down - 1);
         free(name);
-        text_table_begin(t, stdout, BENCH_FMT_MD, heads + 1, "rrlrrrl", 7);
+        text_table_begin(t, stdout, BENCH_FMT_MD, heads + 1, "rrlrrrll", 8);
     } else if (!t->heads) {
-        text_table_begin(t, stdout, BENCH_FMT_CSV, heads, NULL, 8);
+        text_table_begin(t, stdout, BENCH_FMT_CSV, heads, NULL, 9);
     }
     for (int i = 0; i < c->n; i++) {
         const struct ctxmax_probe *p = &c->p[i];
@@ -74,7 +94,9 @@ static void ctxmax_table(const struct single_opts *so, const struct ctxmax_param
         snprintf(c3, sizeof(c3), "%.2f", (double)p->rss_peak / 1048576.0);
         snprintf(c4, sizeof(c4), "%.2f", (double)p->gpu_used / 1048576.0);
         snprintf(c5, sizeof(c5), "%.2f", p->time_s);
-        const char *cells[] = {model, c0, c1, p->ok ? "ok" : "failed", c3, c4, c5, p->reason};
+        char c8[32];
+        snprintf(c8, sizeof(c8), "%s%s", ctxmax_probe_fill(p), p->check ? " (check)" : "");
+        const char *cells[] = {model, c0, c1, p->ok ? "ok" : "failed", c3, c4, c5, p->reason, c8};
         text_table_row(t, md ? cells + 1 : cells);
     }
     if (md && so->n_models > 1)
@@ -93,15 +115,15 @@ static void on_start(int k, const struct ctxmax_model *c, void *ud)
     progress_begin(&ui->prog, ui->so->progress, what, "probe", 1);
 }
 
+/* one line per probe: what it was, how it went, how long, how many may follow */
 static void on_probe(int k, const struct ctxmax_probe *p, int done, int total, void *ud)
 {
     (void)k;
     struct ui *ui = ud;
-    if (ui->so->verbose) {
-        progress_clear(&ui->prog);
-        log_printf("ctxmax: probe n_ctx %u: %s%s%s\n", p->n_ctx, p->ok ? "ok" : "failed",
-                   p->ok ? "" : ": ", p->ok ? "" : p->reason);
-    }
+    progress_clear(&ui->prog);
+    log_printf("ctxmax: n_ctx %u (probe %d, %s%s): %s%s%s, %.2f s, %d left\n", p->n_ctx, done,
+               p->check ? "final check, " : "", ctxmax_probe_fill(p), p->ok ? "ok" : "failed",
+               p->ok ? "" : ": ", p->ok ? "" : p->reason, p->time_s, total - done);
     progress_set_total(&ui->prog, total);
     progress_update(&ui->prog, done);
 }
@@ -140,6 +162,7 @@ int cmd_ctxmax(int argc, char **argv)
     char err[QB_ERR_LEN];
     int step = 256, max = 0;
     uint64_t budget = 0;
+    bool full_fill = false, no_check = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         bool used = false;
@@ -154,6 +177,10 @@ int cmd_ctxmax(int argc, char **argv)
                                    "invalid value '%s' for %s (expected an integer in 1..16777216)",
                                    v ? v : "", a);
             i++;
+            continue;
+        }
+        if (!strcmp(a, "--full-fill") || !strcmp(a, "--no-check")) {
+            *(a[2] == 'f' ? &full_fill : &no_check) = true;
             continue;
         }
         if (!strcmp(a, "--budget")) {
@@ -177,7 +204,8 @@ int cmd_ctxmax(int argc, char **argv)
     int rc = single_opts_check(&so, "ctxmax");
     if (rc)
         return rc;
-    struct ctxmax_params cp = {.step = step, .max = max, .budget = budget};
+    struct ctxmax_params cp = {
+        .step = step, .max = max, .budget = budget, .full_fill = full_fill, .no_check = no_check};
     memcmd_run_params(&mc, &so, &cp.run);
     struct ui ui = {
         .so = &so, .cp = &cp, .several_json = so.fmt == BENCH_FMT_JSON && so.n_models > 1};

@@ -222,6 +222,16 @@ void engine_memory_clear(struct engine *e);
 /* Snapshot sequence seq into a new buffer (*buf is the caller's, free()); restore it. */
 int engine_seq_save(struct engine *e, int seq, void **buf, size_t *n, char *err);
 int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, char *err);
+/* Make the next tokens of sequence seq (empty before) run at depth n without decoding n
+ * tokens: n cells (positions 0..n-1) written with zero keys and values in llama.cpp's
+ * sequence state layout (learnt from the state of one decoded token) and restored, then
+ * all but the top one (position n-1) emptied again. The next decode (positions n..) runs
+ * the graph of depth n (n_kv, the mask and every buffer as after n decoded tokens, the
+ * cache's pages written) while attention skips the empty, masked cells. The zeros are
+ * read from untouched anonymous pages (the kernel's zero page), so the host's RSS gains
+ * nothing beyond the cache's own pages. 0; -1 with err when the memory's state is not a
+ * plain KV cache's (recurrent, hybrid or SWA memory): the caller decodes instead. */
+int engine_seq_occupy(struct engine *e, int seq, int n, char *err);
 
 /* Memory as llama.cpp accounted it, per buffer type (CPU, CPU_Mapped, CPU_REPACK,
  * CUDA0, CUDA_Host, ...). In a dry run (no_alloc) the sizes are what it would allocate. */

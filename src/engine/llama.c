@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -856,6 +857,180 @@ int engine_seq_restore(struct engine *e, int seq, const void *buf, size_t n, cha
     if (llama_state_seq_set_data(e->ctx, buf, n, seq) == 0)
         return fail(err, "cannot restore the state of sequence %d", seq);
     return 0;
+}
+
+/* One piece of a sequence state of n cells, as found in the one-cell state the layout is
+ * learnt from */
+enum part_kind {
+    PART_FIXED, /* bytes copied from the one-cell state */
+    PART_COUNT, /* a stream's cell count (4 bytes): n */
+    PART_META,  /* per cell: pos, n_seq_id 1, seq id (3 x 4 bytes) */
+    PART_DATA,  /* per cell len bytes of keys or values: zeros */
+};
+
+struct state_part {
+    enum part_kind kind;
+    size_t off, len; /* in the one-cell state */
+};
+
+struct state_walk {
+    const uint8_t *b;
+    size_t n, off;
+    struct state_part *p;
+    int n_p, cap;
+    bool bad;
+};
+
+/* the next len bytes of the one-cell state as a part of kind k; their value when small */
+static uint64_t walk_take(struct state_walk *w, size_t len, enum part_kind k)
+{
+    uint64_t v = 0;
+    if (w->bad || len > w->n - w->off) {
+        w->bad = true;
+        return 0;
+    }
+    if (len <= sizeof(v))
+        memcpy(&v, w->b + w->off, len);
+    if (w->n_p && k == PART_FIXED && w->p[w->n_p - 1].kind == PART_FIXED) {
+        w->p[w->n_p - 1].len += len; /* fixed bytes run on */
+    } else {
+        if (w->n_p == w->cap) {
+            w->cap = w->cap ? 2 * w->cap : 64;
+            w->p = xrealloc(w->p, (size_t)w->cap * sizeof(*w->p));
+        }
+        w->p[w->n_p++] = (struct state_part){k, w->off, len};
+    }
+    w->off += len;
+    return v;
+}
+
+static uint32_t peek_u32(const struct state_walk *w)
+{
+    uint32_t v = 0;
+    if (w->n - w->off >= 4)
+        memcpy(&v, w->b + w->off, 4);
+    return v;
+}
+
+/* Learn the layout of a plain KV cache's state of one cell of seq (llama-kv-cache.cpp's
+ * state_write: magic, seq id, n_stream, per stream the cell count, then the cells' pos,
+ * n_seq_id and seq ids, v_trans, n_layer, per layer K's type, row size and rows, then V's
+ * likewise, or transposed: type, element size, width and per row the cells' elements).
+ * false when the bytes do not end exactly where this layout says. */
+static bool state_learn(struct state_walk *w, int seq)
+{
+    walk_take(w, 8, PART_FIXED); /* magic, seq id */
+    uint32_t n_stream = (uint32_t)walk_take(w, 4, PART_FIXED), cells = 0;
+    if (n_stream == 0 || n_stream > 4096)
+        return false;
+    for (uint32_t s = 0; s < n_stream && !w->bad; s++) {
+        uint32_t cc = peek_u32(w);
+        walk_take(w, 4, cc ? PART_COUNT : PART_FIXED);
+        if (cc == 0)
+            continue;
+        if (cc != 1 || ++cells > 1)
+            return false;
+        int32_t rec[3];
+        if (w->n - w->off < sizeof(rec))
+            return false;
+        memcpy(rec, w->b + w->off, sizeof(rec));
+        if (rec[0] != 0 || rec[1] != 1 || rec[2] != seq)
+            return false;
+        walk_take(w, sizeof(rec), PART_META);
+        uint32_t v_trans = (uint32_t)walk_take(w, 4, PART_FIXED);
+        uint32_t n_layer = (uint32_t)walk_take(w, 4, PART_FIXED);
+        if (v_trans > 1 || n_layer == 0 || n_layer > 4096)
+            return false;
+        for (int kv = 0; kv < 2 && !w->bad; kv++) {
+            for (uint32_t l = 0; l < n_layer && !w->bad; l++) {
+                walk_take(w, 4, PART_FIXED); /* type */
+                if (kv == 1 && v_trans) {
+                    uint32_t el = (uint32_t)walk_take(w, 4, PART_FIXED);
+                    uint32_t width = (uint32_t)walk_take(w, 4, PART_FIXED);
+                    if (el == 0 || el > 64 || width == 0 || width > (1u << 20))
+                        return false;
+                    for (uint32_t j = 0; j < width && !w->bad; j++)
+                        walk_take(w, el, PART_DATA);
+                } else {
+                    uint64_t row = walk_take(w, 8, PART_FIXED);
+                    if (row == 0 || row > ((uint64_t)1 << 30))
+                        return false;
+                    walk_take(w, (size_t)row, PART_DATA);
+                }
+            }
+        }
+    }
+    return !w->bad && cells == 1 && w->off == w->n;
+}
+
+int engine_seq_occupy(struct engine *e, int seq, int n, char *err)
+{
+    if (!e->ctx)
+        return fail(err, "no context");
+    if (n <= 0)
+        return 0;
+    /* one decoded token of seq: the state whose layout a state of n cells repeats */
+    struct engine_tok t0 = {.token = 0, .pos = 0, .seq = seq, .logits = false};
+    if (engine_decode_tokens(e, &t0, 1, err) < 0)
+        return -1;
+    void *one = NULL;
+    size_t n_one = 0;
+    if (engine_seq_save(e, seq, &one, &n_one, err) < 0)
+        return -1;
+    llama_memory_seq_rm(llama_get_memory(e->ctx), seq, -1, -1);
+    struct state_walk w = {.b = one, .n = n_one};
+    int rc = -1;
+    uint8_t *big = MAP_FAILED;
+    size_t size = 0;
+    if (!state_learn(&w, seq)) {
+        fail(err,
+             "the context's memory state is not a plain KV cache's (%zu bytes for one "
+             "cell): cannot occupy cells without decoding",
+             n_one);
+        goto out;
+    }
+    for (int i = 0; i < w.n_p; i++)
+        size += w.p[i].kind >= PART_META ? w.p[i].len * (size_t)n : w.p[i].len;
+    /* the zeros are never written: untouched private anonymous pages read as the zero page */
+    big = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (big == MAP_FAILED) {
+        fail(err, "cannot map %zu bytes for a state of %d cells: %s", size, n, strerror(errno));
+        goto out;
+    }
+    size_t at = 0;
+    for (int i = 0; i < w.n_p; i++) {
+        const struct state_part *p = &w.p[i];
+        const uint32_t cc = (uint32_t)n;
+        switch (p->kind) {
+        case PART_FIXED: memcpy(big + at, w.b + p->off, p->len); break;
+        case PART_COUNT: memcpy(big + at, &cc, 4); break;
+        case PART_META:
+            for (int c = 0; c < n; c++) {
+                const int32_t rec[3] = {c, 1, seq};
+                memcpy(big + at + (size_t)c * sizeof(rec), rec, sizeof(rec));
+            }
+            break;
+        case PART_DATA: break;
+        }
+        at += p->kind >= PART_META ? p->len * (size_t)n : p->len;
+    }
+    if (at != size) {
+        fail(err, "internal: a state of %d cells laid out as %zu of %zu bytes", n, at, size);
+        goto out;
+    }
+    if (llama_state_seq_set_data(e->ctx, big, size, seq) != size ||
+        !llama_memory_seq_rm(llama_get_memory(e->ctx), seq, 0, n - 1)) {
+        llama_memory_seq_rm(llama_get_memory(e->ctx), seq, -1, -1);
+        fail(err, "llama.cpp refused a state of %d cells of sequence %d", n, seq);
+        goto out;
+    }
+    rc = 0;
+out:
+    if (big != MAP_FAILED)
+        munmap(big, size);
+    free(w.p);
+    free(one);
+    return rc;
 }
 
 static void kv_str(struct llama_model_kv_override *o, const char *key, const char *v)

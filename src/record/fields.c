@@ -180,6 +180,7 @@ static const struct field batched_fields[] = {
 };
 static const struct field probe_fields[] = {
     W("fill", FIELD_BOOL, probe_fill, 0, 1, NULL, "decode up to n_ctx"),
+    W("occupy", FIELD_BOOL, probe_occupy, 0, 1, NULL, "occupy the cells below the last ubatch"),
 };
 static const struct field ppl_fields[] = {
     W("text", FIELD_STR, text_path, 0, 0, NULL, "the text file"),

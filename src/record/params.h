@@ -39,7 +39,9 @@ struct work_test {
     struct engine_ctx_params cp; /* context to create for this test */
     struct pp_tg_params pt;      /* what to measure */
     double delay_s;              /* sleep before the test (cool-down, llama-bench's --delay) */
-    bool probe_fill; /* WORK_PROBE: decode up to n_ctx (the last ubatch and one token at depth) */
+    bool probe_fill;   /* WORK_PROBE: decode up to n_ctx (the last ubatch and one token at depth) */
+    bool probe_occupy; /* WORK_PROBE with probe_fill: occupy the cells below the last ubatch
+                        * with zeros instead of decoding them (engine_seq_occupy) */
     struct ppl_params pl;        /* WORK_PPL */
     char text_path[1024];        /* WORK_PPL: the text, read and tokenized by the worker */
     enum work_ppl_mode ppl_mode; /* WORK_PPL: what besides the perplexity */

@@ -20,8 +20,17 @@ struct search {
     const struct ctxmax_events *ev; /* may be NULL */
 };
 
-/* probe the context at steps (a fresh worker); good or bad moves to it */
-static bool run_probe(struct search *s, int at)
+/* what bisecting the interval left would still take, plus the final check */
+static int probes_left(const struct search *s)
+{
+    int left = 0;
+    for (int w = s->bad - s->good; w > 1; w = (w + 1) / 2)
+        left++;
+    return left + (s->p->full_fill || s->p->no_check ? 0 : 1);
+}
+
+/* probe the context at steps (a fresh worker), a full decode or not; ok or not */
+static bool probe_at(struct search *s, int at, bool full, bool check)
 {
     struct ctxmax_model *c = s->c;
     const uint64_t budget = s->p->budget;
@@ -30,14 +39,17 @@ static bool run_probe(struct search *s, int at)
     struct ctxmax_probe *p = &c->p[c->n++];
     memset(p, 0, sizeof(*p));
     p->n_ctx = n_ctx;
+    p->full = full;
+    p->check = check;
     s->run.cp.n_ctx = n_ctx;
     struct mem_probe mem;
     enum bench_status st;
     uint64_t t0 = monotime_ns();
-    int rc = mem_run_probe(&s->run, MEM_PROBE_FILL, &mem, &st, p->reason);
+    int rc = mem_run_probe(&s->run, full ? MEM_PROBE_FILL : MEM_PROBE_DEPTH, &mem, &st, p->reason);
     p->time_s = (double)(monotime_ns() - t0) / 1e9;
     if (rc == 0) {
         p->ok = true;
+        p->occupied = mem.occupied;
         p->rss_peak = mem.rss_peak;
         p->gpu_used = mem_probe_gpu_used(&mem);
         if (budget && p->rss_peak > budget) {
@@ -47,17 +59,44 @@ static bool run_probe(struct search *s, int at)
         }
     }
     mem_probe_release(&mem);
-    if (p->ok)
+    return p->ok;
+}
+
+/* a probe of the search at steps; good or bad moves to it */
+static bool run_probe(struct search *s, int at)
+{
+    bool ok = probe_at(s, at, s->p->full_fill, false);
+    if (ok)
         s->good = at;
     else
         s->bad = at;
-    /* what bisecting the interval left would still take */
-    int left = 0;
-    for (int w = s->bad - s->good; w > 1; w = (w + 1) / 2)
-        left++;
     if (s->ev && s->ev->on_probe)
-        s->ev->on_probe(s->k, p, c->n, c->n + left, s->ev->ud);
-    return p->ok;
+        s->ev->on_probe(s->k, &s->c->p[s->c->n - 1], s->c->n, s->c->n + probes_left(s), s->ev->ud);
+    return ok;
+}
+
+/* checks of the answer by a full decode: the answer and this many steps down at most */
+#define CTXMAX_CHECKS 4
+
+/* The search's answer (in steps) checked by a real full decode; where it fails, one step
+ * down and again, until one passes (at most CTXMAX_CHECKS: then the cheap probes do not
+ * tell this model's answer and there is none). The answer in steps. */
+static int final_check(struct search *s, int at)
+{
+    struct ctxmax_model *c = s->c;
+    for (int k = 0; at > 0 && k < CTXMAX_CHECKS && !sig_caught(); k++) {
+        bool ok = probe_at(s, at, true, true);
+        if (s->ev && s->ev->on_probe)
+            s->ev->on_probe(s->k, &c->p[c->n - 1], c->n,
+                            c->n + (ok || k + 1 == CTXMAX_CHECKS ? 0 : 1), s->ev->ud);
+        if (ok) {
+            c->checked = true;
+            return at;
+        }
+        at--;
+        c->stepped_down++;
+    }
+    return sig_caught() ? at : 0;
 }
 
 /* read run->model, estimate, and check the params against it; 0 or an exit code */
@@ -134,6 +173,23 @@ static int search(struct search *s)
     for (int i = 0; i < c->m.est.n; i++) /* KV bytes per cell on the limited device */
         if (!strcmp(c->m.est.p[i].dev, dev) && c->m.est.n_ctx)
             per_cell += c->m.est.p[i].context / c->m.est.n_ctx;
+    /* or, where more, the estimate's whole growth per cell from one step to the seed: the
+     * compute buffers grow with the context too (without flash attention, KQ by n_ubatch
+     * x n_head floats per cell) */
+    if (at > 1) {
+        struct mem_params mp = c->m.mp;
+        struct mem_estimate lo, hi;
+        char eerr[QB_ERR_LEN];
+        mp.n_ctx = (uint32_t)step;
+        bool ok_lo = mem_estimate(c->m.f, &mp, &lo, eerr) == 0;
+        mp.n_ctx = (uint32_t)(at * step);
+        if (ok_lo && mem_estimate(c->m.f, &mp, &hi, eerr) == 0) {
+            uint64_t a = mem_total(&lo, dev), b = mem_total(&hi, dev);
+            uint64_t grow = b > a ? (b - a) / (uint64_t)((at - 1) * step) : 0;
+            if (grow > per_cell)
+                per_cell = grow;
+        }
+    }
     if (c->limit && metric && per_cell && !sig_caught()) {
         double room = ((double)c->limit - (double)metric) / (double)per_cell / step;
         int pred = at + (int)(room < 0 ? room - 1 : room);
@@ -154,7 +210,10 @@ static int search(struct search *s)
     }
     while (s->bad - s->good > 1 && !sig_caught())
         run_probe(s, (s->good + s->bad) / 2);
-    return s->good * step;
+    s->c->searched = s->good * step;
+    if (s->p->full_fill || s->p->no_check || s->good == 0 || sig_caught())
+        return s->good * step;
+    return final_check(s, s->good) * step;
 }
 
 int ctxmax_run(const struct ctxmax_params *p, const char *const *models, int n,
@@ -183,6 +242,11 @@ int ctxmax_run(const struct ctxmax_params *p, const char *const *models, int n,
     return 0;
 }
 
+const char *ctxmax_probe_fill(const struct ctxmax_probe *p)
+{
+    return p->full ? "full" : p->occupied ? "occupied" : "decoded";
+}
+
 void ctxmax_model_release(struct ctxmax_model *c)
 {
     mem_model_release(&c->m);
@@ -205,6 +269,11 @@ cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
                             : answer > 0   ? "ok"
                                            : "failed");
     cJSON_AddNumberToObject(o, "n_ctx_max", answer);
+    cJSON_AddNumberToObject(o, "searched_n_ctx", c->searched);
+    cJSON_AddBoolToObject(o, "full_fill", cp->full_fill);
+    cJSON_AddBoolToObject(o, "no_check", cp->no_check);
+    cJSON_AddBoolToObject(o, "checked", c->checked);
+    cJSON_AddNumberToObject(o, "stepped_down", c->stepped_down);
     cJSON_AddNumberToObject(o, "step", cp->step);
     cJSON_AddNumberToObject(o, "max", c->max);
     cJSON_AddNumberToObject(o, "budget_bytes", (double)cp->budget);
@@ -221,6 +290,8 @@ cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
         cJSON_AddNumberToObject(p, "rss_peak", (double)c->p[i].rss_peak);
         cJSON_AddNumberToObject(p, "gpu_used", (double)c->p[i].gpu_used);
         cJSON_AddNumberToObject(p, "time_s", c->p[i].time_s);
+        cJSON_AddStringToObject(p, "fill", ctxmax_probe_fill(&c->p[i]));
+        cJSON_AddBoolToObject(p, "check", c->p[i].check);
         cJSON_AddItemToArray(a, p);
     }
     return o;

@@ -1,9 +1,14 @@
 /* ctxmax's measurement: the largest context (a multiple of a step) that loads AND runs.
- * Each probe is a fresh worker that loads the model, creates the context and decodes it
- * full (mem.h's MEM_PROBE_FILL). Seeded with mem's estimate, then galloping from the
+ * Each probe is a fresh worker that loads the model, creates the context, occupies the
+ * cells below the last ubatch without decoding them and decodes that ubatch and one token
+ * at full depth (mem.h's MEM_PROBE_DEPTH: the buffers and pages of a full decode at the
+ * cost of a load and one ubatch). Seeded with mem's estimate, then galloping from the
  * seed and bisection; a probe that runs out of memory, crashes, times out or (with a
- * budget, on the host) peaks above the budget has failed, and the search goes on. No
- * printing: results and progress go to the caller's callbacks. */
+ * budget, on the host) peaks above the budget has failed, and the search goes on. The
+ * answer is then checked once by a real full decode (MEM_PROBE_FILL); where that fails
+ * the answer steps down until one passes (4 checks at most, then there is no answer). full_fill:
+ * every probe a full decode (the old way, quadratic in n_ctx), no check. No printing: results and
+ * progress go to the caller's callbacks. */
 #ifndef QB_RUN_CTXMAX_H
 #define QB_RUN_CTXMAX_H
 
@@ -18,6 +23,8 @@ struct ctxmax_params {
     int step;                  /* granularity of the answer */
     int max;                   /* largest context to try; 0 = the model's training context */
     uint64_t budget;           /* host bytes a probe's peak RSS may take; 0 = none */
+    bool full_fill;            /* every probe decodes the whole context; no final check */
+    bool no_check;             /* no final check (its full decode is what the probes avoid) */
 };
 
 struct ctxmax_probe {
@@ -27,6 +34,9 @@ struct ctxmax_probe {
     uint64_t rss_peak;       /* bytes, the worker's peak RSS */
     uint64_t gpu_used;       /* bytes the probe took on the GPUs */
     double time_s;           /* the whole probe, worker start to its end */
+    bool full;               /* a full decode (MEM_PROBE_FILL), else MEM_PROBE_DEPTH */
+    bool occupied;           /* the cells below the last ubatch were occupied, not decoded */
+    bool check;              /* the final check of the answer (a full decode) */
 };
 
 /* One model's search: what mem's estimate says before any probe, then the probes */
@@ -37,7 +47,10 @@ struct ctxmax_model {
     int seed;               /* mem's estimate of the answer */
     struct ctxmax_probe *p; /* the probes in the order they ran (ctxmax_model_release) */
     int n;                  /* probes in p */
-    int answer;             /* the largest context that ran; 0: none */
+    int answer;             /* the largest context that ran (and passed the check); 0: none */
+    int searched;           /* the search's answer before the final check */
+    bool checked;           /* the final full decode passed at answer */
+    int stepped_down;       /* steps the answer went down because the check failed */
     bool interrupted;       /* a signal ended the search: answer is the largest so far */
 };
 
@@ -45,7 +58,8 @@ struct ctxmax_model {
 struct ctxmax_events {
     void (*on_estimate)(const struct mem_model *m, void *ud);        /* each model's estimate */
     void (*on_start)(int k, const struct ctxmax_model *c, void *ud); /* before k's probes */
-    /* after each probe: probes done, and done plus what the search may still need */
+    /* after each probe: probes done, and done plus what the search may still need (the
+     * final check counted as one) */
     void (*on_probe)(int k, const struct ctxmax_probe *p, int done, int total, void *ud);
     /* model k's search ended (c is complete); nonzero: run no further model */
     int (*on_row)(int k, const struct ctxmax_model *c, void *ud);
@@ -62,10 +76,16 @@ int ctxmax_run(const struct ctxmax_params *p, const char *const *models, int n,
 
 /* A model's search as its row (kind ctxmax; what ctxmax -o json prints): model (and
  * model_filename, model_id), status (ok, failed, or interrupted: the largest context so
- * far), n_ctx_max, the search's settings and estimate, and every probe. The caller frees
- * it (cJSON_Delete). */
+ * far), n_ctx_max, the search's settings and estimate, the final check (searched_n_ctx,
+ * checked, stepped_down, full_fill) and every probe (with fill: "occupied", "decoded" or
+ * "full", and check). The caller frees it (cJSON_Delete). */
 cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
                        const struct ctxmax_model *c);
+
+/* How a probe filled the context below its last ubatch: "full" (a full decode),
+ * "occupied" (zeros, not decoded) or "decoded" (a DEPTH probe that fell back, or one that
+ * failed before it could tell) */
+const char *ctxmax_probe_fill(const struct ctxmax_probe *p);
 
 void ctxmax_model_release(struct ctxmax_model *c); /* accepts a zeroed one */
 

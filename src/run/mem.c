@@ -330,6 +330,7 @@ static int probe_from(const cJSON *mem, struct mem_probe *pr, char *err)
         pr->rss_anon = (uint64_t)jr_num(&jr, mem, "rss_anon");
         pr->rss_file = (uint64_t)jr_num(&jr, mem, "rss_file");
     }
+    pr->occupied = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(mem, "occupied"));
     pr->n_dev = devices_from(&jr, cJSON_GetObjectItemCaseSensitive(mem, "devices"), pr->dev);
     if (pr->n_dev < 0)
         pr->n_dev = 0;
@@ -382,7 +383,8 @@ int mem_run_probe(const struct mem_run_params *p, enum mem_probe_kind kind, stru
         t.cp = p->cp;
         t.pt.reps = 1;
         t.pt.seed = p->seed;
-        t.probe_fill = kind == MEM_PROBE_FILL;
+        t.probe_fill = kind == MEM_PROBE_FILL || kind == MEM_PROBE_DEPTH;
+        t.probe_occupy = kind == MEM_PROBE_DEPTH;
         cJSON *req = proto_run_req(&t), *resp = NULL;
         rc = runner_call(&rn, req, &resp, status, err);
         cJSON_Delete(req);

@@ -43,14 +43,20 @@ struct mem_probe {
     int n_dev_before; /* before the load; -1: not known */
     struct engine_dev_mem dev_before[ENGINE_MAX_DEVICES];
     uint64_t probe_ns, ctx_ns, load_ns; /* the probe itself, context creation, model load */
-    cJSON *json; /* the row form: the worker's "mem" object as it sent it, with probe_ns,
-                  * ctx_ns and load_ns added (mem_probe_release) */
+    bool occupied; /* a DEPTH probe's cells below the last ubatch were occupied, not decoded */
+    cJSON *json;   /* the row form: the worker's "mem" object as it sent it, with probe_ns,
+                    * ctx_ns and load_ns added (mem_probe_release) */
 };
 
 enum mem_probe_kind {
     MEM_PROBE_DRY = 0,  /* llama.cpp's dry run: plan every buffer, allocate none */
     MEM_PROBE_LOAD = 1, /* load and create the context */
     MEM_PROBE_FILL = 2, /* load, create the context and decode it full (the peak) */
+    /* load, create the context, occupy the cells below the last ubatch with zeros without
+     * decoding them, then decode the last ubatch and one token at full depth: the same
+     * buffers and pages as FILL at a load's cost plus one ubatch (falls back to FILL where
+     * the memory is not a plain KV cache: mem_probe.occupied says which ran) */
+    MEM_PROBE_DEPTH = 3,
 };
 
 /* A probe of p in a fresh worker. 0 with *out (mem_probe_release), or -1 with err and *status the

@@ -231,20 +231,28 @@ static cJSON *result_obj(const struct engine *e, int id, uint64_t ctx_ns)
 }
 
 /* mem --measure and ctxmax: the context exists; with fill, decode n_ctx tokens so the last
- * ubatch and one token run at the deepest depth (every buffer touched, the peak reached) */
+ * ubatch and one token run at the deepest depth (every buffer touched, the peak reached);
+ * with occupy, the cells below the last ubatch are occupied with zeros instead of decoded
+ * (engine_seq_occupy), so the probe costs that ubatch, not a quadratic fill */
 static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_ns)
 {
     char err[QB_ERR_LEN];
-    /* test-only: QB_TEST_FAULT_CTX=N makes the probe of context N die (ctxmax tests) */
-    const char *fc = getenv("QB_TEST_FAULT_CTX");
-    int fault_ctx = -1;
-    if (fc && parse_int(fc, 0, INT32_MAX, &fault_ctx) == 0 && fault_ctx == (int)t->cp.n_ctx) {
+    /* test-only: QB_TEST_FAULT_CTX=N makes the probe of context N die, QB_TEST_FAULT_FULL_CTX=N
+     * only its full decode (ctxmax tests) */
+    const char *fc = getenv("QB_TEST_FAULT_CTX"), *ff = getenv("QB_TEST_FAULT_FULL_CTX");
+    int fault_ctx = -1, fault_full = -1;
+    if (ff && t->probe_fill && !t->probe_occupy && parse_int(ff, 0, INT32_MAX, &fault_full) == 0)
+        fault_ctx = fault_full;
+    else if (fc)
+        parse_int(fc, 0, INT32_MAX, &fault_ctx);
+    if (fault_ctx >= 0 && fault_ctx == (int)t->cp.n_ctx) {
         fprintf(stderr, "test fault: probe of n_ctx %u killed\n", t->cp.n_ctx);
         fflush(stderr);
         signal(SIGSEGV, SIG_DFL);
         raise(SIGSEGV);
     }
     uint64_t t0 = monotime_ns();
+    bool occupied = false;
     if (t->probe_fill) {
         struct engine_model_info mi;
         engine_model_info(e, &mi);
@@ -259,6 +267,19 @@ static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_n
         if (depth < 0)
             depth = 0;
         int plan[3] = {depth, n_ctx - 1 - depth, 1};
+        /* occupy: every cell written (zeros), all but the top one emptied again, so the
+         * last ubatch and token run with the full-depth graph (n_kv, the mask, every
+         * buffer as a full decode's; the cache's pages written) while attention skips the
+         * masked empty cells: their cost is that of a load and one ubatch */
+        if (t->probe_occupy && depth > 0) {
+            if (engine_seq_occupy(e, 0, n_ctx, err) == 0) {
+                occupied = true;
+                plan[0] = 0;
+            } else {
+                engine_memory_clear(e);
+                log_printf("probe: %s; decoding the %d cells instead\n", err, depth);
+            }
+        }
         for (int k = 0; k < 3; k++) {
             for (int done = 0; done < plan[k];) {
                 int n = plan[k] - done < chunk ? plan[k] - done : chunk;
@@ -275,6 +296,7 @@ static int run_probe(struct engine *e, const struct work_test *t, uint64_t ctx_n
         free(tok);
     }
     cJSON *o = result_obj(e, t->id, ctx_ns);
+    cJSON_AddBoolToObject(cJSON_GetObjectItemCaseSensitive(o, "mem"), "occupied", occupied);
     cJSON_AddNumberToObject(o, "probe_ns", (double)(monotime_ns() - t0));
     return send_obj(o);
 }

@@ -43,11 +43,11 @@ expect_rc 0 "batched"
 lines batched test
 grep -q '^batched: test 3/3, ' "$T/err" || fail "3 tests"
 
-# ctxmax: the seed probe (512) crashes, 256 runs: 2 probes
+# ctxmax: the seed probe (512) crashes, 256 runs, its full-decode check runs: 3 probes
 QB_TEST_FAULT_CTX=512 run "$QB" ctxmax -m "$m" --max 512 -t 1 --no-db --progress -o json
 expect_rc 0 "ctxmax"
 lines ctxmax probe
-grep -q '^ctxmax: probe 2/2, ' "$T/err" || fail "2 probes"
+grep -q '^ctxmax: probe 3/3, ' "$T/err" || fail "3 probes"
 QB_TEST_FAULT_CTX=512 run "$QB" ctxmax -m "$m" --max 512 -t 1 --no-db --progress --no-progress
 no_progress
 

@@ -264,13 +264,18 @@ void test_ctxmax_run(void)
     /* both estimated before any probe; on_row asked to stop after the first model */
     CHECK(s.estimates == 2 && s.starts == 1 && s.rows == 1 && n_run == 1);
     CHECK(c[0].max == 1024 && c[0].seed == 1024 && c[0].answer == 768 && !c[0].interrupted);
-    CHECK(c[0].n == 2);
-    if (c[0].n == 2) {
+    /* two cheap probes, then the answer checked by a full decode */
+    CHECK(c[0].n == 3 && c[0].searched == 768 && c[0].checked && c[0].stepped_down == 0);
+    if (c[0].n == 3) {
         CHECK(c[0].p[0].n_ctx == 1024 && !c[0].p[0].ok && strstr(c[0].p[0].reason, "SIGSEGV"));
         CHECK(c[0].p[1].n_ctx == 768 && c[0].p[1].ok && c[0].p[1].rss_peak > 0);
+        CHECK(!c[0].p[1].full && !c[0].p[1].check);
+        CHECK(c[0].p[1].occupied);
+        CHECK(c[0].p[2].n_ctx == 768 && c[0].p[2].ok && c[0].p[2].full && c[0].p[2].check);
     }
-    /* progress: probes done against what the search may still need */
-    CHECK(s.n == 2 && s.done[0] == 1 && s.total[0] == 3 && s.done[1] == 2 && s.total[1] == 2);
+    /* progress: probes done against what the search may still need, the check counted */
+    CHECK(s.n == 3 && s.done[0] == 1 && s.total[0] == 4 && s.done[1] == 2 && s.total[1] == 3 &&
+          s.done[2] == 3 && s.total[2] == 3);
     for (int k = 0; k < 2; k++)
         ctxmax_model_release(&c[k]);
 
