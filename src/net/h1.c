@@ -64,8 +64,8 @@ static int header_line(struct h1_answer *a, char *err)
             a->state = H1_DONE;
         else
             a->state = a->chunked ? H1_SIZE : a->has_length ? H1_LENGTH : H1_TO_EOF;
-        if (!a->chunked && !a->has_length)
-            a->close = true;
+        if (a->state == H1_TO_EOF)
+            a->close = true; /* the body's end is the connection's */
         return 0;
     }
     if (a->line[0] == ' ' || a->line[0] == '\t')
@@ -143,7 +143,8 @@ int h1_feed(struct h1_answer *a, const char *b, size_t n, size_t *used, char *er
         case H1_LENGTH:
         case H1_DATA: {
             size_t k = n - i < a->left ? n - i : (size_t)a->left;
-            rc = body(a, b + i, k, err);
+            if ((rc = body(a, b + i, k, err)) < 0)
+                break;
             i += k;
             if ((a->left -= k) == 0)
                 a->state = a->state == H1_DATA ? H1_DATA_END : H1_DONE;
