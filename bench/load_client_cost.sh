@@ -135,7 +135,7 @@ def paired(a, b):
         return "%.1fx" % math.exp(m)
     h = (T975[len(lr) - 2] if len(lr) - 2 < len(T975) else 1.96) * st.stdev(lr) / len(lr) ** 0.5
     return "%.1fx (95%%: %.1f-%.1f)" % (math.exp(m), math.exp(m - h), math.exp(m + h))
-names = {"qb": "quantbench load (C, libcurl multi on epoll)",
+names = {"qb": "quantbench load (C, its own HTTP/1.1 client on epoll)",
          "py": "Python asyncio + aiohttp (vllm bench serve's way)",
          "f0": "floor: epoll + one recvmsg per chunk, a wake-up per chunk",
          "f1": "floor: the same, wake-ups 1 ms apart (kernel receive stamps)"}

@@ -42,6 +42,7 @@ struct h1_host {
 struct h1x {
     size_t i;
     int fd;
+    int slot; /* its place in the loop's live[]; -1 once ended */
     struct h1_host *h;
     bool connecting, reused, retried, got_byte, in_ep;
     char *req; /* the request's bytes */
@@ -474,6 +475,7 @@ int netload_run_h1(struct netload *l, char *err)
                     not_sent(l, i, start, QB_KIND_INPUT, xerr);
                     continue;
                 }
+                x->slot = n_live;
                 live[n_live++] = x;
                 in_flight[k]++;
                 if (h1_connect(ep, x, false) < 0) {
@@ -518,14 +520,13 @@ int netload_run_h1(struct netload *l, char *err)
             struct h1x *x = evs[e].data.ptr;
             if ((void *)x == (void *)&sig_mark)
                 continue; /* the top of the loop sees it */
-            int j = 0;
-            for (; j < n_live && live[j] != x; j++)
-                ;
-            if (j == n_live)
-                continue; /* ended earlier in this batch */
+            int j = x->slot;
             size_t lane = (size_t)l->reqs[x->i].lane;
             if (x_io(l, ep, x, evs[e].events, off, buf, sizeof(buf))) {
-                live[j] = live[--n_live];
+                if (j != --n_live) { /* x is freed: its place to the last one */
+                    live[j] = live[n_live];
+                    live[j]->slot = j;
+                }
                 in_flight[lane]--;
             }
         }
@@ -548,7 +549,11 @@ int netload_run_h1(struct netload *l, char *err)
                 } else {
                     continue;
                 }
-                live[j--] = live[--n_live];
+                if (j != --n_live) {
+                    live[j] = live[n_live];
+                    live[j]->slot = j;
+                }
+                j--;
                 in_flight[l->reqs[x->i].lane]--;
                 x->a.close = true;
                 x_end(l, ep, x, QB_KIND_TIMEOUT, twhy);
