@@ -471,8 +471,16 @@ int netload_run_h1(struct netload *l, char *err)
                 next[k]++;
                 char xerr[QB_ERR_LEN];
                 struct h1x *x = x_start(l, hs, &n_hs, i, start, xerr);
-                if (!x) {
-                    not_sent(l, i, start, QB_KIND_INPUT, xerr);
+                if (!x) { /* no address for its host: no connection made, as libcurl says */
+                    struct netload_done d;
+                    memset(&d, 0, sizeof(d));
+                    d.kind = QB_KIND_RUNTIME;
+                    d.sent = d.connect_failed = true;
+                    d.issue_ns = start + l->reqs[i].due_ns;
+                    d.send_ns = d.end_ns = monotime_ns();
+                    set_err(d.err, "%s", xerr);
+                    if (l->on_done)
+                        l->on_done(l->ud, i, &d);
                     continue;
                 }
                 x->slot = n_live;
