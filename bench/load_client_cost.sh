@@ -160,6 +160,7 @@ for streams in 20 40 80 160 320 640; do
     "${PRIO[@]}" "$QB" load --no-db --base-url "$url" --num-prompts "$streams" --max-concurrency "$streams" \
         --random-input-len 4 --random-output-len 100 --save-requests "$w/r$streams.jsonl" \
         -o json >"$w/r$streams.json" 2>/dev/null
+    sleep 1 # the fake logs a stream after its last write: on a busy machine after we are gone
     kill "$fake"
     wait "$fake" 2>/dev/null || true
     line=$(python3 - "$w/r$streams.jsonl" "$w/r$streams/fake.log" "$RATE_ITL" <<'PY'
