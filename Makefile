@@ -117,7 +117,7 @@ asan:
 	    SAN='-fsanitize=address,undefined -fno-sanitize-recover=undefined' test
 
 # libFuzzer targets for every parser of outside input (needs clang)
-FUZZ_TARGETS := gguf gguf_header proto args kld import imatrix suite grade sse load hf merge
+FUZZ_TARGETS := gguf gguf_header proto args kld import imatrix suite grade sse load hf merge h1
 fuzz: $(GEN_SRC)
 	@command -v clang >/dev/null || { echo "fuzz: clang not installed, skipped"; exit 0; }
 	@mkdir -p $(BUILD)/fuzz

@@ -135,7 +135,7 @@ def paired(a, b):
         return "%.1fx" % math.exp(m)
     h = (T975[len(lr) - 2] if len(lr) - 2 < len(T975) else 1.96) * st.stdev(lr) / len(lr) ** 0.5
     return "%.1fx (95%%: %.1f-%.1f)" % (math.exp(m), math.exp(m - h), math.exp(m + h))
-names = {"qb": "quantbench load (C, libcurl multi on epoll)",
+names = {"qb": "quantbench load (C, its own HTTP/1.1 client on epoll)",
          "py": "Python asyncio + aiohttp (vllm bench serve's way)",
          "f0": "floor: epoll + one recvmsg per chunk, a wake-up per chunk",
          "f1": "floor: the same, wake-ups 1 ms apart (kernel receive stamps)"}
@@ -160,6 +160,7 @@ for streams in 20 40 80 160 320 640; do
     "${PRIO[@]}" "$QB" load --no-db --base-url "$url" --num-prompts "$streams" --max-concurrency "$streams" \
         --random-input-len 4 --random-output-len 100 --save-requests "$w/r$streams.jsonl" \
         -o json >"$w/r$streams.json" 2>/dev/null
+    sleep 1 # the fake logs a stream after its last write: on a busy machine after we are gone
     kill "$fake"
     wait "$fake" 2>/dev/null || true
     line=$(python3 - "$w/r$streams.jsonl" "$w/r$streams/fake.log" "$RATE_ITL" <<'PY'

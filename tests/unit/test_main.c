@@ -32,7 +32,8 @@ int test_failures;
     X(dash_frames) X(dash_event_id) X(dash_loopback) X(store_query_only) X(dash_page) X(dash_report) X(store_second_handle) \
     X(load_percentiles) X(load_chunk) X(load_summary) X(load_schedule) X(load_loopback) \
     X(hf_listing) X(hf_tag) X(hf_ranges) \
-    X(slurm_shards) X(slurm_script)
+    X(slurm_shards) X(slurm_script) \
+    X(h1_answers) X(h1_ends)
 /* clang-format on */
 
 #define DECL(name) void test_##name(void);
