@@ -67,7 +67,8 @@ install_pkgs() {
 
 PKGS=(build-essential cmake git pkg-config curl ca-certificates libcjson-dev libsqlite3-dev libcurl4-openssl-dev libmicrohttpd-dev python3 sqlite3
       python3-git python3-tabulate python3-aiohttp
-      slurmctld slurmd slurm-client munge)
+      slurmctld slurmd slurm-client munge
+      liburing-dev)  # liburing: bench/load_floor_uring.c only
 install_pkgs "${PKGS[@]}"
 # clang with its libFuzzer runtime, for `make fuzz` (optional: the build does not need it)
 if [ "${QB_NO_FUZZ_DEPS:-0}" != 1 ] && command -v apt-cache >/dev/null 2>&1; then

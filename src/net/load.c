@@ -34,19 +34,6 @@ struct xfer {
     char curl_err[CURL_ERROR_SIZE]; /* libcurl's words for a failure (its error buffer) */
 };
 
-static bool global_done;
-
-static int global_init(char *err)
-{
-    if (global_done)
-        return 0;
-    CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (rc != CURLE_OK)
-        return set_err(err, "libcurl: %s", curl_easy_strerror(rc));
-    global_done = true;
-    return 0;
-}
-
 static int on_event(void *ud, const char *event, const char *data, size_t len, char *err)
 {
     struct xfer *x = ud;
@@ -200,7 +187,7 @@ int netload_run(struct netload *l, char *err)
         plain = !strncmp(l->reqs[i].url, "http://", 7);
     if (plain)
         return netload_run_h1(l, err);
-    if (global_init(err) < 0)
+    if (net_curl_init(err) < 0)
         return -1;
     struct loop lp = {epoll_create1(EPOLL_CLOEXEC), -1, 0};
     if (lp.ep < 0)
@@ -410,7 +397,7 @@ static int simple(const char *url, const char *json, const char *const *headers,
     *status = 0;
     if (n)
         body[0] = '\0';
-    if (global_init(err) < 0)
+    if (net_curl_init(err) < 0)
         return -1;
     CURL *h = curl_easy_init();
     if (!h)
