@@ -75,6 +75,37 @@ static bool run_probe(struct search *s, int at)
     return ok;
 }
 
+/* the measured memory (peak RSS under a budget, else GPU memory used) of the search's
+ * last probe at steps; 0: none there, or not measured (a crash, an out-of-memory) */
+static uint64_t metric_at(const struct search *s, int at)
+{
+    const struct ctxmax_model *c = s->c;
+    for (int i = c->n - 1; i >= 0; i--)
+        if (!c->p[i].check && c->p[i].n_ctx == (uint32_t)(at * s->p->step))
+            return s->p->budget ? c->p[i].rss_peak : c->p[i].gpu_used;
+    return 0;
+}
+
+/* Memory grows linearly with the context (the KV cache and, without flash attention, KQ
+ * per cell), so the line through the measured memory at good and at bad meets the limit
+ * near the answer: probe there, then the step beside it that would close the interval;
+ * twice at most, while both ends were measured (else galloping and bisecting go on). */
+static void interpolate(struct search *s)
+{
+    const uint64_t limit = s->c->limit;
+    for (int k = 0; k < 2 && s->bad - s->good > 1 && !sig_caught(); k++) {
+        uint64_t mg = metric_at(s, s->good), mb = metric_at(s, s->bad);
+        if (!s->good || !mg || mb <= mg || limit <= mg || limit >= mb)
+            return;
+        double f = (double)(limit - mg) / (double)(mb - mg);
+        int at = s->good + (int)(f * (double)(s->bad - s->good));
+        at = at <= s->good ? s->good + 1 : at >= s->bad ? s->bad - 1 : at;
+        int next = run_probe(s, at) ? at + 1 : at - 1;
+        if (next > s->good && next < s->bad && !sig_caught())
+            run_probe(s, next);
+    }
+}
+
 /* checks of the answer by a full decode: the answer and this many steps down at most */
 #define CTXMAX_CHECKS 4
 
@@ -199,6 +230,7 @@ static int search(struct search *s)
             ok = run_probe(s, at);
         }
     }
+    interpolate(s);
     /* gallop away from the last probe */
     for (int inc = 1; s->bad - s->good > 1 && !sig_caught();) {
         int next = ok ? s->good + inc : s->bad - inc;
@@ -208,6 +240,7 @@ static int search(struct search *s)
             break;
         inc *= 2;
     }
+    interpolate(s);
     while (s->bad - s->good > 1 && !sig_caught())
         run_probe(s, (s->good + s->bad) / 2);
     s->c->searched = s->good * step;
