@@ -86,6 +86,16 @@ static uint64_t metric_at(const struct search *s, int at)
     return 0;
 }
 
+int ctxmax_interpolate(int good, uint64_t m_good, int bad, uint64_t m_bad, uint64_t limit)
+{
+    if (good < 1 || bad - good < 2 || !m_good || m_bad <= m_good || limit <= m_good ||
+        limit >= m_bad)
+        return 0;
+    double f = (double)(limit - m_good) / (double)(m_bad - m_good);
+    int at = good + (int)(f * (double)(bad - good));
+    return at <= good ? good + 1 : at >= bad ? bad - 1 : at;
+}
+
 /* Memory grows linearly with the context (the KV cache and, without flash attention, KQ
  * per cell), so the line through the measured memory at good and at bad meets the limit
  * near the answer: probe there, then the step beside it that would close the interval;
@@ -94,12 +104,10 @@ static void interpolate(struct search *s)
 {
     const uint64_t limit = s->c->limit;
     for (int k = 0; k < 2 && s->bad - s->good > 1 && !sig_caught(); k++) {
-        uint64_t mg = metric_at(s, s->good), mb = metric_at(s, s->bad);
-        if (!s->good || !mg || mb <= mg || limit <= mg || limit >= mb)
+        int at =
+            ctxmax_interpolate(s->good, metric_at(s, s->good), s->bad, metric_at(s, s->bad), limit);
+        if (!at)
             return;
-        double f = (double)(limit - mg) / (double)(mb - mg);
-        int at = s->good + (int)(f * (double)(s->bad - s->good));
-        at = at <= s->good ? s->good + 1 : at >= s->bad ? s->bad - 1 : at;
         int next = run_probe(s, at) ? at + 1 : at - 1;
         if (next > s->good && next < s->bad && !sig_caught())
             run_probe(s, next);

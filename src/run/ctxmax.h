@@ -85,6 +85,12 @@ cJSON *ctxmax_row_json(const struct ctxmax_params *cp, const char *model,
 /* How a probe filled the context below its last ubatch: "full" (a full decode),
  * "occupied" (zeros, not decoded) or "decoded" (a DEPTH probe that fell back, or one that
  * failed before it could tell) */
+/* Where the line through the measured memory m_good at step good (it fit) and m_bad at
+ * step bad (it did not) meets limit, in steps strictly between them (the search probes
+ * there); 0 where it cannot tell (an end not measured, memory not growing, the interval
+ * closed, the limit outside the two). */
+int ctxmax_interpolate(int good, uint64_t m_good, int bad, uint64_t m_bad, uint64_t limit);
+
 const char *ctxmax_probe_fill(const struct ctxmax_probe *p);
 
 void ctxmax_model_release(struct ctxmax_model *c); /* accepts a zeroed one */

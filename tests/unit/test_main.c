@@ -22,7 +22,7 @@ int test_failures;
     X(store_suite) X(store_cell_atomic) X(store_migrate_v3) X(store_merge) X(store_network_fs) X(ratio_ci) X(compare_metrics) \
     X(imatrix_roundtrip) X(imatrix_corrupt) X(ppl_tokens_check) \
     X(progress_eta) X(output_formats) X(models_exit) \
-    X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) \
+    X(mem_probe) X(mem_run_estimate) X(mem_model_row) X(ctxmax_run) X(ctxmax_interpolate) \
     X(field_json) X(field_strict) X(field_flags) X(field_prompts_flags) X(field_help) X(fields_defaults) X(fields_store) X(fields_proto_strict) \
     X(error_kinds) X(suite_table) X(suite_table_loads) X(suite_eta) \
     X(prompts_stream) X(prompts_stop) X(prompts_limits) X(prompts_utf8) X(prompts_run) X(prompts_graded) \

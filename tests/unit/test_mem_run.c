@@ -240,6 +240,24 @@ void test_mem_model_row(void)
     free(model);
 }
 
+void test_ctxmax_interpolate(void)
+{
+    const uint64_t M = 1048576;
+    /* the 1.1B-shaped case of bench/results/ctxmax_scale.md: 6400 fit at 1913 MiB, 10496
+     * peaked at 2393 MiB; a 2 GiB budget meets the line at 7424 (step 256: 25 .. 41 -> 29) */
+    CHECK(ctxmax_interpolate(25, 1913 * M, 41, 2393 * M, 2048 * M) == 29);
+    /* always strictly inside the interval */
+    CHECK(ctxmax_interpolate(10, 100, 20, 200, 101) == 11);
+    CHECK(ctxmax_interpolate(10, 100, 20, 200, 199) == 19);
+    /* nothing to tell: an end unmeasured, no growth, a closed interval, the limit outside */
+    CHECK(ctxmax_interpolate(10, 0, 20, 200, 150) == 0);
+    CHECK(ctxmax_interpolate(10, 100, 20, 0, 150) == 0);
+    CHECK(ctxmax_interpolate(10, 200, 20, 200, 150) == 0);
+    CHECK(ctxmax_interpolate(10, 100, 11, 200, 150) == 0);
+    CHECK(ctxmax_interpolate(10, 100, 20, 200, 250) == 0);
+    CHECK(ctxmax_interpolate(0, 100, 20, 200, 150) == 0);
+}
+
 void test_ctxmax_run(void)
 {
     char *model = synth_model();
