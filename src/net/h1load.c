@@ -21,6 +21,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "h1.h"
+#include "lanes.h"
 #include "load.h"
 #include "sse.h"
 #include "stream.h"
@@ -245,19 +246,6 @@ static struct h1x *x_start(struct netload *l, struct h1_host *hs, int *n_hs, siz
     return x;
 }
 
-static void not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,
-                     const char *why)
-{
-    struct netload_done d;
-    memset(&d, 0, sizeof(d));
-    d.kind = kind;
-    d.issue_ns = start + l->reqs[i].due_ns;
-    d.end_ns = monotime_ns();
-    set_err(d.err, "not sent: %s", why);
-    if (l->on_done)
-        l->on_done(l->ud, i, &d);
-}
-
 /* a connection that failed before any byte of the answer: 0 when x goes again on a fresh
  * one (a kept-alive connection the server had closed meanwhile), -1 when that was done */
 static int retry(int ep, struct h1x *x)
@@ -396,27 +384,12 @@ int netload_run_h1(struct netload *l, char *err)
     }
     struct h1_host hs[H1_MAX_HOSTS];
     int n_hs = 0;
-    int n_lanes = l->n_lanes > 0 ? l->n_lanes : 1;
-    size_t *order = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
-    size_t *first = xcalloc((size_t)n_lanes + 1, sizeof(size_t));
-    size_t *next = xcalloc((size_t)n_lanes, sizeof(size_t));
-    int *in_flight = xcalloc((size_t)n_lanes, sizeof(int));
-    for (size_t i = 0; i < l->n; i++)
-        first[l->reqs[i].lane + 1]++;
-    for (int k = 0; k < n_lanes; k++)
-        first[k + 1] += first[k];
-    for (int k = 0; k < n_lanes; k++)
-        next[k] = first[k];
-    {
-        size_t *fill = xmalloc((size_t)n_lanes * sizeof(size_t));
-        memcpy(fill, first, (size_t)n_lanes * sizeof(size_t));
-        for (size_t i = 0; i < l->n; i++)
-            order[fill[l->reqs[i].lane]++] = i;
-        free(fill);
-    }
-    long total_cap = 0;
-    for (int k = 0; k < n_lanes; k++)
-        total_cap += l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : (long)l->n;
+    struct netload_lanes ln;
+    netload_lanes_init(l, &ln);
+    const int n_lanes = ln.n;
+    size_t *order = ln.order, *first = ln.first, *next = ln.next;
+    int *in_flight = ln.in_flight;
+    const long total_cap = ln.total_cap;
     l->start_ns = monotime_ns();
     uint64_t start = l->start_ns;
     uint64_t limit_ns = l->max_duration_s > 0 ? start + (uint64_t)(l->max_duration_s * 1e9) : 0;
@@ -448,7 +421,7 @@ int netload_run_h1(struct netload *l, char *err)
                 x_end(l, ep, live[--n_live], stop, why);
             for (int k = 0; k < n_lanes; k++)
                 for (; next[k] < first[k + 1]; next[k]++)
-                    not_sent(l, order[next[k]], start, stop, why);
+                    netload_not_sent(l, order[next[k]], start, stop, why);
             break;
         }
         uint64_t next_due = UINT64_MAX;
@@ -574,10 +547,7 @@ int netload_run_h1(struct netload *l, char *err)
         free(hs[k].idle);
     }
     free(live);
-    free(order);
-    free(first);
-    free(next);
-    free(in_flight);
+    netload_lanes_free(&ln);
     close(ep);
     cur = NULL;
     return 0;

@@ -454,8 +454,8 @@ static void gguf_prefix(const char *p, char *prefix, size_t cap, int *index, int
         for (int i = 10; ok && i < 15; i++)
             ok = isdigit((unsigned char)s[i]);
         if (ok && n > 15) {
-            *index = atoi(s + 1);
-            *count = atoi(s + 10);
+            *index = (int)strtol(s + 1, NULL, 10); /* five digits, checked above */
+            *count = (int)strtol(s + 10, NULL, 10);
             n -= 15;
         }
     }

@@ -18,6 +18,7 @@
 #include "../util/sig.h"
 #include "../util/util.h"
 #include "h1.h"
+#include "lanes.h"
 #include "sse.h"
 #include "stream.h"
 
@@ -130,19 +131,6 @@ static void xfer_end(struct netload *l, CURLM *m, struct xfer *x, CURLcode rc,
     free(x);
 }
 
-static void not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,
-                     const char *why)
-{
-    struct netload_done d;
-    memset(&d, 0, sizeof(d));
-    d.kind = kind;
-    d.issue_ns = start + l->reqs[i].due_ns;
-    d.end_ns = monotime_ns();
-    set_err(d.err, "not sent: %s", why);
-    if (l->on_done)
-        l->on_done(l->ud, i, &d);
-}
-
 /* libcurl's socket interface on epoll: a wake-up touches only the sockets that have
  * something, not every transfer (curl_multi_perform walks them all: with hundreds in flight
  * that walk alone delays the reading by a millisecond) */
@@ -205,28 +193,12 @@ int netload_run(struct netload *l, char *err)
         struct epoll_event ev = {EPOLLIN, {.fd = sig_fd()}};
         epoll_ctl(lp.ep, EPOLL_CTL_ADD, sig_fd(), &ev);
     }
-    int n_lanes = l->n_lanes > 0 ? l->n_lanes : 1;
-    /* each lane's requests in order, and the next to send of each */
-    size_t *order = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
-    size_t *first = xcalloc((size_t)n_lanes + 1, sizeof(size_t));
-    size_t *next = xcalloc((size_t)n_lanes, sizeof(size_t));
-    int *in_flight = xcalloc((size_t)n_lanes, sizeof(int));
-    for (size_t i = 0; i < l->n; i++)
-        first[l->reqs[i].lane + 1]++;
-    for (int k = 0; k < n_lanes; k++)
-        first[k + 1] += first[k];
-    for (int k = 0; k < n_lanes; k++)
-        next[k] = first[k];
-    {
-        size_t *fill = xmalloc((size_t)n_lanes * sizeof(size_t));
-        memcpy(fill, first, (size_t)n_lanes * sizeof(size_t));
-        for (size_t i = 0; i < l->n; i++)
-            order[fill[l->reqs[i].lane]++] = i;
-        free(fill);
-    }
-    long total_cap = 0;
-    for (int k = 0; k < n_lanes; k++)
-        total_cap += l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : (long)l->n;
+    struct netload_lanes ln;
+    netload_lanes_init(l, &ln);
+    const int n_lanes = ln.n;
+    size_t *order = ln.order, *first = ln.first, *next = ln.next;
+    int *in_flight = ln.in_flight;
+    const long total_cap = ln.total_cap;
     /* a connection kept for every request that may be in flight: no reconnect between them */
     curl_multi_setopt(m, CURLMOPT_MAXCONNECTS, total_cap + 8);
     l->start_ns = monotime_ns();
@@ -260,7 +232,7 @@ int netload_run(struct netload *l, char *err)
             }
             for (int k = 0; k < n_lanes; k++)
                 for (; next[k] < first[k + 1]; next[k]++)
-                    not_sent(l, order[next[k]], start, stop, why);
+                    netload_not_sent(l, order[next[k]], start, stop, why);
             break;
         }
         /* the requests due now, as far as their lane's cap allows */
@@ -284,7 +256,8 @@ int netload_run(struct netload *l, char *err)
                 struct xfer *x = xfer_start(l, m, i, start);
                 next[k]++;
                 if (!x) {
-                    not_sent(l, i, start, QB_KIND_RUNTIME, "libcurl could not make a handle");
+                    netload_not_sent(l, i, start, QB_KIND_RUNTIME,
+                                     "libcurl could not make a handle");
                     continue;
                 }
                 live[n_live++] = x;
@@ -369,10 +342,7 @@ int netload_run(struct netload *l, char *err)
     while (n_live > 0) /* only after a multi handle failure */
         xfer_end(l, m, live[--n_live], CURLE_OK, QB_KIND_RUNTIME, "libcurl failed");
     free(live);
-    free(order);
-    free(first);
-    free(next);
-    free(in_flight);
+    netload_lanes_free(&ln);
     curl_multi_cleanup(m);
     close(lp.ep);
     return ret;

@@ -1,0 +1,53 @@
+/* A load run's lanes (see lanes.h). */
+#include "lanes.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/clock.h"
+#include "../util/util.h"
+
+void netload_lanes_init(const struct netload *l, struct netload_lanes *ln)
+{
+    int n = l->n_lanes > 0 ? l->n_lanes : 1;
+    ln->n = n;
+    ln->order = xmalloc((l->n ? l->n : 1) * sizeof(size_t));
+    ln->first = xcalloc((size_t)n + 1, sizeof(size_t));
+    ln->next = xcalloc((size_t)n, sizeof(size_t));
+    ln->in_flight = xcalloc((size_t)n, sizeof(int));
+    for (size_t i = 0; i < l->n; i++)
+        ln->first[l->reqs[i].lane + 1]++;
+    for (int k = 0; k < n; k++)
+        ln->first[k + 1] += ln->first[k];
+    memcpy(ln->next, ln->first, (size_t)n * sizeof(size_t));
+    size_t *fill = xmalloc((size_t)n * sizeof(size_t));
+    memcpy(fill, ln->first, (size_t)n * sizeof(size_t));
+    for (size_t i = 0; i < l->n; i++)
+        ln->order[fill[l->reqs[i].lane]++] = i;
+    free(fill);
+    ln->total_cap = 0;
+    for (int k = 0; k < n; k++)
+        ln->total_cap += l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : (long)l->n;
+}
+
+void netload_lanes_free(struct netload_lanes *ln)
+{
+    free(ln->order);
+    free(ln->first);
+    free(ln->next);
+    free(ln->in_flight);
+    memset(ln, 0, sizeof(*ln));
+}
+
+void netload_not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,
+                      const char *why)
+{
+    struct netload_done d;
+    memset(&d, 0, sizeof(d));
+    d.kind = kind;
+    d.issue_ns = start + l->reqs[i].due_ns;
+    d.end_ns = monotime_ns();
+    set_err(d.err, "not sent: %s", why);
+    if (l->on_done)
+        l->on_done(l->ud, i, &d);
+}

@@ -1,0 +1,29 @@
+/* What both load loops (load.c on libcurl, h1load.c on our own client) keep of a run's
+ * lanes: each lane's requests in order, the next of each to send, how many are in flight,
+ * and the requests that end without being sent. */
+#ifndef QB_NET_LANES_H
+#define QB_NET_LANES_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/exit.h"
+#include "load.h"
+
+struct netload_lanes {
+    int n;          /* lanes (at least 1) */
+    size_t *order;  /* the requests' indexes, lane after lane, each lane in order */
+    size_t *first;  /* [n + 1]: where each lane starts in order (first[n] = all) */
+    size_t *next;   /* [n]: the next of each lane to send (an index into order) */
+    int *in_flight; /* [n] */
+    long total_cap; /* the most requests that may be in flight at once, all lanes */
+};
+
+void netload_lanes_init(const struct netload *l, struct netload_lanes *ln);
+void netload_lanes_free(struct netload_lanes *ln);
+
+/* request i ends without being sent (the run stopped, a handle could not be made) */
+void netload_not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,
+                      const char *why);
+
+#endif
