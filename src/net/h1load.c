@@ -405,23 +405,12 @@ int netload_run_h1(struct netload *l, char *err)
     uint64_t last_check = start, last_wake = 0;
     for (;;) {
         uint64_t now = monotime_ns();
-        enum qb_kind stop = QB_KIND_OK;
         const char *why = NULL;
-        if (sig_caught()) {
-            stop = QB_KIND_INTERRUPTED;
-            why = "interrupted";
-            l->interrupted = true;
-        } else if (limit_ns && now >= limit_ns) {
-            stop = QB_KIND_TIMEOUT;
-            why = "the run's time limit (--max-duration) came";
-            l->timed_out = true;
-        }
+        enum qb_kind stop = netload_stop_now(l, now, limit_ns, &why);
         if (stop) {
             while (n_live > 0)
                 x_end(l, ep, live[--n_live], stop, why);
-            for (int k = 0; k < n_lanes; k++)
-                for (; next[k] < first[k + 1]; next[k]++)
-                    netload_not_sent(l, order[next[k]], start, stop, why);
+            netload_lanes_drop(l, &ln, start, stop, why);
             break;
         }
         uint64_t next_due = UINT64_MAX;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../util/clock.h"
+#include "../util/sig.h"
 #include "../util/util.h"
 
 void netload_lanes_init(const struct netload *l, struct netload_lanes *ln)
@@ -50,4 +51,27 @@ void netload_not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind 
     set_err(d.err, "not sent: %s", why);
     if (l->on_done)
         l->on_done(l->ud, i, &d);
+}
+
+void netload_lanes_drop(struct netload *l, struct netload_lanes *ln, uint64_t start,
+                        enum qb_kind kind, const char *why)
+{
+    for (int k = 0; k < ln->n; k++)
+        for (; ln->next[k] < ln->first[k + 1]; ln->next[k]++)
+            netload_not_sent(l, ln->order[ln->next[k]], start, kind, why);
+}
+
+enum qb_kind netload_stop_now(struct netload *l, uint64_t now, uint64_t limit_ns, const char **why)
+{
+    if (sig_caught()) {
+        *why = "interrupted";
+        l->interrupted = true;
+        return QB_KIND_INTERRUPTED;
+    }
+    if (limit_ns && now >= limit_ns) {
+        *why = "the run's time limit (--max-duration) came";
+        l->timed_out = true;
+        return QB_KIND_TIMEOUT;
+    }
+    return QB_KIND_OK;
 }

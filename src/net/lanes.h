@@ -26,4 +26,12 @@ void netload_lanes_free(struct netload_lanes *ln);
 void netload_not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,
                       const char *why);
 
+/* every request of every lane not sent yet ends as not sent */
+void netload_lanes_drop(struct netload *l, struct netload_lanes *ln, uint64_t start,
+                        enum qb_kind kind, const char *why);
+
+/* whether the run stops now: QB_KIND_INTERRUPTED on a signal, QB_KIND_TIMEOUT at
+ * limit_ns (0: none; l->interrupted or l->timed_out set), with *why; else QB_KIND_OK */
+enum qb_kind netload_stop_now(struct netload *l, uint64_t now, uint64_t limit_ns, const char **why);
+
 #endif

@@ -214,25 +214,14 @@ int netload_run(struct netload *l, char *err)
     uint64_t last_idle_check = start;
     for (;;) {
         uint64_t now = monotime_ns();
-        enum qb_kind stop = QB_KIND_OK;
         const char *why = NULL;
-        if (sig_caught()) {
-            stop = QB_KIND_INTERRUPTED;
-            why = "interrupted";
-            l->interrupted = true;
-        } else if (limit_ns && now >= limit_ns) {
-            stop = QB_KIND_TIMEOUT;
-            why = "the run's time limit (--max-duration) came";
-            l->timed_out = true;
-        }
+        enum qb_kind stop = netload_stop_now(l, now, limit_ns, &why);
         if (stop) {
             while (n_live > 0) {
                 struct xfer *x = live[--n_live];
                 xfer_end(l, m, x, CURLE_OK, stop, why);
             }
-            for (int k = 0; k < n_lanes; k++)
-                for (; next[k] < first[k + 1]; next[k]++)
-                    netload_not_sent(l, order[next[k]], start, stop, why);
+            netload_lanes_drop(l, &ln, start, stop, why);
             break;
         }
         /* the requests due now, as far as their lane's cap allows */
