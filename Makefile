@@ -110,7 +110,7 @@ run: $(QB)
 
 # ---------------------------------------------------------------- tests
 test: $(QB) $(UNIT)
-	QB=$(QB) UNIT=$(UNIT) LLAMA_BINDIR=$(LLAMA_BINDIR) bash tests/run.sh
+	QB=$(QB) UNIT=$(UNIT) LLAMA_BINDIR=$(LLAMA_BINDIR) QB_SANITIZED=$(if $(SAN),1,) bash tests/run.sh
 
 asan:
 	$(MAKE) BUILD=build-asan OPT='-O1 -g -fno-omit-frame-pointer' \

@@ -20,10 +20,15 @@ cp "$T/err" cheap.err
 run "$QB" ctxmax -m "$m" "${kv[@]}" --budget "$budget" --max 8192 --full-fill -o json
 expect_rc 0
 cp "$T/out" full.json
-python3 - cheap.json full.json cheap.err "$budget" <<'PY' || fail "cheap search against full fill"
+# under ASan (make asan) freed host memory sits in the quarantine instead of being reused, and
+# a full decode frees one set of host buffers per ubatch where a cheap probe frees one: the
+# peaks are compared within 1% in a plain build, within 5% in a sanitized one
+tol=100
+[ -n "${QB_SANITIZED:-}" ] && tol=20
+python3 - cheap.json full.json cheap.err "$budget" "$tol" <<'PY' || fail "cheap search against full fill"
 import json, re, sys
 c = json.load(open(sys.argv[1])); f = json.load(open(sys.argv[2]))
-err = open(sys.argv[3]).read().splitlines(); budget = int(sys.argv[4])
+err = open(sys.argv[3]).read().splitlines(); budget = int(sys.argv[4]); tol = int(sys.argv[5])
 assert c['n_ctx_max'] == f['n_ctx_max'] == 2048, (c['n_ctx_max'], f['n_ctx_max'])
 assert c['checked'] and c['stepped_down'] == 0 and not c['full_fill'], c
 assert f['full_fill'] and not f['checked'], f
@@ -42,7 +47,7 @@ both = [p for p in search if p['ok'] and p['n_ctx'] in full]
 assert both, 'no context probed both ways'
 for p in both:
     d = abs(p['rss_peak'] - full[p['n_ctx']])
-    assert d <= full[p['n_ctx']] / 100, (p, full[p['n_ctx']])
+    assert d <= full[p['n_ctx']] / tol, (p, full[p['n_ctx']])
 # one progress line per probe, in order, with the probes left counting down to 0
 lines = [l for l in err if l.startswith('ctxmax: n_ctx ')]
 assert len(lines) == len(c['probes']), (lines, len(c['probes']))
@@ -57,12 +62,12 @@ PY
 run "$QB" ctxmax -m "$m" "${kv[@]}" --max 6144 --step 6144 -o json
 expect_rc 0
 p6=$(peak 6144) || fail "mem --fill 6144"
-python3 - "$T/out" "$p6" <<'PY' || fail "cheap peak at 6144"
+python3 - "$T/out" "$p6" "$tol" <<'PY' || fail "cheap peak at 6144"
 import json, sys
-j = json.load(open(sys.argv[1])); full = int(sys.argv[2])
+j = json.load(open(sys.argv[1])); full = int(sys.argv[2]); tol = int(sys.argv[3])
 p = j['probes'][0]
 assert p['n_ctx'] == 6144 and p['fill'] == 'occupied' and p['ok'], p
-assert abs(p['rss_peak'] - full) <= full / 100, (p['rss_peak'], full)
+assert abs(p['rss_peak'] - full) <= full / tol, (p['rss_peak'], full)
 assert j['n_ctx_max'] == 6144 and j['checked'], j
 PY
 # a full decode that fails at the search's answer steps the answer down, and says so
