@@ -2751,11 +2751,14 @@ static int merge_ref(struct merge *m, const char *table, const char *key_col, co
         sqlite3_finalize(rd);
         return rc == SQLITE_DONE ? 0 : src_err(m, err, "cannot read a reference");
     }
-    char marks[128] = "?";
-    for (int i = 1; i <= ncols; i++)
-        strcat(marks, ",?");
-    snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s(%s, %s) VALUES(%s)", table, key_col, cols,
-             marks);
+    /* the key and ncols columns: ncols + 1 marks (the callers' tables have at most 7) */
+    static const char marks[] = "?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?";
+    if (ncols < 0 || 2 * ncols + 1 > (int)sizeof(marks) - 1) {
+        sqlite3_finalize(rd);
+        return src_err(m, err, "too many columns in a reference");
+    }
+    snprintf(sql, sizeof(sql), "INSERT OR IGNORE INTO %s(%s, %s) VALUES(%.*s)", table, key_col,
+             cols, 2 * ncols + 1, marks);
     int ret = -1;
     if (sqlite3_prepare_v2(m->dst->db, sql, -1, &wr, NULL) != SQLITE_OK) {
         db_err(m->dst, err, "cannot prepare an insert");
