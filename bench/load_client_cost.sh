@@ -35,13 +35,13 @@ start_fake() { # DIR ARGS...
     url=http://127.0.0.1:$(cat "$d/port")
 }
 
-# cpu CMD...: run it, print its user+system CPU seconds (it and its children) on fd 3
+# cpu CMD...: run it, print its user and its system CPU seconds (it and its children) on fd 3
 cpu() {
     python3 - "$@" 3>&3 <<'PY'
 import os, resource, subprocess, sys
 subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)
 r = resource.getrusage(resource.RUSAGE_CHILDREN)
-os.write(3, b'%.4f\n' % (r.ru_utime + r.ru_stime))
+os.write(3, b'%.4f %.4f\n' % (r.ru_utime, r.ru_stime))
 PY
 }
 
@@ -127,7 +127,9 @@ python3 - "$w" "$tokens" >"$w/cpu.md" <<'PY'
 import math, statistics as st, sys
 d, tokens = sys.argv[1], int(sys.argv[2])
 T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]
-x = {k: [float(v) for v in open(f"{d}/cpu.{k}")] for k in ("qb", "py", "f0", "f1")}
+rows = {k: [[float(f) for f in v.split()] for v in open(f"{d}/cpu.{k}")] for k in ("qb", "py", "f0", "f1")}
+x = {k: [u + s for u, s in v] for k, v in rows.items()}  # user + system
+xu = {k: [u for u, s in v] for k, v in rows.items()}     # user only: the client's own code
 def paired(a, b):
     lr = [math.log(p / q) for p, q in zip(a, b)]
     m = st.mean(lr)
@@ -139,12 +141,18 @@ names = {"qb": "quantbench load (C, its own HTTP/1.1 client on epoll)",
          "py": "Python asyncio + aiohttp (vllm bench serve's way)",
          "f0": "floor: epoll + one recvmsg per chunk, a wake-up per chunk",
          "f1": "floor: the same, wake-ups 1 ms apart (kernel receive stamps)"}
-print("| client | CPU s (user+sys), median | CPU us per streamed token | Python / it |")
-print("| --- | ---: | ---: | ---: |")
+print("| client | CPU s (user+sys), median | CPU us per streamed token | Python / it |"
+      " user CPU us per token | Python / it, user CPU |")
+print("| --- | ---: | ---: | ---: | ---: | ---: |")
 for k in ("qb", "py", "f0", "f1"):
-    med = st.median(x[k])
+    med, medu = st.median(x[k]), st.median(xu[k])
     ratio = "1" if k == "py" else paired(x["py"], x[k])
-    print("| %s | %.4f | %.2f | %s |" % (names[k], med, med / tokens * 1e6, ratio))
+    ratiou = "1" if k == "py" else paired(xu["py"], xu[k])
+    print("| %s | %.4f | %.2f | %s | %.2f | %s |" %
+          (names[k], med, med / tokens * 1e6, ratio, medu / tokens * 1e6, ratiou))
+print()
+print("User CPU is the client's own code (HTTP, SSE, JSON, the event loop); the system part,")
+print("the kernel's TCP receive path per chunk, is the same work for any client (the floors).")
 print()
 ratio = math.exp(st.mean([math.log(p / q) for p, q in zip(x["py"], x["qb"])]))
 print("Ours is %.1fx cheaper per streamed token (geometric mean of %d paired rounds)." %
@@ -190,9 +198,11 @@ PY
     rates+=("| $streams | $rate | $e50 | $e99 | $lag99 |")
     # the fake 2 ms behind its own schedule at p99: it (Python, on the same cores), not our
     # client, is the limit from here on
-    python3 -c "import sys; sys.exit(0 if $lag99 < 2 else 1)" || { fake_limit=1; break; }
+    # (the error is against the fake's own record of its writes, so a level where it fell
+    # behind still measures our client, at the rate it achieved)
     python3 -c "import sys; sys.exit(0 if $e99 < 1 else 1)" || break
     best=$rate
+    python3 -c "import sys; sys.exit(0 if $lag99 < 2 else 1)" || { fake_limit=1; break; }
 done
 
 mkdir -p "$(dirname "$out")"
@@ -219,12 +229,12 @@ mkdir -p "$(dirname "$out")"
     echo "| ---: | ---: | ---: | ---: | ---: |"
     printf '%s\n' "${rates[@]}"
     echo
-    if [ -n "${fake_limit:-}" ] && [ "$best" = 0 ]; then
-        echo "No figure: the fake server (Python) fell 2 ms behind its own schedule already at the"
-        echo "first level (the machine was busy with other work); rerun on a quiet machine."
+    if [ "$best" = 0 ]; then
+        echo "No level had the ITL error under 1 ms at p99."
     elif [ -n "${fake_limit:-}" ]; then
-        echo "Highest: $best chunks/s with the error under 1 ms; beyond it the fake server (Python) fell"
-        echo "behind its own schedule, so the client's limit on this machine is at least that."
+        echo "Highest: $best chunks/s with the error under 1 ms, where the fake server (Python) fell"
+        echo "behind its own schedule (the rate is what it achieved, the error against its own record"
+        echo "of each write): the client's limit on this machine is at least that."
     else
         echo "Highest: $best chunks/s with the ITL error under 1 ms at p99."
     fi
