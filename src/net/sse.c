@@ -56,12 +56,9 @@ static int dispatch(struct sse_parser *s, char *err)
     return rc;
 }
 
-/* one whole line (s->line[0..line_len), no terminator) */
-static int take_line(struct sse_parser *s, char *err)
+/* one whole line l[0..n), no terminator */
+static int take_line(struct sse_parser *s, const char *l, size_t n, char *err)
 {
-    char *l = s->line;
-    size_t n = s->line_len;
-    s->line_len = 0;
     if (s->n_lines++ == 0 && n >= 3 && !memcmp(l, "\xef\xbb\xbf", 3)) {
         l += 3; /* a byte-order mark opens the stream */
         n -= 3;
@@ -98,32 +95,48 @@ int sse_feed(struct sse_parser *s, const char *b, size_t n, char *err)
 {
     if (s->failed)
         return set_err(err, "the event stream failed before");
-    for (size_t i = 0; i < n; i++) {
-        char c = b[i];
-        if (c == '\n' && s->after_cr) {
-            s->after_cr = false; /* the LF of a CRLF */
-            continue;
-        }
-        s->after_cr = c == '\r';
-        if (c == '\n' || c == '\r') {
-            if (take_line(s, err) < 0) {
-                s->failed = true;
-                return -1;
+    size_t i = 0;
+    while (i < n) {
+        if (s->after_cr) {
+            s->after_cr = false;
+            if (b[i] == '\n') { /* the LF of a CRLF */
+                i++;
+                continue;
             }
-            continue;
         }
-        /* the rest of the line up to its end in one copy */
-        size_t k = i;
-        while (k < n && b[k] != '\n' && b[k] != '\r')
-            k++;
-        if (s->line_len + (k - i) > s->max) {
+        /* the line up to its end (LF, CR or CRLF), or the rest of b: kept for the next */
+        const char *p = b + i;
+        const char *lf = memchr(p, '\n', n - i);
+        size_t k = lf ? (size_t)(lf - p) : n - i;
+        const char *cr = memchr(p, '\r', k);
+        if (cr)
+            k = (size_t)(cr - p);
+        if (s->line_len + k > s->max) {
             s->failed = true;
             return set_err(err, "a line of more than %zu bytes in the event stream", s->max);
         }
-        grow(&s->line, &s->line_cap, s->line_len + (k - i) + 1);
-        memcpy(s->line + s->line_len, b + i, k - i);
-        s->line_len += k - i;
-        i = k - 1;
+        if (!lf && !cr) {
+            grow(&s->line, &s->line_cap, s->line_len + k + 1);
+            memcpy(s->line + s->line_len, p, k);
+            s->line_len += k;
+            break;
+        }
+        int rc;
+        if (s->line_len) { /* its start came before */
+            grow(&s->line, &s->line_cap, s->line_len + k + 1);
+            memcpy(s->line + s->line_len, p, k);
+            size_t len = s->line_len + k;
+            s->line_len = 0;
+            rc = take_line(s, s->line, len, err);
+        } else {
+            rc = take_line(s, p, k, err);
+        }
+        if (rc < 0) {
+            s->failed = true;
+            return -1;
+        }
+        s->after_cr = p[k] == '\r';
+        i += k + 1;
     }
     return 0;
 }

@@ -34,14 +34,18 @@ static long text_len(const cJSON *v)
     return cJSON_IsString(v) ? (long)strlen(v->valuestring) : 0;
 }
 
-int load_chunk(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
+static void add_token(struct load_rec *r, uint64_t now_ns)
 {
-    while (*data == ' ' || *data == '\t' || *data == '\n' || *data == '\r')
-        data++;
-    if (!strncmp(data, "[DONE]", 6)) {
-        r->done = true;
-        return 0;
+    if (r->n_t == r->cap_t) {
+        r->cap_t = r->cap_t ? 2 * r->cap_t : 64;
+        r->t = xrealloc(r->t, r->cap_t * sizeof(*r->t));
     }
+    r->t[r->n_t++] = now_ns;
+}
+
+/* the event through cJSON: every case */
+static int chunk_json(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
+{
     cJSON *o = cJSON_Parse(data);
     if (!cJSON_IsObject(o)) {
         cJSON_Delete(o);
@@ -62,11 +66,7 @@ int load_chunk(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
     const cJSON *choices = cJSON_GetObjectItemCaseSensitive(o, "choices");
     const cJSON *ch = cJSON_IsArray(choices) ? cJSON_GetArrayItem(choices, 0) : NULL;
     if (ch) { /* vLLM: an event with choices is a token's, its text empty or not */
-        if (r->n_t == r->cap_t) {
-            r->cap_t = r->cap_t ? 2 * r->cap_t : 64;
-            r->t = xrealloc(r->t, r->cap_t * sizeof(*r->t));
-        }
-        r->t[r->n_t++] = now_ns;
+        add_token(r, now_ns);
         r->text_bytes += text_len(cJSON_GetObjectItemCaseSensitive(ch, "text"));
         const cJSON *delta = cJSON_GetObjectItemCaseSensitive(ch, "delta");
         if (cJSON_IsObject(delta)) {
@@ -98,6 +98,221 @@ int load_chunk(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
     }
     cJSON_Delete(o);
     return 0;
+}
+
+/* ---- the common token event without cJSON: a strict scanner of the whole object, then
+ * what load_chunk reads from it. Where it is not sure to read what cJSON would (an escape
+ * it does not decode, a key with an escape, JSON's grammar bent as cJSON allows, an error,
+ * usage or timings object, deep nesting) it says so and cJSON's path reads the event. */
+
+enum { SCAN_DEPTH = 64 };
+
+static const char *scan_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* the string at p (its '"'): the byte after its closing quote; *len its bytes decoded,
+ * *esc whether it had an escape. NULL: not one (or a \u escape, a control byte) */
+static const char *scan_str(const char *p, long *len, bool *esc)
+{
+    long n = 0;
+    bool e = false;
+    for (p++;; n++) {
+        unsigned char c = (unsigned char)*p;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return NULL; /* the data's end too */
+        if (c == '\\') {
+            char d = p[1];
+            if (!d || !strchr("\"\\/bfnrt", d))
+                return NULL;
+            e = true;
+            p += 2;
+            continue;
+        }
+        p++;
+    }
+    if (len)
+        *len = n;
+    if (esc)
+        *esc = e;
+    return p + 1;
+}
+
+static const char *scan_digits(const char *p)
+{
+    if (*p < '0' || *p > '9')
+        return NULL;
+    while (*p >= '0' && *p <= '9')
+        p++;
+    return p;
+}
+
+/* JSON's number grammar exactly (cJSON reads a superset of it) */
+static const char *scan_num(const char *p)
+{
+    if (*p == '-')
+        p++;
+    if (*p == '0')
+        p++;
+    else if (!(p = scan_digits(p)))
+        return NULL;
+    if (*p == '.' && !(p = scan_digits(p + 1)))
+        return NULL;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!(p = scan_digits(p)))
+            return NULL;
+    }
+    return p;
+}
+
+static const char *scan_value(const char *p, int depth);
+
+/* an object or an array at p: the byte after it */
+static const char *scan_items(const char *p, int depth)
+{
+    char close = *p == '{' ? '}' : ']';
+    bool obj = close == '}';
+    if (depth >= SCAN_DEPTH)
+        return NULL;
+    p = scan_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (obj) {
+            if (*p != '"' || !(p = scan_str(p, NULL, NULL)))
+                return NULL;
+            p = scan_ws(p);
+            if (*p++ != ':')
+                return NULL;
+            p = scan_ws(p);
+        }
+        if (!(p = scan_value(p, depth + 1)))
+            return NULL;
+        p = scan_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+        p = scan_ws(p);
+    }
+}
+
+static const char *scan_value(const char *p, int depth)
+{
+    switch (*p) {
+    case '{':
+    case '[': return scan_items(p, depth);
+    case '"': return scan_str(p, NULL, NULL);
+    case 't': return strncmp(p, "true", 4) ? NULL : p + 4;
+    case 'f': return strncmp(p, "false", 5) ? NULL : p + 5;
+    case 'n': return strncmp(p, "null", 4) ? NULL : p + 4;
+    default: return *p == '-' || (*p >= '0' && *p <= '9') ? scan_num(p) : NULL;
+    }
+}
+
+/* the values of the object at p (valid: scanned before) under keys[0..n), the first of
+ * each as cJSON finds it; false for a key with an escape (cJSON would decode it) */
+static bool scan_keys(const char *p, const char *const *keys, const char **vals, int n)
+{
+    for (int k = 0; k < n; k++)
+        vals[k] = NULL;
+    p = scan_ws(p + 1);
+    while (*p == '"') {
+        long len;
+        bool esc;
+        const char *k0 = p + 1, *ke = scan_str(p, &len, &esc);
+        if (esc)
+            return false;
+        const char *v = scan_ws(scan_ws(ke) + 1);
+        for (int k = 0; k < n; k++)
+            if (!vals[k] && len && *k0 == *keys[k] && (size_t)len == strlen(keys[k]) &&
+                !memcmp(k0, keys[k], (size_t)len))
+                vals[k] = v;
+        p = scan_ws(scan_value(v, 0));
+        if (*p != ',')
+            break;
+        p = scan_ws(p + 1);
+    }
+    return true;
+}
+
+static long scan_text_len(const char *v)
+{
+    long n = 0;
+    return v && *v == '"' && scan_str(v, &n, NULL) ? n : 0;
+}
+
+/* 1: the event read as cJSON's path would read it; 0: that path must read it */
+static int chunk_fast(struct load_rec *r, const char *data, uint64_t now_ns)
+{
+    if (*data != '{' || !scan_items(data, 0))
+        return 0;
+    static const char *const top_keys[] = {"error", "choices", "usage", "timings"};
+    const char *top[4];
+    if (!scan_keys(data, top_keys, top, 4))
+        return 0;
+    if ((top[0] && *top[0] != 'n') || (top[2] && *top[2] == '{') || (top[3] && *top[3] == '{'))
+        return 0; /* an error, usage, llama-server's timings: once a request, cJSON reads them */
+    const char *ch = NULL;
+    if (top[1] && *top[1] == '[') {
+        ch = scan_ws(top[1] + 1);
+        if (*ch == ']')
+            ch = NULL;
+    }
+    const char *c[3] = {NULL, NULL, NULL}, *d[2] = {NULL, NULL};
+    long flen = 0;
+    bool fesc = false;
+    if (ch && *ch == '{') {
+        static const char *const ch_keys[] = {"text", "delta", "finish_reason"};
+        static const char *const delta_keys[] = {"content", "reasoning_content"};
+        if (!scan_keys(ch, ch_keys, c, 3))
+            return 0;
+        if (c[1] && *c[1] == '{' && !scan_keys(c[1], delta_keys, d, 2))
+            return 0;
+        if (c[2] && *c[2] == '"' && (scan_str(c[2], &flen, &fesc), fesc))
+            return 0;
+    }
+    if (!ch)
+        return 1;
+    add_token(r, now_ns);
+    r->text_bytes += scan_text_len(c[0]) + scan_text_len(d[0]) + scan_text_len(d[1]);
+    if (c[2] && *c[2] == '"') {
+        size_t k = (size_t)flen < sizeof(r->finish) - 1 ? (size_t)flen : sizeof(r->finish) - 1;
+        memcpy(r->finish, c[2] + 1, k);
+        r->finish[k] = '\0';
+    }
+    return 1;
+}
+
+static int chunk(struct load_rec *r, const char *data, uint64_t now_ns, bool fast, char *err)
+{
+    while (*data == ' ' || *data == '\t' || *data == '\n' || *data == '\r')
+        data++;
+    if (!strncmp(data, "[DONE]", 6)) {
+        r->done = true;
+        return 0;
+    }
+    if (fast && chunk_fast(r, data, now_ns))
+        return 0;
+    return chunk_json(r, data, now_ns, err);
+}
+
+int load_chunk(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
+{
+    return chunk(r, data, now_ns, true, err);
+}
+
+int load_chunk_json(struct load_rec *r, const char *data, uint64_t now_ns, char *err)
+{
+    return chunk(r, data, now_ns, false, err);
 }
 
 void load_rec_release(struct load_rec *r)

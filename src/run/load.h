@@ -58,6 +58,9 @@ struct load_rec {
  * llama-server's timings, or "[DONE]". -1 with err for data that is no JSON object
  * ("malformed event: ...") or an error object the server sent ("the server: MESSAGE"). */
 int load_chunk(struct load_rec *r, const char *data, uint64_t now_ns, char *err);
+/* the same through cJSON alone (load_chunk reads the common token event with a scanner of
+ * its own and gives the rest to this path): the reference the tests hold it to */
+int load_chunk_json(struct load_rec *r, const char *data, uint64_t now_ns, char *err);
 void load_rec_release(struct load_rec *r);
 
 struct load_params {

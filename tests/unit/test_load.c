@@ -11,6 +11,7 @@
 #include "../../src/run/load.h"
 #include "../../src/util/stats.h"
 #include "../../src/util/util.h"
+#include "load_same.h"
 #include "test.h"
 
 static int cmp_double(const void *a, const void *b)
@@ -63,6 +64,126 @@ void test_load_percentiles(void)
     cJSON_Delete(j);
     free(text);
     free(path);
+}
+
+/* load_chunk reads the common token event with a scanner of its own and hands the rest to
+ * cJSON: every event, read either way, leaves the same record and answer (each case alone,
+ * and all of them one after another on one record) */
+void test_load_chunk_scanner(void)
+{
+    static const char *const cases[] = {
+        /* llama-server's and vLLM's token events */
+        "{\"choices\":[{\"text\":\"ab\",\"index\":0,\"logprobs\":null,\"finish_reason\":null}],"
+        "\"created\":1733,\"model\":\"m.gguf\",\"system_fingerprint\":\"b1-x\",\"object\":"
+        "\"text_completion\",\"id\":\"cmpl-1\"}",
+        "{\"id\":\"c\",\"object\":\"chat.completion.chunk\",\"choices\":[{\"index\":0,\"delta\":"
+        "{\"role\":\"assistant\",\"content\":\"h\\u00e9\",\"reasoning_content\":null},"
+        "\"logprobs\":null,\"finish_reason\":null}],\"usage\":null}",
+        "{\"choices\":[{\"delta\":{\"content\":\"x y\",\"reasoning_content\":\"think\"},"
+        "\"finish_reason\":\"stop\"}],\"timings\":null,\"error\":null}",
+        /* escapes: decoded lengths; \u and surrogate pairs go to cJSON */
+        "{\"choices\":[{\"text\":\"a\\nb\\\"c\\\\d\\/e\\tf\\bg\\fh\\r\"}]}",
+        "{\"choices\":[{\"text\":\"\\ud83d\\ude00!\"}]}",
+        "{\"choices\":[{\"text\":\"\\ud83d\"}]}",
+        "{\"choices\":[{\"text\":\"\\q\"}]}",
+        "{\"choices\":[{\"text\":\"a\\u0000b\"}]}",
+        "{\"choices\":[{\"text\":\"raw \xc3\xa9 \xff bytes\"}]}",
+        "{\"choices\":[{\"text\":\"tab\tin it\"}]}",
+        /* finish_reason: long, escaped, not a string */
+        "{\"choices\":[{\"finish_reason\":\"0123456789012345678901234567890123456789\"}]}",
+        "{\"choices\":[{\"finish_reason\":\"st\\\"op\"}]}",
+        "{\"choices\":[{\"finish_reason\":7}]}",
+        /* the first of a key twice, as cJSON finds it */
+        "{\"choices\":[],\"choices\":[{\"text\":\"zz\"}]}",
+        "{\"choices\":[{\"text\":\"a\",\"text\":\"bcd\",\"finish_reason\":\"x\","
+        "\"finish_reason\":\"y\"}]}",
+        "{\"error\":null,\"error\":{\"message\":\"late\"},\"choices\":[{}]}",
+        /* keys with escapes: cJSON decodes them */
+        "{\"ch\\u006fices\":[{\"text\":\"abc\"}]}",
+        "{\"cho\\/ices\":[{\"text\":\"abc\"}]}",
+        "{\"choices\":[{\"te\\u0078t\":\"abc\"}]}",
+        /* choices of other shapes */
+        "{\"choices\":[7]}",
+        "{\"choices\":[[{\"text\":\"no\"}]]}",
+        "{\"choices\":[\"s\"]}",
+        "{\"choices\":{\"text\":\"no\"}}",
+        "{\"choices\":[ ]}",
+        "{\"choices\":null}",
+        "{\"choices\":[{\"delta\":\"no\",\"text\":5}]}",
+        "{\"choices\":[{\"delta\":{\"content\":[1],\"reasoning_content\":\"rc\"}}]}",
+        /* numbers and literals, JSON's grammar and what cJSON allows beyond it */
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":-0.5e+10,\"b\":0,\"c\":[true,false,null,1E3]}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":01}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":+1}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":.5}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":1.}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":1e}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":tru}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":nullx}",
+        "{\"choices\":[{\"text\":\"n\"}],\"a\":-}",
+        /* whitespace, trailing bytes, broken objects */
+        " \r\n\t{ \"choices\" : [ { \"text\" : \"w\" } ] } ",
+        "{\"choices\":[{\"text\":\"a\"}]} trailing",
+        "{\"choices\":[{\"text\":\"a\"}],}",
+        "{\"choices\":[{\"text\":\"a\"}]",
+        "{\"choices\" [1]}",
+        "{\"choices\":[1,]}",
+        "{",
+        "{\x01\"choices\":[1]}",
+        "{\"choices\":[1]\x0b}",
+        "[{\"choices\":[1]}]",
+        "\"str\"",
+        "",
+        "[DONE]",
+        "[DONE] more",
+        "\xef\xbb\xbf{\"choices\":[1]}",
+        /* once a request: usage, timings, an error */
+        "{\"choices\":[],\"usage\":{\"prompt_tokens\":7,\"completion_tokens\":3,"
+        "\"prompt_tokens_details\":{\"cached_tokens\":2}},\"timings\":{\"prompt_n\":5,"
+        "\"prompt_ms\":1.5,\"cache_n\":2,\"predicted_n\":3,\"predicted_ms\":4,"
+        "\"predicted_per_token_ms\":2}}",
+        "{\"choices\":[{\"text\":\"u\"}],\"usage\":{\"prompt_tokens\":1}}",
+        "{\"error\":\"plain\"}",
+        "{\"error\":{\"message\":\"no slot\"}}",
+        "{\"error\":false}",
+    };
+    const size_t n = sizeof(cases) / sizeof(cases[0]);
+    struct load_rec all[2];
+    memset(all, 0, sizeof(all));
+    for (int k = 0; k < 2; k++)
+        all[k].prompt_tokens = all[k].completion_tokens = all[k].cached_tokens = -1;
+    char deep[400];
+    size_t dl = 0;
+    dl += (size_t)snprintf(deep, sizeof(deep), "{\"choices\":[{\"text\":\"d\"}],\"x\":");
+    for (int k = 0; k < 70; k++)
+        deep[dl++] = '[';
+    for (int k = 0; k < 70; k++)
+        deep[dl++] = ']';
+    snprintf(deep + dl, sizeof(deep) - dl, "}");
+    for (size_t i = 0; i <= n; i++) {
+        const char *c = i < n ? cases[i] : deep;
+        struct load_rec r[2];
+        memset(r, 0, sizeof(r));
+        char err[2][QB_ERR_LEN] = {"", ""};
+        r[0].prompt_tokens = r[0].completion_tokens = r[0].cached_tokens = -1;
+        r[1] = r[0];
+        int rc0 = load_chunk(&r[0], c, 10 + i, err[0]);
+        int rc1 = load_chunk_json(&r[1], c, 10 + i, err[1]);
+        char e0[QB_ERR_LEN] = "", e1[QB_ERR_LEN] = "";
+        int ra = load_chunk(&all[0], c, 10 + i, e0), rb = load_chunk_json(&all[1], c, 10 + i, e1);
+        if (rc0 != rc1 || (rc0 < 0 && strcmp(err[0], err[1])) || !load_rec_same(&r[0], &r[1]) ||
+            ra != rb || strcmp(e0, e1))
+            fprintf(stderr, "  the two paths differ on case %zu: %s\n", i, c);
+        CHECK(rc0 == rc1 && load_rec_same(&r[0], &r[1]) && ra == rb);
+        CHECK(rc0 == 0 || !strcmp(err[0], err[1]));
+        CHECK(!strcmp(e0, e1));
+        load_rec_release(&r[0]);
+        load_rec_release(&r[1]);
+    }
+    CHECK(load_rec_same(&all[0], &all[1]));
+    CHECK(all[0].n_t > 20 && all[0].has_usage && all[0].done);
+    load_rec_release(&all[0]);
+    load_rec_release(&all[1]);
 }
 
 void test_load_chunk(void)

@@ -30,7 +30,7 @@ int test_failures;
     X(sse_split) X(sse_limits) X(http_url) X(http_stream) X(prompts_server_endpoint) X(prompts_server_stream) X(prompts_server_request) \
     X(dash_url) X(dash_api_runs) X(dash_api_run) X(dash_api_rows_events) X(dash_api_compare) X(dash_api_errors) \
     X(dash_frames) X(dash_event_id) X(dash_loopback) X(store_query_only) X(dash_page) X(dash_report) X(store_second_handle) \
-    X(load_percentiles) X(load_chunk) X(load_summary) X(load_schedule) X(load_loopback) \
+    X(load_percentiles) X(load_chunk) X(load_chunk_scanner) X(load_summary) X(load_schedule) X(load_loopback) \
     X(hf_listing) X(hf_tag) X(hf_ranges) \
     X(slurm_shards) X(slurm_script) \
     X(h1_answers) X(h1_ends)
