@@ -387,7 +387,6 @@ int netload_run_h1(struct netload *l, char *err)
     struct netload_lanes ln;
     netload_lanes_init(l, &ln);
     const int n_lanes = ln.n;
-    size_t *order = ln.order, *first = ln.first, *next = ln.next;
     int *in_flight = ln.in_flight;
     const long total_cap = ln.total_cap;
     l->start_ns = monotime_ns();
@@ -416,21 +415,9 @@ int netload_run_h1(struct netload *l, char *err)
         uint64_t next_due = UINT64_MAX;
         bool pending = false;
         for (int k = 0; k < n_lanes; k++) {
-            int cap = l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : 0;
-            while (next[k] < first[k + 1]) {
-                size_t i = order[next[k]];
-                uint64_t due = start + l->reqs[i].due_ns;
-                if (due > now) {
-                    if (!cap || in_flight[k] < cap)
-                        next_due = due < next_due ? due : next_due;
-                    pending = true;
-                    break;
-                }
-                if (cap && in_flight[k] >= cap) {
-                    pending = true;
-                    break;
-                }
-                next[k]++;
+            long ti;
+            while ((ti = netload_lane_take(l, &ln, k, start, now, &next_due, &pending)) >= 0) {
+                size_t i = (size_t)ti;
                 char xerr[QB_ERR_LEN];
                 struct h1x *x = x_start(l, hs, &n_hs, i, start, xerr);
                 if (!x) { /* no address for its host: no connection made, as libcurl says */

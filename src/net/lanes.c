@@ -40,6 +40,28 @@ void netload_lanes_free(struct netload_lanes *ln)
     memset(ln, 0, sizeof(*ln));
 }
 
+long netload_lane_take(const struct netload *l, struct netload_lanes *ln, int k, uint64_t start,
+                       uint64_t now, uint64_t *next_due, bool *pending)
+{
+    if (ln->next[k] >= ln->first[k + 1])
+        return -1;
+    int cap = l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : 0;
+    size_t i = ln->order[ln->next[k]];
+    uint64_t due = start + l->reqs[i].due_ns;
+    if (due > now) {
+        if ((!cap || ln->in_flight[k] < cap) && due < *next_due)
+            *next_due = due;
+        *pending = true;
+        return -1;
+    }
+    if (cap && ln->in_flight[k] >= cap) {
+        *pending = true;
+        return -1;
+    }
+    ln->next[k]++;
+    return (long)i;
+}
+
 void netload_not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,
                       const char *why)
 {

@@ -4,6 +4,7 @@
 #ifndef QB_NET_LANES_H
 #define QB_NET_LANES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,13 @@ struct netload_lanes {
 
 void netload_lanes_init(const struct netload *l, struct netload_lanes *ln);
 void netload_lanes_free(struct netload_lanes *ln);
+
+/* the next request of lane k to send at now (its index; the lane moves on), or -1 when
+ * none is: the lane's next is due later (*next_due lowered to that time where the lane's
+ * cap lets it go then) or the lane is at its cap (*pending set in both cases), or the lane
+ * is empty */
+long netload_lane_take(const struct netload *l, struct netload_lanes *ln, int k, uint64_t start,
+                       uint64_t now, uint64_t *next_due, bool *pending);
 
 /* request i ends without being sent (the run stopped, a handle could not be made) */
 void netload_not_sent(struct netload *l, size_t i, uint64_t start, enum qb_kind kind,

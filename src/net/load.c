@@ -170,7 +170,10 @@ static int on_timer(CURLM *m, long timeout_ms, void *ud)
 
 int netload_run(struct netload *l, char *err)
 {
-    bool plain = true; /* every target http://: our own client (h1load.c); https: libcurl's */
+    /* every target http://: our own client (h1load.c); https: libcurl's (and http too under
+     * QB_TEST_LOAD_LIBCURL, so that the tests run this loop against the same fakes) */
+    const char *force = getenv("QB_TEST_LOAD_LIBCURL");
+    bool plain = !(force && *force);
     for (size_t i = 0; i < l->n && plain; i++)
         plain = !strncmp(l->reqs[i].url, "http://", 7);
     if (plain)
@@ -196,7 +199,6 @@ int netload_run(struct netload *l, char *err)
     struct netload_lanes ln;
     netload_lanes_init(l, &ln);
     const int n_lanes = ln.n;
-    size_t *order = ln.order, *first = ln.first, *next = ln.next;
     int *in_flight = ln.in_flight;
     const long total_cap = ln.total_cap;
     /* a connection kept for every request that may be in flight: no reconnect between them */
@@ -228,22 +230,10 @@ int netload_run(struct netload *l, char *err)
         uint64_t next_due = UINT64_MAX;
         bool pending = false, added = false;
         for (int k = 0; k < n_lanes; k++) {
-            int cap = l->lane_cap && l->lane_cap[k] > 0 ? l->lane_cap[k] : 0;
-            while (next[k] < first[k + 1]) {
-                size_t i = order[next[k]];
-                uint64_t due = start + l->reqs[i].due_ns;
-                if (due > now) {
-                    if (!cap || in_flight[k] < cap)
-                        next_due = due < next_due ? due : next_due;
-                    pending = true;
-                    break;
-                }
-                if (cap && in_flight[k] >= cap) {
-                    pending = true;
-                    break;
-                }
+            long ti;
+            while ((ti = netload_lane_take(l, &ln, k, start, now, &next_due, &pending)) >= 0) {
+                size_t i = (size_t)ti;
                 struct xfer *x = xfer_start(l, m, i, start);
-                next[k]++;
                 if (!x) {
                     netload_not_sent(l, i, start, QB_KIND_RUNTIME,
                                      "libcurl could not make a handle");
