@@ -109,15 +109,19 @@ int cmd_pull(int argc, char **argv)
         if (!f->sha256[0])
             log_printf("quantbench: warning: '%s': no SHA-256 known, only the size is checked\n",
                        f->url);
-        bool skipped;
-        if (hf_download(f, dir, &pg, &skipped, &kind, err) < 0) {
+        enum hf_kept kept;
+        if (hf_download(f, dir, &pg, &kept, &kind, err) < 0) {
             rc = fail(kind, err);
             break;
         }
         const char *b = strrchr(f->path, '/');
         b = b ? b + 1 : f->path;
-        if (skipped && progress)
-            fprintf(stderr, "pull '%s': already complete (size and SHA-256 match)\n", b);
+        if (kept != HF_FETCHED && progress)
+            fprintf(stderr, "pull '%s': already complete (%s)\n", b,
+                    kept == HF_KEPT_MARKED ? "size, and its SHA-256 checked before at this size "
+                                             "and mtime"
+                    : f->sha256[0]         ? "size and SHA-256 match"
+                                           : "the size matches");
         printf("%s/%s\n", dir, b);
         fflush(stdout);
     }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "../util/clock.h"
@@ -1038,36 +1039,73 @@ static int hash_fd(int fd, uint64_t end, struct sha256 *s, const char *path, cha
     return 0;
 }
 
-/* whether path is a complete copy of f (size and hash) */
-static bool complete(const char *path, const struct hf_file *f)
+/* A file whose SHA-256 was checked carries a mark in an extended attribute: the hash, the
+ * size and the mtime it had then. While size and mtime stay the same it is not hashed
+ * again (a 200 GB model is minutes of reading); a file system without user attributes
+ * (some network ones) keeps no mark and the file is hashed each time. */
+#define HF_MARK "user.quantbench.sha256"
+
+static int mark_text(char *v, size_t cap, const struct stat *st, const char *hex)
+{
+    return snprintf(v, cap, "%s %llu %lld.%09ld", hex, (unsigned long long)st->st_size,
+                    (long long)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec);
+}
+
+static void mark_checked(const char *path, const char *hex)
+{
+    struct stat st;
+    char v[160];
+    if (stat(path, &st) == 0)
+        (void)setxattr(path, HF_MARK, v, (size_t)mark_text(v, sizeof(v), &st, hex), 0);
+}
+
+static bool marked(const char *path, const struct stat *st, const char *hex)
+{
+    char v[160], want[160];
+    ssize_t n = getxattr(path, HF_MARK, v, sizeof(v) - 1);
+    if (n <= 0)
+        return false;
+    v[n] = '\0';
+    mark_text(want, sizeof(want), st, hex);
+    return !strcmp(v, want);
+}
+
+/* whether path is a complete copy of f: HF_KEPT_HASHED (size and hash, hashed now),
+ * HF_KEPT_MARKED (size, and its mark from an earlier check), else HF_FETCHED (not one) */
+static enum hf_kept complete(const char *path, const struct hf_file *f)
 {
     struct stat st;
     if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || !f->size || (uint64_t)st.st_size != f->size)
-        return false;
+        return HF_FETCHED;
     if (!f->sha256[0])
-        return true;
+        return HF_KEPT_HASHED; /* nothing to hash against: the size is the check */
+    if (marked(path, &st, f->sha256))
+        return HF_KEPT_MARKED;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return false;
+        return HF_FETCHED;
     struct sha256 s;
     char e[QB_ERR_LEN];
     sha256_init(&s);
     int rc = hash_fd(fd, f->size, &s, path, e);
     close(fd);
     if (rc < 0)
-        return false;
+        return HF_FETCHED;
     uint8_t d[32];
     char hex[65];
     sha256_final(&s, d);
     sha256_hex(d, hex);
-    return !strcmp(hex, f->sha256);
+    if (strcmp(hex, f->sha256))
+        return HF_FETCHED;
+    mark_checked(path, hex);
+    return HF_KEPT_HASHED;
 }
 
 int hf_download(const struct hf_file *f, const char *dir, const struct hf_progress *pg,
-                bool *skipped, enum qb_kind *kind, char *err)
+                enum hf_kept *kept, enum qb_kind *kind, char *err)
 {
     *kind = QB_KIND_RUNTIME;
-    *skipped = false;
+    *kept = HF_FETCHED;
     const char *b = base_name(f->path);
     if (!b[0] || !safe_path(b)) {
         *kind = QB_KIND_INPUT;
@@ -1084,8 +1122,7 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
     d.fd = -1;
     snprintf(d.name, sizeof(d.name), "%s", b);
     int ret = -1;
-    if (complete(final, f)) {
-        *skipped = true;
+    if ((*kept = complete(final, f)) != HF_FETCHED) {
         *kind = QB_KIND_OK;
         ret = 0;
         goto out;
@@ -1211,6 +1248,8 @@ int hf_download(const struct hf_file *f, const char *dir, const struct hf_progre
         fsync(dfd);
         close(dfd);
     }
+    if (f->sha256[0])
+        mark_checked(final, f->sha256);
     *kind = QB_KIND_OK;
     ret = 0;
 out:

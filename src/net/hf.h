@@ -71,11 +71,18 @@ struct hf_progress {
  * start at N is an error; a dropped connection is resumed (a few tries). The whole file's
  * size and sha256 are checked against f's before rename() into place; a wrong hash deletes
  * the partial (it is corrupt) and places nothing. A complete dir/BASENAME of the right size
- * and hash is kept as is (*skipped). 0, or -1 with *kind and err (runtime: HTTP, a write
+ * and hash is kept as is (*kept; a file placed or found complete carries a mark, in the
+ * extended attribute user.quantbench.sha256, of its hash, size and mtime: while size and
+ * mtime stay, it is not hashed again). 0, or -1 with *kind and err (runtime: HTTP, a write
  * failure such as a full disk, a hash mismatch; input: 404; interrupted: a signal, the
  * partial kept for the next run). */
+enum hf_kept {
+    HF_FETCHED,     /* downloaded (or failed) */
+    HF_KEPT_HASHED, /* complete: size and SHA-256 (hashed now; the size alone when none known) */
+    HF_KEPT_MARKED, /* complete: size, and the mark of an earlier check at this size and mtime */
+};
 int hf_download(const struct hf_file *f, const char *dir, const struct hf_progress *pg,
-                bool *skipped, enum qb_kind *kind, char *err);
+                enum hf_kept *kept, enum qb_kind *kind, char *err);
 
 /* The tree listing parser (a JSON array of {type, path, size, oid, lfs{oid, size}}): the
  * "file" entries appended to out with url NULL; entries with an unsafe path (empty,

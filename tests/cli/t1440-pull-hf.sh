@@ -1,8 +1,9 @@
 # pull against a test-owned fake Hub (tests/hf_fake_server.py): the quant picked as llama.cpp's
 # -hf picks it (default Q4_K_M, then Q8_0; a tag case-insensitively; no projector), a split
 # model whole, the files equal to the repository's, paths on stdout, a complete file kept
-# without a request for its bytes, a paged listing, a URL, --revision, and every bad input
-# with its exact message and exit code.
+# without a request for its bytes (and not hashed again while the mark of its check holds),
+# a paged listing, a URL, --revision, and every bad input with its exact message and exit
+# code.
 . "$(dirname "$0")/lib.sh"
 trap 'for p in $(jobs -p); do kill -KILL "$p" 2>/dev/null; done' EXIT
 
@@ -29,12 +30,48 @@ grep -q "(100%)" "$T/err" || fail "no final progress line"
 n=$(grep -c '"path": "/api/models/org/m-GGUF/tree/main?recursive=true' hf/hf.log)
 [ "$n" -ge 4 ] || fail "the listing's pages: $n requests"
 
-# ---- again: complete (size and hash), kept, no byte fetched
+# ---- again: complete, kept, no byte fetched. The placed file carries the mark of its
+# checked hash, size and mtime (user.quantbench.sha256), so it is not hashed again while
+# they stay; touched, it is hashed again (and marked anew); changed, it is fetched again.
+# A file system without user attributes keeps no mark: hashed every time.
+xattr() { python3 -c 'import os, sys
+try: print(os.getxattr(sys.argv[1], "user.quantbench.sha256").decode())
+except OSError: print("")' "$1"; }
+sha=$(sha256sum "$R/m-Q4_K_M.gguf" | cut -d' ' -f1)
+mark=$(xattr dl/m-Q4_K_M.gguf)
 : >hf/hf.log
 run "$QB" pull org/m-GGUF -o dl
 expect_rc 0 "complete"
-expect_err "pull 'm-Q4_K_M.gguf': already complete (size and SHA-256 match)"
 ! grep -q '"server": "cdn"' hf/hf.log || fail "bytes fetched for a complete file"
+want_mark() { python3 -c 'import os, sys
+st = os.stat(sys.argv[2]); ns = st.st_mtime_ns
+print("%s %d %d.%09d" % (sys.argv[1], st.st_size, ns // 10**9, ns % 10**9))' "$1" "$2"; }
+touch dl/probe
+if python3 -c 'import os, sys; os.setxattr(sys.argv[1], "user.qb-probe", b"1")' dl/probe 2>/dev/null; then
+    rm -f dl/probe
+    [ "$mark" = "$(want_mark "$sha" dl/m-Q4_K_M.gguf)" ] ||
+        fail "the mark: '$mark' (want '$(want_mark "$sha" dl/m-Q4_K_M.gguf)')"
+    expect_err "pull 'm-Q4_K_M.gguf': already complete (size, and its SHA-256 checked before at this size and mtime)"
+    touch -d '2020-01-01 00:00:00' dl/m-Q4_K_M.gguf
+    run "$QB" pull org/m-GGUF -o dl
+    expect_rc 0 "touched"
+    expect_err "pull 'm-Q4_K_M.gguf': already complete (size and SHA-256 match)"
+    [ "$(xattr dl/m-Q4_K_M.gguf)" = "$(want_mark "$sha" dl/m-Q4_K_M.gguf)" ] ||
+        fail "not marked anew: $(xattr dl/m-Q4_K_M.gguf)"
+    run "$QB" pull org/m-GGUF -o dl
+    expect_err "pull 'm-Q4_K_M.gguf': already complete (size, and its SHA-256 checked before at this size and mtime)"
+else
+    rm -f dl/probe
+    [ -z "$mark" ] || fail "a mark on a file system without user attributes"
+    expect_err "pull 'm-Q4_K_M.gguf': already complete (size and SHA-256 match)"
+fi
+# a byte changed (a new mtime): hashed, found wrong, fetched again whole
+printf 'X' | dd of=dl/m-Q4_K_M.gguf bs=1 seek=5 conv=notrunc status=none
+: >hf/hf.log
+run "$QB" pull org/m-GGUF -o dl --no-progress
+expect_rc 0 "changed"
+cmp -s dl/m-Q4_K_M.gguf "$R/m-Q4_K_M.gguf" || fail "the changed file not fetched again"
+grep -q '"server": "cdn"' hf/hf.log || fail "the changed file: no bytes fetched"
 
 # ---- a tag in lower case; a Q8_0 fallback; a split model: all parts, in order
 run "$QB" pull org/m-GGUF:q8_0 -o dl --no-progress
