@@ -96,6 +96,8 @@ int sse_feed(struct sse_parser *s, const char *b, size_t n, char *err)
     if (s->failed)
         return set_err(err, "the event stream failed before");
     size_t i = 0;
+    const char *lf = NULL; /* the next LF from where we are (searched once per LF passed) */
+    bool lf_known = false;
     while (i < n) {
         if (s->after_cr) {
             s->after_cr = false;
@@ -106,7 +108,10 @@ int sse_feed(struct sse_parser *s, const char *b, size_t n, char *err)
         }
         /* the line up to its end (LF, CR or CRLF), or the rest of b: kept for the next */
         const char *p = b + i;
-        const char *lf = memchr(p, '\n', n - i);
+        if (!lf_known || (lf && lf < p)) {
+            lf = memchr(p, '\n', n - i);
+            lf_known = true;
+        }
         size_t k = lf ? (size_t)(lf - p) : n - i;
         const char *cr = memchr(p, '\r', k);
         if (cr)
